@@ -1,0 +1,1 @@
+"""One small pure module per concern: values in, clean values (and problem reports) out."""

@@ -1,0 +1,55 @@
+"""Dates: 'YYYY-MM-DD' -> xsd:date, a year -> xsd:gYear, 'YYYY-MM' -> xsd:gYearMonth,
+ISO date-times -> xsd:dateTime. Anything else is ``None`` (the caller reports it)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+DATE = "date"
+YEAR = "gYear"
+YEAR_MONTH = "gYearMonth"
+DATETIME = "dateTime"
+
+_YEAR = re.compile(r"^(\d{4})$")
+_YM = re.compile(r"^(\d{4})-(\d{2})$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def normalize_date(raw: object) -> tuple[str, str] | None:
+    """Return (lexical form, xsd local name) or None when the value is not a date we accept."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, _dt.datetime):
+        return raw.isoformat(), DATETIME
+    if isinstance(raw, _dt.date):
+        return raw.isoformat(), DATE
+    if isinstance(raw, int):
+        return (f"{raw:04d}", YEAR) if 1000 <= raw <= 2999 else None
+    if not isinstance(raw, str):
+        return None
+    s = raw.strip()
+    if _YEAR.match(s):
+        return s, YEAR
+    m = _YM.match(s)
+    if m:
+        return (s, YEAR_MONTH) if 1 <= int(m.group(2)) <= 12 else None
+    if _DATE.match(s):
+        try:
+            _dt.date.fromisoformat(s)
+        except ValueError:
+            return None
+        return s, DATE
+    m = _DT.match(s)
+    if m:
+        try:
+            _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return s.replace(" ", "T", 1), DATETIME
+    return None
+
+
+def year_of(lexical: str) -> int:
+    return int(lexical[:4])

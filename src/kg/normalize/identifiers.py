@@ -1,0 +1,86 @@
+"""URLs, DOIs, ORCIDs and UUIDs."""
+
+from __future__ import annotations
+
+import re
+import uuid as _uuid
+from urllib.parse import unquote
+
+from pyoxigraph import NamedNode
+
+# Namespace for UUIDv5 of entries that have no uuid (derived from their first URL).
+KG_UUID_NAMESPACE = _uuid.UUID("5b0c5b35-2f0c-4f4e-9d55-3a51e3c7a1a7")
+
+_DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
+_DOI_BARE = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
+_ZENODO = re.compile(r"^https?://(?:www\.)?zenodo\.org/(?:records?|deposit)/(\d+)(?:[/?#].*)?$", re.I)
+_ZENODO_DOI = re.compile(r"^https?://(?:www\.)?zenodo\.org/doi/(10\.5281/zenodo\.\d+)/?$", re.I)
+_ORCID = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.I)
+
+
+def valid_iri(value: str) -> bool:
+    """An absolute http(s) IRI that a strict RDF parser accepts."""
+    if not re.match(r"^https?://[^/\s]", value, re.I):
+        return False
+    try:
+        NamedNode(value)
+    except ValueError:
+        return False
+    return True
+
+
+def doi_from_url(url: str) -> str | None:
+    """The DOI named by a doi.org URL or implied by a Zenodo record URL, lower-cased."""
+    m = _DOI_URL.match(url.strip())
+    if m:
+        return unquote(m.group(1)).rstrip(".").lower()
+    m = _ZENODO_DOI.match(url.strip())
+    if m:
+        return m.group(1).lower()
+    m = _ZENODO.match(url.strip())
+    if m:
+        return f"10.5281/zenodo.{m.group(1)}"
+    return None
+
+
+def is_doi_url(url: str) -> bool:
+    return bool(_DOI_URL.match(url.strip()))
+
+
+def normalize_doi(raw: str) -> str | None:
+    m = _DOI_URL.match(raw.strip()) or _DOI_BARE.match(raw.strip())
+    return unquote(m.group(1)).rstrip(".").lower() if m else None
+
+
+def orcid_checksum_ok(orcid: str) -> bool:
+    """ISO 7064 11,2 check digit, as ORCID uses it."""
+    digits = orcid.replace("-", "")
+    if not re.fullmatch(r"\d{15}[\dX]", digits):
+        return False
+    total = 0
+    for ch in digits[:-1]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1] == ("X" if check == 10 else str(check))
+
+
+def split_orcid(text: str) -> tuple[str, str | None]:
+    """'Jane Doe https://orcid.org/0000-...' -> ('Jane Doe', '0000-...'). The ORCID is upper-cased
+    and not checked here (see ``orcid_checksum_ok``)."""
+    m = _ORCID.search(text)
+    if not m:
+        return text.strip(), None
+    name = (text[: m.start()] + text[m.end():]).strip(" ,;:{}()[]\t")
+    return name, m.group(1).upper()
+
+
+def parse_uuid(raw: str) -> str | None:
+    try:
+        return str(_uuid.UUID(raw.strip()))
+    except (ValueError, AttributeError):
+        return None
+
+
+def uuid_for(url: str) -> str:
+    """Deterministic UUIDv5 for an entry without uuid, from its first URL."""
+    return str(_uuid.uuid5(KG_UUID_NAMESPACE, url.strip()))

@@ -1,0 +1,144 @@
+"""Author strings -> parsed names (people or organisations), with stable comparison keys.
+
+'Schmidt, Christian' and 'Christian Schmidt' give the same key; 'Robert Haase et al.' gives Robert
+Haase and a note that the list is truncated; 'Ann Wheeler (Editor)' is an editor; ORCIDs glued to a
+name are split off and never stay inside it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from .identifiers import split_orcid
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    slug: str
+    name: str
+    type: str = "Organization"
+    iri: str | None = None
+    url: str | None = None
+    description: str | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass
+class ParsedName:
+    display: str  # 'First Last' (or the organisation's name)
+    key: str  # comparison key
+    given: str | None = None
+    family: str | None = None
+    orcid: str | None = None  # glued to the name in the source, unchecked
+    role: str = "author"  # or "editor"
+    org: OrgInfo | None = None  # set when the name is a registered organisation
+    is_org: bool = False
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+
+
+@lru_cache(maxsize=1)
+def org_registry() -> tuple[OrgInfo, ...]:
+    text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
+    rows = yaml.safe_load(text)["organizations"]
+    return tuple(OrgInfo(slug=r["slug"], name=r["name"], type=r.get("type", "Organization"),
+                         iri=r.get("iri"), url=r.get("url"), description=r.get("description"),
+                         names=tuple(r.get("names", ()))) for r in rows)
+
+
+@lru_cache(maxsize=1)
+def _org_by_key() -> dict[str, OrgInfo]:
+    out: dict[str, OrgInfo] = {}
+    for org in org_registry():
+        for n in (org.name, *org.names):
+            out[name_key(n)] = org
+    return out
+
+
+# Words that mark an author string as an organisation rather than a person.
+_ORG_WORDS = re.compile(
+    r"\b(consortium|initiative|association|universit\w*|universidad\w*|universidade|institut\w*|"
+    r"center|centre|office|eric|lab|laboratory|group|team|academy|society|foundation|e\.v\.|gmbh|"
+    r"network|framework|facilities|facility|school|council|agency|ministry|company|inc\.?|ltd\.?|"
+    r"research data management kit)\b", re.I)
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """Accent-, case- and punctuation-insensitive key: 'Beth A. Cimini' = 'beth a cimini'."""
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.casefold().replace("ß", "ss")
+    s = re.sub(r"[.,;:'\"`()\[\]{}]", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name_key(name)).strip("-") or "unnamed"
+
+
+def lookup_org(name: str) -> OrgInfo | None:
+    return _org_by_key().get(name_key(name))
+
+
+def looks_like_org(name: str) -> bool:
+    return bool(lookup_org(name) or _ORG_WORDS.search(name) or name.endswith("[bot]"))
+
+
+def _person(display: str, **kw) -> ParsedName:
+    return ParsedName(display=display, key=name_key(display), **kw)
+
+
+@lru_cache(maxsize=65536)
+def parse_author(raw: str) -> tuple[ParsedName, ...]:
+    """One author string -> zero or more names (zero for 'UNKNOWN' or a bare 'et al.').
+
+    Cached: callers must not modify the returned records."""
+    return tuple(_parse_author(raw))
+
+
+def _parse_author(raw: str) -> list[ParsedName]:
+    notes: list[tuple[str, str]] = []
+    text = re.sub(r"\s+", " ", raw).strip()
+    text, orcid = split_orcid(text)
+    text = text.strip(" ,;")
+    if not text or name_key(text) in {"unknown", "unkown", "n a", "anonymous"}:
+        return []
+    role = "author"
+    m = re.search(r"\s*\((editor|ed\.|eds\.|editors)\)\s*$", text, re.I)
+    if m:
+        role, text = "editor", text[: m.start()].strip()
+    m = re.search(r",?\s*\bet al\.?$", text, re.I)
+    if m:
+        text = text[: m.start()].strip(" ,")
+        notes.append(("author-et-al", f"author list truncated ('et al.') after {text or 'nobody'!r}"))
+        if not text:
+            out = []
+            return out
+    org = lookup_org(text)
+    if org or looks_like_org(text):
+        return [ParsedName(display=text, key=name_key(org.name if org else text),
+                           role=role, org=org, is_org=True, notes=notes, orcid=orcid)]
+    parts = re.split(r"\s+(?:and|&)\s+", text)
+    if len(parts) > 1 and all(len(p.split()) >= 2 and "," not in p for p in parts):
+        notes.append(("author-shape", f"{raw!r} names {len(parts)} people; split on 'and'"))
+        out = [_person(p, role=role) for p in parts]
+        out[0].notes.extend(notes)
+        return out
+    given = family = None
+    commas = text.count(",")
+    if commas == 1:
+        family, given = (s.strip() for s in text.split(","))
+        if family and given:
+            text = f"{given} {family}"
+        else:
+            given = family = None
+            text = text.replace(",", "").strip()
+    elif commas > 1:
+        notes.append(("author-shape", f"author {raw!r} has several commas; kept as written"))
+    return [_person(text, given=given, family=family, orcid=orcid, role=role, notes=notes)]
