@@ -1,0 +1,157 @@
+"""The library API: ``build(sources, base=...)`` -> ``Build`` (the graph's triples + problems)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from pyoxigraph import Triple
+
+from .catalog import Catalog
+from .errors import KgError, NothingBuilt, SourceError, StrictFailure
+from .mapping import catalog_triples
+from .problems import ERROR, Problem, Problems
+from .sources import RawEntry, SourceInfo, expand_sources, read_source
+from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
+from .writers import FORMATS, WRITERS, atomic_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+    import rdflib
+
+
+@dataclass
+class Build:
+    """One build of the graph. ``triples`` is the graph (no blank nodes, grouped by subject)."""
+
+    base: str
+    catalog: Catalog
+    sources: list[SourceInfo]
+    problems: Problems
+    triples: list[Triple] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def works(self):
+        return self.catalog.works
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        return {**PREFIXES, **instance_prefixes(self.base)}
+
+    def store(self) -> "pyoxigraph.Store":
+        """An in-memory pyoxigraph store holding the graph (default graph)."""
+        from pyoxigraph import DefaultGraph, Quad, Store
+
+        st = Store()
+        dg = DefaultGraph()
+        st.bulk_extend(Quad(t.subject, t.predicate, t.object, dg) for t in self.triples)
+        return st
+
+    def graph(self) -> "rdflib.Graph":
+        """The graph as an ``rdflib.Graph`` (parsed from N-Triples, so terms are exact)."""
+        import io
+
+        import rdflib
+
+        from .writers import write_ntriples
+
+        buf = io.BytesIO()
+        write_ntriples(self.triples, buf)
+        g = rdflib.Graph()
+        for p, ns in self.prefixes.items():
+            g.bind(p, ns, override=True)
+        g.parse(data=buf.getvalue().decode("utf-8"), format="nt")
+        return g
+
+    def summary(self) -> dict:
+        return {
+            "entries_read": self.catalog.entries_read,
+            "works": len(self.catalog.works),
+            "people": sum(1 for a in self.catalog.agents.values() if a.kind == "Person"),
+            "organizations": sum(1 for a in self.catalog.agents.values() if a.kind != "Person"),
+            "tags": len(self.catalog.tags),
+            "triples": len(self.triples),
+            "problems": dict(sorted(self.problems.by_kind().items())),
+            "problems_by_severity": dict(self.problems.by_severity()),
+        }
+
+    def write(self, out_dir: str | Path, formats: Iterable[str] = ("turtle", "ntriples", "jsonld"),
+              ) -> dict[str, Path]:
+        """Write the chosen formats and problems.json into ``out_dir``; returns the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths: dict[str, Path] = {}
+        for fmt in formats:
+            name, _media = FORMATS[fmt]
+            with atomic_file(out / name) as f:
+                if fmt == "ntriples":
+                    WRITERS[fmt](self.triples, f)
+                else:
+                    WRITERS[fmt](self.triples, f, self.prefixes)
+            paths[fmt] = out / name
+        with atomic_file(out / "problems.json", "w") as f:
+            f.write(self.problems.to_json())
+        paths["problems"] = out / "problems.json"
+        return paths
+
+
+def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:
+    entries: list[RawEntry] = []
+    infos: list[SourceInfo] = []
+    errors: list[KgError] = []
+    paths = expand_sources(sources)
+    for path in paths:
+        info = SourceInfo(str(path))
+        try:
+            entries.extend(read_source(path, info))
+            infos.append(info)
+        except SourceError as e:
+            errors.append(e)
+            problems.add(Problem(kind="source-error", message=str(e.args[0]), severity=ERROR,
+                                 file=e.file or str(path), line=e.line))
+    if not infos:
+        first = errors[0] if errors else SourceError("no sources given")
+        raise NothingBuilt(str(first.args[0]), file=first.file, line=first.line)
+    return entries, infos
+
+
+def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, *,
+          strict: bool = False) -> Build:
+    """Read the catalogue(s), normalise every entry and map it to triples.
+
+    Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
+    at all is reported there too, as long as another source could be. ``strict`` raises
+    ``StrictFailure`` when any problem of severity warning or error was found.
+    """
+    t0 = time.perf_counter()
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    sources = list(sources)
+    if not base.endswith(("/", "#")):
+        base += "/"
+    problems = Problems()
+    entries, infos = _read_all(sources, problems)
+    catalog = Catalog(base, problems)
+    catalog.learn(entries)
+    for e in entries:
+        catalog.add(e)
+    catalog.finish()
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems)
+    b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base))
+    b.seconds = time.perf_counter() - t0
+    if strict:
+        serious = [p for p in problems if p.severity in ("warning", "error")]
+        if serious:
+            raise StrictFailure(f"{len(serious)} problems found (first: {serious[0]})")
+    return b
+
+
+def iter_triples(b: Build) -> Iterator[Triple]:
+    return iter(b.triples)

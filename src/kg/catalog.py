@@ -1,0 +1,471 @@
+"""Normalisation of whole entries: raw catalogue dicts -> ``Work`` records, with the people, tags and
+licences they mention merged across the catalogue (one node per person / tag)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .model import Agent, Tag, Work
+from .normalize import identifiers as ids
+from .normalize.dates import normalize_date
+from .normalize.levels import normalize_level
+from .normalize.licenses import License, normalize_license
+from .normalize.people import ParsedName, name_key, parse_author, slug
+from .normalize.text import clean_text
+from .normalize.types import lookup_type
+from .problems import ERROR, INFO, WARNING, EntryContext, Problems
+from .sources import RawEntry
+
+KNOWN_KEYS = {
+    "name", "url", "uuid", "license", "authors", "authors_with_orcid", "tags", "description",
+    "abstract", "publication_date", "type", "num_downloads", "file_formats", "submission_date",
+    "language", "proficiency_level", "event_date", "event_location",
+}
+KEY_ALIASES = {"publication date": "publication_date", "publicationdate": "publication_date",
+               "licence": "license", "author": "authors", "tag": "tags", "urls": "url"}
+DALIA_FLAGS = {"include in dalia": True, "exclude from dalia": False}
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _tag_key(tag: str) -> str:
+    return re.sub(r"\s+", " ", tag.strip().casefold())
+
+
+@dataclass
+class PeopleIndex:
+    """Pass one over the catalogue: which ORCID goes with which name."""
+
+    orcids_by_key: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    keys_by_orcid: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def learn(self, raw: object) -> None:
+        if not isinstance(raw, dict):
+            return
+        for value in _as_list(raw.get("authors_with_orcid")) + _as_list(raw.get("authors")):
+            if isinstance(value, str) and "orcid" in value.casefold() or (
+                    isinstance(value, str) and re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dXx]", value)):
+                for n in parse_author(value):
+                    if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
+                        self.orcids_by_key[n.key][n.orcid] += 1
+                        self.keys_by_orcid[n.orcid][n.key] += 1
+
+    def plausible(self, key: str, orcid: str) -> bool:
+        """Is ``key`` a spelling of the person that ``orcid`` mostly goes with? ('Josh Moore' and
+        'Joshua Allen Moore' share a word; 'Julia Nagy' and 'Juliane Hoth' do not.)"""
+        names = self.keys_by_orcid.get(orcid)
+        if not names:
+            return True
+        main = names.most_common(1)[0][0]
+        return key == main or bool({w for w in key.split() if len(w) >= 3} & set(main.split()))
+
+    def orcid_for(self, key: str) -> str | None:
+        c = self.orcids_by_key.get(key)
+        if not c:
+            return None
+        return next((o for o, _ in c.most_common() if self.plausible(key, o)), None)
+
+
+class Catalog:
+    """Accumulates works, agents and tags; every problem goes to ``problems``."""
+
+    def __init__(self, base: str, problems: Problems | None = None):
+        self.base = base
+        self.problems = problems if problems is not None else Problems()
+        self.people = PeopleIndex()
+        self.works: list[Work] = []
+        self.agents: dict[str, Agent] = {}
+        self._agent_names: dict[str, Counter[str]] = defaultdict(Counter)
+        self.tags: dict[str, Tag] = {}
+        self._tag_labels: dict[str, Counter[str]] = defaultdict(Counter)
+        self.licenses: dict[str, License] = {}  # custom slug -> License (SPDX ones need no record)
+        self._uuids: dict[str, str] = {}  # uuid -> entry name
+        self._urls: dict[str, str] = {}
+        self.entries_read = 0
+
+    # -- pass one ---------------------------------------------------------------------------
+    def learn(self, entries: Iterable[RawEntry]) -> None:
+        for e in entries:
+            self.people.learn(e.data)
+        for key, c in self.people.orcids_by_key.items():
+            if len(c) > 1:
+                ctx = EntryContext(self.problems)
+                ctx.report("orcid-conflict", f"the name {key!r} comes with {len(c)} ORCIDs "
+                           f"({', '.join(sorted(c))}); entries that name no ORCID get the most used one",
+                           field="authors_with_orcid", value=sorted(c))
+
+    # -- agents and tags ---------------------------------------------------------------------
+    def _agent(self, n: ParsedName, orcid: str | None, ctx: EntryContext) -> str:
+        if n.is_org:
+            org = n.org
+            iri = (org.iri if org and org.iri else self.base + "org/" + (org.slug if org else slug(n.display)))
+            if iri not in self.agents:
+                self.agents[iri] = Agent(iri=iri, kind=org.type if org else "Organization",
+                                         name=org.name if org else n.display,
+                                         ror=org.iri if org and org.iri and "ror.org" in org.iri else None,
+                                         url=org.url if org else None,
+                                         description=org.description if org else None)
+            self._agent_names[iri][n.display] += 1
+            return iri
+        if orcid is None:
+            orcid = self.people.orcid_for(n.key)
+        iri = ids_orcid_iri(orcid) if orcid else self.base + "person/" + slug(n.display)
+        agent = self.agents.get(iri)
+        if agent is None:
+            agent = self.agents[iri] = Agent(iri=iri, kind="Person", name=n.display, orcid=orcid)
+        if n.family and not agent.family:
+            agent.given, agent.family = n.given, n.family
+        self._agent_names[iri][n.display] += 1
+        return iri
+
+    def _tag(self, label: str) -> str:
+        key = _tag_key(label)
+        iri = self.base + "tag/" + slug(key)
+        if iri not in self.tags:
+            self.tags[iri] = Tag(iri=iri, key=key, label=label)
+        self._tag_labels[iri][label.strip()] += 1
+        return iri
+
+    def finish(self) -> None:
+        """Settle display names: the most used spelling wins, the others become alternates."""
+        for iri, names in self._agent_names.items():
+            agent = self.agents[iri]
+            ranked = [n for n, _ in names.most_common()]
+            if agent.kind == "Person":
+                agent.name = ranked[0]
+            agent.alt_names = {n for n in ranked if n != agent.name}
+        for iri, labels in self._tag_labels.items():
+            tag = self.tags[iri]
+            ranked = [n for n, _ in labels.most_common()]
+            tag.label = ranked[0]
+            tag.alt_labels = set(ranked[1:])
+
+    # -- pass two ----------------------------------------------------------------------------
+    def add(self, raw: RawEntry) -> Work | None:
+        self.entries_read += 1
+        data = raw.data
+        ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
+        if not isinstance(data, dict):
+            ctx.report("entry-shape", f"entry #{raw.index + 1} is a {type(data).__name__}, not a mapping;"
+                       " skipped", severity=ERROR, value=repr(data)[:200])
+            return None
+        data = dict(data)
+        name_raw = data.get("name")
+        ctx.entry = clean_text(str(name_raw), single_line=True) if name_raw not in (None, "") else None
+        uuid_raw = data.get("uuid")
+        ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
+
+        for k in list(data):
+            if k in KNOWN_KEYS:
+                continue
+            kstr = str(k)
+            alias = KEY_ALIASES.get(kstr.strip().casefold())
+            if alias and alias not in data:
+                ctx.report("key-alias", f"key {kstr!r} read as {alias!r}", field=kstr, value=kstr)
+                data[alias] = data.pop(k)
+            else:
+                ctx.report("unknown-key", f"unknown key {kstr!r}; its value is kept in this report only",
+                           field=kstr, value=_jsonable(data[k]))
+
+        urls = self._urls_of(data.get("url"), ctx)
+        uuid = self._uuid_of(uuid_raw, urls, ctx)
+        work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
+
+        if isinstance(name_raw, str) and name_raw.strip():
+            work.name = clean_text(name_raw, single_line=True)
+        elif name_raw is None or name_raw == "":
+            ctx.report("missing-name", "entry has no name", field="name", severity=ERROR)
+        else:
+            work.name = clean_text(str(name_raw), single_line=True)
+            ctx.report("field-shape", f"name is a {type(name_raw).__name__}; read as text", field="name",
+                       value=_jsonable(name_raw))
+        for u in urls:
+            doi = ids.doi_from_url(u)
+            if doi and doi not in work.dois:
+                work.dois.append(doi)
+            if not ids.is_doi_url(u) and u not in work.urls:
+                work.urls.append(u)
+        if not work.urls and work.dois:
+            work.urls.append("https://doi.org/" + work.dois[0])
+        for u in work.urls:
+            if u in self._urls and self._urls[u] != work.iri:
+                ctx.report("duplicate-url", f"url {u} is also the url of another entry",
+                           field="url", value=u)
+            self._urls.setdefault(u, work.iri)
+
+        self._text_field(work, data, "description", ctx)
+        self._text_field(work, data, "abstract", ctx)
+        self._licenses(work, data.get("license"), ctx)
+        self._authors(work, data, ctx)
+        self._dates(work, data, ctx)
+        self._types(work, data.get("type"), ctx)
+        self._tags(work, data.get("tags"), ctx)
+        self._misc(work, data, ctx)
+        self.works.append(work)
+        return work
+
+    # -- field helpers -------------------------------------------------------------------------
+    def _urls_of(self, value: object, ctx: EntryContext) -> list[str]:
+        out = []
+        for v in _as_list(value):
+            if not isinstance(v, str):
+                ctx.report("url-invalid", f"url is a {type(v).__name__}, not a string; dropped",
+                           field="url", value=_jsonable(v))
+                continue
+            u = v.strip()
+            if ids.valid_iri(u):
+                out.append(u)
+            else:
+                ctx.report("url-invalid", f"url {u!r} is not a valid http(s) IRI; dropped",
+                           field="url", severity=ERROR, value=u)
+        if not out and value in (None, "", []):
+            ctx.report("missing-url", "entry has no url", field="url", severity=ERROR)
+        return out
+
+    def _uuid_of(self, raw: object, urls: list[str], ctx: EntryContext) -> str:
+        uuid = ids.parse_uuid(str(raw)) if raw is not None else None
+        if raw is not None and uuid is None:
+            ctx.report("uuid-invalid", f"uuid {raw!r} is not a UUID; a uuid is derived instead",
+                       field="uuid", value=_jsonable(raw))
+        if uuid and uuid in self._uuids:
+            ctx.report("duplicate-uuid", f"uuid {uuid} is already used by {self._uuids[uuid]!r}; "
+                       "this entry gets a uuid derived from its url", field="uuid", value=uuid)
+            uuid = None
+        if uuid is None:
+            seed = urls[0] if urls else "name:" + (ctx.entry or f"{ctx.file}#{ctx.line}")
+            uuid = ids.uuid_for(seed)
+            n = 1
+            while uuid in self._uuids:  # two entries with the same first url
+                uuid = ids.uuid_for(f"{seed}#{n}")
+                n += 1
+        self._uuids[uuid] = ctx.entry or uuid
+        return uuid
+
+    def _text_field(self, work: Work, data: dict, fld: str, ctx: EntryContext) -> None:
+        v = data.get(fld)
+        if v is None:
+            return
+        if not isinstance(v, str):
+            ctx.report("field-shape", f"{fld} is a {type(v).__name__}; read as text", field=fld,
+                       value=_jsonable(v))
+            v = str(v)
+        text = clean_text(v)
+        if text:
+            setattr(work, fld, text)
+
+    def _licenses(self, work: Work, value: object, ctx: EntryContext) -> None:
+        if isinstance(value, list) and len(value) > 1:
+            ctx.report("license-several", f"{len(value)} licences given; all are kept", field="license",
+                       severity=INFO, value=_jsonable(value))
+        for v in _as_list(value):
+            res = normalize_license(v)
+            if res.kind:
+                ctx.report(res.kind, res.message or "", field="license", severity=res.severity,
+                           value=_jsonable(v))
+            if res.license and res.license not in work.licenses:
+                work.licenses.append(res.license)
+                if res.license.custom:
+                    self.licenses.setdefault(res.license.custom, res.license)
+
+    def _authors(self, work: Work, data: dict, ctx: EntryContext) -> None:
+        authors = data.get("authors")
+        if isinstance(authors, str):
+            ctx.report("field-shape", "authors is one string, not a list", field="authors", value=authors)
+            # 'A, B, C' with more than one comma names several people; 'Last, First' names one.
+            authors = [a for a in authors.split(",")] if authors.count(",") > 1 else [authors]
+        elif authors is not None and not isinstance(authors, list):
+            ctx.report("field-shape", f"authors is a {type(authors).__name__}; ignored", field="authors",
+                       severity=ERROR, value=_jsonable(authors))
+            authors = []
+        # ORCIDs given in authors_with_orcid, by name key (not by position)
+        with_orcid: dict[str, tuple[ParsedName, str | None]] = {}
+        for v in _as_list(data.get("authors_with_orcid")):
+            if not isinstance(v, str):
+                continue
+            for n in parse_author(v):
+                orcid = n.orcid
+                if orcid and not ids.orcid_checksum_ok(orcid):
+                    ctx.report("orcid-invalid", f"ORCID {orcid} of {n.display!r} fails its checksum; "
+                               "not used", field="authors_with_orcid", severity=WARNING, value=v)
+                    orcid = None
+                with_orcid.setdefault(n.key, (n, orcid))
+        by_tokens = {_token_key(k): k for k in with_orcid}
+        matched: set[str] = set()
+        for v in authors or []:
+            if not isinstance(v, str):
+                ctx.report("field-shape", f"an author is a {type(v).__name__}, not a string; ignored",
+                           field="authors", value=_jsonable(v))
+                continue
+            names = parse_author(v)
+            if not names and v.strip():
+                ctx.report("author-unknown", f"author {v.strip()!r} names nobody; dropped",
+                           field="authors", severity=INFO, value=v)
+            for n in names:
+                for kind, msg in n.notes:
+                    ctx.report(kind, msg, field="authors", severity=INFO, value=v)
+                orcid = n.orcid
+                if orcid and not ids.orcid_checksum_ok(orcid):
+                    ctx.report("orcid-invalid", f"ORCID {orcid} fails its checksum; not used",
+                               field="authors", value=v)
+                    orcid = None
+                written = n.display
+                hit = n.key if n.key in with_orcid else by_tokens.get(_token_key(n.key))
+                if hit is not None:
+                    matched.add(hit)
+                    orcid = orcid or with_orcid[hit][1]
+                    if hit != n.key:  # 'Floden Evan' beside 'Evan Floden https://orcid...'
+                        written, n = n.display, with_orcid[hit][0]
+                if orcid and not self.people.plausible(n.key, orcid):
+                    ctx.report("orcid-name-mismatch", f"ORCID {orcid} is given to {n.display!r} but mostly "
+                               "goes with another name; not used for this author", field="authors_with_orcid",
+                               value=n.display)
+                    orcid = None
+                iri = self._agent(n, orcid, ctx)
+                if written != n.display:
+                    self._agent_names[iri][written] += 0  # kept as an alternate spelling
+                target = work.editors if n.role == "editor" else work.authors
+                if iri in target:
+                    ctx.report("author-duplicate", f"{n.display!r} is listed twice; kept once",
+                               field="authors", severity=INFO, value=v)
+                else:
+                    target.append(iri)
+        extra = [k for k in with_orcid if k not in matched]
+        if extra and authors:
+            ctx.report("authors-mismatch", f"authors_with_orcid names {len(extra)} people not in authors; "
+                       "they are added after the listed authors", field="authors_with_orcid",
+                       severity=INFO, value=[with_orcid[k][0].display for k in extra])
+        for k in extra:
+            n, orcid = with_orcid[k]
+            iri = self._agent(n, orcid, ctx)
+            if iri not in work.authors:
+                work.authors.append(iri)
+
+    def _dates(self, work: Work, data: dict, ctx: EntryContext) -> None:
+        for fld, attr in (("publication_date", "date_published"), ("submission_date", "date_submitted")):
+            v = data.get(fld)
+            if v is None:
+                continue
+            d = normalize_date(v)
+            if d is None:
+                ctx.report("date-invalid", f"{fld} {v!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                           field=fld, value=_jsonable(v))
+            else:
+                setattr(work, attr, d)
+
+    def _types(self, work: Work, value: object, ctx: EntryContext) -> None:
+        if isinstance(value, str):
+            ctx.report("field-shape", "type is a string, not a list", field="type", severity=INFO,
+                       value=value)
+        for v in _as_list(value):
+            if not isinstance(v, str) or not v.strip():
+                ctx.report("field-shape", f"a type is a {type(v).__name__}; ignored", field="type",
+                           value=_jsonable(v))
+                continue
+            raw = re.sub(r"\s+", " ", v.strip())
+            if raw not in work.raw_types:
+                work.raw_types.append(raw)
+            ct = lookup_type(raw)
+            if ct is None:
+                ctx.report("type-unknown", f"content type {raw!r} is not in the content-type scheme; "
+                           "the work is a LearningResource only", field="type", value=raw)
+            elif ct not in work.content_types:
+                work.content_types.append(ct)
+
+    def _tags(self, work: Work, value: object, ctx: EntryContext) -> None:
+        if isinstance(value, str):
+            ctx.report("field-shape", "tags is one string; split on commas", field="tags", value=value)
+            value = value.split(",")
+        for v in _as_list(value):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = str(v)
+            if not isinstance(v, str):
+                ctx.report("field-shape", f"a tag is a {type(v).__name__}; ignored", field="tags",
+                           value=_jsonable(v))
+                continue
+            label = clean_text(v, single_line=True)
+            if not label:
+                continue
+            flag = DALIA_FLAGS.get(_tag_key(label))
+            if flag is not None:
+                if work.include_in_dalia is not None and work.include_in_dalia != flag:
+                    ctx.report("dalia-flag-conflict", "both 'include in DALIA' and 'exclude from DALIA'",
+                               field="tags")
+                work.include_in_dalia = flag
+                continue
+            iri = self._tag(label)
+            if iri not in work.tags:
+                work.tags.append(iri)
+                work.keywords.append(label)
+
+    def _misc(self, work: Work, data: dict, ctx: EntryContext) -> None:
+        lang = data.get("language")
+        if lang is not None:
+            code = str(lang).strip()
+            if LANGUAGE.match(code.lower()):
+                work.language = code.lower()
+            else:
+                ctx.report("language-invalid", f"language {lang!r} is not a language code", field="language",
+                           value=_jsonable(lang))
+        lvl = data.get("proficiency_level")
+        if lvl is not None:
+            slug_, approx = normalize_level(str(lvl))
+            if slug_ is None:
+                ctx.report("level-unknown", f"proficiency_level {lvl!r} is not a level of the scheme",
+                           field="proficiency_level", value=_jsonable(lvl))
+            else:
+                work.level = slug_
+                if approx:
+                    ctx.report("level-approximate", f"proficiency_level {lvl!r} read as {slug_!r}",
+                               field="proficiency_level", severity=INFO, value=str(lvl))
+        ff = data.get("file_formats")
+        if ff is not None:
+            parts = ff if isinstance(ff, list) else str(ff).split("*")
+            for p in parts:
+                p = str(p).strip()
+                if p and p not in work.file_formats:
+                    work.file_formats.append(p)
+        nd = data.get("num_downloads")
+        if nd is not None:
+            if isinstance(nd, int) and not isinstance(nd, bool) and nd >= 0:
+                work.downloads = nd
+            elif isinstance(nd, str) and nd.strip().isdigit():
+                work.downloads = int(nd.strip())
+            else:
+                ctx.report("field-shape", f"num_downloads {nd!r} is not a count", field="num_downloads",
+                           value=_jsonable(nd))
+        for fld in ("event_date", "event_location"):
+            v = data.get(fld)
+            if v is not None:
+                setattr(work, fld, clean_text(str(v), single_line=True))
+
+
+def _token_key(key: str) -> str:
+    """Order-free key, used only to pair names inside one entry."""
+    return " ".join(sorted(key.split()))
+
+
+def ids_orcid_iri(orcid: str) -> str:
+    return "https://orcid.org/" + orcid
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return str(v)
+
+
+def key_of_name(name: str) -> str:
+    """Public helper for tests and other modules: the key two spellings of one name share."""
+    return name_key(name)

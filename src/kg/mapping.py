@@ -1,0 +1,294 @@
+"""The one table of field -> predicate(s), and the functions that turn records into triples.
+
+Change a predicate here and every output (Turtle, N-Triples, JSON-LD, the store, the site) follows.
+Every work is typed ``schema:LearningResource`` plus the schema.org class of its content type(s).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Callable, Iterable, Iterator
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from .model import Agent, Tag, Work
+from .normalize.levels import LEVELS
+from .normalize.licenses import License
+from .normalize.types import ContentType
+from .vocab import BIBO, CTYPE, DCMITYPE, DCT, DOI, ISO639, KG, KG_HOME, LEVEL, LICENSE, RDF, SCHEMA, \
+    SKOS, SPDX, XSD
+
+# ---------------------------------------------------------------------------------------------
+# The mapping table: Work attribute -> (predicates, how a value becomes an RDF term, note).
+# ``value`` functions return the RDF term for one value (None: nothing to write).
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(v: str):
+    return Literal(v)
+
+
+def _iri(v: str):
+    return NamedNode(v)
+
+
+def _date(v: tuple[str, str]):
+    return Literal(v[0], datatype=XSD[v[1]])
+
+
+def _doi_iri(v: str):
+    return DOI[v]
+
+
+def _doi_name(v: str):
+    return Literal(v)
+
+
+def _license(v: License):
+    return SPDX[v.spdx] if v.spdx else LICENSE[v.custom]
+
+
+def _lang_tag(v: str):
+    return Literal(v)
+
+
+def _lang_iri(v: str):
+    return ISO639[v] if len(v) == 2 else None
+
+
+def _level(v: str):
+    return LEVEL[v]
+
+
+def _ctype_class(v: ContentType):
+    return SCHEMA[v.schema_class] if v.schema_class else None
+
+
+def _ctype_dcmi(v: ContentType):
+    return DCMITYPE[v.dcmi]
+
+
+def _ctype_concept(v: ContentType):
+    return CTYPE[v.slug]
+
+
+_MIME = mimetypes.MimeTypes(filenames=(), strict=True)  # Python's built-in table: same on every host
+_MIME_EXTRA = {  # common in the catalogue, missing from Python's table
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".ipynb": "application/x-ipynb+json",
+    ".md": "text/markdown",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
+
+
+def _format(v: str):
+    ext = v if v.startswith(".") else "." + v
+    mime = _MIME_EXTRA.get(ext.lower()) or _MIME.types_map[True].get(ext.lower())
+    return Literal(mime or v)
+
+
+def _bool(v: bool):
+    return Literal("true" if v else "false", datatype=XSD.boolean)
+
+
+Row = tuple[str, tuple[NamedNode, ...], Callable[[object], object], str]
+
+WORK_FIELDS: list[Row] = [
+    ("content_types", (RDF.type,), _ctype_class, "schema.org class of the content type"),
+    ("name", (SCHEMA.name, DCT.title), _text, "title, HTML entities unescaped"),
+    ("description", (SCHEMA.description, DCT.description), _text, "HTML entities unescaped"),
+    ("abstract", (SCHEMA.abstract,), _text, ""),
+    ("authors", (SCHEMA.author, DCT.creator), _iri, "ORCID IRI or minted person/organisation IRI"),
+    ("editors", (SCHEMA.editor, DCT.contributor), _iri, "authors marked '(Editor)'"),
+    ("urls", (SCHEMA.url,), _iri, "landing pages; DOI resolver URLs go to identifier"),
+    ("dois", (SCHEMA.identifier, SCHEMA.sameAs), _doi_iri, "https://doi.org/<doi>, lower-cased"),
+    ("dois", (DCT.identifier,), _doi_name, "the bare DOI name"),
+    ("licenses", (SCHEMA.license, DCT.license), _license, "SPDX IRI, or a kg licence concept"),
+    ("date_published", (SCHEMA.datePublished, DCT.issued), _date, "xsd:date / gYearMonth / gYear"),
+    ("date_submitted", (DCT.dateSubmitted,), _date, "xsd:dateTime"),
+    ("content_types", (DCT.type,), _ctype_dcmi, "DCMI type"),
+    ("content_types", (KG.contentType,), _ctype_concept, "concept in the content-type scheme"),
+    ("raw_types", (SCHEMA.learningResourceType,), _text, "the catalogue's type, as written"),
+    ("keywords", (SCHEMA.keywords,), _text, "one literal per tag, curation flags left out"),
+    ("tags", (SCHEMA.about, DCT.subject), _iri, "tag concept (one per case-insensitive tag)"),
+    ("include_in_dalia", (KG.includeInDalia,), _bool, "the 'include/exclude from DALIA' tags"),
+    ("language", (SCHEMA.inLanguage,), _lang_tag, "language code as given"),
+    ("language", (DCT.language,), _lang_iri, "ISO 639-1 IRI (two-letter codes)"),
+    ("level", (SCHEMA.educationalLevel,), _level, "concept in the proficiency-level scheme"),
+    ("file_formats", (SCHEMA.encodingFormat,), _format, "media type when known, else as written"),
+]
+
+
+# Which catalogue (YAML) key feeds which record field; used for the README table.
+SOURCE_KEYS = {
+    "content_types": "type", "name": "name", "description": "description", "abstract": "abstract",
+    "authors": "authors, authors_with_orcid", "editors": "authors", "urls": "url", "dois": "url",
+    "licenses": "license", "date_published": "publication_date", "date_submitted": "submission_date",
+    "raw_types": "type", "keywords": "tags", "tags": "tags", "include_in_dalia": "tags",
+    "language": "language", "level": "proficiency_level", "file_formats": "file_formats",
+}
+
+
+def _values(work: Work, attr: str) -> list:
+    v = getattr(work, attr)
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def work_triples(work: Work) -> Iterator[Triple]:
+    """All triples of one work, the work's own first (so writers can group by subject)."""
+    s = NamedNode(work.iri)
+    yield Triple(s, RDF.type, SCHEMA.LearningResource)
+    for attr, preds, conv, _note in WORK_FIELDS:
+        for v in _values(work, attr):
+            o = conv(v)
+            if o is None:
+                continue
+            for p in preds:
+                if p == RDF.type and o == SCHEMA.LearningResource:
+                    continue
+                yield Triple(s, p, o)
+    if work.authors:
+        seq = NamedNode(work.iri + "#authors")
+        yield Triple(s, BIBO.authorList, seq)
+    if work.downloads is not None:
+        counter = NamedNode(work.iri + "#downloads")
+        yield Triple(s, SCHEMA.interactionStatistic, counter)
+    if work.event_date or work.event_location:
+        event = NamedNode(work.iri + "#event")
+        yield Triple(s, SCHEMA.recordedAt, event)
+    # sub-nodes, each grouped under its own subject
+    if work.authors:
+        yield Triple(seq, RDF.type, RDF.Seq)
+        for i, a in enumerate(work.authors, 1):
+            yield Triple(seq, RDF[f"_{i}"], NamedNode(a))
+    if work.downloads is not None:
+        yield Triple(counter, RDF.type, SCHEMA.InteractionCounter)
+        yield Triple(counter, SCHEMA.interactionType, SCHEMA.DownloadAction)
+        yield Triple(counter, SCHEMA.userInteractionCount, Literal(str(work.downloads), datatype=XSD.integer))
+    if work.event_date or work.event_location:
+        yield Triple(event, RDF.type, SCHEMA.Event)
+        if work.event_date:
+            yield Triple(event, KG.eventDate, Literal(work.event_date))
+        if work.event_location:
+            yield Triple(event, SCHEMA.location, Literal(work.event_location))
+
+
+ORG_TYPES = {"Organization", "ResearchProject", "FundingAgency", "Consortium", "Project"}
+
+
+def agent_triples(agent: Agent) -> Iterator[Triple]:
+    s = NamedNode(agent.iri)
+    if agent.kind == "Person":
+        yield Triple(s, RDF.type, SCHEMA.Person)
+    else:
+        yield Triple(s, RDF.type, SCHEMA.Organization)
+        if agent.kind != "Organization":
+            yield Triple(s, RDF.type, SCHEMA[agent.kind])
+    yield Triple(s, SCHEMA.name, Literal(agent.name))
+    for alt in sorted(agent.alt_names):
+        yield Triple(s, SCHEMA.alternateName, Literal(alt))
+    if agent.given:
+        yield Triple(s, SCHEMA.givenName, Literal(agent.given))
+    if agent.family:
+        yield Triple(s, SCHEMA.familyName, Literal(agent.family))
+    if agent.url:
+        yield Triple(s, SCHEMA.url, NamedNode(agent.url))
+    if agent.description:
+        yield Triple(s, SCHEMA.description, Literal(agent.description))
+
+
+def tag_scheme_iri(base: str) -> NamedNode:
+    return NamedNode(base + "tags")
+
+
+def tag_triples(tag: Tag, base: str) -> Iterator[Triple]:
+    s = NamedNode(tag.iri)
+    scheme = tag_scheme_iri(base)
+    yield Triple(s, RDF.type, SCHEMA.DefinedTerm)
+    yield Triple(s, RDF.type, SKOS.Concept)
+    yield Triple(s, SCHEMA.name, Literal(tag.label))
+    yield Triple(s, SKOS.prefLabel, Literal(tag.label))
+    for alt in sorted(tag.alt_labels):
+        yield Triple(s, SKOS.altLabel, Literal(alt))
+    yield Triple(s, SCHEMA.inDefinedTermSet, scheme)
+    yield Triple(s, SKOS.inScheme, scheme)
+
+
+def tag_scheme_triples(base: str) -> Iterator[Triple]:
+    s = tag_scheme_iri(base)
+    yield Triple(s, RDF.type, SCHEMA.DefinedTermSet)
+    yield Triple(s, RDF.type, SKOS.ConceptScheme)
+    yield Triple(s, SCHEMA.name, Literal("Tags of the training catalogue"))
+
+
+LICENSE_SCHEME = NamedNode(KG_HOME + "scheme/license")
+
+
+def license_triples(lic: License) -> Iterator[Triple]:
+    s = _license(lic)
+    yield Triple(s, RDF.type, DCT.LicenseDocument)
+    yield Triple(s, RDF.type, SCHEMA.CreativeWork)
+    yield Triple(s, SCHEMA.name, Literal(lic.label or lic.spdx or lic.custom or ""))
+    if lic.spdx:
+        yield Triple(s, SCHEMA.identifier, Literal(lic.spdx))
+    else:
+        yield Triple(s, RDF.type, SKOS.Concept)
+        yield Triple(s, SKOS.prefLabel, Literal(lic.label or lic.custom or ""))
+        yield Triple(s, SKOS.inScheme, LICENSE_SCHEME)
+
+
+def level_triples(slug: str) -> Iterator[Triple]:
+    s = LEVEL[slug]
+    yield Triple(s, RDF.type, SKOS.Concept)
+    yield Triple(s, RDF.type, SCHEMA.DefinedTerm)
+    yield Triple(s, SCHEMA.name, Literal(LEVELS[slug]))
+    yield Triple(s, SKOS.prefLabel, Literal(LEVELS[slug], language="en"))
+
+
+def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterable[Tag],
+                    base: str) -> Iterator[Triple]:
+    """The whole graph: works first, then the people, tags, licences and levels they use."""
+    licenses: dict[str, License] = {}
+    levels: set[str] = set()
+    for w in works:
+        yield from dict.fromkeys(work_triples(w))  # drop repeats (two URLs naming one DOI, ...)
+        for lic in w.licenses:
+            licenses.setdefault(lic.spdx or "custom:" + (lic.custom or ""), lic)
+        if w.level:
+            levels.add(w.level)
+    for a in agents:
+        yield from agent_triples(a)
+    tags = list(tags)
+    if tags:
+        yield from tag_scheme_triples(base)
+    for t in tags:
+        yield from tag_triples(t, base)
+    for k in sorted(licenses):
+        yield from license_triples(licenses[k])
+    for slug in sorted(levels):
+        yield from level_triples(slug)
+
+
+def mapping_table_markdown() -> str:
+    """The README's field -> property table, generated from ``WORK_FIELDS``."""
+    from .vocab import PREFIXES
+
+    def curie(n: NamedNode) -> str:
+        for p, ns in PREFIXES.items():
+            if n.value.startswith(ns):
+                return f"{p}:{n.value[len(ns):]}"
+        return f"<{n.value}>"
+
+    rows = ["| catalogue key | record field | property | value | note |", "|---|---|---|---|---|"]
+    for attr, preds, conv, note in WORK_FIELDS:
+        rows.append(f"| `{SOURCE_KEYS[attr]}` | `{attr}` | {', '.join('`' + curie(p) + '`' for p in preds)} | "
+                    f"{conv.__name__.lstrip('_')} | {note} |")
+    return "\n".join(rows) + "\n"
