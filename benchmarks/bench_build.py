@@ -1,0 +1,52 @@
+"""Wall time of `kg build` on the real catalogue (all three formats), interpreter start-up included.
+
+    python benchmarks/bench_build.py [--runs 5] [CATALOGUE]
+
+Prints a table: run, wall seconds, peak RSS. Goal (issue 2): <= 1 s wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT = HERE.parent.parent / "shared" / "data" / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("catalogue", nargs="?", default=str(DEFAULT))
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    if not Path(args.catalogue).exists():
+        print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
+        return 2
+    times = []
+    print(f"| run | wall s | peak RSS MB |\n|---|---|---|")
+    with tempfile.TemporaryDirectory() as out:
+        for i in range(args.runs):
+            t0 = time.perf_counter()
+            pid = subprocess.Popen([sys.executable, "-m", "kg", "build", args.catalogue, "--out", out, "-q"])
+            _, status, ru = os.wait4(pid.pid, 0)
+            dt = time.perf_counter() - t0
+            if status != 0:
+                print("kg build failed", file=sys.stderr)
+                return 1
+            times.append(dt)
+            print(f"| {i + 1} | {dt:.3f} | {ru.ru_maxrss / 1024:.0f} |")
+    print(f"| median | {statistics.median(times):.3f} | |")
+    print(f"\ngoal: <= 1.0 s wall -> {'met' if statistics.median(times) <= 1.0 else 'MISSED'}")
+    _ = resource  # (ru_maxrss from wait4 is the child's own peak)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
