@@ -1,0 +1,67 @@
+"""`kg build` and `kg mapping`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _summary(b, paths) -> str:
+    s = b.summary()
+    lines = [
+        f"kg: read {s['entries_read']} entries from {len(b.sources)} source(s); wrote {s['works']} works, "
+        f"{s['people']} people, {s['organizations']} organisations, {s['tags']} tags, "
+        f"{s['triples']} triples in {b.seconds:.2f} s",
+    ]
+    sev = s["problems_by_severity"]
+    if s["problems"]:
+        lines.append(f"kg: {sum(s['problems'].values())} problems "
+                     f"({', '.join(f'{n} {k}' for k, n in sorted(sev.items()))}); by kind:")
+        for kind, n in sorted(s["problems"].items(), key=lambda x: (-x[1], x[0])):
+            lines.append(f"  {n:5d}  {kind}")
+    else:
+        lines.append("kg: no problems found")
+    lines.append("kg: wrote " + ", ".join(str(p) for p in paths.values()))
+    return "\n".join(lines)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .vocab import DEFAULT_BASE
+
+    formats = args.format or ["turtle", "ntriples", "jsonld"]
+    b = build(args.sources, base=args.base or DEFAULT_BASE)
+    paths = b.write(args.out, formats)
+    if not args.quiet:
+        print(_summary(b, paths), file=sys.stderr)
+    if args.strict:
+        serious = [p for p in b.problems if p.severity in ("warning", "error")]
+        if serious:
+            from .errors import StrictFailure
+
+            raise StrictFailure(f"--strict: {len(serious)} problems (warnings or errors) found; "
+                                f"see {paths['problems']}")
+    return 0
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    from .mapping import mapping_table_markdown
+
+    sys.stdout.write(mapping_table_markdown())
+    return 0
+
+
+def register(sub) -> None:
+    b = sub.add_parser("build", help="build the graph from catalogue YAML files or folders")
+    b.add_argument("sources", nargs="+", metavar="SOURCE", help="catalogue YAML file(s) or folder(s)")
+    b.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
+    b.add_argument("--base", metavar="IRI", help="base IRI for minted IRIs "
+                   "(default https://nfdi4bioimage.github.io/training/kg/id/)")
+    b.add_argument("--format", action="append", choices=["turtle", "ntriples", "jsonld"],
+                   help="write only these formats (repeatable; default all three)")
+    b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
+    b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+    b.set_defaults(func=cmd_build)
+
+    m = sub.add_parser("mapping", help="print the field -> property table (markdown)")
+    m.set_defaults(func=cmd_mapping)
