@@ -26,8 +26,8 @@ def _summary(b, paths) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build
-    from .vocab import DEFAULT_BASE
+    from ..build import build
+    from ..vocab import DEFAULT_BASE
 
     formats = args.format or ["turtle", "ntriples", "jsonld"]
     b = build(args.sources, base=args.base or DEFAULT_BASE)
@@ -37,7 +37,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.strict:
         serious = [p for p in b.problems if p.severity in ("warning", "error")]
         if serious:
-            from .errors import StrictFailure
+            from ..errors import StrictFailure
 
             raise StrictFailure(f"--strict: {len(serious)} problems (warnings or errors) found; "
                                 f"see {paths['problems']}")
@@ -45,7 +45,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:
-    from .mapping import mapping_table_markdown
+    from ..mapping import mapping_table_markdown
 
     sys.stdout.write(mapping_table_markdown())
     return 0
