@@ -1,0 +1,44 @@
+"""`kg serve`: the site, the SPARQL endpoint and the query page over a build folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..serve import Limits, make_server, serve_forever
+    from ..site.queries import default_queries_dir
+
+    if args.timeout <= 0 or args.max_rows <= 0 or args.workers <= 0:
+        raise UsageError("--timeout, --max-rows and --workers must be positive")
+    limits = Limits(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers)
+    qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
+    try:
+        server = make_server(args.build, args.host, args.port, site_dir=args.site, queries_dir=qdir,
+                             limits=limits, quiet=args.quiet)
+    except OSError as e:
+        from ..errors import KgError
+
+        raise KgError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+    host, port = server.server_address[:2]
+    print(f"kg: serving {server.site_dir} and SPARQL at http://{host}:{port}/sparql "
+          f"(query page http://{host}:{port}/query.html); Ctrl-C stops", file=sys.stderr, flush=True)
+    serve_forever(server)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="serve the site and a read-only SPARQL endpoint for a build folder")
+    p.add_argument("build", metavar="BUILD_DIR", help="folder written by `kg build` (reads catalog.nt)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--site", metavar="DIR", help="serve this site folder (default: BUILD_DIR/site, written "
+                   "or refreshed from the graph when missing or older than it)")
+    p.add_argument("--queries", metavar="DIR", help="named queries for the query page (default ./queries)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per query (default 10)")
+    p.add_argument("--max-rows", type=int, default=10_000, help="most result rows/triples (default 10000)")
+    p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no request log")
+    p.set_defaults(func=cmd_serve)

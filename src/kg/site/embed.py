@@ -1,0 +1,167 @@
+"""The Bioschemas TrainingMaterial JSON-LD embedded in each work page, framed from the graph.
+
+This is not a second mapping of the catalogue: it takes the work's ``schema:`` statements from the
+graph as they are and compacts them against the schema.org context (the shipped local stand-in,
+``kg/data/schemaorg-context.jsonld``, decides which terms take a bare IRI string). Linked people,
+organisations and tags are embedded one level deep with their type and name, also from the graph.
+
+Where the embed differs from the graph, it is because ELIXIR TeSS rejects a material otherwise or
+because Bioschemas asks for it. Every difference is listed in ``DIFFERENCES`` (and the README), and
+the tests check the embed against the graph allowing only these.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from pyoxigraph import Literal, NamedNode
+
+from ..vocab import LEVEL, SCHEMA, SPDX, XSD
+from .graph import Graph
+
+PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
+CONTEXT_IRI = "https://schema.org"
+MAX_KEYWORDS = 20  # TeSS rejects a material with more
+
+# Graph proficiency level (Dreyfus scale, kg level scheme) -> the three difficulty levels TeSS knows.
+TESS_LEVEL = {
+    "novice": "Beginner",
+    "advanced-beginner": "Beginner",
+    "competent": "Intermediate",
+    "proficient": "Advanced",
+    "expert": "Advanced",
+}
+
+# schema.org properties of a work that point to sub-nodes of the work (``<work>#...``); left out.
+OMITTED = {SCHEMA.interactionStatistic.value, SCHEMA.recordedAt.value}
+
+# Linked nodes are embedded with these properties (one level deep).
+LINKED = (SCHEMA.name,)
+
+DIFFERENCES = {
+    "conformsTo": "added: dct:conformsTo the Bioschemas TrainingMaterial 1.0-RELEASE profile (Bioschemas asks "
+                  "for it; it says how the page is marked up, not something the catalogue states)",
+    "license": "SPDX licences as https://spdx.org/licenses/<ID>.html instead of the graph's "
+               "http://spdx.org/licenses/<ID> (TeSS accepts only the former); licences that are not SPDX "
+               "licences (kg licence concepts such as 'ALL RIGHTS RESERVED') are left out, since TeSS "
+               "rejects a material whose licence it does not recognise; the work page still shows them",
+    "keywords": f"at most {MAX_KEYWORDS} keywords (TeSS rejects more): the first {MAX_KEYWORDS} in "
+                "case-insensitive alphabetical order; all tags stay in 'about'",
+    "educationalLevel": "the graph's proficiency-level concept (novice ... expert) becomes the text Beginner, "
+                        "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
+                        "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
+    "dates": "datePublished is a plain string; read with the schema.org context it is typed schema:Date, "
+             "where the graph has xsd:date, xsd:gYearMonth or xsd:gYear",
+    "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
+               "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
+               "carries the schema.org statements only",
+}
+
+
+@lru_cache(maxsize=1)
+def local_context() -> dict:
+    """The shipped schema.org context stand-in (a JSON-LD document with ``@context``)."""
+    text = resources.files("kg").joinpath("data/schemaorg-context.jsonld").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _iri_terms() -> frozenset[str]:
+    """Terms the context coerces to IRIs: their values are written as bare strings."""
+    ctx = local_context()["@context"]
+    return frozenset(k for k, v in ctx.items() if isinstance(v, dict) and v.get("@type") == "@id")
+
+
+def _term(iri: str) -> str | None:
+    return iri[len(SCHEMA.iri):] if iri.startswith(SCHEMA.iri) else None
+
+
+def _types(g: Graph, s: str) -> list[str]:
+    return sorted(t for t in (_term(x) for x in g.types(s)) if t)
+
+
+def _literal(o: Literal):
+    dt = o.datatype.value if o.datatype else None
+    if o.language:
+        return {"@value": o.value, "@language": o.language}
+    if dt == XSD.integer.value:
+        try:
+            return int(o.value)
+        except ValueError:
+            return {"@value": o.value, "@type": dt}
+    if dt == XSD.boolean.value:
+        return o.value == "true"
+    return o.value  # strings and dates (the context types dates)
+
+
+def _license(iri: str):
+    if iri.startswith(SPDX.iri):
+        return "https://spdx.org/licenses/" + iri[len(SPDX.iri):] + ".html"
+    return None
+
+
+def _level(iri: str):
+    if iri.startswith(LEVEL.iri):
+        return TESS_LEVEL.get(iri[len(LEVEL.iri):])
+    return None
+
+
+def _linked(g: Graph, iri: str) -> dict | str:
+    node: dict = {"@id": iri}
+    types = _types(g, iri)
+    if types:
+        node["@type"] = types[0] if len(types) == 1 else types
+    for p in LINKED:
+        v = g.text(iri, p)
+        if v is not None:
+            node[_term(p.value)] = v
+    return node
+
+
+def work_embed(g: Graph, work: str) -> dict:
+    """The JSON-LD object embedded in the page of ``work`` (an IRI in the graph)."""
+    types = _types(g, work)
+    types = ["LearningResource"] + [t for t in types if t != "LearningResource"]
+    doc: dict = {"@context": CONTEXT_IRI, "@id": work, "@type": types,
+                 "dct:conformsTo": {"@id": PROFILE}}
+    iri_terms = _iri_terms()
+    preds = g.po.get(work, {})
+    for p in sorted(preds):
+        term = _term(p)
+        if term is None or p in OMITTED:
+            continue
+        objs = preds[p]
+        if p == SCHEMA.author.value:
+            order = g.author_order(work)
+            objs = sorted(objs, key=lambda o: order.index(o.value) if o.value in order else len(order))
+        else:
+            objs = sorted(objs, key=lambda o: (o.value.casefold(), o.value))
+        values = []
+        for o in objs:
+            if p == SCHEMA.license.value:
+                v = _license(o.value)
+            elif p == SCHEMA.educationalLevel.value:
+                v = _level(o.value)
+            elif isinstance(o, Literal):
+                v = _literal(o)
+            elif isinstance(o, NamedNode):
+                v = o.value if term in iri_terms else (
+                    _linked(g, o.value) if o.value in g.po else {"@id": o.value})
+            else:  # no blank nodes in our graph; never emit one
+                v = None
+            if v is not None and v not in values:
+                values.append(v)
+        if p == SCHEMA.keywords.value:
+            values = values[:MAX_KEYWORDS]
+        if values:
+            doc[term] = values[0] if len(values) == 1 else values
+    return doc
+
+
+def script_json(doc: dict) -> str:
+    """JSON for a ``<script type="application/ld+json">`` block: '<', '>' and '&' escaped so that
+    catalogue text can never close the script element."""
+    s = json.dumps(doc, ensure_ascii=False, indent=1)
+    return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

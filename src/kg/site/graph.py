@@ -1,0 +1,102 @@
+"""Read a build folder's graph into pyoxigraph and index it by subject for the page writers.
+
+Everything the site shows comes from here: the graph written by ``kg build`` (``catalog.nt``),
+never the catalogue YAML.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store
+
+from ..errors import SourceError
+from ..vocab import RDF, SCHEMA
+
+GRAPH_FILES = ("catalog.nt", "catalog.ttl")  # read the first one present
+
+
+def graph_file(build_dir: str | Path) -> Path:
+    d = Path(build_dir)
+    if not d.is_dir():
+        raise SourceError("not a build folder (run `kg build ... --out DIR` first)", file=str(d))
+    for name in GRAPH_FILES:
+        if (d / name).is_file():
+            return d / name
+    raise SourceError(f"no {' or '.join(GRAPH_FILES)} in the build folder (run `kg build` first)", file=str(d))
+
+
+def load_store(build_dir: str | Path) -> Store:
+    """An in-memory store with the build's graph (default graph)."""
+    path = graph_file(build_dir)
+    fmt = RdfFormat.N_TRIPLES if path.suffix == ".nt" else RdfFormat.TURTLE
+    st = Store()
+    try:
+        with open(path, "rb") as f:
+            st.bulk_load(f, fmt)
+    except SyntaxError as e:
+        raise SourceError(f"cannot parse the graph: {e}", file=str(path)) from None
+    return st
+
+
+@dataclass
+class Graph:
+    """The graph indexed by subject: ``po[s][p]`` is the list of objects (terms)."""
+
+    store: Store
+    po: dict[str, dict[str, list]] = field(default_factory=dict)
+
+    @classmethod
+    def from_store(cls, store: Store) -> "Graph":
+        po: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for q in store.quads_for_pattern(None, None, None, None):
+            if isinstance(q.subject, NamedNode):
+                po[q.subject.value][q.predicate.value].append(q.object)
+        g = cls(store)
+        g.po = {s: dict(d) for s, d in po.items()}
+        return g
+
+    def objects(self, s: str, p: NamedNode) -> list:
+        return self.po.get(s, {}).get(p.value, [])
+
+    def iris(self, s: str, p: NamedNode) -> list[str]:
+        return sorted({o.value for o in self.objects(s, p) if isinstance(o, NamedNode)})
+
+    def texts(self, s: str, p: NamedNode) -> list[str]:
+        return sorted({o.value for o in self.objects(s, p) if isinstance(o, Literal)})
+
+    def text(self, s: str, p: NamedNode) -> str | None:
+        t = self.texts(s, p)
+        return t[0] if t else None
+
+    def types(self, s: str) -> set[str]:
+        return {o.value for o in self.objects(s, RDF.type)}
+
+    def name(self, s: str) -> str:
+        names = self.__dict__.setdefault("_names", {})
+        if s not in names:
+            names[s] = self.text(s, SCHEMA.name) or s
+        return names[s]
+
+    def select(self, query: str) -> list[tuple]:
+        """Run a SELECT and return rows of term values (None for unbound)."""
+        rows = []
+        for sol in self.store.query(query):
+            rows.append(tuple(None if t is None else t.value for t in sol))
+        return rows
+
+    def author_order(self, work: str) -> list[str]:
+        """Authors in catalogue order (from bibo:authorList's rdf:Seq), then any others sorted."""
+        from ..vocab import BIBO
+
+        ordered: list[str] = []
+        for seq in self.iris(work, BIBO.authorList):
+            members = []
+            for p, objs in self.po.get(seq, {}).items():
+                if p.startswith(RDF.iri + "_") and p[len(RDF.iri) + 1:].isdigit():
+                    members += [(int(p[len(RDF.iri) + 1:]), o.value) for o in objs]
+            ordered += [v for _, v in sorted(members)]
+        rest = [a for a in self.iris(work, SCHEMA.author) if a not in ordered]
+        return list(dict.fromkeys(ordered + rest))

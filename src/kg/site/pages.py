@@ -1,0 +1,314 @@
+"""HTML pages of the static site, written from the graph.
+
+Every piece of catalogue text goes through ``esc`` (HTML-escaped, quotes included); only http(s)
+URLs become links (``ext_link``); internal links are built from sanitised file names. No asset is
+loaded from elsewhere: one local stylesheet, inline script on the query page only.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+from ..vocab import DCT, ORCID, RDF, SCHEMA
+from .embed import script_json, work_embed
+from .graph import Graph
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#222}
+header a,footer a{margin-right:1rem}
+h1{font-size:1.6rem} .meta{color:#555} .desc{white-space:pre-wrap}
+ul.tags li{display:inline;margin-right:.6rem}
+article.work{border-top:1px solid #ddd;padding:.4rem 0}
+table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}
+textarea{width:100%;font-family:monospace}
+.error{color:#a00;white-space:pre-wrap}
+"""
+
+
+def esc(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def ext_link(url: str, text: str | None = None) -> str:
+    """A link for http(s) URLs; anything else (``javascript:``, ``data:``, ...) is shown as text."""
+    label = esc(text if text is not None else url)
+    if is_web_url(url):
+        return f'<a href="{esc(url)}" rel="nofollow noopener">{label}</a>'
+    return f'<span class="not-a-link">{label}</span>'
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _key(iri: str) -> str:
+    tail = iri.rstrip("/").rsplit("/", 1)[-1].split("#")[-1]
+    k = _SAFE.sub("-", tail).strip("-.") or "x"
+    return k[:120]
+
+
+class Site:
+    """Pages of one graph. ``pages()`` yields (relative path, text)."""
+
+    def __init__(self, g: Graph, named_queries: list[dict] | None = None, site_url: str = ""):
+        self.g = g
+        self.named_queries = named_queries or []
+        self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
+        po = g.po
+        s_lr = SCHEMA.LearningResource.value
+        self.works = sorted((s for s, d in po.items() if s_lr in {o.value for o in d.get(RDF.type.value, [])}),
+                            key=lambda w: (g.name(w).casefold(), w))
+        self.works_of: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, iri) -> works
+        kinds = {"person": set(), "project": set(), "tag": set(), "license": set()}
+        for w in self.works:
+            for a in g.iris(w, SCHEMA.author) + g.iris(w, SCHEMA.editor):
+                kind = "person" if SCHEMA.Person.value in g.types(a) else "project"
+                kinds[kind].add(a)
+                if w not in self.works_of[(kind, a)]:
+                    self.works_of[(kind, a)].append(w)
+            for o in g.iris(w, SCHEMA.sourceOrganization):
+                kinds["project"].add(o)
+                if w not in self.works_of[("project", o)]:
+                    self.works_of[("project", o)].append(w)
+            for t in g.iris(w, SCHEMA.about):
+                kinds["tag"].add(t)
+                self.works_of[("tag", t)].append(w)
+            for lic in g.iris(w, SCHEMA.license):
+                kinds["license"].add(lic)
+                self.works_of[("license", lic)].append(w)
+        self.entities = {k: sorted(v, key=lambda i: (g.name(i).casefold(), i)) for k, v in kinds.items()}
+        self.path: dict[str, str] = {}  # IRI -> page path relative to the site root
+        for w in self.works:
+            self.path[w] = self._unique("material", _key(w))
+        for kind in ("person", "project", "tag", "license"):
+            for i in sorted(self.entities[kind]):
+                if i not in self.path:
+                    self.path[i] = self._unique(kind, _key(i))
+
+    _taken: set
+
+    def _unique(self, folder: str, key: str) -> str:
+        taken = self.__dict__.setdefault("_taken", set())
+        cand, n = key, 1
+        while f"{folder}/{cand}".casefold() in taken:
+            n += 1
+            cand = f"{key}-{n}"
+        taken.add(f"{folder}/{cand}".casefold())
+        return f"{folder}/{cand}.html"
+
+    # -- building blocks -------------------------------------------------------------------------
+
+    def link(self, iri: str, root: str, text: str | None = None) -> str:
+        label = esc(text if text is not None else self.g.name(iri))
+        if iri in self.path:
+            return f'<a href="{root}{esc(self.path[iri])}">{label}</a>'
+        return ext_link(iri, text if text is not None else self.g.name(iri))
+
+    def page(self, title: str, body: str, root: str, head: str = "") -> str:
+        nav = (f'<a href="{root}index.html">Index</a><a href="{root}works.html">Materials</a>'
+               f'<a href="{root}people.html">People</a><a href="{root}tags.html">Tags</a>'
+               f'<a href="{root}licenses.html">Licences</a><a href="{root}projects.html">Projects</a>'
+               f'<a href="{root}query.html">Query</a>')
+        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f'<title>{esc(title)}</title><link rel="stylesheet" href="{root}style.css">{head}</head>\n'
+                f'<body><header>{nav}</header>\n<main>\n{body}\n</main>\n'
+                f'<footer><small>Generated from the knowledge graph by kg.</small></footer></body></html>\n')
+
+    def _orcid(self, iri: str) -> str:
+        if iri.startswith(ORCID.iri):
+            return f' <span class="orcid">(ORCID {ext_link(iri, iri[len(ORCID.iri):])})</span>'
+        return ""
+
+    def work_block(self, w: str, root: str, heading: str = "h2", full: bool = False) -> str:
+        key = (w, root, heading, full)
+        cache = self.__dict__.setdefault("_blocks", {})
+        if key not in cache:
+            cache[key] = self._work_block(w, root, heading, full)
+        return cache[key]
+
+    def _work_block(self, w: str, root: str, heading: str, full: bool) -> str:
+        g = self.g
+        parts = []
+        title = g.name(w)
+        parts.append(f"<{heading}>{self.link(w, root, title) if not full else esc(title)}</{heading}>")
+        authors = g.author_order(w)
+        if authors:
+            parts.append('<p class="authors">' + ", ".join(
+                self.link(a, root) + (self._orcid(a) if full else "") for a in authors) + "</p>")
+        editors = g.iris(w, SCHEMA.editor)
+        if editors:
+            parts.append('<p class="editors">Edited by ' + ", ".join(self.link(a, root) for a in editors)
+                         + "</p>")
+        meta = []
+        for d in g.texts(w, SCHEMA.datePublished):
+            meta.append(f'Published <time>{esc(d)}</time>')
+        lic = g.iris(w, SCHEMA.license)
+        if lic:
+            meta.append("Licensed " + ", ".join(self.link(x, root) for x in lic))
+        types = g.texts(w, SCHEMA.learningResourceType)
+        if types:
+            meta.append("Content type: " + esc(", ".join(types)))
+        if full:
+            for lv in g.iris(w, SCHEMA.educationalLevel):
+                meta.append("Level: " + esc(g.name(lv)))
+            for lang in g.texts(w, SCHEMA.inLanguage):
+                meta.append("Language: " + esc(lang))
+        if meta:
+            parts.append('<p class="meta">' + " · ".join(meta) + "</p>")
+        desc = g.text(w, SCHEMA.description)
+        if desc:
+            parts.append(f'<div class="desc">{esc(desc)}</div>')
+        tags = g.iris(w, SCHEMA.about)
+        if tags:
+            parts.append('<p>Tags:</p><ul class="tags">' + "".join(
+                f"<li>{self.link(t, root)}</li>" for t in sorted(tags, key=lambda t: g.name(t).casefold()))
+                + "</ul>")
+        orgs = g.iris(w, SCHEMA.sourceOrganization)
+        if orgs:
+            parts.append("<p>Project: " + ", ".join(self.link(o, root) for o in orgs) + "</p>")
+        links = g.iris(w, SCHEMA.url) + [d for d in g.iris(w, SCHEMA.identifier) if d not in g.iris(w, SCHEMA.url)]
+        if links:
+            parts.append('<ul class="links">' + "".join(f"<li>{ext_link(u)}</li>" for u in links) + "</ul>")
+        return "\n".join(parts)
+
+    # -- pages -------------------------------------------------------------------------------------
+
+    def work_page(self, w: str) -> tuple[str, str, dict]:
+        doc = work_embed(self.g, w)
+        head = f'\n<script type="application/ld+json">\n{script_json(doc)}\n</script>\n'
+        body = f'<article class="work" data-iri="{esc(w)}">\n{self.work_block(w, "../", "h1", full=True)}\n'
+        body += (f'<p class="meta">Linked data: <a href="{esc(self.path[w][len("material/"):-5])}.jsonld">'
+                 f"JSON-LD</a> · IRI <code>{esc(w)}</code></p></article>")
+        return self.path[w], self.page(self.g.name(w), body, "../", head), doc
+
+    def entity_page(self, kind: str, iri: str) -> tuple[str, str]:
+        g = self.g
+        works = sorted(self.works_of[(kind, iri)], key=lambda w: (g.name(w).casefold(), w))
+        name = g.name(iri)
+        if kind == "license" and name == iri:
+            name = iri.rstrip("/").rsplit("/", 1)[-1]
+        body = [f"<h1>{esc(name)} ({len(works)})</h1>"]
+        if kind in ("person", "project"):
+            alt = g.texts(iri, SCHEMA.alternateName)
+            if alt:
+                body.append('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>")
+            if iri.startswith(ORCID.iri):
+                body.append(f'<p class="orcid">ORCID {ext_link(iri)}</p>')
+            for u in g.iris(iri, SCHEMA.url):
+                body.append(f"<p>{ext_link(u)}</p>")
+        if kind == "license" and is_web_url(iri):
+            body.append(f"<p>{ext_link(iri)}</p>")
+        body.append(f'<p class="meta">IRI <code>{esc(iri)}</code></p>')
+        for w in works:
+            body.append(f'<article class="work">{self.work_block(w, "../")}</article>')
+        return self.path[iri], self.page(name, "\n".join(body), "../")
+
+    def list_page(self, fname: str, title: str, kind: str) -> tuple[str, str]:
+        items = self.works if kind == "work" else self.entities[kind]
+        rows = []
+        for i in items:
+            n = 1 if kind == "work" else len(self.works_of[(kind, i)])
+            rows.append(f"<li>{self.link(i, '')}" + ("" if kind == "work" else f" ({n})") + "</li>")
+        body = f"<h1>{esc(title)} ({len(items)})</h1>\n<ul>\n" + "\n".join(rows) + "\n</ul>"
+        return fname, self.page(title, body, "")
+
+    def counts(self) -> dict[str, int]:
+        return {"works": len(self.works), "people": len(self.entities["person"]),
+                "projects": len(self.entities["project"]), "tags": len(self.entities["tag"]),
+                "licenses": len(self.entities["license"])}
+
+    def index_page(self) -> tuple[str, str]:
+        c = self.counts()
+        rows = [("works.html", "Training materials", c["works"]), ("people.html", "People", c["people"]),
+                ("projects.html", "Projects and organisations", c["projects"]), ("tags.html", "Tags", c["tags"]),
+                ("licenses.html", "Licences", c["licenses"])]
+        body = ("<h1>Training materials knowledge graph</h1>\n<table class=\"counts\"><tbody>\n"
+                + "\n".join(f'<tr><th><a href="{f}">{esc(t)}</a></th><td data-count="{k}">{n}</td></tr>'
+                            for (f, t, n), k in zip(rows, c))
+                + '\n</tbody></table>\n<p><a href="query.html">Query the graph with SPARQL</a> '
+                  '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>')
+        return "index.html", self.page("Training materials knowledge graph", body, "")
+
+    def query_page(self) -> tuple[str, str]:
+        data = json.dumps(self.named_queries, ensure_ascii=False)
+        data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        first = self.named_queries[0]["query"] if self.named_queries else "SELECT * WHERE { ?s ?p ?o } LIMIT 10"
+        body = f"""<h1>SPARQL query</h1>
+<p><label for="named">Example queries</label> <select id="named"></select></p>
+<p id="named-description" class="meta"></p>
+<form id="qform"><textarea id="query" name="query" rows="14" spellcheck="false">{esc(first)}</textarea>
+<p><button id="run" type="submit">Run</button> <span id="status" class="meta"></span></p></form>
+<div id="error" class="error"></div>
+<table id="results"><thead></thead><tbody></tbody></table>
+<script type="application/json" id="named-queries">{data}</script>
+<script>{QUERY_JS}</script>"""
+        return "query.html", self.page("SPARQL query", body, "")
+
+    def sitemap(self) -> str:
+        urls = [self.site_url + self.path[w] for w in self.works]
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                + "".join(f"<url><loc>{esc(u)}</loc></url>\n" for u in urls) + "</urlset>\n")
+
+
+# The query page's script: named queries into the select, POST to ./sparql, results as a table.
+# Values are put into the page with textContent only.
+QUERY_JS = r"""
+(function () {
+  var named = JSON.parse(document.getElementById('named-queries').textContent);
+  var sel = document.getElementById('named'), ta = document.getElementById('query');
+  named.forEach(function (q, i) {
+    var o = document.createElement('option'); o.value = String(i); o.textContent = q.title; sel.appendChild(o);
+  });
+  function pick() {
+    var q = named[Number(sel.value)];
+    if (q) { ta.value = q.query; document.getElementById('named-description').textContent = q.description || ''; }
+  }
+  sel.addEventListener('change', pick);
+  if (named.length) { pick(); }
+  document.getElementById('qform').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var status = document.getElementById('status'), err = document.getElementById('error');
+    var table = document.getElementById('results');
+    var thead = table.querySelector('thead'), tbody = table.querySelector('tbody');
+    thead.textContent = ''; tbody.textContent = ''; err.textContent = ''; status.textContent = 'running…';
+    var t0 = Date.now();
+    fetch('sparql', {method: 'POST', headers: {'Accept': 'application/sparql-results+json',
+                     'Content-Type': 'application/x-www-form-urlencoded'},
+                     body: new URLSearchParams({query: ta.value})})
+      .then(function (r) {
+        if (!r.ok) { return r.text().then(function (t) { throw new Error(r.status + ': ' + t); }); }
+        return r.json();
+      })
+      .then(function (res) {
+        var vars = res.head && res.head.vars ? res.head.vars : [];
+        var tr = document.createElement('tr');
+        if ('boolean' in res) { vars = ['result']; }
+        vars.forEach(function (v) { var th = document.createElement('th'); th.textContent = v; tr.appendChild(th); });
+        thead.appendChild(tr);
+        var rows = 'boolean' in res ? [{result: {value: String(res.boolean)}}] : res.results.bindings;
+        rows.forEach(function (b) {
+          var tr = document.createElement('tr');
+          vars.forEach(function (v) {
+            var td = document.createElement('td'); td.textContent = b[v] ? b[v].value : ''; tr.appendChild(td);
+          });
+          tbody.appendChild(tr);
+        });
+        status.textContent = rows.length + ' row(s) in ' + (Date.now() - t0) + ' ms';
+      })
+      .catch(function (e) { status.textContent = ''; err.textContent = String(e.message || e); });
+  });
+})();
+"""
