@@ -22,6 +22,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ..errors import KgError
 
         raise KgError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+    import signal
+
+    def _stop(signum, frame):  # SIGTERM: stop like Ctrl-C, so the query workers are shut down
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
     host, port = server.server_address[:2]
     print(f"kg: serving {server.site_dir} and SPARQL at http://{host}:{port}/sparql "
           f"(query page http://{host}:{port}/query.html); Ctrl-C stops", file=sys.stderr, flush=True)

@@ -53,7 +53,7 @@ DIFFERENCES = {
                         "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
                         "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
     "dates": "datePublished is a plain string; read with the schema.org context it is typed schema:Date, "
-             "where the graph has xsd:date, xsd:gYearMonth or xsd:gYear",
+             "where the graph has xsd:date, xsd:gYearMonth, xsd:gYear or xsd:dateTime",
     "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
                "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
                "carries the schema.org statements only",

@@ -1,0 +1,128 @@
+"""Helpers for the site tests: expand an embed offline and compare it with the graph."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_CONTEXT = ROOT / "src" / "kg" / "data" / "schemaorg-context.jsonld"
+CONTEXT_URLS = {"https://schema.org", "https://schema.org/", "http://schema.org", "http://schema.org/"}
+
+S = "http://schema.org/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SPDX_GRAPH = "http://spdx.org/licenses/"
+SPDX_TESS = "https://spdx.org/licenses/"
+PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
+CONFORMS = "http://purl.org/dc/terms/conformsTo"
+LEVEL_NS = "https://nfdi4bioimage.github.io/training/kg/scheme/level/"
+# The README's documented level mapping, written out here on its own.
+TESS_LEVELS = {"novice": "Beginner", "advanced-beginner": "Beginner", "competent": "Intermediate",
+               "proficient": "Advanced", "expert": "Advanced"}
+
+
+DATE_TYPES = (XSD + "date", XSD + "gYear", XSD + "gYearMonth", XSD + "dateTime")
+
+
+def same_date(a: str, b: str) -> bool:
+    """Same lexical form, or the same instant (a store may write +00:00 as Z)."""
+    if a == b:
+        return True
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+
+
+def offline_loader(url, options=None):
+    if url.rstrip("/") in {u.rstrip("/") for u in CONTEXT_URLS}:
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+                "document": json.loads(LOCAL_CONTEXT.read_text(encoding="utf-8"))}
+    raise AssertionError(f"the embed needs a network document: {url}")
+
+
+def embed_triples(doc: dict) -> set[tuple]:
+    """The embed's triples (via pyld with the local schema.org context) as value tuples."""
+    from pyld import jsonld
+
+    nq = jsonld.to_rdf(copy.deepcopy(doc), {"format": "application/n-quads", "documentLoader": offline_loader})
+    out = set()
+    for q in ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS):
+        assert not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode), \
+            f"blank node in the embed: {q}"
+        out.add(_t(q.subject, q.predicate, q.object))
+    return out
+
+
+def _t(s, p, o) -> tuple:
+    if isinstance(o, ox.Literal):
+        return (s.value, p.value, ("lit", o.value, o.datatype.value if o.datatype else None, o.language))
+    return (s.value, p.value, ("iri", o.value))
+
+
+def graph_index(nt_path: Path) -> dict[str, set[tuple]]:
+    """subject -> its triples, parsed from catalog.nt."""
+    idx: dict[str, set[tuple]] = {}
+    with open(nt_path, "rb") as f:
+        for t in ox.parse(f, format=ox.RdfFormat.N_TRIPLES):
+            idx.setdefault(t.subject.value, set()).add(_t(t.subject, t.predicate, t.object))
+    return idx
+
+
+def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
+    """Assert the embed says what the graph says about ``work``, allowing only the documented
+    differences (README, 'The embedded JSON-LD')."""
+    emb = embed_triples(doc)
+    graph_all = set().union(*(idx.get(s, set()) for s in {t[0] for t in emb}))
+    mine = idx[work]
+    # 1. Every embed triple is in the graph, or a documented transformation of a graph triple.
+    for s, p, o in emb:
+        if (s, p, o) in graph_all:
+            continue
+        assert s == work, f"{work}: a linked node says something the graph does not: {(s, p, o)}"
+        if p == CONFORMS:
+            assert o == ("iri", PROFILE)
+        elif p == S + "license":
+            assert o[0] == "iri" and o[1].startswith(SPDX_TESS) and o[1].endswith(".html"), o
+            spdx_id = o[1][len(SPDX_TESS):-len(".html")]
+            assert (work, p, ("iri", SPDX_GRAPH + spdx_id)) in mine, (work, o)
+        elif p == S + "educationalLevel":
+            assert o[0] == "lit"
+            graph_levels = {x[2][1][len(LEVEL_NS):] for x in mine if x[1] == p}
+            assert o[1] in {TESS_LEVELS[g] for g in graph_levels}, (work, o, graph_levels)
+        elif p == S + "datePublished":
+            assert o[0] == "lit" and o[2] == S + "Date", o
+            assert any(x[1] == p and same_date(x[2][1], o[1]) and x[2][2] in DATE_TYPES for x in mine), (work, o)
+        else:
+            raise AssertionError(f"{work}: embed triple not in the graph: {(s, p, o)}")
+    # 2. Every schema.org statement of the work in the graph is in the embed, up to the same differences.
+    emb_mine = {t for t in emb if t[0] == work}
+    kw_graph = {t for t in mine if t[1] == S + "keywords"}
+    kw_emb = {t for t in emb_mine if t[1] == S + "keywords"}
+    assert kw_emb <= kw_graph and len(kw_emb) == min(20, len(kw_graph)), work
+    for s, p, o in mine:
+        if p == RDF_TYPE:
+            if o[1].startswith(S):
+                assert (s, p, o) in emb_mine, f"{work}: type {o[1]} missing from the embed"
+            continue
+        if not p.startswith(S) or p in (S + "interactionStatistic", S + "recordedAt", S + "keywords"):
+            continue
+        if p == S + "license":
+            if o[1].startswith(SPDX_GRAPH):
+                assert (s, p, ("iri", SPDX_TESS + o[1][len(SPDX_GRAPH):] + ".html")) in emb_mine, (work, o)
+            else:
+                assert not any(x[1] == p and x[2][1] == o[1] for x in emb_mine)
+            continue
+        if p == S + "educationalLevel":
+            assert (s, p, ("lit", TESS_LEVELS[o[1][len(LEVEL_NS):]], XSD + "string", None)) in emb_mine, (work, o)
+            continue
+        if p == S + "datePublished":
+            assert any(x[1] == p and x[2][2] == S + "Date" and same_date(x[2][1], o[1]) for x in emb_mine), (work, o)
+            continue
+        assert (s, p, o) in emb_mine, f"{work}: graph triple missing from the embed: {(p, o)}"

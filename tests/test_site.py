@@ -1,0 +1,273 @@
+"""`kg site`: pages, embedded Bioschemas JSON-LD checked against the graph, escaping, links, sitemap."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+import pytest
+
+from .conftest import EXAMPLES
+from .site_helpers import S, check_embed, graph_index
+
+WORK_NS = "https://nfdi4bioimage.github.io/training/kg/id/material/"
+
+
+def run_kg(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def example_site(example_build, tmp_path_factory):
+    from kg.site import build_site
+
+    build_dir = tmp_path_factory.mktemp("ex-build")
+    example_build.write(build_dir)
+    out = tmp_path_factory.mktemp("ex-site-parent") / "site"
+    build_site(build_dir, out, queries_dir=Path(__file__).parent / "data" / "queries")
+    return build_dir, out
+
+
+@pytest.fixture(scope="session")
+def real_site(real_out, tmp_path_factory):
+    from kg.site import build_site
+
+    out = tmp_path_factory.mktemp("real-site-parent") / "site"
+    build_site(real_out, out)
+    return real_out, out
+
+
+def ld_blocks(html_text: str) -> list:
+    import extruct
+
+    return extruct.extract(html_text, syntaxes=["json-ld"], uniform=False)["json-ld"]
+
+
+def works_in(nt: Path) -> list[str]:
+    st = ox.Store()
+    st.bulk_load(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
+    return [s["w"].value for s in st.query(f"SELECT ?w WHERE {{ ?w a <{S}LearningResource> }}")]
+
+
+def page_of(site: Path, work: str) -> Path:
+    return site / "material" / (work.rsplit("/", 1)[-1] + ".html")
+
+
+# ------------------------------------------------------------------------------------------ embeds
+
+@pytest.mark.parametrize("which", ["example", pytest.param("real", marks=pytest.mark.realdata)])
+def test_each_embed_says_what_the_graph_says(which, request):
+    build_dir, site = request.getfixturevalue(f"{which}_site")
+    idx = graph_index(build_dir / "catalog.nt")
+    works = works_in(build_dir / "catalog.nt")
+    assert works
+    for w in works:
+        blocks = ld_blocks(page_of(site, w).read_text(encoding="utf-8"))
+        assert len(blocks) == 1, w
+        doc = blocks[0]
+        assert doc["@id"] == w and doc["@context"] == "https://schema.org"
+        assert "LearningResource" in doc["@type"]
+        assert doc["dct:conformsTo"] == {"@id": "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"}
+        check_embed(doc, w, idx)
+        # the .jsonld file beside the page is the same document
+        side = json.loads(page_of(site, w).with_suffix(".jsonld").read_text(encoding="utf-8"))
+        assert side == doc
+
+
+@pytest.mark.realdata
+def test_real_embeds_carry_what_the_catalogue_provides(real_site, real_raw):
+    """Bioschemas minimum (name, description, keywords) wherever the YAML has it, never invented."""
+    build_dir, site = real_site
+    by_uuid = {str(e["uuid"]): e for e in real_raw if e.get("uuid")}
+    no_desc_yaml = no_desc_embed = 0
+    checked = 0
+    for page in sorted((site / "material").glob("*.html")):
+        uuid = page.stem
+        if uuid not in by_uuid:
+            continue
+        e = by_uuid[uuid]
+        (doc,) = ld_blocks(page.read_text(encoding="utf-8"))
+        assert doc["@id"] == WORK_NS + uuid
+        assert doc.get("name"), uuid
+        has_desc = bool(str(e.get("description") or "").strip())
+        no_desc_yaml += not has_desc
+        no_desc_embed += "description" not in doc
+        assert ("description" in doc) == has_desc, uuid
+        tags = e.get("tags") or []
+        tags = tags if isinstance(tags, list) else [tags]
+        real_tags = {str(t).strip().casefold() for t in tags if str(t).strip()} - {"include in dalia",
+                                                                                  "exclude from dalia"}
+        kws = doc.get("keywords", [])
+        kws = kws if isinstance(kws, list) else [kws]
+        assert bool(kws) == bool(real_tags) and len(kws) <= 20, uuid
+        assert {k.casefold() for k in kws} <= real_tags, uuid
+        checked += 1
+    assert checked == len(by_uuid)
+    assert no_desc_embed == no_desc_yaml
+
+
+def test_escaping_and_only_web_links(tmp_path):
+    """Hostile catalogue text stays text; a javascript: URL is never a link; the JSON-LD round-trips."""
+    from kg.site import build_site
+
+    w = WORK_NS + "00000000-0000-4000-8000-000000000001"
+    evil_name = 'Evil <script>alert("x")</script> & co'
+    evil_desc = "ends the block </script><script>alert(2)</script> <!-- ok?"
+    tag = "https://nfdi4bioimage.github.io/training/kg/id/tag/evil"
+    person = "https://nfdi4bioimage.github.io/training/kg/id/person/mallory"
+    nt = "\n".join([
+        f"<{w}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S}LearningResource> .",
+        f"<{w}> <{S}name> {json.dumps(evil_name)} .",
+        f"<{w}> <{S}description> {json.dumps(evil_desc)} .",
+        f"<{w}> <{S}url> <javascript:alert(3)> .",
+        f"<{w}> <{S}url> <https://example.org/ok?a=1&b=2> .",
+        f"<{w}> <{S}about> <{tag}> .",
+        f"<{tag}> <{S}name> \"\\\"><img src=x onerror=alert(4)>\" .",
+        f"<{w}> <{S}author> <{person}> .",
+        f"<{person}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S}Person> .",
+        f"<{person}> <{S}name> \"<b>Mallory</b>\" .",
+        f"<{person}> <{S}url> <javascript:alert(5)> .",
+    ]) + "\n"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "catalog.nt").write_text(nt, encoding="utf-8")
+    build_site(tmp_path / "b", tmp_path / "site")
+    for page in (tmp_path / "site").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        p = _Collect()
+        p.feed(text)
+        assert p.tags_named("img") == [] and p.tags_named("b") == [], page
+        scripts = p.tags_named("script")
+        if page.name != "query.html":
+            assert all(dict(a).get("type") == "application/ld+json" for a in scripts), page
+        for href in p.hrefs:
+            assert not href.lower().startswith(("javascript:", "data:", "vbscript:")), (page, href)
+    work_page = (tmp_path / "site" / "material" / "00000000-0000-4000-8000-000000000001.html").read_text()
+    (doc,) = ld_blocks(work_page)
+    assert doc["name"] == evil_name and doc["description"] == evil_desc
+    p = _Collect()
+    p.feed(work_page)
+    assert "https://example.org/ok?a=1&b=2" in p.hrefs
+    assert evil_name in p.text and "javascript:alert(3)" in p.text  # shown, as text
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.starts: list[tuple[str, list]] = []
+        self.hrefs: list[str] = []
+        self.srcs: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag, attrs):
+        self.starts.append((tag, attrs))
+        for k, v in attrs:
+            if k == "href":
+                self.hrefs.append(v)
+            if k == "src":
+                self.srcs.append(v)
+
+    def handle_data(self, data):
+        self.text += data
+
+    def tags_named(self, name):
+        return [a for t, a in self.starts if t == name]
+
+
+def test_internal_links_resolve_and_nothing_is_fetched_from_elsewhere(example_site):
+    _build, site = example_site
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        p = _Collect()
+        p.feed(page.read_text(encoding="utf-8"))
+        assert p.srcs == [], page  # no external (or any) script/img sources
+        for t, attrs in p.starts:
+            if t == "link":
+                href = dict(attrs)["href"]
+                assert not urlsplit(href).scheme, (page, href)
+        for href in p.hrefs:
+            parts = urlsplit(href)
+            if parts.scheme:
+                assert parts.scheme in ("http", "https"), (page, href)
+                continue
+            target = (page.parent / parts.path).resolve()
+            assert target.is_file(), (page, href)
+
+
+def test_pages_per_person_tag_licence_and_index_counts(example_site):
+    build_dir, site = example_site
+    import rdflib
+
+    g = rdflib.Graph().parse(build_dir / "catalog.nt", format="nt")
+    SCH = rdflib.Namespace(S)
+    works = set(g.subjects(rdflib.RDF.type, SCH.LearningResource))
+    people = {a for w in works for p in (SCH.author, SCH.editor) for a in g.objects(w, p)
+              if (a, rdflib.RDF.type, SCH.Person) in g}
+    tags = {t for w in works for t in g.objects(w, SCH.about)}
+    licences = {x for w in works for x in g.objects(w, SCH.license)}
+    assert len(list((site / "person").glob("*.html"))) == len(people)
+    assert len(list((site / "tag").glob("*.html"))) == len(tags)
+    assert len(list((site / "license").glob("*.html"))) == len(licences)
+    assert len(list((site / "material").glob("*.html"))) == len(works)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', index))
+    assert int(counts["works"]) == len(works) and int(counts["people"]) == len(people)
+    assert int(counts["tags"]) == len(tags) and int(counts["licenses"]) == len(licences)
+    # a person page lists exactly that person's works
+    for person in people:
+        works_of = {w for w in works if (w, SCH.author, person) in g or (w, SCH.editor, person) in g}
+        pages = [p for p in (site / "person").glob("*.html") if f"<code>{person}</code>" in p.read_text()]
+        assert len(pages) == 1
+        p = _Collect()
+        p.feed(pages[0].read_text(encoding="utf-8"))
+        linked = {h for h in p.hrefs if h.startswith("../material/")}
+        assert linked == {f"../material/{str(w).rsplit('/', 1)[-1]}.html" for w in works_of}
+
+
+def test_sitemap_lists_every_work_page(example_site):
+    build_dir, site = example_site
+    root = ET.parse(site / "sitemap.xml").getroot()
+    ns = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = {e.text for e in root.findall("sm:url/sm:loc", ns)}
+    expected = {"https://nfdi4bioimage.github.io/training/kg/site/material/" + w.rsplit("/", 1)[-1] + ".html"
+                for w in works_in(build_dir / "catalog.nt")}
+    assert locs == expected
+
+
+def test_query_page_offers_the_named_queries(example_site):
+    _build, site = example_site
+    text = (site / "query.html").read_text(encoding="utf-8")
+    m = re.search(r'<script type="application/json" id="named-queries">(.*?)</script>', text, re.S)
+    named = json.loads(m.group(1))
+    files = sorted((Path(__file__).parent / "data" / "queries").glob("*.rq"))
+    assert [q["name"] for q in named] == [f.stem for f in files]
+    assert [q["query"] for q in named] == [f.read_text(encoding="utf-8") for f in files]
+    assert named[0]["title"] == "Materials per licence" and named[0]["params"] == {"limit": "50"}
+
+
+def test_cli_site_and_its_errors(tmp_path, example_site):
+    build_dir, _ = example_site
+    r = run_kg("site", build_dir, "--out", tmp_path / "s", "--site-url", "http://127.0.0.1:9/x/")
+    assert r.returncode == 0, r.stderr
+    assert "materials" in r.stderr
+    root = ET.parse(tmp_path / "s" / "sitemap.xml").getroot()
+    assert all(e.text.startswith("http://127.0.0.1:9/x/material/") for e in root.iter() if e.tag.endswith("loc"))
+    # rerun replaces the site as a whole
+    (tmp_path / "s" / "stale.html").write_text("old")
+    assert run_kg("site", build_dir, "--out", tmp_path / "s").returncode == 0
+    assert not (tmp_path / "s" / "stale.html").exists()
+    # a folder that is not ours is never replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    r = run_kg("site", build_dir, "--out", tmp_path / "mine")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    r = run_kg("site", tmp_path / "missing", "--out", tmp_path / "s2")
+    assert r.returncode == 2 and "missing" in r.stderr and "Traceback" not in r.stderr
