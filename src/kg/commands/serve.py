@@ -11,9 +11,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ..serve import Limits, make_server, serve_forever
     from ..site.queries import default_queries_dir
 
-    if args.timeout <= 0 or args.max_rows <= 0 or args.workers <= 0:
-        raise UsageError("--timeout, --max-rows and --workers must be positive")
-    limits = Limits(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers)
+    if min(args.timeout, args.max_rows, args.workers, args.max_connections) <= 0 or args.queue_wait < 0:
+        raise UsageError("--timeout, --max-rows, --workers and --max-connections must be positive")
+    limits = Limits(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers,
+                    max_connections=args.max_connections, queue_wait=args.queue_wait)
     qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
     try:
         server = make_server(args.build, args.host, args.port, site_dir=args.site, queries_dir=qdir,
@@ -46,5 +47,9 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per query (default 10)")
     p.add_argument("--max-rows", type=int, default=10_000, help="most result rows/triples (default 10000)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    p.add_argument("--queue-wait", type=float, default=5.0,
+                   help="seconds a query waits for a free worker before 503 (default 5)")
+    p.add_argument("--max-connections", type=int, default=32,
+                   help="requests handled at once; more get 503 at once (default 32)")
     p.add_argument("--quiet", "-q", action="store_true", help="no request log")
     p.set_defaults(func=cmd_serve)
