@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -191,7 +192,7 @@ def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, 
         return 500, "text/plain; charset=utf-8", b"unexpected result kind\n"
     except SyntaxError as e:
         return 400, "text/plain; charset=utf-8", f"malformed query: {e}\n".encode()
-    except Exception as e:  # evaluation errors (e.g. SERVICE not allowed)
+    except Exception as e:  # noqa: BLE001 - any evaluation error is the query's, reported as 400
         return 400, "text/plain; charset=utf-8", f"query failed: {e}\n".encode()
 
 
@@ -307,13 +308,13 @@ class QueryPool:
 # ------------------------------------------------------------------ HTTP
 
 class Handler(SimpleHTTPRequestHandler):
-    server: "KgServer"
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".jsonld": "application/ld+json",
+    server: KgServer
+    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, ".jsonld": "application/ld+json",
                       ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                       ".xml": "application/xml"}
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         if not self.server.quiet:
             super().log_message(format, *args)
 
@@ -465,4 +466,4 @@ def serve_forever(server: KgServer) -> None:
         server.pool.close()
 
 
-__all__ = ["Limits", "make_server", "serve_forever", "run_query", "negotiate"]
+__all__ = ["Limits", "make_server", "negotiate", "run_query", "serve_forever"]

@@ -49,7 +49,7 @@ class Graph:
     po: dict[str, dict[str, list]] = field(default_factory=dict)
 
     @classmethod
-    def from_store(cls, store: Store) -> "Graph":
+    def from_store(cls, store: Store) -> Graph:
         po: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for q in store.quads_for_pattern(None, None, None, None):
             if isinstance(q.subject, NamedNode):

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-from ..vocab import DCT, ORCID, RDF, SCHEMA
+from ..vocab import ORCID, RDF, SCHEMA
 from .embed import script_json, work_embed
 from .graph import Graph
 
