@@ -177,3 +177,26 @@ def test_site_is_served(server, built):
     assert st == 404
     st, _, _ = call(server + "material/%2e%2e/%2e%2e/catalog.nt")
     assert st == 404
+
+
+def test_connections_beyond_the_limit_get_503(built):
+    """--max-connections 1: while one client holds a connection, the next is answered 503 at once."""
+    import socket
+    import time
+
+    with kg_serve(built, "--max-connections", "1") as base:
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        holder = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            time.sleep(0.3)
+            st, _, body = call(base + "index.html")
+            assert st == 503, body
+        finally:
+            holder.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            st, _, _ = call(base + "index.html")
+            if st == 200:
+                break
+            time.sleep(0.2)
+        assert st == 200

@@ -65,7 +65,7 @@ def build_site(build_dir: str | Path, out_dir: str | Path, *, queries_dir: str |
         for w in site.works:
             rel, text, doc = site.work_page(w)
             write(rel, text)
-            write(rel[:-5] + ".jsonld", json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+            write(rel[:-5] + ".jsonld", json.dumps(doc, ensure_ascii=False) + "\n")
         for kind in ("person", "project", "tag", "license"):
             for iri in site.entities[kind]:
                 write(*site.entity_page(kind, iri))

@@ -120,6 +120,10 @@ def _linked(g: Graph, iri: str) -> dict | str:
     return node
 
 
+_AUTHOR, _LICENSE = SCHEMA.author.value, SCHEMA.license.value
+_LEVEL, _KEYWORDS = SCHEMA.educationalLevel.value, SCHEMA.keywords.value
+
+
 def work_embed(g: Graph, work: str) -> dict:
     """The JSON-LD object embedded in the page of ``work`` (an IRI in the graph)."""
     types = _types(g, work)
@@ -133,16 +137,16 @@ def work_embed(g: Graph, work: str) -> dict:
         if term is None or p in OMITTED:
             continue
         objs = preds[p]
-        if p == SCHEMA.author.value:
+        if p == _AUTHOR:
             order = g.author_order(work)
             objs = sorted(objs, key=lambda o: order.index(o.value) if o.value in order else len(order))
         else:
             objs = sorted(objs, key=lambda o: (o.value.casefold(), o.value))
         values = []
         for o in objs:
-            if p == SCHEMA.license.value:
+            if p == _LICENSE:
                 v = _license(o.value)
-            elif p == SCHEMA.educationalLevel.value:
+            elif p == _LEVEL:
                 v = _level(o.value)
             elif isinstance(o, Literal):
                 v = _literal(o)
@@ -153,7 +157,7 @@ def work_embed(g: Graph, work: str) -> dict:
                 v = None
             if v is not None and v not in values:
                 values.append(v)
-        if p == SCHEMA.keywords.value:
+        if p == _KEYWORDS:
             values = values[:MAX_KEYWORDS]
         if values:
             doc[term] = values[0] if len(values) == 1 else values
@@ -163,5 +167,5 @@ def work_embed(g: Graph, work: str) -> dict:
 def script_json(doc: dict) -> str:
     """JSON for a ``<script type="application/ld+json">`` block: '<', '>' and '&' escaped so that
     catalogue text can never close the script element."""
-    s = json.dumps(doc, ensure_ascii=False, indent=1)
+    s = json.dumps(doc, ensure_ascii=False)
     return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
