@@ -95,4 +95,12 @@ def test_query_page_runs_a_named_query(browser, served):
     page.wait_for_function("document.getElementById('error').textContent.length > 0", timeout=20000)
     assert page.locator("#error").inner_text().startswith("400")
     assert page.locator("#results tbody tr").count() == 0
+    # a CONSTRUCT shows the graph as Turtle
+    page.fill("#query", "CONSTRUCT { ?t <http://schema.org/name> ?n } WHERE { ?t a <http://schema.org/DefinedTerm> ; "
+                        "<http://schema.org/name> ?n }")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('graph').textContent.length > 0", timeout=20000)
+    shown = rdflib.Graph().parse(data=page.locator("#graph").inner_text(), format="turtle")
+    tags = {str(t): str(g.value(t, S.name)) for t in g.subjects(rdflib.RDF.type, S.DefinedTerm)}
+    assert {str(s): str(o) for s, o in shown.subject_objects()} == tags
     page.close()

@@ -200,3 +200,20 @@ def test_connections_beyond_the_limit_get_503(built):
                 break
             time.sleep(0.2)
         assert st == 200
+
+
+@pytest.mark.parametrize("accept, kind, expected", [
+    ("text/csv;q=0.5, application/sparql-results+xml", "solutions", "xml"),
+    ("application/sparql-results+json;q=0.1, text/tab-separated-values;q=0.9", "solutions", "tsv"),
+    ("*/*", "solutions", "json"),
+    ("", "solutions", "json"),
+    ("text/*", "solutions", "csv"),
+    ("image/png", "solutions", None),
+    ("text/turtle, */*;q=0.1", "graph", "ttl"),
+    ("application/sparql-results+json", "graph", None),
+    ("*/*", "graph", "nt"),
+])
+def test_content_negotiation(accept, kind, expected):
+    from kg.serve import negotiate
+
+    assert negotiate(accept, kind) == expected

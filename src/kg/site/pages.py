@@ -252,6 +252,7 @@ class Site:
 <p><button id="run" type="submit">Run</button> <span id="status" class="meta"></span></p></form>
 <div id="error" class="error"></div>
 <table id="results"><thead></thead><tbody></tbody></table>
+<pre id="graph"></pre>
 <script type="application/json" id="named-queries">{data}</script>
 <script>{QUERY_JS}</script>"""
         return "query.html", self.page("SPARQL query", body, "")
@@ -283,16 +284,22 @@ QUERY_JS = r"""
     var status = document.getElementById('status'), err = document.getElementById('error');
     var table = document.getElementById('results');
     var thead = table.querySelector('thead'), tbody = table.querySelector('tbody');
-    thead.textContent = ''; tbody.textContent = ''; err.textContent = ''; status.textContent = 'running…';
+    thead.textContent = ''; tbody.textContent = ''; err.textContent = '';
+    document.getElementById('graph').textContent = ''; status.textContent = 'running…';
     var t0 = Date.now();
-    fetch('sparql', {method: 'POST', headers: {'Accept': 'application/sparql-results+json',
+    fetch('sparql', {method: 'POST', headers: {'Accept': 'application/sparql-results+json, text/turtle;q=0.9',
                      'Content-Type': 'application/x-www-form-urlencoded'},
                      body: new URLSearchParams({query: ta.value})})
       .then(function (r) {
         if (!r.ok) { return r.text().then(function (t) { throw new Error(r.status + ': ' + t); }); }
+        if ((r.headers.get('Content-Type') || '').indexOf('json') < 0) {
+          return r.text().then(function (t) { return {graph: t}; });
+        }
         return r.json();
       })
       .then(function (res) {
+        document.getElementById('graph').textContent = res.graph || '';
+        if ('graph' in res) { status.textContent = 'graph result (Turtle)'; return; }
         var vars = res.head && res.head.vars ? res.head.vars : [];
         var tr = document.createElement('tr');
         if ('boolean' in res) { vars = ['result']; }
