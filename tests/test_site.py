@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 import pytest
 
+from .conftest import EXAMPLES
 from .site_helpers import S, check_embed, graph_index
 
 WORK_NS = "https://nfdi4bioimage.github.io/training/kg/id/material/"
@@ -271,3 +272,76 @@ def test_cli_site_and_its_errors(tmp_path, example_site):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
     r = run_kg("site", tmp_path / "missing", "--out", tmp_path / "s2")
     assert r.returncode == 2 and "missing" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_work_pages_show_the_catalogue_entries(example_site):
+    """Title, description and (for the clean first entry) authors in order with the ORCID, read back
+    from the HTML and compared with the YAML itself."""
+    import html as htmlmod
+
+    import yaml
+
+    _build, site = example_site
+    with open(EXAMPLES, encoding="utf-8") as f:
+        entries = yaml.load(f, Loader=yaml.BaseLoader)["resources"]
+    seen = 0
+    for e in entries:
+        if not e.get("uuid"):
+            continue
+        page = site / "material" / f"{e['uuid']}.html"
+        p = _Section()
+        p.feed(page.read_text(encoding="utf-8"))
+        if not e.get("name"):  # no title in the catalogue: the page is titled with the work's IRI
+            assert p.h1.strip().endswith("/material/" + e["uuid"])
+            continue
+        assert p.h1.strip() == htmlmod.unescape(e["name"]).strip(), e["uuid"]
+        if str(e.get("description") or "").strip():
+            assert p.desc.strip() == htmlmod.unescape(e["description"]).strip(), e["uuid"]
+        seen += 1
+    assert seen >= 10
+    first = entries[0]
+    p = _Section()
+    p.feed((site / "material" / f"{first['uuid']}.html").read_text(encoding="utf-8"))
+    assert p.author_names == first["authors"]
+    orcid = first["authors_with_orcid"][0].split()[-1]
+    assert orcid in p.hrefs
+
+
+class _Section(_Collect):
+    """Text of the page's h1, first description block, and the author links, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.h1 = self.desc = ""
+        self.author_names: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        super().handle_starttag(tag, attrs)
+        cls = dict(attrs).get("class", "")
+        if tag in ("meta", "link", "br", "img", "input", "hr"):
+            return
+        if tag == "h1":
+            self._in.append("h1")
+        elif tag == "div" and cls == "desc":
+            self._in.append("desc")
+        elif tag == "p" and cls == "authors":
+            self._in.append("authors")
+        elif tag == "a" and self._in[-1:] == ["authors"]:
+            self._in.append("author")
+        else:
+            self._in.append("")
+
+    def handle_endtag(self, tag):
+        if self._in:
+            self._in.pop()
+
+    def handle_data(self, data):
+        super().handle_data(data)
+        where = self._in[-1] if self._in else ""
+        if where == "h1":
+            self.h1 += data
+        elif where == "desc" and not self.desc:
+            self.desc += data
+        elif where == "author":
+            self.author_names.append(data)

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-from ..vocab import ORCID, RDF, SCHEMA
+from ..vocab import KG, ORCID, RDF, SCHEMA, SKOS
 from .embed import script_json, work_embed
 from .graph import Graph
 
@@ -167,9 +167,20 @@ class Site:
                 meta.append("Language: " + esc(lang))
         if meta:
             parts.append('<p class="meta">' + " · ".join(meta) + "</p>")
+        if full:
+            for ev in g.iris(w, SCHEMA.recordedAt):
+                bits = g.texts(ev, KG.eventDate) + g.texts(ev, SCHEMA.location)
+                if bits:
+                    parts.append('<p class="meta event">Event: ' + esc(", ".join(bits)) + "</p>")
+            for c in g.iris(w, SCHEMA.interactionStatistic):
+                for n in g.texts(c, SCHEMA.userInteractionCount):
+                    parts.append(f'<p class="meta downloads">Downloads: {esc(n)}</p>')
         desc = g.text(w, SCHEMA.description)
         if desc:
             parts.append(f'<div class="desc">{esc(desc)}</div>')
+        if full:
+            for ab in g.texts(w, SCHEMA.abstract):
+                parts.append(f'<h2>Abstract</h2><div class="desc abstract">{esc(ab)}</div>')
         tags = g.iris(w, SCHEMA.about)
         if tags:
             parts.append('<p>Tags:</p><ul class="tags">' + "".join(
@@ -208,6 +219,10 @@ class Site:
                 body.append(f'<p class="orcid">ORCID {ext_link(iri)}</p>')
             for u in g.iris(iri, SCHEMA.url):
                 body.append(f"<p>{ext_link(u)}</p>")
+        if kind == "tag":
+            alt = g.texts(iri, SKOS.altLabel)
+            if alt:
+                body.append('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>")
         if kind == "license" and is_web_url(iri):
             body.append(f"<p>{ext_link(iri)}</p>")
         body.append(f'<p class="meta">IRI <code>{esc(iri)}</code></p>')
