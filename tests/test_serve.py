@@ -217,3 +217,24 @@ def test_content_negotiation(accept, kind, expected):
     from kg.serve import negotiate
 
     assert negotiate(accept, kind) == expected
+
+
+def test_cli_errors_are_one_line(built, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "kg", "serve", str(built), "--port", str(port)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "kg", "serve", str(tmp_path / "nope")],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 2 and "nope" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "kg", "serve", str(built), "--timeout", "0"],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 64 and "Traceback" not in r.stderr

@@ -392,7 +392,7 @@ class KgServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, addr, site_dir: Path, pool: QueryPool, limits: Limits, quiet: bool = False):
+    def __init__(self, addr, site_dir: Path, pool: QueryPool | None, limits: Limits, quiet: bool = False):
         self.site_dir = site_dir
         self.pool = pool
         self.quiet = quiet
@@ -450,12 +450,13 @@ def make_server(build_dir: str | Path, host: str = "127.0.0.1", port: int = 8000
     limits = limits or Limits()
     b = Path(build_dir)
     site = ensure_site(b, Path(site_dir) if site_dir else None, queries_dir)
-    pool = QueryPool(b, limits)
+    server = KgServer((host, port), site, None, limits, quiet)  # bind first: a busy port fails fast
     try:
-        return KgServer((host, port), site, pool, limits, quiet)
+        server.pool = QueryPool(b, limits)
     except BaseException:
-        pool.close()
+        server.server_close()
         raise
+    return server
 
 
 def serve_forever(server: KgServer) -> None:
