@@ -112,6 +112,8 @@ def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEn
         try:
             entries.extend(read_source(path, info))
             infos.append(info)
+            for kind, msg, fld, severity in info.notes:
+                problems.add(Problem(kind=kind, message=msg, severity=severity, file=str(path), field=fld))
         except SourceError as e:
             errors.append(e)
             problems.add(Problem(kind="source-error", message=str(e.args[0]), severity=ERROR,

@@ -162,6 +162,8 @@ class Catalog:
         ctx.entry = clean_text(str(name_raw), single_line=True) if name_raw not in (None, "") else None
         uuid_raw = data.get("uuid")
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
+        for kind, msg, fld, severity in raw.notes:  # what the reader noticed
+            ctx.report(kind, msg, field=fld, severity=severity)
 
         for k in list(data):
             if k in KNOWN_KEYS:
