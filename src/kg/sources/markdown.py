@@ -106,8 +106,10 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
             data["publication_date"] = m.group("v")
             continue
         m = LICENSED.match(ln)
-        if m and "license" not in data:
-            data["license"] = m.group("v")
+        if m:  # one line per licence; a single one is a plain value, as in the YAML
+            prev = data.get("license")
+            data["license"] = m.group("v") if prev is None else [*([prev] if isinstance(prev, str) else prev),
+                                                                  m.group("v")]
             continue
         data["authors"] = _split(ln)
     desc = lines[i:]

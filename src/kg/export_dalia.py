@@ -1,0 +1,128 @@
+"""The graph -> DALIA CSV (DIF 1.3, the columns of the catalogue's own DALIA export).
+
+Read from the graph with SPARQL, one row per work:
+- Authors: 'Family, Given : {https://orcid.org/…}' in the catalogue's order (editors after them,
+  marked '(Editor)', without ORCID since DIF has no place for one there);
+- License: the SPDX id (or the name of a non-SPDX licence); Link: DOIs first, then the URLs;
+- LearningResourceType / MediaType from the content types (table in ``kg.dif``); file formats as
+  extensions; the proficiency level's label; the work's uuid.
+Fields DIF has no column for (downloads, events, the DALIA curation flag, ...) are not written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mimetypes
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from . import dif
+from .mapping import _MIME_EXTRA
+from .normalize.levels import LEVELS
+from .render import _custom_spelling
+from .vocab import CTYPE, DOI, KG, LEVEL, PREFIXES, SCHEMA, XSD
+
+_PREFIX = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
+_EXT = {mime: ext for ext, mime in _MIME_EXTRA.items()}
+
+
+@dataclass
+class Export:
+    rows: list[dict[str, str]] = field(default_factory=list)
+    missing: dict[str, int] = field(default_factory=dict)  # required column -> rows without it
+
+    def csv_text(self) -> str:
+        buf = io.StringIO(newline="")
+        w = csv.DictWriter(buf, fieldnames=dif.COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.rows)
+        return buf.getvalue()
+
+
+def _extension(fmt: str) -> str:
+    if fmt.startswith(".") or "/" not in fmt:
+        return fmt
+    return _EXT.get(fmt) or mimetypes.guess_extension(fmt, strict=True) or fmt
+
+
+def _agent(name: str, given: str | None, family: str | None, iri: str, person: bool = True) -> str:
+    if family and given:
+        text = f"{family}, {given}"
+    elif person and " " in name.strip() and "," not in name:
+        given_, family_ = name.strip().rsplit(" ", 1)
+        text = f"{family_}, {given_}"
+    else:
+        text = name
+    if iri.startswith("https://orcid.org/"):
+        text += " : {" + iri + "}"
+    return text
+
+
+def _many(st: ox.Store, query: str, w: ox.NamedNode) -> list:
+    return list(st.query(_PREFIX + query.replace("?w_", str(w))))
+
+
+def work_row(st: ox.Store, w: ox.NamedNode) -> dict[str, str]:
+    def one(p: ox.NamedNode) -> str:
+        r = _many(st, f"SELECT ?o WHERE {{ ?w_ {p} ?o }} LIMIT 1", w)
+        return r[0]["o"].value if r else ""
+
+    row = dict.fromkeys(dif.COLUMNS, "")
+    row["Title"] = one(SCHEMA.name)
+    row["Description"] = one(SCHEMA.description)
+    row["PublicationDate"] = one(SCHEMA.datePublished)
+    row["Language"] = one(SCHEMA.inLanguage)
+    lvl = one(SCHEMA.educationalLevel)
+    row["ProficiencyLevel"] = LEVELS.get(lvl[len(LEVEL.iri):], "") if lvl.startswith(LEVEL.iri) else ""
+    authors = [_agent(r["n"].value, r["g"] and r["g"].value, r["f"] and r["f"].value, r["a"].value,
+                      r["p"] is not None)
+               for r in _many(st, """SELECT ?a ?n ?g ?f ?p WHERE { ?w_ bibo:authorList ?seq . ?seq ?m ?a .
+                   ?a schema:name ?n . OPTIONAL { ?a schema:givenName ?g } OPTIONAL { ?a schema:familyName ?f }
+                   OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) }
+                   FILTER(STRSTARTS(STR(?m), STR(rdf:_))) }
+                   ORDER BY xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""", w)]
+    authors += [_agent(r["n"].value, None, None, "", r["p"] is not None) + " (Editor)"
+                for r in _many(st, """SELECT ?n ?p WHERE { ?w_ schema:editor ?a . ?a schema:name ?n .
+                    OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } } ORDER BY ?n""", w)]
+    row["Authors"] = dif.SEP.join(authors)
+    lics = []
+    for r in _many(st, """SELECT ?l ?id ?nm WHERE { ?w_ schema:license ?l . OPTIONAL { ?l schema:identifier ?id }
+            OPTIONAL { ?l schema:name ?nm } } ORDER BY ?l""", w):
+        lics.append(r["id"].value if r["id"] is not None else _custom_spelling(r["l"].value, r["nm"]))
+    row["License"] = dif.SEP.join(lics)
+    dois = sorted(r["d"].value for r in _many(st, f"""SELECT ?d WHERE {{ ?w_ schema:identifier ?d .
+        FILTER(STRSTARTS(STR(?d), "{DOI.iri}")) }}""", w))
+    urls = sorted(r["u"].value for r in _many(st, "SELECT ?u WHERE { ?w_ schema:url ?u }", w))
+    row["Link"] = dif.SEP.join(dict.fromkeys(dois + urls))
+    row["Keywords"] = dif.SEP.join(sorted((r["k"].value for r in _many(
+        st, "SELECT ?k WHERE { ?w_ schema:keywords ?k }", w)), key=str.casefold))
+    row["FileFormat"] = dif.SEP.join(dict.fromkeys(sorted(_extension(r["f"].value) for r in _many(
+        st, "SELECT ?f WHERE { ?w_ schema:encodingFormat ?f }", w))))
+    slugs = sorted(r["c"].value[len(CTYPE.iri):] for r in _many(st, "SELECT ?c WHERE { ?w_ kg:contentType ?c }", w))
+    lrts = sorted({dif.TYPE_TO_LRT[s] for s in slugs if s in dif.TYPE_TO_LRT})
+    row["LearningResourceType"] = dif.SEP.join(lrts)
+    row["MediaType"] = dif.SEP.join(sorted({dif.media_type(x) for x in lrts}))
+    row["uuid"] = w.value.rstrip("/").rsplit("/", 1)[-1]
+    return row
+
+
+def export_dalia(st: ox.Store, *, include_excluded: bool = False, only_flagged: bool = False) -> Export:
+    """Rows for every work (by title, then IRI); works tagged 'exclude from DALIA' are left out
+    unless ``include_excluded``; ``only_flagged`` keeps only works tagged 'include in DALIA'."""
+    works = [(r["w"], r["flag"]) for r in st.query(_PREFIX + f"""SELECT ?w ?flag ?n WHERE {{
+        ?w a schema:LearningResource . OPTIONAL {{ ?w schema:name ?n }}
+        OPTIONAL {{ ?w <{KG.includeInDalia.value}> ?flag }} }} ORDER BY ?n ?w""")]
+    out = Export()
+    true = ox.Literal("true", datatype=XSD.boolean)
+    false = ox.Literal("false", datatype=XSD.boolean)
+    for w, flag in dict.fromkeys(works):
+        if (flag == false and not include_excluded) or (only_flagged and flag != true):
+            continue
+        row = work_row(st, w)
+        for col in dif.REQUIRED:
+            if not row[col]:
+                out.missing[col] = out.missing.get(col, 0) + 1
+        out.rows.append(row)
+    return out
