@@ -130,7 +130,7 @@ def test_export_format(yaml_round):
 
 
 def test_export_leaves_out_works_excluded_from_dalia(yaml_round):
-    b1, rows1, *_rest, tmp = yaml_round
+    _b1, rows1, *_rest, tmp = yaml_round
     doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     excluded = {str(e["uuid"]) for e in doc
                 if any(str(t).strip().casefold() == "exclude from dalia" for t in e.get("tags") or [])}
@@ -146,7 +146,7 @@ def test_export_leaves_out_works_excluded_from_dalia(yaml_round):
 def test_round_trip_keeps_every_dif_field(yaml_round):
     """YAML -> graph -> DALIA CSV -> graph -> DALIA CSV: the same rows; and every graph fact a DIF
     column carries is the same in both graphs."""
-    b1, rows1, b2, rows2, tmp = yaml_round
+    _b1, rows1, _b2, rows2, tmp = yaml_round
     assert rows1 == rows2
     carried = ["name", "description", "datePublished", "inLanguage", "educationalLevel", "license",
                "url", "identifier", "keywords", "encodingFormat", "author"]

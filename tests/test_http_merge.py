@@ -35,7 +35,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 def server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
-    handler = lambda *a, **kw: _Handler(*a, directory=str(root), **kw)  # noqa: E731
+    handler = lambda *a, **kw: _Handler(*a, directory=str(root), **kw)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()

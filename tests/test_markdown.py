@@ -241,7 +241,7 @@ def test_round_trip_seed_page_field_by_field(seed_build, tmp_path):
 ])
 def test_tag_license_type_pages(seed, seed_build, tmp_path, kind, name, line):
     expected = sorted(_fix(b.split("\n", 1)[0].strip()) for b in seed_blocks(seed)
-                      if re.search(line, b, re.M))
+                      if re.search(line, b, re.MULTILINE))
     assert expected
     page = _render(seed_build, tmp_path, kind, name)
     again = kg.build(page)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .build import Build
 
 
-def source_graph_iris(b: "Build") -> dict[str, NamedNode]:
+def source_graph_iris(b: Build) -> dict[str, NamedNode]:
     """Source path/URL (as given) -> its graph IRI. Numbered in reading order, so two files with
     the same name in different folders get different graphs; stable for the same command line."""
     out: dict[str, NamedNode] = {}
@@ -46,7 +47,7 @@ def _describe(g: NamedNode, info) -> Iterator[Quad]:
         yield Quad(g, SCHEMA.size, Literal(str(info.size), datatype=XSD.integer), g)
 
 
-def source_quads(b: "Build") -> Iterator[Quad]:
+def source_quads(b: Build) -> Iterator[Quad]:
     graphs = source_graph_iris(b)
     views = defaultdict(list)
     for w in b.catalog.merger.views:

@@ -77,7 +77,7 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
     v = value.strip()
     low = _lit(v.casefold())
     if kind == "author":
-        m = re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", v, re.I)
+        m = re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", v, re.IGNORECASE)
         if m:
             agents = [ox.NamedNode("https://orcid.org/" + m.group(0).upper())]
         else:
@@ -140,8 +140,8 @@ def fetch(st: ox.Store, iri: str) -> Entry:
     e.types = sorted((r["t"].value for r in _q(st, "SELECT ?t WHERE { ?w_ schema:learningResourceType ?t }",
                                                    w=w)), key=str.casefold)
     urls = sorted(r["u"].value for r in _q(st, "SELECT ?u WHERE { ?w_ schema:url ?u }", w=w))
-    dois = sorted(r["d"].value for r in _q(st, """SELECT ?d WHERE { ?w_ schema:identifier ?d .
-        FILTER(STRSTARTS(STR(?d), "%s")) }""" % DOI.iri, w=w))
+    dois = sorted(r["d"].value for r in _q(st, f"""SELECT ?d WHERE {{ ?w_ schema:identifier ?d .
+        FILTER(STRSTARTS(STR(?d), "{DOI.iri}")) }}""", w=w))
     e.links = list(dict.fromkeys(urls + dois))
     return e
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .. import dif
 from ..errors import SourceError
@@ -83,8 +83,8 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     try:
         for i, row in enumerate(reader):
             if None in row:  # more cells than header columns
-                info.notes.append(("dalia-row-shape", f"row at line {line} has {len(row[None])} cells more "
-                                   "than the header; the extra cells are not read", None, "warning"))
+                info.notes.append(("dalia-row-shape", (f"row at line {line} has {len(row[None])} cells more "
+                                   "than the header; the extra cells are not read"), None, "warning"))
                 row.pop(None)
             data, notes = row_to_entry(row)
             if not any(data.values()):

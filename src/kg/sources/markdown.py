@@ -25,8 +25,8 @@ Windows-1252 mis-decoding ('MÃ¼ller') is repaired first, and the repair is rep
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import SourceError
 from ..normalize.text import repair_mojibake
@@ -64,8 +64,8 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
         if m:
             urls.insert(0, m.group("url"))
             if LINK.match(ln) and m.group("text").strip() not in ("", m.group("url")):
-                notes.append(("markdown-link-text", f"link text {m.group('text')!r} differs from its URL; "
-                              "the URL is used", "url", "info"))
+                notes.append(("markdown-link-text", (f"link text {m.group('text')!r} differs from its URL; "
+                              "the URL is used"), "url", "info"))
         elif TAGS.match(ln) and "tags" not in data:
             data["tags"] = _split(TAGS.match(ln).group("v"))  # type: ignore[union-attr]
         elif CTYPE.match(ln) and "type" not in data:
@@ -150,11 +150,11 @@ def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
         data, notes = parse_entry(name, body)
         fixed = sorted(k + 1 for k in changed if start <= k < end)
         if fixed:
-            notes.append(("encoding-repaired", "text decoded twice (UTF-8 read as Windows-1252) on line(s) "
-                          f"{', '.join(map(str, fixed))}; repaired", None, "info"))
+            notes.append(("encoding-repaired", ("text decoded twice (UTF-8 read as Windows-1252) on line(s) "
+                          f"{', '.join(map(str, fixed))}; repaired"), None, "info"))
         entries.append(RawEntry(data, str(path), start + 1, n, notes))
     if title_count is not None and title_count != len(entries):
-        info.notes.append(("markdown-count", f"the page title announces {title_count} entries but "
-                           f"{len(entries)} were found", None, "warning"))
+        info.notes.append(("markdown-count", (f"the page title announces {title_count} entries but "
+                           f"{len(entries)} were found"), None, "warning"))
     info.entries = len(entries)
     return iter(entries)
