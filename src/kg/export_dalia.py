@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import mimetypes
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -60,51 +61,66 @@ def _agent(name: str, given: str | None, family: str | None, iri: str, person: b
     return text
 
 
-def _many(st: ox.Store, query: str, w: ox.NamedNode) -> list:
-    return list(st.query(_PREFIX + query.replace("?w_", str(w))))
+def _grouped(st: ox.Store, query: str) -> dict[str, list]:
+    """Run ``query`` (which selects ?w) over all works at once; solutions grouped by work IRI."""
+    out: dict[str, list] = defaultdict(list)
+    for r in st.query(_PREFIX + query):
+        out[r["w"].value].append(r)
+    return out
 
 
-def work_row(st: ox.Store, w: ox.NamedNode) -> dict[str, str]:
-    def one(p: ox.NamedNode) -> str:
-        r = _many(st, f"SELECT ?o WHERE {{ ?w_ {p} ?o }} LIMIT 1", w)
-        return r[0]["o"].value if r else ""
+class _Facts:
+    """Everything the rows need, read with one query per field (not one per work and field)."""
 
+    def __init__(self, st: ox.Store):
+        def values(pred: ox.NamedNode, extra: str = "") -> dict[str, list[str]]:
+            g = _grouped(st, f"SELECT ?w ?o WHERE {{ ?w {pred} ?o . {extra} }}")
+            return {w: [r["o"].value for r in rs] for w, rs in g.items()}
+
+        self.one = {str(p): values(p) for p in (SCHEMA.name, SCHEMA.description, SCHEMA.datePublished,
+                                               SCHEMA.inLanguage, SCHEMA.educationalLevel)}
+        self.keywords = values(SCHEMA.keywords)
+        self.formats = values(SCHEMA.encodingFormat)
+        self.urls = values(SCHEMA.url)
+        self.dois = values(SCHEMA.identifier, f'FILTER(STRSTARTS(STR(?o), "{DOI.iri}"))')
+        self.types = values(KG.contentType)
+        self.authors = _grouped(st, """SELECT ?w ?a ?n ?g ?f ?p WHERE { ?w bibo:authorList ?seq . ?seq ?m ?a .
+            ?a schema:name ?n . OPTIONAL { ?a schema:givenName ?g } OPTIONAL { ?a schema:familyName ?f }
+            OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } FILTER(STRSTARTS(STR(?m), STR(rdf:_))) }
+            ORDER BY ?w xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""")
+        self.editors = _grouped(st, """SELECT ?w ?n ?p WHERE { ?w schema:editor ?a . ?a schema:name ?n .
+            OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } } ORDER BY ?w ?n""")
+        self.licenses = _grouped(st, """SELECT ?w ?l ?id ?nm WHERE { ?w schema:license ?l .
+            OPTIONAL { ?l schema:identifier ?id } OPTIONAL { ?l schema:name ?nm } } ORDER BY ?w ?l""")
+
+    def first(self, pred: ox.NamedNode, w: str) -> str:
+        v = self.one[str(pred)].get(w)
+        return v[0] if v else ""
+
+
+def work_row(facts: _Facts, w: str) -> dict[str, str]:
     row = dict.fromkeys(dif.COLUMNS, "")
-    row["Title"] = one(SCHEMA.name)
-    row["Description"] = one(SCHEMA.description)
-    row["PublicationDate"] = one(SCHEMA.datePublished)
-    row["Language"] = one(SCHEMA.inLanguage)
-    lvl = one(SCHEMA.educationalLevel)
+    row["Title"] = facts.first(SCHEMA.name, w)
+    row["Description"] = facts.first(SCHEMA.description, w)
+    row["PublicationDate"] = facts.first(SCHEMA.datePublished, w)
+    row["Language"] = facts.first(SCHEMA.inLanguage, w)
+    lvl = facts.first(SCHEMA.educationalLevel, w)
     row["ProficiencyLevel"] = LEVELS.get(lvl[len(LEVEL.iri):], "") if lvl.startswith(LEVEL.iri) else ""
     authors = [_agent(r["n"].value, r["g"] and r["g"].value, r["f"] and r["f"].value, r["a"].value,
-                      r["p"] is not None)
-               for r in _many(st, """SELECT ?a ?n ?g ?f ?p WHERE { ?w_ bibo:authorList ?seq . ?seq ?m ?a .
-                   ?a schema:name ?n . OPTIONAL { ?a schema:givenName ?g } OPTIONAL { ?a schema:familyName ?f }
-                   OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) }
-                   FILTER(STRSTARTS(STR(?m), STR(rdf:_))) }
-                   ORDER BY xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""", w)]
+                      r["p"] is not None) for r in facts.authors.get(w, [])]
     authors += [_agent(r["n"].value, None, None, "", r["p"] is not None) + " (Editor)"
-                for r in _many(st, """SELECT ?n ?p WHERE { ?w_ schema:editor ?a . ?a schema:name ?n .
-                    OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } } ORDER BY ?n""", w)]
+                for r in facts.editors.get(w, [])]
     row["Authors"] = dif.SEP.join(authors)
-    lics = []
-    for r in _many(st, """SELECT ?l ?id ?nm WHERE { ?w_ schema:license ?l . OPTIONAL { ?l schema:identifier ?id }
-            OPTIONAL { ?l schema:name ?nm } } ORDER BY ?l""", w):
-        lics.append(r["id"].value if r["id"] is not None else _custom_spelling(r["l"].value, r["nm"]))
-    row["License"] = dif.SEP.join(lics)
-    dois = sorted(r["d"].value for r in _many(st, f"""SELECT ?d WHERE {{ ?w_ schema:identifier ?d .
-        FILTER(STRSTARTS(STR(?d), "{DOI.iri}")) }}""", w))
-    urls = sorted(r["u"].value for r in _many(st, "SELECT ?u WHERE { ?w_ schema:url ?u }", w))
-    row["Link"] = dif.SEP.join(dict.fromkeys(dois + urls))
-    row["Keywords"] = dif.SEP.join(sorted((r["k"].value for r in _many(
-        st, "SELECT ?k WHERE { ?w_ schema:keywords ?k }", w)), key=str.casefold))
-    row["FileFormat"] = dif.SEP.join(dict.fromkeys(sorted(_extension(r["f"].value) for r in _many(
-        st, "SELECT ?f WHERE { ?w_ schema:encodingFormat ?f }", w))))
-    slugs = sorted(r["c"].value[len(CTYPE.iri):] for r in _many(st, "SELECT ?c WHERE { ?w_ kg:contentType ?c }", w))
+    row["License"] = dif.SEP.join(r["id"].value if r["id"] is not None else _custom_spelling(r["l"].value, r["nm"])
+                                  for r in facts.licenses.get(w, []))
+    row["Link"] = dif.SEP.join(dict.fromkeys(sorted(facts.dois.get(w, [])) + sorted(facts.urls.get(w, []))))
+    row["Keywords"] = dif.SEP.join(sorted(facts.keywords.get(w, []), key=str.casefold))
+    row["FileFormat"] = dif.SEP.join(dict.fromkeys(sorted(_extension(f) for f in facts.formats.get(w, []))))
+    slugs = [c[len(CTYPE.iri):] for c in facts.types.get(w, [])]
     lrts = sorted({dif.TYPE_TO_LRT[s] for s in slugs if s in dif.TYPE_TO_LRT})
     row["LearningResourceType"] = dif.SEP.join(lrts)
     row["MediaType"] = dif.SEP.join(sorted({dif.media_type(x) for x in lrts}))
-    row["uuid"] = w.value.rstrip("/").rsplit("/", 1)[-1]
+    row["uuid"] = w.rstrip("/").rsplit("/", 1)[-1]
     return row
 
 
@@ -117,10 +133,11 @@ def export_dalia(st: ox.Store, *, include_excluded: bool = False, only_flagged: 
     out = Export()
     true = ox.Literal("true", datatype=XSD.boolean)
     false = ox.Literal("false", datatype=XSD.boolean)
+    facts = _Facts(st)
     for w, flag in dict.fromkeys(works):
         if (flag == false and not include_excluded) or (only_flagged and flag != true):
             continue
-        row = work_row(st, w)
+        row = work_row(facts, w.value)
         for col in dif.REQUIRED:
             if not row[col]:
                 out.missing[col] = out.missing.get(col, 0) + 1
