@@ -218,6 +218,21 @@ def test_provenance_one_named_graph_per_source(three, tmp_path):
     assert missing == []
 
 
+def test_same_url_with_another_uuid_is_merged_and_reported(tmp_path):
+    a = tmp_path / "a.yml"
+    a.write_text(yaml.safe_dump({"resources": [{"name": "X", "uuid": UUID, "url": "https://example.org/x"}]}),
+                 encoding="utf-8")
+    other = "22222222-2222-4222-8222-222222222222"
+    b = tmp_path / "b.yml"
+    b.write_text(yaml.safe_dump({"resources": [{"name": "X", "uuid": other, "url": "https://example.org/x"}]}),
+                 encoding="utf-8")
+    build = kg.build([a, b])
+    assert [w.uuid for w in build.works] == [UUID]
+    (p,) = [p for p in build.problems if p.kind == "merge-conflict"]
+    assert p.field == "uuid" and set(p.value.values()) == {UUID, other}
+    assert str(a) in p.message and str(b) in p.message
+
+
 def test_same_file_twice_is_not_merged_into_itself(tmp_path):
     """Duplicates inside one source stay what they were: reported duplicates, not a merge."""
     p = tmp_path / "dup.yml"

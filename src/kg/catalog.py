@@ -219,7 +219,7 @@ class Catalog:
             i = self._index[same]
             if self.works[i] is self.merger.first[same]:  # keep the first source's own record intact
                 self.works[i] = copy_work(self.works[i])
-            self.merger.merge(self.works[i], work, ctx)
+            self.merger.merge(self.works[i], work, ctx, uuid_raw)
             return self.works[i]
         self._index[work.iri] = len(self.works)
         self.works.append(work)

@@ -95,10 +95,16 @@ class Merger:
         for k in work_keys(work):
             self.keys.setdefault(k, work.iri)
 
-    def merge(self, merged: Work, view: Work, ctx: EntryContext) -> None:
-        """Fold ``view`` (from a source not yet seen for this work) into ``merged`` in place."""
+    def merge(self, merged: Work, view: Work, ctx: EntryContext, own_uuid: object = None) -> None:
+        """Fold ``view`` (from a source not yet seen for this work) into ``merged`` in place.
+        ``own_uuid`` is the uuid the view's source gave, if any (lost when it differs: reported)."""
         here = f"{view.file}:{view.line}" if view.line else str(view.file)
         first = f"{merged.file}:{merged.line}" if merged.line else str(merged.file)
+        own = ids.parse_uuid(str(own_uuid)) if own_uuid is not None else None
+        if own and own != merged.uuid:
+            ctx.report("merge-conflict", f"uuid: {first} says {merged.uuid}, {here} says {own} for the same "
+                       f"work (same DOI or URL); the node keeps {merged.uuid}", field="uuid",
+                       severity=WARNING, value={first: merged.uuid, here: own})
         for f in SINGLE:
             a, b = getattr(merged, f), getattr(view, f)
             if b is None:
