@@ -28,6 +28,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/slow"):
             time.sleep(2)
+        if self.path.startswith("/moved"):  # /moved/ftp -> an ftp URL, /moved/c.yml -> /c.yml
+            target = self.path[len("/moved/"):]
+            self.send_response(302)
+            self.send_header("Location", "ftp://127.0.0.1/c.yml" if target == "ftp" else "/" + target)
+            self.end_headers()
+            return None
         return super().do_GET()
 
 
@@ -80,6 +86,12 @@ def test_http_errors_are_one_line(server, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "timed out" in err[0]
     monkeypatch.delenv("KG_HTTP_TIMEOUT")
+
+    # redirects: followed to http(s), refused to anything else
+    assert [w.name for w in kg.build(f"{url}/moved/c.yml").works] == ["A"]
+    assert main(["build", f"{url}/moved/ftp", "-o", out]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "non-HTTP" in err[0]
 
     # one bad URL among good sources is reported and the rest is built
     b = kg.build([f"{url}/c.yml", f"{url}/missing.yml"])

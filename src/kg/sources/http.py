@@ -39,6 +39,18 @@ def _limit(name: str, default: float) -> float:
     return value
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http(s) only (urllib would also follow one to ftp)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise SourceError(f"redirected to a non-HTTP URL ({newurl}); not followed", file=req.full_url)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
 def download(url: str, *, timeout: float | None = None, max_bytes: int | None = None) -> bytes:
     timeout = timeout if timeout is not None else _limit("KG_HTTP_TIMEOUT", DEFAULT_TIMEOUT)
     max_bytes = max_bytes if max_bytes is not None else int(_limit("KG_HTTP_MAX_BYTES", DEFAULT_MAX_BYTES))
@@ -46,7 +58,7 @@ def download(url: str, *, timeout: float | None = None, max_bytes: int | None = 
                                                "Accept": "application/yaml, text/yaml, text/markdown, "
                                                          "text/csv, text/plain;q=0.8, */*;q=0.5"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _OPENER.open(req, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise SourceError(f"too large: {int(length)} bytes announced, the limit is {max_bytes} "
