@@ -256,13 +256,16 @@ def test_render_keeps_tricky_descriptions(tmp_path):
     src = tmp_path / "c.yml"
     src.write_text(yaml.safe_dump({"resources": [
         {"name": "Tricky & <odd>", "url": "https://example.org/t", "description": desc,
-         "authors": ["Dee Dee"], "tags": ["R&D"], "license": "MIT"}]}), encoding="utf-8")
+         "authors": ["Dee Dee", "Eve Editor (Editor)"], "tags": ["R&D"], "license": ["MIT", "CC-BY-4.0"]}]}),
+        encoding="utf-8")
     b = kg.build(src)
     page = _render(b, tmp_path, "author", "Dee Dee")
     w = kg.build(page).works[0]
     assert w.name == b.works[0].name == "Tricky & <odd>"
     assert w.description == b.works[0].description
     assert w.keywords == ["R&D"] and w.urls == ["https://example.org/t"]
+    assert {x.spdx for x in w.licenses} == {"MIT", "CC-BY-4.0"}  # one 'Licensed' line each
+    assert w.authors == b.works[0].authors and w.editors == b.works[0].editors and len(w.editors) == 1
 
 
 def test_render_unknown_name_is_one_line_error(seed_build, tmp_path, capsys):
@@ -291,3 +294,31 @@ def test_render_by_orcid_reads_the_store(tmp_path):
 def _write(p, text):
     p.write_text(text, encoding="utf-8")
     return p
+
+
+# -- property: any description survives graph -> page -> graph --------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_LINES = hs.sampled_from(["---", "## heading", "# title", "Published 2020", "Licensed MIT", "Tags: a, b",
+                          "Content type: Video", "[x](https://example.org/x)", "https://example.org/y",
+                          "", "", "&amp; &lt;b&gt;", "***", "  indented", "R&D", "Ã¼ber"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=hs.lists(hs.one_of(_LINES, hs.text(hs.characters(blacklist_categories=("Cs",)), max_size=30)),
+                      min_size=1, max_size=8),
+       with_head=hs.booleans())
+def test_any_description_round_trips(tmp_path_factory, lines, with_head):
+    tmp = tmp_path_factory.mktemp("prop")
+    entry = {"name": "P " + lines[0][:20], "url": "https://example.org/p", "description": "\n".join(lines),
+             "tags": ["t", lines[-1][:10].replace(",", " ") or "u"]}  # a tag cannot hold a comma on a page
+    if with_head:
+        entry.update(authors=["Ann Author"], license="MIT", publication_date="2021-02-03")
+    (tmp / "c.yml").write_text(yaml.safe_dump({"resources": [entry]}), encoding="utf-8")
+    b = kg.build(tmp / "c.yml")
+    b.write(tmp / "g", ["ntriples"])
+    page = render_page(load_store(tmp / "g"), "tag", "t")
+    w = kg.build(_write(tmp / "p.md", page)).works[0]
+    assert _fields(w) == _fields(b.works[0])

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from .errors import KgError
 from .normalize.licenses import CUSTOM, normalize_license
+from .normalize.text import protect_mojibake
 from .normalize.types import lookup_type
 from .sources import markdown as md
 from .vocab import CTYPE, DOI, PREFIXES, SCHEMA
@@ -167,8 +168,9 @@ def _guard(line: str) -> str:
 
 
 def _amp(text: str) -> str:
-    """'&' that the reader would take for the start of an HTML entity, written as '&amp;'."""
-    return re.sub(r"&(?=[#A-Za-z])", "&amp;", text)
+    """'&' that the reader would take for the start of an HTML entity, written as '&amp;'; text
+    the reader would take for double-decoded UTF-8 guarded too."""
+    return protect_mojibake(re.sub(r"&(?=[#A-Za-z])", "&amp;", text))
 
 
 def _description_lines(text: str) -> list[str]:

@@ -48,3 +48,17 @@ def repair_mojibake(text: str) -> str:
     if "Ã" not in text and "Â" not in text and "â" not in text and not re.search("[\u00c4-\u00ef]", text):
         return text
     return _MOJIBAKE.sub(_undo, text)
+
+
+def protect_mojibake(text: str) -> str:
+    """The inverse guard of ``repair_mojibake`` for writers of text that will be read back with
+    repair and HTML unescaping: a sequence the repair would change gets its first character
+    written as a character reference, so genuine 'Ã¼' survives the round trip."""
+    if "Ã" not in text and "Â" not in text and "â" not in text and not re.search("[\u00c4-\u00ef]", text):
+        return text
+
+    def guard(m: re.Match) -> str:
+        s = m.group(0)
+        return s if _undo(m) == s else f"&#{ord(s[0])};{s[1:]}"
+
+    return _MOJIBAKE.sub(guard, text)
