@@ -6,6 +6,8 @@ import re
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 import kg
 from kg.cli import main
@@ -298,8 +300,6 @@ def _write(p, text):
 
 # -- property: any description survives graph -> page -> graph --------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as hs  # noqa: E402
 
 _LINES = hs.sampled_from(["---", "## heading", "# title", "Published 2020", "Licensed MIT", "Tags: a, b",
                           "Content type: Video", "[x](https://example.org/x)", "https://example.org/y",
