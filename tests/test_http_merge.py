@@ -28,6 +28,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/slow"):
             time.sleep(2)
+        if self.path.startswith("/api/"):  # no suffix; the media type says what it is
+            body = (Path(self.directory) / self.path[len("/api/"):]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv; charset=utf-8" if self.path.endswith("csv")
+                             else "text/markdown")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
         if self.path.startswith("/moved"):  # /moved/ftp -> an ftp URL, /moved/c.yml -> /c.yml
             target = self.path[len("/moved/"):]
             self.send_response(302)
@@ -37,12 +46,19 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return super().do_GET()
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # a client that gave up (timeout test): fine
+        pass
+
+
 @pytest.fixture()
 def server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     handler = lambda *a, **kw: _Handler(*a, directory=str(root), **kw)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv = _Server(("127.0.0.1", 0), handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield root, f"http://127.0.0.1:{srv.server_address[1]}"
@@ -92,6 +108,13 @@ def test_http_errors_are_one_line(server, tmp_path, capsys, monkeypatch):
     assert main(["build", f"{url}/moved/ftp", "-o", out]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "non-HTTP" in err[0]
+
+    # a URL without a telling suffix is read by its media type
+    (root / "table-csv").write_text(CSV_C, encoding="utf-8")
+    (root / "page-md").write_text(PAGE_B, encoding="utf-8")
+    got = kg.build([f"{url}/api/table-csv", f"{url}/api/page-md"])
+    assert sorted(w.name for w in got.works) == ["Only in B", "The Work", "The Work, as the page calls it"]
+    assert {s.path.rsplit("/", 1)[1] for s in got.sources} == {"table-csv", "page-md"}
 
     # one bad URL among good sources is reported and the rest is built
     b = kg.build([f"{url}/c.yml", f"{url}/missing.yml"])

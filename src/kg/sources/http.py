@@ -1,5 +1,6 @@
 """Sources over HTTP(S): downloaded once (with a timeout and a size limit), then read by the reader
-their URL's suffix names (.md, .csv, else catalogue YAML). Only ``kg build URL`` reaches the network.
+their URL's suffix names (.md, .csv, .yml/.yaml; without one of these, the response's media type:
+text/csv, text/markdown, else catalogue YAML). Only ``kg build URL`` reaches the network.
 
 Limits: ``KG_HTTP_TIMEOUT`` (seconds, default 30) and ``KG_HTTP_MAX_BYTES`` (default 200 MB).
 Every failure is one ``SourceError`` line naming the URL: HTTP status, timeout, refused connection,
@@ -24,6 +25,7 @@ from . import RawEntry, SourceInfo
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 CHUNK = 1 << 16
+MEDIA_SUFFIX = {"text/csv": ".csv", "text/markdown": ".md", "text/x-markdown": ".md"}  # else YAML
 
 
 def _limit(name: str, default: float) -> float:
@@ -51,7 +53,9 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
-def download(url: str, *, timeout: float | None = None, max_bytes: int | None = None) -> bytes:
+def download(url: str, *, timeout: float | None = None, max_bytes: int | None = None,
+             headers: dict[str, str] | None = None) -> bytes:
+    """The body of ``url``; the response headers go into ``headers`` when a dict is given."""
     timeout = timeout if timeout is not None else _limit("KG_HTTP_TIMEOUT", DEFAULT_TIMEOUT)
     max_bytes = max_bytes if max_bytes is not None else int(_limit("KG_HTTP_MAX_BYTES", DEFAULT_MAX_BYTES))
     req = urllib.request.Request(url, headers={"User-Agent": f"kg/{__version__}",
@@ -59,6 +63,8 @@ def download(url: str, *, timeout: float | None = None, max_bytes: int | None = 
                                                          "text/csv, text/plain;q=0.8, */*;q=0.5"})
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
+            if headers is not None:
+                headers.update({k.lower(): v for k, v in resp.headers.items()})
             length = resp.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise SourceError(f"too large: {int(length)} bytes announced, the limit is {max_bytes} "
@@ -93,8 +99,12 @@ def read_url(url: str, info: SourceInfo) -> Iterator[RawEntry]:
 
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise SourceError("only http and https URLs are read", file=url)
-    body = download(url)
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower() or ".yml"
+    headers: dict[str, str] = {}
+    body = download(url, headers=headers)
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    if suffix not in (".md", ".markdown", ".csv", ".yml", ".yaml"):  # no telling suffix: ask the server
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        suffix = MEDIA_SUFFIX.get(media, ".yml")
     with tempfile.TemporaryDirectory(prefix="kg-http-") as tmp:
         local = Path(tmp) / ("source" + suffix)
         local.write_bytes(body)
