@@ -52,7 +52,8 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    b = sub.add_parser("build", help="build the graph from catalogue YAML files or folders")
+    b = sub.add_parser("build", help="build the graph from catalogue YAML, listing pages (.md), DALIA CSV, "
+                       "folders or http(s) URLs")
     b.add_argument("sources", nargs="+", metavar="SOURCE", help="catalogue YAML file(s) or folder(s), "
                    "listing pages (.md), DALIA CSV (.csv), or http(s) URLs of any of these")
     b.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
