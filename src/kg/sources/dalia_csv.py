@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,7 +96,3 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     info.entries = len(entries)
     return iter(entries)
 
-
-def looks_like_dalia(text: str) -> bool:
-    first = text.split("\n", 1)[0]
-    return bool(re.search(r"\bTitle\b", first) and re.search(r"\bLink\b", first))
