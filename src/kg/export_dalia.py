@@ -64,7 +64,9 @@ def _agent(name: str, given: str | None, family: str | None, iri: str, person: b
 def _grouped(st: ox.Store, query: str) -> dict[str, list]:
     """Run ``query`` (which selects ?w) over all works at once; solutions grouped by work IRI."""
     out: dict[str, list] = defaultdict(list)
-    for r in st.query(_PREFIX + query):
+    res = st.query(_PREFIX + query)
+    assert isinstance(res, ox.QuerySolutions)
+    for r in res:
         out[r["w"].value].append(r)
     return out
 
@@ -127,9 +129,11 @@ def work_row(facts: _Facts, w: str) -> dict[str, str]:
 def export_dalia(st: ox.Store, *, include_excluded: bool = False, only_flagged: bool = False) -> Export:
     """Rows for every work (by title, then IRI); works tagged 'exclude from DALIA' are left out
     unless ``include_excluded``; ``only_flagged`` keeps only works tagged 'include in DALIA'."""
-    works = [(r["w"], r["flag"]) for r in st.query(_PREFIX + f"""SELECT ?w ?flag ?n WHERE {{
+    res = st.query(_PREFIX + f"""SELECT ?w ?flag ?n WHERE {{
         ?w a schema:LearningResource . OPTIONAL {{ ?w schema:name ?n }}
-        OPTIONAL {{ ?w <{KG.includeInDalia.value}> ?flag }} }} ORDER BY ?n ?w""")]
+        OPTIONAL {{ ?w <{KG.includeInDalia.value}> ?flag }} }} ORDER BY ?n ?w""")
+    assert isinstance(res, ox.QuerySolutions)
+    works = [(r["w"], r["flag"]) for r in res]
     out = Export()
     true = ox.Literal("true", datatype=XSD.boolean)
     false = ox.Literal("false", datatype=XSD.boolean)

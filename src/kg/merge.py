@@ -66,7 +66,8 @@ def _show(v: object) -> object:
 
 
 def copy_work(w: Work) -> Work:
-    return dataclasses.replace(w, **{f: list(getattr(w, f)) for f in LISTS + ("keywords", "tags")})
+    lists: dict = {f: list(getattr(w, f)) for f in (*LISTS, "keywords", "tags")}
+    return dataclasses.replace(w, **lists)
 
 
 class Merger:

@@ -66,7 +66,9 @@ _PREFIX = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
 def _q(st: ox.Store, query: str, **binds: ox.NamedNode | ox.Literal) -> list:
     for k, v in binds.items():
         query = query.replace("?" + k + "_", str(v))
-    return list(st.query(_PREFIX + query))
+    res = st.query(_PREFIX + query)
+    assert isinstance(res, ox.QuerySolutions)  # every query here is a SELECT
+    return list(res)
 
 
 def _lit(s: str) -> ox.Literal:

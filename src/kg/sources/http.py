@@ -113,6 +113,6 @@ def read_url(url: str, info: SourceInfo) -> Iterator[RawEntry]:
         except SourceError as e:
             raise SourceError(str(e.args[0]), file=url, line=e.line) from None
     info.path = url
-    for e in entries:  # problems name the URL, not the temporary copy
-        e.file = url
+    for entry in entries:  # problems name the URL, not the temporary copy
+        entry.file = url
     return iter(entries)
