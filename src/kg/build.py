@@ -82,7 +82,7 @@ class Build:
             "problems_by_severity": dict(self.problems.by_severity()),
         }
 
-    def write(self, out_dir: str | Path, formats: Iterable[str] = ("turtle", "ntriples", "jsonld"),
+    def write(self, out_dir: str | Path, formats: Iterable[str] = ("turtle", "ntriples", "jsonld", "nquads"),
               ) -> dict[str, Path]:
         """Write the chosen formats and problems.json into ``out_dir``; returns the paths."""
         out = Path(out_dir)
@@ -93,6 +93,11 @@ class Build:
             with atomic_file(out / name) as f:
                 if fmt == "ntriples":
                     WRITERS[fmt](self.triples, f)
+                elif fmt == "nquads":
+                    from .provenance import source_quads
+                    from .writers import write_nquads
+
+                    write_nquads(source_quads(self), f)
                 else:
                     WRITERS[fmt](self.triples, f, self.prefixes)
             paths[fmt] = out / name
@@ -112,6 +117,8 @@ def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEn
         try:
             entries.extend(read_source(path, info))
             infos.append(info)
+            for kind, msg, fld, severity in info.notes:
+                problems.add(Problem(kind=kind, message=msg, severity=severity, file=str(path), field=fld))
         except SourceError as e:
             errors.append(e)
             problems.add(Problem(kind="source-error", message=str(e.args[0]), severity=ERROR,

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work
 from .normalize import identifiers as ids
 from .normalize.dates import normalize_date
@@ -90,6 +91,8 @@ class Catalog:
         self._uuids: dict[str, str] = {}  # uuid -> entry name
         self._urls: dict[str, str] = {}
         self.entries_read = 0
+        self.merger = Merger()  # one node per work across sources (see kg.merge)
+        self._index: dict[str, int] = {}  # work IRI -> position in works
 
     # -- pass one ---------------------------------------------------------------------------
     def learn(self, entries: Iterable[RawEntry]) -> None:
@@ -162,6 +165,8 @@ class Catalog:
         ctx.entry = clean_text(str(name_raw), single_line=True) if name_raw not in (None, "") else None
         uuid_raw = data.get("uuid")
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
+        for kind, msg, fld, severity in raw.notes:  # what the reader noticed
+            ctx.report(kind, msg, field=fld, severity=severity)
 
         for k in list(data):
             if k in KNOWN_KEYS:
@@ -176,7 +181,8 @@ class Catalog:
                            field=kstr, value=_jsonable(data[k]))
 
         urls = self._urls_of(data.get("url"), ctx)
-        uuid = self._uuid_of(uuid_raw, urls, ctx)
+        same = self.merger.find(match_keys(uuid_raw, urls), raw.file)  # known from another source?
+        uuid = self.works[self._index[same]].uuid if same else self._uuid_of(uuid_raw, urls, ctx)
         work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
 
         if isinstance(name_raw, str) and name_raw.strip():
@@ -196,7 +202,7 @@ class Catalog:
         if not work.urls and work.dois:
             work.urls.append("https://doi.org/" + work.dois[0])
         for u in work.urls:
-            if u in self._urls and self._urls[u] != work.iri:
+            if u in self._urls and self._urls[u] != work.iri and not same:
                 ctx.report("duplicate-url", f"url {u} is also the url of another entry",
                            field="url", value=u)
             self._urls.setdefault(u, work.iri)
@@ -209,7 +215,15 @@ class Catalog:
         self._types(work, data.get("type"), ctx)
         self._tags(work, data.get("tags"), ctx)
         self._misc(work, data, ctx)
+        if same:
+            i = self._index[same]
+            if self.works[i] is self.merger.first[same]:  # keep the first source's own record intact
+                self.works[i] = copy_work(self.works[i])
+            self.merger.merge(self.works[i], work, ctx, uuid_raw)
+            return self.works[i]
+        self._index[work.iri] = len(self.works)
         self.works.append(work)
+        self.merger.register(work)
         return work
 
     # -- field helpers -------------------------------------------------------------------------

@@ -16,6 +16,8 @@ COMMAND_MODULES = [
     "build",
     "site",
     "serve",
+    "render",
+    "export",
 ]
 
 

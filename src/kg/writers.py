@@ -21,6 +21,7 @@ FORMATS = {  # name -> (file name, media type)
     "turtle": ("catalog.ttl", "text/turtle"),
     "ntriples": ("catalog.nt", "application/n-triples"),
     "jsonld": ("catalog.jsonld", "application/ld+json"),
+    "nquads": ("catalog.nq", "application/n-quads"),  # one named graph per source (kg.provenance)
 }
 
 
@@ -50,6 +51,10 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
 def write_ntriples(triples: Iterable[Triple], out: IO[bytes]) -> None:
     """Streams: pyoxigraph consumes the iterable lazily."""
     serialize(triples, out, RdfFormat.N_TRIPLES)
+
+
+def write_nquads(quads: Iterable, out: IO[bytes]) -> None:
+    serialize(quads, out, RdfFormat.N_QUADS)
 
 
 def write_turtle(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, str] | None = None) -> None:

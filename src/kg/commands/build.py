@@ -29,7 +29,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..build import build
     from ..vocab import DEFAULT_BASE
 
-    formats = args.format or ["turtle", "ntriples", "jsonld"]
+    formats = args.format or ["turtle", "ntriples", "jsonld", "nquads"]
     b = build(args.sources, base=args.base or DEFAULT_BASE)
     paths = b.write(args.out, formats)
     if not args.quiet:
@@ -52,13 +52,16 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    b = sub.add_parser("build", help="build the graph from catalogue YAML files or folders")
-    b.add_argument("sources", nargs="+", metavar="SOURCE", help="catalogue YAML file(s) or folder(s)")
+    b = sub.add_parser("build", help="build the graph from catalogue YAML, listing pages (.md), DALIA CSV, "
+                       "folders or http(s) URLs")
+    b.add_argument("sources", nargs="+", metavar="SOURCE", help="catalogue YAML file(s) or folder(s), "
+                   "listing pages (.md), DALIA CSV (.csv), or http(s) URLs of any of these")
     b.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
     b.add_argument("--base", metavar="IRI", help="base IRI for minted IRIs "
                    "(default https://nfdi4bioimage.github.io/training/kg/id/)")
-    b.add_argument("--format", action="append", choices=["turtle", "ntriples", "jsonld"],
-                   help="write only these formats (repeatable; default all three)")
+    b.add_argument("--format", action="append", choices=["turtle", "ntriples", "jsonld", "nquads"],
+                   help="write only these formats (repeatable; default all four; nquads = catalog.nq, "
+                   "one named graph per source)")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     b.set_defaults(func=cmd_build)

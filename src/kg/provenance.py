@@ -1,0 +1,67 @@
+"""Where each triple came from: one named graph per source, written as ``catalog.nq``.
+
+The merged graph (``Build.triples``; catalog.ttl/.nt/.jsonld) is the union view. ``catalog.nq``
+holds, for every source, a named graph ``<base>source/<n>-<file name>`` with
+- that source's works exactly as the source states them (mapped by the same ``kg.mapping``, with
+  the merged work's IRI as subject), so values the merge set aside stay visible here;
+- the people, tags, licences and levels those works point to (names as settled over all sources);
+- a description of the source itself: ``schema:Dataset``, ``schema:name`` (the path or URL as
+  given), ``schema:url`` (for HTTP sources), ``schema:sha256``, ``schema:size`` (bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from .mapping import catalog_triples
+from .sources import is_url
+from .vocab import RDF, SCHEMA, XSD
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import Build
+
+
+def source_graph_iris(b: Build) -> dict[str, NamedNode]:
+    """Source path/URL (as given) -> its graph IRI. Numbered in reading order, so two files with
+    the same name in different folders get different graphs; stable for the same command line."""
+    out: dict[str, NamedNode] = {}
+    for n, info in enumerate(b.sources, 1):
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", info.path.rstrip("/").rsplit("/", 1)[-1]).strip("-") or "source"
+        out[info.path] = NamedNode(f"{b.base}source/{n}-{name}")
+    return out
+
+
+def _describe(g: NamedNode, info) -> Iterator[Quad]:
+    yield Quad(g, RDF.type, SCHEMA.Dataset, g)
+    yield Quad(g, SCHEMA.name, Literal(info.path), g)
+    if is_url(info.path):
+        yield Quad(g, SCHEMA.url, NamedNode(info.path), g)
+    if info.sha256:
+        yield Quad(g, SCHEMA.sha256, Literal(info.sha256), g)
+    if info.size:
+        yield Quad(g, SCHEMA.size, Literal(str(info.size), datatype=XSD.integer), g)
+
+
+def source_quads(b: Build) -> Iterator[Quad]:
+    graphs = source_graph_iris(b)
+    views = defaultdict(list)
+    for w in b.catalog.merger.views:
+        views[w.file].append(w)
+    agents, tags = b.catalog.agents, b.catalog.tags
+    for info in b.sources:
+        g = graphs[info.path]
+        yield from _describe(g, info)
+        works = views.get(info.path, [])
+        if len(b.sources) == 1 and len(works) == len(b.catalog.works):
+            triples = iter(b.triples)  # one source: its graph is the merged graph
+        else:
+            used_a = dict.fromkeys(a for w in works for a in (*w.authors, *w.editors))
+            used_t = dict.fromkeys(t for w in works for t in w.tags)
+            triples = catalog_triples(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base)
+        for t in triples:
+            yield Quad(t.subject, t.predicate, t.object, g)
