@@ -14,6 +14,7 @@ from .catalog import Catalog
 from .errors import KgError, NothingBuilt, SourceError, StrictFailure
 from .mapping import catalog_triples
 from .problems import ERROR, Problem, Problems
+from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
 from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
 from .writers import FORMATS, WRITERS, atomic_file
@@ -33,6 +34,7 @@ class Build:
     problems: Problems
     triples: list[Triple] = field(default_factory=list)
     seconds: float = 0.0
+    links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
 
     @property
     def works(self):
@@ -78,6 +80,7 @@ class Build:
             "organizations": sum(1 for a in self.catalog.agents.values() if a.kind != "Person"),
             "tags": len(self.catalog.tags),
             "triples": len(self.triples),
+            "links": self.links.as_dict(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
         }
@@ -143,8 +146,10 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
     for e in entries:
         catalog.add(e)
     catalog.finish()
-    b = Build(base=base, catalog=catalog, sources=infos, problems=problems)
-    b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base))
+    grants, links = link_works(catalog.works, catalog.agents, base)
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links)
+    b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base,
+                                     grants))
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]

@@ -85,4 +85,5 @@ def instance_prefixes(base: str) -> dict[str, str]:
         "person": base + "person/",
         "org": base + "org/",
         "tag": base + "tag/",
+        "grant": base + "grant/",
     }
