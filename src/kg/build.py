@@ -35,6 +35,7 @@ class Build:
     triples: list[Triple] = field(default_factory=list)
     seconds: float = 0.0
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
+    started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
 
     @property
     def works(self):
@@ -102,6 +103,9 @@ class Build:
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
+        from .void import write_void  # the dataset description: counts, files, sources, build time
+
+        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started)
         return paths
 
 
@@ -134,6 +138,9 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
     ``StrictFailure`` when any problem of severity warning or error was found.
     """
     t0 = time.perf_counter()
+    from .void import now
+
+    started = now()
     if isinstance(sources, (str, Path)):
         sources = [sources]
     sources = list(sources)
@@ -147,7 +154,7 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
         catalog.add(e)
     catalog.finish()
     grants, links = link_works(catalog.works, catalog.agents, base)
-    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links)
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
     b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base,
                                      grants))
     b.seconds = time.perf_counter() - t0
