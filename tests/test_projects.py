@@ -62,7 +62,7 @@ def work_iri(b, name):
 
 def test_links_by_tag_grant_mention_and_author(small):
     b, st = small
-    org = lambda name: objs(st, work_iri(b, name), "sourceOrganization")  # noqa: E731
+    org = lambda name: objs(st, work_iri(b, name), "sourceOrganization")
     assert org("Tagged") == {NFDI4BIOIMAGE}
     assert org("Tagged in another spelling") == {I3DBIO}
     assert org("Funded") == {NFDI4BIOIMAGE}
@@ -80,7 +80,7 @@ def test_a_word_inside_another_word_is_no_link(small):
 
 
 def test_grant_and_project_nodes_are_described(small):
-    b, st = small
+    _, st = small
     assert objs(st, GRANT, "identifier") == {"501864659"}
     assert objs(st, GRANT, "funder") == {DFG}
     assert objs(st, GRANT, "fundedItem") == {NFDI4BIOIMAGE}
@@ -115,7 +115,7 @@ def _texts(e):
 
 
 def _word(pattern: str):
-    return re.compile(r"(?<![0-9A-Za-z])(?:" + pattern + r")(?![0-9A-Za-z])", re.I)
+    return re.compile(r"(?<![0-9A-Za-z])(?:" + pattern + r")(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 def _iris(raw, b):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
@@ -20,8 +20,25 @@ from .model import Agent, Grant
 from .normalize.levels import LEVELS
 from .normalize.licenses import CUSTOM
 from .normalize.types import CONTENT_TYPES, ContentType
-from .vocab import CTYPE, DCMITYPE, DCT, DEFAULT_BASE, KG, KG_HOME, LEVEL, LICENSE, MODALIA, OWL, PREFIXES, \
-    RDF, RDFS, SCHEMA, SKOS, XSD, instance_prefixes
+from .vocab import (
+    CTYPE,
+    DCMITYPE,
+    DCT,
+    DEFAULT_BASE,
+    KG,
+    KG_HOME,
+    LEVEL,
+    LICENSE,
+    MODALIA,
+    OWL,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    XSD,
+    instance_prefixes,
+)
 
 LEVEL_SCHEME = NamedNode(LEVEL.iri.rstrip("/"))
 CTYPE_SCHEME = NamedNode(CTYPE.iri.rstrip("/"))

@@ -108,7 +108,7 @@ def tag_key(text: str) -> str:
 def _whole(alternatives: list[str]) -> re.Pattern[str]:
     """A pattern for any of ``alternatives`` standing as a whole word (spaces match any whitespace)."""
     parts = sorted({r"\s*".join(re.escape(w) for w in a.split()) for a in alternatives}, key=len, reverse=True)
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.I)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

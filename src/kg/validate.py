@@ -53,7 +53,7 @@ class Validation:
     source: str
     triples: int
     results: list[Result]
-    report: "rdflib.Graph"
+    report: rdflib.Graph
     seconds: float
 
     def groups(self) -> list[Group]:
@@ -87,8 +87,8 @@ class Validation:
     def markdown(self) -> str:
         out = ["# SHACL validation report", "",
                f"Graph: `{self.source}` ({self.triples} triples). Shapes: kg `ontologies/shapes.ttl`.", "",
-               f"Conforms: **{'yes' if self.conforms else 'no'}** — {self.count('Violation')} violations, "
-               f"{self.count('Warning')} warnings, {self.count('Info')} info.", "",
+               (f"Conforms: **{'yes' if self.conforms else 'no'}** — {self.count('Violation')} violations, "
+                f"{self.count('Warning')} warnings, {self.count('Info')} info."), "",
                "## Summary by shape", "",
                "| severity | nodes | shape | path | message |", "|---|---|---|---|---|"]
         for g in self.groups():
@@ -132,7 +132,7 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def load_graph(target: str | Path) -> tuple["rdflib.Graph", str]:
+def load_graph(target: str | Path) -> tuple[rdflib.Graph, str]:
     """A build folder, a graph file (.nt/.ttl/.jsonld) or a catalogue YAML -> (rdflib graph, what was read)."""
     import rdflib
 
@@ -158,12 +158,12 @@ def load_graph(target: str | Path) -> tuple["rdflib.Graph", str]:
     g = rdflib.Graph()
     try:
         g.parse(str(p), format=fmt)
-    except Exception as e:  # rdflib raises many kinds; the user needs the file and the reason
+    except Exception as e:  # noqa: BLE001 - rdflib raises many kinds; the user needs the file and the reason
         raise SourceError(f"not valid {fmt}: {str(e).splitlines()[0][:300]}", file=str(p)) from None
     return g, str(p)
 
 
-def shapes_graph(path: str | Path | None = None) -> "rdflib.Graph":
+def shapes_graph(path: str | Path | None = None) -> rdflib.Graph:
     import rdflib
 
     from .resources import ontology_file
@@ -171,7 +171,7 @@ def shapes_graph(path: str | Path | None = None) -> "rdflib.Graph":
     return rdflib.Graph().parse(str(path or ontology_file("shapes.ttl")), format="turtle")
 
 
-def _split_sparql(shapes: "rdflib.Graph") -> tuple["rdflib.Graph", list[dict]]:
+def _split_sparql(shapes: rdflib.Graph) -> tuple[rdflib.Graph, list[dict]]:
     """The shapes without their SPARQL constraints, and those constraints (run by ``_run_sparql``)."""
     import rdflib
 
@@ -201,7 +201,7 @@ def _split_sparql(shapes: "rdflib.Graph") -> tuple["rdflib.Graph", list[dict]]:
     return core, found
 
 
-def _run_sparql(data: "rdflib.Graph", constraints: list[dict], report: "rdflib.Graph") -> list[Result]:
+def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Graph) -> list[Result]:
     """SHACL-SPARQL constraints of class-targeted shapes, evaluated in Oxigraph with one query per
     constraint for all focus nodes (pyshacl runs one rdflib query per node: ~1 s each here). Each
     solution is one result, added to ``report`` in the SHACL result vocabulary."""
@@ -250,7 +250,7 @@ def _run_sparql(data: "rdflib.Graph", constraints: list[dict], report: "rdflib.G
     return out
 
 
-def validate_graph(data: "rdflib.Graph", source: str = "<graph>", shapes: "rdflib.Graph | None" = None
+def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.Graph | None = None
                    ) -> Validation:
     import pyshacl
     import rdflib

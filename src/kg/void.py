@@ -11,15 +11,31 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from . import __version__
-from .vocab import DCAT, DCT, IANA_MEDIA, KG, OWL, PREFIXES, PROV, RDF, SCHEMA, SKOS, SPDX, SPDXTERMS, VOID, \
-    XSD, instance_prefixes
+from .vocab import (
+    DCAT,
+    DCT,
+    IANA_MEDIA,
+    KG,
+    OWL,
+    PREFIXES,
+    PROV,
+    RDF,
+    SCHEMA,
+    SKOS,
+    SPDX,
+    SPDXTERMS,
+    VOID,
+    XSD,
+    instance_prefixes,
+)
 from .writers import FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,7 +84,7 @@ def _slug(iri: str) -> str:
     return hashlib.sha1(iri.encode()).hexdigest()[:12]
 
 
-def void_triples(b: "Build", files: dict[str, Path], started: str, ended: str) -> Iterator[Triple]:
+def void_triples(b: Build, files: dict[str, Path], started: str, ended: str) -> Iterator[Triple]:
     """The description of build ``b`` whose RDF files (format -> path) were just written."""
     d = dataset_iri(b.base)
     dv = d.value
@@ -156,12 +172,12 @@ def void_triples(b: "Build", files: dict[str, Path], started: str, ended: str) -
             yield from _checksum(s, src.sha256)
 
 
-def _source_iri(b: "Build", src) -> NamedNode:
+def _source_iri(b: Build, src) -> NamedNode:
     """Named by content, not by path: the same file gives the same IRI on every machine."""
     return NamedNode(dataset_iri(b.base).value + "/source/" + (src.sha256 or _slug(Path(src.path).name)))
 
 
-def write_void(b: "Build", out_dir: Path, files: dict[str, Path], started: str | None = None) -> Path:
+def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None = None) -> Path:
     from .writers import atomic_file
 
     ended = now()
