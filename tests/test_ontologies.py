@@ -4,6 +4,7 @@ registry file are current, and the schemes cover what the build links to."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -173,3 +174,22 @@ def test_kg_ontologies_command_checks_and_writes(tmp_path, capsys):
     assert stale_files(tmp_path) == []
     (tmp_path / "levels.ttl").write_text("# edited\n", encoding="utf-8")
     assert stale_files(tmp_path) == ["levels.ttl"]
+
+
+def test_a_regular_install_carries_the_ontologies(tmp_path):
+    """`pip install .` (not -e) puts a copy under <prefix>/share/kg/ontologies, where kg.resources looks."""
+    import subprocess
+    import sys
+    import zipfile
+
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+                       capture_output=True, text=True, timeout=300, check=False)
+    wheels = list(tmp_path.glob("kg-*.whl"))
+    if r.returncode != 0 or not wheels:
+        pytest.skip(f"cannot build a wheel here (needs setuptools from PyPI): {r.stderr.strip()[-300:]}")
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    shipped = {n.rsplit("/", 1)[1] for n in names if "/data/share/kg/ontologies/" in n}
+    assert shipped == set(ONTOLOGY_FILES)
+    import kg.resources as res
+
+    assert Path(sys.prefix) / "share" / "kg" / "ontologies" in res._candidates()

@@ -132,6 +132,18 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _resolve(target: str | Path) -> Path:
+    p = Path(target)
+    if p.is_dir():
+        for name in ("catalog.nt", "catalog.ttl", "catalog.jsonld"):
+            if (p / name).is_file():
+                return p / name
+        raise ValidationInputError("folder holds no catalog.nt, catalog.ttl or catalog.jsonld", file=str(p))
+    if not p.is_file():
+        raise ValidationInputError("no such file or folder", file=str(p))
+    return p
+
+
 def load_graph(target: str | Path) -> tuple[rdflib.Graph, str]:
     """A build folder, a graph file (.nt/.ttl/.jsonld) or a catalogue YAML -> (rdflib graph, what was read)."""
     import rdflib
@@ -201,7 +213,8 @@ def _split_sparql(shapes: rdflib.Graph) -> tuple[rdflib.Graph, list[dict]]:
     return core, found
 
 
-def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Graph) -> list[Result]:
+def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Graph,
+                full: list | None = None) -> list[Result]:
     """SHACL-SPARQL constraints of class-targeted shapes, evaluated in Oxigraph with one query per
     constraint for all focus nodes (pyshacl runs one rdflib query per node: ~1 s each here). Each
     solution is one result, added to ``report`` in the SHACL result vocabulary."""
@@ -211,7 +224,13 @@ def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Grap
     if not constraints:
         return []
     st = Store()
-    st.load(data.serialize(format="nt", encoding="utf-8"), format=RdfFormat.N_TRIPLES)
+    if full is not None:  # the whole graph as pyoxigraph triples
+        from pyoxigraph import DefaultGraph, Quad
+
+        dg = DefaultGraph()
+        st.bulk_extend(Quad(t.subject, t.predicate, t.object, dg) for t in full)
+    else:
+        st.load(data.serialize(format="nt", encoding="utf-8"), format=RdfFormat.N_TRIPLES)
     sh = rdflib.Namespace(SH.iri)
     out: list[Result] = []
     report_node = next(report.subjects(rdflib.RDF.type, sh.ValidationReport), None)
@@ -250,8 +269,10 @@ def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Grap
     return out
 
 
-def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.Graph | None = None
-                   ) -> Validation:
+def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.Graph | None = None,
+                   full: list | None = None) -> Validation:
+    """Validate ``data``; ``full`` (pyoxigraph triples) is the whole graph when ``data`` is the part of
+    it the core shapes read (see ``validate``)."""
     import pyshacl
     import rdflib
 
@@ -275,15 +296,90 @@ def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.G
                               path=str(path) if path is not None else None,
                               value=str(value) if value is not None else None,
                               message=str(msg) if msg is not None else ""))
-    extra = _run_sparql(data, sparql, report)
+    extra = _run_sparql(data, sparql, report, full)
     results.extend(extra)
     # with allow_warnings/allow_infos, "conforms" is False only when a Violation was found
     conforms = bool(conforms) and not any(r.severity == "Violation" for r in extra)
-    return Validation(conforms=conforms, source=source, triples=len(data), results=results, report=report,
+    return Validation(conforms=conforms, source=source, triples=len(full) if full is not None else len(data),
+                      results=results, report=report,
                       seconds=time.perf_counter() - t0)
 
 
+OX_FORMATS = {".nt": "N_TRIPLES", ".ttl": "TURTLE", ".jsonld": "JSON_LD", ".json": "JSON_LD"}
+
+
+def read_triples(target: str | Path) -> tuple[list, str]:
+    """Like ``load_graph`` but parsed by pyoxigraph (several times faster than rdflib's parsers)."""
+    import pyoxigraph as ox
+
+    p = _resolve(target)
+    if p.suffix.lower() in (".yml", ".yaml"):
+        from .build import build
+
+        return build(p).triples, str(p)
+    fmt = OX_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ValidationInputError(f"cannot validate a {p.suffix or 'suffix-less'} file "
+                                   "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)", file=str(p))
+    try:
+        return list(ox.parse(path=str(p), format=getattr(ox.RdfFormat, fmt))), str(p)
+    except (SyntaxError, ValueError, OSError) as e:
+        raise SourceError(f"not valid {fmt.lower()}: {str(e).splitlines()[0][:300]}", file=str(p)) from None
+
+
+def simple_paths(shapes: rdflib.Graph) -> set[str] | None:
+    """The predicates the shapes read, when every path is one predicate and nothing looks at whole nodes
+    (sh:closed, sh:node, sh:targetSubjectsOf, ...); else None (then the whole graph is validated)."""
+    import rdflib
+
+    sh = rdflib.Namespace(SH.iri)
+    for p in (sh.closed, sh.node, sh.qualifiedValueShape, sh.targetSubjectsOf, sh.targetObjectsOf, sh.equals,
+              sh.disjoint, sh.lessThan, sh.lessThanOrEquals, sh["not"], sh["and"], sh["or"], sh.xone):
+        if (None, p, None) in shapes:
+            return None
+    paths = set(shapes.objects(None, sh.path))
+    if any(not isinstance(x, rdflib.URIRef) for x in paths):
+        return None
+    return {str(x) for x in paths} | {RDF.type.value}
+
+
+def _to_rdflib(triples, keep: set[str] | None) -> rdflib.Graph:
+    import rdflib
+    from pyoxigraph import BlankNode, Literal, NamedNode
+
+    xsd_string = "http://www.w3.org/2001/XMLSchema#string"
+    cache: dict = {}
+
+    def term(t):
+        hit = cache.get(t)
+        if hit is not None:
+            return hit
+        if isinstance(t, NamedNode):
+            out = rdflib.URIRef(t.value)
+        elif isinstance(t, BlankNode):
+            out = rdflib.BNode(t.value)
+        elif isinstance(t, Literal):
+            dt = t.datatype.value if t.datatype is not None else None
+            out = rdflib.Literal(t.value, lang=t.language or None,
+                                 datatype=None if t.language or dt == xsd_string else rdflib.URIRef(dt))
+        else:
+            raise ValueError(f"unexpected term {t!r}")
+        cache[t] = out
+        return out
+
+    g = rdflib.Graph()
+    add = g.add
+    for t in triples:
+        if keep is None or t.predicate.value in keep:
+            add((term(t.subject), term(t.predicate), term(t.object)))
+    return g
+
+
 def validate(target: str | Path, shapes: str | Path | None = None) -> Validation:
-    data, source = load_graph(target)
-    return validate_graph(data, source, shapes_graph(shapes) if shapes else None)
+    """Parse with pyoxigraph, hand pyshacl only the triples the core shapes read (their predicates and
+    rdf:type), and run the SPARQL constraints on the whole graph in Oxigraph."""
+    triples, source = read_triples(target)
+    sg = shapes_graph(shapes)
+    data = _to_rdflib(triples, simple_paths(sg))
+    return validate_graph(data, source, sg, full=triples)
 
