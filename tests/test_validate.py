@@ -165,3 +165,24 @@ def test_real_summary_groups_by_shape_and_severity(real_validation):
     groups = {(g.severity, g.shape.rsplit("#", 1)[1]): len(g.focus_nodes) for g in real_validation.groups()}
     assert groups[("Violation", "bs-description")] == 234
     assert sum(n for (sev, _), n in groups.items() if sev == "Violation") == real_validation.count("Violation")
+
+
+def test_a_catalogue_yaml_is_built_and_validated(tmp_path):
+    import yaml
+
+    from .conftest import EXAMPLES
+
+    entries = yaml.load(EXAMPLES.read_text("utf-8"), Loader=yaml.BaseLoader)["resources"]
+    v = validate(EXAMPLES)
+    assert len(v.missing("bs-description")) == sum(1 for e in entries if _blank(e.get("description")))
+    assert len(v.missing("bs-name")) == sum(1 for e in entries if _blank(e.get("name")))
+
+
+def test_the_reduced_graph_gives_the_same_results_as_the_whole_graph(example_build, tmp_path):
+    """`validate` hands pyshacl only the triples the shapes read; the results must not change."""
+    example_build.write(tmp_path, ["ntriples"])
+    fast = validate(tmp_path)
+    whole = validate_graph(rdflib.Graph().parse(tmp_path / "catalog.nt", format="nt"), "whole")
+    key = lambda v: sorted((r.severity, r.shape, r.focus, r.path or "", r.value or "") for r in v.results)  # noqa: E731
+    assert fast.results and key(fast) == key(whole)
+    assert fast.triples == len(example_build.triples)
