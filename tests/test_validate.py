@@ -183,6 +183,6 @@ def test_the_reduced_graph_gives_the_same_results_as_the_whole_graph(example_bui
     example_build.write(tmp_path, ["ntriples"])
     fast = validate(tmp_path)
     whole = validate_graph(rdflib.Graph().parse(tmp_path / "catalog.nt", format="nt"), "whole")
-    key = lambda v: sorted((r.severity, r.shape, r.focus, r.path or "", r.value or "") for r in v.results)  # noqa: E731
+    key = lambda v: sorted((r.severity, r.shape, r.focus, r.path or "", r.value or "") for r in v.results)
     assert fast.results and key(fast) == key(whole)
     assert fast.triples == len(example_build.triples)
