@@ -129,14 +129,18 @@ class Linker:
         self.by_tag: dict[str, Registered] = {}
         self.mentions: list[tuple[Registered, re.Pattern[str]]] = []
         self.grants: list[_Grant] = []
+        # cheap substring tests before the regular expressions: the first word of each name, lower-cased
+        self.needles: dict[str, set[str]] = {}
         for o in self.orgs:
             if o.mention:
+                self.needles[o.slug] = {n.split()[0].casefold() for n in o.names}
                 for n in o.names:
                     self.by_tag.setdefault(tag_key(n), o)
                 self.mentions.append((o, _whole(list(o.names))))
             for g in o.grants:
-                self.grants.append(_Grant(f"{g.funder}-{tag_key(g.number)}", o, g,
-                                          _whole([g.number, *g.also])))
+                gslug = f"{g.funder}-{tag_key(g.number)}"
+                self.grants.append(_Grant(gslug, o, g, _whole([g.number, *g.also])))
+                self.needles[gslug] = {c.split()[0].casefold() for c in (g.number, *g.also)}
 
     def links(self, work: Work) -> dict[str, list[tuple[str, str | None]]]:
         """rule -> [(organisation IRI, grant slug or None)] for one work."""
@@ -149,11 +153,12 @@ class Linker:
             if o is not None:
                 out["tag"].append((o.node_iri(self.base), None))
         texts = [t for t in (work.name, work.description, work.abstract) if t]
+        low = " ".join(texts).casefold()
         for o, pat in self.mentions:
-            if any(pat.search(t) for t in texts):
+            if any(n in low for n in self.needles[o.slug]) and any(pat.search(t) for t in texts):
                 out["mention"].append((o.node_iri(self.base), None))
         for g in self.grants:
-            if any(g.pattern.search(t) for t in texts):
+            if any(n in low for n in self.needles[g.iri_slug]) and any(g.pattern.search(t) for t in texts):
                 out["grant"].append((g.project.node_iri(self.base), g.iri_slug))
         return out
 
