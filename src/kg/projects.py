@@ -27,6 +27,7 @@ from importlib import resources
 
 import yaml
 
+from .errors import KgError
 from .model import Agent, Grant, Work
 
 RULES = ("author", "tag", "mention", "grant")
@@ -57,8 +58,10 @@ class Registered:
         return self.iri or base + "org/" + self.slug
 
 
-class RegistryError(ValueError):
-    pass
+class RegistryError(KgError):
+    """The shipped registry is malformed (a packaging error, reported in one line like any other)."""
+
+    exit_code = 2
 
 
 @lru_cache(maxsize=1)
