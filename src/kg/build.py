@@ -14,6 +14,7 @@ from .catalog import Catalog
 from .errors import KgError, NothingBuilt, SourceError, StrictFailure
 from .mapping import catalog_triples
 from .problems import ERROR, Problem, Problems
+from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
 from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
 from .writers import FORMATS, WRITERS, atomic_file
@@ -33,6 +34,8 @@ class Build:
     problems: Problems
     triples: list[Triple] = field(default_factory=list)
     seconds: float = 0.0
+    links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
+    started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
 
     @property
     def works(self):
@@ -78,6 +81,7 @@ class Build:
             "organizations": sum(1 for a in self.catalog.agents.values() if a.kind != "Person"),
             "tags": len(self.catalog.tags),
             "triples": len(self.triples),
+            "links": self.links.as_dict(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
         }
@@ -104,6 +108,9 @@ class Build:
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
+        from .void import write_void  # the dataset description: counts, files, sources, build time
+
+        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started)
         return paths
 
 
@@ -138,6 +145,9 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
     ``StrictFailure`` when any problem of severity warning or error was found.
     """
     t0 = time.perf_counter()
+    from .void import now
+
+    started = now()
     if isinstance(sources, (str, Path)):
         sources = [sources]
     sources = list(sources)
@@ -150,8 +160,10 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
     for e in entries:
         catalog.add(e)
     catalog.finish()
-    b = Build(base=base, catalog=catalog, sources=infos, problems=problems)
-    b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base))
+    grants, links = link_works(catalog.works, catalog.agents, base)
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
+    b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base,
+                                     grants))
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]

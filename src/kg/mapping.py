@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from .model import Agent, Tag, Work
+from .model import Agent, Grant, Tag, Work
 from .normalize.levels import LEVELS
 from .normalize.licenses import License
 from .normalize.types import ContentType
@@ -122,6 +122,9 @@ WORK_FIELDS: list[Row] = [
     ("language", (DCT.language,), _lang_iri, "ISO 639-1 IRI (two-letter codes)"),
     ("level", (SCHEMA.educationalLevel,), _level, "concept in the proficiency-level scheme"),
     ("file_formats", (SCHEMA.encodingFormat,), _format, "media type when known, else as written"),
+    ("source_orgs", (SCHEMA.sourceOrganization,), _iri,
+     "project/organisation behind the work (author, tag, name in the text or grant; see below)"),
+    ("grants", (SCHEMA.funding,), _iri, "a schema:Grant whose number the text names"),
 ]
 
 
@@ -132,6 +135,7 @@ SOURCE_KEYS = {
     "licenses": "license", "date_published": "publication_date", "date_submitted": "submission_date",
     "raw_types": "type", "keywords": "tags", "tags": "tags", "include_in_dalia": "tags",
     "language": "language", "level": "proficiency_level", "file_formats": "file_formats",
+    "source_orgs": "authors, tags, name, description, abstract", "grants": "name, description, abstract",
 }
 
 
@@ -205,6 +209,17 @@ def agent_triples(agent: Agent) -> Iterator[Triple]:
         yield Triple(s, SCHEMA.description, Literal(agent.description))
 
 
+def grant_triples(grant: Grant) -> Iterator[Triple]:
+    s = NamedNode(grant.iri)
+    yield Triple(s, RDF.type, SCHEMA.Grant)
+    yield Triple(s, SCHEMA.name, Literal(grant.name))
+    yield Triple(s, SCHEMA.identifier, Literal(grant.number))
+    for code in grant.also:
+        yield Triple(s, SCHEMA.alternateName, Literal(code))
+    yield Triple(s, SCHEMA.funder, NamedNode(grant.funder))
+    yield Triple(s, SCHEMA.fundedItem, NamedNode(grant.funded))
+
+
 def tag_scheme_iri(base: str) -> NamedNode:
     return NamedNode(base + "tags")
 
@@ -254,7 +269,7 @@ def level_triples(slug: str) -> Iterator[Triple]:
 
 
 def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterable[Tag],
-                    base: str) -> Iterator[Triple]:
+                    base: str, grants: Iterable[Grant] = ()) -> Iterator[Triple]:
     """The whole graph: works first, then the people, tags, licences and levels they use."""
     licenses: dict[str, License] = {}
     levels: set[str] = set()
@@ -266,6 +281,8 @@ def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterab
             levels.add(w.level)
     for a in agents:
         yield from agent_triples(a)
+    for g in grants:
+        yield from grant_triples(g)
     tags = list(tags)
     if tags:
         yield from tag_scheme_triples(base)

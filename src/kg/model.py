@@ -55,5 +55,19 @@ class Work:
     downloads: int | None = None
     event_date: str | None = None
     event_location: str | None = None
+    source_orgs: list[str] = field(default_factory=list)  # project/organisation IRIs (kg.projects)
+    grants: list[str] = field(default_factory=list)  # grant IRIs named in the work's texts
     file: str | None = None
     line: int | None = None
+
+
+@dataclass
+class Grant:
+    """A grant a work names (see kg.projects): IRI ``<base>grant/<funder-slug>-<number>``."""
+
+    iri: str
+    number: str
+    funder: str  # funder IRI
+    funded: str  # the funded project's IRI
+    name: str
+    also: list[str] = field(default_factory=list)  # other public codes of the same grant

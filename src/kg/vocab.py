@@ -54,6 +54,13 @@ ORCID = Namespace("https://orcid.org/")
 DOI = Namespace("https://doi.org/")
 ISO639 = Namespace("http://id.loc.gov/vocabulary/iso639-1/")
 ROR = Namespace("https://ror.org/")
+MODALIA = Namespace("https://purl.org/ontology/modalia#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+SPDXTERMS = Namespace("http://spdx.org/rdf/terms#")
+IANA_MEDIA = Namespace("https://www.iana.org/assignments/media-types/")
 
 # Prefixes written into Turtle and the JSON-LD context.
 PREFIXES: dict[str, str] = {
@@ -85,4 +92,5 @@ def instance_prefixes(base: str) -> dict[str, str]:
         "person": base + "person/",
         "org": base + "org/",
         "tag": base + "tag/",
+        "grant": base + "grant/",
     }

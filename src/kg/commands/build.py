@@ -13,6 +13,9 @@ def _summary(b, paths) -> str:
         f"{s['people']} people, {s['organizations']} organisations, {s['tags']} tags, "
         f"{s['triples']} triples in {b.seconds:.2f} s",
     ]
+    links = s["links"]
+    lines.append(f"kg: {links['works_linked']} works linked to projects/organisations; works per rule: "
+                 + ", ".join(f"{r} {n}" for r, n in links["works_by_rule"].items()))
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(f"kg: {sum(s['problems'].values())} problems "

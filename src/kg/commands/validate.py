@@ -1,0 +1,57 @@
+"""`kg validate` (SHACL) and `kg ontologies` (the generated files of ontologies/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..validate import validate
+
+    v = validate(args.target, shapes=args.shapes)
+    target = Path(args.target)
+    out = Path(args.report) if args.report else (target if target.is_dir() else Path("."))
+    paths = v.write(out)
+    if not args.quiet:
+        print("\n".join(v.summary_lines()), file=sys.stderr)
+        print(f"kg: wrote {paths['turtle']}, {paths['markdown']}", file=sys.stderr)
+    if args.strict and not v.conforms:
+        from ..errors import StrictFailure
+
+        raise StrictFailure(f"--strict: {v.count('Violation')} SHACL violations; see {paths['markdown']}")
+    return 0
+
+
+def cmd_ontologies(args: argparse.Namespace) -> int:
+    from ..errors import KgError
+    from ..ontology import GENERATED, stale_files, write_generated
+    from ..resources import ontologies_dir
+
+    if args.write:
+        for p in write_generated(args.write):
+            print(f"kg: wrote {p}", file=sys.stderr)
+        return 0
+    folder = ontologies_dir()
+    stale = stale_files(folder)
+    if stale:
+        raise KgError(f"{folder}: out of date: {', '.join(stale)} (run kg ontologies --write {folder})")
+    print(f"kg: {folder}: {', '.join(GENERATED)} are current", file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    v = sub.add_parser("validate", help="check a built graph against the SHACL shapes (pyshacl)")
+    v.add_argument("target", metavar="DIR|FILE",
+                   help="build folder, graph file (.nt, .ttl, .jsonld) or catalogue YAML (built first)")
+    v.add_argument("--report", metavar="DIR", help="where validation.ttl and validation.md go "
+                   "(default: the build folder, or the current folder for a file)")
+    v.add_argument("--shapes", metavar="FILE", help="another shapes file (default ontologies/shapes.ttl)")
+    v.add_argument("--strict", action="store_true", help="exit 4 when there are violations")
+    v.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+    v.set_defaults(func=cmd_validate)
+
+    o = sub.add_parser("ontologies", help="check (or --write) the generated files of ontologies/")
+    o.add_argument("--write", metavar="DIR", help="write the generated files into DIR")
+    o.set_defaults(func=cmd_ontologies)

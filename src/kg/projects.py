@@ -1,0 +1,227 @@
+"""Links from works to the projects and organisations behind them, and to the grants they name.
+
+Four rules, each reading only what the catalogue states (the registry is ``data/organizations.yml``):
+
+``author``   an author is a registered organisation            -> ``schema:sourceOrganization``
+``tag``      a tag names a project (``mention: true`` entries), ignoring case, spaces and punctuation
+                                                                -> ``schema:sourceOrganization``
+``mention``  the work's name, description or abstract names such a project as a whole word
+                                                                -> ``schema:sourceOrganization``
+``grant``    the text names a registered grant number as a whole number ('501864659', 'NFDI 46/1')
+                                                                -> ``schema:funding`` the grant and
+                                                                   ``schema:sourceOrganization`` its project
+
+"A whole word" means: no letter or digit directly before or after, so 'NFDI4Biodiversity' does not
+name NFDI and '5018646591' does not name grant 501864659. The links go into ``Work.source_orgs`` and
+``Work.grants``; ``mapping.py`` turns them into triples like every other field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from .errors import KgError
+from .model import Agent, Grant, Work
+
+RULES = ("author", "tag", "mention", "grant")
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    funder: str  # slug of the funder's registry entry
+    number: str
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registered:
+    slug: str
+    name: str
+    type: str
+    iri: str | None
+    url: str | None
+    description: str | None
+    identifier: str | None
+    names: tuple[str, ...]
+    mention: bool
+    grants: tuple[GrantInfo, ...]
+
+    def node_iri(self, base: str) -> str:
+        """The ROR IRI where the registry gives one, else ``<base>org/<slug>`` (as catalog.py mints)."""
+        return self.iri or base + "org/" + self.slug
+
+
+class RegistryError(KgError):
+    """The shipped registry is malformed (a packaging error, reported in one line like any other)."""
+
+    exit_code = 2
+
+
+@lru_cache(maxsize=1)
+def registry() -> tuple[Registered, ...]:
+    text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
+    return parse_registry(text)
+
+
+def parse_registry(text: str) -> tuple[Registered, ...]:
+    """Read the registry YAML; a malformed row raises ``RegistryError`` naming it."""
+    rows = (yaml.safe_load(text) or {}).get("organizations") or []
+    out: list[Registered] = []
+    slugs: set[str] = set()
+    for i, r in enumerate(rows, 1):
+        if not isinstance(r, dict) or not r.get("slug") or not r.get("name"):
+            raise RegistryError(f"organizations.yml: row {i} needs a slug and a name")
+        if r["slug"] in slugs:
+            raise RegistryError(f"organizations.yml: slug {r['slug']!r} is used twice")
+        slugs.add(r["slug"])
+        grants = tuple(GrantInfo(funder=str(g["funder"]), number=str(g["number"]),
+                                 also=tuple(str(a) for a in g.get("also", ())))
+                       for g in r.get("grants") or ())
+        out.append(Registered(slug=str(r["slug"]), name=str(r["name"]), type=r.get("type", "Organization"),
+                              iri=r.get("iri"), url=r.get("url"), description=r.get("description"),
+                              identifier=r.get("identifier"),
+                              names=tuple(dict.fromkeys([str(r["name"]), *map(str, r.get("names", ()))])),
+                              mention=bool(r.get("mention", False)), grants=grants))
+    for org in out:
+        for g in org.grants:
+            if g.funder not in slugs:
+                raise RegistryError(f"organizations.yml: grant {g.number} of {org.slug!r} names the funder "
+                                    f"{g.funder!r}, which is not in the registry")
+    return tuple(out)
+
+
+def by_slug() -> dict[str, Registered]:
+    return {o.slug: o for o in registry()}
+
+
+def tag_key(text: str) -> str:
+    """'NFDI4Bioimage', 'nfdi4bioimage', 'I3D:bio', 'I3D bio' -> 'nfdi4bioimage', 'i3dbio'."""
+    s = unicodedata.normalize("NFKD", text)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    return re.sub(r"[\W_]+", "", s)
+
+
+def _whole(alternatives: list[str]) -> re.Pattern[str]:
+    """A pattern for any of ``alternatives`` standing as a whole word (spaces match any whitespace)."""
+    parts = sorted({r"\s*".join(re.escape(w) for w in a.split()) for a in alternatives}, key=len, reverse=True)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Grant:
+    iri_slug: str  # '<funder>-<number>'
+    project: Registered
+    info: GrantInfo
+    pattern: re.Pattern[str]
+
+
+@dataclass
+class Linker:
+    base: str
+    orgs: tuple[Registered, ...]
+
+    def __post_init__(self) -> None:
+        self.by_iri = {o.node_iri(self.base): o for o in self.orgs}
+        self.by_tag: dict[str, Registered] = {}
+        self.mentions: list[tuple[Registered, re.Pattern[str]]] = []
+        self.grants: list[_Grant] = []
+        # cheap substring tests before the regular expressions: the first word of each name, lower-cased
+        self.needles: dict[str, set[str]] = {}
+        for o in self.orgs:
+            if o.mention:
+                self.needles[o.slug] = {n.split()[0].casefold() for n in o.names}
+                for n in o.names:
+                    self.by_tag.setdefault(tag_key(n), o)
+                self.mentions.append((o, _whole(list(o.names))))
+            for g in o.grants:
+                gslug = f"{g.funder}-{tag_key(g.number)}"
+                self.grants.append(_Grant(gslug, o, g, _whole([g.number, *g.also])))
+                self.needles[gslug] = {c.split()[0].casefold() for c in (g.number, *g.also)}
+
+    def links(self, work: Work) -> dict[str, list[tuple[str, str | None]]]:
+        """rule -> [(organisation IRI, grant slug or None)] for one work."""
+        out: dict[str, list[tuple[str, str | None]]] = {r: [] for r in RULES}
+        for a in work.authors + work.editors:
+            if a in self.by_iri:
+                out["author"].append((a, None))
+        for kw in work.keywords:
+            o = self.by_tag.get(tag_key(kw))
+            if o is not None:
+                out["tag"].append((o.node_iri(self.base), None))
+        texts = [t for t in (work.name, work.description, work.abstract) if t]
+        low = " ".join(texts).casefold()
+        for o, pat in self.mentions:
+            if any(n in low for n in self.needles[o.slug]) and any(pat.search(t) for t in texts):
+                out["mention"].append((o.node_iri(self.base), None))
+        for g in self.grants:
+            if any(n in low for n in self.needles[g.iri_slug]) and any(g.pattern.search(t) for t in texts):
+                out["grant"].append((g.project.node_iri(self.base), g.iri_slug))
+        return out
+
+
+@dataclass
+class LinkReport:
+    """How many works each rule linked, and how many works each organisation got."""
+
+    works_by_rule: Counter[str] = field(default_factory=Counter)
+    works_by_org: Counter[str] = field(default_factory=Counter)  # organisation name -> works
+    works_by_grant: Counter[str] = field(default_factory=Counter)
+    works_linked: int = 0
+
+    def as_dict(self) -> dict:
+        return {"works_linked": self.works_linked,
+                "works_by_rule": {r: self.works_by_rule.get(r, 0) for r in RULES},
+                "works_by_organization": dict(sorted(self.works_by_org.items())),
+                "works_by_grant": dict(sorted(self.works_by_grant.items()))}
+
+
+def link_works(works: list[Work], agents: dict[str, Agent], base: str,
+               orgs: tuple[Registered, ...] | None = None) -> tuple[list[Grant], LinkReport]:
+    """Fill ``source_orgs`` and ``grants`` of every work; add the linked organisations, their funders
+    and the grants to the graph's records. Returns the grants and the per-rule counts."""
+    orgs = registry() if orgs is None else orgs
+    slugs = {o.slug: o for o in orgs}
+    linker = Linker(base, orgs)
+    report = LinkReport()
+    grants: dict[str, Grant] = {}
+    used: set[str] = set()
+    for w in works:
+        found = linker.links(w)
+        for rule, hits in found.items():
+            if hits:
+                report.works_by_rule[rule] += 1
+            for iri, gslug in hits:
+                if iri not in w.source_orgs:
+                    w.source_orgs.append(iri)
+                if gslug is not None:
+                    giri = base + "grant/" + gslug
+                    if giri not in w.grants:
+                        w.grants.append(giri)
+        if w.source_orgs:
+            report.works_linked += 1
+        for iri in w.source_orgs:
+            report.works_by_org[linker.by_iri[iri].name] += 1
+            used.add(iri)
+        for giri in w.grants:
+            report.works_by_grant[giri[len(base + "grant/"):]] += 1
+            if giri not in grants:
+                g = next(g for g in linker.grants if base + "grant/" + g.iri_slug == giri)
+                funder = slugs[g.info.funder]
+                grants[giri] = Grant(iri=giri, number=g.info.number, also=list(g.info.also),
+                                     funder=funder.node_iri(base), funded=g.project.node_iri(base),
+                                     name=f"{funder.name} grant {g.info.number} ({g.project.name})")
+                used.add(funder.node_iri(base))
+    for o in orgs:  # the organisations the links point to must be described in the graph
+        iri = o.node_iri(base)
+        if iri in used and iri not in agents:
+            agents[iri] = Agent(iri=iri, kind=o.type, name=o.name,
+                                ror=o.iri if o.iri and "ror.org" in o.iri else None,
+                                url=o.url, description=o.description)
+    return [grants[k] for k in sorted(grants)], report
