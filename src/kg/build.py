@@ -86,9 +86,13 @@ class Build:
             "problems_by_severity": dict(self.problems.by_severity()),
         }
 
-    def write(self, out_dir: str | Path, formats: Iterable[str] = ("turtle", "ntriples", "jsonld", "nquads"),
-              ) -> dict[str, Path]:
-        """Write the chosen formats and problems.json into ``out_dir``; returns the paths."""
+    def write(self, out_dir: str | Path, formats: Iterable[str] | None = None) -> dict[str, Path]:
+        """Write the chosen formats, problems.json and void.ttl into ``out_dir``; returns the paths.
+
+        By default: Turtle, N-Triples and JSON-LD, plus N-Quads (one named graph per source) when the
+        build merged more than one source; with a single source the provenance is in void.ttl."""
+        if formats is None:
+            formats = ["turtle", "ntriples", "jsonld"] + (["nquads"] if len(self.sources) > 1 else [])
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths: dict[str, Path] = {}

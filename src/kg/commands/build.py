@@ -32,7 +32,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..build import build
     from ..vocab import DEFAULT_BASE
 
-    formats = args.format or ["turtle", "ntriples", "jsonld", "nquads"]
+    formats = args.format or None  # default: see Build.write
     b = build(args.sources, base=args.base or DEFAULT_BASE)
     paths = b.write(args.out, formats)
     if not args.quiet:
@@ -63,7 +63,8 @@ def register(sub) -> None:
     b.add_argument("--base", metavar="IRI", help="base IRI for minted IRIs "
                    "(default https://nfdi4bioimage.github.io/training/kg/id/)")
     b.add_argument("--format", action="append", choices=["turtle", "ntriples", "jsonld", "nquads"],
-                   help="write only these formats (repeatable; default all four; nquads = catalog.nq, "
+                   help="write only these formats (repeatable; default turtle, ntriples, jsonld, plus nquads "
+                   "when several sources are merged; nquads = catalog.nq, "
                    "one named graph per source)")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
