@@ -28,6 +28,7 @@ KEY_ALIASES = {"publication date": "publication_date", "publicationdate": "publi
                "licence": "license", "author": "authors", "tag": "tags", "urls": "url"}
 DALIA_FLAGS = {"include in dalia": True, "exclude from dalia": False}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_SPACES = re.compile(r"\s+")
 
 
 def _as_list(value: object) -> list:
@@ -37,7 +38,7 @@ def _as_list(value: object) -> list:
 
 
 def _tag_key(tag: str) -> str:
-    return re.sub(r"\s+", " ", tag.strip().casefold())
+    return _SPACES.sub(" ", tag.strip().casefold())
 
 
 @dataclass
@@ -369,7 +370,7 @@ class Catalog:
                 ctx.report("field-shape", f"a type is a {type(v).__name__}; ignored", field="type",
                            value=_jsonable(v))
                 continue
-            raw = re.sub(r"\s+", " ", v.strip())
+            raw = _SPACES.sub(" ", v.strip())
             if raw not in work.raw_types:
                 work.raw_types.append(raw)
             ct = lookup_type(raw)

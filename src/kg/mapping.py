@@ -7,6 +7,7 @@ Every work is typed ``schema:LearningResource`` plus the schema.org class of its
 from __future__ import annotations
 
 import mimetypes
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -28,7 +29,8 @@ def _text(v: str):
     return Literal(v)
 
 
-def _iri(v: str):
+@lru_cache(maxsize=65536)
+def _iri(v: str):  # cached: people and tags come back in many works
     return NamedNode(v)
 
 
@@ -142,17 +144,24 @@ def _values(work: Work, attr: str) -> list:
     return v if isinstance(v, list) else [v]
 
 
+_RDF_TYPE = RDF.type
+_LEARNING_RESOURCE = SCHEMA.LearningResource
+
+
 def work_triples(work: Work) -> Iterator[Triple]:
     """All triples of one work, the work's own first (so writers can group by subject)."""
     s = NamedNode(work.iri)
-    yield Triple(s, RDF.type, SCHEMA.LearningResource)
+    yield Triple(s, _RDF_TYPE, _LEARNING_RESOURCE)
     for attr, preds, conv, _note in WORK_FIELDS:
-        for v in _values(work, attr):
+        v = getattr(work, attr)
+        if v is None or v == []:
+            continue
+        for v in (v if isinstance(v, list) else (v,)):
             o = conv(v)
             if o is None:
                 continue
             for p in preds:
-                if p == RDF.type and o == SCHEMA.LearningResource:
+                if p == _RDF_TYPE and o == _LEARNING_RESOURCE:
                     continue
                 yield Triple(s, p, o)
     if work.authors:

@@ -15,6 +15,7 @@ _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
 _DOI_BARE = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
 _ZENODO = re.compile(r"^https?://(?:www\.)?zenodo\.org/(?:records?|deposit)/(\d+)(?:[/?#].*)?$", re.I)
 _ZENODO_DOI = re.compile(r"^https?://(?:www\.)?zenodo\.org/doi/(10\.5281/zenodo\.\d+)/?$", re.I)
+_ORCID_DIGITS = re.compile(r"\d{15}[\dX]")
 _ORCID = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.I)
 
 
@@ -55,7 +56,7 @@ def normalize_doi(raw: str) -> str | None:
 def orcid_checksum_ok(orcid: str) -> bool:
     """ISO 7064 11,2 check digit, as ORCID uses it."""
     digits = orcid.replace("-", "")
-    if not re.fullmatch(r"\d{15}[\dX]", digits):
+    if not _ORCID_DIGITS.fullmatch(digits):
         return False
     total = 0
     for ch in digits[:-1]:

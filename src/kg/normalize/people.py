@@ -45,7 +45,7 @@ class ParsedName:
 @lru_cache(maxsize=1)
 def org_registry() -> tuple[OrgInfo, ...]:
     text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
-    rows = yaml.safe_load(text)["organizations"]
+    rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["organizations"]
     return tuple(OrgInfo(slug=r["slug"], name=r["name"], type=r.get("type", "Organization"),
                          iri=r.get("iri"), url=r.get("url"), description=r.get("description"),
                          names=tuple(r.get("names", ()))) for r in rows)
@@ -68,18 +68,24 @@ _ORG_WORDS = re.compile(
     r"research data management kit)\b", re.I)
 
 
+_KEY_PUNCT = re.compile(r"[.,;:'\"`()\[\]{}]")
+_SPACES = re.compile(r"\s+")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 @lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """Accent-, case- and punctuation-insensitive key: 'Beth A. Cimini' = 'beth a cimini'."""
     s = unicodedata.normalize("NFKD", name)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.casefold().replace("ß", "ss")
-    s = re.sub(r"[.,;:'\"`()\[\]{}]", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = _KEY_PUNCT.sub(" ", s)
+    return _SPACES.sub(" ", s).strip()
 
 
+@lru_cache(maxsize=65536)
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name_key(name)).strip("-") or "unnamed"
+    return _SLUG.sub("-", name_key(name)).strip("-") or "unnamed"
 
 
 def lookup_org(name: str) -> OrgInfo | None:
