@@ -267,12 +267,23 @@ def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterab
     """The whole graph: works first, then the people, tags, licences and levels they use."""
     licenses: dict[str, License] = {}
     levels: set[str] = set()
+    yield from works_triples(works, licenses, levels)
+    yield from shared_triples(agents, tags, licenses, levels, base)
+
+
+def works_triples(works: Iterable[Work], licenses: dict[str, License], levels: set[str]) -> Iterator[Triple]:
+    """The works' own triples; notes in ``licenses`` / ``levels`` which of those nodes they use."""
     for w in works:
         yield from dict.fromkeys(work_triples(w))  # drop repeats (two URLs naming one DOI, ...)
         for lic in w.licenses:
             licenses.setdefault(lic.spdx or "custom:" + (lic.custom or ""), lic)
         if w.level:
             levels.add(w.level)
+
+
+def shared_triples(agents: Iterable[Agent], tags: Iterable[Tag], licenses: dict[str, License],
+                   levels: set[str], base: str) -> Iterator[Triple]:
+    """The nodes works share: people and organisations, tags, licences, levels."""
     for a in agents:
         yield from agent_triples(a)
     tags = list(tags)
