@@ -173,7 +173,13 @@ def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
             yield start, "".join(cur)
 
 
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*[A-Za-z0-9_-]")
+
+
 def _load_block(items: list[tuple[int, str]], path: Path) -> list[object]:
+    if len(items) > 1 and any(_ALIAS.search(t) for _, t in items):
+        # an alias must resolve inside its own entry whatever the block boundaries: load one by one
+        return [x for item in items for x in _load_block([item], path)]
     from .sources.yaml_source import _Loader
 
     import yaml
