@@ -158,7 +158,11 @@ def _emit(stage: str, seconds: float, triples: int | None = None, **extra) -> No
 
 
 def child_kg(src: str, out: str) -> None:
-    """kg, stage by stage, through the same functions `kg build` uses."""
+    """kg, stage by stage, through the same functions `kg build` uses (which pause the cyclic
+    garbage collector while they run, as here)."""
+    import gc
+
+    gc.disable()
     t = _start()
     from kg.build import _read_all
     from kg.catalog import Catalog

@@ -153,10 +153,10 @@ def work_triples(work: Work) -> Iterator[Triple]:
     s = NamedNode(work.iri)
     yield Triple(s, _RDF_TYPE, _LEARNING_RESOURCE)
     for attr, preds, conv, _note in WORK_FIELDS:
-        v = getattr(work, attr)
-        if v is None or v == []:
+        val = getattr(work, attr)
+        if val is None or val == []:
             continue
-        for v in (v if isinstance(v, list) else (v,)):
+        for v in (val if isinstance(val, list) else (val,)):
             o = conv(v)
             if o is None:
                 continue

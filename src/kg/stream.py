@@ -278,11 +278,7 @@ def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path
                  formats: Iterable[str] = ("ntriples",), *, strict: bool = False) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (``catalog.nt`` and/or ``catalog.nq``, plus
     ``problems.json``)."""
-    from pyoxigraph import RdfFormat, serialize
-
-    from .catalog import Catalog
-    from .mapping import shared_triples, works_triples
-    from .writers import atomic_file
+    from .build import _gc_paused
 
     t0 = time.perf_counter()
     if isinstance(sources, (str, Path)):
@@ -298,6 +294,16 @@ def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path
     out.mkdir(parents=True, exist_ok=True)
     infos = [SourceInfo(str(p)) for p in paths]
     gsuffix = f" <{graph_iri(base)}> .\n".encode()
+    with _gc_paused():  # no reference cycles to collect; the collector would only rescan the heap
+        return _stream(paths, infos, out, base, formats, gsuffix, strict, t0)
+
+
+def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResult:
+    from pyoxigraph import RdfFormat, serialize
+
+    from .catalog import Catalog
+    from .mapping import shared_triples, works_triples
+    from .writers import atomic_file
 
     with atomic_file(out / "problems.json", "w") as pf:
         problems = StreamedProblems(pf)
