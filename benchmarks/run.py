@@ -253,7 +253,7 @@ def child_floor(src: str, nt_path: str, out: str) -> None:
     _emit("read", time.perf_counter() - t, entries=len(doc["resources"]))
     t = _start()
     with open(Path(out) / "floor.nt", "w", encoding="utf-8") as f:
-        f.write("".join([f"<{s}> <{p}> {o} .\n" for s, p, o in rows]))
+        f.writelines(f"<{s}> <{p}> {o} .\n" for s, p, o in rows)
     _emit("write ntriples", time.perf_counter() - t, len(rows))
     gc.enable()
 
