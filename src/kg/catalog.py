@@ -29,6 +29,8 @@ KEY_ALIASES = {"publication date": "publication_date", "publicationdate": "publi
                "licence": "license", "author": "authors", "tag": "tags", "urls": "url"}
 DALIA_FLAGS = {"include in dalia": True, "exclude from dalia": False}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_SPACES = re.compile(r"\s+")
+_ORCID_LIKE = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dXx]")
 
 
 def _as_list(value: object) -> list:
@@ -38,7 +40,7 @@ def _as_list(value: object) -> list:
 
 
 def _tag_key(tag: str) -> str:
-    return re.sub(r"\s+", " ", tag.strip().casefold())
+    return _SPACES.sub(" ", tag.strip().casefold())
 
 
 @dataclass
@@ -53,7 +55,7 @@ class PeopleIndex:
             return
         for value in _as_list(raw.get("authors_with_orcid")) + _as_list(raw.get("authors")):
             if isinstance(value, str) and "orcid" in value.casefold() or (
-                    isinstance(value, str) and re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dXx]", value)):
+                    isinstance(value, str) and _ORCID_LIKE.search(value)):
                 for n in parse_author(value):
                     if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
                         self.orcids_by_key[n.key][n.orcid] += 1
@@ -383,7 +385,7 @@ class Catalog:
                 ctx.report("field-shape", f"a type is a {type(v).__name__}; ignored", field="type",
                            value=_jsonable(v))
                 continue
-            raw = re.sub(r"\s+", " ", v.strip())
+            raw = _SPACES.sub(" ", v.strip())
             if raw not in work.raw_types:
                 work.raw_types.append(raw)
             ct = lookup_type(raw)

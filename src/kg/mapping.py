@@ -7,6 +7,7 @@ Every work is typed ``schema:LearningResource`` plus the schema.org class of its
 from __future__ import annotations
 
 import mimetypes
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -28,7 +29,8 @@ def _text(v: str):
     return Literal(v)
 
 
-def _iri(v: str):
+@lru_cache(maxsize=65536)
+def _iri(v: str):  # cached: people and tags come back in many works
     return NamedNode(v)
 
 
@@ -146,17 +148,24 @@ def _values(work: Work, attr: str) -> list:
     return v if isinstance(v, list) else [v]
 
 
+_RDF_TYPE = RDF.type
+_LEARNING_RESOURCE = SCHEMA.LearningResource
+
+
 def work_triples(work: Work) -> Iterator[Triple]:
     """All triples of one work, the work's own first (so writers can group by subject)."""
     s = NamedNode(work.iri)
-    yield Triple(s, RDF.type, SCHEMA.LearningResource)
+    yield Triple(s, _RDF_TYPE, _LEARNING_RESOURCE)
     for attr, preds, conv, _note in WORK_FIELDS:
-        for v in _values(work, attr):
+        val = getattr(work, attr)
+        if val is None or val == []:
+            continue
+        for v in (val if isinstance(val, list) else (val,)):
             o = conv(v)
             if o is None:
                 continue
             for p in preds:
-                if p == RDF.type and o == SCHEMA.LearningResource:
+                if p == _RDF_TYPE and o == _LEARNING_RESOURCE:
                     continue
                 yield Triple(s, p, o)
     if work.authors:
@@ -273,12 +282,23 @@ def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterab
     """The whole graph: works first, then the people, tags, licences and levels they use."""
     licenses: dict[str, License] = {}
     levels: set[str] = set()
+    yield from works_triples(works, licenses, levels)
+    yield from shared_triples(agents, tags, licenses, levels, base, grants)
+
+
+def works_triples(works: Iterable[Work], licenses: dict[str, License], levels: set[str]) -> Iterator[Triple]:
+    """The works' own triples; notes in ``licenses`` / ``levels`` which of those nodes they use."""
     for w in works:
         yield from dict.fromkeys(work_triples(w))  # drop repeats (two URLs naming one DOI, ...)
         for lic in w.licenses:
             licenses.setdefault(lic.spdx or "custom:" + (lic.custom or ""), lic)
         if w.level:
             levels.add(w.level)
+
+
+def shared_triples(agents: Iterable[Agent], tags: Iterable[Tag], licenses: dict[str, License],
+                   levels: set[str], base: str, grants: Iterable[Grant] = ()) -> Iterator[Triple]:
+    """The nodes works share: people and organisations, grants, tags, licences, levels."""
     for a in agents:
         yield from agent_triples(a)
     for g in grants:

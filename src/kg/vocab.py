@@ -22,7 +22,9 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self[name]
+        node = self[name]
+        self.__dict__[name] = node  # later look-ups are plain attribute reads (a hot path)
+        return node
 
     def __getitem__(self, name: str) -> NamedNode:
         return _node(self.iri + name)

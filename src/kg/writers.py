@@ -152,8 +152,9 @@ def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, 
     head = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=1)
     out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
     first = True
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for node in _nodes(triples, comp):
-        chunk = json.dumps(_tidy(node), ensure_ascii=False, separators=(",", ":"))
+        chunk = encode(_tidy(node))
         out.write((b"" if first else b",\n") + chunk.encode("utf-8"))
         first = False
     out.write(b"\n ]\n}\n")

@@ -32,6 +32,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..build import build
     from ..vocab import DEFAULT_BASE
 
+    if args.stream:
+        return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
     b = build(args.sources, base=args.base or DEFAULT_BASE)
     paths = b.write(args.out, formats)
@@ -44,6 +46,33 @@ def cmd_build(args: argparse.Namespace) -> int:
 
             raise StrictFailure(f"--strict: {len(serious)} problems (warnings or errors) found; "
                                 f"see {paths['problems']}")
+    return 0
+
+
+def _cmd_stream(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..stream import STREAM_FORMATS, stream_build
+    from ..vocab import DEFAULT_BASE
+
+    formats = args.format or ["ntriples"]
+    other = [f for f in formats if f not in STREAM_FORMATS]
+    if other:
+        raise UsageError(f"--stream writes {' and '.join(STREAM_FORMATS)} only, not {', '.join(other)}")
+    r = stream_build(args.sources, args.out, base=args.base or DEFAULT_BASE, formats=formats,
+                     strict=args.strict)
+    if not args.quiet:
+        sev = r.problems_by_severity
+        lines = [f"kg: streamed {r.entries_read} entries from {len(r.sources)} source(s); wrote {r.works} works, "
+                 f"{r.people} people, {r.organizations} organisations, {r.tags} tags, {r.triples} triples "
+                 f"in {r.seconds:.2f} s"]
+        if r.problems:
+            lines.append(f"kg: {sum(r.problems.values())} problems "
+                         f"({', '.join(f'{n} {k}' for k, n in sorted(sev.items()))}); by kind:")
+            lines += [f"  {n:5d}  {k}" for k, n in sorted(r.problems.items(), key=lambda x: (-x[1], x[0]))]
+        else:
+            lines.append("kg: no problems found")
+        lines.append("kg: wrote " + ", ".join(str(p) for p in r.paths.values()))
+        print("\n".join(lines), file=sys.stderr)
     return 0
 
 
@@ -64,8 +93,10 @@ def register(sub) -> None:
                    "(default https://nfdi4bioimage.github.io/training/kg/id/)")
     b.add_argument("--format", action="append", choices=["turtle", "ntriples", "jsonld", "nquads"],
                    help="write only these formats (repeatable; default turtle, ntriples, jsonld, plus nquads "
-                   "when several sources are merged; nquads = catalog.nq, "
-                   "one named graph per source)")
+                   "when several sources are merged, nquads = catalog.nq with one named graph per source; "
+                   "with --stream: ntriples and/or nquads, default ntriples)")
+    b.add_argument("--stream", action="store_true",
+                   help="entry by entry, memory flat in the catalogue's size (N-Triples / N-Quads only)")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     b.set_defaults(func=cmd_build)

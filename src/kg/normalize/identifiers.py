@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid as _uuid
+from functools import lru_cache
 from urllib.parse import unquote
 
 from pyoxigraph import NamedNode
@@ -15,12 +16,14 @@ _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
 _DOI_BARE = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
 _ZENODO = re.compile(r"^https?://(?:www\.)?zenodo\.org/(?:records?|deposit)/(\d+)(?:[/?#].*)?$", re.I)
 _ZENODO_DOI = re.compile(r"^https?://(?:www\.)?zenodo\.org/doi/(10\.5281/zenodo\.\d+)/?$", re.I)
+_HTTP = re.compile(r"^https?://[^/\s]", re.I)
+_ORCID_DIGITS = re.compile(r"\d{15}[\dX]")
 _ORCID = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.I)
 
 
 def valid_iri(value: str) -> bool:
     """An absolute http(s) IRI that a strict RDF parser accepts."""
-    if not re.match(r"^https?://[^/\s]", value, re.I):
+    if not _HTTP.match(value):
         return False
     try:
         NamedNode(value)
@@ -52,10 +55,11 @@ def normalize_doi(raw: str) -> str | None:
     return unquote(m.group(1)).rstrip(".").lower() if m else None
 
 
+@lru_cache(maxsize=65536)
 def orcid_checksum_ok(orcid: str) -> bool:
     """ISO 7064 11,2 check digit, as ORCID uses it."""
     digits = orcid.replace("-", "")
-    if not re.fullmatch(r"\d{15}[\dX]", digits):
+    if not _ORCID_DIGITS.fullmatch(digits):
         return False
     total = 0
     for ch in digits[:-1]:

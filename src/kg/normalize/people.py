@@ -45,7 +45,7 @@ class ParsedName:
 @lru_cache(maxsize=1)
 def org_registry() -> tuple[OrgInfo, ...]:
     text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
-    rows = yaml.safe_load(text)["organizations"]
+    rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["organizations"]
     return tuple(OrgInfo(slug=r["slug"], name=r["name"], type=r.get("type", "Organization"),
                          iri=r.get("iri"), url=r.get("url"), description=r.get("description"),
                          names=tuple(r.get("names", ()))) for r in rows)
@@ -68,18 +68,30 @@ _ORG_WORDS = re.compile(
     r"research data management kit)\b", re.I)
 
 
+_KEY_PUNCT = re.compile(r"[.,;:'\"`()\[\]{}]")
+_SPACES = re.compile(r"\s+")
+_SLUG = re.compile(r"[^a-z0-9]+")
+_EDITOR = re.compile(r"\s*\((editor|ed\.|eds\.|editors)\)\s*$", re.I)
+_ET_AL = re.compile(r",?\s*\bet al\.?$", re.I)
+_AND = re.compile(r"\s+(?:and|&)\s+")
+
+
 @lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """Accent-, case- and punctuation-insensitive key: 'Beth A. Cimini' = 'beth a cimini'."""
-    s = unicodedata.normalize("NFKD", name)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    if name.isascii():  # nothing to decompose (the common case)
+        s = name
+    else:
+        s = unicodedata.normalize("NFKD", name)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.casefold().replace("ß", "ss")
-    s = re.sub(r"[.,;:'\"`()\[\]{}]", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = _KEY_PUNCT.sub(" ", s)
+    return _SPACES.sub(" ", s).strip()
 
 
+@lru_cache(maxsize=65536)
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name_key(name)).strip("-") or "unnamed"
+    return _SLUG.sub("-", name_key(name)).strip("-") or "unnamed"
 
 
 def lookup_org(name: str) -> OrgInfo | None:
@@ -104,16 +116,16 @@ def parse_author(raw: str) -> tuple[ParsedName, ...]:
 
 def _parse_author(raw: str) -> list[ParsedName]:
     notes: list[tuple[str, str]] = []
-    text = re.sub(r"\s+", " ", raw).strip()
+    text = _SPACES.sub(" ", raw).strip()
     text, orcid = split_orcid(text)
     text = text.strip(" ,;")
     if not text or name_key(text) in {"unknown", "unkown", "n a", "anonymous"}:
         return []
     role = "author"
-    m = re.search(r"\s*\((editor|ed\.|eds\.|editors)\)\s*$", text, re.I)
+    m = _EDITOR.search(text)
     if m:
         role, text = "editor", text[: m.start()].strip()
-    m = re.search(r",?\s*\bet al\.?$", text, re.I)
+    m = _ET_AL.search(text)
     if m:
         text = text[: m.start()].strip(" ,")
         notes.append(("author-et-al", f"author list truncated ('et al.') after {text or 'nobody'!r}"))
@@ -124,7 +136,7 @@ def _parse_author(raw: str) -> list[ParsedName]:
     if org or looks_like_org(text):
         return [ParsedName(display=text, key=name_key(org.name if org else text),
                            role=role, org=org, is_org=True, notes=notes, orcid=orcid)]
-    parts = re.split(r"\s+(?:and|&)\s+", text)
+    parts = _AND.split(text)
     if len(parts) > 1 and all(len(p.split()) >= 2 and "," not in p for p in parts):
         notes.append(("author-shape", f"{raw!r} names {len(parts)} people; split on 'and'"))
         out = [_person(p, role=role) for p in parts]

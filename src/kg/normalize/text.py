@@ -6,13 +6,14 @@ import html
 import re
 
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
 
 
 def clean_text(raw: str, *, single_line: bool = False) -> str:
     s = html.unescape(raw)
     s = _CTRL.sub("", s).replace("\r\n", "\n").replace("\r", "\n")
     if single_line:
-        s = re.sub(r"\s+", " ", s)
+        s = _SPACES.sub(" ", s)
     return s.strip()
 
 

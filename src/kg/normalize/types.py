@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_SPACES = re.compile(r"\s+")
+
 
 @dataclass(frozen=True)
 class ContentType:
@@ -67,7 +69,7 @@ for _keys, _t in [
 
 
 def type_key(raw: str) -> str:
-    k = re.sub(r"\s+", " ", raw.strip().casefold())
+    k = _SPACES.sub(" ", raw.strip().casefold())
     return k
 
 

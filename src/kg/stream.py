@@ -1,0 +1,381 @@
+"""Streaming build: N-Triples / N-Quads written entry by entry, memory flat in the number of entries.
+
+``kg build --stream`` reads a YAML catalogue one block of entries at a time (the top-level
+``resources:`` sequence is cut at its item lines and each block is loaded on its own), normalises
+each entry with the same ``Catalog`` as the ordinary build and writes its triples at once. What is
+kept across entries is only what the graph needs to be the same as the ordinary build's:
+
+- people, organisations and tags (one node each, written at the end, when their most used
+  spelling is known) and the ORCID index of the first pass;
+- the uuids and urls already seen, as 64-bit hashes (to report duplicates);
+- the licences and levels used (a few dozen nodes).
+
+Two passes over each file: the first loads only the entries whose text mentions an ORCID (to learn
+which ORCID goes with which name), the second does the rest. Problems go to ``problems.json`` as
+they are found; only their counts stay in memory.
+
+The graph written is the same set of triples as ``kg build`` writes for the same input. One
+difference in wording: a duplicate uuid is reported as "already used by an earlier entry" (the
+earlier entry's name is not kept in memory).
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from .errors import NothingBuilt, SourceError, StrictFailure
+from .problems import Problem, Problems
+from .sources import RawEntry, SourceInfo, expand_sources
+from .vocab import DEFAULT_BASE
+
+STREAM_FORMATS = {"ntriples": "catalog.nt", "nquads": "catalog.nq"}
+BLOCK = 500  # entries loaded per YAML call: amortises the loader's set-up, keeps memory small
+_MENTIONS_ORCID = re.compile(r"orcid|\d{4}-\d{4}-\d{4}-\d{3}[\dXx]", re.I)
+_ITEM = re.compile(r"^( *)-(?: |$)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems written as they come
+# ---------------------------------------------------------------------------------------------
+
+class StreamedProblems(Problems):
+    """Writes each problem to an open JSON array at once; keeps only the counts."""
+
+    def __init__(self, out: IO[str]):
+        super().__init__()
+        self._out = out
+        self._n = 0
+        self._kinds: Counter[str] = Counter()
+        self._severities: Counter[str] = Counter()
+        self._first_serious: Problem | None = None
+        out.write("[")
+
+    def add(self, problem: Problem) -> None:
+        row = json.dumps(asdict(problem), ensure_ascii=False, default=str)
+        self._out.write(("\n " if self._n == 0 else ",\n ") + row)
+        self._n += 1
+        self._kinds[problem.kind] += 1
+        self._severities[problem.severity] += 1
+        if self._first_serious is None and problem.severity in ("warning", "error"):
+            self._first_serious = problem
+
+    def close(self) -> None:
+        self._out.write("\n]\n" if self._n else "]\n")
+
+    def __iter__(self):  # the problems themselves are in the file, not in memory
+        return iter(())
+
+    def __len__(self) -> int:
+        return self._n
+
+    def by_kind(self) -> Counter[str]:
+        return Counter(self._kinds)
+
+    def by_severity(self) -> Counter[str]:
+        return Counter(self._severities)
+
+
+class _Seen:
+    """The keys seen so far, as 64-bit hashes: enough for the duplicate checks of ``Catalog``
+    (which only asks whether a uuid/url was used by an earlier entry), at ~60 bytes per key."""
+
+    EARLIER = "an earlier entry"
+
+    def __init__(self) -> None:
+        self._h: set[int] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return hash(key) in self._h
+
+    def __getitem__(self, key: str) -> str:
+        if hash(key) not in self._h:
+            raise KeyError(key)
+        return self.EARLIER
+
+    def __setitem__(self, key: str, _value: object) -> None:
+        self._h.add(hash(key))
+
+    def setdefault(self, key: str, value: object) -> object:
+        if hash(key) in self._h:
+            return self.EARLIER
+        self._h.add(hash(key))
+        return value
+
+    def __len__(self) -> int:
+        return len(self._h)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading YAML one block of entries at a time
+# ---------------------------------------------------------------------------------------------
+
+def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
+    """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
+    indentation removed. The file is read line by line; nothing else is kept."""
+    try:
+        f = open(path, encoding="utf-8", newline="")
+    except OSError as e:
+        raise SourceError(f"cannot read: {e.strerror}", file=str(path)) from None
+    with f:
+        state = "head"  # head -> items -> tail
+        indent: str | None = None
+        cur: list[str] = []
+        start = 0
+        lineno = 0
+        try:
+            for ln in f:
+                lineno += 1
+                if lineno == 1 and ln.startswith("\ufeff"):
+                    ln = ln[1:]
+                info.size += len(ln)
+                if state == "head":
+                    if re.match(r"^resources\s*:\s*(#.*)?$", ln):
+                        state = "items"
+                    elif ln.strip() and not ln.startswith("#") and not ln.startswith("---") and \
+                            not re.match(r"^[A-Za-z_][\w -]*:", ln):
+                        raise SourceError("streaming reads a catalogue whose top level is a mapping with "
+                                          "'resources:' as a block sequence", file=str(path), line=lineno)
+                    continue
+                if state == "tail":
+                    continue
+                if indent is None:
+                    if not ln.strip() or ln.lstrip().startswith("#"):
+                        continue
+                    m = _ITEM.match(ln)
+                    if not m:
+                        raise SourceError("streaming needs 'resources:' followed by a block sequence "
+                                          "('- name: ...' items)", file=str(path), line=lineno)
+                    indent = m.group(1)
+                if ln.startswith(indent + "-") and _ITEM.match(ln) and len(_ITEM.match(ln).group(1)) == len(indent):
+                    if cur:
+                        yield start, "".join(cur)
+                    cur, start = [ln[len(indent):]], lineno
+                elif ln[:1] not in (" ", "#", "\n", "\r", "") and not ln.startswith(indent + " "):
+                    if ln.startswith("..."):
+                        state = "tail"
+                        continue
+                    state = "tail"  # the next top-level key ends the sequence
+                else:
+                    cur.append(ln[len(indent):] if ln.startswith(indent) else ln)
+        except UnicodeDecodeError as e:
+            raise SourceError(f"not UTF-8 text ({e.reason})", file=str(path), line=lineno + 1) from None
+        if state == "head":
+            raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
+        if cur:
+            yield start, "".join(cur)
+
+
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*[A-Za-z0-9_-]")
+
+
+def _load_block(items: list[tuple[int, str]], path: Path) -> list[object]:
+    if len(items) > 1 and any(_ALIAS.search(t) for _, t in items):
+        # an alias must resolve inside its own entry whatever the block boundaries: load one by one
+        return [x for item in items for x in _load_block([item], path)]
+    from .sources.yaml_source import _Loader
+
+    import yaml
+
+    text = "".join(t if t.endswith("\n") else t + "\n" for _, t in items)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = None
+        if mark is not None:  # map the block's line back to the file's
+            offset = mark.line
+            for start, t in items:
+                n = t.count("\n") + (0 if t.endswith("\n") else 1)
+                if offset < n:
+                    line = start + offset
+                    break
+                offset -= n
+        msg = e.problem or str(e)
+        if "undefined alias" in str(msg):
+            msg += " (--stream loads entries block by block: an alias cannot point into another entry)"
+        raise SourceError(f"malformed YAML: {msg}", file=str(path), line=line) from None
+    except yaml.YAMLError as e:
+        raise SourceError(f"malformed YAML: {e}", file=str(path)) from None
+    finally:
+        if enabled:
+            gc.enable()
+    if not isinstance(data, list) or len(data) != len(items):
+        raise SourceError("could not cut the catalogue into entries for streaming", file=str(path),
+                          line=items[0][0] if items else None)
+    return data
+
+
+def _blocks(path: Path, info: SourceInfo, keep=None) -> Iterator[list[tuple[int, str]]]:
+    block: list[tuple[int, str]] = []
+    for item in _yaml_items(path, info):
+        if keep is not None and not keep(item[1]):
+            continue
+        block.append(item)
+        if len(block) >= BLOCK:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def iter_entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
+    """The entries of one YAML catalogue, block by block (``keep`` filters items by their text)."""
+    index = 0
+    for block in _blocks(path, info, keep):
+        for (line, _), data in zip(block, _load_block(block, path)):
+            yield RawEntry(data, str(path), line, index)
+            index += 1
+    info.entries = index
+
+
+def _entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
+    if path.suffix.lower() in (".yml", ".yaml"):
+        yield from iter_entries(path, info, keep)
+        return
+    from .sources import read_source  # other source kinds: their own reader (whole file at once)
+
+    for e in read_source(path, info):
+        if keep is None or keep(json.dumps(e.data, default=str)):
+            yield e
+
+
+# ---------------------------------------------------------------------------------------------
+# The build
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class StreamResult:
+    base: str
+    paths: dict[str, Path]
+    sources: list[SourceInfo]
+    entries_read: int = 0
+    works: int = 0
+    people: int = 0
+    organizations: int = 0
+    tags: int = 0
+    triples: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    problems_by_severity: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def graph_iri(base: str) -> str:
+    """The named graph of the N-Quads output."""
+    return base + "graph/catalog"
+
+
+def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path, base: str = DEFAULT_BASE,
+                 formats: Iterable[str] = ("ntriples",), *, strict: bool = False) -> StreamResult:
+    """Build the graph entry by entry into ``out_dir`` (``catalog.nt`` and/or ``catalog.nq``, plus
+    ``problems.json``)."""
+    from .build import _gc_paused
+
+    t0 = time.perf_counter()
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    if not base.endswith(("/", "#")):
+        base += "/"
+    formats = list(dict.fromkeys(formats))
+    bad = [f for f in formats if f not in STREAM_FORMATS]
+    if bad or not formats:
+        raise NothingBuilt(f"--stream writes only {' and '.join(STREAM_FORMATS)}; not {', '.join(bad) or 'none'}")
+    paths = expand_sources(list(sources))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    infos = [SourceInfo(str(p)) for p in paths]
+    gsuffix = f" <{graph_iri(base)}> .\n".encode()
+    with _gc_paused():  # no reference cycles to collect; the collector would only rescan the heap
+        return _stream(paths, infos, out, base, formats, gsuffix, strict, t0)
+
+
+def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResult:
+    from pyoxigraph import RdfFormat, serialize
+
+    from .catalog import Catalog
+    from .mapping import shared_triples, works_triples
+    from .projects import link_works
+    from .writers import atomic_file
+
+    with atomic_file(out / "problems.json", "w") as pf:
+        problems = StreamedProblems(pf)
+        cat = Catalog(base, problems)
+        cat._uuids = _Seen()  # type: ignore[assignment]
+        cat._urls = _Seen()  # type: ignore[assignment]
+        # pass one: the ORCID index, from the entries that mention an ORCID
+        for p, info in zip(paths, infos):
+            cat.learn(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search))
+        files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
+        handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
+        licenses: dict = {}
+        levels: set[str] = set()
+        n_triples = 0
+        n_works = 0
+
+        grants: dict = {}
+
+        def link_block(works) -> None:
+            """Project and grant links, as the ordinary build makes them (kg.projects)."""
+            found, _report = link_works(works, cat.agents, base)
+            for g in found:
+                grants.setdefault(g.iri, g)
+
+        def emit(triples) -> None:
+            nonlocal n_triples
+            buf = io.BytesIO()
+            serialize(triples, buf, RdfFormat.N_TRIPLES)
+            data = buf.getvalue()
+            n_triples += data.count(b"\n")
+            for fmt, fh in handles.items():
+                fh.write(data if fmt == "ntriples" else data.replace(b" .\n", gsuffix))
+
+        try:
+            # pass two: every entry, its triples written as soon as it is normalised
+            for p, info in zip(paths, infos):
+                pending = []
+                for e in _entries(p, info):
+                    w = cat.add(e)
+                    if w is not None:
+                        pending.append(w)
+                    if len(pending) >= BLOCK:
+                        n_works += len(pending)
+                        link_block(pending)
+                        emit(list(works_triples(pending, licenses, levels)))
+                        pending.clear()
+                        cat.works.clear()
+                n_works += len(pending)
+                link_block(pending)
+                emit(list(works_triples(pending, licenses, levels)))
+                cat.works.clear()
+            cat.finish()
+            emit(list(shared_triples(cat.agents.values(), cat.tags.values(), licenses, levels, base,
+                                     [grants[k] for k in sorted(grants)])))
+        except BaseException as exc:
+            for cm in files.values():
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+            problems.close()
+            raise
+        for cm in files.values():
+            cm.__exit__(None, None, None)
+        problems.close()
+
+    res = StreamResult(
+        base=base, paths={**{f: out / STREAM_FORMATS[f] for f in formats}, "problems": out / "problems.json"},
+        sources=infos, entries_read=cat.entries_read, works=n_works,
+        people=sum(1 for a in cat.agents.values() if a.kind == "Person"),
+        organizations=sum(1 for a in cat.agents.values() if a.kind != "Person"), tags=len(cat.tags),
+        triples=n_triples, problems=dict(sorted(problems.by_kind().items())),
+        problems_by_severity=dict(problems.by_severity()), seconds=time.perf_counter() - t0)
+    if strict and problems._first_serious is not None:
+        raise StrictFailure(f"--strict: {sum(n for k, n in res.problems_by_severity.items() if k != 'info')} "
+                            f"problems (warnings or errors) found; see {res.paths['problems']}")
+    return res

@@ -1,0 +1,148 @@
+"""`kg build --stream`: the same graph as the ordinary build, written entry by entry."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyoxigraph as ox
+import pytest
+import yaml
+
+import kg
+from kg.errors import SourceError, UsageError
+from kg.sources import SourceInfo
+from kg.stream import _Seen, graph_iri, iter_entries, stream_build
+
+from .conftest import EXAMPLES, write_catalogue
+
+
+def triples_of(path, fmt=ox.RdfFormat.N_TRIPLES) -> set[tuple[str, str, str]]:
+    return {(str(t.subject), str(t.predicate), str(t.object)) for t in ox.parse(path=str(path), format=fmt)}
+
+
+def ordinary(src, tmp_path) -> tuple[set, list]:
+    out = tmp_path / "ordinary"
+    kg.build(src).write(out, ["ntriples"])
+    return triples_of(out / "catalog.nt"), json.loads((out / "problems.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("which", ["examples", "real"])
+def test_stream_is_the_same_graph(which, tmp_path, request):
+    src = EXAMPLES if which == "examples" else request.getfixturevalue("real_yaml")
+    expected, expected_problems = ordinary(src, tmp_path)
+    r = stream_build(src, tmp_path / "stream", formats=["ntriples", "nquads"])
+    got = triples_of(r.paths["ntriples"])
+    assert got == expected
+    assert r.triples == sum(1 for _ in open(r.paths["ntriples"], "rb"))
+    quads = list(ox.parse(path=str(r.paths["nquads"]), format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name.value for q in quads} == {graph_iri(kg.DEFAULT_BASE)}
+    assert {(str(q.subject), str(q.predicate), str(q.object)) for q in quads} == expected
+    problems = json.loads(r.paths["problems"].read_text("utf-8"))
+    key = lambda p: (p["kind"], p["line"], p["field"], json.dumps(p["value"]))  # noqa: E731
+    assert sorted(map(key, problems)) == sorted(map(key, expected_problems))
+    assert r.problems == dict(sorted({p["kind"]: sum(1 for q in problems if q["kind"] == p["kind"])
+                                      for p in problems}.items()))
+
+
+def test_stream_entry_lines_match_the_file(real_yaml):
+    """Each streamed entry carries the line of its '- ' item, read here straight from the text."""
+    lines = real_yaml.read_text("utf-8").split("\n")
+    item_lines = [i + 1 for i, ln in enumerate(lines) if ln.startswith("- ")]
+    raw = yaml.load(real_yaml.read_text("utf-8"), Loader=yaml.CSafeLoader)["resources"]
+    got = list(iter_entries(real_yaml, SourceInfo(str(real_yaml))))
+    assert [e.line for e in got] == item_lines
+    assert [e.data.get("name") for e in got] == [r.get("name") for r in raw]
+
+
+def test_stream_reads_indented_sequence_and_trailing_key(tmp_path):
+    src = write_catalogue(tmp_path / "c.yml", """\
+# a comment
+title: test
+resources:
+  - name: First
+    url: https://example.org/a
+    description: |
+      two lines
+      - not an item
+  # between items
+  - name: Second
+    url: https://example.org/b
+other: 1
+""")
+    got = list(iter_entries(src, SourceInfo(str(src))))
+    assert [(e.line, e.data["name"]) for e in got] == [(4, "First"), (10, "Second")]
+    assert got[0].data["description"] == "two lines\n- not an item\n"
+
+
+def test_stream_malformed_entry_names_file_and_line(tmp_path):
+    src = write_catalogue(tmp_path / "bad.yml", """\
+resources:
+- name: Good
+  url: https://example.org/good
+- name: Bad
+  url: [unclosed
+  tags: x
+""")
+    with pytest.raises(SourceError) as ei:
+        stream_build(src, tmp_path / "out")
+    assert ei.value.file == str(src)
+    assert ei.value.line in (5, 6)  # where libyaml notices the unclosed flow sequence
+
+
+def test_stream_alias_into_another_entry_is_a_clear_error(tmp_path):
+    src = write_catalogue(tmp_path / "alias.yml", """\
+resources:
+- name: A
+  url: https://example.org/a
+  tags: &t [x, y]
+- name: B
+  url: https://example.org/b
+  tags: *t
+""")
+    # the ordinary build reads the whole document, so the alias works there
+    assert len(kg.build(src).works) == 2
+    with pytest.raises(SourceError, match="alias"):
+        stream_build(src, tmp_path / "out")
+
+
+def test_stream_reports_duplicates_like_the_ordinary_build(tmp_path):
+    src = write_catalogue(tmp_path / "dup.yml", """\
+resources:
+- name: A
+  url: https://example.org/same
+  uuid: 2f1d0a62-0a59-4a0c-9e0e-8a4b5c8f3a11
+- name: B
+  url: https://example.org/same
+  uuid: 2f1d0a62-0a59-4a0c-9e0e-8a4b5c8f3a11
+""")
+    r = stream_build(src, tmp_path / "out")
+    kinds = [p["kind"] for p in json.loads(r.paths["problems"].read_text("utf-8"))]
+    assert kinds.count("duplicate-uuid") == 1 and kinds.count("duplicate-url") == 1
+    works = {t[0] for t in triples_of(r.paths["ntriples"])
+             if t[1] == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+             and t[2] == "<http://schema.org/LearningResource>"}
+    assert len(works) == 2  # the second entry keeps its data under a derived uuid
+
+
+def test_seen_set():
+    s = _Seen()
+    assert "a" not in s
+    assert s.setdefault("a", "x") == "x"
+    assert "a" in s and s["a"] == _Seen.EARLIER
+    with pytest.raises(KeyError):
+        s["b"]
+
+
+def test_cli_stream(tmp_path):
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "kg", "build", "--stream", str(EXAMPLES), "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert triples_of(out / "catalog.nt") == ordinary(EXAMPLES, tmp_path)[0]
+    assert not (out / "catalog.ttl").exists()
+    r = subprocess.run([sys.executable, "-m", "kg", "build", "--stream", str(EXAMPLES), "--out", str(out),
+                        "--format", "turtle"], capture_output=True, text=True)
+    assert r.returncode == UsageError.exit_code
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
