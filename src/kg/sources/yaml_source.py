@@ -29,17 +29,80 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
 
-MAX_ALIAS_RATIO = 50  # more alias uses than this per KB of input smells like an alias bomb
+# Aliases may add at most this much (or the file's own size, if larger) to the document, counted in
+# nodes plus characters of scalars once every alias is expanded. A catalogue that shares an author
+# list by anchor stays far below; a "billion laughs" document is far above.
+MAX_ALIAS_GROWTH = 1_000_000
+_ANCHOR_OR_ALIAS = re.compile(r"([&*])([0-9A-Za-z_-]+)")  # libyaml's anchor name characters
+
+
+def _may_use_aliases(text: str) -> bool:
+    """False only when no alias can be in the document: an alias ``*name`` needs an anchor ``&name``
+    and both appear literally in the text. A cheap superset test, so the node walk below is only
+    paid for by documents that may share nodes."""
+    anchors: set[str] = set()
+    aliases: set[str] = set()
+    for m in _ANCHOR_OR_ALIAS.finditer(text):
+        (anchors if m.group(1) == "&" else aliases).add(m.group(2))
+    return not anchors.isdisjoint(aliases)
+
+
+def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
+    """Refuse recursive aliases and alias bombs, before any Python object is built.
+
+    libyaml composes an alias as a second reference to the anchored node, so the node graph is as
+    small as the text; it is the expansion later (walking, printing, copying values) that explodes.
+    This walk weighs every node once as written and once per reference, without expanding."""
+    weight: dict[int, int] = {}  # id(node) -> expanded weight
+    open_: set[int] = set()  # nodes on the current path (a node met again here is a cycle)
+    written = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        nid = id(node)
+        if closing:
+            open_.discard(nid)
+            kids = _kids(node)
+            weight[nid] = 1 + sum(weight[id(k)] for k in kids)
+            continue
+        if nid in weight:
+            continue
+        if nid in open_:
+            raise SourceError("recursive YAML alias: an anchored node contains an alias to itself",
+                              file=str(path), line=node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode):
+            weight[nid] = 1 + len(node.value)
+            written += weight[nid]
+            continue
+        written += 1
+        open_.add(nid)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _kids(node) if id(k) not in weight)
+    growth = weight[id(root)] - written
+    if growth > max(MAX_ALIAS_GROWTH, size):
+        raise SourceError(f"refusing to load: YAML aliases would expand the document to {weight[id(root)]:,} "
+                          f"nodes+characters from {written:,} as written (an alias bomb?)", file=str(path))
+
+
+def _kids(node: yaml.Node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def _load(text: str, path: Path):
-    if text.count("*") > 1000 and len(re.findall(r"[*][A-Za-z0-9_-]+", text)) > MAX_ALIAS_RATIO * (
-            len(text) // 1024 + 1):
-        raise SourceError("refusing to load: too many YAML aliases (possible alias bomb)", file=str(path))
     enabled = gc.isenabled()
     gc.disable()
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _may_use_aliases(text):
+            _check_aliases(node, len(text), path)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -49,6 +112,7 @@ def _load(text: str, path: Path):
     except (ValueError, TypeError, RecursionError) as e:  # constructor errors, absurd nesting
         raise SourceError(f"cannot load YAML: {type(e).__name__}: {e}", file=str(path)) from None
     finally:
+        loader.dispose()
         if enabled:
             gc.enable()
 
