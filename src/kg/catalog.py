@@ -194,7 +194,7 @@ class Catalog:
             if not ids.is_doi_url(u) and u not in work.urls:
                 work.urls.append(u)
         if not work.urls and work.dois:
-            work.urls.append("https://doi.org/" + work.dois[0])
+            work.urls.append("https://doi.org/" + ids.doi_path(work.dois[0]))
         for u in work.urls:
             if u in self._urls and self._urls[u] != work.iri:
                 ctx.report("duplicate-url", f"url {u} is also the url of another entry",
