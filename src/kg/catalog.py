@@ -159,7 +159,7 @@ class Catalog:
             return None
         data = dict(data)
         name_raw = data.get("name")
-        ctx.entry = clean_text(str(name_raw), single_line=True) if name_raw not in (None, "") else None
+        ctx.entry = (clean_text(str(name_raw), single_line=True) or None) if name_raw not in (None, "") else None
         uuid_raw = data.get("uuid")
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
 
@@ -179,13 +179,14 @@ class Catalog:
         uuid = self._uuid_of(uuid_raw, urls, ctx)
         work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
 
-        if isinstance(name_raw, str) and name_raw.strip():
-            work.name = clean_text(name_raw, single_line=True)
-        elif name_raw is None or name_raw == "":
-            ctx.report("missing-name", "entry has no name", field="name", severity=ERROR)
-        else:
-            work.name = clean_text(str(name_raw), single_line=True)
+        if name_raw is not None and not isinstance(name_raw, str):
             ctx.report("field-shape", f"name is a {type(name_raw).__name__}; read as text", field="name",
+                       value=_jsonable(name_raw))
+        if ctx.entry:
+            work.name = ctx.entry
+        else:  # absent, or nothing left once control characters and blanks are gone
+            ctx.report("missing-name", "entry has no name" if name_raw in (None, "") else
+                       f"name {name_raw!r} has no printable text", field="name", severity=ERROR,
                        value=_jsonable(name_raw))
         for u in urls:
             doi = ids.doi_from_url(u)

@@ -1,0 +1,47 @@
+"""Regression tests for bugs the hostile-input tests found, one per bug, each on the smallest input."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+import kg
+from kg.cli import main
+from kg.errors import UsageError
+
+from .conftest import write_catalogue
+
+SCHEMA = "http://schema.org/"
+DCT = "http://purl.org/dc/terms/"
+
+
+def _graph(out, name="catalog.nt", fmt=ox.RdfFormat.N_TRIPLES) -> set:
+    return {(q.subject, q.predicate, q.object) for q in ox.parse(path=str(out / name), format=fmt)}
+
+
+def test_percent_escape_in_a_doi_url_gives_a_valid_doi_iri(tmp_path):
+    # was: ValueError 'Invalid IRI code point' from the mapping (the DOI was unescaped into a space)
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://doi.org/10.1234/A%20B%3Ec\n")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+    g = _graph(tmp_path / "out")
+    ident = {o for s, p_, o in g if p_ == ox.NamedNode(SCHEMA + "identifier")}
+    bare = {o.value for s, p_, o in g if p_ == ox.NamedNode(DCT + "identifier")}
+    assert ident == {ox.NamedNode("https://doi.org/10.1234/a%20b%3Ec")}
+    assert bare == {"10.1234/a b>c"}  # the DOI name itself, unescaped
+    for name, fmt in (("catalog.ttl", ox.RdfFormat.TURTLE), ("catalog.jsonld", ox.RdfFormat.JSON_LD)):
+        assert _graph(tmp_path / "out", name, fmt) == g
+
+
+@pytest.mark.parametrize("raw", ["\x01\x02", "  &#x1;  ", "\u0085", "&nbsp;"])
+def test_name_with_no_printable_text_is_reported_not_written_empty(tmp_path, raw):
+    # was: an empty schema:name literal and no problem
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": [{"name": raw, "url": "https://example.org/a"}]}), encoding="utf-8")
+    b = kg.build(p)
+    names = [t for t in b.triples if t.predicate == ox.NamedNode(SCHEMA + "name")]
+    assert names == []
+    missing = [pr for pr in b.problems if pr.kind == "missing-name"]
+    assert len(missing) == 1 and missing[0].value == raw and missing[0].line == 1
