@@ -45,3 +45,21 @@ def test_name_with_no_printable_text_is_reported_not_written_empty(tmp_path, raw
     assert names == []
     missing = [pr for pr in b.problems if pr.kind == "missing-name"]
     assert len(missing) == 1 and missing[0].value == raw and missing[0].line == 1
+
+
+def test_people_and_tags_in_other_scripts_are_not_merged(tmp_path):
+    # was: every name without Latin letters slugged to 'unnamed': one person, one tag for all of them
+    people = ["王伟", "Иван Петров", "Ελένη Παπαδοπούλου", "Simon Nørrelykke"]
+    tags = ["中文", "日本語", "Русский"]
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": [{"name": "A", "url": "https://example.org/a", "authors": people,
+                                            "tags": tags}]}, ensure_ascii=False), encoding="utf-8")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+    g = _graph(tmp_path / "out", "catalog.ttl", ox.RdfFormat.TURTLE)
+    authors = {o for s, p_, o in g if p_ == ox.NamedNode(SCHEMA + "author")}
+    about = {o for s, p_, o in g if p_ == ox.NamedNode(SCHEMA + "about")}
+    assert len(authors) == len(people) and len(about) == len(tags)
+    names = {o.value for s, p_, o in g if s in authors and p_ == ox.NamedNode(SCHEMA + "name")}
+    assert names == set(people)
+    assert not [pr for pr in b.problems if pr.kind == "author-duplicate"]

@@ -79,7 +79,13 @@ def name_key(name: str) -> str:
 
 
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name_key(name)).strip("-") or "unnamed"
+    """IRI-safe slug of the name's key. Letters and digits beyond ASCII that survive the key
+    (ø, ł, Cyrillic, CJK, ...) are kept: dropping them would give 'Иван Петров' and '王伟' the same
+    empty slug and so one node for two people."""
+    key = name_key(name)
+    if re.search(r"[^\W_a-z0-9]", key):
+        return re.sub(r"[\W_]+", "-", key).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "unnamed"
 
 
 def lookup_org(name: str) -> OrgInfo | None:
