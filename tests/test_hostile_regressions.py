@@ -63,3 +63,16 @@ def test_people_and_tags_in_other_scripts_are_not_merged(tmp_path):
     names = {o.value for s, p_, o in g if s in authors and p_ == ox.NamedNode(SCHEMA + "name")}
     assert names == set(people)
     assert not [pr for pr in b.problems if pr.kind == "author-duplicate"]
+
+
+@pytest.mark.parametrize("base", ["http://x y/", "relative/path/", "https://ex.org/<id>/", ""])
+def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, capsys):
+    # was: a ValueError traceback from the first minted IRI
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n")
+    with pytest.raises(UsageError):
+        kg.build(p, base=base)
+    if base:
+        assert main(["build", str(p), "-o", str(tmp_path / "out"), "--base", base]) == UsageError.exit_code
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not an absolute IRI" in err
+        assert not (tmp_path / "out" / "catalog.ttl").exists()

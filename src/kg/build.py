@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from pyoxigraph import Triple
 
 from .catalog import Catalog
-from .errors import KgError, NothingBuilt, SourceError, StrictFailure
+from .errors import KgError, NothingBuilt, SourceError, StrictFailure, UsageError
 from .mapping import catalog_triples
 from .problems import ERROR, Problem, Problems
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
@@ -136,6 +136,7 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
     sources = list(sources)
     if not base.endswith(("/", "#")):
         base += "/"
+    _check_base(base)
     problems = Problems()
     entries, infos = _read_all(sources, problems)
     catalog = Catalog(base, problems)
@@ -151,6 +152,21 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
         if serious:
             raise StrictFailure(f"{len(serious)} problems found (first: {serious[0]})")
     return b
+
+
+def _check_base(base: str) -> None:
+    """Every minted IRI starts with ``base``: refuse one that cannot start an absolute IRI."""
+    import re
+
+    from pyoxigraph import NamedNode
+
+    try:
+        NamedNode(base + "x")
+        ok = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", base) is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        raise UsageError(f"base {base!r} is not an absolute IRI")
 
 
 def iter_triples(b: Build) -> Iterator[Triple]:
