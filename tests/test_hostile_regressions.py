@@ -76,3 +76,18 @@ def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, c
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "not an absolute IRI" in err
         assert not (tmp_path / "out" / "catalog.ttl").exists()
+
+
+@pytest.mark.parametrize("field", ["tags", "name", "x-extra", "license", "publication_date"])
+def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
+    # was: RecursionError from str()/_jsonable() of a value nested 900 levels deep (libyaml allows 1000)
+    deep = "[" * 900 + "x" + "]" * 900
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: ok\n  url: https://example.org/ok\n"
+                        f"- name: deep\n  url: https://example.org/d\n  {field}: {deep}\n- {deep}\n")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+    assert [w.name for w in b.works] == ["ok"]
+    skipped = [(pr.kind, pr.line) for pr in b.problems if pr.severity == "error"]
+    assert skipped == [("entry-shape", 4), ("entry-shape", 7)]
+    rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"))
+    assert len(rows) == len(b.problems)

@@ -30,6 +30,27 @@ DALIA_FLAGS = {"include in dalia": True, "exclude from dalia": False}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+# Entries nest two or three levels (entry -> list -> text). Far deeper values (YAML allows ~1000)
+# would make every str(), repr() and JSON dump of them overflow the interpreter's recursion limit.
+MAX_NESTING = 32
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            items: Iterable = v.values()
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            items = v
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((x, depth + 1) for x in items)
+    return False
+
+
 def _as_list(value: object) -> list:
     if value is None:
         return []
@@ -153,6 +174,10 @@ class Catalog:
         self.entries_read += 1
         data = raw.data
         ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
+        if _deeper_than(data, MAX_NESTING):
+            ctx.report("entry-shape", f"entry #{raw.index + 1} nests values more than {MAX_NESTING} levels "
+                       "deep; skipped", severity=ERROR)
+            return None
         if not isinstance(data, dict):
             ctx.report("entry-shape", f"entry #{raw.index + 1} is a {type(data).__name__}, not a mapping;"
                        " skipped", severity=ERROR, value=repr(data)[:200])
