@@ -91,3 +91,24 @@ def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
     assert skipped == [("entry-shape", 4), ("entry-shape", 7)]
     rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"))
     assert len(rows) == len(b.problems)
+
+
+def test_a_second_resources_key_is_an_error_not_a_silent_loss(tmp_path):
+    # was: YAML keeps the last 'resources' list, so the entries of the first vanished unreported
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n"
+                        "resources:\n- name: B\n  url: https://example.org/b\n")
+    with pytest.raises(kg.errors.NothingBuilt) as ei:
+        kg.build(p)
+    assert ei.value.line == 4 and "'resources' is given twice" in str(ei.value)
+
+
+def test_a_key_given_twice_in_an_entry_is_reported(tmp_path):
+    # was: the earlier value was dropped without a problem; merge keys ('<<') are not duplicates
+    p = write_catalogue(tmp_path / "c.yml", "d: &d {license: MIT}\nresources:\n"
+                        "- <<: *d\n  license: CC0-1.0\n  name: A\n  url: https://example.org/a\n  name: B\n"
+                        "  '1': x\n  1: y\n")
+    b = kg.build(p)
+    dups = [(pr.kind, pr.field, pr.line, pr.entry) for pr in b.problems if pr.kind == "duplicate-key"]
+    assert dups == [("duplicate-key", "name", 3, "B")]
+    assert "line 7" in next(pr.message for pr in b.problems if pr.kind == "duplicate-key")
+    assert [lic.spdx for lic in b.works[0].licenses] == ["CC0-1.0"]

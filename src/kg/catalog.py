@@ -187,6 +187,8 @@ class Catalog:
         ctx.entry = (clean_text(str(name_raw), single_line=True) or None) if name_raw not in (None, "") else None
         uuid_raw = data.get("uuid")
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
+        for kind, message, fld, _line in raw.notes:
+            ctx.report(kind, message, field=fld, severity=WARNING)
 
         for k in list(data):
             if k in KNOWN_KEYS:

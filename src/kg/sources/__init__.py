@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +15,8 @@ class RawEntry:
     file: str
     line: int | None
     index: int  # position in its file (0-based)
+    # what the reader noticed about the entry: (problem kind, message, field, line)
+    notes: list[tuple[str, str, str | None, int | None]] = field(default_factory=list)
 
 
 @dataclass

@@ -24,7 +24,26 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class _Loader(_Base):  # type: ignore[valid-type,misc]
     """Safe C loader that leaves timestamps as text: kg parses dates itself, so an impossible date
-    such as 2024-29-05 is a reported problem of one entry instead of a crash of the whole load."""
+    such as 2024-29-05 is a reported problem of one entry instead of a crash of the whole load.
+
+    It also notes keys given twice in one mapping (YAML keeps the last value silently)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: dict[int, list[tuple[str, int]]] = {}  # id(mapping node) -> [(key, line)]
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for k, _v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE:
+                    if (k.tag, k.value) in seen:
+                        self.duplicates.setdefault(id(node), []).append((k.value, k.start_mark.line + 1))
+                    seen.add((k.tag, k.value))
+        return super().construct_mapping(node, deep)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
@@ -84,6 +103,26 @@ def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
                           f"nodes+characters from {written:,} as written (an alias bomb?)", file=str(path))
 
 
+def _duplicate_notes(dups: dict[int, list[tuple[str, int]]], root: yaml.Node, path: Path) -> dict[int, list]:
+    """Entry index -> problem notes for keys an entry gives twice. A second top-level 'resources'
+    key would silently drop every entry of the first list: that is an error for the whole file."""
+    if not dups or not isinstance(root, yaml.MappingNode):
+        return {}
+    for key, line in dups.get(id(root), []):
+        if key == "resources":
+            raise SourceError("key 'resources' is given twice; the entries of the first list would be lost"
+                              " (merge the two lists)", file=str(path), line=line)
+    notes: dict[int, list] = {}
+    for k, v in root.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == "resources" and isinstance(v, yaml.SequenceNode):
+            for i, entry in enumerate(v.value):
+                for key, line in dups.get(id(entry), []):
+                    notes.setdefault(i, []).append(
+                        ("duplicate-key", f"key {key!r} is given twice (again at line {line}); the last value "
+                         "is used, the earlier one is lost", key, line))
+    return notes
+
+
 def _kids(node: yaml.Node) -> list:
     if isinstance(node, yaml.SequenceNode):
         return node.value
@@ -99,10 +138,11 @@ def _load(text: str, path: Path):
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return None, {}
         if _may_use_aliases(text):
             _check_aliases(node, len(text), path)
-        return loader.construct_document(node)
+        doc = loader.construct_document(node)
+        return doc, _duplicate_notes(loader.duplicates, node, path)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -167,7 +207,7 @@ def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
         text = text[1:]
     if not text.strip():
         raise SourceError("empty file: no catalogue in it", file=str(path))
-    doc = _load(text, path)
+    doc, notes = _load(text, path)
     if isinstance(doc, dict) and "resources" in doc:
         entries = doc["resources"]
         if entries is None:
@@ -182,4 +222,4 @@ def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     lines = _entry_lines(text, len(entries))
     info.entries = len(entries)
     for i, (entry, line) in enumerate(zip(entries, lines)):
-        yield RawEntry(entry, str(path), line, i)
+        yield RawEntry(entry, str(path), line, i, notes.get(i, []))
