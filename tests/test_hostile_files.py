@@ -131,3 +131,88 @@ def test_truncated_catalogue_at_every_offset_builds_or_fails_in_one_line(tmp_pat
         _parses(b)
         outcomes["built"] += 1
     assert outcomes["built"] and outcomes["error"]  # both kinds of cut were met
+
+
+ENTRY = "- name: Ok\n  url: https://example.org/ok\n"
+BAD_FILES = {  # name -> (bytes, words the one-line error must hold, line it must name or None)
+    "latin-1": ("resources:\n- name: Café\n".encode("latin-1"), "not UTF-8", 2),
+    "lone continuation byte": (b"resources:\n" + ENTRY.encode() + b"- name: \x80\n", "not UTF-8", 4),
+    "multibyte cut at the end": ("resources:\n- name: é".encode()[:-1], "not UTF-8", 2),
+    "UTF-16 with BOM": (("resources:\n" + ENTRY).encode("utf-16"), "not UTF-8", 1),
+    "NUL byte": (b"resources:\n" + ENTRY.encode() + b"- name: a\x00b\n", "not allowed in YAML", 4),
+    "escape character": (b"resources:\n- name: a\x1bb\n", "not allowed in YAML", 2),
+    "empty": (b"", "empty file", None),
+    "blank": (b" \n\t\n\n", "empty file", None),
+    "BOM only": ("\ufeff".encode(), "empty file", None),
+    "comments only": (b"# nothing\n# here\n", "only comments", None),
+    "top-level list": (ENTRY.encode(), "not a catalogue", None),
+    "top-level text": (b"hello\n", "not a catalogue", None),
+    "top-level number": (b"42\n", "not a catalogue", None),
+    "mapping without resources": (b"title: x\nentries: []\n", "not a catalogue", None),
+    "resources is a mapping": (b"resources:\n  name: x\n", "not a list", None),
+    "resources is text": (b"resources: many\n", "not a list", None),
+    "two documents": (b"resources: []\n---\nresources: []\n", "malformed YAML", 2),
+    "unclosed flow": (b"resources:\n- name: x\n  url: [unclosed\n", "malformed YAML", None),
+    "bad indentation": (b"resources:\n- name: x\n   url: y\n  z\n", "malformed YAML", None),
+    "tab indentation": (b"resources:\n\t- name: x\n", "malformed YAML", 2),
+    "unhashable key": (b"resources:\n- ? [a, b]\n  : c\n", "malformed YAML", None),
+    "python object tag": (b"resources:\n- !!python/object/apply:os.system ['true']\n", "malformed YAML", 2),
+    "bad int tag": (b"resources:\n- name: !!int abc\n", "cannot load YAML", None),
+    "flow nesting 10000 deep": (b"resources: " + b"[" * 10000 + b"]" * 10000, "nesting depth", 1),
+    "block nesting 2000 deep": (b"resources:\n" + b"".join(b" " * i + b"-\n" for i in range(2000)),
+                                "nesting depth", None),
+    "undefined alias": (b"resources:\n- *nothing\n", "malformed YAML", 2),
+    "second resources key": (b"resources:\n" + ENTRY.encode() + b"resources:\n" + ENTRY.encode(),
+                             "given twice", 4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_malformed_file_gives_one_clear_located_error(tmp_path, case, capsys):
+    data, words, line = BAD_FILES[case]
+    p = tmp_path / "bad.yml"
+    p.write_bytes(data)
+    with pytest.raises(NothingBuilt) as ei:
+        kg.build(p)
+    e = ei.value
+    assert e.file == str(p) and words in str(e) and "\n" not in str(e)
+    if line is not None:
+        assert e.line == line
+    # the CLI: one line on stderr, exit code of NothingBuilt, nothing written
+    from kg.cli import main
+
+    assert main(["build", str(p), "-o", str(tmp_path / "out")]) == NothingBuilt.exit_code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("kg: error: " + str(p)) and "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_bad_file_beside_a_good_one_is_a_reported_skip(tmp_path):
+    """In a folder, every malformed file is skipped with a source-error problem; the good one builds."""
+    for i, case in enumerate(sorted(BAD_FILES)):
+        (tmp_path / f"bad{i:02d}.yml").write_bytes(BAD_FILES[case][0])
+    (tmp_path / "good.yml").write_text("resources:\n" + ENTRY, encoding="utf-8")
+    b = kg.build(tmp_path)
+    assert [w.name for w in b.works] == ["Ok"]
+    errs = sorted(pr.file.rsplit("/", 1)[1] for pr in b.problems if pr.kind == "source-error")
+    assert errs == [f"bad{i:02d}.yml" for i in range(len(BAD_FILES))]
+
+
+def _write_100mb(path, tail: bytes) -> tuple[int, int]:
+    """A 100 MB catalogue of ordinary entries (3 lines each), followed by ``tail``; -> (size, entries)."""
+    block = ("- name: Entry\n  url: https://example.org/x\n  description: " + "d" * 200 + "\n").encode()
+    n = 100 * MB // len(block)
+    with open(path, "wb") as f:
+        f.write(b"resources:\n")
+        f.write(block * n)
+        f.write(tail)
+    return path.stat().st_size, n
+
+
+def test_100mb_file_with_a_bad_byte_at_the_end_fails_fast_in_bounded_memory(tmp_path):
+    p = tmp_path / "big.yml"
+    size, n = _write_100mb(p, b"- name: caf\xe9\n")
+    code, err, secs, rss = run_kg(["build", str(p), "-o", str(tmp_path / "out")])
+    assert code == NothingBuilt.exit_code and "not UTF-8" in err and err.count("\n") == 1
+    assert err.startswith(f"kg: error: {p}:{1 + 3 * n + 1}: not UTF-8"), err
+    assert rss < 4 * size / MB + 100, f"peak RSS {rss:.0f} MB for a {size / MB:.0f} MB file"

@@ -103,6 +103,13 @@ def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
                           f"nodes+characters from {written:,} as written (an alias bomb?)", file=str(path))
 
 
+def _line_at(text: str, position: int) -> int:
+    """1-based line of a reader error's position (libyaml counts UTF-8 bytes, PyYAML characters)."""
+    if _Base is yaml.SafeLoader:
+        return text.count("\n", 0, position) + 1
+    return text.encode("utf-8")[:position].count(b"\n") + 1
+
+
 def _duplicate_notes(dups: dict[int, list[tuple[str, int]]], root: yaml.Node, path: Path) -> dict[int, list]:
     """Entry index -> problem notes for keys an entry gives twice. A second top-level 'resources'
     key would silently drop every entry of the first list: that is an error for the whole file."""
@@ -147,8 +154,11 @@ def _load(text: str, path: Path):
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise SourceError(f"malformed YAML: {e.problem or e}", file=str(path), line=line) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, other controls)
+        raise SourceError(f"malformed YAML: character #x{e.character:04x} is not allowed in YAML",
+                          file=str(path), line=_line_at(text, e.position)) from None
     except yaml.YAMLError as e:
-        raise SourceError(f"malformed YAML: {e}", file=str(path)) from None
+        raise SourceError(f"malformed YAML: {str(e).splitlines()[0]}", file=str(path)) from None
     except (ValueError, TypeError, RecursionError) as e:  # constructor errors, absurd nesting
         raise SourceError(f"cannot load YAML: {type(e).__name__}: {e}", file=str(path)) from None
     finally:
@@ -208,6 +218,8 @@ def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     if not text.strip():
         raise SourceError("empty file: no catalogue in it", file=str(path))
     doc, notes = _load(text, path)
+    if doc is None:
+        raise SourceError("no catalogue in it: the file holds only comments or blank YAML", file=str(path))
     if isinstance(doc, dict) and "resources" in doc:
         entries = doc["resources"]
         if entries is None:
