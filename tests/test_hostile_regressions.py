@@ -112,3 +112,19 @@ def test_a_key_given_twice_in_an_entry_is_reported(tmp_path):
     assert dups == [("duplicate-key", "name", 3, "B")]
     assert "line 7" in next(pr.message for pr in b.problems if pr.kind == "duplicate-key")
     assert [lic.spdx for lic in b.works[0].licenses] == ["CC0-1.0"]
+
+
+def test_problems_json_is_strict_json_with_nan_and_infinity_values(tmp_path):
+    # was: NaN / Infinity / -Infinity tokens in problems.json, which JSON.parse and other strict
+    # parsers reject (Python's json accepts them, hence parse_constant below)
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n"
+                        "  num_downloads: .nan\n  x-extra: [.inf, -.inf, 1.5]\n  language: .nan\n")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+
+    def refuse(token):
+        raise AssertionError(f"non-JSON token {token} in problems.json")
+
+    rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    values = {r["field"]: r["value"] for r in rows}
+    assert values["num_downloads"] == "nan" and values["x-extra"] == ["inf", "-inf", 1.5]
