@@ -128,3 +128,22 @@ def test_problems_json_is_strict_json_with_nan_and_infinity_values(tmp_path):
     rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"), parse_constant=refuse)
     values = {r["field"]: r["value"] for r in rows}
     assert values["num_downloads"] == "nan" and values["x-extra"] == ["inf", "-inf", 1.5]
+
+
+@pytest.mark.parametrize("base", ["kg:x/", "schema:", "doi:10.1/", "work:a/"])
+def test_a_base_whose_scheme_is_a_jsonld_prefix_is_refused(tmp_path, base):
+    # was: catalog.jsonld silently held another graph than catalog.ttl / .nt: JSON-LD expands
+    # '@id': 'kg:x/material/..' with the context's 'kg' prefix
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n")
+    with pytest.raises(UsageError) as ei:
+        kg.build(p, base=base)
+    assert "JSON-LD" in str(ei.value)
+
+
+def test_a_base_with_an_unusual_scheme_gives_one_graph_in_all_formats(tmp_path):
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  tags: [x]\n")
+    kg.build(p, base="urn:x:kg/").write(tmp_path / "out")
+    g = _graph(tmp_path / "out")
+    assert any(s.value.startswith("urn:x:kg/material/") for s, _, _ in g)
+    for name, fmt in (("catalog.ttl", ox.RdfFormat.TURTLE), ("catalog.jsonld", ox.RdfFormat.JSON_LD)):
+        assert _graph(tmp_path / "out", name, fmt) == g

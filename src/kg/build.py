@@ -167,6 +167,11 @@ def _check_base(base: str) -> None:
         ok = False
     if not ok:
         raise UsageError(f"base {base!r} is not an absolute IRI")
+    scheme = base.split(":", 1)[0]
+    if scheme in {**PREFIXES, **instance_prefixes(base)} and not base.startswith(scheme + "://"):
+        # JSON-LD would read 'kg:x/material/...' as a compact IRI of the context's 'kg' prefix
+        raise UsageError(f"base {base!r} starts with '{scheme}:', a prefix of kg's JSON-LD context; "
+                         "its IRIs would change meaning in JSON-LD")
 
 
 def iter_triples(b: Build) -> Iterator[Triple]:
