@@ -85,3 +85,42 @@ def test_killed_build_leaves_the_previous_outputs_intact(inputs, tmp_path, targe
         assert g == old[name] or (len(g) > 400 * 5 and list(FORMATS).index(name) < list(FORMATS).index(target))
     json.loads((out / "problems.json").read_text(encoding="utf-8"))
     assert (out / "problems.json").read_bytes() == before["problems.json"]
+
+
+def test_a_write_that_fails_midway_is_one_line_and_keeps_the_old_file(inputs, tmp_path):
+    """A file-size limit (RLIMIT_FSIZE; Python ignores SIGXFSZ, so writes fail with EFBIG) stands in
+    for a full disk: the build stops with one line and exit 73, the old outputs stay whole."""
+    import resource
+
+    out = tmp_path / "out"
+    kg = [sys.executable, "-m", "kg", "build", "-q", "--out", str(out)]
+    subprocess.run([*kg, str(inputs / "small.yml")], check=True)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024 * 1024, 1024 * 1024))
+
+    p = subprocess.run([*kg, str(inputs / "big.yml")], capture_output=True, text=True, preexec_fn=limit)
+    assert p.returncode == 73, p.stderr
+    assert p.stderr.count("\n") == 1 and "cannot write the outputs" in p.stderr and "Traceback" not in p.stderr
+    assert {q.name: q.read_bytes() for q in out.iterdir()} == before  # no .part left, nothing changed
+    for name, fmt in FORMATS.items():
+        assert _graph(out / name, fmt)
+
+
+@pytest.mark.parametrize("obstacle", ["file", "directory"])
+def test_an_output_path_that_is_taken_is_one_line(tmp_path, obstacle, capsys):
+    from kg.cli import main
+
+    src = tmp_path / "c.yml"
+    _catalogue(src, 2, 1)
+    if obstacle == "file":
+        out = tmp_path / "out"
+        out.write_text("not a folder")
+    else:
+        out = tmp_path / "out"
+        (out / "catalog.ttl").mkdir(parents=True)
+    assert main(["build", "-q", str(src), "-o", str(out)]) == 73
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the outputs" in err
+    assert not list(out.glob(".*.part")) if out.is_dir() else out.read_text() == "not a folder"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from pyoxigraph import Triple
 
 from .catalog import Catalog
-from .errors import KgError, NothingBuilt, SourceError, StrictFailure, UsageError
+from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .mapping import catalog_triples
 from .problems import ERROR, Problem, Problems
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
@@ -21,6 +22,20 @@ from .writers import FORMATS, WRITERS, atomic_file
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
     import rdflib
+
+
+def _output_errors(write):
+    """An output folder that cannot be written (a file in its place, a directory where a file should
+    go, a full disk) is an ``OutputError`` naming the path: one line from the CLI, no traceback."""
+    @functools.wraps(write)
+    def wrapper(self, out_dir, *args, **kwargs):
+        try:
+            return write(self, out_dir, *args, **kwargs)
+        except OSError as e:
+            where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
+            raise OutputError(f"cannot write the outputs: {e.strerror or e}",
+                              file=str(where or out_dir)) from None
+    return wrapper
 
 
 @dataclass
@@ -82,6 +97,7 @@ class Build:
             "problems_by_severity": dict(self.problems.by_severity()),
         }
 
+    @_output_errors
     def write(self, out_dir: str | Path, formats: Iterable[str] = ("turtle", "ntriples", "jsonld"),
               ) -> dict[str, Path]:
         """Write the chosen formats and problems.json into ``out_dir``; returns the paths."""
