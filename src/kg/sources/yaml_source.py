@@ -33,14 +33,17 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
         self.duplicates: dict[int, list[tuple[str, int]]] = {}  # id(mapping node) -> [(key, line)]
 
     def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
+        own = node.value  # flatten_mapping (merge keys) deletes '<<' pairs from this list in place
+        pairs = len(own)
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) < pairs or node.value is not own:  # fewer keys than pairs, or merges: look
             seen: set[tuple[str, str]] = set()
-            for k, _v in node.value:
+            for k, _v in own:
                 if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE:
                     if (k.tag, k.value) in seen:
                         self.duplicates.setdefault(id(node), []).append((k.value, k.start_mark.line + 1))
                     seen.add((k.tag, k.value))
-        return super().construct_mapping(node, deep)
+        return mapping
 
 
 _MERGE = "tag:yaml.org,2002:merge"
