@@ -147,3 +147,15 @@ def test_a_base_with_an_unusual_scheme_gives_one_graph_in_all_formats(tmp_path):
     assert any(s.value.startswith("urn:x:kg/material/") for s, _, _ in g)
     for name, fmt in (("catalog.ttl", ox.RdfFormat.TURTLE), ("catalog.jsonld", ox.RdfFormat.JSON_LD)):
         assert _graph(tmp_path / "out", name, fmt) == g
+
+
+def test_author_names_are_cleaned_like_other_text(tmp_path):
+    # was: 'Jos&eacute; Silva' and 'Ann\x01 Lee' written as person names as they stood
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": [{"name": "A", "url": "https://example.org/a",
+                                            "authors": ["Jos&eacute; Silva", "Ann\x01 Lee", "Bo\u2028Chan"]}]}),
+                 encoding="utf-8")
+    b = kg.build(p)
+    people = {t.object.value for t in b.triples if t.predicate == ox.NamedNode(SCHEMA + "name")
+              and any(t2.subject == t.subject and t2.object == ox.NamedNode(SCHEMA + "Person") for t2 in b.triples)}
+    assert people == {"José Silva", "Ann Lee", "Bo Chan"}

@@ -16,6 +16,7 @@ from importlib import resources
 import yaml
 
 from .identifiers import split_orcid
+from .text import clean_text
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def parse_author(raw: str) -> tuple[ParsedName, ...]:
 
 def _parse_author(raw: str) -> list[ParsedName]:
     notes: list[tuple[str, str]] = []
-    text = re.sub(r"\s+", " ", raw).strip()
+    text = clean_text(raw, single_line=True)  # entities unescaped, control characters gone
     text, orcid = split_orcid(text)
     text = text.strip(" ,;")
     if not text or name_key(text) in {"unknown", "unkown", "n a", "anonymous"}:
