@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
@@ -69,7 +70,7 @@ class Problems:
 
 
 def _finite(v: object) -> object:
-    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+    if isinstance(v, float) and not math.isfinite(v):
         return str(v)
     if isinstance(v, dict):
         return {k: _finite(x) for k, x in v.items()}

@@ -128,8 +128,8 @@ def _duplicate_notes(dups: dict[int, list[tuple[str, int]]], root: yaml.Node, pa
             for i, entry in enumerate(v.value):
                 for key, line in dups.get(id(entry), []):
                     notes.setdefault(i, []).append(
-                        ("duplicate-key", f"key {key!r} is given twice (again at line {line}); the last value "
-                         "is used, the earlier one is lost", key, line))
+                        ("duplicate-key", (f"key {key!r} is given twice (again at line {line}); the last value "
+                                           "is used, the earlier one is lost"), key, line))
     return notes
 
 
