@@ -173,6 +173,7 @@ def child_kg(src: str, out: str) -> None:
     from kg.catalog import Catalog
     from kg.mapping import catalog_triples
     from kg.problems import Problems
+    from kg.projects import link_works
     from kg.vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
     from kg.writers import FORMATS, WRITERS
 
@@ -190,7 +191,8 @@ def child_kg(src: str, out: str) -> None:
     _emit("normalise", time.perf_counter() - t)
     del entries
     t = _start()
-    triples = list(catalog_triples(cat.works, cat.agents.values(), cat.tags.values(), DEFAULT_BASE))
+    grants, _links = link_works(cat.works, cat.agents, DEFAULT_BASE)
+    triples = list(catalog_triples(cat.works, cat.agents.values(), cat.tags.values(), DEFAULT_BASE, grants))
     n = len(triples)
     _emit("map", time.perf_counter() - t, n)
     prefixes = {**PREFIXES, **instance_prefixes(DEFAULT_BASE)}

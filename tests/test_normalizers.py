@@ -80,6 +80,12 @@ def test_organisations(raw):
     assert n.is_org
 
 
+@pytest.mark.parametrize("raw", ["Eric Upschulte", "Eric A.J. Reits", "Frederic Eric"])
+def test_people_named_like_org_words_stay_people(raw):
+    (n,) = parse_author(raw)
+    assert not n.is_org
+
+
 @pytest.mark.parametrize("raw", ["UNKNOWN", "et al.", ""])
 def test_nobody(raw):
     assert parse_author(raw) == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import functools
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from pyoxigraph import Triple
 
 from .catalog import Catalog
-from .errors import KgError, NothingBuilt, SourceError, StrictFailure
+from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .mapping import catalog_triples
 from .problems import ERROR, Problem, Problems
 from .projects import LinkReport, link_works
@@ -38,6 +39,18 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+def _output_errors(write):
+    """An output folder that cannot be written (a file in its place, a directory where a file should
+    go, a full disk) is an ``OutputError`` naming the path: one line from the CLI, no traceback."""
+    @functools.wraps(write)
+    def wrapper(self, out_dir, *args, **kwargs):
+        try:
+            return write(self, out_dir, *args, **kwargs)
+        except OSError as e:
+            where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
+            raise OutputError(f"cannot write the outputs: {e.strerror or e}",
+                              file=str(where or out_dir)) from None
+    return wrapper
 
 
 @dataclass
@@ -102,6 +115,7 @@ class Build:
             "problems_by_severity": dict(self.problems.by_severity()),
         }
 
+    @_output_errors
     def write(self, out_dir: str | Path, formats: Iterable[str] | None = None) -> dict[str, Path]:
         """Write the chosen formats, problems.json and void.ttl into ``out_dir``; returns the paths.
 
@@ -177,6 +191,7 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
     sources = list(sources)
     if not base.endswith(("/", "#")):
         base += "/"
+    _check_base(base)
     problems = Problems()
     with _gc_paused():
         entries, infos = _read_all(sources, problems)
@@ -195,6 +210,26 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
         if serious:
             raise StrictFailure(f"{len(serious)} problems found (first: {serious[0]})")
     return b
+
+
+def _check_base(base: str) -> None:
+    """Every minted IRI starts with ``base``: refuse one that cannot start an absolute IRI."""
+    import re
+
+    from pyoxigraph import NamedNode
+
+    try:
+        NamedNode(base + "x")
+        ok = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", base) is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        raise UsageError(f"base {base!r} is not an absolute IRI")
+    scheme = base.split(":", 1)[0]
+    if scheme in {**PREFIXES, **instance_prefixes(base)} and not base.startswith(scheme + "://"):
+        # JSON-LD would read 'kg:x/material/...' as a compact IRI of the context's 'kg' prefix
+        raise UsageError(f"base {base!r} starts with '{scheme}:', a prefix of kg's JSON-LD context; "
+                         "its IRIs would change meaning in JSON-LD")
 
 
 def iter_triples(b: Build) -> Iterator[Triple]:

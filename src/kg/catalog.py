@@ -33,6 +33,27 @@ _SPACES = re.compile(r"\s+")
 _ORCID_LIKE = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dXx]")
 
 
+# Entries nest two or three levels (entry -> list -> text). Far deeper values (YAML allows ~1000)
+# would make every str(), repr() and JSON dump of them overflow the interpreter's recursion limit.
+MAX_NESTING = 32
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            items: Iterable = v.values()
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            items = v
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((x, depth + 1) for x in items)
+    return False
+
+
 def _as_list(value: object) -> list:
     if value is None:
         return []
@@ -158,13 +179,17 @@ class Catalog:
         self.entries_read += 1
         data = raw.data
         ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
+        if _deeper_than(data, MAX_NESTING):
+            ctx.report("entry-shape", f"entry #{raw.index + 1} nests values more than {MAX_NESTING} levels "
+                       "deep; skipped", severity=ERROR)
+            return None
         if not isinstance(data, dict):
             ctx.report("entry-shape", f"entry #{raw.index + 1} is a {type(data).__name__}, not a mapping;"
                        " skipped", severity=ERROR, value=repr(data)[:200])
             return None
         data = dict(data)
         name_raw = data.get("name")
-        ctx.entry = clean_text(str(name_raw), single_line=True) if name_raw not in (None, "") else None
+        ctx.entry = (clean_text(str(name_raw), single_line=True) or None) if name_raw not in (None, "") else None
         uuid_raw = data.get("uuid")
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
         for kind, msg, fld, severity in raw.notes:  # what the reader noticed
@@ -187,13 +212,14 @@ class Catalog:
         uuid = self.works[self._index[same]].uuid if same else self._uuid_of(uuid_raw, urls, ctx)
         work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
 
-        if isinstance(name_raw, str) and name_raw.strip():
-            work.name = clean_text(name_raw, single_line=True)
-        elif name_raw is None or name_raw == "":
-            ctx.report("missing-name", "entry has no name", field="name", severity=ERROR)
-        else:
-            work.name = clean_text(str(name_raw), single_line=True)
+        if name_raw is not None and not isinstance(name_raw, str):
             ctx.report("field-shape", f"name is a {type(name_raw).__name__}; read as text", field="name",
+                       value=_jsonable(name_raw))
+        if ctx.entry:
+            work.name = ctx.entry
+        else:  # absent, or nothing left once control characters and blanks are gone
+            ctx.report("missing-name", "entry has no name" if name_raw in (None, "") else
+                       f"name {name_raw!r} has no printable text", field="name", severity=ERROR,
                        value=_jsonable(name_raw))
         for u in urls:
             doi = ids.doi_from_url(u)
@@ -202,7 +228,7 @@ class Catalog:
             if not ids.is_doi_url(u) and u not in work.urls:
                 work.urls.append(u)
         if not work.urls and work.dois:
-            work.urls.append("https://doi.org/" + work.dois[0])
+            work.urls.append("https://doi.org/" + ids.doi_path(work.dois[0]))
         for u in work.urls:
             if u in self._urls and self._urls[u] != work.iri and not same:
                 ctx.report("duplicate-url", f"url {u} is also the url of another entry",

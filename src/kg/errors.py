@@ -40,5 +40,11 @@ class StrictFailure(KgError):
     exit_code = 4
 
 
+class OutputError(KgError):
+    """The outputs cannot be written (the previous ones, if any, are left as they were)."""
+
+    exit_code = 73  # EX_CANTCREAT
+
+
 class UsageError(KgError):
     exit_code = 64

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 from pyoxigraph import Literal, NamedNode, Triple
 
 from .model import Agent, Grant, Tag, Work
+from .normalize.identifiers import doi_path
 from .normalize.levels import LEVELS
 from .normalize.licenses import License
 from .normalize.types import ContentType
@@ -39,7 +40,7 @@ def _date(v: tuple[str, str]):
 
 
 def _doi_iri(v: str):
-    return DOI[v]
+    return DOI[doi_path(v)]
 
 
 def _doi_name(v: str):

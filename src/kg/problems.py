@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
@@ -58,8 +59,24 @@ class Problems:
         return Counter(p.severity for p in self.items)
 
     def to_json(self) -> str:
+        """Strict JSON (RFC 8259): a catalogue's .nan / .inf values are written as text, since
+        NaN and Infinity are not JSON and browsers' JSON.parse rejects the whole file for them."""
         rows = [asdict(p) for p in self.items]
-        return json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n"
+        try:
+            text = json.dumps(rows, ensure_ascii=False, indent=1, default=str, allow_nan=False)
+        except ValueError:
+            text = json.dumps(_finite(rows), ensure_ascii=False, indent=1, default=str, allow_nan=False)
+        return text + "\n"
+
+
+def _finite(v: object) -> object:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
 
 
 @dataclass

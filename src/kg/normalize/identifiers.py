@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid as _uuid
 from functools import lru_cache
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from pyoxigraph import NamedNode
 
@@ -44,6 +44,22 @@ def doi_from_url(url: str) -> str | None:
     if m:
         return f"10.5281/zenodo.{m.group(1)}"
     return None
+
+
+# Characters a DOI name may hold but an IRI may not (RFC 3987), plus '%' itself: a DOI name is kept
+# unescaped, so any '%' in it is a literal percent sign.
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f%]')
+
+
+def doi_path(doi: str) -> str:
+    """The DOI name as the path of its https://doi.org/ IRI, percent-encoding what an IRI cannot
+    hold ('10.1234/a b' -> '10.1234/a%20b'); the bare name stays as it is in dct:identifier."""
+    path = _IRI_UNSAFE.sub(lambda m: quote(m.group(), safe=""), doi)
+    try:
+        NamedNode("https://doi.org/" + path)
+    except ValueError:  # code points IRIs exclude (private use, non-characters): encode all non-ASCII
+        path = quote(doi, safe="/:;@&=+$,!~*'()[]#?")
+    return path
 
 
 def is_doi_url(url: str) -> bool:

@@ -16,6 +16,7 @@ from importlib import resources
 import yaml
 
 from .identifiers import split_orcid
+from .text import clean_text
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _org_by_key() -> dict[str, OrgInfo]:
 # Words that mark an author string as an organisation rather than a person.
 _ORG_WORDS = re.compile(
     r"\b(consortium|initiative|association|universit\w*|universidad\w*|universidade|institut\w*|"
-    r"center|centre|office|eric|lab|laboratory|group|team|academy|society|foundation|e\.v\.|gmbh|"
+    r"center|centre|office|lab|laboratory|group|team|academy|society|foundation|e\.v\.|gmbh|"
     r"network|framework|facilities|facility|school|council|agency|ministry|company|inc\.?|ltd\.?|"
     r"research data management kit)\b", re.I)
 
@@ -91,15 +92,25 @@ def name_key(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def slug(name: str) -> str:
-    return _SLUG.sub("-", name_key(name)).strip("-") or "unnamed"
+    """IRI-safe slug of the name's key. Letters and digits beyond ASCII that survive the key
+    (ø, ł, Cyrillic, CJK, ...) are kept: dropping them would give 'Иван Петров' and '王伟' the same
+    empty slug and so one node for two people."""
+    key = name_key(name)
+    if re.search(r"[^\W_a-z0-9]", key):
+        return re.sub(r"[\W_]+", "-", key).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "unnamed"
 
 
 def lookup_org(name: str) -> OrgInfo | None:
     return _org_by_key().get(name_key(name))
 
 
+# 'ERIC' (European Research Infrastructure Consortium) only in capitals: 'Eric Upschulte' is a person.
+_ERIC = re.compile(r"\bERIC\b")
+
+
 def looks_like_org(name: str) -> bool:
-    return bool(lookup_org(name) or _ORG_WORDS.search(name) or name.endswith("[bot]"))
+    return bool(lookup_org(name) or _ORG_WORDS.search(name) or _ERIC.search(name) or name.endswith("[bot]"))
 
 
 def _person(display: str, **kw) -> ParsedName:
@@ -116,7 +127,7 @@ def parse_author(raw: str) -> tuple[ParsedName, ...]:
 
 def _parse_author(raw: str) -> list[ParsedName]:
     notes: list[tuple[str, str]] = []
-    text = _SPACES.sub(" ", raw).strip()
+    text = clean_text(raw, single_line=True)  # entities unescaped, control characters gone
     text, orcid = split_orcid(text)
     text = text.strip(" ,;")
     if not text or name_key(text) in {"unknown", "unkown", "n a", "anonymous"}:

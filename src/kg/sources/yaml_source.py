@@ -24,31 +24,148 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class _Loader(_Base):  # type: ignore[valid-type,misc]
     """Safe C loader that leaves timestamps as text: kg parses dates itself, so an impossible date
-    such as 2024-29-05 is a reported problem of one entry instead of a crash of the whole load."""
+    such as 2024-29-05 is a reported problem of one entry instead of a crash of the whole load.
+
+    It also notes keys given twice in one mapping (YAML keeps the last value silently)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: dict[int, list[tuple[str, int]]] = {}  # id(mapping node) -> [(key, line)]
+
+    def construct_mapping(self, node, deep=False):
+        own = node.value  # flatten_mapping (merge keys) deletes '<<' pairs from this list in place
+        pairs = len(own)
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) < pairs or node.value is not own:  # fewer keys than pairs, or merges: look
+            seen: set[tuple[str, str]] = set()
+            for k, _v in own:
+                if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE:
+                    if (k.tag, k.value) in seen:
+                        self.duplicates.setdefault(id(node), []).append((k.value, k.start_mark.line + 1))
+                    seen.add((k.tag, k.value))
+        return mapping
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
 
-MAX_ALIAS_RATIO = 50  # more alias uses than this per KB of input smells like an alias bomb
+# Aliases may add at most this much (or the file's own size, if larger) to the document, counted in
+# nodes plus characters of scalars once every alias is expanded. A catalogue that shares an author
+# list by anchor stays far below; a "billion laughs" document is far above.
+MAX_ALIAS_GROWTH = 1_000_000
+_ANCHOR_OR_ALIAS = re.compile(r"([&*])([0-9A-Za-z_-]+)")  # libyaml's anchor name characters
+
+
+def _may_use_aliases(text: str) -> bool:
+    """False only when no alias can be in the document: an alias ``*name`` needs an anchor ``&name``
+    and both appear literally in the text. A cheap superset test, so the node walk below is only
+    paid for by documents that may share nodes."""
+    anchors: set[str] = set()
+    aliases: set[str] = set()
+    for m in _ANCHOR_OR_ALIAS.finditer(text):
+        (anchors if m.group(1) == "&" else aliases).add(m.group(2))
+    return not anchors.isdisjoint(aliases)
+
+
+def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
+    """Refuse recursive aliases and alias bombs, before any Python object is built.
+
+    libyaml composes an alias as a second reference to the anchored node, so the node graph is as
+    small as the text; it is the expansion later (walking, printing, copying values) that explodes.
+    This walk weighs every node once as written and once per reference, without expanding."""
+    weight: dict[int, int] = {}  # id(node) -> expanded weight
+    open_: set[int] = set()  # nodes on the current path (a node met again here is a cycle)
+    written = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        nid = id(node)
+        if closing:
+            open_.discard(nid)
+            kids = _kids(node)
+            weight[nid] = 1 + sum(weight[id(k)] for k in kids)
+            continue
+        if nid in weight:
+            continue
+        if nid in open_:
+            raise SourceError("recursive YAML alias: an anchored node contains an alias to itself",
+                              file=str(path), line=node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode):
+            weight[nid] = 1 + len(node.value)
+            written += weight[nid]
+            continue
+        written += 1
+        open_.add(nid)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _kids(node) if id(k) not in weight)
+    growth = weight[id(root)] - written
+    if growth > max(MAX_ALIAS_GROWTH, size):
+        raise SourceError(f"refusing to load: YAML aliases would expand the document to {weight[id(root)]:,} "
+                          f"nodes+characters from {written:,} as written (an alias bomb?)", file=str(path))
+
+
+def _line_at(text: str, position: int) -> int:
+    """1-based line of a reader error's position (libyaml counts UTF-8 bytes, PyYAML characters)."""
+    if _Base is yaml.SafeLoader:
+        return text.count("\n", 0, position) + 1
+    return text.encode("utf-8")[:position].count(b"\n") + 1
+
+
+def _duplicate_notes(dups: dict[int, list[tuple[str, int]]], root: yaml.Node, path: Path) -> dict[int, list]:
+    """Entry index -> problem notes for keys an entry gives twice. A second top-level 'resources'
+    key would silently drop every entry of the first list: that is an error for the whole file."""
+    if not dups or not isinstance(root, yaml.MappingNode):
+        return {}
+    for key, line in dups.get(id(root), []):
+        if key == "resources":
+            raise SourceError("key 'resources' is given twice; the entries of the first list would be lost"
+                              " (merge the two lists)", file=str(path), line=line)
+    notes: dict[int, list] = {}
+    for k, v in root.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == "resources" and isinstance(v, yaml.SequenceNode):
+            for i, entry in enumerate(v.value):
+                for key, line in dups.get(id(entry), []):
+                    notes.setdefault(i, []).append(
+                        ("duplicate-key", (f"key {key!r} is given twice (again at line {line}); the last value "
+                                           "is used, the earlier one is lost"), key, "warning"))
+    return notes
+
+
+def _kids(node: yaml.Node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def _load(text: str, path: Path):
-    if text.count("*") > 1000 and len(re.findall(r"[*][A-Za-z0-9_-]+", text)) > MAX_ALIAS_RATIO * (
-            len(text) // 1024 + 1):
-        raise SourceError("refusing to load: too many YAML aliases (possible alias bomb)", file=str(path))
     enabled = gc.isenabled()
     gc.disable()
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        if _may_use_aliases(text):
+            _check_aliases(node, len(text), path)
+        doc = loader.construct_document(node)
+        return doc, _duplicate_notes(loader.duplicates, node, path)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise SourceError(f"malformed YAML: {e.problem or e}", file=str(path), line=line) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, other controls)
+        raise SourceError(f"malformed YAML: character #x{e.character:04x} is not allowed in YAML",
+                          file=str(path), line=_line_at(text, e.position)) from None
     except yaml.YAMLError as e:
-        raise SourceError(f"malformed YAML: {e}", file=str(path)) from None
+        raise SourceError(f"malformed YAML: {str(e).splitlines()[0]}", file=str(path)) from None
     except (ValueError, TypeError, RecursionError) as e:  # constructor errors, absurd nesting
         raise SourceError(f"cannot load YAML: {type(e).__name__}: {e}", file=str(path)) from None
     finally:
+        loader.dispose()
         if enabled:
             gc.enable()
 
@@ -103,7 +220,9 @@ def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
         text = text[1:]
     if not text.strip():
         raise SourceError("empty file: no catalogue in it", file=str(path))
-    doc = _load(text, path)
+    doc, notes = _load(text, path)
+    if doc is None:
+        raise SourceError("no catalogue in it: the file holds only comments or blank YAML", file=str(path))
     if isinstance(doc, dict) and "resources" in doc:
         entries = doc["resources"]
         if entries is None:
@@ -118,4 +237,4 @@ def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     lines = _entry_lines(text, len(entries))
     info.entries = len(entries)
     for i, (entry, line) in enumerate(zip(entries, lines)):
-        yield RawEntry(entry, str(path), line, i)
+        yield RawEntry(entry, str(path), line, i, notes.get(i, []))

@@ -1,0 +1,161 @@
+"""Regression tests for bugs the hostile-input tests found, one per bug, each on the smallest input."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+import kg
+from kg.cli import main
+from kg.errors import UsageError
+
+from .conftest import write_catalogue
+
+SCHEMA = "http://schema.org/"
+DCT = "http://purl.org/dc/terms/"
+
+
+def _graph(out, name="catalog.nt", fmt=ox.RdfFormat.N_TRIPLES) -> set:
+    return {(q.subject, q.predicate, q.object) for q in ox.parse(path=str(out / name), format=fmt)}
+
+
+def test_percent_escape_in_a_doi_url_gives_a_valid_doi_iri(tmp_path):
+    # was: ValueError 'Invalid IRI code point' from the mapping (the DOI was unescaped into a space)
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://doi.org/10.1234/A%20B%3Ec\n")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+    g = _graph(tmp_path / "out")
+    ident = {o for s, p_, o in g if p_ == ox.NamedNode(SCHEMA + "identifier")}
+    bare = {o.value for s, p_, o in g if p_ == ox.NamedNode(DCT + "identifier")}
+    assert ident == {ox.NamedNode("https://doi.org/10.1234/a%20b%3Ec")}
+    assert bare == {"10.1234/a b>c"}  # the DOI name itself, unescaped
+    for name, fmt in (("catalog.ttl", ox.RdfFormat.TURTLE), ("catalog.jsonld", ox.RdfFormat.JSON_LD)):
+        assert _graph(tmp_path / "out", name, fmt) == g
+
+
+@pytest.mark.parametrize("raw", ["\x01\x02", "  &#x1;  ", "\u0085", "&nbsp;"])
+def test_name_with_no_printable_text_is_reported_not_written_empty(tmp_path, raw):
+    # was: an empty schema:name literal and no problem
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": [{"name": raw, "url": "https://example.org/a"}]}), encoding="utf-8")
+    b = kg.build(p)
+    names = [t for t in b.triples if t.predicate == ox.NamedNode(SCHEMA + "name")]
+    assert names == []
+    missing = [pr for pr in b.problems if pr.kind == "missing-name"]
+    assert len(missing) == 1 and missing[0].value == raw and missing[0].line == 1
+
+
+def test_people_and_tags_in_other_scripts_are_not_merged(tmp_path):
+    # was: every name without Latin letters slugged to 'unnamed': one person, one tag for all of them
+    people = ["王伟", "Иван Петров", "Ελένη Παπαδοπούλου", "Simon Nørrelykke"]
+    tags = ["中文", "日本語", "Русский"]
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": [{"name": "A", "url": "https://example.org/a", "authors": people,
+                                            "tags": tags}]}, ensure_ascii=False), encoding="utf-8")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+    g = _graph(tmp_path / "out", "catalog.ttl", ox.RdfFormat.TURTLE)
+    authors = {o for s, p_, o in g if p_ == ox.NamedNode(SCHEMA + "author")}
+    about = {o for s, p_, o in g if p_ == ox.NamedNode(SCHEMA + "about")}
+    assert len(authors) == len(people) and len(about) == len(tags)
+    names = {o.value for s, p_, o in g if s in authors and p_ == ox.NamedNode(SCHEMA + "name")}
+    assert names == set(people)
+    assert not [pr for pr in b.problems if pr.kind == "author-duplicate"]
+
+
+@pytest.mark.parametrize("base", ["http://x y/", "relative/path/", "https://ex.org/<id>/", ""])
+def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, capsys):
+    # was: a ValueError traceback from the first minted IRI
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n")
+    with pytest.raises(UsageError):
+        kg.build(p, base=base)
+    if base:
+        assert main(["build", str(p), "-o", str(tmp_path / "out"), "--base", base]) == UsageError.exit_code
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not an absolute IRI" in err
+        assert not (tmp_path / "out" / "catalog.ttl").exists()
+
+
+@pytest.mark.parametrize("field", ["tags", "name", "x-extra", "license", "publication_date"])
+def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
+    # was: RecursionError from str()/_jsonable() of a value nested 900 levels deep (libyaml allows 1000)
+    deep = "[" * 900 + "x" + "]" * 900
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: ok\n  url: https://example.org/ok\n"
+                        f"- name: deep\n  url: https://example.org/d\n  {field}: {deep}\n- {deep}\n")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+    assert [w.name for w in b.works] == ["ok"]
+    skipped = [(pr.kind, pr.line) for pr in b.problems if pr.severity == "error"]
+    assert skipped == [("entry-shape", 4), ("entry-shape", 7)]
+    rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"))
+    assert len(rows) == len(b.problems)
+
+
+def test_a_second_resources_key_is_an_error_not_a_silent_loss(tmp_path):
+    # was: YAML keeps the last 'resources' list, so the entries of the first vanished unreported
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n"
+                        "resources:\n- name: B\n  url: https://example.org/b\n")
+    with pytest.raises(kg.errors.NothingBuilt) as ei:
+        kg.build(p)
+    assert ei.value.line == 4 and "'resources' is given twice" in str(ei.value)
+
+
+def test_a_key_given_twice_in_an_entry_is_reported(tmp_path):
+    # was: the earlier value was dropped without a problem; merge keys ('<<') are not duplicates
+    p = write_catalogue(tmp_path / "c.yml", "d: &d {license: MIT}\nresources:\n"
+                        "- <<: *d\n  license: CC0-1.0\n  name: A\n  url: https://example.org/a\n  name: B\n"
+                        "  '1': x\n  1: y\n")
+    b = kg.build(p)
+    dups = [(pr.kind, pr.field, pr.line, pr.entry) for pr in b.problems if pr.kind == "duplicate-key"]
+    assert dups == [("duplicate-key", "name", 3, "B")]
+    assert "line 7" in next(pr.message for pr in b.problems if pr.kind == "duplicate-key")
+    assert [lic.spdx for lic in b.works[0].licenses] == ["CC0-1.0"]
+
+
+def test_problems_json_is_strict_json_with_nan_and_infinity_values(tmp_path):
+    # was: NaN / Infinity / -Infinity tokens in problems.json, which JSON.parse and other strict
+    # parsers reject (Python's json accepts them, hence parse_constant below)
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n"
+                        "  num_downloads: .nan\n  x-extra: [.inf, -.inf, 1.5]\n  language: .nan\n")
+    b = kg.build(p)
+    b.write(tmp_path / "out")
+
+    def refuse(token):
+        raise AssertionError(f"non-JSON token {token} in problems.json")
+
+    rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    values = {r["field"]: r["value"] for r in rows}
+    assert values["num_downloads"] == "nan" and values["x-extra"] == ["inf", "-inf", 1.5]
+
+
+@pytest.mark.parametrize("base", ["kg:x/", "schema:", "doi:10.1/", "work:a/"])
+def test_a_base_whose_scheme_is_a_jsonld_prefix_is_refused(tmp_path, base):
+    # was: catalog.jsonld silently held another graph than catalog.ttl / .nt: JSON-LD expands
+    # '@id': 'kg:x/material/..' with the context's 'kg' prefix
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n")
+    with pytest.raises(UsageError) as ei:
+        kg.build(p, base=base)
+    assert "JSON-LD" in str(ei.value)
+
+
+def test_a_base_with_an_unusual_scheme_gives_one_graph_in_all_formats(tmp_path):
+    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  tags: [x]\n")
+    kg.build(p, base="urn:x:kg/").write(tmp_path / "out")
+    g = _graph(tmp_path / "out")
+    assert any(s.value.startswith("urn:x:kg/material/") for s, _, _ in g)
+    for name, fmt in (("catalog.ttl", ox.RdfFormat.TURTLE), ("catalog.jsonld", ox.RdfFormat.JSON_LD)):
+        assert _graph(tmp_path / "out", name, fmt) == g
+
+
+def test_author_names_are_cleaned_like_other_text(tmp_path):
+    # was: 'Jos&eacute; Silva' and 'Ann\x01 Lee' written as person names as they stood
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": [{"name": "A", "url": "https://example.org/a",
+                                            "authors": ["Jos&eacute; Silva", "Ann\x01 Lee", "Bo\u2028Chan"]}]}),
+                 encoding="utf-8")
+    b = kg.build(p)
+    people = {t.object.value for t in b.triples if t.predicate == ox.NamedNode(SCHEMA + "name")
+              and any(t2.subject == t.subject and t2.object == ox.NamedNode(SCHEMA + "Person") for t2 in b.triples)}
+    assert people == {"José Silva", "Ann Lee", "Bo Chan"}
