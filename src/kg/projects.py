@@ -72,7 +72,7 @@ def registry() -> tuple[Registered, ...]:
 
 def parse_registry(text: str) -> tuple[Registered, ...]:
     """Read the registry YAML; a malformed row raises ``RegistryError`` naming it."""
-    rows = (yaml.safe_load(text) or {}).get("organizations") or []
+    rows = (yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get("organizations") or []
     out: list[Registered] = []
     slugs: set[str] = set()
     for i, r in enumerate(rows, 1):

@@ -88,13 +88,16 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str) -> 
     """The description of build ``b`` whose RDF files (format -> path) were just written."""
     d = dataset_iri(b.base)
     dv = d.value
-    subjects = {t.subject for t in b.triples}
+    subjects, properties, objects = set(), set(), set()
     classes: Counter[str] = Counter()
-    for t in b.triples:
-        if t.predicate == RDF.type:
-            classes[t.object.value] += 1
-    properties = {t.predicate for t in b.triples}
-    objects = {t.object for t in b.triples}
+    rdf_type = RDF.type
+    for t in b.triples:  # one pass: this runs on every build
+        s, p, o = t
+        subjects.add(s)
+        properties.add(p)
+        objects.add(o)
+        if p == rdf_type:
+            classes[o.value] += 1
     activity = NamedNode(dv + "/build")
     software = NamedNode(dv + "/software/kg-" + __version__)
 
