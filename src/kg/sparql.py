@@ -110,7 +110,7 @@ def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (after the prologue); '' when none is found."""
     for kind, a, b in scan(text):
         if kind == "code":
-            m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", text[a:b], re.IGNORECASE)
+            m = re.search(r"(?<![\w:-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:-])", text[a:b], re.IGNORECASE)
             if m:
                 return m.group(1).upper()
     return ""
