@@ -152,7 +152,11 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
     sw.setOnlyConneg(True)  # no format=/output= URL parameters: some servers reject unknown ones
     sw.setQuery(text)
     sw.setMethod(POST if len(text) > 1500 else GET)
-    sw.setReturnFormat(TURTLE if form in ("CONSTRUCT", "DESCRIBE") else JSON)
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    sw.setReturnFormat(TURTLE if graph else JSON)
+    sw.queryType = form  # SPARQLWrapper guesses it with a regex that comments can fool
+    sw.addCustomHttpHeader("Accept", "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.5"
+                           if graph else "application/sparql-results+json")
     sw.setTimeout(int(timeout) if timeout >= 1 else 1)
     cred = credentials(url, env)
     if cred:
@@ -198,7 +202,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
             fmt = {"application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFormat.N_TRIPLES,
                    "application/rdf+xml": RdfFormat.RDF_XML, "application/ld+json": RdfFormat.JSON_LD,
                    }.get(ctype, RdfFormat.TURTLE)
-            return Result(form=form, triples=list(parse(body, fmt)))
+            return Result(form=form, triples=[q.triple for q in parse(body, fmt)])
         return parse_json_results(body, form)
     except (ValueError, SyntaxError, KeyError, TypeError) as e:
         raise EndpointError(f"{shown}: the answer ({ctype or 'no content type'}) is not valid "
