@@ -392,6 +392,15 @@ def named_queries(directory: str | Path | None = None) -> list[NamedQuery]:
     return [load_query_file(p) for p in sorted(d.glob("*.rq"))]
 
 
+def queries_table_markdown(directory: str | Path | None = None) -> str:
+    """The README's table of named queries (``kg queries --md``)."""
+    rows = ["| query | form | question | parameters (type, default) |", "|---|---|---|---|"]
+    for q in named_queries(directory):
+        ps = ", ".join(f"`{p.name}` ({p.type}, `{p.default}`)" for p in q.parameters)
+        rows.append(f"| `{q.name}` | {q.form} | {q.title} | {ps or '—'} |")
+    return "\n".join(rows) + "\n"
+
+
 def find_query(ref: str, directory: str | Path | None = None) -> NamedQuery:
     """A query by name (``works-by-person``) or by path to a ``.rq`` file."""
     if ref.endswith(".rq") or os.sep in ref or "/" in ref:

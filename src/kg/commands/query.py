@@ -38,6 +38,11 @@ def cmd_queries(args: argparse.Namespace) -> int:
     from ..sparql import named_queries
 
     qs = named_queries()
+    if args.md:
+        from ..sparql import queries_table_markdown
+
+        sys.stdout.write(queries_table_markdown())
+        return 0
     if args.json:
         doc = [{"name": q.name, "title": q.title, "description": q.description, "form": q.form,
                 "file": str(q.path),
@@ -86,5 +91,7 @@ def register(sub) -> None:
     q.set_defaults(func=cmd_query)
 
     ls = sub.add_parser("queries", help="list the named queries with their parameters")
-    ls.add_argument("--json", action="store_true", help="as JSON")
+    fmt = ls.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="as JSON")
+    fmt.add_argument("--md", action="store_true", help="as the README's markdown table")
     ls.set_defaults(func=cmd_queries)
