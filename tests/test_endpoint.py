@@ -234,3 +234,15 @@ def test_bad_auth_setting(auth_endpoint, monkeypatch):
 def test_errors_are_typed():
     assert issubclass(EndpointError, Exception) and EndpointError.exit_code == 6
     assert QueryError.exit_code == 5
+
+
+def test_local_parse_gives_a_position_when_the_server_gives_none():
+    from kg.endpoint import _syntax_position
+
+    assert _syntax_position("SELECT ?x WHERE {\n  ?x ?y }").startswith("line 2")
+    assert _syntax_position("SELECT ?x WHERE { ?x ?y ?z }") == ""
+
+
+def test_text_without_a_query_form_is_refused_before_any_request():
+    with pytest.raises(QueryError, match="no SELECT, ASK, CONSTRUCT or DESCRIBE"):
+        query_endpoint(f"http://127.0.0.1:{free_port()}/query", "INSERT DATA { <a:b> <a:c> <a:d> }")

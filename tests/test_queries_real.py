@@ -84,7 +84,7 @@ class People:
     def orcid_clean(self, orcid: str) -> bool:
         """All names written with this ORCID share a word ('Josh Moore', 'Joshua A. Moore'); two
         unrelated names on one ORCID are a catalogue error the build decides on."""
-        keys = [set(w for w in k.split() if len(w) >= 3) for k in self.keys_of[orcid]]
+        keys = [{w for w in k.split() if len(w) >= 3} for k in self.keys_of[orcid]]
         return all(a & b for a in keys for b in keys)
 
     def clean(self, key: str) -> bool:
@@ -309,7 +309,7 @@ def test_works_per_organisation_counts_source_organization_too(real_build):
     authored = {q.subject.value for q in st.quads_for_pattern(None, ox.NamedNode(SCHEMA + "author"),
                                                                 ox.NamedNode(org.iri))}
     works = [w.iri for w in real_build.works if w.iri not in authored][:10]
-    for w in works + [sorted(authored)[0]]:
+    for w in works + [min(authored)]:
         st.add(ox.Quad(ox.NamedNode(w), ox.NamedNode(SCHEMA + "sourceOrganization"), ox.NamedNode(org.iri)))
     r = run_local(st, find_query("works-per-organisation").bound())
     row = next(x for x in r.rows if x[0] == ox.NamedNode(org.iri))
@@ -415,13 +415,13 @@ def test_tags_used_together(run, real_raw):
 
 
 def _doi(u: str) -> str | None:
-    m = re.match(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", u, re.I)
+    m = re.match(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", u, re.IGNORECASE)
     if m:
         return m.group(1).lower()
-    m = re.match(r"^https?://(?:www\.)?zenodo\.org/(?:records?|deposit)/(\d+)(?:[/?#].*)?$", u, re.I)
+    m = re.match(r"^https?://(?:www\.)?zenodo\.org/(?:records?|deposit)/(\d+)(?:[/?#].*)?$", u, re.IGNORECASE)
     if m:
         return f"10.5281/zenodo.{m.group(1)}"
-    m = re.match(r"^https?://(?:www\.)?zenodo\.org/doi/(10\.5281/zenodo\.\d+)/?$", u, re.I)
+    m = re.match(r"^https?://(?:www\.)?zenodo\.org/doi/(10\.5281/zenodo\.\d+)/?$", u, re.IGNORECASE)
     return m.group(1).lower() if m else None
 
 
@@ -430,7 +430,7 @@ def test_duplicates(run, real_raw):
     for i, e in enumerate(real_raw):
         urls = [u.strip() for u in L(e.get("url")) if isinstance(u, str) and u.strip()]
         dois = list(dict.fromkeys(d for d in map(_doi, urls) if d))
-        pages = [u for u in urls if not re.match(r"^https?://(?:dx\.)?doi\.org/", u, re.I)] or \
+        pages = [u for u in urls if not re.match(r"^https?://(?:dx\.)?doi\.org/", u, re.IGNORECASE)] or \
             (["https://doi.org/" + dois[0]] if dois else [])
         for d in dois:
             groups[("doi", "https://doi.org/" + d)].append(i)

@@ -42,7 +42,7 @@ def example_entries():
 
 
 def test_named_query_as_csv_matches_the_yaml(capsys, data):
-    code, out, err = kg(capsys, "query", "works-by-person", "--param", f"person={CARBERRY}", "-d", str(data),
+    code, out, _err = kg(capsys, "query", "works-by-person", "--param", f"person={CARBERRY}", "-d", str(data),
                         "-f", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))

@@ -13,8 +13,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.errors import UsageError
-from kg.sparql import (FORMATS, ParamError, QueryError, Result, bind, find_query, format_result, named_queries,
-                       parse_params, parse_query, query_form, run_local, scan, sparql_term, to_term)
+from kg.sparql import (
+    FORMATS,
+    ParamError,
+    QueryError,
+    Result,
+    bind,
+    find_query,
+    format_result,
+    named_queries,
+    parse_params,
+    parse_query,
+    query_form,
+    run_local,
+    scan,
+    sparql_term,
+    to_term,
+)
 
 P = ox.NamedNode("http://example.org/p")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -79,7 +94,7 @@ def test_any_string_is_bound_as_exactly_that_literal(decoys, value):
     head, tail = TEMPLATE.split("$v")
     assert q.startswith(head) and q.endswith(tail)
     term_text = q[len(head): len(q) - len(tail)]
-    assert list(kind for kind, *_ in scan(term_text)) == ["string"]
+    assert [kind for kind, *_ in scan(term_text)] == ["string"]
     res = run_local(decoys, f"SELECT ?x WHERE {{ BIND({term_text} AS ?x) }}")
     assert res.rows == [(ox.Literal(value),)]
 

@@ -95,12 +95,13 @@ def _one_line(body: bytes | str | None, limit: int = 400) -> str:
 def _syntax_position(text: str) -> str:
     """Where a local parser finds the first syntax error (for servers that do not say)."""
     try:
+        from pyparsing import ParseBaseException
         from rdflib.plugins.sparql.parser import parseQuery
     except ImportError:  # pragma: no cover
         return ""
     try:
         parseQuery(text)
-    except Exception as e:  # pyparsing.ParseException and friends
+    except ParseBaseException as e:
         line, col = getattr(e, "lineno", None), getattr(e, "col", None)
         if line and col:
             return f"line {line}, column {col}"
@@ -146,7 +147,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
     env = os.environ if environ is None else environ
     form = query_form(text)
     if not form:
-        raise QueryError(f"malformed query: no SELECT, ASK, CONSTRUCT or DESCRIBE found"
+        raise QueryError("malformed query: no SELECT, ASK, CONSTRUCT or DESCRIBE found"
                          + (f" ({pos})" if (pos := _syntax_position(text)) else ""))
     sw = SPARQLWrapper(url)
     sw.setOnlyConneg(True)  # no format=/output= URL parameters: some servers reject unknown ones
@@ -171,7 +172,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
         ctype = (res.response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     except SE.QueryBadFormed as e:
         msg = _one_line(getattr(e, "response", None) or _response_of(e))
-        pos = "" if re.search(r"\d+:\d+|line \d+|column \d+|position \d+", msg, re.I) else _syntax_position(text)
+        pos = "" if re.search(r"\d+:\d+|line \d+|column \d+|position \d+", msg, re.IGNORECASE) else _syntax_position(text)
         raise QueryError(f"{shown} rejected the query as malformed (HTTP 400): {msg or 'no details'}"
                          + (f" [local parse: {pos}]" if pos else "")) from None
     except SE.Unauthorized:
@@ -193,7 +194,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
         raise EndpointError(f"{shown}: HTTP {e.code} {e.reason}" + (f": {detail}" if detail else "")) from None
     except urllib.error.URLError as e:
         raise EndpointError(f"{shown}: {_reason(e.reason, timeout)}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise EndpointError(f"{shown}: no answer within {timeout:g} s (timeout; --timeout sets it)") from None
     except (ConnectionError, OSError) as e:
         raise EndpointError(f"{shown}: {_reason(e, timeout)}") from None
@@ -217,7 +218,7 @@ def _response_of(e: Exception) -> str:
     if i < 0:
         return ""
     body = s[i + len("Response:"):].strip()
-    m = re.fullmatch(r"b(['\"])(.*)\1", body, re.S)
+    m = re.fullmatch(r"b(['\"])(.*)\1", body, re.DOTALL)
     if m:
         try:
             return bytes(m.group(2), "latin-1").decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")

@@ -23,10 +23,11 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence, Union
+from typing import TYPE_CHECKING
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -36,7 +37,7 @@ from .vocab import DEFAULT_BASE, PREFIXES, XSD, instance_prefixes
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
-Term = Union[NamedNode, BlankNode, Literal, Triple]
+Term = NamedNode | BlankNode | Literal | Triple
 
 
 class QueryError(KgError):
@@ -587,7 +588,7 @@ def store_is_current(data: str | Path) -> bool:
         return False
 
 
-def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> "pyoxigraph.Store":
+def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigraph.Store:
     """The build's graph in a pyoxigraph on-disk store (``<build>/store/``), opened read-only.
 
     The store is (re)built from the graph file when it is missing, when the graph file changed since
@@ -633,7 +634,7 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> "pyoxigr
         raise SourceError(f"{src}: not valid RDF: {e}") from None
 
 
-def run_local(store: "pyoxigraph.Store", text: str, *, where: str | None = None) -> Result:
+def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:
     """Run a query on a pyoxigraph store; a syntax error becomes a one-line QueryError."""
     from pyoxigraph import QueryBoolean, QuerySolutions
 
