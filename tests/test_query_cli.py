@@ -147,7 +147,7 @@ def test_the_store_is_persisted_and_rebuilt_only_when_the_graph_changes(capsys, 
     code, out, err = kg(capsys, "query", "works-by-person", "-p", "person=Zed Newcomer", "-d", str(data),
                         "-f", "csv")
     assert "loaded" in err and [r["title"] for r in csv.DictReader(io.StringIO(out))] == ["Brand new entry"]
-    assert not [p for p in data.iterdir() if p.name.startswith(".store")]  # no temporary folders left
+    assert not [p for p in data.iterdir() if p.name.startswith(".store") and p.is_dir()]  # no temporary folders left
 
 
 def test_the_store_can_be_read_by_two_processes_at_once(data):
@@ -158,6 +158,18 @@ def test_the_store_can_be_read_by_two_processes_at_once(data):
     outs = [int(p.communicate(timeout=60)[0]) for p in procs]
     n = sum(1 for _ in ox.parse(path=str(data / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES))
     assert outs == [n, n]
+
+
+def test_processes_building_the_store_at_the_same_time_all_answer(data):
+    code = ("import sys; from kg.sparql import open_store, run_local;"
+            "s = open_store(sys.argv[1], rebuild=True);"
+            "print(len(run_local(s, 'SELECT * WHERE { ?s ?p ?o }').rows))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in procs]
+    n = sum(1 for _ in ox.parse(path=str(data / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES))
+    assert [(int(out), err) for out, err in results] == [(n, b"")] * 3
+    assert not [p for p in data.iterdir() if p.name.startswith(".store") and p.is_dir()]
 
 
 def test_a_read_only_build_folder_still_answers(capsys, data, tmp_path):

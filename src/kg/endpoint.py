@@ -158,7 +158,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
     sw.queryType = form  # SPARQLWrapper guesses it with a regex that comments can fool
     sw.addCustomHttpHeader("Accept", "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.5"
                            if graph else "application/sparql-results+json")
-    sw.setTimeout(int(timeout) if timeout >= 1 else 1)
+    sw.timeout = max(float(timeout), 0.1)  # (setTimeout would round it down to whole seconds)
     cred = credentials(url, env)
     if cred:
         auth = (env.get("KG_SPARQL_AUTH") or "basic").lower()

@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -588,50 +589,84 @@ def store_is_current(data: str | Path) -> bool:
         return False
 
 
+@contextmanager
+def _store_lock(target: Path, exclusive: bool):
+    """An flock beside the store: builders hold it exclusively, openers shared, so no process opens
+    a store while another swaps it. Without a writable folder (or fcntl) there is no lock."""
+    try:
+        import fcntl
+
+        f = open(target.with_name(f".{target.name}.lock"), "a+")  # noqa: SIM115 - closed below
+    except (ImportError, OSError):
+        yield
+        return
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _open_read_only(target: Path):
+    from pyoxigraph import Store
+
+    try:
+        return Store.read_only(str(target))
+    except (OSError, RuntimeError):
+        return None
+
+
 def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigraph.Store:
     """The build's graph in a pyoxigraph on-disk store (``<build>/store/``), opened read-only.
 
     The store is (re)built from the graph file when it is missing, when the graph file changed since
     (size or modification time differ from the stamp ``store/kg-store.json``) or when ``rebuild``.
-    It is built in a temporary folder and renamed into place, so a reader never sees half a store.
-    When the build folder is not writable, the graph is loaded into memory instead."""
+    It is built in a temporary folder and renamed into place under a lock, so a reader never sees
+    half a store and two processes never build at once. When the build folder is not writable, the
+    graph is loaded into memory instead."""
     from pyoxigraph import RdfFormat, Store
 
     src, fmt = graph_file(data)
     target = store_path(data)
-    if not rebuild and store_is_current(data):
-        try:
-            return Store.read_only(str(target))
-        except OSError:
-            pass  # damaged: rebuild below
-    stamp = _stamp_of(src)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        st = Store(str(tmp))
-        st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
-        st.flush()
-        del st
-        (tmp / STAMP).write_text(json.dumps(stamp), "utf-8")
+    if not rebuild:
+        with _store_lock(target, exclusive=False):
+            if store_is_current(data) and (st := _open_read_only(target)) is not None:
+                return st
+    with _store_lock(target, exclusive=True):
+        if not rebuild and store_is_current(data) and (st := _open_read_only(target)) is not None:
+            return st  # another process built it while we waited
+        stamp = _stamp_of(src)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         old = target.with_name(f".{target.name}.{os.getpid()}.old")
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            st = Store(str(tmp))
+            st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            st.flush()
+            del st
+            (tmp / STAMP).write_text(json.dumps(stamp), "utf-8")
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
+        except SyntaxError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise SourceError(f"{src}: not valid RDF: {e}") from None
+        except OSError as e:  # a read-only folder or file system
+            shutil.rmtree(tmp, ignore_errors=True)
+            if log:
+                log(f"kg: cannot write the store {target} ({e.strerror or e}); querying an in-memory copy")
+            mem = Store()
+            mem.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            return mem
         shutil.rmtree(old, ignore_errors=True)
         if log:
             log(f"kg: loaded {src} into the store {target}")
-        return Store.read_only(str(target))
-    except PermissionError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if log:
-            log(f"kg: cannot write the store {target} ({e.strerror}); querying an in-memory copy")
-        mem = Store()
-        mem.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
-        return mem
-    except SyntaxError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SourceError(f"{src}: not valid RDF: {e}") from None
+        st = _open_read_only(target)
+        if st is None:
+            raise SourceError(f"{target}: the store was written but cannot be opened")
+        return st
 
 
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:
