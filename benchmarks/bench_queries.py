@@ -86,12 +86,6 @@ def synthetic(nt: Path, copies: int, out: Path, base: str) -> int:
     return n
 
 
-def memory_store(nt: Path):
-    st = ox.Store()
-    st.bulk_load(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
-    return st
-
-
 def measure(stores, cases, runs):
     """cases: (name, params, text) -> rows (name, params, n, [(median, max) per store])."""
     out = []
@@ -121,7 +115,7 @@ def table(rows, goal_ms, labels):
 
 
 def main() -> int:
-    from kg.sparql import named_queries, open_store
+    from kg.sparql import memory_store, named_queries, open_store
     from kg.vocab import DEFAULT_BASE
 
     ap = argparse.ArgumentParser()
@@ -155,7 +149,7 @@ def main() -> int:
         print(f"## Real catalogue ({ntrip} triples)\n")
         print(f"store built once: {t_build * 1000:.0f} ms; opened again: {t_open * 1000:.1f} ms; "
               f"a whole `kg query top-people` process: {t_cli * 1000:.0f} ms\n")
-        mem = memory_store(real / "catalog.nt")
+        mem = memory_store(real)
         rows = measure([store, mem], [(name, {}, q.bound()) for name, q in queries.items()], args.runs)
         table(rows, 50, ["on disk", "in memory"])
         del store, mem
@@ -172,7 +166,7 @@ def main() -> int:
         print(f"## Synthetic: the real graph x {args.copies} ({960 * args.copies} entries, {n} triples)\n")
         print(f"generated in {t_gen:.1f} s; store built once in {t_build:.1f} s\n")
         t0 = time.perf_counter()
-        mem = memory_store(syn / "catalog.nt")
+        mem = memory_store(syn)
         print(f"(in memory: loaded in {time.perf_counter() - t0:.1f} s)\n")
         rows = measure([store, mem], [(n, p, queries[n].bound(p)) for n, p in SELECTIVE], args.runs)
         table(rows, 200, ["on disk", "in memory"])

@@ -669,6 +669,20 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
         return st
 
 
+def memory_store(data: str | Path) -> pyoxigraph.Store:
+    """The build's graph in an in-memory pyoxigraph store: slower to get (the graph file is parsed)
+    but several times faster to query than the on-disk store; for long-running processes."""
+    from pyoxigraph import RdfFormat, Store
+
+    src, fmt = graph_file(data)
+    st = Store()
+    try:
+        st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+    except SyntaxError as e:
+        raise SourceError(f"{src}: not valid RDF: {e}") from None
+    return st
+
+
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:
     """Run a query on a pyoxigraph store; a syntax error becomes a one-line QueryError."""
     from pyoxigraph import QueryBoolean, QuerySolutions
