@@ -43,7 +43,8 @@ def _key(row, variables):
 
 
 CASES = [(q.name, {}) for q in named_queries()] + [
-    ("works-by-person", {"person": "Schmidt, Christian"}),
+    ("works-by-person", {"person": "Christian Schmidt"}),
+    ("find-person", {"name": "carpenter"}),
     ("coauthor-network", {"min_works": "1"}),
     ("open-works-for-level-and-tag", {"level": "competent", "tag": "python", "license_prefix": ""}),
     ("works-by-tag", {"tag": 'x" } UNION { ?work ?p ?title } #'}),
