@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "render",
     "export",
     "validate",
+    "query",
 ]
 
 

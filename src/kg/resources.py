@@ -1,10 +1,13 @@
-"""Where the shipped ontology files (``ontologies/`` at the top of the repository) are found.
+"""Where the shipped files at the top of the repository are found: ``ontologies/`` and ``queries/``.
 
-Search order:
+Ontologies, in this order:
 1. ``$KG_ONTOLOGIES`` (a folder), for deployments that keep the files elsewhere;
 2. the repository's ``ontologies/`` beside ``src/`` (source checkout, ``pip install -e .``);
 3. ``<sys.prefix>/share/kg/ontologies`` (a regular ``pip install .`` puts a copy there, see
    ``[tool.setuptools.data-files]`` in pyproject.toml).
+
+Named queries: ``$KG_QUERIES_DIR``, else the repository's ``queries/``, else
+``<sys.prefix>/share/kg/queries``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import sys
 from pathlib import Path
 
 from .errors import KgError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 ONTOLOGY_FILES = ("kg.ttl", "content-types.ttl", "levels.ttl", "licenses.ttl", "organizations.ttl",
                   "shapes.ttl", "context.jsonld")
@@ -28,7 +33,7 @@ def _candidates() -> list[Path]:
     env = os.environ.get("KG_ONTOLOGIES")
     if env:
         out.append(Path(env))
-    out.append(Path(__file__).resolve().parent.parent.parent / "ontologies")
+    out.append(REPO_ROOT / "ontologies")
     out.append(Path(sys.prefix) / "share" / "kg" / "ontologies")
     return out
 
@@ -45,3 +50,14 @@ def ontologies_dir() -> Path:
 
 def ontology_file(name: str) -> Path:
     return ontologies_dir() / name
+
+
+def queries_dir() -> Path:
+    """The folder of named SPARQL queries (``queries/*.rq``)."""
+    env = os.environ.get("KG_QUERIES_DIR")
+    if env:
+        return Path(env)
+    repo = REPO_ROOT / "queries"
+    if repo.is_dir():
+        return repo
+    return Path(sys.prefix) / "share" / "kg" / "queries"
