@@ -14,6 +14,7 @@ from .errors import KgError, UsageError
 # Command modules, in the order `kg --help` lists them. Add a module here to add a command.
 COMMAND_MODULES = [
     "build",
+    "load",
 ]
 
 
