@@ -226,3 +226,77 @@ class VirtuosoServer(_Server):
                                      cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      stdin=subprocess.DEVNULL)
         _wait_http(self.base + "/sparql?query=ASK%7B%7D", self.proc, 90, log)
+
+
+class FaultProxy:
+    """A small HTTP proxy on 127.0.0.1 in front of a real server that injects faults.
+
+    ``fail`` maps a request number (1-based, counting requests whose method and path match
+    ``match``) to a status the proxy answers instead of forwarding. ``seen`` lists (method, path, status)
+    for every request. Only for tests: one thread per connection, bodies read whole.
+    """
+
+    def __init__(self, upstream: str, fail: dict[int, int] | None = None,
+                 match: tuple[str, str] = ("POST", "/store")):
+        import http.server
+        import threading
+
+        self.upstream = upstream.rstrip("/")
+        self.fail = dict(fail or {})
+        self.match = match
+        self.seen: list[tuple[str, str, int]] = []
+        self.matched = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):  # quiet
+                pass
+
+            def _any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                path = self.path.split("?")[0]
+                if (self.command, path) == proxy.match:
+                    proxy.matched += 1
+                    status = proxy.fail.get(proxy.matched)
+                    if status:
+                        proxy.seen.append((self.command, path, status))
+                        msg = b"injected fault"
+                        self.send_response(status)
+                        self.send_header("Content-Length", str(len(msg)))
+                        self.end_headers()
+                        self.wfile.write(msg)
+                        return
+                req = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command)
+                for k in ("Content-Type", "Accept", "Authorization"):
+                    if self.headers.get(k):
+                        req.add_header(k, self.headers[k])
+                try:
+                    with urllib.request.urlopen(req, timeout=120) as r:
+                        status, data, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
+                except urllib.error.HTTPError as e:
+                    status, data, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
+                proxy.seen.append((self.command, path, status))
+                self.send_response(status)
+                if ctype:
+                    self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+        self.httpd = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://{HOST}:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()

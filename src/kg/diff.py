@@ -30,16 +30,56 @@ def difference(old: Iterable[Triple], new: Iterable[Triple],
     return [t for t in old_l if k(t) not in new_s], [t for t in new_l if k(t) not in old_s]
 
 
-_TZ_DATATYPES = {XSD.iri + n for n in ("dateTime", "time", "date", "dateTimeStamp", "gYear", "gYearMonth")}
-_UTC = re.compile(r"[+-]00:00$")
+_DT = re.compile(r"^(-?\d{4,})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?)?(Z|[+-]\d\d:\d\d)?$")
+
+
+def _value(datatype: str, text: str) -> object:
+    """The value a lexical form stands for, for the XSD types servers rewrite; None: compare as text."""
+    name = datatype[len(XSD.iri):] if datatype.startswith(XSD.iri) else ""
+    t = text.strip()
+    try:
+        if name in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                    "unsignedInt", "unsignedLong", "nonPositiveInteger", "negativeInteger"):
+            return int(t)
+        if name == "decimal":
+            from decimal import Decimal
+
+            return Decimal(t).normalize()
+        if name in ("double", "float"):
+            return float(t)
+        if name == "boolean":
+            return {"true": True, "1": True, "false": False, "0": False}[t]
+    except (ValueError, KeyError, ArithmeticError):
+        return None
+    if name in ("dateTime", "date", "dateTimeStamp"):
+        m = _DT.match(t)
+        if not m:
+            return None
+        y, mo, d, h, mi, sec, frac, tz = m.groups()
+        tz = "Z" if tz in ("Z", "+00:00", "-00:00") else tz
+        frac = (frac or "").rstrip("0")
+        if h is None:
+            return (y, mo, d, tz)
+        if tz and tz != "Z":  # to UTC, so that equal instants are equal
+            import datetime as dt
+
+            base = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec))
+            sign = 1 if tz[0] == "+" else -1
+            base -= sign * dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
+            return (base.isoformat(), frac, "Z")
+        return (f"{y}-{mo}-{d}T{h}:{mi}:{sec}", frac, tz)
+    return None
 
 
 def server_key(t: Triple) -> object:
-    """A triple with time zone offsets of zero written as ``Z`` (the canonical XSD form, which
-    Virtuoso stores whatever was sent), so a round trip through such a server is no difference."""
+    """What a server keeps of a triple: typed XSD literals (numbers, booleans, dates) by value, since
+    servers store values and give back their canonical spelling (``+00:00`` as ``Z``, ``.730`` as
+    ``.73``); everything else as is. A round trip through such a server is then no difference."""
     o = t.object
-    if isinstance(o, Literal) and o.datatype.value in _TZ_DATATYPES and _UTC.search(o.value):
-        return Triple(t.subject, t.predicate, Literal(_UTC.sub("Z", o.value), datatype=o.datatype))
+    if isinstance(o, Literal) and o.datatype.value.startswith(XSD.iri):
+        v = _value(o.datatype.value, o.value)
+        if v is not None:
+            return (t.subject, t.predicate, o.datatype.value, v)
     return t
 
 
