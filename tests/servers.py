@@ -153,6 +153,7 @@ ThreadsPerQuery          = 2
 AsyncQueueMaxThreads     = 10
 NumberOfBuffers          = 170000
 MaxDirtyBuffers          = 130000
+TransactionAfterImageLimit = 2000000000
 
 [HTTPServer]
 ServerPort                  = {host}:{http_port}

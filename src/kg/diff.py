@@ -23,11 +23,16 @@ def difference(old: Iterable[Triple], new: Iterable[Triple],
     ``key`` maps a triple to what is compared (default: the triple itself); ``server_key`` compares
     the way a server that rewrites lexical forms stores them. Deletions are OLD's own triples and
     insertions NEW's, so each side's spelling is kept."""
-    k = key or (lambda t: t)
     old_l = list(dict.fromkeys(old))
     new_l = list(dict.fromkeys(new))
-    old_s, new_s = {k(t) for t in old_l}, {k(t) for t in new_l}
-    return [t for t in old_l if k(t) not in new_s], [t for t in new_l if k(t) not in old_s]
+    old_s, new_s = set(old_l), set(new_l)
+    deleted = [t for t in old_l if t not in new_s]
+    inserted = [t for t in new_l if t not in old_s]
+    if key is None or not (deleted and inserted):
+        return deleted, inserted
+    # only triples that differ as written can still be equal by key
+    d_keys, i_keys = {key(t) for t in deleted}, {key(t) for t in inserted}
+    return [t for t in deleted if key(t) not in i_keys], [t for t in inserted if key(t) not in d_keys]
 
 
 _DT = re.compile(r"^(-?\d{4,})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?)?(Z|[+-]\d\d:\d\d)?$")

@@ -2,6 +2,7 @@
 
 Credentials come from ``KG_SPARQL_USER`` / ``KG_SPARQL_PASSWORD``, else from the netrc file
 (``$NETRC`` or ``~/.netrc``) entry for the endpoint's host, else from ``user:password@`` in the URL.
+``KG_SPARQL_TOKEN`` sends ``Authorization: Bearer TOKEN`` instead (QLever's access token).
 ``KG_SPARQL_AUTH`` chooses ``basic`` or ``digest``; unset, the scheme is taken from the server's first
 ``401`` challenge (Digest when it offers it, else Basic), so no password is sent before it is asked for.
 
@@ -116,6 +117,9 @@ class Client:
         self.on_retry = on_retry
         self.retried = 0  # how many retries happened (for reports and tests)
         self._auth = None
+        token = os.environ.get("KG_SPARQL_TOKEN")
+        if token:  # a bearer token (QLever's access token, GraphDB's tokens); never shown either
+            self.session.headers["Authorization"] = f"Bearer {token}"
         if credentials and credentials.scheme != "auto":
             self._auth = self._make_auth(credentials.scheme)
 
@@ -164,7 +168,7 @@ class Client:
                 if r.status_code not in RETRY_STATUS:
                     raise EndpointError(f"{what}: {shown} answered {r.status_code} {r.reason}: "
                                         f"{_snippet(r.text)}")
-                reason = f"HTTP {r.status_code} {r.reason}"
+                reason = f"HTTP {r.status_code} {r.reason}: {_snippet(r.text, 200)}"
             if attempt >= self.retries:
                 tries = attempt + 1
                 raise EndpointError(f"{what}: {shown} failed after {tries} attempt{'s' * (tries > 1)}: {reason}")
