@@ -3,7 +3,7 @@
     python benchmarks/bench_load.py [--triples 1000000] [--servers oxigraph,virtuoso] [CATALOGUE]
 
 The graph: the real catalogue's build, copied with every IRI under the base renamed per copy
-(``.../material/<uuid>`` -> ``.../material/<uuid>-c7``) until it has --triples triples. Each row is
+(``.../material/<uuid>`` -> ``.../material/<uuid>-c7``; every subject IRI, ORCIDs too) until it has --triples triples. Each row is
 end to end as `kg load` runs it: reading catalog.nt, sending the chunks into the temporary graph,
 counting it, the MOVE swap and the final COUNT. The sync row changes five entries' names and sends
 the difference. Goals (issue 5): Oxigraph in memory <= 10 s, Virtuoso <= 25 s.
@@ -33,11 +33,11 @@ def synthetic(catalogue: str, n: int, out: Path) -> tuple[int, str]:
     from kg.vocab import DEFAULT_BASE
 
     b = kg.build(catalogue, base=DEFAULT_BASE)
-    base = DEFAULT_BASE
     copies = -(-n // len(b.triples))
+    subjects = {t.subject for t in b.triples}  # minted IRIs and ORCIDs alike: each copy is new
 
     def ren(term, k):
-        if isinstance(term, NamedNode) and term.value.startswith(base):
+        if k and term in subjects:
             return NamedNode(f"{term.value}-c{k}")
         return term
 

@@ -135,3 +135,23 @@ def test_endpoints_per_server(url, kind, update, store):
     assert (ep.server, ep.query, ep.update, ep.store) == (kind, url, update, store)
     ep = endpoints_for("http://h:7019/", "qlever", store="http://h:7019/gsp")
     assert (ep.update, ep.store) == ("http://h:7019/", "http://h:7019/gsp")
+
+
+def test_progress_only_on_a_terminal():
+    import io
+
+    from kg.load import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet, tty = io.StringIO(), Tty()
+    for stream in (quiet, tty):
+        p = Progress(10, "loading", stream)
+        p.advance(4)
+        p.advance(6)
+        p.close()
+    assert quiet.getvalue() == ""
+    frames = [f for f in tty.getvalue().split("\r") if f.strip()]
+    assert [f.split("]")[1].split("triples")[0].strip() for f in frames] == ["4/10", "10/10"]

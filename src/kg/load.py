@@ -361,6 +361,8 @@ def sync(triples: Sequence[Triple], remote: Remote, graph: str, *, chunk_size: i
     rep.deleted, rep.inserted = len(deleted), len(inserted)
     size = chunk_size or DEFAULT_CHUNK["update"]
     reqs = update_requests(deleted, inserted, graph, size)
+    if progress:
+        progress.total = len(deleted) + len(inserted)
     ts = time.monotonic()
     for i, text in enumerate(reqs, 1):
         remote.update(text, f"sending change {i}/{len(reqs)} to <{graph}>")
