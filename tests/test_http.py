@@ -155,3 +155,12 @@ def test_progress_only_on_a_terminal():
     assert quiet.getvalue() == ""
     frames = [f for f in tty.getvalue().split("\r") if f.strip()]
     assert [f.split("]")[1].split("triples")[0].strip() for f in frames] == ["4/10", "10/10"]
+
+
+@pytest.mark.parametrize("graph", ["foo", "http://a b", "http://x/<y>"])
+def test_graph_must_be_an_absolute_iri(graph):
+    from kg.errors import UsageError
+    from kg.load import _check_iri
+
+    with pytest.raises(UsageError):
+        _check_iri(graph)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
 
-from .errors import KgError
+from .errors import KgError, UsageError
 from .http import Client, EndpointError, find_credentials, public_url
 
 DEFAULT_CHUNK = {"gsp": 100_000, "update": 1_000}
@@ -285,9 +285,9 @@ def _check_iri(graph: str) -> str:
     try:
         NamedNode(graph)
     except ValueError:
-        raise KgError(f"--graph {graph!r} is not an absolute IRI") from None
+        raise UsageError(f"--graph {graph!r} is not an absolute IRI") from None
     if any(c in graph for c in "<>\"{}|^`\\ "):
-        raise KgError(f"--graph {graph!r} is not an IRI")
+        raise UsageError(f"--graph {graph!r} is not an IRI")
     return graph
 
 
