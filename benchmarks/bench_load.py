@@ -80,8 +80,9 @@ def changed_copy(src: Path, dst: Path, subjects: int = 5) -> None:
 
 
 def run_one(kind: str, build: Path, changed: Path, tmp: Path) -> list[dict]:
-    from kg.load import connect, load, read_triples, sync
     from tests.servers import OxigraphServer, VirtuosoServer
+
+    from kg.load import connect, load, read_triples, sync
 
     graph = "http://example.org/graphs/bench"
     rows = []

@@ -6,17 +6,15 @@ of kg's own client, and compared with the build's N-Triples file.
 
 from __future__ import annotations
 
+import functools
 import io
+import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import redirect_stderr, redirect_stdout
 
-import functools
-import urllib.error
-
 import pytest
 from pyoxigraph import Quad, RdfFormat, Store, Triple, parse
-
 
 from kg.cli import main
 from kg.http import EndpointError
@@ -46,7 +44,7 @@ def canon(triples) -> set:
     return {Triple(q.subject, q.predicate, q.object) for q in st}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nt_set(path) -> frozenset:
     """A build's N-Triples file as a set of triples (pyoxigraph's parser, not kg's reader)."""
     return frozenset(q.triple for q in parse(path=str(path), format=RdfFormat.N_TRIPLES))

@@ -7,8 +7,8 @@ kg graphs have no blank nodes, so the set difference of triples is the exact dif
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from pyoxigraph import Literal, Triple
 

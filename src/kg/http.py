@@ -16,8 +16,8 @@ import netrc
 import os
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import KgError

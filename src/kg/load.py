@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable, Iterable, Sequence
+from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
@@ -78,7 +79,7 @@ def endpoints_for(url: str, server: str = "auto", *, update: str | None = None,
     path = urlsplit(url).path.rstrip("/")
     q, u, s = url, url, None
     if kind == "oxigraph":  # /query, /update, /store
-        root = path[: -len("/query")] if path.endswith("/query") else path
+        root = path.removesuffix("/query")
         u, s = _with_path(url, root + "/update"), _with_path(url, root + "/store")
     elif kind == "virtuoso":  # /sparql (or /sparql-auth) for both; /sparql-graph-crud(-auth)
         auth = path.endswith("-auth")

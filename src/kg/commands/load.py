@@ -58,7 +58,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from ..diff import difference, update_requests, read_graph
+    from ..diff import difference, read_graph, update_requests
 
     old = read_graph(args.old, args.base)
     new = read_graph(args.new, args.base)
