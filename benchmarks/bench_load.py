@@ -82,7 +82,7 @@ def changed_copy(src: Path, dst: Path, subjects: int = 5) -> None:
 def run_one(kind: str, build: Path, changed: Path, tmp: Path) -> list[dict]:
     from tests.servers import OxigraphServer, VirtuosoServer
 
-    from kg.load import connect, load, read_triples, sync
+    from kg.load import connect, load, read_lines, read_triples, sync
 
     graph = "http://example.org/graphs/bench"
     rows = []
@@ -97,7 +97,7 @@ def run_one(kind: str, build: Path, changed: Path, tmp: Path) -> list[dict]:
         for label, path, fn in (("load", build, load), ("load again (replace)", build, load),
                                 ("sync (5 entries changed)", changed, sync)):
             t0 = time.perf_counter()
-            triples = read_triples(path)
+            triples = (read_lines if fn is load else read_triples)(path)
             t_read = time.perf_counter() - t0
             remote = connect(url)
             rep = fn(triples, remote, graph)

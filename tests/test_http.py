@@ -164,3 +164,20 @@ def test_graph_must_be_an_absolute_iri(graph):
 
     with pytest.raises(UsageError):
         _check_iri(graph)
+
+
+def test_read_lines_gives_the_distinct_triples_of_the_file(tmp_path):
+    from pyoxigraph import RdfFormat, parse
+
+    from kg.load import read_lines
+
+    nt = tmp_path / "catalog.nt"
+    nt.write_bytes(b'# a comment\r\n<http://x/s> <http://x/p> "a#b" .\r\n\r\n'
+                   b'<http://x/s> <http://x/p> "a#b" .\r\n<http://x/s#f> <http://x/p> <http://x/o> .\r\n')
+    lines = read_lines(tmp_path)
+    expected = {q.triple for q in parse(path=str(nt), format=RdfFormat.N_TRIPLES)}
+    got = {q.triple for q in parse(b"\n".join(lines), format=RdfFormat.N_TRIPLES)}
+    assert len(lines) == len(expected) == 2 and got == expected
+    nt.write_bytes(b"_:b1 <http://x/p> <http://x/o> .\n")
+    with pytest.raises(Exception, match="blank node"):
+        read_lines(tmp_path)

@@ -117,6 +117,30 @@ def read_triples(path: str | Path) -> list[Triple]:
     return list(dict.fromkeys(triples))
 
 
+def read_lines(path: str | Path) -> list[bytes]:
+    """The distinct lines of a build's N-Triples file, for ``load``: N-Triples has one triple per line,
+    so chunks are cut from the lines without parsing and re-serialising (the server parses them, and
+    the count check after loading catches any difference). A Turtle file, or a file that may hold blank
+    nodes, goes through ``read_triples`` (pyoxigraph) instead."""
+    p = Path(path)
+    nt = p / "catalog.nt" if p.is_dir() else p
+    if not nt.exists() or nt.suffix != ".nt":
+        return [nt_bytes([t]).rstrip(b"\n") for t in read_triples(path)]
+    data = nt.read_bytes()
+    if b"_:" in data:  # maybe a blank node: let the parser decide (and refuse it)
+        triples = read_triples(path)
+        _check_no_blank(triples, str(nt))
+        return [nt_bytes([t]).rstrip(b"\n") for t in triples]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    lines = dict.fromkeys(data.split(b"\n"))
+    if b"#" in data:  # comment lines (a '#' may also just be inside an IRI or a literal)
+        for ln in [ln for ln in lines if ln.lstrip().startswith(b"#")]:
+            del lines[ln]
+    lines.pop(b"", None)
+    return list(lines)
+
+
 def _check_no_blank(triples: Iterable[Triple], where: str) -> None:
     from pyoxigraph import BlankNode
 
@@ -176,14 +200,19 @@ class Remote:
         self.client.request("POST", self.ep.update, what=what, data=_form(update=text),
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
 
-    def add(self, graph: str, triples: Sequence[Triple], what: str) -> None:
-        """Add triples to ``graph`` (adding is idempotent, so a retried chunk does no harm)."""
+    def add(self, graph: str, triples: Sequence[Triple] | Sequence[bytes], what: str) -> None:
+        """Add triples (or N-Triples lines) to ``graph`` (adding is idempotent, so a retried chunk does
+        no harm)."""
+        lines = bool(triples) and isinstance(triples[0], bytes)
         if self.protocol == "gsp":
             assert self.ep.store
+            body = b"\n".join(triples) + b"\n" if lines else nt_bytes(triples)  # type: ignore[arg-type]
             self.client.request("POST", self.ep.store, what=what, params={"graph": graph},
-                                data=nt_bytes(triples), headers={"Content-Type": "application/n-triples"})
+                                data=body, headers={"Content-Type": "application/n-triples"})
         else:
-            self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{data_block(triples)}}} }}", what)
+            block = (b"\n".join(triples).decode("utf-8") + "\n" if lines  # type: ignore[arg-type]
+                     else data_block(triples))  # type: ignore[arg-type]
+            self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{block}}} }}", what)
 
     def fetch(self, graph: str) -> set[Triple]:
         """All triples of ``graph``; checked against COUNT so a server that truncates is caught."""
@@ -254,7 +283,7 @@ class Progress:
             self.stream.flush()
 
 
-def chunks(seq: Sequence[Triple], size: int) -> Iterable[Sequence[Triple]]:
+def chunks(seq: Sequence, size: int) -> Iterable[Sequence]:
     for i in range(0, len(seq), size):
         yield seq[i:i + size]
 
@@ -292,11 +321,13 @@ def _check_iri(graph: str) -> str:
     return graph
 
 
-def load(triples: Sequence[Triple], remote: Remote, graph: str, *, chunk_size: int | None = None,
-         progress: Progress | None = None) -> Report:
-    """Replace ``graph`` on the server with ``triples`` (distinct, no blank nodes)."""
+def load(triples: Sequence[Triple] | Sequence[bytes], remote: Remote, graph: str, *,
+         chunk_size: int | None = None, progress: Progress | None = None) -> Report:
+    """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, or the
+    distinct lines of an N-Triples file (``read_lines``)."""
     _check_iri(graph)
-    _check_no_blank(triples, "load")
+    if triples and not isinstance(triples[0], bytes):
+        _check_no_blank(triples, "load")  # type: ignore[arg-type]
     size = chunk_size or DEFAULT_CHUNK[remote.protocol]
     tmp = temp_graph(graph)
     rep = Report(graph, len(triples))

@@ -25,9 +25,9 @@ def _progress(args, total: int, label: str):
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from ..load import load, read_triples
+    from ..load import load, read_lines
 
-    triples = read_triples(args.build)
+    triples = read_lines(args.build)
     remote = _remote(args)
     try:
         rep = load(triples, remote, args.graph, chunk_size=args.chunk_size,
