@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "export",
     "validate",
     "query",
+    "load",
 ]
 
 

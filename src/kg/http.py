@@ -1,0 +1,189 @@
+"""A small HTTP client for SPARQL servers: credentials, retries with back-off, safe error messages.
+
+Credentials come from ``KG_SPARQL_USER`` / ``KG_SPARQL_PASSWORD``, else from the netrc file
+(``$NETRC`` or ``~/.netrc``) entry for the endpoint's host, else from ``user:password@`` in the URL.
+``KG_SPARQL_TOKEN`` sends ``Authorization: Bearer TOKEN`` instead (QLever's access token).
+``KG_SPARQL_AUTH`` chooses ``basic`` or ``digest``; unset, the scheme is taken from the server's first
+``401`` challenge (Digest when it offers it, else Basic), so no password is sent before it is asked for.
+
+Credentials are never printed, logged or put into an error: messages name the URL without its user
+part, and ``repr()`` of a client hides the password.
+"""
+
+from __future__ import annotations
+
+import netrc
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import KgError
+
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class EndpointError(KgError):
+    """A SPARQL server could not be reached or refused a request."""
+
+    exit_code = 5
+
+
+class AuthError(EndpointError):
+    exit_code = 6
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str
+    scheme: str = "auto"  # basic | digest | auto
+    origin: str = ""  # where they came from (env, netrc, url) -- safe to show
+
+    def __repr__(self) -> str:  # never the password
+        return f"Credentials(user={self.user!r}, scheme={self.scheme!r}, origin={self.origin!r})"
+
+    __str__ = __repr__
+
+
+def public_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part (for messages)."""
+    p = urlsplit(url)
+    if p.username is None and p.password is None:
+        return url
+    host = p.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{p.port}" if p.port else "")
+    return urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
+
+
+def find_credentials(url: str, env: Mapping[str, str] | None = None) -> Credentials | None:
+    """Credentials for ``url``: environment, then netrc, then the URL itself; None if there are none."""
+    env = os.environ if env is None else env
+    scheme = (env.get("KG_SPARQL_AUTH") or "auto").strip().lower()
+    if scheme not in ("auto", "basic", "digest"):
+        raise AuthError(f"KG_SPARQL_AUTH must be basic or digest, not {scheme!r}")
+    if env.get("KG_SPARQL_USER"):
+        return Credentials(env["KG_SPARQL_USER"], env.get("KG_SPARQL_PASSWORD", ""), scheme, "environment")
+    p = urlsplit(url)
+    host = p.hostname or ""
+    path = env.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    if host and os.path.exists(path):
+        try:
+            entry = netrc.netrc(path).authenticators(host)
+        except (netrc.NetrcParseError, OSError) as e:
+            # the parse error's text may quote the file's content: name only the file and line
+            line = getattr(e, "lineno", None)
+            raise AuthError(f"cannot read netrc file {path}" + (f" (line {line})" if line else "")) from None
+        if entry:
+            login, _account, password = entry
+            return Credentials(login or "", password or "", scheme, f"netrc {path}")
+    if p.username is not None:
+        from urllib.parse import unquote
+
+        return Credentials(unquote(p.username), unquote(p.password or ""), scheme, "URL")
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason for a transport error, without URLs (they could hold credentials)."""
+    name = type(exc).__name__
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "Connection aborted", "timed out",
+                   "Remote end closed connection", "Name or service not known", "RemoteDisconnected",
+                   "BrokenPipe", "Broken pipe"):
+        if marker.lower() in text.lower():
+            return f"{name}: {marker.lower()}"
+    return name
+
+
+class Client:
+    """One HTTP session towards one server. ``request()`` retries transient failures with back-off."""
+
+    def __init__(self, credentials: Credentials | None = None, *, retries: int = 4, backoff: float = 0.5,
+                 timeout: float = 600.0, on_retry: Callable[[str], None] | None = None):
+        import requests
+
+        self._requests = requests
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or netrc behind our back; credentials are ours
+        self.credentials = credentials
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.timeout = timeout
+        self.on_retry = on_retry
+        self.retried = 0  # how many retries happened (for reports and tests)
+        self._auth = None
+        token = os.environ.get("KG_SPARQL_TOKEN")
+        if token:  # a bearer token (QLever's access token, GraphDB's tokens); never shown either
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        if credentials and credentials.scheme != "auto":
+            self._auth = self._make_auth(credentials.scheme)
+
+    def __repr__(self) -> str:
+        return f"Client(credentials={self.credentials!r}, retries={self.retries})"
+
+    def _make_auth(self, scheme: str):
+        from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
+        assert self.credentials is not None
+        cls = HTTPDigestAuth if scheme == "digest" else HTTPBasicAuth
+        return cls(self.credentials.user, self.credentials.password)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(self, method: str, url: str, *, what: str, data: bytes | str | None = None,
+                headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
+                ok: tuple[int, ...] = (200, 201, 204)):
+        """Send one request; return the response. ``what`` names the step for messages."""
+        requests = self._requests
+        shown = public_url(url)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        attempt = 0
+        while True:
+            reason = None
+            try:
+                r = self.session.request(method, url, data=data, headers=dict(headers or {}), params=params,
+                                         auth=self._auth, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                reason = _describe(e)
+                r = None
+            if r is not None:
+                if r.status_code == 401 and self.credentials and self._auth is None:
+                    challenge = r.headers.get("WWW-Authenticate", "").lower()
+                    self._auth = self._make_auth("digest" if "digest" in challenge else "basic")
+                    continue  # the same request again, now answering the challenge (not a retry)
+                if r.status_code in (401, 403):
+                    who = (f"as user {self.credentials.user!r} (credentials from {self.credentials.origin})"
+                           if self.credentials else "without credentials (set KG_SPARQL_USER and "
+                           "KG_SPARQL_PASSWORD, or a netrc entry for the host)")
+                    raise AuthError(f"{what}: {shown} refused access ({r.status_code}) {who}")
+                if r.status_code in ok or (200 <= r.status_code < 300 and not ok):
+                    return r
+                if r.status_code not in RETRY_STATUS:
+                    raise EndpointError(f"{what}: {shown} answered {r.status_code} {r.reason}: "
+                                        f"{_snippet(r.text)}")
+                reason = f"HTTP {r.status_code} {r.reason}: {_snippet(r.text, 200)}"
+            if attempt >= self.retries:
+                tries = attempt + 1
+                raise EndpointError(f"{what}: {shown} failed after {tries} attempt{'s' * (tries > 1)}: {reason}")
+            attempt += 1
+            self.retried += 1
+            delay = self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4)
+            if self.on_retry:
+                self.on_retry(f"{what}: {reason}; retry {attempt}/{self.retries} in {delay:.1f} s")
+            time.sleep(delay)
+
+
+def _snippet(text: str, n: int = 300) -> str:
+    """The start of a server's error body on one line (servers explain what they refused there)."""
+    import re
+
+    t = re.sub(r"<[^>]+>", " ", text or "")
+    t = " ".join(t.split())
+    return (t[:n] + "...") if len(t) > n else (t or "(empty body)")
