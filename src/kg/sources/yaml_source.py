@@ -9,7 +9,6 @@ the exact marks.
 from __future__ import annotations
 
 import gc
-import hashlib
 import re
 from pathlib import Path
 from typing import Iterator
@@ -204,20 +203,9 @@ def _entry_lines(text: str, count: int) -> list[int | None]:
 
 
 def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise SourceError(f"cannot read: {e.strerror}", file=str(path)) from None
-    info.size = len(raw)
-    info.sha256 = hashlib.sha256(raw).hexdigest()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise SourceError(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})",
-                          file=str(path), line=line) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    from . import read_text
+
+    text = read_text(path, info)
     if not text.strip():
         raise SourceError("empty file: no catalogue in it", file=str(path))
     doc, notes = _load(text, path)
