@@ -10,17 +10,16 @@ entry of the endpoint's host. ``KG_SPARQL_AUTH`` is ``basic`` (default) or ``dig
 from __future__ import annotations
 
 import json
-import netrc
 import os
 import re
 import socket
 import urllib.error
 import urllib.parse
-from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
 from .errors import KgError, UsageError
+from .http import AuthError, Credentials, find_credentials
 from .sparql import QueryError, Result, query_form
 
 DEFAULT_TIMEOUT = 30.0
@@ -32,36 +31,14 @@ class EndpointError(KgError):
     exit_code = 6
 
 
-@dataclass(frozen=True)
-class Credentials:
-    user: str
-    password: str
-    source: str  # "environment" or the netrc path; never the secret itself
-
-    def __repr__(self) -> str:  # keep the password out of logs and tracebacks
-        return f"Credentials(user={self.user!r}, source={self.source!r})"
-
-
 def credentials(url: str, environ: dict[str, str] | None = None) -> Credentials | None:
-    """User and password for ``url``: the environment first, else the netrc entry of its host."""
-    env = os.environ if environ is None else environ
-    user, pw = env.get("KG_SPARQL_USER"), env.get("KG_SPARQL_PASSWORD")
-    if user and pw is not None:
-        return Credentials(user, pw, "environment")
-    host = urllib.parse.urlsplit(url).hostname
-    path = env.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-    if not host or not os.path.isfile(path):
-        return None
+    """User and password for ``url``: the environment first, else the netrc entry of its host. The
+    one lookup ``kg load`` uses too (``kg.http.find_credentials``); credentials inside the URL are
+    refused earlier by ``check_url``. A lookup problem is a usage error here."""
     try:
-        auth = netrc.netrc(path).authenticators(host)
-    except (netrc.NetrcParseError, OSError) as e:
-        lineno = getattr(e, "lineno", None)
-        raise UsageError(f"cannot read the netrc file {path}" + (f" (line {lineno})" if lineno else "")
-                         ) from None
-    if not auth:
-        return None
-    login, _account, password = auth
-    return Credentials(login or "", password or "", path)
+        return find_credentials(url, os.environ if environ is None else environ)
+    except AuthError as e:
+        raise UsageError(str(e)) from None
 
 
 def safe_url(url: str) -> str:
@@ -161,10 +138,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
     sw.timeout = max(float(timeout), 0.1)  # (setTimeout would round it down to whole seconds)
     cred = credentials(url, env)
     if cred:
-        auth = (env.get("KG_SPARQL_AUTH") or "basic").lower()
-        if auth not in ("basic", "digest"):
-            raise UsageError(f"KG_SPARQL_AUTH={auth!r}: expected basic or digest")
-        sw.setHTTPAuth(BASIC if auth == "basic" else DIGEST)
+        sw.setHTTPAuth(DIGEST if cred.scheme == "digest" else BASIC)  # KG_SPARQL_AUTH, default basic
         sw.setCredentials(cred.user, cred.password, realm=env.get("KG_SPARQL_REALM") or "SPARQL")
     try:
         res = sw.query()
@@ -176,7 +150,7 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
         raise QueryError(f"{shown} rejected the query as malformed (HTTP 400): {msg or 'no details'}"
                          + (f" [local parse: {pos}]" if pos else "")) from None
     except SE.Unauthorized:
-        how = f"credentials from {cred.source} were refused" if cred else \
+        how = f"credentials from {cred.origin} were refused" if cred else \
             "no credentials given (set KG_SPARQL_USER/KG_SPARQL_PASSWORD or a ~/.netrc entry)"
         raise EndpointError(f"{shown}: HTTP 401 unauthorized: {how}") from None
     except SE.EndPointNotFound as e:
