@@ -30,7 +30,7 @@ def main() -> int:
         print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
         return 2
     times = []
-    print(f"| run | wall s | peak RSS MB |\n|---|---|---|")
+    print("| run | wall s | peak RSS MB |\n|---|---|---|")
     with tempfile.TemporaryDirectory() as out:
         for i in range(args.runs):
             t0 = time.perf_counter()

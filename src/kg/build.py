@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import functools
 import time
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
