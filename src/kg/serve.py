@@ -6,7 +6,10 @@ That gives a real query timeout (a worker that overruns is killed and replaced) 
 query from blocking the site. Bounds: at most ``max_connections`` requests handled at once (more get
 503 at once), at most ``workers`` queries at once (a request waits ``queue_wait`` seconds for a free
 worker, then gets 503), ``timeout`` seconds per query (504), ``max_rows`` result rows or triples
-(more gives 422 with a message asking for a LIMIT: results are never cut silently).
+(more gives 422 with a message asking for a LIMIT: results are never cut silently), ``memory_mb`` MB
+of address space a worker may add once its graph is loaded (a query that needs more stops its worker,
+which is replaced, and gets 503): a sorting query over a cross product grows by about 1 GB a second,
+so the time limit alone does not bound memory.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Limits:
     workers: int = 2
     max_connections: int = 32
     queue_wait: float = 5.0
+    memory_mb: int = 1024
 
 
 class QueryFailed(Exception):
@@ -198,10 +202,26 @@ def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, 
 
 # ------------------------------------------------------------------ worker processes
 
-def _worker_main(conn, build_dir: str, max_rows: int) -> None:
+def _limit_memory(extra_mb: int) -> None:
+    """Cap this process's address space at what it maps now plus ``extra_mb`` MB (Linux; elsewhere
+    nothing). An allocation beyond it fails: pyoxigraph aborts the process, Python raises MemoryError."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as f:
+            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        cap = vm + extra_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (ImportError, OSError, StopIteration, ValueError):
+        pass
+
+
+def _worker_main(conn, build_dir: str, max_rows: int, memory_mb: int = 0) -> None:
     from .site.graph import load_store
 
     store = load_store(build_dir)
+    if memory_mb:
+        _limit_memory(memory_mb)
     conn.send(("ready", None, None))
     while True:
         try:
@@ -215,9 +235,9 @@ def _worker_main(conn, build_dir: str, max_rows: int) -> None:
 
 
 class Worker:
-    def __init__(self, ctx, build_dir: str, max_rows: int):
+    def __init__(self, ctx, build_dir: str, max_rows: int, memory_mb: int = 0):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, build_dir, max_rows), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, build_dir, max_rows, memory_mb), daemon=True)
         self.proc.start()
         child.close()
 
@@ -251,7 +271,7 @@ class QueryPool:
             self.free.put(w)
 
     def _spawn(self) -> Worker:
-        w = Worker(self.ctx, self.build_dir, self.limits.max_rows)
+        w = Worker(self.ctx, self.build_dir, self.limits.max_rows, self.limits.memory_mb)
         with self._lock:
             self._all.append(w)
         return w
@@ -284,7 +304,12 @@ class QueryPool:
                 raise QueryFailed(504, f"query timed out after {self.limits.timeout:g} s")
             result = w.conn.recv()
         except (OSError, EOFError):
+            w.proc.join(2)
+            code = w.proc.exitcode
             self._replace(w)
+            if code is not None and code < 0 and self.limits.memory_mb:  # killed by a signal: abort on OOM
+                raise QueryFailed(503, f"query stopped: it needed more than the {self.limits.memory_mb} MB "
+                                  "a query may use") from None
             raise QueryFailed(500, "query worker failed") from None
         except QueryFailed:
             raise

@@ -11,10 +11,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ..serve import Limits, make_server, serve_forever
     from ..site.queries import default_queries_dir
 
-    if min(args.timeout, args.max_rows, args.workers, args.max_connections) <= 0 or args.queue_wait < 0:
+    if min(args.timeout, args.max_rows, args.workers, args.max_connections) <= 0 or args.queue_wait < 0 \
+            or args.max_memory < 0:
         raise UsageError("--timeout, --max-rows, --workers and --max-connections must be positive")
     limits = Limits(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers,
-                    max_connections=args.max_connections, queue_wait=args.queue_wait)
+                    max_connections=args.max_connections, queue_wait=args.queue_wait,
+                    memory_mb=args.max_memory)
     qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
     try:
         server = make_server(args.build, args.host, args.port, site_dir=args.site, queries_dir=qdir,
@@ -51,5 +53,8 @@ def register(sub) -> None:
                    help="seconds a query waits for a free worker before 503 (default 5)")
     p.add_argument("--max-connections", type=int, default=32,
                    help="requests handled at once; more get 503 at once (default 32)")
+    p.add_argument("--max-memory", type=int, default=1024, metavar="MB",
+                   help="memory a query worker may add to its loaded graph; a query needing more gets "
+                   "503 (default 1024; 0: no limit)")
     p.add_argument("--quiet", "-q", action="store_true", help="no request log")
     p.set_defaults(func=cmd_serve)
