@@ -234,11 +234,16 @@ class FaultProxy:
 
     ``fail`` maps a request number (1-based, counting requests whose method and path match
     ``match``) to a status the proxy answers instead of forwarding. ``seen`` lists (method, path, status)
-    for every request. Only for tests: one thread per connection, bodies read whole.
+    for every request. ``basic_auth`` (user, password): every request without exactly those
+    credentials gets 401 with a Basic challenge. ``on_request`` is called (with no arguments) as each
+    request arrives, while the client waits for its answer. Only for tests: one thread per
+    connection, bodies read whole.
     """
 
     def __init__(self, upstream: str, fail: dict[int, int] | None = None,
-                 match: tuple[str, str] = ("POST", "/store")):
+                 match: tuple[str, str] = ("POST", "/store"), basic_auth: tuple[str, str] | None = None,
+                 on_request=None):
+        import base64
         import http.server
         import threading
 
@@ -247,6 +252,8 @@ class FaultProxy:
         self.match = match
         self.seen: list[tuple[str, str, int]] = []
         self.matched = 0
+        self.want = ("Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()) if basic_auth else None
+        self.on_request = on_request
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -259,6 +266,15 @@ class FaultProxy:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
                 path = self.path.split("?")[0]
+                if proxy.on_request:
+                    proxy.on_request()
+                if proxy.want and self.headers.get("Authorization") != proxy.want:
+                    proxy.seen.append((self.command, path, 401))
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if (self.command, path) == proxy.match:
                     proxy.matched += 1
                     status = proxy.fail.get(proxy.matched)
