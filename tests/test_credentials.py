@@ -98,10 +98,11 @@ def test_credentials_never_in_process_list_output_or_files(tmp_path):
         pid, rc, err = kg("load", str(out), "--endpoint", proxy.base + "/query", "--graph", G, env=bad)
         assert rc == 6 and "401" in err, err
         assert pid in watch.seen_pids
+    print(f"\n{watch.scans} scans of the process list ({len(watch.seen_pids)} processes), "
+          f"{len(proxy.seen)} requests, {len(files := [f for f in tmp_path.rglob('*') if f.is_file()])} files")
     assert watch.hits == []
     for blob in outputs:
         assert not any(n.encode() in blob for n in needles)
-    files = [f for f in tmp_path.rglob("*") if f.is_file()]
     assert out / "problems.json" in files and len(files) > 3
     for f in files:
         data = f.read_bytes()
