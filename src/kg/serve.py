@@ -90,23 +90,6 @@ def negotiate(accept: str, kind: str) -> str | None:
     return None
 
 
-def _term_json(t) -> dict:
-    from pyoxigraph import BlankNode, Literal, NamedNode
-
-    if isinstance(t, NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, BlankNode):
-        return {"type": "bnode", "value": t.value}
-    if isinstance(t, Literal):
-        d = {"type": "literal", "value": t.value}
-        if t.language:
-            d["xml:lang"] = t.language
-        elif t.datatype and t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            d["datatype"] = t.datatype.value
-        return d
-    return {"type": "triple", "value": str(t)}
-
-
 def _term_xml(t) -> str:
     from pyoxigraph import BlankNode, Literal, NamedNode
 
@@ -124,9 +107,11 @@ def _term_xml(t) -> str:
 
 
 def serialize_solutions(variables: list[str], rows: list[list], fmt: str) -> bytes:
+    from .sparql import json_term
+
     if fmt == "json":
         return json.dumps({"head": {"vars": variables}, "results": {"bindings": [
-            {v: _term_json(t) for v, t in zip(variables, r) if t is not None} for r in rows]}},
+            {v: json_term(t) for v, t in zip(variables, r) if t is not None} for r in rows]}},
             ensure_ascii=False).encode()
     if fmt == "csv":
         buf = io.StringIO()

@@ -474,7 +474,8 @@ def _tsv_term(term: Term | None) -> str:
     return f"<{term.value}>"
 
 
-def _json_term(term: Term) -> dict:
+def json_term(term: Term) -> dict:
+    """One RDF term in the SPARQL 1.1 Query Results JSON format (also used by ``kg serve``)."""
     if isinstance(term, NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, BlankNode):
@@ -506,7 +507,7 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
         return data.decode("utf-8") if data else ""
     if fmt == "json":
         doc = {"head": {"vars": result.variables},
-               "results": {"bindings": [{v: _json_term(t) for v, t in zip(result.variables, r) if t is not None}
+               "results": {"bindings": [{v: json_term(t) for v, t in zip(result.variables, r) if t is not None}
                                         for r in result.rows]}}
         return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
