@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable
 
 from pyoxigraph import Triple
 
@@ -229,7 +229,3 @@ def _check_base(base: str) -> None:
         # JSON-LD would read 'kg:x/material/...' as a compact IRI of the context's 'kg' prefix
         raise UsageError(f"base {base!r} starts with '{scheme}:', a prefix of kg's JSON-LD context; "
                          "its IRIs would change meaning in JSON-LD")
-
-
-def iter_triples(b: Build) -> Iterator[Triple]:
-    return iter(b.triples)

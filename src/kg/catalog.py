@@ -14,7 +14,7 @@ from .normalize import identifiers as ids
 from .normalize.dates import normalize_date
 from .normalize.levels import normalize_level
 from .normalize.licenses import License, normalize_license
-from .normalize.people import ParsedName, name_key, parse_author, slug
+from .normalize.people import ParsedName, parse_author, slug
 from .normalize.text import clean_text
 from .normalize.types import lookup_type
 from .problems import ERROR, INFO, WARNING, EntryContext, Problems
@@ -506,8 +506,3 @@ def _jsonable(v: object) -> object:
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     return str(v)
-
-
-def key_of_name(name: str) -> str:
-    """Public helper for tests and other modules: the key two spellings of one name share."""
-    return name_key(name)

@@ -195,9 +195,6 @@ def work_triples(work: Work) -> Iterator[Triple]:
             yield Triple(event, SCHEMA.location, Literal(work.event_location))
 
 
-ORG_TYPES = {"Organization", "ResearchProject", "FundingAgency", "Consortium", "Project"}
-
-
 def agent_triples(agent: Agent) -> Iterator[Triple]:
     s = NamedNode(agent.iri)
     if agent.kind == "Person":

@@ -49,7 +49,3 @@ def normalize_date(raw: object) -> tuple[str, str] | None:
             return None
         return s.replace(" ", "T", 1), DATETIME
     return None
-
-
-def year_of(lexical: str) -> int:
-    return int(lexical[:4])

@@ -13,7 +13,6 @@ from pyoxigraph import NamedNode
 KG_UUID_NAMESPACE = _uuid.UUID("5b0c5b35-2f0c-4f4e-9d55-3a51e3c7a1a7")
 
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
-_DOI_BARE = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
 _ZENODO = re.compile(r"^https?://(?:www\.)?zenodo\.org/(?:records?|deposit)/(\d+)(?:[/?#].*)?$", re.I)
 _ZENODO_DOI = re.compile(r"^https?://(?:www\.)?zenodo\.org/doi/(10\.5281/zenodo\.\d+)/?$", re.I)
 _HTTP = re.compile(r"^https?://[^/\s]", re.I)
@@ -64,11 +63,6 @@ def doi_path(doi: str) -> str:
 
 def is_doi_url(url: str) -> bool:
     return bool(_DOI_URL.match(url.strip()))
-
-
-def normalize_doi(raw: str) -> str | None:
-    m = _DOI_URL.match(raw.strip()) or _DOI_BARE.match(raw.strip())
-    return unquote(m.group(1)).rstrip(".").lower() if m else None
 
 
 @lru_cache(maxsize=65536)
