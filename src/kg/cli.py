@@ -51,5 +51,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
+def run() -> None:
+    """The ``kg`` program: ``main()``, then a quick exit.
+
+    A build leaves a large heap; tearing it down object by object (and the cyclic collector's last
+    pass) took a tenth of a second or more after the work was done. The operating system frees the
+    memory anyway, so once the output is flushed and the exit handlers have run (temporary files,
+    multiprocessing), the process ends without that teardown. With other threads still running, or
+    when the streams cannot be flushed, it takes the ordinary way out."""
+    code = main()
+    import atexit
+    import gc
+    import os
+    import threading
+
+    gc.disable()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()  # what interpreter shutdown would run first
+    os._exit(0 if code is None else code if isinstance(code, int) else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
