@@ -149,6 +149,15 @@ def _values(work: Work, attr: str) -> list:
     return v if isinstance(v, list) else [v]
 
 
+def _one_row_per_predicate() -> None:
+    seen: dict[NamedNode, int] = {}
+    for row, (_attr, preds, _conv, _note) in enumerate(WORK_FIELDS):
+        for p in preds:
+            if seen.setdefault(p, row) != row or preds.count(p) > 1:
+                raise AssertionError(f"{p} is in two rows of WORK_FIELDS; work_triples would repeat triples")
+
+
+_one_row_per_predicate()
 _RDF_TYPE = RDF.type
 _LEARNING_RESOURCE = SCHEMA.LearningResource
 
@@ -161,10 +170,16 @@ def work_triples(work: Work) -> Iterator[Triple]:
         val = getattr(work, attr)
         if val is None or val == []:
             continue
-        for v in (val if isinstance(val, list) else (val,)):
-            o = conv(v)
-            if o is None:
-                continue
+        if isinstance(val, list):
+            # No predicate is in two rows (checked at import), so a repeated triple can only come
+            # from two values of one row giving the same term (two URLs naming one DOI, ...).
+            objs = [o for o in map(conv, val) if o is not None]
+            if len(objs) > 1:
+                objs = list(dict.fromkeys(objs))
+        else:
+            o = conv(val)
+            objs = [o] if o is not None else []
+        for o in objs:
             for p in preds:
                 if p == _RDF_TYPE and o == _LEARNING_RESOURCE:
                     continue
@@ -287,7 +302,7 @@ def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterab
 def works_triples(works: Iterable[Work], licenses: dict[str, License], levels: set[str]) -> Iterator[Triple]:
     """The works' own triples; notes in ``licenses`` / ``levels`` which of those nodes they use."""
     for w in works:
-        yield from dict.fromkeys(work_triples(w))  # drop repeats (two URLs naming one DOI, ...)
+        yield from work_triples(w)
         for lic in w.licenses:
             licenses.setdefault(lic.spdx or "custom:" + (lic.custom or ""), lic)
         if w.level:
