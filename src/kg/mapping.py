@@ -75,7 +75,10 @@ def _ctype_concept(v: ContentType):
     return CTYPE[v.slug]
 
 
-_MIME = mimetypes.MimeTypes(filenames=(), strict=True)  # Python's built-in table: same on every host
+@lru_cache(maxsize=1)
+def _mime_table() -> dict[str, str]:  # made on first use: building it is a few ms of every start-up
+    return mimetypes.MimeTypes(filenames=(), strict=True).types_map[True]  # built-in: same on every host
+
 _MIME_EXTRA = {  # common in the catalogue, missing from Python's table
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -92,7 +95,7 @@ _MIME_EXTRA = {  # common in the catalogue, missing from Python's table
 
 def _format(v: str):
     ext = v if v.startswith(".") else "." + v
-    mime = _MIME_EXTRA.get(ext.lower()) or _MIME.types_map[True].get(ext.lower())
+    mime = _MIME_EXTRA.get(ext.lower()) or _mime_table().get(ext.lower())
     return Literal(mime or v)
 
 

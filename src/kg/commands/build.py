@@ -37,7 +37,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     formats = args.format or None  # default: see Build.write
     with _gc_paused():  # one pause for build + write + summary: no collection pass in between
         b = build(args.sources, base=args.base or DEFAULT_BASE)
-        paths = b.write(args.out, formats)
+        paths = b.write(args.out, formats, fork=True)
         if not args.quiet:
             print(_summary(b, paths), file=sys.stderr)
     if args.strict:
