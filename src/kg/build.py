@@ -133,17 +133,20 @@ class Build:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths: dict[str, Path] = {}
+        from .void import graph_stats, write_void  # the dataset description: counts, files, sources, time
+
+        stats = []
         with _gc_paused():
-            self._write(out, formats, paths, fork)
+            self._write(out, formats, paths, fork, meanwhile=lambda: stats.append(graph_stats(self.triples)))
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
-        from .void import write_void  # the dataset description: counts, files, sources, build time
-
-        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started)
+        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started,
+                                   stats[0] if stats else None)
         return paths
 
-    def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False) -> None:
+    def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False,
+               meanwhile=None) -> None:
         from .outputs import write_files
 
         formats = list(dict.fromkeys(formats))
@@ -154,7 +157,7 @@ class Build:
             name, _media = FORMATS[fmt]
             jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
-        write_files(jobs, fork=fork and len(self.triples) >= FORK_FROM)
+        write_files(jobs, fork=fork and len(self.triples) >= FORK_FROM, meanwhile=meanwhile)
 
     def _write_one(self, fmt: str, f) -> None:
         if fmt == "ntriples":

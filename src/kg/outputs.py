@@ -145,11 +145,13 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False) -> None:
+def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
+                meanwhile: Callable[[], object] | None = None) -> None:
     """Write every ``(path, writer)`` job, then rename all into place in order.
 
-    ``fork``: the last job runs in a child process (where ``os.fork`` exists and there are at least
-    two jobs)."""
+    ``fork``: the last job runs in a child process (where ``os.fork`` exists, there are at least
+    two jobs and two cores). ``meanwhile`` is called here after this process's own jobs, before
+    waiting for the child: work that can overlap with the child's."""
     temps: list[tuple[str, Path]] = []
     child: _Child | None = None
     syncer = _Syncer()
@@ -168,6 +170,8 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False) -> None:
                 os.close(fd)
                 raise
             syncer.sync_and_close(fd)
+        if meanwhile is not None:
+            meanwhile()
         syncer.join()
         if child is not None:
             child.wait()
