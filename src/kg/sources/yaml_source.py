@@ -106,18 +106,16 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
 # nodes plus characters of scalars once every alias is expanded. A catalogue that shares an author
 # list by anchor stays far below; a "billion laughs" document is far above.
 MAX_ALIAS_GROWTH = 1_000_000
-_ANCHOR_OR_ALIAS = re.compile(r"([&*])([0-9A-Za-z_-]+)")  # libyaml's anchor name characters
+_ANCHOR = re.compile(r"&([0-9A-Za-z_-]+)")  # libyaml's anchor name characters
+_ALIAS = re.compile(r"\*([0-9A-Za-z_-]+)")
 
 
 def _may_use_aliases(text: str) -> bool:
     """False only when no alias can be in the document: an alias ``*name`` needs an anchor ``&name``
     and both appear literally in the text. A cheap superset test, so the node walk below is only
     paid for by documents that may share nodes."""
-    anchors: set[str] = set()
-    aliases: set[str] = set()
-    for m in _ANCHOR_OR_ALIAS.finditer(text):
-        (anchors if m.group(1) == "&" else aliases).add(m.group(2))
-    return not anchors.isdisjoint(aliases)
+    aliases = set(_ALIAS.findall(text))
+    return bool(aliases) and not aliases.isdisjoint(_ANCHOR.findall(text))
 
 
 def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
