@@ -33,12 +33,18 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, program: bool = False) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return UsageError.exit_code
+    if program and getattr(args, "batch", False):
+        # A one-shot command in its own process makes many objects and few reference cycles: the
+        # cyclic collector would only rescan the growing heap (the memory goes back at exit anyway).
+        import gc
+
+        gc.disable()
     try:
         return args.func(args)
     except KgError as e:
@@ -59,7 +65,7 @@ def run() -> None:
     memory anyway, so once the output is flushed and the exit handlers have run (temporary files,
     multiprocessing), the process ends without that teardown. With other threads still running, or
     when the streams cannot be flushed, it takes the ordinary way out."""
-    code = main()
+    code = main(program=True)
     import atexit
     import gc
     import os
@@ -71,8 +77,8 @@ def run() -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         sys.exit(code)
-    if threading.active_count() > 1:
-        sys.exit(code)
+    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # other threads, or a profiler / debugger that reports after the program
     atexit._run_exitfuncs()  # what interpreter shutdown would run first
     os._exit(0 if code is None else code if isinstance(code, int) else 1)
 

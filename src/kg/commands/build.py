@@ -100,7 +100,7 @@ def register(sub) -> None:
                    help="entry by entry, memory flat in the catalogue's size (N-Triples / N-Quads only)")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
-    b.set_defaults(func=cmd_build)
+    b.set_defaults(func=cmd_build, batch=True)
 
     m = sub.add_parser("mapping", help="print the field -> property table (markdown)")
     m.set_defaults(func=cmd_mapping)
