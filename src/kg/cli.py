@@ -24,18 +24,29 @@ COMMAND_MODULES = [
 ]
 
 
-def make_parser() -> argparse.ArgumentParser:
+# Which module registers which command, so that running one command imports only its module
+# (a test checks this against what the modules register). `kg --help` imports them all.
+COMMANDS = {
+    "build": "build", "mapping": "build", "site": "site", "serve": "serve", "render": "render",
+    "export": "export", "validate": "validate", "ontologies": "validate", "query": "query",
+    "queries": "query", "load": "load", "sync": "load", "diff": "load",
+}
+
+
+def make_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or with only the commands of module ``only``."""
     p = argparse.ArgumentParser(prog="kg", description="Bioimaging training catalogues as a knowledge graph.")
     p.add_argument("--version", action="version", version=f"kg {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else [only]:
         importlib.import_module(f"kg.commands.{name}").register(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None, *, program: bool = False) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    parser = make_parser(COMMANDS.get(args_list[0]) if args_list else None)
+    args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return UsageError.exit_code
