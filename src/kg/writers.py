@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import RdfFormat, Triple, serialize
 
-from .vocab import PREFIXES, RDF, SCHEMA, XSD
+from .vocab import PREFIXES, RDF, SCHEMA
 
 FORMATS = {  # name -> (file name, media type)
     "turtle": ("catalog.ttl", "text/turtle"),
@@ -105,58 +107,100 @@ class _Compactor:
         self.cache[iri] = out
         return out
 
-    def value(self, o) -> object:
-        if isinstance(o, NamedNode):
-            return {"@id": o.value}
-        if isinstance(o, Literal):
-            if o.language:
-                return {"@value": o.value, "@language": o.language}
-            dt = o.datatype.value
-            if dt == XSD.string.value:
-                return o.value
-            return {"@value": o.value, "@type": self.term(dt, vocab=False)}
-        raise ValueError(f"blank nodes are not produced by kg: {o!r}")
 
-
-def _nodes(triples: Iterable[Triple], comp: _Compactor) -> Iterator[dict]:
-    """Group consecutive triples by subject into JSON-LD node objects."""
-    node: dict | None = None
-    current = None
-    rdf_type = RDF.type
-    for t in triples:
-        s = t.subject
-        if s != current:
-            if node is not None:
-                yield node
-            current = s
-            node = {"@id": s.value}
-        assert node is not None
-        p = t.predicate
-        if p == rdf_type and isinstance(t.object, NamedNode):
-            node.setdefault("@type", []).append(comp.term(t.object.value, vocab=True))
-            continue
-        node.setdefault(comp.term(p.value, vocab=True), []).append(comp.value(t.object))
-    if node is not None:
-        yield node
-
-
-def _tidy(node: dict) -> dict:
-    """Single values are written without the array, as compaction does."""
-    return {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in node.items()}
+_CHUNK = 50_000  # triples turned into N-Triples text per call: bounds the extra memory
 
 
 def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, str] | None = None) -> None:
-    """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``."""
+    """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``.
+
+    Consecutive triples with the same subject make one node object (keys in the order they first
+    occur; a single value is written without the array, as compaction does). The terms are not read
+    back from the pyoxigraph objects one attribute at a time (~10 us per triple): each chunk of
+    triples is written as N-Triples by pyoxigraph and that text is cut into its terms. This is
+    exact because an N-Triples line is ``<s> <p> o .`` with no raw line break inside it, IRIs
+    contain no space, quote or backslash, and a quoted N-Triples string is also a valid JSON string
+    with the same value (both escape only quote, backslash and control characters, with escapes
+    that JSON reads the same: \\t \\n \\r \\b \\f \\uXXXX).
+    """
     prefixes = prefixes or PREFIXES
     comp = _Compactor(prefixes)
     head = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=1)
     out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
-    first = True
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    for node in _nodes(triples, comp):
-        chunk = encode(_tidy(node))
-        out.write((b"" if first else b",\n") + chunk.encode("utf-8"))
-        first = False
+
+    def jstr(text: str) -> bytes:
+        return json.dumps(text, ensure_ascii=False).encode("utf-8")
+
+    keys: dict[bytes, bytes] = {}  # b"<predicate IRI>" -> b',"key":'
+    types: dict[bytes, bytes] = {}  # b"<class IRI>" -> JSON string of its compact form
+    datatypes: dict[bytes, bytes] = {}  # b"^^<datatype IRI>" -> b',"@type":"xsd:date"}'
+    rdf_type = f"<{RDF.type.value}>".encode()
+    keys[rdf_type] = type_key = b"," + jstr(comp.term(RDF.type.value, vocab=True)) + b":"
+    at_type = b',"@type":'
+    sep = b""
+    current: bytes | None = None
+    node: dict[bytes, list[bytes]] = {}
+
+    def node_json(subject: bytes, node: dict[bytes, list[bytes]]) -> bytes:
+        return b"".join([b'{"@id":"', subject[1:-1], b'"',
+                         *[k + (vs[0] if len(vs) == 1 else b"[" + b",".join(vs) + b"]") for k, vs in node.items()],
+                         b"}"])
+
+    keys_get, types_get = keys.get, types.get
+    it = iter(triples)
+    while True:
+        chunk = list(islice(it, _CHUNK))
+        if not chunk:
+            break
+        done: list[bytes] = []
+        lines = serialize(chunk, None, RdfFormat.N_TRIPLES).split(b" .\n")
+        lines.pop()  # what follows the last line's " .\n"
+        for line in lines:
+            s, p, o = line.split(b" ", 2)
+            if s != current:
+                if current is not None:
+                    done.append(node_json(current, node))
+                if s[0] != 60:  # '<'
+                    raise ValueError(f"blank nodes are not produced by kg: {s.decode()}")
+                current = s
+                node = {}
+            key = keys_get(p)
+            if key is None:
+                key = keys[p] = b"," + jstr(comp.term(p[1:-1].decode("utf-8"), vocab=True)) + b":"
+            first = o[0]
+            if first == 60:  # an IRI
+                if key is type_key:
+                    key = at_type
+                    value = types_get(o)
+                    if value is None:
+                        value = types[o] = jstr(comp.term(o[1:-1].decode("utf-8"), vocab=True))
+                else:
+                    value = b'{"@id":"%b"}' % o[1:-1]
+            elif first == 34:  # a literal: "lexical", "lexical"@lang or "lexical"^^<datatype>
+                if o[-1] == 34:
+                    value = o
+                else:
+                    end = o.rindex(b'"') + 1
+                    if o[end] == 64:  # '@'
+                        value = b'{"@value":%b,"@language":"%b"}' % (o[:end], o[end + 1:])
+                    else:
+                        dt = o[end:]
+                        tail = datatypes.get(dt)
+                        if tail is None:
+                            tail = datatypes[dt] = (b',"@type":' + jstr(comp.term(dt[3:-1].decode("utf-8"),
+                                                                                    vocab=False)) + b"}")
+                        value = b'{"@value":' + o[:end] + tail
+            else:
+                raise ValueError(f"blank nodes are not produced by kg: {o.decode()}")
+            if key in node:
+                node[key].append(value)
+            else:
+                node[key] = [value]
+        if done:
+            out.write(sep + b",\n".join(done))
+            sep = b",\n"
+    if current is not None:
+        out.write(sep + node_json(current, node))
     out.write(b"\n ]\n}\n")
 
 
