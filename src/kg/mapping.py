@@ -163,13 +163,16 @@ def _one_row_per_predicate() -> None:
 _one_row_per_predicate()
 _RDF_TYPE = RDF.type
 _LEARNING_RESOURCE = SCHEMA.LearningResource
+# WORK_FIELDS with a flag for the row that writes rdf:type (the only one whose values can repeat
+# the LearningResource type every work gets)
+_ROWS = [(attr, preds, conv, _RDF_TYPE in preds) for attr, preds, conv, _note in WORK_FIELDS]
 
 
 def work_triples(work: Work) -> Iterator[Triple]:
     """All triples of one work, the work's own first (so writers can group by subject)."""
     s = NamedNode(work.iri)
     yield Triple(s, _RDF_TYPE, _LEARNING_RESOURCE)
-    for attr, preds, conv, _note in WORK_FIELDS:
+    for attr, preds, conv, types in _ROWS:
         val = getattr(work, attr)
         if val is None or val == []:
             continue
@@ -182,10 +185,10 @@ def work_triples(work: Work) -> Iterator[Triple]:
         else:
             o = conv(val)
             objs = [o] if o is not None else []
-        for o in objs:
-            for p in preds:
-                if p == _RDF_TYPE and o == _LEARNING_RESOURCE:
-                    continue
+        if types:  # the rdf:type row: LearningResource is written above already
+            objs = [o for o in objs if o != _LEARNING_RESOURCE]
+        for p in preds:
+            for o in objs:
                 yield Triple(s, p, o)
     if work.authors:
         seq = NamedNode(work.iri + "#authors")
