@@ -4,6 +4,7 @@ process; any failure leaves the previous files and no temporary file behind."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 
 import pytest
@@ -37,8 +38,11 @@ def test_all_files_are_replaced(tmp_path, fork):
     def child_check(f):  # with fork, the last job really runs in another process
         f.write(str(os.getpid() != parent).encode())
 
-    write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b" * 10000)),
-                 (out / "c.txt", child_check)], fork=fork)
+    digests = write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b" * 10000)),
+                           (out / "c.txt", child_check)], fork=fork)
+    # the checksums computed while writing are those of the files as they are on disk
+    assert digests == {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
+                       for p in (out / "a.txt", out / "b.txt", out / "c.txt")}
     forked = fork and _cores() > 1  # one core: no second process
     assert _snapshot(out) == {"a.txt": b"new a", "b.txt": b"new b" * 10000, "c.txt": str(forked).encode()}
     assert oct((out / "c.txt").stat().st_mode & 0o777) == oct(0o666 & ~_umask())

@@ -137,16 +137,17 @@ class Build:
 
         stats = []
         with _gc_paused():
-            self._write(out, formats, paths, fork, meanwhile=lambda: stats.append(graph_stats(self.triples)))
+            digests = self._write(out, formats, paths, fork,
+                                  meanwhile=lambda: stats.append(graph_stats(self.triples)))
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
         paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started,
-                                   stats[0] if stats else None)
+                                   stats[0] if stats else None, digests)
         return paths
 
     def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False,
-               meanwhile=None) -> None:
+               meanwhile=None) -> dict[Path, tuple[str, int]]:
         from .outputs import write_files
 
         formats = list(dict.fromkeys(formats))
@@ -157,7 +158,7 @@ class Build:
             name, _media = FORMATS[fmt]
             jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
-        write_files(jobs, fork=fork and len(self.triples) >= FORK_FROM, meanwhile=meanwhile)
+        return write_files(jobs, fork=fork and len(self.triples) >= FORK_FROM, meanwhile=meanwhile)
 
     def _write_one(self, fmt: str, f) -> None:
         if fmt == "ntriples":

@@ -13,6 +13,7 @@ replaced in order, after everything succeeded.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import signal
@@ -22,6 +23,27 @@ from pathlib import Path
 from typing import IO, Callable
 
 Writer = Callable[[IO[bytes]], None]
+
+
+class _Hashing:
+    """A binary file that also computes the SHA-256 and size of what goes through it (the dataset
+    description names every file's checksum; computed here, the files need not be read back)."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self._h = hashlib.sha256()
+        self.size = 0
+
+    def write(self, b) -> int:
+        self._h.update(b)
+        self.size += len(b)
+        return self._f.write(b)
+
+    def flush(self) -> None:
+        self._f.flush()
+
+    def digest(self) -> tuple[str, int]:
+        return self._h.hexdigest(), self.size
 
 
 def _temp_for(path: Path) -> tuple[int, str]:
@@ -86,9 +108,11 @@ class _Child:
                 os.close(r)
                 _die_with_parent()
                 with os.fdopen(fd, "wb") as f:
-                    write(f)
+                    hf = _Hashing(f)
+                    write(hf)  # type: ignore[arg-type]
                     f.flush()
                     os.fsync(f.fileno())
+                os.write(w, pickle.dumps(("ok", *hf.digest())))
             except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent
                 code = 1
                 if isinstance(e, OSError):
@@ -105,8 +129,8 @@ class _Child:
         os.close(w)
         self.pid, self.pipe = pid, r
 
-    def wait(self) -> None:
-        """Wait for the child; raise what it reported."""
+    def wait(self) -> tuple[str, int]:
+        """Wait for the child; raise what it reported, or return its file's (sha256, size)."""
         chunks = []
         while True:
             b = os.read(self.pipe, 65536)
@@ -117,13 +141,14 @@ class _Child:
         self.pipe = -1
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        if chunks:
-            kind, a, b, where = pickle.loads(b"".join(chunks))
-            if kind == "os":
-                raise OSError(a, b, where)
-            raise RuntimeError(f"writing {where} failed: {a}: {b}")
-        if status != 0:
-            raise RuntimeError(f"the process writing {self.path} ended with status {status}")
+        report = pickle.loads(b"".join(chunks)) if chunks else None
+        if report and report[0] == "ok" and status == 0:
+            return report[1], report[2]
+        if report and report[0] == "os":
+            raise OSError(report[1], report[2], report[3])
+        if report and report[0] == "other":
+            raise RuntimeError(f"writing {report[3]} failed: {report[1]}: {report[2]}")
+        raise RuntimeError(f"the process writing {self.path} ended with status {status}")
 
     def cancel(self) -> None:
         if self.pid:
@@ -146,13 +171,15 @@ def _cores() -> int:
 
 
 def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
-                meanwhile: Callable[[], object] | None = None) -> None:
-    """Write every ``(path, writer)`` job, then rename all into place in order.
+                meanwhile: Callable[[], object] | None = None) -> dict[Path, tuple[str, int]]:
+    """Write every ``(path, writer)`` job, then rename all into place in order; returns each file's
+    (SHA-256 hex digest, size in bytes).
 
     ``fork``: the last job runs in a child process (where ``os.fork`` exists, there are at least
     two jobs and two cores). ``meanwhile`` is called here after this process's own jobs, before
     waiting for the child: work that can overlap with the child's."""
     temps: list[tuple[str, Path]] = []
+    digests: dict[Path, tuple[str, int]] = {}
     child: _Child | None = None
     syncer = _Syncer()
     done = False
@@ -165,16 +192,18 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
             temps.append((tmp, path))
             try:
                 with os.fdopen(fd, "wb", closefd=False) as f:
-                    write(f)
+                    hf = _Hashing(f)
+                    write(hf)  # type: ignore[arg-type]
             except BaseException:
                 os.close(fd)
                 raise
+            digests[path] = hf.digest()
             syncer.sync_and_close(fd)
         if meanwhile is not None:
             meanwhile()
         syncer.join()
         if child is not None:
-            child.wait()
+            digests[child.path] = child.wait()
             temps.append((child.tmp, child.path))
             child = None
         for tmp, path in temps:
@@ -192,3 +221,4 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
                     os.unlink(tmp)
                 except FileNotFoundError:
                     pass
+    return digests

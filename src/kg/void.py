@@ -113,7 +113,8 @@ def graph_stats(triples: list[Triple]) -> Stats:
 
 
 def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
-                 stats: Stats | None = None) -> Iterator[Triple]:
+                 stats: Stats | None = None,
+                 digests: dict[Path, tuple[str, int]] | None = None) -> Iterator[Triple]:
     """The description of build ``b`` whose RDF files (format -> path) were just written."""
     d = dataset_iri(b.base)
     dv = d.value
@@ -162,7 +163,7 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
     for fmt in sorted(files):
         name, media = FORMATS[fmt]
         dist = NamedNode(dv + "/" + name)
-        digest, size = sha256_of(files[fmt])
+        digest, size = (digests or {}).get(files[fmt]) or sha256_of(files[fmt])
         yield Triple(dist, RDF.type, DCAT.Distribution)
         yield Triple(dist, DCT.title, Literal(name))
         yield Triple(dist, DCAT.mediaType, IANA_MEDIA[media])
@@ -202,12 +203,13 @@ def _source_iri(b: Build, src) -> NamedNode:
 
 
 def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None = None,
-               stats: Stats | None = None) -> Path:
+               stats: Stats | None = None, digests: dict[Path, tuple[str, int]] | None = None) -> Path:
+    """``digests``: (sha256, size) of files already known (computed while they were written)."""
     from .writers import atomic_file
 
     ended = now()
     path = Path(out_dir) / "void.ttl"
     with atomic_file(path) as f:
-        serialize(list(void_triples(b, files, started or ended, ended, stats)), f, RdfFormat.TURTLE,
+        serialize(list(void_triples(b, files, started or ended, ended, stats, digests)), f, RdfFormat.TURTLE,
                   prefixes={**PREFIXES, **VOID_PREFIXES, **instance_prefixes(b.base)})
     return path
