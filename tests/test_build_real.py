@@ -212,3 +212,18 @@ def test_problems_file(real_out, real_raw):
     assert len(unknown) == sum(1 for e in real_raw if e.get("license") in ("UNKNOWN", "UNKOWN"))
     dated = [r for r in rows if r["kind"] == "date-invalid"]
     assert all(r["line"] and r["entry"] for r in dated)
+
+
+def test_typed_literals_are_written_as_a_store_gives_them_back(real_build):
+    """Dates, date-times, numbers and booleans in their XSD form, so the files, the embedded store and
+    a server's answers spell them alike (a '+00:00' a server returns as 'Z' made every sync resend it)."""
+    typed = {t.object for t in real_build.triples
+             if isinstance(t.object, ox.Literal) and t.object.datatype.value.startswith(str(ox.NamedNode(
+                 "http://www.w3.org/2001/XMLSchema#").value))}
+    date_times = [o for o in typed if o.datatype.value.endswith("#dateTime")]
+    assert len(date_times) > 100  # the real catalogue has hundreds
+    st = ox.Store()
+    s = ox.NamedNode("http://example.org/s")
+    st.extend(ox.Quad(s, ox.NamedNode(f"http://example.org/p{i}"), o) for i, o in enumerate(sorted(typed, key=str)))
+    back = {q.object for q in st}
+    assert back == typed, sorted(str(o) for o in typed - back)[:5]

@@ -1,5 +1,6 @@
 """Dates: 'YYYY-MM-DD' -> xsd:date, a year -> xsd:gYear, 'YYYY-MM' -> xsd:gYearMonth,
-ISO date-times -> xsd:dateTime. Anything else is ``None`` (the caller reports it)."""
+ISO date-times -> xsd:dateTime, written in XSD's canonical form (seconds always, 'T', no trailing
+zeros in fractions, UTC as 'Z', zones as '+hh:mm'). Anything else is ``None`` (the caller reports it)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def normalize_date(raw: object) -> tuple[str, str] | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, _dt.datetime):
-        return raw.isoformat(), DATETIME
+        return normalize_date(raw.isoformat())
     if isinstance(raw, _dt.date):
         return raw.isoformat(), DATE
     if isinstance(raw, int):
@@ -43,9 +44,19 @@ def normalize_date(raw: object) -> tuple[str, str] | None:
         return s, DATE
     m = _DT.match(s)
     if m:
+        y, mo, d, hh, mi, sec, frac, tz = m.groups()
         try:
-            _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+            _dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(sec[1:3]) if sec else 0)
         except ValueError:
             return None
-        return s.replace(" ", "T", 1), DATETIME
+        frac = (frac or "").rstrip("0").rstrip(".")  # XSD: no trailing zeros in the fraction
+        return f"{y}-{mo}-{d}T{hh}:{mi}{sec[:3] if sec else ':00'}{frac}{_zone(tz)}", DATETIME
     return None
+
+
+def _zone(tz: str | None) -> str:
+    """XSD's spelling of a time zone: 'Z' for UTC (as triplestores give it back), else '+hh:mm'."""
+    if not tz or tz == "Z":
+        return tz or ""
+    tz = tz[:3] + ":" + tz[-2:]
+    return "Z" if tz in ("+00:00", "-00:00") else tz
