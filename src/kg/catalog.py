@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 from .merge import Merger, copy_work, match_keys
@@ -61,6 +62,7 @@ def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
+@lru_cache(maxsize=65536)  # tags repeat across entries
 def _tag_key(tag: str) -> str:
     return _SPACES.sub(" ", tag.strip().casefold())
 
@@ -98,6 +100,31 @@ class PeopleIndex:
             return None
         return next((o for o, _ in c.most_common() if self.plausible(key, o)), None)
 
+    def frozen(self) -> "FrozenPeople":
+        """The answers of ``plausible`` and ``orcid_for``, remembered: pass two asks them for every
+        author of every entry, and the index no longer changes then."""
+        return FrozenPeople(self)
+
+
+class FrozenPeople:
+    def __init__(self, index: PeopleIndex) -> None:
+        self._index = index
+        self._plausible: dict[tuple[str, str], bool] = {}
+        self._orcid: dict[str, str | None] = {}
+
+    def plausible(self, key: str, orcid: str) -> bool:
+        k = (key, orcid)
+        hit = self._plausible.get(k)
+        if hit is None:
+            hit = self._plausible[k] = self._index.plausible(key, orcid)
+        return hit
+
+    def orcid_for(self, key: str) -> str | None:
+        if key in self._orcid:
+            return self._orcid[key]
+        o = self._orcid[key] = self._index.orcid_for(key)
+        return o
+
 
 class Catalog:
     """Accumulates works, agents and tags; every problem goes to ``problems``."""
@@ -117,6 +144,7 @@ class Catalog:
         self.entries_read = 0
         self.merger = Merger()  # one node per work across sources (see kg.merge)
         self.several_sources = True  # until learn() has seen the entries
+        self._people: PeopleIndex | FrozenPeople = self.people
         self._index: dict[str, int] = {}  # work IRI -> position in works
 
     # -- pass one ---------------------------------------------------------------------------
@@ -126,6 +154,7 @@ class Catalog:
             self.people.learn(e.data)
             files.add(e.file)
         self.several_sources = len(files) > 1
+        self._people = self.people.frozen()
         for key, c in self.people.orcids_by_key.items():
             if len(c) > 1:
                 ctx = EntryContext(self.problems)
@@ -147,7 +176,7 @@ class Catalog:
             self._agent_names[iri][n.display] += 1
             return iri
         if orcid is None:
-            orcid = self.people.orcid_for(n.key)
+            orcid = self._people.orcid_for(n.key)
         iri = ids_orcid_iri(orcid) if orcid else self.base + "person/" + slug(n.display)
         agent = self.agents.get(iri)
         if agent is None:
@@ -257,7 +286,7 @@ class Catalog:
             return self.works[i]
         self._index[work.iri] = len(self.works)
         self.works.append(work)
-        self.merger.register(work)
+        self.merger.register(work, index=self.several_sources)
         return work
 
     # -- field helpers -------------------------------------------------------------------------
@@ -371,7 +400,7 @@ class Catalog:
                     orcid = orcid or with_orcid[hit][1]
                     if hit != n.key:  # 'Floden Evan' beside 'Evan Floden https://orcid...'
                         written, n = n.display, with_orcid[hit][0]
-                if orcid and not self.people.plausible(n.key, orcid):
+                if orcid and not self._people.plausible(n.key, orcid):
                     ctx.report("orcid-name-mismatch", f"ORCID {orcid} is given to {n.display!r} but mostly "
                                "goes with another name; not used for this author", field="authors_with_orcid",
                                value=n.display)

@@ -87,14 +87,16 @@ class Merger:
                 return iri
         return None
 
-    def register(self, work: Work) -> None:
+    def register(self, work: Work, index: bool = True) -> None:
+        """Note a new work; ``index=False`` when there is one source only (nothing will be looked up)."""
         self.views.append(work)
         files = self.files.setdefault(work.iri, set())
         if not files:
             self.first[work.iri] = work
         files.add(work.file or "")
-        for k in work_keys(work):
-            self.keys.setdefault(k, work.iri)
+        if index:
+            for k in work_keys(work):
+                self.keys.setdefault(k, work.iri)
 
     def merge(self, merged: Work, view: Work, ctx: EntryContext, own_uuid: object = None) -> None:
         """Fold ``view`` (from a source not yet seen for this work) into ``merged`` in place.

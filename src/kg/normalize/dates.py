@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 
 DATE = "date"
 YEAR = "gYear"
@@ -20,6 +21,17 @@ _DT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(:\d{2}(\.\d+)?)?(
 
 def normalize_date(raw: object) -> tuple[str, str] | None:
     """Return (lexical form, xsd local name) or None when the value is not a date we accept."""
+    if isinstance(raw, str):
+        return _normalize_text(raw)
+    return _normalize(raw)
+
+
+@lru_cache(maxsize=8192)  # catalogues repeat their dates
+def _normalize_text(raw: str) -> tuple[str, str] | None:
+    return _normalize(raw)
+
+
+def _normalize(raw: object) -> tuple[str, str] | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, _dt.datetime):

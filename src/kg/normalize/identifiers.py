@@ -88,7 +88,12 @@ def split_orcid(text: str) -> tuple[str, str | None]:
     return name, m.group(1).upper()
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def parse_uuid(raw: str) -> str | None:
+    if isinstance(raw, str) and _CANONICAL_UUID.fullmatch(raw):  # already as str(UUID) writes it
+        return raw
     try:
         return str(_uuid.UUID(raw.strip()))
     except (ValueError, AttributeError):

@@ -145,6 +145,19 @@ def _current(spdx_id: str) -> tuple[str, bool]:
 
 
 def normalize_license(raw: object) -> LicenseResult:
+    """One raw licence value -> a licence (or none) and what to report. Results are frozen, so
+    the few dozen spellings a catalogue repeats are worked out once each."""
+    if isinstance(raw, str):
+        return _normalize_text(raw)
+    return _normalize_license(raw)
+
+
+@lru_cache(maxsize=4096)
+def _normalize_text(raw: str) -> LicenseResult:
+    return _normalize_license(raw)
+
+
+def _normalize_license(raw: object) -> LicenseResult:
     if raw is None:
         return LicenseResult(None)
     if not isinstance(raw, str):

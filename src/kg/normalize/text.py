@@ -10,6 +10,8 @@ _SPACES = re.compile(r"\s+")
 
 
 def clean_text(raw: str, *, single_line: bool = False) -> str:
+    if single_line and raw.isprintable() and "&" not in raw and "  " not in raw:
+        return raw.strip()  # nothing to unescape, drop or fold (the common case for names and tags)
     s = html.unescape(raw)
     s = _CTRL.sub("", s).replace("\r\n", "\n").replace("\r", "\n")
     if single_line:
