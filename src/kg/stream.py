@@ -28,6 +28,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -357,8 +358,11 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                 emit(list(works_triples(pending, licenses, levels)))
                 cat.works.clear()
             cat.finish()
-            emit(list(shared_triples(cat.agents.values(), cat.tags.values(), licenses, levels, base,
-                                     [grants[k] for k in sorted(grants)])))
+            # people, organisations and tags can be millions of triples: written a chunk at a time
+            shared = shared_triples(cat.agents.values(), cat.tags.values(), licenses, levels, base,
+                                    [grants[k] for k in sorted(grants)])
+            while chunk := list(islice(shared, 20_000)):
+                emit(chunk)
         except BaseException as exc:
             for cm in files.values():
                 cm.__exit__(type(exc), exc, exc.__traceback__)
