@@ -52,6 +52,10 @@ def _output_errors(write):
     return wrapper
 
 
+# Below this many triples a second process costs more than it saves.
+FORK_FROM = 5000
+
+
 @dataclass
 class Build:
     """One build of the graph. ``triples`` is the graph (no blank nodes, grouped by subject)."""
@@ -115,40 +119,56 @@ class Build:
         }
 
     @_output_errors
-    def write(self, out_dir: str | Path, formats: Iterable[str] | None = None) -> dict[str, Path]:
+    def write(self, out_dir: str | Path, formats: Iterable[str] | None = None, *,
+              fork: bool = False) -> dict[str, Path]:
         """Write the chosen formats, problems.json and void.ttl into ``out_dir``; returns the paths.
 
         By default: Turtle, N-Triples and JSON-LD, plus N-Quads (one named graph per source) when the
-        build merged more than one source; with a single source the provenance is in void.ttl."""
+        build merged more than one source; with a single source the provenance is in void.ttl.
+        The RDF files are replaced together, after all of them were written (``kg.outputs``);
+        ``fork=True`` writes JSON-LD in a forked process meanwhile (for programs without threads of
+        their own, like the ``kg`` command)."""
         if formats is None:
             formats = ["turtle", "ntriples", "jsonld"] + (["nquads"] if len(self.sources) > 1 else [])
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths: dict[str, Path] = {}
+        from .void import graph_stats, write_void  # the dataset description: counts, files, sources, time
+
+        stats = []
         with _gc_paused():
-            self._write(out, formats, paths)
+            self._write(out, formats, paths, fork, meanwhile=lambda: stats.append(graph_stats(self.triples)))
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
-        from .void import write_void  # the dataset description: counts, files, sources, build time
-
-        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started)
+        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started,
+                                   stats[0] if stats else None)
         return paths
 
-    def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path]) -> None:
+    def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False,
+               meanwhile=None) -> None:
+        from .outputs import write_files
+
+        formats = list(dict.fromkeys(formats))
+        if "jsonld" in formats:  # the slowest writer goes last: with fork, it has its own process
+            formats = [f for f in formats if f != "jsonld"] + ["jsonld"]
+        jobs = []
         for fmt in formats:
             name, _media = FORMATS[fmt]
-            with atomic_file(out / name) as f:
-                if fmt == "ntriples":
-                    WRITERS[fmt](self.triples, f)
-                elif fmt == "nquads":
-                    from .provenance import source_quads
-                    from .writers import write_nquads
-
-                    write_nquads(source_quads(self), f)
-                else:
-                    WRITERS[fmt](self.triples, f, self.prefixes)
+            jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
+        write_files(jobs, fork=fork and len(self.triples) >= FORK_FROM, meanwhile=meanwhile)
+
+    def _write_one(self, fmt: str, f) -> None:
+        if fmt == "ntriples":
+            WRITERS[fmt](self.triples, f)
+        elif fmt == "nquads":
+            from .provenance import source_quads
+            from .writers import write_nquads
+
+            write_nquads(source_quads(self), f)
+        else:
+            WRITERS[fmt](self.triples, f, self.prefixes)
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:

@@ -38,19 +38,20 @@ _ORCID_LIKE = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dXx]")
 MAX_NESTING = 32
 
 
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
 def _deeper_than(value: object, limit: int) -> bool:
+    if not isinstance(value, _CONTAINERS):
+        return False
     stack = [(value, 0)]
     while stack:
         v, depth = stack.pop()
-        if isinstance(v, dict):
-            items: Iterable = v.values()
-        elif isinstance(v, (list, tuple, set, frozenset)):
-            items = v
-        else:
-            continue
         if depth >= limit:
             return True
-        stack.extend((x, depth + 1) for x in items)
+        for x in (v.values() if isinstance(v, dict) else v):
+            if isinstance(x, _CONTAINERS):  # texts and numbers are leaves: not pushed
+                stack.append((x, depth + 1))
     return False
 
 
@@ -115,12 +116,16 @@ class Catalog:
         self._urls: dict[str, str] = {}
         self.entries_read = 0
         self.merger = Merger()  # one node per work across sources (see kg.merge)
+        self.several_sources = True  # until learn() has seen the entries
         self._index: dict[str, int] = {}  # work IRI -> position in works
 
     # -- pass one ---------------------------------------------------------------------------
     def learn(self, entries: Iterable[RawEntry]) -> None:
+        files = set()
         for e in entries:
             self.people.learn(e.data)
+            files.add(e.file)
+        self.several_sources = len(files) > 1
         for key, c in self.people.orcids_by_key.items():
             if len(c) > 1:
                 ctx = EntryContext(self.problems)
@@ -208,7 +213,8 @@ class Catalog:
                            field=kstr, value=_jsonable(data[k]))
 
         urls = self._urls_of(data.get("url"), ctx)
-        same = self.merger.find(match_keys(uuid_raw, urls), raw.file)  # known from another source?
+        # known from another source? (a work is never merged with one of its own source's entries)
+        same = self.merger.find(match_keys(uuid_raw, urls), raw.file) if self.several_sources else None
         uuid = self.works[self._index[same]].uuid if same else self._uuid_of(uuid_raw, urls, ctx)
         work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
 

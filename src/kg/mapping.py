@@ -75,7 +75,10 @@ def _ctype_concept(v: ContentType):
     return CTYPE[v.slug]
 
 
-_MIME = mimetypes.MimeTypes(filenames=(), strict=True)  # Python's built-in table: same on every host
+@lru_cache(maxsize=1)
+def _mime_table() -> dict[str, str]:  # made on first use: building it is a few ms of every start-up
+    return mimetypes.MimeTypes(filenames=(), strict=True).types_map[True]  # built-in: same on every host
+
 _MIME_EXTRA = {  # common in the catalogue, missing from Python's table
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -92,7 +95,7 @@ _MIME_EXTRA = {  # common in the catalogue, missing from Python's table
 
 def _format(v: str):
     ext = v if v.startswith(".") else "." + v
-    mime = _MIME_EXTRA.get(ext.lower()) or _MIME.types_map[True].get(ext.lower())
+    mime = _MIME_EXTRA.get(ext.lower()) or _mime_table().get(ext.lower())
     return Literal(mime or v)
 
 
@@ -149,6 +152,15 @@ def _values(work: Work, attr: str) -> list:
     return v if isinstance(v, list) else [v]
 
 
+def _one_row_per_predicate() -> None:
+    seen: dict[NamedNode, int] = {}
+    for row, (_attr, preds, _conv, _note) in enumerate(WORK_FIELDS):
+        for p in preds:
+            if seen.setdefault(p, row) != row or preds.count(p) > 1:
+                raise AssertionError(f"{p} is in two rows of WORK_FIELDS; work_triples would repeat triples")
+
+
+_one_row_per_predicate()
 _RDF_TYPE = RDF.type
 _LEARNING_RESOURCE = SCHEMA.LearningResource
 
@@ -161,10 +173,16 @@ def work_triples(work: Work) -> Iterator[Triple]:
         val = getattr(work, attr)
         if val is None or val == []:
             continue
-        for v in (val if isinstance(val, list) else (val,)):
-            o = conv(v)
-            if o is None:
-                continue
+        if isinstance(val, list):
+            # No predicate is in two rows (checked at import), so a repeated triple can only come
+            # from two values of one row giving the same term (two URLs naming one DOI, ...).
+            objs = [o for o in map(conv, val) if o is not None]
+            if len(objs) > 1:
+                objs = list(dict.fromkeys(objs))
+        else:
+            o = conv(val)
+            objs = [o] if o is not None else []
+        for o in objs:
             for p in preds:
                 if p == _RDF_TYPE and o == _LEARNING_RESOURCE:
                     continue
@@ -287,7 +305,7 @@ def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterab
 def works_triples(works: Iterable[Work], licenses: dict[str, License], levels: set[str]) -> Iterator[Triple]:
     """The works' own triples; notes in ``licenses`` / ``levels`` which of those nodes they use."""
     for w in works:
-        yield from dict.fromkeys(work_triples(w))  # drop repeats (two URLs naming one DOI, ...)
+        yield from work_triples(w)
         for lic in w.licenses:
             licenses.setdefault(lic.spdx or "custom:" + (lic.custom or ""), lic)
         if w.level:

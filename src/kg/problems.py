@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Iterator
 
 ERROR = "error"  # the entry (or part of it) could not be represented
@@ -37,6 +37,9 @@ class Problem:
         return f"{self.where()}{fld}: {self.severity}: {self.message}"
 
 
+_FIELDS = tuple(f.name for f in fields(Problem))
+
+
 @dataclass
 class Problems:
     """Collects problems. Normalisers report through an ``EntryContext`` bound to one entry."""
@@ -61,12 +64,18 @@ class Problems:
     def to_json(self) -> str:
         """Strict JSON (RFC 8259): a catalogue's .nan / .inf values are written as text, since
         NaN and Infinity are not JSON and browsers' JSON.parse rejects the whole file for them."""
-        rows = [asdict(p) for p in self.items]
-        try:
-            text = json.dumps(rows, ensure_ascii=False, indent=1, default=str, allow_nan=False)
-        except ValueError:
-            text = json.dumps(_finite(rows), ensure_ascii=False, indent=1, default=str, allow_nan=False)
-        return text + "\n"
+        if not self.items:
+            return "[]\n"
+        # One problem per line: readable, diffable, and written by json's C encoder (indent= would
+        # switch to its pure-Python encoder, several times slower).
+        lines = []
+        for p in self.items:
+            row = {f: getattr(p, f) for f in _FIELDS}
+            try:
+                lines.append(json.dumps(row, ensure_ascii=False, default=str, allow_nan=False))
+            except ValueError:
+                lines.append(json.dumps(_finite(row), ensure_ascii=False, default=str, allow_nan=False))
+        return "[\n" + ",\n".join(lines) + "\n]\n"
 
 
 def _finite(v: object) -> object:

@@ -101,6 +101,7 @@ def by_slug() -> dict[str, Registered]:
     return {o.slug: o for o in registry()}
 
 
+@lru_cache(maxsize=65536)  # tags repeat across works
 def tag_key(text: str) -> str:
     """'NFDI4Bioimage', 'nfdi4bioimage', 'I3D:bio', 'I3D bio' -> 'nfdi4bioimage', 'i3dbio'."""
     s = unicodedata.normalize("NFKD", text)
@@ -144,6 +145,7 @@ class Linker:
                 gslug = f"{g.funder}-{tag_key(g.number)}"
                 self.grants.append(_Grant(gslug, o, g, _whole([g.number, *g.also])))
                 self.needles[gslug] = {c.split()[0].casefold() for c in (g.number, *g.also)}
+        self.all_needles = set().union(*self.needles.values())
 
     def links(self, work: Work) -> dict[str, list[tuple[str, str | None]]]:
         """rule -> [(organisation IRI, grant slug or None)] for one work."""
@@ -157,12 +159,14 @@ class Linker:
                 out["tag"].append((o.node_iri(self.base), None))
         texts = [t for t in (work.name, work.description, work.abstract) if t]
         low = " ".join(texts).casefold()
-        for o, pat in self.mentions:
-            if any(n in low for n in self.needles[o.slug]) and any(pat.search(t) for t in texts):
-                out["mention"].append((o.node_iri(self.base), None))
-        for g in self.grants:
-            if any(n in low for n in self.needles[g.iri_slug]) and any(g.pattern.search(t) for t in texts):
-                out["grant"].append((g.project.node_iri(self.base), g.iri_slug))
+        present = {n for n in self.all_needles if n in low}  # each needle looked for once per work
+        if present:
+            for o, pat in self.mentions:
+                if not present.isdisjoint(self.needles[o.slug]) and any(pat.search(t) for t in texts):
+                    out["mention"].append((o.node_iri(self.base), None))
+            for g in self.grants:
+                if not present.isdisjoint(self.needles[g.iri_slug]) and any(g.pattern.search(t) for t in texts):
+                    out["grant"].append((g.project.node_iri(self.base), g.iri_slug))
         return out
 
 

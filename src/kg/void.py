@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,20 +85,40 @@ def _slug(iri: str) -> str:
     return hashlib.sha1(iri.encode()).hexdigest()[:12]
 
 
-def void_triples(b: Build, files: dict[str, Path], started: str, ended: str) -> Iterator[Triple]:
-    """The description of build ``b`` whose RDF files (format -> path) were just written."""
-    d = dataset_iri(b.base)
-    dv = d.value
-    subjects, properties, objects = set(), set(), set()
+@dataclass
+class Stats:
+    subjects: int
+    properties: int
+    objects: int
+    classes: Counter[str]  # class IRI -> instances
+
+
+def graph_stats(triples: list[Triple]) -> Stats:
+    """Distinct subjects, properties and objects, and instances per class, in one pass (this runs
+    on every build; ``kg build`` runs it while another process writes the JSON-LD)."""
+    subjects: set[str] = set()  # no blank nodes in a build: subjects are IRIs, compared by text
+    properties: set[str] = set()
+    objects: set = set()
     classes: Counter[str] = Counter()
-    rdf_type = RDF.type
-    for t in b.triples:  # one pass: this runs on every build
-        s, p, o = t
-        subjects.add(s)
+    rdf_type = RDF.type.value
+    for t in triples:
+        subjects.add(t.subject.value)
+        p = t.predicate.value
         properties.add(p)
+        o = t.object
         objects.add(o)
         if p == rdf_type:
             classes[o.value] += 1
+    return Stats(len(subjects), len(properties), len(objects), classes)
+
+
+def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
+                 stats: Stats | None = None) -> Iterator[Triple]:
+    """The description of build ``b`` whose RDF files (format -> path) were just written."""
+    d = dataset_iri(b.base)
+    dv = d.value
+    st = stats or graph_stats(b.triples)
+    classes = st.classes
     activity = NamedNode(dv + "/build")
     software = NamedNode(dv + "/software/kg-" + __version__)
 
@@ -113,10 +134,10 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str) -> 
     yield Triple(d, DCT.conformsTo, NamedNode(SCHEMA.iri))
     yield Triple(d, VOID.uriSpace, Literal(b.base))
     yield Triple(d, VOID.triples, _int(len(b.triples)))
-    yield Triple(d, VOID.entities, _int(len(subjects)))
-    yield Triple(d, VOID.distinctSubjects, _int(len(subjects)))
-    yield Triple(d, VOID.distinctObjects, _int(len(objects)))
-    yield Triple(d, VOID.properties, _int(len(properties)))
+    yield Triple(d, VOID.entities, _int(st.subjects))
+    yield Triple(d, VOID.distinctSubjects, _int(st.subjects))
+    yield Triple(d, VOID.distinctObjects, _int(st.objects))
+    yield Triple(d, VOID.properties, _int(st.properties))
     yield Triple(d, VOID.classes, _int(len(classes)))
     for ns in (SCHEMA.iri, DCT.iri, SKOS.iri, KG.iri):
         yield Triple(d, VOID.vocabulary, NamedNode(ns))
@@ -180,12 +201,13 @@ def _source_iri(b: Build, src) -> NamedNode:
     return NamedNode(dataset_iri(b.base).value + "/source/" + (src.sha256 or _slug(Path(src.path).name)))
 
 
-def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None = None) -> Path:
+def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None = None,
+               stats: Stats | None = None) -> Path:
     from .writers import atomic_file
 
     ended = now()
     path = Path(out_dir) / "void.ttl"
     with atomic_file(path) as f:
-        serialize(list(void_triples(b, files, started or ended, ended)), f, RdfFormat.TURTLE,
+        serialize(list(void_triples(b, files, started or ended, ended, stats)), f, RdfFormat.TURTLE,
                   prefixes={**PREFIXES, **VOID_PREFIXES, **instance_prefixes(b.base)})
     return path

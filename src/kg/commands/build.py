@@ -29,16 +29,17 @@ def _summary(b, paths) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ..build import build
+    from ..build import _gc_paused, build
     from ..vocab import DEFAULT_BASE
 
     if args.stream:
         return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
-    b = build(args.sources, base=args.base or DEFAULT_BASE)
-    paths = b.write(args.out, formats)
-    if not args.quiet:
-        print(_summary(b, paths), file=sys.stderr)
+    with _gc_paused():  # one pause for build + write + summary: no collection pass in between
+        b = build(args.sources, base=args.base or DEFAULT_BASE)
+        paths = b.write(args.out, formats, fork=True)
+        if not args.quiet:
+            print(_summary(b, paths), file=sys.stderr)
     if args.strict:
         serious = [p for p in b.problems if p.severity in ("warning", "error")]
         if serious:
@@ -99,7 +100,7 @@ def register(sub) -> None:
                    help="entry by entry, memory flat in the catalogue's size (N-Triples / N-Quads only)")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
-    b.set_defaults(func=cmd_build)
+    b.set_defaults(func=cmd_build, batch=True)
 
     m = sub.add_parser("mapping", help="print the field -> property table (markdown)")
     m.set_defaults(func=cmd_mapping)

@@ -1,0 +1,194 @@
+"""Writing a set of output files so that readers see whole files only.
+
+Each file is written into a temporary file beside its target and synced to disk; only when every
+file of the set is complete are they renamed over their targets, in the order given. A failure or
+an interruption anywhere removes the temporary files and leaves every previous file as it was.
+
+With ``fork=True`` (the ``kg build`` command; never the library default, since forking a process
+that runs other threads is unsafe) one job runs in a forked child process while this process
+writes the others: the machine's second core writes JSON-LD while this one writes Turtle and
+N-Triples. The child only writes its temporary file; renaming stays here, so the set is still
+replaced in order, after everything succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO, Callable
+
+Writer = Callable[[IO[bytes]], None]
+
+
+def _temp_for(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files should be readable
+    return fd, tmp
+
+
+class _Syncer:
+    """fsync in a background thread (the call releases the GIL), so the next file is being
+    written while the previous one goes to disk."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.errors: list[OSError] = []
+
+    def sync_and_close(self, fd: int) -> None:
+        def run() -> None:
+            try:
+                os.fsync(fd)
+            except OSError as e:
+                self.errors.append(e)
+            finally:
+                os.close(fd)
+
+        t = threading.Thread(target=run, name="kg-fsync", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join()
+        if self.errors:
+            raise self.errors[0]
+
+
+def _die_with_parent() -> None:
+    """Linux: the child is killed when the writing process dies (a killed build leaves no writer)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class _Child:
+    """One job in a forked process; its outcome comes back through a pipe."""
+
+    def __init__(self, path: Path, write: Writer) -> None:
+        self.path = path
+        fd, self.tmp = _temp_for(path)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child; its effects are tested
+            code = 0
+            try:
+                os.close(r)
+                _die_with_parent()
+                with os.fdopen(fd, "wb") as f:
+                    write(f)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent
+                code = 1
+                if isinstance(e, OSError):
+                    report = ("os", e.errno, e.strerror, e.filename or str(path))
+                else:
+                    report = ("other", type(e).__name__, str(e), str(path))
+                try:
+                    os.write(w, pickle.dumps(report))
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)
+        os.close(fd)
+        os.close(w)
+        self.pid, self.pipe = pid, r
+
+    def wait(self) -> None:
+        """Wait for the child; raise what it reported."""
+        chunks = []
+        while True:
+            b = os.read(self.pipe, 65536)
+            if not b:
+                break
+            chunks.append(b)
+        os.close(self.pipe)
+        self.pipe = -1
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if chunks:
+            kind, a, b, where = pickle.loads(b"".join(chunks))
+            if kind == "os":
+                raise OSError(a, b, where)
+            raise RuntimeError(f"writing {where} failed: {a}: {b}")
+        if status != 0:
+            raise RuntimeError(f"the process writing {self.path} ended with status {status}")
+
+    def cancel(self) -> None:
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (taskset, cgroups)
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
+                meanwhile: Callable[[], object] | None = None) -> None:
+    """Write every ``(path, writer)`` job, then rename all into place in order.
+
+    ``fork``: the last job runs in a child process (where ``os.fork`` exists, there are at least
+    two jobs and two cores). ``meanwhile`` is called here after this process's own jobs, before
+    waiting for the child: work that can overlap with the child's."""
+    temps: list[tuple[str, Path]] = []
+    child: _Child | None = None
+    syncer = _Syncer()
+    done = False
+    try:
+        if fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1:
+            child = _Child(*jobs[-1])
+            jobs = jobs[:-1]
+        for path, write in jobs:
+            fd, tmp = _temp_for(path)
+            temps.append((tmp, path))
+            try:
+                with os.fdopen(fd, "wb", closefd=False) as f:
+                    write(f)
+            except BaseException:
+                os.close(fd)
+                raise
+            syncer.sync_and_close(fd)
+        if meanwhile is not None:
+            meanwhile()
+        syncer.join()
+        if child is not None:
+            child.wait()
+            temps.append((child.tmp, child.path))
+            child = None
+        for tmp, path in temps:
+            os.replace(tmp, path)
+        done = True
+    finally:
+        if not done:
+            if child is not None:
+                child.cancel()
+                temps.append((child.tmp, child.path))
+            for t in syncer.threads:
+                t.join()
+            for tmp, _path in temps:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass

@@ -1,0 +1,111 @@
+"""kg.outputs.write_files: a set of files replaced together, one of them possibly written by a forked
+process; any failure leaves the previous files and no temporary file behind."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from kg.outputs import _cores, write_files
+
+
+def _old(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (out / name).write_bytes(b"old " + name.encode())
+    return out
+
+
+def _snapshot(out):
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def _writer(data: bytes):
+    def write(f):
+        f.write(data)
+    return write
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_all_files_are_replaced(tmp_path, fork):
+    out = _old(tmp_path)
+    parent = os.getpid()
+
+    def child_check(f):  # with fork, the last job really runs in another process
+        f.write(str(os.getpid() != parent).encode())
+
+    write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b" * 10000)),
+                 (out / "c.txt", child_check)], fork=fork)
+    forked = fork and _cores() > 1  # one core: no second process
+    assert _snapshot(out) == {"a.txt": b"new a", "b.txt": b"new b" * 10000, "c.txt": str(forked).encode()}
+    assert oct((out / "c.txt").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_an_os_error_in_the_last_job_keeps_every_old_file(tmp_path, fork):
+    out = _old(tmp_path)
+    before = _snapshot(out)
+
+    def full(f):
+        f.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / "c.txt"))
+
+    with pytest.raises(OSError) as e:
+        write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")),
+                     (out / "c.txt", full)], fork=fork)
+    assert e.value.errno == errno.ENOSPC and e.value.filename == str(out / "c.txt")
+    assert _snapshot(out) == before  # nothing replaced, no .part file left
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_bug_in_the_last_job_is_reported_and_keeps_every_old_file(tmp_path, fork):
+    out = _old(tmp_path)
+    before = _snapshot(out)
+
+    def bug(f):
+        raise KeyError("no such term")
+
+    with pytest.raises((KeyError, RuntimeError)) as e:
+        write_files([(out / "a.txt", _writer(b"new a")), (out / "c.txt", bug)], fork=fork)
+    assert "no such term" in str(e.value)
+    assert _snapshot(out) == before
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_failing_first_job_stops_the_forked_one_and_cleans_up(tmp_path, fork):
+    out = _old(tmp_path)
+    before = _snapshot(out)
+    def slow(f):
+        f.write(b"x" * 1000)
+        import time
+        time.sleep(30)  # cancelled long before
+        f.write(b"late")
+
+    def broken(f):
+        raise OSError(errno.EIO, "Input/output error", str(out / "a.txt"))
+
+    with pytest.raises(OSError):
+        write_files([(out / "a.txt", broken), (out / "c.txt", slow)], fork=fork)
+    assert _snapshot(out) == before
+
+
+def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
+    out = _old(tmp_path)
+    (out / "b.txt").unlink()
+    (out / "b.txt").mkdir()  # a folder where the file should go
+    with pytest.raises(IsADirectoryError):
+        write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")),
+                     (out / "c.txt", _writer(b"new c"))], fork=True)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["a.txt", "b.txt", "c.txt"]  # no .part files
+    # a.txt was renamed before the failing b.txt; c.txt is untouched
+    assert (out / "a.txt").read_bytes() == b"new a" and (out / "c.txt").read_bytes() == b"old c.txt"
