@@ -10,6 +10,9 @@ kept across entries is only what the graph needs to be the same as the ordinary 
 - the uuids and urls already seen, as 64-bit hashes (to report duplicates);
 - the licences and levels used (a few dozen nodes).
 
+Works are not merged across sources (see ``_NoMerger``): each source's entry is its own node, so
+the graph equals the ordinary build's for one source, or for sources that share no work.
+
 Two passes over each file: the first loads only the entries whose text mentions an ORCID (to learn
 which ORCID goes with which name), the second does the rest. Problems go to ``problems.json`` as
 they are found; only their counts stay in memory.
@@ -112,6 +115,28 @@ class _Seen:
 
     def __len__(self) -> int:
         return len(self._h)
+
+
+class _NoMerger:
+    """Stands in for ``kg.merge.Merger``: --stream does not merge one work read from several sources
+    (the first source's node is already written when the second is read), so no work record, key
+    or per-source view has to be kept. Each source's entry is its own node, as in a build of one
+    source; a uuid or url used again is reported as a duplicate."""
+
+    views: tuple = ()
+
+    def find(self, keys: list[str], file: str) -> None:
+        return None
+
+    def register(self, work: object) -> None:
+        pass
+
+
+class _Forget(dict):
+    """A mapping that keeps nothing (the catalogue's work IRI -> list position index)."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,9 +337,12 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat = Catalog(base, problems)
         cat._uuids = _Seen()  # type: ignore[assignment]
         cat._urls = _Seen()  # type: ignore[assignment]
+        cat.merger = _NoMerger()  # type: ignore[assignment]
+        cat._index = _Forget()
         # pass one: the ORCID index, from the entries that mention an ORCID
         for p, info in zip(paths, infos):
             cat.learn(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search))
+        cat.several_sources = False  # see _NoMerger
         files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
         licenses: dict = {}
