@@ -189,3 +189,24 @@ def test_csv_without_title_column_is_refused(tmp_path):
     with pytest.raises(kg.errors.NothingBuilt, match="not a DALIA CSV"):
         kg.build(p)
     assert main(["build", str(p), "-o", str(tmp_path / "o"), "-q"]) == 3
+
+
+def test_rows_keep_their_file_lines_across_empty_lines_and_quoted_breaks(tmp_path):
+    """Each entry's line is the line its row starts on, counted in the file as written: a quoted
+    cell with a line break spans two lines and an empty line is one line."""
+    p = tmp_path / "lines.csv"
+    rows = [["Title", "Link", "Description"],
+            ["First", "https://example.org/1", "one line"],
+            ["Second", "https://example.org/2", "two\nlines"],
+            [],
+            ["Third", "https://example.org/3", "x"]]
+    with open(p, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        for r in rows:
+            w.writerow(r)
+    text = p.read_text(encoding="utf-8").split("\n")
+    want = {t: 1 + next(i for i, ln in enumerate(text) if ln.startswith(t + ",")) for t in ("First", "Second", "Third")}
+    b = kg.build(p)
+    got = {w.name: w.line for w in b.catalog.works}
+    assert got == want
+    assert want["Third"] == 6  # header, First, Second (2 lines), empty line

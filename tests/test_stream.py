@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter, defaultdict
 
 import pyoxigraph as ox
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kg
 from kg.errors import SourceError, UsageError
 from kg.sources import SourceInfo
-from kg.stream import _Seen, graph_iri, iter_entries, stream_build
+from kg.stream import _Seen, _Spellings, graph_iri, iter_entries, stream_build
 
 from .conftest import EXAMPLES, write_catalogue
 
@@ -133,6 +136,35 @@ def test_seen_set():
     assert "a" in s and s["a"] == _Seen.EARLIER
     with pytest.raises(KeyError):
         s["b"]
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(keys=st.lists(st.text(max_size=4), max_size=60))
+def test_seen_set_answers_like_a_set_across_merges(keys):
+    s, plain = _Seen(), set()
+    s.PENDING = 4  # merge into the sorted array often
+    for k in keys:
+        assert (k in s) == (k in plain)
+        if k in plain:
+            assert s.setdefault(k, "x") == _Seen.EARLIER
+        else:
+            s[k] = "x"
+        plain.add(k)
+        assert len(s) == len(plain)
+    assert all(k in s for k in plain)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(ops=st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.sampled_from(["Ann", "A. B", "ann b"]),
+                              st.sampled_from([0, 1])), max_size=40))
+def test_spellings_rank_like_counters(ops):
+    """The compact stand-in for Catalog._agent_names gives the same ranking as a Counter per agent."""
+    compact, counters = _Spellings(), defaultdict(Counter)
+    for iri, name, inc in ops:
+        compact[iri][name] += inc
+        counters[iri][name] += inc
+    got = {iri: c.most_common() for iri, c in compact.items()}
+    assert got == {iri: c.most_common() for iri, c in counters.items()}
 
 
 def test_cli_stream(tmp_path):

@@ -56,6 +56,14 @@ def media_type(lrt: str) -> str:
     return LRT_MEDIA.get(lrt, "text")
 
 
+_SEP_RE = re.compile(r"\s+\*\s+")
+
+
 def split_list(value: str) -> list[str]:
     """'a * b * c' -> ['a', 'b', 'c'] (a '*' inside a value, without spaces around it, stays)."""
-    return [v.strip() for v in re.split(r"\s+\*\s+", value.strip()) if v.strip()] if value else []
+    if not value:
+        return []
+    if "*" not in value:  # one value: most cells
+        v = value.strip()
+        return [v] if v else []
+    return [v for v in (x.strip() for x in _SEP_RE.split(value.strip())) if v]

@@ -10,6 +10,9 @@ kept across entries is only what the graph needs to be the same as the ordinary 
 - the uuids and urls already seen, as 64-bit hashes (to report duplicates);
 - the licences and levels used (a few dozen nodes).
 
+Works are not merged across sources (see ``_NoMerger``): each source's entry is its own node, so
+the graph equals the ordinary build's for one source, or for sources that share no work.
+
 Two passes over each file: the first loads only the entries whose text mentions an ORCID (to learn
 which ORCID goes with which name), the second does the rest. Problems go to ``problems.json`` as
 they are found; only their counts stay in memory.
@@ -26,8 +29,11 @@ import io
 import json
 import re
 import time
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -85,32 +91,134 @@ class StreamedProblems(Problems):
 
 class _Seen:
     """The keys seen so far, as 64-bit hashes: enough for the duplicate checks of ``Catalog``
-    (which only asks whether a uuid/url was used by an earlier entry), at ~60 bytes per key."""
+    (which only asks whether a uuid/url was used by an earlier entry). The hashes live in a sorted
+    machine-word array (8 bytes a key) plus a small set of recent ones that is merged into the
+    array when it fills up; a Python set of ints would take ~70 bytes a key (140 MB at 1M entries)."""
 
     EARLIER = "an earlier entry"
+    PENDING = 1 << 16
 
     def __init__(self) -> None:
-        self._h: set[int] = set()
+        self._sorted = array("q")
+        self._recent: set[int] = set()
+
+    def _has(self, h: int) -> bool:
+        if h in self._recent:
+            return True
+        a = self._sorted
+        i = bisect_left(a, h)
+        return i < len(a) and a[i] == h
+
+    def _add(self, h: int) -> None:
+        if self._has(h):
+            return
+        self._recent.add(h)
+        if len(self._recent) >= self.PENDING:
+            merged = array("q", sorted(chain(self._sorted, self._recent)))
+            self._sorted = merged
+            self._recent = set()
 
     def __contains__(self, key: str) -> bool:
-        return hash(key) in self._h
+        return self._has(hash(key))
 
     def __getitem__(self, key: str) -> str:
-        if hash(key) not in self._h:
+        if not self._has(hash(key)):
             raise KeyError(key)
         return self.EARLIER
 
     def __setitem__(self, key: str, _value: object) -> None:
-        self._h.add(hash(key))
+        self._add(hash(key))
 
     def setdefault(self, key: str, value: object) -> object:
-        if hash(key) in self._h:
+        h = hash(key)
+        if self._has(h):
             return self.EARLIER
-        self._h.add(hash(key))
+        self._add(h)
         return value
 
     def __len__(self) -> int:
-        return len(self._h)
+        return len(self._sorted) + len(self._recent)
+
+
+class _Count:
+    """One agent's spelling counter, as ``Catalog`` uses it (``counts[name] += 1``), kept in
+    ``_Spellings``."""
+
+    __slots__ = ("_d", "_iri")
+
+    def __init__(self, d: dict, iri: str) -> None:
+        self._d, self._iri = d, iri
+
+    def __getitem__(self, name: str) -> int:
+        v = self._d.get(self._iri)
+        if v is None:
+            return 0
+        if v.__class__ is tuple:
+            return v[1] if v[0] == name else 0
+        return v[name]
+
+    def __setitem__(self, name: str, n: int) -> None:
+        d, iri = self._d, self._iri
+        v = d.get(iri)
+        if v is None or (v.__class__ is tuple and v[0] == name):
+            d[iri] = (name, n)
+        elif v.__class__ is tuple:
+            d[iri] = Counter({v[0]: v[1], name: n})  # first spelling first, as in a Counter
+        else:
+            v[name] = n
+
+
+class _Spellings:
+    """Stands in for ``Catalog._agent_names`` (agent IRI -> Counter of the spellings met): most
+    people are written one way, so one spelling is kept as a (name, count) pair (~70 bytes)
+    instead of a Counter (~300 bytes); a Counter only once a second spelling turns up."""
+
+    def __init__(self) -> None:
+        self._d: dict[str, tuple[str, int] | Counter[str]] = {}
+
+    def __getitem__(self, iri: str) -> _Count:
+        return _Count(self._d, iri)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def items(self) -> Iterator[tuple[str, Counter[str]]]:
+        for iri, v in self._d.items():
+            yield iri, (Counter({v[0]: v[1]}) if v.__class__ is tuple else v)
+
+
+class _Agents(dict):
+    """``Catalog.agents`` without an empty alternate-names set per agent until ``finish``."""
+
+    def __setitem__(self, iri: str, agent) -> None:
+        if not agent.alt_names:
+            agent.alt_names = _NO_NAMES
+        super().__setitem__(iri, agent)
+
+
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+class _NoMerger:
+    """Stands in for ``kg.merge.Merger``: --stream does not merge one work read from several sources
+    (the first source's node is already written when the second is read), so no work record, key
+    or per-source view has to be kept. Each source's entry is its own node, as in a build of one
+    source; a uuid or url used again is reported as a duplicate."""
+
+    views: tuple = ()
+
+    def find(self, keys: list[str], file: str) -> None:
+        return None
+
+    def register(self, work: object) -> None:
+        pass
+
+
+class _Forget(dict):
+    """A mapping that keeps nothing (the catalogue's work IRI -> list position index)."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,9 +419,14 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat = Catalog(base, problems)
         cat._uuids = _Seen()  # type: ignore[assignment]
         cat._urls = _Seen()  # type: ignore[assignment]
+        cat.merger = _NoMerger()  # type: ignore[assignment]
+        cat._agent_names = _Spellings()  # type: ignore[assignment]
+        cat.agents = _Agents()
+        cat._index = _Forget()
         # pass one: the ORCID index, from the entries that mention an ORCID
         for p, info in zip(paths, infos):
             cat.learn(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search))
+        cat.several_sources = False  # see _NoMerger
         files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
         licenses: dict = {}
@@ -357,8 +470,11 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                 emit(list(works_triples(pending, licenses, levels)))
                 cat.works.clear()
             cat.finish()
-            emit(list(shared_triples(cat.agents.values(), cat.tags.values(), licenses, levels, base,
-                                     [grants[k] for k in sorted(grants)])))
+            # people, organisations and tags can be millions of triples: written a chunk at a time
+            shared = shared_triples(cat.agents.values(), cat.tags.values(), licenses, levels, base,
+                                    [grants[k] for k in sorted(grants)])
+            while chunk := list(islice(shared, 20_000)):
+                emit(chunk)
         except BaseException as exc:
             for cm in files.values():
                 cm.__exit__(type(exc), exc, exc.__traceback__)

@@ -37,30 +37,34 @@ def _licences(value: str) -> list[str]:
 def row_to_entry(row: dict[str, str]) -> tuple[dict, list[tuple[str, str, str | None, str]]]:
     data: dict = {}
     notes: list[tuple[str, str, str | None, str]] = []
+    get = row.get
     for col, key in _PLAIN.items():
-        v = (row.get(col) or "").strip()
-        if v:
+        v = get(col)
+        if v and (v := v.strip()):
             data[key] = v
     for col, key in _LISTS.items():
-        cell = row.get(col) or ""
+        cell = get(col)
+        if not cell:
+            continue
         vals = _licences(cell) if col == "License" else dif.split_list(cell)
         if vals:
-            data[key] = vals if len(vals) > 1 or key not in ("license",) else vals[0]
-    lrts = dif.split_list(row.get("LearningResourceType") or "")
-    types: list[str] = []
-    for v in lrts:
-        t = dif.LRT_TO_TYPE.get(v.casefold().replace(" ", ""), v)
-        if t not in types:
-            types.append(t)
-    if types:
-        data["type"] = types
-    missing = [c for c in dif.REQUIRED if not (row.get(c) or "").strip()]
+            data[key] = vals if len(vals) > 1 or key != "license" else vals[0]
+    lrt = get("LearningResourceType")
+    if lrt:
+        types: list[str] = []
+        for v in dif.split_list(lrt):
+            t = dif.LRT_TO_TYPE.get(v.casefold().replace(" ", ""), v)
+            if t not in types:
+                types.append(t)
+        if types:
+            data["type"] = types
+    missing = [c for c in dif.REQUIRED if not (get(c) or "").strip()]
     if missing:
         notes.append(("dalia-missing", f"no {', '.join(missing)} (DALIA requires them); the row is kept",
                       missing[0].lower(), "warning"))
     for col in _NOT_KEPT:
-        v = (row.get(col) or "").strip()
-        if v:
+        v = get(col)
+        if v and (v := v.strip()):
             notes.append(("dalia-column-ignored", f"column {col} ({v!r}) has no place in the graph; not kept",
                           col, "warning"))
     return data, notes
@@ -68,8 +72,11 @@ def row_to_entry(row: dict[str, str]) -> tuple[dict, list[tuple[str, str, str | 
 
 def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     text = read_text(path, info)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None) or []
+    except csv.Error as e:
+        raise SourceError(f"malformed CSV: {e}", file=str(path), line=reader.line_num) from None
     if "Title" not in header or "Link" not in header:
         raise SourceError(f"not a DALIA CSV: the header {header[:6]} has no Title and Link columns",
                           file=str(path), line=1)
@@ -77,22 +84,28 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     if unknown:
         info.notes.append(("dalia-unknown-column", f"columns not in DIF 1.3, not read: {', '.join(unknown)}",
                            None, "warning"))
+    width = len(header)
     entries: list[RawEntry] = []
     line = reader.line_num + 1
+    i = 0
     try:
-        for i, row in enumerate(reader):
-            if None in row:  # more cells than header columns
-                info.notes.append(("dalia-row-shape", (f"row at line {line} has {len(row[None])} cells more "
+        for cells in reader:
+            if not cells:  # an empty line
+                line = reader.line_num + 1
+                continue
+            if len(cells) > width:  # more cells than header columns
+                info.notes.append(("dalia-row-shape", (f"row at line {line} has {len(cells) - width} cells more "
                                    "than the header; the extra cells are not read"), None, "warning"))
-                row.pop(None)
+            row = dict(zip(header, cells))  # a short row lacks its last columns
             data, notes = row_to_entry(row)
             if not any(data.values()):
                 line = reader.line_num + 1
+                i += 1
                 continue  # a blank line
             entries.append(RawEntry(data, str(path), line, i, notes))
             line = reader.line_num + 1
+            i += 1
     except csv.Error as e:
         raise SourceError(f"malformed CSV: {e}", file=str(path), line=reader.line_num) from None
     info.entries = len(entries)
     return iter(entries)
-
