@@ -1,11 +1,20 @@
 """Speed of the named queries on the embedded store (pyoxigraph, on disk, opened read-only the way
 `kg query` opens it), after the store exists.
 
-    python benchmarks/bench_queries.py [--runs 7] [--copies 104] [--skip-synthetic] [--all-synthetic] [CATALOGUE]
+    python benchmarks/bench_queries.py [--runs 7] [--copies 104] [--skip-synthetic] [--all-synthetic]
+                                       [--before REV] [CATALOGUE]
 
-Part 1, the real catalogue: every named query with its defaults; goal <= 50 ms each (median). Two
-columns: the on-disk store `kg query` uses, and an in-memory pyoxigraph store of the same graph
-(what a long-running process such as a web server keeps).
+What is timed, per query: `kg.sparql.run_local` on an open store, i.e. query execution plus
+fetching every result row as Python terms (what `kg query` does before formatting). Not timed
+there (reported on their own): building the store, opening it, formatting, interpreter start-up.
+Figures are medians of RUNS runs after one warm-up run, CPU time of this process (user + sys, all
+threads; what the query costs on an idle machine) beside wall time.
+
+Part 1, the real catalogue: every named query with its defaults; goal <= 50 ms each. Columns: the
+on-disk store `kg query` uses (opened read-only, as `kg.sparql.open_store` opens it), an in-memory
+pyoxigraph store of the same graph (what a long-running process such as a web server keeps), and
+with --before REV the named queries as they were at git revision REV, fetched the way run_local
+fetched rows before (solution[name] per variable), on the same on-disk store.
 Part 2, a ~100k-entry synthetic graph: the real graph replicated COPIES times (works, people and
 ORCIDs get a copy suffix, people's names too, so a person stays as selective as in the real data;
 tags, licences and levels are shared, as in a big catalogue). Goal for the selective queries (by
@@ -40,20 +49,46 @@ SELECTIVE = [  # (query, parameters) for the 100k goal
 ]
 
 
-def time_query(store, text, runs):
+def run_before(store, text):
+    """run_local as it fetched SELECT rows before (solution[name] for each variable)."""
+    from kg.sparql import Result, run_local
+
+    res = store.query(text)
+    if isinstance(res, ox.QuerySolutions):
+        variables = [v.value for v in res.variables]
+        return Result(form="SELECT", variables=variables, rows=[tuple(s[v] for v in variables) for s in res])
+    return run_local(store, text)
+
+
+def time_query(store, text, runs, run=None):
     """(median wall ms, median CPU ms, rows). CPU time (of this process) is what the query costs
     when the machine is not shared; wall time is what a user waits for here and now."""
     from kg.sparql import run_local
 
-    run_local(store, text)  # warm-up (caches), not counted
+    run = run or run_local
+    run(store, text)  # warm-up (caches), not counted
     wall, cpu, n = [], [], 0
     for _ in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
-        r = run_local(store, text)
+        r = run(store, text)
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - t0) * 1000)
         n = len(r.rows) if r.form == "SELECT" else (len(r.triples) if r.triples else int(bool(r.boolean)))
     return statistics.median(wall), statistics.median(cpu), n
+
+
+def queries_at(rev: str, dest: Path) -> dict:
+    """The named queries as they were at git revision ``rev`` (parsed from a copy in ``dest``)."""
+    import io
+    import tarfile
+
+    from kg.sparql import named_queries
+
+    data = subprocess.run(["git", "-C", str(HERE.parent), "archive", rev, "queries"], check=True,
+                          capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        tf.extractall(dest, filter="data")
+    return {q.name: q for q in named_queries(dest / "queries")}
 
 
 def synthetic(nt: Path, copies: int, out: Path, base: str) -> int:
@@ -89,11 +124,19 @@ def synthetic(nt: Path, copies: int, out: Path, base: str) -> int:
     return n
 
 
-def measure(stores, cases, runs):
-    """cases: (name, params, text) -> rows (name, params, n, [(median, max) per store])."""
+def measure(stores, cases, runs, before=None):
+    """cases: (name, params, text) -> rows (name, params, n, [(median wall, median CPU) per store]).
+    before: (store, {name: NamedQuery}) adds a first column: the old query text, old row fetch."""
     out = []
     for name, params, text in cases:
         per, n = [], 0
+        if before is not None:
+            st, old = before
+            if name in old:
+                wall, cpu, _ = time_query(st, old[name].bound(params), runs, run_before)
+                per.append((wall, cpu))
+            else:
+                per.append((float("nan"), float("nan")))
         for st in stores:
             wall, cpu, n = time_query(st, text, runs)
             per.append((wall, cpu))
@@ -127,6 +170,7 @@ def main() -> int:
     ap.add_argument("--copies", type=int, default=104, help="replications for the synthetic graph (104 x 960 ~ 100k)")
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument("--all-synthetic", action="store_true", help="also time the whole-graph queries on it (slow)")
+    ap.add_argument("--before", metavar="REV", help="also time the named queries of git revision REV on disk")
     args = ap.parse_args()
     if not Path(args.catalogue).exists():
         print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
@@ -135,6 +179,8 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
           f"Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}\n")
     with tempfile.TemporaryDirectory() as tmp:
+        old = queries_at(args.before, Path(tmp) / "before") if args.before else None
+        labels = ([f"before ({args.before}), on disk"] if old else []) + ["on disk", "in memory"]
         real = Path(tmp) / "real"
         subprocess.run([sys.executable, "-m", "kg", "build", args.catalogue, "--out", str(real), "-q",
                         "--format", "ntriples"], check=True)
@@ -154,8 +200,9 @@ def main() -> int:
         print(f"store built once: {t_build * 1000:.0f} ms; opened again: {t_open * 1000:.1f} ms; "
               f"a whole `kg query top-people` process: {t_cli * 1000:.0f} ms\n")
         mem = memory_store(real)
-        rows = measure([store, mem], [(name, {}, q.bound()) for name, q in queries.items()], args.runs)
-        table(rows, 50, ["on disk", "in memory"])
+        rows = measure([store, mem], [(name, {}, q.bound()) for name, q in queries.items()], args.runs,
+                       (store, old) if old else None)
+        table(rows, 50, labels)
         del store, mem
         if args.skip_synthetic:
             return 0
@@ -172,8 +219,9 @@ def main() -> int:
         t0 = time.perf_counter()
         mem = memory_store(syn)
         print(f"(in memory: loaded in {time.perf_counter() - t0:.1f} s)\n")
-        rows = measure([store, mem], [(n, p, queries[n].bound(p)) for n, p in SELECTIVE], args.runs)
-        table(rows, 200, ["on disk", "in memory"])
+        rows = measure([store, mem], [(n, p, queries[n].bound(p)) for n, p in SELECTIVE], args.runs,
+                       (store, old) if old else None)
+        table(rows, 200, labels)
         if args.all_synthetic:
             print("Whole-graph queries on the synthetic graph (no goal; for information):\n")
             rest = [(n, {}, q.bound()) for n, q in queries.items() if n not in {s for s, _ in SELECTIVE}]

@@ -645,6 +645,9 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
                 shutil.rmtree(tmp)
             st = Store(str(tmp))
             st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            # bulk_load leaves a big graph in several overlapping files; compacting them once here
+            # makes every later look-up cheaper (a 3.9M-triple store answered 4x faster)
+            st.optimize()
             st.flush()
             del st
             (tmp / STAMP).write_text(json.dumps(stamp), "utf-8")
