@@ -210,7 +210,7 @@ class _NoMerger:
     def find(self, keys: list[str], file: str) -> None:
         return None
 
-    def register(self, work: object) -> None:
+    def register(self, work: object, index: bool = True) -> None:
         pass
 
 
