@@ -113,3 +113,16 @@ def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
     assert names == ["a.txt", "b.txt", "c.txt"]  # no .part files
     # a.txt was renamed before the failing b.txt; c.txt is untouched
     assert (out / "a.txt").read_bytes() == b"new a" and (out / "c.txt").read_bytes() == b"old c.txt"
+
+
+def test_when_fork_fails_everything_is_written_here(tmp_path, monkeypatch):
+    out = _old(tmp_path)
+
+    def no_fork():
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    parent = os.getpid()
+    write_files([(out / "a.txt", _writer(b"new a")),
+                 (out / "c.txt", lambda f: f.write(str(os.getpid() == parent).encode()))], fork=True)
+    assert _snapshot(out) == {"a.txt": b"new a", "b.txt": b"old b.txt", "c.txt": b"True"}

@@ -100,8 +100,18 @@ class _Child:
     def __init__(self, path: Path, write: Writer) -> None:
         self.path = path
         fd, self.tmp = _temp_for(path)
-        r, w = os.pipe()
-        pid = os.fork()
+        try:
+            r, w = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(r)
+                os.close(w)
+                raise
+        except OSError:
+            os.close(fd)
+            os.unlink(self.tmp)
+            raise
         if pid == 0:  # pragma: no cover - runs in the child; its effects are tested
             code = 0
             try:
@@ -185,8 +195,11 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
     done = False
     try:
         if fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1:
-            child = _Child(*jobs[-1])
-            jobs = jobs[:-1]
+            try:
+                child = _Child(*jobs[-1])
+                jobs = jobs[:-1]
+            except OSError:  # no process to spare (EAGAIN, ENOMEM): everything here, one after another
+                child = None
         for path, write in jobs:
             fd, tmp = _temp_for(path)
             temps.append((tmp, path))
