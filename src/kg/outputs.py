@@ -186,7 +186,8 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
     (SHA-256 hex digest, size in bytes).
 
     ``fork``: the last job runs in a child process (where ``os.fork`` exists, there are at least
-    two jobs and two cores). ``meanwhile`` is called here after this process's own jobs, before
+    two jobs and two cores, and this process runs no other thread: forking one that does may
+    deadlock the child). ``meanwhile`` is called here after this process's own jobs, before
     waiting for the child: work that can overlap with the child's."""
     temps: list[tuple[str, Path]] = []
     digests: dict[Path, tuple[str, int]] = {}
@@ -194,7 +195,7 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
     syncer = _Syncer()
     done = False
     try:
-        if fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1:
+        if fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1:
             try:
                 child = _Child(*jobs[-1])
                 jobs = jobs[:-1]
