@@ -306,3 +306,18 @@ def test_formats_of_the_command_match_the_library():
     from kg.commands.query import FORMATS as CLI_FORMATS
 
     assert tuple(CLI_FORMATS) == FORMATS
+
+
+def test_select_rows_follow_the_variables_with_none_where_unbound():
+    """run_local takes each row as tuple(solution): the order must be that of the SELECT clause
+    (not of the pattern) and an unbound variable must stay a None in its column."""
+    s = ox.Store()
+    a, p = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p")
+    q = ox.NamedNode("http://example.org/q")
+    s.add(ox.Quad(a, p, ox.Literal("x")))
+    s.add(ox.Quad(ox.NamedNode("http://example.org/b"), p, ox.Literal("y")))
+    s.add(ox.Quad(a, q, ox.Literal("z")))
+    res = run_local(s, "SELECT ?extra ?o ?s WHERE { ?s <http://example.org/p> ?o "
+                       "OPTIONAL { ?s <http://example.org/q> ?extra } } ORDER BY ?o")
+    assert res.variables == ["extra", "o", "s"]
+    assert res.values() == [("z", "x", "http://example.org/a"), (None, "y", "http://example.org/b")]
