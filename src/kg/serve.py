@@ -106,7 +106,7 @@ def _term_xml(t) -> str:
     return f"<literal>{xml_escape(str(t))}</literal>"
 
 
-def serialize_solutions(variables: list[str], rows: list[list], fmt: str) -> bytes:
+def serialize_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
     from .sparql import json_term
 
     if fmt == "json":
@@ -164,7 +164,7 @@ def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, 
                 if len(rows) >= max_rows:
                     return 422, "text/plain; charset=utf-8", (
                         f"result too large: more than {max_rows} rows; add a LIMIT\n").encode()
-                rows.append([sol[i] for i in range(len(variables))])
+                rows.append(tuple(sol))  # in the order of res.variables, None where unbound; cheaper than sol[i]
             return 200, MEDIA[fmt], serialize_solutions(variables, rows, fmt)
         if isinstance(res, QueryTriples):
             fmt = negotiate(accept, "graph")
