@@ -173,6 +173,19 @@ class _Child:
             self.pipe = -1
 
 
+def _room_for_a_copy() -> bool:
+    """The child shares this process's memory until it touches it, and writing touches most of it
+    (reference counts): fork only when the machine could hold a second copy of this process."""
+    try:
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/meminfo") as f:
+            avail = next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:"))
+    except (OSError, ValueError, StopIteration):
+        return False
+    return avail > 2 * rss
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))  # the cores this process may use (taskset, cgroups)
@@ -186,8 +199,8 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
     (SHA-256 hex digest, size in bytes).
 
     ``fork``: the last job runs in a child process (where ``os.fork`` exists, there are at least
-    two jobs and two cores, and this process runs no other thread: forking one that does may
-    deadlock the child). ``meanwhile`` is called here after this process's own jobs, before
+    two jobs and two cores, this process runs no other thread (forking one that does may deadlock
+    the child) and the memory available could hold a second copy of this process). ``meanwhile`` is called here after this process's own jobs, before
     waiting for the child: work that can overlap with the child's."""
     temps: list[tuple[str, Path]] = []
     digests: dict[Path, tuple[str, int]] = {}
@@ -195,7 +208,8 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
     syncer = _Syncer()
     done = False
     try:
-        if fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1:
+        if (fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1
+                and _room_for_a_copy()):
             try:
                 child = _Child(*jobs[-1])
                 jobs = jobs[:-1]
