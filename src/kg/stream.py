@@ -431,8 +431,10 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat.agents = _Agents()
         cat._index = _Forget()
         # pass one: the ORCID index, from the entries that mention an ORCID
-        for p, info in zip(paths, infos):
-            cat.learn(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search))
+        # one learn() over all sources, as the ordinary build does (per source, each call would
+        # report the ORCID conflicts found so far again)
+        cat.learn(chain.from_iterable(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search)
+                                      for p in paths))
         cat.several_sources = False  # see _NoMerger
         files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
