@@ -178,3 +178,22 @@ def test_cli_stream(tmp_path):
                         "--format", "turtle"], capture_output=True, text=True)
     assert r.returncode == UsageError.exit_code
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_stream_of_two_sources_reports_an_orcid_conflict_once(tmp_path):
+    """Two catalogues: one gives a name two ORCIDs; the conflict is one problem, as in kg build."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.yml").write_text(yaml.safe_dump({"resources": [
+        {"name": "A one", "url": "https://example.org/a1", "authors": ["Jane Doe https://orcid.org/0000-0002-1825-0097"]},
+        {"name": "A two", "url": "https://example.org/a2", "authors": ["Jane Doe https://orcid.org/0000-0001-5109-3700"]},
+    ]}), encoding="utf-8")
+    (src / "b.yml").write_text(yaml.safe_dump({"resources": [
+        {"name": "B one", "url": "https://example.org/b1", "authors": ["John Roe https://orcid.org/0000-0002-1694-233X"]},
+    ]}), encoding="utf-8")
+    _, expected_problems = ordinary(src, tmp_path)
+    r = stream_build(src, tmp_path / "stream")
+    problems = json.loads(r.paths["problems"].read_text("utf-8"))
+    kinds = [p["kind"] for p in problems]
+    assert kinds.count("orcid-conflict") == 1
+    assert sorted(kinds) == sorted(p["kind"] for p in expected_problems)

@@ -33,7 +33,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -182,9 +182,16 @@ class _Spellings:
     def __len__(self) -> int:
         return len(self._d)
 
+    def __contains__(self, iri: str) -> bool:
+        return iri in self._d
+
+    def counter(self, iri: str) -> Counter[str]:
+        v = self._d[iri]
+        return Counter({v[0]: v[1]}) if v.__class__ is tuple else v
+
     def items(self) -> Iterator[tuple[str, Counter[str]]]:
-        for iri, v in self._d.items():
-            yield iri, (Counter({v[0]: v[1]}) if v.__class__ is tuple else v)
+        for iri in self._d:
+            yield iri, self.counter(iri)
 
 
 class _Agents(dict):
@@ -424,8 +431,10 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat.agents = _Agents()
         cat._index = _Forget()
         # pass one: the ORCID index, from the entries that mention an ORCID
-        for p, info in zip(paths, infos):
-            cat.learn(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search))
+        # one learn() over all sources, as the ordinary build does (per source, each call would
+        # report the ORCID conflicts found so far again)
+        cat.learn(chain.from_iterable(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search)
+                                      for p in paths))
         cat.several_sources = False  # see _NoMerger
         files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
@@ -433,6 +442,7 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         levels: set[str] = set()
         n_triples = 0
         n_works = 0
+        n_people = n_orgs = 0
 
         grants: dict = {}
 
@@ -469,12 +479,24 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                 link_block(pending)
                 emit(list(works_triples(pending, licenses, levels)))
                 cat.works.clear()
-            cat.finish()
-            # people, organisations and tags can be millions of triples: written a chunk at a time
-            shared = shared_triples(cat.agents.values(), cat.tags.values(), licenses, levels, base,
-                                    [grants[k] for k in sorted(grants)])
-            while chunk := list(islice(shared, 20_000)):
-                emit(chunk)
+            # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
+            # dropped once written: finish() gives every agent a fresh set of alternate names, which
+            # for all of them at once would be another ~200 bytes per agent at the peak.
+            spellings, tag_labels = cat._agent_names, cat._tag_labels
+            cat._tag_labels = {}
+            agent_iris = list(cat.agents)
+            for i in range(0, len(agent_iris), 5_000):
+                part = agent_iris[i:i + 5_000]
+                cat._agent_names = {iri: spellings.counter(iri) for iri in part if iri in spellings}
+                cat.finish()
+                done = [cat.agents.pop(iri) for iri in part]
+                n_people += sum(1 for a in done if a.kind == "Person")
+                n_orgs += sum(1 for a in done if a.kind != "Person")
+                emit(list(shared_triples(done, (), {}, set(), base, ())))
+            cat._agent_names, cat._tag_labels = {}, tag_labels
+            cat.finish()  # the tags
+            emit(list(shared_triples((), cat.tags.values(), licenses, levels, base,
+                                     [grants[k] for k in sorted(grants)])))
         except BaseException as exc:
             for cm in files.values():
                 cm.__exit__(type(exc), exc, exc.__traceback__)
@@ -487,8 +509,7 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
     res = StreamResult(
         base=base, paths={**{f: out / STREAM_FORMATS[f] for f in formats}, "problems": out / "problems.json"},
         sources=infos, entries_read=cat.entries_read, works=n_works,
-        people=sum(1 for a in cat.agents.values() if a.kind == "Person"),
-        organizations=sum(1 for a in cat.agents.values() if a.kind != "Person"), tags=len(cat.tags),
+        people=n_people, organizations=n_orgs, tags=len(cat.tags),
         triples=n_triples, problems=dict(sorted(problems.by_kind().items())),
         problems_by_severity=dict(problems.by_severity()), seconds=time.perf_counter() - t0)
     if strict and problems._first_serious is not None:
