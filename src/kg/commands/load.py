@@ -30,7 +30,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     triples = read_lines(args.build)
     remote = _remote(args)
     try:
-        rep = load(triples, remote, args.graph, chunk_size=args.chunk_size,
+        rep = load(triples, remote, args.graph, chunk_size=args.chunk_size, parallel=args.parallel,
                    progress=_progress(args, len(triples), f"loading ({remote.protocol})"))
     finally:
         remote.client.close()
@@ -103,6 +103,8 @@ def register(sub) -> None:
     lo.add_argument("--protocol", choices=["gsp", "update"],
                     help="Graph Store HTTP Protocol or SPARQL Update INSERT DATA (default: gsp where the "
                          "server has a graph store endpoint)")
+    lo.add_argument("--parallel", type=int, metavar="N",
+                    help="chunk requests in flight at once (default 2 on Virtuoso, 1 elsewhere)")
     lo.set_defaults(func=cmd_load)
 
     sy = sub.add_parser("sync", help="send only the difference between a server's graph and a build")
