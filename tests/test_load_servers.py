@@ -213,8 +213,8 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
         triples = read_triples(tmp_path / "new")
         assert len(triples) > 3 * 20
         with pytest.raises(EndpointError) as err:
-            load(triples, remote, G, chunk_size=20, progress=KillAfterTwoChunks(len(triples), "t",
-                                                                                 enabled=False))
+            load(triples, remote, G, chunk_size=20, parallel=1,
+                 progress=KillAfterTwoChunks(len(triples), "t", enabled=False))
         msg = str(err.value)
         assert msg.startswith("sending chunk 3/") and "connection refused" in msg and "was not changed" in msg
         srv.start()  # same database folder

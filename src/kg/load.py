@@ -13,7 +13,7 @@ import hashlib
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -25,10 +25,10 @@ from .errors import KgError, UsageError
 from .http import Client, EndpointError, find_credentials, public_url
 
 DEFAULT_CHUNK = {"gsp": 100_000, "update": 1_000}
-# chunk requests in flight at once, per server kind (default 1). Virtuoso parses each Graph Store POST on
-# one thread and inserts on another, so two requests keep two cores busy; Oxigraph's in-memory store
-# takes one writer at a time, so a second request would only wait.
-DEFAULT_PARALLEL = {"virtuoso": 2}
+# chunk requests in flight at once, per server kind (default 1). Both servers parse a Graph Store POST
+# before (Oxigraph) or beside (Virtuoso) inserting it, so with two requests in flight one chunk is parsed
+# while the other is written, on the second core.
+DEFAULT_PARALLEL = {"virtuoso": 2, "oxigraph": 2}
 SERVERS = ("auto", "oxigraph", "virtuoso", "fuseki", "graphdb", "qlever", "generic")
 
 
@@ -127,6 +127,53 @@ def read_lines(path: str | Path) -> list[bytes]:
     so chunks are cut from the lines without parsing and re-serialising (the server parses them, and
     the count check after loading catches any difference). A Turtle file, or a file that may hold blank
     nodes, goes through ``read_triples`` (pyoxigraph) instead."""
+    src = open_lines(path)
+    if isinstance(src, list):
+        return src
+    return [ln.rstrip(b"\n") for chunk in src.chunks(1 << 62) for ln in chunk]
+
+
+class LineFile:
+    """An N-Triples file's distinct lines, cut into chunks while they are sent (``load`` sends one
+    chunk while the next is cut). ``len()`` is the number of lines, an upper bound of the triples;
+    ``count`` is the number of distinct lines, known once ``chunks()`` has been read to the end."""
+
+    def __init__(self, path: Path, data: bytes):
+        self.path = path
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        self._data = data
+        self._lines = data.count(b"\n")
+        # empty or comment lines ('#' is also inside IRIs, so at line starts only) are left out
+        self._filter = bool(_SKIP_LINE.search(data))
+        self.count: int | None = None
+
+    def __len__(self) -> int:
+        return self._lines
+
+    def chunks(self, size: int) -> Iterator[list[bytes]]:
+        """Lists of at most ``size`` lines (each ending in a newline), in file order, each line once."""
+        import io
+        from itertools import islice
+
+        seen: set[bytes] = set()
+        total = 0
+        lines = iter(io.BytesIO(self._data))
+        while block := list(islice(lines, size)):
+            fresh = [ln for ln in dict.fromkeys(block) if ln not in seen]
+            seen.update(fresh)
+            if self._filter:
+                fresh = [ln for ln in fresh if ln.strip() and not ln.lstrip().startswith(b"#")]
+            total += len(fresh)
+            if fresh:
+                yield fresh
+        self.count = total
+
+
+def open_lines(path: str | Path) -> LineFile | list[bytes]:
+    """What ``load`` sends for a build folder or file: a ``LineFile`` for an N-Triples file without
+    blank nodes, else the lines of the triples pyoxigraph parsed (Turtle, or maybe blank nodes, which
+    are refused)."""
     p = Path(path)
     nt = p / "catalog.nt" if p.is_dir() else p
     if not nt.exists() or nt.suffix != ".nt":
@@ -138,15 +185,10 @@ def read_lines(path: str | Path) -> list[bytes]:
         return [nt_bytes([t]).rstrip(b"\n") for t in triples]
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
-    lines = dict.fromkeys(data.split(b"\n"))
-    if _COMMENT_LINE.search(data):  # comment lines ('#' is also inside IRIs, so look at line starts only)
-        for ln in [ln for ln in lines if ln.lstrip().startswith(b"#")]:
-            del lines[ln]
-    lines.pop(b"", None)
-    return list(lines)
+    return LineFile(nt, data)
 
 
-_COMMENT_LINE = re.compile(rb"(?m)^[ \t]*#")
+_SKIP_LINE = re.compile(rb"(?m)^[ \t]*[#\n]")
 
 
 def _check_no_blank(triples: Iterable[Triple], where: str) -> None:
@@ -212,14 +254,16 @@ class Remote:
         """Add triples (or N-Triples lines) to ``graph`` (adding is idempotent, so a retried chunk does
         no harm)."""
         lines = bool(triples) and isinstance(triples[0], bytes)
+        ended = lines and triples[0].endswith(b"\n")  # type: ignore[union-attr]  # LineFile chunks
         if self.protocol == "gsp":
             assert self.ep.store
-            body = b"\n".join(triples) + b"\n" if lines else nt_bytes(triples)  # type: ignore[arg-type]
+            body = (b"".join(triples) if ended else b"\n".join(triples) + b"\n") if lines \
+                else nt_bytes(triples)  # type: ignore[arg-type]
             self.client.request("POST", self.ep.store, what=what, params={"graph": graph},
                                 data=body, headers={"Content-Type": "application/n-triples"})
         else:
-            block = (b"\n".join(triples).decode("utf-8") + "\n" if lines  # type: ignore[arg-type]
-                     else data_block(triples))  # type: ignore[arg-type]
+            block = ((b"".join(triples) if ended else b"\n".join(triples) + b"\n").decode("utf-8")
+                     if lines else data_block(triples))  # type: ignore[arg-type]
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{block}}} }}", what)
 
     def swap_update(self, tmp: str, graph: str) -> str:
@@ -336,14 +380,16 @@ def _check_iri(graph: str) -> str:
     return graph
 
 
-def load(triples: Sequence[Triple] | Sequence[bytes], remote: Remote, graph: str, *,
+def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote, graph: str, *,
          chunk_size: int | None = None, progress: Progress | None = None,
          parallel: int | None = None) -> Report:
-    """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, or the
-    distinct lines of an N-Triples file (``read_lines``). ``parallel``: chunk requests in flight at once
-    (default per server kind, ``DEFAULT_PARALLEL``)."""
+    """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, the
+    distinct lines of an N-Triples file (``read_lines``), or a ``LineFile`` (``open_lines``), whose
+    chunks are cut while the previous ones are being sent. ``parallel``: chunk requests in flight at
+    once (default per server kind, ``DEFAULT_PARALLEL``)."""
     _check_iri(graph)
-    if triples and not isinstance(triples[0], bytes):
+    streamed = isinstance(triples, LineFile)
+    if triples and not streamed and not isinstance(triples[0], bytes):  # type: ignore[index]
         _check_no_blank(triples, "load")  # type: ignore[arg-type]
     size = chunk_size or DEFAULT_CHUNK[remote.protocol]
     workers = max(1, parallel or DEFAULT_PARALLEL.get(remote.ep.server, 1))
@@ -364,14 +410,19 @@ def load(triples: Sequence[Triple] | Sequence[bytes], remote: Remote, graph: str
 
     step("clear temporary graph", lambda: remote.update(f"DROP SILENT GRAPH <{tmp}>", "clearing the temporary "
                                                          f"graph <{tmp}>"))
-    step("send chunks", lambda: _send_chunks(remote, tmp, triples, size, n_chunks, workers, progress))
+    parts: Iterable[Sequence] = (triples.chunks(size) if streamed  # type: ignore[union-attr]
+                                 else chunks(triples, size))  # type: ignore[arg-type]
+    sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
+    expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
+    assert expected is not None and expected == sent
+    rep.triples = expected
     rep.requests = 1 + n_chunks
     if progress:
         progress.close()
     got = step("count temporary graph", lambda: remote.count(tmp))
-    if got != len(triples):
+    if got != expected:
         remote.update(f"DROP SILENT GRAPH <{tmp}>", f"dropping the temporary graph <{tmp}>")
-        raise LoadError(f"the temporary graph holds {got} triples, the build {len(triples)}; {untouched}")
+        raise LoadError(f"the temporary graph holds {got} triples, the build {expected}; {untouched}")
     ts = time.monotonic()
     try:
         remote.update(remote.swap_update(tmp, graph), f"swapping <{tmp}> in as <{graph}>")
@@ -389,43 +440,38 @@ def load(triples: Sequence[Triple] | Sequence[bytes], remote: Remote, graph: str
                       "counted afterwards") from None
     finally:
         rep.steps["verify"] = time.monotonic() - ts
-    if final != len(triples):
-        raise LoadError(f"after the swap <{graph}> holds {final} triples, the build {len(triples)}")
+    if final != expected:
+        raise LoadError(f"after the swap <{graph}> holds {final} triples, the build {expected}")
     rep.requests += 1
     rep.retries = remote.client.retried
-    rep.inserted = len(triples)
+    rep.inserted = expected
     rep.seconds = time.monotonic() - t0
     return rep
 
 
-def _send_chunks(remote: Remote, tmp: str, triples: Sequence, size: int, n_chunks: int, workers: int,
-                 progress: Progress | None) -> None:
-    """POST (or INSERT DATA) every chunk into ``tmp``, ``workers`` requests at a time. Each chunk's body
-    is built by the thread that sends it, just before sending. The first failure (after its retries)
-    stops the rest: no new chunk is started, those in flight are waited for, and the error is raised."""
-    def send(i: int) -> int:
-        c = triples[(i - 1) * size:i * size]
+def _send_chunks(remote: Remote, tmp: str, parts: Iterable[Sequence], n_chunks: int, workers: int,
+                 progress: Progress | None) -> int:
+    """POST (or INSERT DATA) every chunk of ``parts`` into ``tmp``, ``workers`` requests at a time,
+    and return how many triples were sent. The next chunk is taken from ``parts`` (for a ``LineFile``:
+    cut from the file) while the previous ones are on their way; each request body is built by the
+    thread that sends it. The first failure (after its retries) stops the rest: no new chunk is
+    started, those in flight are waited for, and the error is raised."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    def send(i: int, c: Sequence) -> int:
         remote.add(tmp, c, f"sending chunk {i}/{n_chunks} ({len(c)} triples) into the temporary graph <{tmp}>")
         return len(c)
 
-    if workers == 1 or n_chunks == 1:
-        for i in range(1, n_chunks + 1):
-            n = send(i) if triples else 0
-            if progress:
-                progress.advance(n)
-        return
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
+    todo = enumerate((c for c in parts if len(c)), 1)
+    sent = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-load") as pool:
         pending: set = set()
-        todo = iter(range(1, n_chunks + 1))
         failed: BaseException | None = None
+        nxt = next(todo, None)
         while True:
-            while failed is None and len(pending) < workers:
-                i = next(todo, None)
-                if i is None:
-                    break
-                pending.add(pool.submit(send, i))
+            while failed is None and nxt is not None and len(pending) < workers:
+                pending.add(pool.submit(send, *nxt))
+                nxt = next(todo, None)  # cut the next chunk while this one is sent
             if not pending:
                 break
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -433,10 +479,13 @@ def _send_chunks(remote: Remote, tmp: str, triples: Sequence, size: int, n_chunk
                 err = f.exception()
                 if err is not None:
                     failed = failed or err
-                elif progress:
-                    progress.advance(f.result())
+                else:
+                    sent += f.result()
+                    if progress:
+                        progress.advance(f.result())
         if failed is not None:
             raise failed
+    return sent
 
 
 def sync(triples: Sequence[Triple], remote: Remote, graph: str, *, chunk_size: int | None = None,
