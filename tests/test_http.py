@@ -181,3 +181,26 @@ def test_read_lines_gives_the_distinct_triples_of_the_file(tmp_path):
     nt.write_bytes(b"_:b1 <http://x/p> <http://x/o> .\n")
     with pytest.raises(Exception, match="blank node"):
         read_lines(tmp_path)
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 1000])
+def test_line_file_chunks_hold_each_triple_once(tmp_path, size):
+    """The chunks `kg load` cuts while sending: at most `size` lines each, no line twice (also across
+    chunks), no comment or empty lines, and together exactly the file's triples (parsed by pyoxigraph)."""
+    from pyoxigraph import RdfFormat, parse
+
+    from kg.load import LineFile, open_lines
+
+    body = [f'<http://x/s{i % 9}> <http://x/p> "v{i % 13}#x" .' for i in range(60)]  # repeats
+    text = "\r\n".join(["# head", *body[:30], "", "   ", "  # indented comment", *body[30:]])
+    nt = tmp_path / "g.nt"
+    nt.write_bytes(text.encode())  # CRLF, no final newline
+    src = open_lines(nt)
+    assert isinstance(src, LineFile)
+    parts = list(src.chunks(size))
+    lines = [ln for part in parts for ln in part]
+    assert all(0 < len(part) <= size for part in parts)
+    assert len(lines) == len(set(lines)) == src.count
+    expected = {q.triple for q in parse(path=str(nt), format=RdfFormat.N_TRIPLES)}
+    got = [q.triple for q in parse(b"".join(lines), format=RdfFormat.N_TRIPLES)]
+    assert len(got) == len(expected) == src.count and set(got) == expected

@@ -152,6 +152,39 @@ def test_persistent_500_fails_and_leaves_previous_graph(oxigraph, builds):
     assert canon(server_graph(oxigraph.base + "/store", g)) == canon(nt_set(d / "ex/catalog.nt"))
 
 
+def test_parallel_chunks_with_a_500_are_retried_and_complete(oxigraph, builds):
+    d, _ = builds
+    g = G + "/parallel"
+    n = len(nt_set(d / "v1/catalog.nt"))
+    chunk = 3000
+    with FaultProxy(oxigraph.base, fail={3: 500, 5: 502}) as proxy:
+        rc, out, err = run(["load", str(d / "v1"), "--endpoint", proxy.base + "/query", "--graph", g,
+                            "--chunk-size", str(chunk), "--parallel", "3", "--backoff", "0.01"])
+    assert rc == 0, err
+    posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
+    assert sorted(s[2] for s in posts if s[2] >= 500) == [500, 502]
+    assert len(posts) == -(-n // chunk) + 2  # every chunk once, the two failed ones twice
+    assert canon(server_graph(oxigraph.base + "/store", g)) == canon(nt_set(d / "v1/catalog.nt"))
+    assert server_graph(oxigraph.base + "/store", temp_graph(g)) == set()
+
+
+def test_parallel_chunks_stop_at_a_persistent_failure(oxigraph, builds):
+    d, _ = builds
+    g = G + "/parallel-fail"
+    assert run(["load", str(d / "ex"), "--endpoint", oxigraph.query_url, "--graph", g, "-q"])[0] == 0
+    n_chunks = -(-len(nt_set(d / "v1/catalog.nt")) // 3000)
+    with FaultProxy(oxigraph.base, fail={i: 503 for i in range(2, 5)}) as proxy:
+        rc, out, err = run(["load", str(d / "v1"), "--endpoint", proxy.base + "/query", "--graph", g,
+                            "--chunk-size", "3000", "--parallel", "2", "--backoff", "0.01", "--retries", "1"])
+    assert rc == 5
+    assert "failed after 2 attempts" in err and f"<{g}> was not changed" in err
+    posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
+    assert len(posts) < n_chunks  # no chunk was started after the failure
+    first_fail = next(i for i, s in enumerate(proxy.seen) if s[2] == 503)
+    assert all(path == "/store" for _, path, _ in proxy.seen[first_fail:])  # neither counted nor swapped
+    assert canon(server_graph(oxigraph.base + "/store", g)) == canon(nt_set(d / "ex/catalog.nt"))
+
+
 def test_nothing_listening_is_reported(builds):
     from .servers import free_port
 
@@ -180,8 +213,8 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
         triples = read_triples(tmp_path / "new")
         assert len(triples) > 3 * 20
         with pytest.raises(EndpointError) as err:
-            load(triples, remote, G, chunk_size=20, progress=KillAfterTwoChunks(len(triples), "t",
-                                                                                 enabled=False))
+            load(triples, remote, G, chunk_size=20, parallel=1,
+                 progress=KillAfterTwoChunks(len(triples), "t", enabled=False))
         msg = str(err.value)
         assert msg.startswith("sending chunk 3/") and "connection refused" in msg and "was not changed" in msg
         srv.start()  # same database folder
@@ -222,6 +255,19 @@ def test_load_into_virtuoso_with_digest(virtuoso, builds, dba, monkeypatch, prot
         assert rc == 0, err
         got = server_graph(virtuoso.base + "/sparql-graph-crud", g)
         assert canon(got) == canon(nt_set(d / build / "catalog.nt"))
+
+
+def test_load_into_virtuoso_in_parallel_chunks(virtuoso, builds, dba):
+    """Two chunk requests at a time (Virtuoso's default) into the temporary graph, over a previous graph."""
+    d, _ = builds
+    g = f"{G}/parallel"
+    for build, chunk in (("ex", "50"), ("v1", "4000")):
+        rc, out, err = run(["load", str(d / build), "--endpoint", virtuoso.auth_url, "--graph", g,
+                            "--chunk-size", chunk])
+        assert rc == 0, err
+        assert canon(server_graph(virtuoso.base + "/sparql-graph-crud", g)) == \
+            canon(nt_set(d / build / "catalog.nt"))
+    assert server_graph(virtuoso.base + "/sparql-graph-crud", temp_graph(g)) == set()
 
 
 def test_sync_against_virtuoso_round_trips_to_nothing(virtuoso, builds, dba):

@@ -25,12 +25,12 @@ def _progress(args, total: int, label: str):
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from ..load import load, read_lines
+    from ..load import load, open_lines
 
-    triples = read_lines(args.build)
+    triples = open_lines(args.build)
     remote = _remote(args)
     try:
-        rep = load(triples, remote, args.graph, chunk_size=args.chunk_size,
+        rep = load(triples, remote, args.graph, chunk_size=args.chunk_size, parallel=args.parallel,
                    progress=_progress(args, len(triples), f"loading ({remote.protocol})"))
     finally:
         remote.client.close()
@@ -103,6 +103,9 @@ def register(sub) -> None:
     lo.add_argument("--protocol", choices=["gsp", "update"],
                     help="Graph Store HTTP Protocol or SPARQL Update INSERT DATA (default: gsp where the "
                          "server has a graph store endpoint)")
+    lo.add_argument("--parallel", type=int, metavar="N",
+                    help="chunk requests in flight at once (default 2 on Oxigraph and Virtuoso, 1 "
+                         "elsewhere)")
     lo.set_defaults(func=cmd_load)
 
     sy = sub.add_parser("sync", help="send only the difference between a server's graph and a build")
