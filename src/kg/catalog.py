@@ -213,7 +213,7 @@ class Catalog:
         self.entries_read += 1
         data = raw.data
         ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
-        if _deeper_than(data, MAX_NESTING):
+        if not raw.flat and _deeper_than(data, MAX_NESTING):
             ctx.report("entry-shape", f"entry #{raw.index + 1} nests values more than {MAX_NESTING} levels "
                        "deep; skipped", severity=ERROR)
             return None
@@ -524,6 +524,7 @@ class Catalog:
                 setattr(work, fld, clean_text(str(v), single_line=True))
 
 
+@lru_cache(maxsize=65536)
 def _token_key(key: str) -> str:
     """Order-free key, used only to pair names inside one entry."""
     return " ".join(sorted(key.split()))

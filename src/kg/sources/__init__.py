@@ -18,6 +18,9 @@ class RawEntry:
     # What the reader noticed about this entry (missing lines, repaired encoding, ...), as
     # (kind, message, field, severity); Catalog.add files them as problems of the entry.
     notes: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    # True when the reader can only give texts and lists of texts (CSV rows, listing pages): the
+    # catalogue then skips its guard against absurdly nested values
+    flat: bool = False
 
 
 @dataclass

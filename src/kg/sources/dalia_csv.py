@@ -102,7 +102,7 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
                 line = reader.line_num + 1
                 i += 1
                 continue  # a blank line
-            entries.append(RawEntry(data, str(path), line, i, notes))
+            entries.append(RawEntry(data, str(path), line, i, notes, flat=True))
             line = reader.line_num + 1
             i += 1
     except csv.Error as e:

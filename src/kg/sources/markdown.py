@@ -152,7 +152,7 @@ def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
         if fixed:
             notes.append(("encoding-repaired", ("text decoded twice (UTF-8 read as Windows-1252) on line(s) "
                           f"{', '.join(map(str, fixed))}; repaired"), None, "info"))
-        entries.append(RawEntry(data, str(path), start + 1, n, notes))
+        entries.append(RawEntry(data, str(path), start + 1, n, notes, flat=True))
     if title_count is not None and title_count != len(entries):
         info.notes.append(("markdown-count", (f"the page title announces {title_count} entries but "
                            f"{len(entries)} were found"), None, "warning"))
