@@ -151,14 +151,18 @@ class Build:
         from .outputs import write_files
 
         formats = list(dict.fromkeys(formats))
-        if "jsonld" in formats:  # the slowest writer goes last: with fork, it has its own process
-            formats = [f for f in formats if f != "jsonld"] + ["jsonld"]
+        # With fork, Turtle and JSON-LD go to the second process and N-Triples (+ N-Quads) and the
+        # VoID counts (``meanwhile``) stay here: the split whose two halves took about as long on
+        # the real catalogue and on 26,700 DALIA rows.
+        second = [f for f in ("turtle", "jsonld") if f in formats]
+        formats = [f for f in formats if f not in second] + second
         jobs = []
         for fmt in formats:
             name, _media = FORMATS[fmt]
             jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
-        return write_files(jobs, fork=fork and len(self.triples) >= FORK_FROM, meanwhile=meanwhile)
+        return write_files(jobs, fork=len(second) if fork and len(self.triples) >= FORK_FROM else 0,
+                           meanwhile=meanwhile)
 
     def _write_one(self, fmt: str, f) -> None:
         if fmt == "ntriples":

@@ -95,12 +95,17 @@ def _die_with_parent() -> None:
 
 
 class _Child:
-    """One job in a forked process; its outcome comes back through a pipe."""
+    """Jobs run one after the other in a forked process; the outcome comes back through a pipe."""
 
-    def __init__(self, path: Path, write: Writer) -> None:
-        self.path = path
-        fd, self.tmp = _temp_for(path)
+    def __init__(self, jobs: list[tuple[Path, Writer]]) -> None:
+        self.paths = [path for path, _w in jobs]
+        self.temps: list[tuple[str, Path]] = []
+        fds: list[int] = []
         try:
+            for path in self.paths:
+                fd, tmp = _temp_for(path)
+                fds.append(fd)
+                self.temps.append((tmp, path))
             r, w = os.pipe()
             try:
                 pid = os.fork()
@@ -109,38 +114,46 @@ class _Child:
                 os.close(w)
                 raise
         except OSError:
-            os.close(fd)
-            os.unlink(self.tmp)
+            for fd in fds:
+                os.close(fd)
+            for tmp, _path in self.temps:
+                os.unlink(tmp)
             raise
         if pid == 0:  # pragma: no cover - runs in the child; its effects are tested
             code = 0
+            where = str(self.paths[0])
             try:
                 os.close(r)
                 _die_with_parent()
-                with os.fdopen(fd, "wb") as f:
-                    hf = _Hashing(f)
-                    write(hf)  # type: ignore[arg-type]
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.write(w, pickle.dumps(("ok", *hf.digest())))
+                digests = []
+                for fd, (path, write) in zip(fds, jobs):
+                    where = str(path)
+                    with os.fdopen(fd, "wb") as f:
+                        hf = _Hashing(f)
+                        write(hf)  # type: ignore[arg-type]
+                        f.flush()
+                        os.fsync(f.fileno())
+                    digests.append(hf.digest())
+                os.write(w, pickle.dumps(("ok", digests)))
             except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent
                 code = 1
                 if isinstance(e, OSError):
-                    report = ("os", e.errno, e.strerror, e.filename or str(path))
+                    report = ("os", e.errno, e.strerror, e.filename or where)
                 else:
-                    report = ("other", type(e).__name__, str(e), str(path))
+                    report = ("other", type(e).__name__, str(e), where)
                 try:
                     os.write(w, pickle.dumps(report))
                 except OSError:
                     pass
             finally:
                 os._exit(code)
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
         os.close(w)
         self.pid, self.pipe = pid, r
 
-    def wait(self) -> tuple[str, int]:
-        """Wait for the child; raise what it reported, or return its file's (sha256, size)."""
+    def wait(self) -> dict[Path, tuple[str, int]]:
+        """Wait for the child; raise what it reported, or return its files' (sha256, size)."""
         chunks = []
         while True:
             b = os.read(self.pipe, 65536)
@@ -153,12 +166,12 @@ class _Child:
         self.pid = 0
         report = pickle.loads(b"".join(chunks)) if chunks else None
         if report and report[0] == "ok" and status == 0:
-            return report[1], report[2]
+            return dict(zip(self.paths, report[1]))
         if report and report[0] == "os":
             raise OSError(report[1], report[2], report[3])
         if report and report[0] == "other":
             raise RuntimeError(f"writing {report[3]} failed: {report[1]}: {report[2]}")
-        raise RuntimeError(f"the process writing {self.path} ended with status {status}")
+        raise RuntimeError(f"the process writing {', '.join(map(str, self.paths))} ended with status {status}")
 
     def cancel(self) -> None:
         if self.pid:
@@ -193,13 +206,13 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
+def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
                 meanwhile: Callable[[], object] | None = None) -> dict[Path, tuple[str, int]]:
     """Write every ``(path, writer)`` job, then rename all into place in order; returns each file's
     (SHA-256 hex digest, size in bytes).
 
-    ``fork``: the last job runs in a child process (where ``os.fork`` exists, there are at least
-    two jobs and two cores, this process runs no other thread (forking one that does may deadlock
+    ``fork``: the last ``fork`` jobs run in a child process (where ``os.fork`` exists, at least one
+    job is left here, there are two cores, this process runs no other thread (forking one that does may deadlock
     the child) and the memory available could hold a second copy of this process). ``meanwhile`` is called here after this process's own jobs, before
     waiting for the child: work that can overlap with the child's."""
     temps: list[tuple[str, Path]] = []
@@ -208,11 +221,11 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
     syncer = _Syncer()
     done = False
     try:
-        if (fork and len(jobs) > 1 and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1
+        if (0 < fork < len(jobs) and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1
                 and _room_for_a_copy()):
             try:
-                child = _Child(*jobs[-1])
-                jobs = jobs[:-1]
+                child = _Child(jobs[-fork:])
+                jobs = jobs[:-fork]
             except OSError:  # no process to spare (EAGAIN, ENOMEM): everything here, one after another
                 child = None
         for path, write in jobs:
@@ -231,8 +244,8 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
             meanwhile()
         syncer.join()
         if child is not None:
-            digests[child.path] = child.wait()
-            temps.append((child.tmp, child.path))
+            digests.update(child.wait())
+            temps.extend(child.temps)
             child = None
         for tmp, path in temps:
             os.replace(tmp, path)
@@ -241,7 +254,7 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: bool = False,
         if not done:
             if child is not None:
                 child.cancel()
-                temps.append((child.tmp, child.path))
+                temps.extend(child.temps)
             for t in syncer.threads:
                 t.join()
             for tmp, _path in temps:
