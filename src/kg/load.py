@@ -2,9 +2,11 @@
 difference (``sync``).
 
 ``load`` writes the build into a temporary graph in chunks (Graph Store HTTP Protocol POSTs, or SPARQL
-Update ``INSERT DATA`` batches; on Virtuoso two at a time), checks the temporary graph's triple count
-against the build, then swaps it in with one ``MOVE`` and counts the target graph again. Until the swap the target graph is not touched, so a failure on the way leaves the previous graph
-whole; the message says which step failed.
+Update ``INSERT DATA`` batches; two at a time on Oxigraph and Virtuoso, the next chunk cut from the
+file while the previous ones are sent), checks the temporary graph's triple count against the build,
+then swaps it in with one ``MOVE`` and counts the target graph again. Until the ``MOVE`` the target
+graph is not touched, so a failure on the way leaves the previous graph whole; the message says which
+step failed.
 """
 
 from __future__ import annotations
@@ -415,7 +417,8 @@ def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote,
                                  else chunks(triples, size))  # type: ignore[arg-type]
     sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
     expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
-    assert expected is not None and expected == sent
+    if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
+        raise LoadError(f"kg sent {sent} triples but the build has {expected}; {untouched}")
     rep.triples = expected
     rep.requests = 1 + n_chunks
     if progress:
