@@ -2,8 +2,8 @@
 difference (``sync``).
 
 ``load`` writes the build into a temporary graph in chunks (Graph Store HTTP Protocol POSTs, or SPARQL
-Update ``INSERT DATA`` batches; two at a time on Oxigraph and Virtuoso, the next chunk cut from the
-file while the previous ones are sent), checks the temporary graph's triple count against the build,
+Update ``INSERT DATA`` batches; two at a time on Virtuoso; the next chunk is cut from the file while
+the previous ones are sent), checks the temporary graph's triple count against the build,
 then swaps it in with one ``MOVE`` and counts the target graph again. Until the ``MOVE`` the target
 graph is not touched, so a failure on the way leaves the previous graph whole; the message says which
 step failed.
@@ -26,10 +26,11 @@ from .errors import KgError, UsageError
 from .http import Client, EndpointError, find_credentials, public_url
 
 DEFAULT_CHUNK = {"gsp": 100_000, "update": 1_000}
-# chunk requests in flight at once, per server kind (default 1). With two, one chunk is parsed while the
-# other is written, on the second core (measured: Oxigraph moves a fifth of its upload work to a second
-# thread; Virtuoso, which parses on one thread and inserts on another, halves its busiest thread).
-DEFAULT_PARALLEL = {"virtuoso": 2, "oxigraph": 2}
+# chunk requests in flight at once, per server kind (default 1). Virtuoso parses a Graph Store POST on one
+# thread and inserts on another; with two requests its busiest thread halves and 1M triples load in 2/3
+# of the time. Oxigraph (in memory) moved a fifth of its upload work to a second thread with two, but
+# the loads were not faster (benchmarks/bench_load.py), so it keeps one.
+DEFAULT_PARALLEL = {"virtuoso": 2}
 SERVERS = ("auto", "oxigraph", "virtuoso", "fuseki", "graphdb", "qlever", "generic")
 
 
