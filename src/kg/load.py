@@ -2,9 +2,11 @@
 difference (``sync``).
 
 ``load`` writes the build into a temporary graph in chunks (Graph Store HTTP Protocol POSTs, or SPARQL
-Update ``INSERT DATA`` batches; on Virtuoso two at a time), checks the temporary graph's triple count
-against the build, then swaps it in with one ``MOVE`` and counts the target graph again. Until the swap the target graph is not touched, so a failure on the way leaves the previous graph
-whole; the message says which step failed.
+Update ``INSERT DATA`` batches; two at a time on Virtuoso; the next chunk is cut from the file while
+the previous ones are sent), checks the temporary graph's triple count against the build,
+then swaps it in with one ``MOVE`` and counts the target graph again. Until the ``MOVE`` the target
+graph is not touched, so a failure on the way leaves the previous graph whole; the message says which
+step failed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from .errors import KgError, UsageError
 from .http import Client, EndpointError, find_credentials, public_url
 
 DEFAULT_CHUNK = {"gsp": 100_000, "update": 1_000}
-# chunk requests in flight at once, per server kind (default 1). With two, one chunk is parsed while the
-# other is written, on the second core (measured: Oxigraph moves a fifth of its upload work to a second
-# thread; Virtuoso, which parses on one thread and inserts on another, halves its busiest thread).
-DEFAULT_PARALLEL = {"virtuoso": 2, "oxigraph": 2}
+# chunk requests in flight at once, per server kind (default 1). Virtuoso parses a Graph Store POST on one
+# thread and inserts on another; with two requests its busiest thread halves and 1M triples load in 2/3
+# of the time. Oxigraph (in memory) moved a fifth of its upload work to a second thread with two, but
+# the loads were not faster (benchmarks/bench_load.py), so it keeps one.
+DEFAULT_PARALLEL = {"virtuoso": 2}
 SERVERS = ("auto", "oxigraph", "virtuoso", "fuseki", "graphdb", "qlever", "generic")
 
 
@@ -415,7 +418,8 @@ def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote,
                                  else chunks(triples, size))  # type: ignore[arg-type]
     sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
     expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
-    assert expected is not None and expected == sent
+    if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
+        raise LoadError(f"kg sent {sent} triples but the build has {expected}; {untouched}")
     rep.triples = expected
     rep.requests = 1 + n_chunks
     if progress:

@@ -104,8 +104,7 @@ def register(sub) -> None:
                     help="Graph Store HTTP Protocol or SPARQL Update INSERT DATA (default: gsp where the "
                          "server has a graph store endpoint)")
     lo.add_argument("--parallel", type=int, metavar="N",
-                    help="chunk requests in flight at once (default 2 on Oxigraph and Virtuoso, 1 "
-                         "elsewhere)")
+                    help="chunk requests in flight at once (default 2 on Virtuoso, 1 elsewhere)")
     lo.set_defaults(func=cmd_load)
 
     sy = sub.add_parser("sync", help="send only the difference between a server's graph and a build")
