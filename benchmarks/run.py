@@ -224,7 +224,9 @@ def child_kg(src: str, out: str) -> None:
         t = _start()
         try:
             res = st.query(q.bound())
-            rows = sum(1 for _ in res) if not isinstance(res, bool) else 1
+            from pyoxigraph import QueryBoolean
+
+            rows = 1 if isinstance(res, (bool, QueryBoolean)) else sum(1 for _ in res)  # ASK: one answer
             _emit(f"query {q.name}", time.perf_counter() - t, rows=rows)
         except Exception as e:  # noqa: BLE001 - a benchmark row, not a verdict on the query
             _emit(f"query {q.name}", time.perf_counter() - t, skipped=f"{type(e).__name__}: {e}"[:120])
