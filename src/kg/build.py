@@ -136,9 +136,16 @@ class Build:
         from .void import graph_stats, write_void  # the dataset description: counts, files, sources, time
 
         stats = []
+        formats = list(formats)
+        returned: dict[Path, object] = {}
         with _gc_paused():
-            digests = self._write(out, formats, paths, fork,
-                                  meanwhile=lambda: stats.append(graph_stats(self.triples)))
+            # the JSON-LD writer counts distinct terms on its way (kg.writers.TermCounts); without
+            # JSON-LD, this process counts them while the others are written
+            digests = self._write(out, formats, paths, fork, returned=returned,
+                                  meanwhile=None if "jsonld" in formats else
+                                  lambda: stats.append(graph_stats(self.triples)))
+        if "jsonld" in formats:
+            stats.append(returned[paths["jsonld"]])
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
@@ -147,7 +154,7 @@ class Build:
         return paths
 
     def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False,
-               meanwhile=None) -> dict[Path, tuple[str, int]]:
+               meanwhile=None, returned: dict | None = None) -> dict[Path, tuple[str, int]]:
         from .outputs import write_files
 
         formats = list(dict.fromkeys(formats))
@@ -163,9 +170,16 @@ class Build:
             jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
         return write_files(jobs, fork=len(second) if fork and len(self.triples) >= FORK_FROM else 0,
-                           meanwhile=meanwhile)
+                           meanwhile=meanwhile, returned=returned)
 
-    def _write_one(self, fmt: str, f) -> None:
+    def _write_one(self, fmt: str, f):
+        if fmt == "jsonld":  # returns the VoID counts (small, so they can come back from a child)
+            from .void import stats_from_counts
+            from .writers import TermCounts, write_jsonld
+
+            counts = TermCounts()
+            write_jsonld(self.triples, f, self.prefixes, counts)
+            return stats_from_counts(counts)
         if fmt == "ntriples":
             WRITERS[fmt](self.triples, f)
         elif fmt == "nquads":

@@ -125,16 +125,16 @@ class _Child:
             try:
                 os.close(r)
                 _die_with_parent()
-                digests = []
+                digests, returned = [], []
                 for fd, (path, write) in zip(fds, jobs):
                     where = str(path)
                     with os.fdopen(fd, "wb") as f:
                         hf = _Hashing(f)
-                        write(hf)  # type: ignore[arg-type]
+                        returned.append(write(hf))  # type: ignore[arg-type]
                         f.flush()
                         os.fsync(f.fileno())
                     digests.append(hf.digest())
-                os.write(w, pickle.dumps(("ok", digests)))
+                os.write(w, pickle.dumps(("ok", digests, returned)))
             except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent
                 code = 1
                 if isinstance(e, OSError):
@@ -152,8 +152,9 @@ class _Child:
         os.close(w)
         self.pid, self.pipe = pid, r
 
-    def wait(self) -> dict[Path, tuple[str, int]]:
-        """Wait for the child; raise what it reported, or return its files' (sha256, size)."""
+    def wait(self) -> tuple[dict[Path, tuple[str, int]], dict[Path, object]]:
+        """Wait for the child; raise what it reported, or return its files' (sha256, size) and what
+        its writers returned."""
         chunks = []
         while True:
             b = os.read(self.pipe, 65536)
@@ -166,7 +167,7 @@ class _Child:
         self.pid = 0
         report = pickle.loads(b"".join(chunks)) if chunks else None
         if report and report[0] == "ok" and status == 0:
-            return dict(zip(self.paths, report[1]))
+            return dict(zip(self.paths, report[1])), dict(zip(self.paths, report[2]))
         if report and report[0] == "os":
             raise OSError(report[1], report[2], report[3])
         if report and report[0] == "other":
@@ -207,9 +208,11 @@ def _cores() -> int:
 
 
 def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
-                meanwhile: Callable[[], object] | None = None) -> dict[Path, tuple[str, int]]:
+                meanwhile: Callable[[], object] | None = None,
+                returned: dict[Path, object] | None = None) -> dict[Path, tuple[str, int]]:
     """Write every ``(path, writer)`` job, then rename all into place in order; returns each file's
-    (SHA-256 hex digest, size in bytes).
+    (SHA-256 hex digest, size in bytes). What each writer returns goes into ``returned`` (from the
+    child process too: it must pickle).
 
     ``fork``: the last ``fork`` jobs run in a child process (where ``os.fork`` exists, at least one
     job is left here, there are two cores, this process runs no other thread (forking one that does may deadlock
@@ -234,7 +237,9 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
             try:
                 with os.fdopen(fd, "wb", closefd=False) as f:
                     hf = _Hashing(f)
-                    write(hf)  # type: ignore[arg-type]
+                    value = write(hf)  # type: ignore[arg-type]
+                    if returned is not None:
+                        returned[path] = value
             except BaseException:
                 os.close(fd)
                 raise
@@ -244,7 +249,10 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
             meanwhile()
         syncer.join()
         if child is not None:
-            digests.update(child.wait())
+            child_digests, child_returned = child.wait()
+            digests.update(child_digests)
+            if returned is not None:
+                returned.update(child_returned)
             temps.extend(child.temps)
             child = None
         for tmp, path in temps:

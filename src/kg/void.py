@@ -112,6 +112,12 @@ def graph_stats(triples: list[Triple]) -> Stats:
     return Stats(len(subjects), len(properties), len(objects), classes)
 
 
+def stats_from_counts(counts) -> Stats:
+    """``Stats`` from the ``kg.writers.TermCounts`` the JSON-LD writer gathered."""
+    return Stats(len(counts.subjects), len(counts.predicates), len(counts.objects),
+                 Counter({k[1:-1].decode("utf-8"): n for k, n in counts.classes.items()}))
+
+
 def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
                  stats: Stats | None = None,
                  digests: dict[Path, tuple[str, int]] | None = None) -> Iterator[Triple]:

@@ -111,7 +111,20 @@ class _Compactor:
 _CHUNK = 50_000  # triples turned into N-Triples text per call: bounds the extra memory
 
 
-def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, str] | None = None) -> None:
+class TermCounts:
+    """Distinct subjects, predicates and objects and the instances per class, counted on the
+    N-Triples text of the terms (one text per term, so equal texts are equal terms) as a by-product
+    of writing JSON-LD; ``kg.void`` needs them for the dataset description."""
+
+    def __init__(self) -> None:
+        self.subjects: set[bytes] = set()
+        self.predicates: set[bytes] = set()
+        self.objects: set[bytes] = set()
+        self.classes: dict[bytes, int] = {}
+
+
+def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, str] | None = None,
+                 counts: TermCounts | None = None) -> None:
     """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``.
 
     Consecutive triples with the same subject make one node object (keys in the order they first
@@ -155,8 +168,15 @@ def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, 
         done: list[bytes] = []
         lines = serialize(chunk, None, RdfFormat.N_TRIPLES).split(b" .\n")
         lines.pop()  # what follows the last line's " .\n"
+        if counts is not None:
+            add_p, add_o = counts.predicates.add, counts.objects.add
         for line in lines:
             s, p, o = line.split(b" ", 2)
+            if counts is not None:
+                add_p(p)
+                add_o(o)
+                if p == rdf_type:
+                    counts.classes[o] = counts.classes.get(o, 0) + 1
             if s != current:
                 if current is not None:
                     done.append(node_json(current, node))
@@ -164,6 +184,8 @@ def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, 
                     raise ValueError(f"blank nodes are not produced by kg: {s.decode()}")
                 current = s
                 node = {}
+                if counts is not None:
+                    counts.subjects.add(s)
             key = keys_get(p)
             if key is None:
                 key = keys[p] = b"," + jstr(comp.term(p[1:-1].decode("utf-8"), vocab=True)) + b":"
