@@ -4,8 +4,8 @@ Each file is written into a temporary file beside its target and synced to disk;
 file of the set is complete are they renamed over their targets, in the order given. A failure or
 an interruption anywhere removes the temporary files and leaves every previous file as it was.
 
-With ``fork=True`` (the ``kg build`` command; never the library default, since forking a process
-that runs other threads is unsafe) one job runs in a forked child process while this process
+With ``fork=N`` (the ``kg build`` command; never the library default, since forking a process
+that runs other threads is unsafe) the last N jobs run in a forked child process while this process
 writes the others: the machine's second core writes JSON-LD while this one writes Turtle and
 N-Triples. The child only writes its temporary file; renaming stays here, so the set is still
 replaced in order, after everything succeeded.
@@ -17,10 +17,11 @@ import hashlib
 import os
 import pickle
 import signal
-import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Callable
+
+from .writers import temp_beside
 
 Writer = Callable[[IO[bytes]], None]
 
@@ -44,15 +45,6 @@ class _Hashing:
 
     def digest(self) -> tuple[str, int]:
         return self._h.hexdigest(), self.size
-
-
-def _temp_for(path: Path) -> tuple[int, str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files should be readable
-    return fd, tmp
 
 
 class _Syncer:
@@ -103,7 +95,7 @@ class _Child:
         fds: list[int] = []
         try:
             for path in self.paths:
-                fd, tmp = _temp_for(path)
+                fd, tmp = temp_beside(path)
                 fds.append(fd)
                 self.temps.append((tmp, path))
             r, w = os.pipe()
@@ -232,7 +224,7 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
             except OSError:  # no process to spare (EAGAIN, ENOMEM): everything here, one after another
                 child = None
         for path, write in jobs:
-            fd, tmp = _temp_for(path)
+            fd, tmp = temp_beside(path)
             temps.append((tmp, path))
             try:
                 with os.fdopen(fd, "wb", closefd=False) as f:

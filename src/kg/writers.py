@@ -27,15 +27,22 @@ FORMATS = {  # name -> (file name, media type)
 }
 
 
-@contextmanager
-def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
-    """Write to a temporary file in the same folder; rename it over ``path`` only on success."""
-    path = Path(path)
+def temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file ``.<name>.*.part`` in ``path``'s folder (made if missing), readable as
+    published files are: (file descriptor, its path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files should be readable
+    return fd, tmp
+
+
+@contextmanager
+def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Write to a temporary file in the same folder; rename it over ``path`` only on success."""
+    path = Path(path)
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
             yield f
