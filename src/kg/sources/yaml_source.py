@@ -36,13 +36,17 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
         pairs = len(own)
         mapping = super().construct_mapping(node, deep)
         if len(mapping) < pairs or node.value is not own:  # fewer keys than pairs, or merges: look
-            seen: set[tuple[str, str]] = set()
-            for k, _v in own:
-                if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE:
-                    if (k.tag, k.value) in seen:
-                        self.duplicates.setdefault(id(node), []).append((k.value, k.start_mark.line + 1))
-                    seen.add((k.tag, k.value))
+            self.note_duplicates(node, own)
         return mapping
+
+    def note_duplicates(self, node, pairs) -> None:
+        """Record the scalar keys (merge keys aside) that ``pairs`` of mapping ``node`` repeat."""
+        seen: set[tuple[str, str]] = set()
+        for k, _v in pairs:
+            if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE:
+                if (k.tag, k.value) in seen:
+                    self.duplicates.setdefault(id(node), []).append((k.value, k.start_mark.line + 1))
+                seen.add((k.tag, k.value))
 
 
 _MERGE = "tag:yaml.org,2002:merge"
@@ -62,7 +66,6 @@ def _construct(loader: "_Loader", root: yaml.Node) -> object:
     Python object between a node and its aliases, this walk does not. Profiling showed PyYAML's
     generic per-node dispatch to be about half of the catalogue's load time."""
     ScalarNode, SequenceNode, MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
-    duplicates = loader.duplicates
 
     def other(n):
         return loader.construct_object(n, deep=True)
@@ -88,12 +91,8 @@ def _construct(loader: "_Loader", root: yaml.Node) -> object:
             d = {}
             for k, v in pairs:
                 d[k.value if k.tag == _STR else other(k)] = value(v)
-            if len(d) < len(pairs):  # a key given twice: note where, as _Loader.construct_mapping does
-                seen: set[tuple[str, str]] = set()
-                for k, _v in pairs:
-                    if (k.tag, k.value) in seen:
-                        duplicates.setdefault(id(n), []).append((k.value, k.start_mark.line + 1))
-                    seen.add((k.tag, k.value))
+            if len(d) < len(pairs):  # a key given twice: note where
+                loader.note_duplicates(n, pairs)
             return d
         return other(n)
 
