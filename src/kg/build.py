@@ -135,22 +135,21 @@ class Build:
         paths: dict[str, Path] = {}
         from .void import graph_stats, write_void  # the dataset description: counts, files, sources, time
 
-        stats = []
         formats = list(formats)
-        returned: dict[Path, object] = {}
+        returned: dict[Path, object] = {}  # what each writer returned: JSON-LD's VoID counts
+        counted = []
         with _gc_paused():
             # the JSON-LD writer counts distinct terms on its way (kg.writers.TermCounts); without
             # JSON-LD, this process counts them while the others are written
             digests = self._write(out, formats, paths, fork, returned=returned,
                                   meanwhile=None if "jsonld" in formats else
-                                  lambda: stats.append(graph_stats(self.triples)))
-        if "jsonld" in formats:
-            stats.append(returned[paths["jsonld"]])
+                                  lambda: counted.append(graph_stats(self.triples)))
+        stats = returned[paths["jsonld"]] if "jsonld" in formats else counted[0]
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
         paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started,
-                                   stats[0] if stats else None, digests)
+                                   stats, digests)
         return paths
 
     def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False,
