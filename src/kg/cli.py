@@ -11,26 +11,15 @@ from typing import Sequence
 from . import __version__
 from .errors import KgError, UsageError
 
-# Command modules, in the order `kg --help` lists them. Add a module here to add a command.
-COMMAND_MODULES = [
-    "build",
-    "site",
-    "serve",
-    "render",
-    "export",
-    "validate",
-    "query",
-    "load",
-]
-
-
-# Which module registers which command, so that running one command imports only its module
-# (a test checks this against what the modules register). `kg --help` imports them all.
+# Command -> the module (kg.commands.<module>) whose register() adds it, so that running one command
+# imports only its module (a test checks this against what the modules register). `kg --help`
+# imports them all, in this order. Add a module's commands here to add them.
 COMMANDS = {
     "build": "build", "mapping": "build", "site": "site", "serve": "serve", "render": "render",
     "export": "export", "validate": "validate", "ontologies": "validate", "query": "query",
     "queries": "query", "load": "load", "sync": "load", "diff": "load",
 }
+COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
 
 def make_parser(only: str | None = None) -> argparse.ArgumentParser:
