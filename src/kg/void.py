@@ -56,16 +56,6 @@ def dataset_iri(base: str) -> NamedNode:
     return NamedNode(base + "dataset")
 
 
-def sha256_of(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
-
-
 def _checksum(node: NamedNode, hexdigest: str) -> Iterator[Triple]:
     c = NamedNode(node.value + "#sha256")
     yield Triple(node, SPDXTERMS.checksum, c)
@@ -118,14 +108,13 @@ def stats_from_counts(counts) -> Stats:
                  Counter({k[1:-1].decode("utf-8"): n for k, n in counts.classes.items()}))
 
 
-def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
-                 stats: Stats | None = None,
-                 digests: dict[Path, tuple[str, int]] | None = None) -> Iterator[Triple]:
-    """The description of build ``b`` whose RDF files (format -> path) were just written."""
+def void_triples(b: Build, files: dict[str, Path], started: str, ended: str, stats: Stats,
+                 digests: dict[Path, tuple[str, int]]) -> Iterator[Triple]:
+    """The description of build ``b`` whose RDF files (format -> path) were just written, with
+    their (sha256, size) in ``digests`` and the graph's counts in ``stats``."""
     d = dataset_iri(b.base)
     dv = d.value
-    st = stats or graph_stats(b.triples)
-    classes = st.classes
+    classes = stats.classes
     activity = NamedNode(dv + "/build")
     software = NamedNode(dv + "/software/kg-" + __version__)
 
@@ -141,10 +130,10 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
     yield Triple(d, DCT.conformsTo, NamedNode(SCHEMA.iri))
     yield Triple(d, VOID.uriSpace, Literal(b.base))
     yield Triple(d, VOID.triples, _int(len(b.triples)))
-    yield Triple(d, VOID.entities, _int(st.subjects))
-    yield Triple(d, VOID.distinctSubjects, _int(st.subjects))
-    yield Triple(d, VOID.distinctObjects, _int(st.objects))
-    yield Triple(d, VOID.properties, _int(st.properties))
+    yield Triple(d, VOID.entities, _int(stats.subjects))
+    yield Triple(d, VOID.distinctSubjects, _int(stats.subjects))
+    yield Triple(d, VOID.distinctObjects, _int(stats.objects))
+    yield Triple(d, VOID.properties, _int(stats.properties))
     yield Triple(d, VOID.classes, _int(len(classes)))
     for ns in (SCHEMA.iri, DCT.iri, SKOS.iri, KG.iri):
         yield Triple(d, VOID.vocabulary, NamedNode(ns))
@@ -169,7 +158,7 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str,
     for fmt in sorted(files):
         name, media = FORMATS[fmt]
         dist = NamedNode(dv + "/" + name)
-        digest, size = (digests or {}).get(files[fmt]) or sha256_of(files[fmt])
+        digest, size = digests[files[fmt]]
         yield Triple(dist, RDF.type, DCAT.Distribution)
         yield Triple(dist, DCT.title, Literal(name))
         yield Triple(dist, DCAT.mediaType, IANA_MEDIA[media])
@@ -208,9 +197,9 @@ def _source_iri(b: Build, src) -> NamedNode:
     return NamedNode(dataset_iri(b.base).value + "/source/" + (src.sha256 or _slug(Path(src.path).name)))
 
 
-def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None = None,
-               stats: Stats | None = None, digests: dict[Path, tuple[str, int]] | None = None) -> Path:
-    """``digests``: (sha256, size) of files already known (computed while they were written)."""
+def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None, stats: Stats,
+               digests: dict[Path, tuple[str, int]]) -> Path:
+    """``digests``: (sha256, size) of each file, computed while it was written (kg.outputs)."""
     from .writers import atomic_file
 
     ended = now()
