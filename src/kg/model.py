@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .normalize.licenses import License
 from .normalize.types import ContentType
 
 
-@dataclass
+@dataclass(slots=True)
 class Agent:
     iri: str
     kind: str  # "Person" or "Organization" (or an organisation's more specific schema.org type)
     name: str
-    alt_names: set[str] = field(default_factory=set)
+    # a new set is assigned when names are settled (Catalog.finish); until then, and for most
+    # people, the one shared empty frozenset (no empty set per person: memory at 1M entries)
+    alt_names: AbstractSet[str] = frozenset()
     given: str | None = None
     family: str | None = None
     orcid: str | None = None
@@ -22,12 +25,12 @@ class Agent:
     description: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Tag:
     iri: str
     key: str
     label: str
-    alt_labels: set[str] = field(default_factory=set)
+    alt_labels: AbstractSet[str] = frozenset()
 
 
 @dataclass

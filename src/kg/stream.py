@@ -194,18 +194,6 @@ class _Spellings:
             yield iri, self.counter(iri)
 
 
-class _Agents(dict):
-    """``Catalog.agents`` without an empty alternate-names set per agent until ``finish``."""
-
-    def __setitem__(self, iri: str, agent) -> None:
-        if not agent.alt_names:
-            agent.alt_names = _NO_NAMES
-        super().__setitem__(iri, agent)
-
-
-_NO_NAMES: frozenset[str] = frozenset()
-
-
 class _NoMerger:
     """Stands in for ``kg.merge.Merger``: --stream does not merge one work read from several sources
     (the first source's node is already written when the second is read), so no work record, key
@@ -428,7 +416,6 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat._urls = _Seen()  # type: ignore[assignment]
         cat.merger = _NoMerger()  # type: ignore[assignment]
         cat._agent_names = _Spellings()  # type: ignore[assignment]
-        cat.agents = _Agents()
         cat._index = _Forget()
         # pass one: the ORCID index, from the entries that mention an ORCID
         # one learn() over all sources, as the ordinary build does (per source, each call would
