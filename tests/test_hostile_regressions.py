@@ -65,6 +65,29 @@ def test_people_and_tags_in_other_scripts_are_not_merged(tmp_path):
     assert not [pr for pr in b.problems if pr.kind == "author-duplicate"]
 
 
+
+def test_tags_differing_in_plus_or_sharp_are_not_merged(tmp_path):
+    # was: the slug dropped '+' and '#', so 'C++', 'C#' and 'C' were one tag node with three labels
+    entries = [{"name": "A", "url": "https://example.org/a", "tags": ["C++", "C#", "C"]},
+               {"name": "B", "url": "https://example.org/b", "tags": ["c++", "Deep-Learning"]},
+               {"name": "C", "url": "https://example.org/c", "tags": ["deep learning", "C/C++"]}]
+    p = tmp_path / "c.yml"
+    p.write_text(json.dumps({"resources": entries}), encoding="utf-8")
+    kg.build(p).write(tmp_path / "out")
+    g = _graph(tmp_path / "out", "catalog.ttl", ox.RdfFormat.TURTLE)
+    about = ox.NamedNode(SCHEMA + "about")
+    pref = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    label_of = {s: o.value for s, p_, o in g if p_ == pref}
+    tags_of = {}
+    for s, p_, o in g:
+        if p_ == about:
+            tags_of.setdefault(s, set()).add(label_of[o])
+    # case and hyphens still do not make a new tag; '+' and '#' do
+    assert sorted(label_of.values()) == ["C", "C#", "C++", "C/C++", "Deep-Learning"]
+    works = {frozenset(v) for v in tags_of.values()}
+    assert works == {frozenset({"C++", "C#", "C"}), frozenset({"C++", "Deep-Learning"}),
+                     frozenset({"Deep-Learning", "C/C++"})}
+
 @pytest.mark.parametrize("base", ["http://x y/", "relative/path/", "https://ex.org/<id>/", ""])
 def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, capsys):
     # was: a ValueError traceback from the first minted IRI

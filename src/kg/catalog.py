@@ -67,6 +67,16 @@ def _tag_key(tag: str) -> str:
     return _SPACES.sub(" ", tag.strip().casefold())
 
 
+_TAG_SYMBOLS = str.maketrans({"+": " plus ", "#": " sharp "})
+
+
+def _tag_slug(key: str) -> str:
+    """The tag's IRI segment: the slug of its key, with '+' and '#' spelled out first. The slug drops
+    punctuation (so 'Deep-Learning' and 'deep learning' are one tag), which would otherwise make
+    'C++', 'C#' and 'C' one node."""
+    return slug(key.translate(_TAG_SYMBOLS) if "+" in key or "#" in key else key)
+
+
 @dataclass
 class PeopleIndex:
     """Pass one over the catalogue: which ORCID goes with which name."""
@@ -188,7 +198,7 @@ class Catalog:
 
     def _tag(self, label: str) -> str:
         key = _tag_key(label)
-        iri = self.base + "tag/" + slug(key)
+        iri = self.base + "tag/" + _tag_slug(key)
         if iri not in self.tags:
             self.tags[iri] = Tag(iri=iri, key=key, label=label)
         self._tag_labels[iri][label.strip()] += 1
