@@ -8,34 +8,21 @@ inflate much), peak RSS. Goal (issue 2): <= 1 s wall.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT = HERE.parent.parent / "shared" / "data" / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
+from bench_common import catalogue_parser, compiled_kg_env, missing_catalogue
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("catalogue", nargs="?", default=str(DEFAULT))
-    ap.add_argument("--runs", type=int, default=5)
-    args = ap.parse_args()
-    if not Path(args.catalogue).exists():
-        print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
+    args = catalogue_parser(runs=5).parse_args()
+    if missing_catalogue(args.catalogue):
         return 2
-    # An installed package has its bytecode compiled (pip does it); a checkout run with
-    # PYTHONDONTWRITEBYTECODE would recompile kg's modules on every run and time that instead.
-    import compileall
-    import kg
-
-    compileall.compile_dir(str(Path(kg.__file__).parent), quiet=1)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = compiled_kg_env()
     times: list[float] = []
     cpu: list[float] = []
     print("| run | wall s | CPU s | peak RSS MB |\n|---|---|---|---|")

@@ -9,21 +9,12 @@ The files are generated in a temporary folder (about 4 x --mb of disk).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-MEASURE = """import os, sys
-pid = os.fork()
-if pid == 0:
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    os.execv(sys.executable, [sys.executable, "-m", "kg", *sys.argv[1:]])
-_, status, ru = os.wait4(pid, 0)
-print(ru.ru_maxrss, flush=True)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
+from bench_common import run_kg_measured
+
 BLOCK = ("- name: Entry\n  url: https://example.org/x\n  description: " + "d" * 200 + "\n").encode()
 
 
@@ -58,13 +49,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         for name, path in cases(d, args.mb).items():
-            t0 = time.perf_counter()
-            p = subprocess.run([sys.executable, "-c", MEASURE, "build", "-q", str(path), "-o", str(d / "out")],
-                               capture_output=True, text=True, check=False)
-            dt = time.perf_counter() - t0
-            rss = int(p.stdout.split()[-1]) / 1024
-            msg = (p.stderr.strip().splitlines() or ["(built)"])[0].replace(str(path), "FILE")[:90]
-            print(f"| {name} | {path.stat().st_size / 2**20:.1f} | {p.returncode} | {dt:.1f} | {rss:.0f} | {msg} |",
+            code, err, dt, rss = run_kg_measured(["build", "-q", str(path), "-o", str(d / "out")])
+            msg = (err.strip().splitlines() or ["(built)"])[0].replace(str(path), "FILE")[:90]
+            print(f"| {name} | {path.stat().st_size / 2**20:.1f} | {code} | {dt:.1f} | {rss:.0f} | {msg} |",
                   flush=True)
             path.unlink()
     return 0

@@ -23,7 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # for tests.servers (the same fixtures the tests use)
-DEFAULT = ROOT.parent / "shared" / "data" / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
+from bench_common import REAL_YAML, missing_catalogue  # noqa: E402
+
 GOALS = {"oxigraph": 10.0, "virtuoso": 25.0}
 
 
@@ -129,13 +130,12 @@ def run_one(kind: str, build: Path, changed: Path, tmp: Path, sync_too: bool = T
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("catalogue", nargs="?", default=str(DEFAULT))
+    ap.add_argument("catalogue", nargs="?", default=str(REAL_YAML))
     ap.add_argument("--triples", type=int, default=1_000_000)
     ap.add_argument("--servers", default="oxigraph,virtuoso")
     ap.add_argument("--no-sync", action="store_true", help="only the two loads per server")
     args = ap.parse_args()
-    if not Path(args.catalogue).exists():
-        print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
+    if missing_catalogue(args.catalogue):
         return 2
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

@@ -24,7 +24,6 @@ whole `kg query` process (interpreter start-up included).
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -35,8 +34,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from bench_common import catalogue_parser, missing_catalogue
+
 HERE = Path(__file__).resolve().parent
-DEFAULT = HERE.parent.parent / "shared" / "data" / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
 SELECTIVE = [  # (query, parameters) for the 100k goal
     ("works-by-person", {}),
     ("works-by-person", {"person": "Christian Schmidt"}),
@@ -164,16 +164,13 @@ def main() -> int:
     from kg.sparql import memory_store, named_queries, open_store
     from kg.vocab import DEFAULT_BASE
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("catalogue", nargs="?", default=str(DEFAULT))
-    ap.add_argument("--runs", type=int, default=7)
+    ap = catalogue_parser(runs=7)
     ap.add_argument("--copies", type=int, default=104, help="replications for the synthetic graph (104 x 960 ~ 100k)")
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument("--all-synthetic", action="store_true", help="also time the whole-graph queries on it (slow)")
     ap.add_argument("--before", metavar="REV", help="also time the named queries of git revision REV on disk")
     args = ap.parse_args()
-    if not Path(args.catalogue).exists():
-        print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
+    if missing_catalogue(args.catalogue):
         return 2
     queries = {q.name: q for q in named_queries()}
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "

@@ -9,7 +9,6 @@ against `kg serve` on 127.0.0.1, a small SELECT and a GROUP BY over all works, s
 
 from __future__ import annotations
 
-import argparse
 import re
 import signal
 import statistics
@@ -22,8 +21,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT = HERE.parent.parent / "shared" / "data" / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
+from bench_common import catalogue_parser, missing_catalogue
+
 SMALL = "SELECT ?w ?name WHERE { ?w a <http://schema.org/LearningResource> ; <http://schema.org/name> ?name } LIMIT 10"
 GROUP = ("SELECT ?tag (COUNT(?w) AS ?n) WHERE { ?w a <http://schema.org/LearningResource> ; "
          "<http://schema.org/about> ?tag } GROUP BY ?tag ORDER BY DESC(?n)")
@@ -40,13 +39,10 @@ def fetch(base: str, q: str) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("catalogue", nargs="?", default=str(DEFAULT))
-    ap.add_argument("--runs", type=int, default=3)
+    ap = catalogue_parser(runs=3)
     ap.add_argument("--queries", type=int, default=50)
     args = ap.parse_args()
-    if not Path(args.catalogue).exists():
-        print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
+    if missing_catalogue(args.catalogue):
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         build, site = Path(tmp) / "build", Path(tmp) / "site"

@@ -9,27 +9,21 @@ real catalogue validates "in seconds": <= 10 s wall.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT = HERE.parent.parent / "shared" / "data" / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
+from bench_common import catalogue_parser, missing_catalogue
+
 GOAL = 10.0
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("catalogue", nargs="?", default=str(DEFAULT))
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    if not Path(args.catalogue).exists():
-        print(f"catalogue not found: {args.catalogue}", file=sys.stderr)
+    args = catalogue_parser(runs=3).parse_args()
+    if missing_catalogue(args.catalogue):
         return 2
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "kg", "build", args.catalogue, "--out", out, "-q"], check=True)

@@ -41,6 +41,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import synth  # noqa: E402
+from bench_common import compiled_kg_env  # noqa: E402
 
 DALIA_VERSION = "dalia-dif"  # newest on PyPI; pin with --dalia-spec dalia-dif==0.0.23
 
@@ -312,9 +313,7 @@ def section_real(args, results: dict) -> str:
     src = synth.REAL_YAML
     if not src.exists():
         return f"(real catalogue not found at {src}; section skipped)\n"
-    # byte-compile kg once, as a normal (non-editable) install does; otherwise every run of this
-    # machine's PYTHONDONTWRITEBYTECODE=1 environment compiles the package from source first
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "kg")], check=False)
+    compiled_kg_env()  # kg byte-compiled once, as a normal (non-editable) install has it
     rows, walls, cpus = [], [], []
     with tempfile.TemporaryDirectory() as out:
         for i in range(args.runs):

@@ -40,10 +40,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from bench_common import REAL_CSV, REAL_YAML  # noqa: F401 - also read as synth.REAL_YAML by run.py and tests
+
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "nfdi4bioimage-training"
-REAL_YAML = DATA / "nfdi4bioimage.yml"
-REAL_CSV = DATA / "DALIA_training_materials.csv"
 
 _CLEAN_NAME = re.compile(r"^[^\W\d_][\w'.-]*(?: [^\W\d_][\w'.-]*)*$")  # words only: no '(Editor)', no digits
 _CLEAN_FAMILY = re.compile(r"^[^\W\d_][\w'-]+$")

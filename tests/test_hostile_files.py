@@ -4,9 +4,7 @@ and memory stays bounded (peak RSS measured in a child process)."""
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
-import time
 
 import pyoxigraph as ox
 import pytest
@@ -16,29 +14,23 @@ import kg
 from kg.errors import KgError, NothingBuilt
 from kg.writers import write_jsonld, write_ntriples, write_turtle
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, ROOT
 
 MB = 1024 * 1024
 
 
-# The child's peak RSS is taken by a small Python parent of it: a child forked straight from pytest
-# would count pytest's own pages in its maximum.
-_MEASURE = """import os, sys
-pid = os.fork()
-if pid == 0:
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    os.execv(sys.executable, [sys.executable, "-m", "kg", *sys.argv[1:]])
-_, status, ru = os.wait4(pid, 0)
-print(ru.ru_maxrss, flush=True)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
 
 
 def run_kg(args: list[str]) -> tuple[int, str, float, float]:
-    """Run ``kg`` in a child; -> (exit code, stderr, wall seconds, peak RSS of kg in MB)."""
-    t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, check=False)
-    return p.returncode, p.stderr, time.perf_counter() - t0, int(p.stdout.split()[-1]) / 1024
+    """Run ``kg`` in a child; -> (exit code, stderr, wall seconds, peak RSS of kg in MB), measured as
+    the benchmarks measure it (a small parent takes kg's own peak: a child forked straight from
+    pytest would count pytest's pages in its maximum)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_common import run_kg_measured
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return run_kg_measured(args)
 
 
 def laughs(levels: int = 9, width: int = 9, where: str = "tags") -> str:
