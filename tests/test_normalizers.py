@@ -1,9 +1,13 @@
 """Unit tests of the small normalisers: types, people, dates, identifiers, levels, text."""
 
 import datetime
+from collections import Counter, defaultdict
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from kg.catalog import Tally
 from kg.normalize.dates import normalize_date
 from kg.normalize.identifiers import doi_from_url, orcid_checksum_ok, split_orcid, uuid_for, valid_iri
 from kg.normalize.levels import normalize_level
@@ -160,3 +164,17 @@ def test_levels(raw, expected):
 def test_clean_text():
     assert clean_text("scientist&rsquo;s &amp; &quot;x&quot;&nbsp;") == "scientist\u2019s & \"x\""
     assert clean_text("a\x00b\n\n c", single_line=True) == "ab c"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xyz")), max_size=30))
+def test_tally_answers_as_one_counter_per_key(pairs):
+    # kg.catalog.Tally keeps a single (item, count) pair per key until a second item turns up;
+    # its answers must be those of a Counter per key, ties included (first met first)
+    t, ref = Tally(), defaultdict(Counter)
+    for key, item in pairs:
+        t.add(key, item)
+        ref[key][item] += 1
+    for key in "abcd":
+        assert t.most_common(key) == (ref[key].most_common() if key in ref else [])
+    assert dict(t.several()) == {k: c for k, c in ref.items() if len(c) > 1}

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work
@@ -77,12 +76,40 @@ def _tag_slug(key: str) -> str:
     return slug(key.translate(_TAG_SYMBOLS) if "+" in key or "#" in key else key)
 
 
-@dataclass
+class Tally(dict):
+    """key -> how often each item came with it, ``Counter`` by ``Counter``, but a key met with one item
+    only (most names have one ORCID, most ORCIDs one name) keeps an (item, count) pair instead of a
+    Counter of its own: ~64 instead of ~230 bytes, twice per person with an ORCID."""
+
+    def add(self, key: str, item: str) -> None:
+        v = self.get(key)
+        if v is None:
+            self[key] = (item, 1)
+        elif v.__class__ is tuple:
+            self[key] = (item, v[1] + 1) if v[0] == item else Counter({v[0]: v[1], item: 1})
+        else:
+            v[item] += 1
+
+    def most_common(self, key: str) -> list[tuple[str, int]]:
+        """The items of ``key``, most frequent first (ties in the order met), as Counter.most_common."""
+        v = self.get(key)
+        if v is None:
+            return []
+        return [v] if v.__class__ is tuple else v.most_common()
+
+    def several(self) -> Iterator[tuple[str, Counter[str]]]:
+        """The keys met with more than one item, and their counts."""
+        for key, v in self.items():
+            if v.__class__ is not tuple:
+                yield key, v
+
+
 class PeopleIndex:
     """Pass one over the catalogue: which ORCID goes with which name."""
 
-    orcids_by_key: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    keys_by_orcid: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    def __init__(self) -> None:
+        self.orcids_by_key = Tally()  # name key -> ORCIDs
+        self.keys_by_orcid = Tally()  # ORCID -> name keys
 
     def learn(self, raw: object) -> None:
         if not isinstance(raw, dict):
@@ -92,23 +119,20 @@ class PeopleIndex:
                     isinstance(value, str) and _ORCID_LIKE.search(value)):
                 for n in parse_author(value):
                     if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
-                        self.orcids_by_key[n.key][n.orcid] += 1
-                        self.keys_by_orcid[n.orcid][n.key] += 1
+                        self.orcids_by_key.add(n.key, n.orcid)
+                        self.keys_by_orcid.add(n.orcid, n.key)
 
     def plausible(self, key: str, orcid: str) -> bool:
         """Is ``key`` a spelling of the person that ``orcid`` mostly goes with? ('Josh Moore' and
         'Joshua Allen Moore' share a word; 'Julia Nagy' and 'Juliane Hoth' do not.)"""
-        names = self.keys_by_orcid.get(orcid)
+        names = self.keys_by_orcid.most_common(orcid)
         if not names:
             return True
-        main = names.most_common(1)[0][0]
+        main = names[0][0]
         return key == main or bool({w for w in key.split() if len(w) >= 3} & set(main.split()))
 
     def orcid_for(self, key: str) -> str | None:
-        c = self.orcids_by_key.get(key)
-        if not c:
-            return None
-        return next((o for o, _ in c.most_common() if self.plausible(key, o)), None)
+        return next((o for o, _ in self.orcids_by_key.most_common(key) if self.plausible(key, o)), None)
 
     def frozen(self) -> "FrozenPeople":
         """The answers of ``plausible`` and ``orcid_for``, remembered: pass two asks them for every
@@ -117,6 +141,11 @@ class PeopleIndex:
 
 
 class FrozenPeople:
+    """Remembers up to ``KEEP`` answers each; then starts afresh (the answers never change, and
+    remembering one per person of a million-entry catalogue was ~100 bytes a person for good)."""
+
+    KEEP = 65_536
+
     def __init__(self, index: PeopleIndex) -> None:
         self._index = index
         self._plausible: dict[tuple[str, str], bool] = {}
@@ -126,12 +155,16 @@ class FrozenPeople:
         k = (key, orcid)
         hit = self._plausible.get(k)
         if hit is None:
+            if len(self._plausible) >= self.KEEP:
+                self._plausible.clear()
             hit = self._plausible[k] = self._index.plausible(key, orcid)
         return hit
 
     def orcid_for(self, key: str) -> str | None:
         if key in self._orcid:
             return self._orcid[key]
+        if len(self._orcid) >= self.KEEP:
+            self._orcid.clear()
         o = self._orcid[key] = self._index.orcid_for(key)
         return o
 
@@ -165,12 +198,11 @@ class Catalog:
             files.add(e.file)
         self.several_sources = len(files) > 1
         self._people = self.people.frozen()
-        for key, c in self.people.orcids_by_key.items():
-            if len(c) > 1:
-                ctx = EntryContext(self.problems)
-                ctx.report("orcid-conflict", f"the name {key!r} comes with {len(c)} ORCIDs "
-                           f"({', '.join(sorted(c))}); entries that name no ORCID get the most used one",
-                           field="authors_with_orcid", value=sorted(c))
+        for key, c in self.people.orcids_by_key.several():
+            ctx = EntryContext(self.problems)
+            ctx.report("orcid-conflict", f"the name {key!r} comes with {len(c)} ORCIDs "
+                       f"({', '.join(sorted(c))}); entries that name no ORCID get the most used one",
+                       field="authors_with_orcid", value=sorted(c))
 
     # -- agents and tags ---------------------------------------------------------------------
     def _agent(self, n: ParsedName, orcid: str | None, ctx: EntryContext) -> str:
