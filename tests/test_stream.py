@@ -49,6 +49,30 @@ def test_stream_is_the_same_graph(which, tmp_path, request):
                                       for p in problems}.items()))
 
 
+
+def test_stream_with_its_caches_emptied_every_block_is_the_same_graph(real_yaml, tmp_path, monkeypatch):
+    # --stream empties a normaliser cache grown past STREAM_CACHE after each block of works (memory at
+    # 1M entries); here after every 20 works, past 8 entries: the answers must not change
+    import kg.stream as ks
+
+    monkeypatch.setattr(ks, "STREAM_CACHE", 8)
+    monkeypatch.setattr(ks, "BLOCK", 20)
+    cleared = []
+    real_trim = ks._trim
+
+    def trim(caches):
+        before = [c.cache_info().currsize for c in caches]
+        real_trim(caches)
+        cleared.append(sum(1 for b, c in zip(before, caches) if b > 8 and c.cache_info().currsize == 0))
+    monkeypatch.setattr(ks, "_trim", trim)
+    expected, expected_problems = ordinary(real_yaml, tmp_path)
+    r = stream_build(real_yaml, tmp_path / "stream", formats=["ntriples"])
+    assert sum(cleared) > 40  # caches were really emptied, many times
+    assert triples_of(r.paths["ntriples"]) == expected
+    problems = json.loads(r.paths["problems"].read_text("utf-8"))
+    key = lambda p: (p["kind"], p["line"], p["field"], json.dumps(p["value"]))  # noqa: E731
+    assert sorted(map(key, problems)) == sorted(map(key, expected_problems))
+
 def test_stream_entry_lines_match_the_file(real_yaml):
     """Each streamed entry carries the line of its '- ' item, read here straight from the text."""
     lines = real_yaml.read_text("utf-8").split("\n")

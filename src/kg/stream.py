@@ -44,6 +44,10 @@ from .vocab import DEFAULT_BASE
 
 STREAM_FORMATS = {"ntriples": "catalog.nt", "nquads": "catalog.nq"}
 BLOCK = 500  # entries loaded per YAML call: amortises the loader's set-up, keeps memory small
+# The normalisers' caches are bounded at 65,536 entries each (~75 MB together once full, and a
+# million-entry catalogue fills them); --stream keeps each to this many, emptying one that has
+# grown past it after a block of works. Frequent names are back in the cache within a block.
+STREAM_CACHE = 16_384
 _MENTIONS_ORCID = re.compile(r"orcid|\d{4}-\d{4}-\d{4}-\d{3}[\dXx]", re.I)
 _ITEM = re.compile(r"^( *)-(?: |$)")
 
@@ -401,6 +405,21 @@ def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path
         return _stream(paths, infos, out, base, formats, gsuffix, strict, t0)
 
 
+def _caches() -> tuple:
+    from .catalog import _token_key
+    from .mapping import _iri
+    from .normalize.identifiers import orcid_checksum_ok
+    from .normalize.people import name_key, parse_author, slug
+
+    return parse_author, name_key, slug, _token_key, _iri, orcid_checksum_ok
+
+
+def _trim(caches: tuple) -> None:
+    for cache in caches:
+        if cache.cache_info().currsize > STREAM_CACHE:
+            cache.cache_clear()
+
+
 def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResult:
     from pyoxigraph import RdfFormat, serialize
 
@@ -423,6 +442,8 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat.learn(chain.from_iterable(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search)
                                       for p in paths))
         cat.several_sources = False  # see _NoMerger
+        cat._people.KEEP = STREAM_CACHE  # type: ignore[union-attr]  # its remembered answers, likewise
+        caches = _caches()
         files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
         licenses: dict = {}
@@ -462,6 +483,7 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                         emit(list(works_triples(pending, licenses, levels)))
                         pending.clear()
                         cat.works.clear()
+                        _trim(caches)
                 n_works += len(pending)
                 link_block(pending)
                 emit(list(works_triples(pending, licenses, levels)))
