@@ -66,6 +66,7 @@ def _tag_key(tag: str) -> str:
     return _SPACES.sub(" ", tag.strip().casefold())
 
 
+_NO_NAMES: frozenset[str] = frozenset()
 _TAG_SYMBOLS = str.maketrans({"+": " plus ", "#": " sharp "})
 
 
@@ -243,12 +244,13 @@ class Catalog:
             ranked = [n for n, _ in names.most_common()]
             if agent.kind == "Person":
                 agent.name = ranked[0]
-            agent.alt_names = {n for n in ranked if n != agent.name}
+            # most people are written one way: no set of their own, the shared empty frozenset
+            agent.alt_names = {n for n in ranked if n != agent.name} or _NO_NAMES
         for iri, labels in self._tag_labels.items():
             tag = self.tags[iri]
             ranked = [n for n, _ in labels.most_common()]
             tag.label = ranked[0]
-            tag.alt_labels = set(ranked[1:])
+            tag.alt_labels = set(ranked[1:]) or _NO_NAMES
 
     # -- pass two ----------------------------------------------------------------------------
     def add(self, raw: RawEntry) -> Work | None:
