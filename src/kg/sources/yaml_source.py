@@ -19,6 +19,10 @@ from ..errors import SourceError
 from . import RawEntry, SourceInfo
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR = yaml.ScalarNode
+
+
+_STR = "tag:yaml.org,2002:str"
 
 
 class _Loader(_Base):  # type: ignore[valid-type,misc]
@@ -30,6 +34,19 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates: dict[int, list[tuple[str, int]]] = {}  # id(mapping node) -> [(key, line)]
+
+    # libyaml calls back into Python for the tag of every scalar (~30 times an entry) and PyYAML then
+    # tries the implicit resolvers' regexes. A quoted scalar, or a plain one whose first character
+    # starts none of those resolvers (int, float, bool, null, merge, ...), is a string either way:
+    # answered here at once (the two attributes are set below the class, from its final resolvers).
+    _FIRST_CHARS: frozenset[str] = frozenset()
+    _FAST_RESOLVE = False
+
+    def resolve(self, kind, value, implicit):
+        if (kind is _SCALAR and self._FAST_RESOLVE
+                and (not implicit[0] or (value and value[0] not in self._FIRST_CHARS))):
+            return _STR
+        return _Base.resolve(self, kind, value, implicit)
 
     def construct_mapping(self, node, deep=False):
         own = node.value  # flatten_mapping (merge keys) deletes '<<' pairs from this list in place
@@ -51,7 +68,6 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
 
 _MERGE = "tag:yaml.org,2002:merge"
 _VALUE = "tag:yaml.org,2002:value"
-_STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _NULL = "tag:yaml.org,2002:null"
@@ -100,6 +116,9 @@ def _construct(loader: "_Loader", root: yaml.Node) -> object:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
+# the fast path of _Loader.resolve holds only without path resolvers or a catch-all implicit one
+_Loader._FIRST_CHARS = frozenset(k for k in _Loader.yaml_implicit_resolvers if k)
+_Loader._FAST_RESOLVE = not _Loader.yaml_path_resolvers and None not in _Loader.yaml_implicit_resolvers
 
 # Aliases may add at most this much (or the file's own size, if larger) to the document, counted in
 # nodes plus characters of scalars once every alias is expanded. A catalogue that shares an author
