@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import kg
 from kg.errors import SourceError, UsageError
 from kg.sources import SourceInfo
-from kg.stream import _Seen, _Spellings, graph_iri, iter_entries, stream_build
+from kg.catalog import Tally
+from kg.stream import _Seen, graph_iri, iter_entries, stream_build
 
 from .conftest import EXAMPLES, write_catalogue
 
@@ -182,13 +183,14 @@ def test_seen_set_answers_like_a_set_across_merges(keys):
 @given(ops=st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.sampled_from(["Ann", "A. B", "ann b"]),
                               st.sampled_from([0, 1])), max_size=40))
 def test_spellings_rank_like_counters(ops):
-    """The compact stand-in for Catalog._agent_names gives the same ranking as a Counter per agent."""
-    compact, counters = _Spellings(), defaultdict(Counter)
+    """Catalog._agent_names (a Tally: one (name, count) pair per agent until a second spelling) gives
+    the same ranking as a Counter per agent, with the zero counts of alternate spellings too."""
+    compact, counters = Tally(), defaultdict(Counter)
     for iri, name, inc in ops:
-        compact[iri][name] += inc
+        compact.add(iri, name, inc)
         counters[iri][name] += inc
-    got = {iri: c.most_common() for iri, c in compact.items()}
-    assert got == {iri: c.most_common() for iri, c in counters.items()}
+    assert list(compact) == list(counters)
+    assert {iri: compact.most_common(iri) for iri in compact} == {iri: c.most_common() for iri, c in counters.items()}
 
 
 def test_cli_stream(tmp_path):

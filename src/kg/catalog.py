@@ -4,7 +4,7 @@ licences they mention merged across the catalogue (one node per person / tag).""
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Iterator
 
@@ -79,17 +79,17 @@ def _tag_slug(key: str) -> str:
 
 class Tally(dict):
     """key -> how often each item came with it, ``Counter`` by ``Counter``, but a key met with one item
-    only (most names have one ORCID, most ORCIDs one name) keeps an (item, count) pair instead of a
-    Counter of its own: ~64 instead of ~230 bytes, twice per person with an ORCID."""
+    only (most names have one ORCID, most ORCIDs one name, most people one spelling) keeps an
+    (item, count) pair instead of a Counter of its own: ~64 instead of ~230 bytes."""
 
-    def add(self, key: str, item: str) -> None:
+    def add(self, key: str, item: str, n: int = 1) -> None:
         v = self.get(key)
         if v is None:
-            self[key] = (item, 1)
+            self[key] = (item, n)
         elif v.__class__ is tuple:
-            self[key] = (item, v[1] + 1) if v[0] == item else Counter({v[0]: v[1], item: 1})
+            self[key] = (item, v[1] + n) if v[0] == item else Counter({v[0]: v[1], item: n})
         else:
-            v[item] += 1
+            v[item] += n
 
     def most_common(self, key: str) -> list[tuple[str, int]]:
         """The items of ``key``, most frequent first (ties in the order met), as Counter.most_common."""
@@ -179,9 +179,9 @@ class Catalog:
         self.people = PeopleIndex()
         self.works: list[Work] = []
         self.agents: dict[str, Agent] = {}
-        self._agent_names: dict[str, Counter[str]] = defaultdict(Counter)
+        self._agent_names = Tally()  # agent IRI -> the spellings met
         self.tags: dict[str, Tag] = {}
-        self._tag_labels: dict[str, Counter[str]] = defaultdict(Counter)
+        self._tag_labels = Tally()  # tag IRI -> the labels met
         self.licenses: dict[str, License] = {}  # custom slug -> License (SPDX ones need no record)
         self._uuids: dict[str, str] = {}  # uuid -> entry name
         self._urls: dict[str, str] = {}
@@ -216,7 +216,7 @@ class Catalog:
                                          ror=org.iri if org and org.iri and "ror.org" in org.iri else None,
                                          url=org.url if org else None,
                                          description=org.description if org else None)
-            self._agent_names[iri][n.display] += 1
+            self._agent_names.add(iri, n.display)
             return iri
         if orcid is None:
             orcid = self._people.orcid_for(n.key)
@@ -226,7 +226,7 @@ class Catalog:
             agent = self.agents[iri] = Agent(iri=iri, kind="Person", name=n.display, orcid=orcid)
         if n.family and not agent.family:
             agent.given, agent.family = n.given, n.family
-        self._agent_names[iri][n.display] += 1
+        self._agent_names.add(iri, n.display)
         return iri
 
     def _tag(self, label: str) -> str:
@@ -234,21 +234,21 @@ class Catalog:
         iri = self.base + "tag/" + _tag_slug(key)
         if iri not in self.tags:
             self.tags[iri] = Tag(iri=iri, key=key, label=label)
-        self._tag_labels[iri][label.strip()] += 1
+        self._tag_labels.add(iri, label.strip())
         return iri
 
     def finish(self) -> None:
         """Settle display names: the most used spelling wins, the others become alternates."""
-        for iri, names in self._agent_names.items():
+        for iri in self._agent_names:
             agent = self.agents[iri]
-            ranked = [n for n, _ in names.most_common()]
+            ranked = [n for n, _ in self._agent_names.most_common(iri)]
             if agent.kind == "Person":
                 agent.name = ranked[0]
             # most people are written one way: no set of their own, the shared empty frozenset
             agent.alt_names = {n for n in ranked if n != agent.name} or _NO_NAMES
-        for iri, labels in self._tag_labels.items():
+        for iri in self._tag_labels:
             tag = self.tags[iri]
-            ranked = [n for n, _ in labels.most_common()]
+            ranked = [n for n, _ in self._tag_labels.most_common(iri)]
             tag.label = ranked[0]
             tag.alt_labels = set(ranked[1:]) or _NO_NAMES
 
@@ -451,7 +451,7 @@ class Catalog:
                     orcid = None
                 iri = self._agent(n, orcid, ctx)
                 if written != n.display:
-                    self._agent_names[iri][written] += 0  # kept as an alternate spelling
+                    self._agent_names.add(iri, written, 0)  # kept as an alternate spelling
                 target = work.editors if n.role == "editor" else work.authors
                 if iri in target:
                     ctx.report("author-duplicate", f"{n.display!r} is listed twice; kept once",

@@ -144,60 +144,6 @@ class _Seen:
         return len(self._sorted) + len(self._recent)
 
 
-class _Count:
-    """One agent's spelling counter, as ``Catalog`` uses it (``counts[name] += 1``), kept in
-    ``_Spellings``."""
-
-    __slots__ = ("_d", "_iri")
-
-    def __init__(self, d: dict, iri: str) -> None:
-        self._d, self._iri = d, iri
-
-    def __getitem__(self, name: str) -> int:
-        v = self._d.get(self._iri)
-        if v is None:
-            return 0
-        if v.__class__ is tuple:
-            return v[1] if v[0] == name else 0
-        return v[name]
-
-    def __setitem__(self, name: str, n: int) -> None:
-        d, iri = self._d, self._iri
-        v = d.get(iri)
-        if v is None or (v.__class__ is tuple and v[0] == name):
-            d[iri] = (name, n)
-        elif v.__class__ is tuple:
-            d[iri] = Counter({v[0]: v[1], name: n})  # first spelling first, as in a Counter
-        else:
-            v[name] = n
-
-
-class _Spellings:
-    """Stands in for ``Catalog._agent_names`` (agent IRI -> Counter of the spellings met): most
-    people are written one way, so one spelling is kept as a (name, count) pair (~70 bytes)
-    instead of a Counter (~300 bytes); a Counter only once a second spelling turns up."""
-
-    def __init__(self) -> None:
-        self._d: dict[str, tuple[str, int] | Counter[str]] = {}
-
-    def __getitem__(self, iri: str) -> _Count:
-        return _Count(self._d, iri)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def __contains__(self, iri: str) -> bool:
-        return iri in self._d
-
-    def counter(self, iri: str) -> Counter[str]:
-        v = self._d[iri]
-        return Counter({v[0]: v[1]}) if v.__class__ is tuple else v
-
-    def items(self) -> Iterator[tuple[str, Counter[str]]]:
-        for iri in self._d:
-            yield iri, self.counter(iri)
-
-
 class _NoMerger:
     """Stands in for ``kg.merge.Merger``: --stream does not merge one work read from several sources
     (the first source's node is already written when the second is read), so no work record, key
@@ -423,7 +369,7 @@ def _trim(caches: tuple) -> None:
 def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResult:
     from pyoxigraph import RdfFormat, serialize
 
-    from .catalog import Catalog
+    from .catalog import Catalog, Tally
     from .mapping import shared_triples, works_triples
     from .projects import link_works
     from .writers import atomic_file
@@ -434,7 +380,6 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
         cat._uuids = _Seen()  # type: ignore[assignment]
         cat._urls = _Seen()  # type: ignore[assignment]
         cat.merger = _NoMerger()  # type: ignore[assignment]
-        cat._agent_names = _Spellings()  # type: ignore[assignment]
         cat._index = _Forget()
         # pass one: the ORCID index, from the entries that mention an ORCID
         # one learn() over all sources, as the ordinary build does (per source, each call would
@@ -492,17 +437,17 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
             # dropped once written: finish() gives every agent a fresh set of alternate names, which
             # for all of them at once would be another ~200 bytes per agent at the peak.
             spellings, tag_labels = cat._agent_names, cat._tag_labels
-            cat._tag_labels = {}
+            cat._tag_labels = Tally()
             agent_iris = list(cat.agents)
             for i in range(0, len(agent_iris), 5_000):
                 part = agent_iris[i:i + 5_000]
-                cat._agent_names = {iri: spellings.counter(iri) for iri in part if iri in spellings}
+                cat._agent_names = Tally({iri: spellings[iri] for iri in part if iri in spellings})
                 cat.finish()
                 done = [cat.agents.pop(iri) for iri in part]
                 n_people += sum(1 for a in done if a.kind == "Person")
                 n_orgs += sum(1 for a in done if a.kind != "Person")
                 emit(list(shared_triples(done, (), {}, set(), base, ())))
-            cat._agent_names, cat._tag_labels = {}, tag_labels
+            cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
             emit(list(shared_triples((), cat.tags.values(), licenses, levels, base,
                                      [grants[k] for k in sorted(grants)])))
