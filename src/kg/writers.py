@@ -176,11 +176,10 @@ def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, 
         lines = serialize(chunk, None, RdfFormat.N_TRIPLES).split(b" .\n")
         lines.pop()  # what follows the last line's " .\n"
         if counts is not None:
-            add_p, add_o = counts.predicates.add, counts.objects.add
+            add_o = counts.objects.add
         for line in lines:
             s, p, o = line.split(b" ", 2)
             if counts is not None:
-                add_p(p)
                 add_o(o)
                 if p == rdf_type:
                     counts.classes[o] = counts.classes.get(o, 0) + 1
@@ -230,6 +229,10 @@ def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, 
             sep = b",\n"
     if current is not None:
         out.write(sep + node_json(current, node))
+    if counts is not None:
+        # every predicate met has its key in ``keys`` (rdf:type's is there from the start: it counts
+        # only if a type was written, i.e. once a class was counted)
+        counts.predicates.update(p for p in keys if p != rdf_type or counts.classes)
     out.write(b"\n ]\n}\n")
 
 
