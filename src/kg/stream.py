@@ -114,8 +114,7 @@ class _Seen:
         return i < len(a) and a[i] == h
 
     def _add(self, h: int) -> None:
-        if self._has(h):
-            return
+        """Note ``h``, known not to be here yet."""
         self._recent.add(h)
         if len(self._recent) >= self.PENDING:
             merged = array("q", sorted(chain(self._sorted, self._recent)))
@@ -131,7 +130,9 @@ class _Seen:
         return self.EARLIER
 
     def __setitem__(self, key: str, _value: object) -> None:
-        self._add(hash(key))
+        h = hash(key)
+        if not self._has(h):
+            self._add(h)
 
     def setdefault(self, key: str, value: object) -> object:
         h = hash(key)
@@ -434,8 +435,8 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                 emit(list(works_triples(pending, licenses, levels)))
                 cat.works.clear()
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
-            # dropped once written: finish() gives every agent a fresh set of alternate names, which
-            # for all of them at once would be another ~200 bytes per agent at the peak.
+            # dropped once written: settling gives every agent written several ways a fresh set of
+            # alternate names, which for all of them at once would raise the peak.
             spellings, tag_labels = cat._agent_names, cat._tag_labels
             cat._tag_labels = Tally()
             agent_iris = list(cat.agents)
