@@ -172,9 +172,10 @@ def child_kg(src: str, out: str) -> None:
     t = _start()
     from kg.build import _read_all
     from kg.catalog import Catalog
-    from kg.mapping import catalog_triples
+    from kg.mapping import catalog_nodes
     from kg.problems import Problems
     from kg.projects import link_works
+    from kg.terms import count
     from kg.vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
     from kg.writers import FORMATS, WRITERS
 
@@ -193,28 +194,29 @@ def child_kg(src: str, out: str) -> None:
     del entries
     t = _start()
     grants, _links = link_works(cat.works, cat.agents, DEFAULT_BASE)
-    triples = list(catalog_triples(cat.works, cat.agents.values(), cat.tags.values(), DEFAULT_BASE, grants))
-    n = len(triples)
+    nodes = list(catalog_nodes(cat.works, cat.agents.values(), cat.tags.values(), DEFAULT_BASE, grants))
+    n = count(nodes)
     _emit("map", time.perf_counter() - t, n)
     prefixes = {**PREFIXES, **instance_prefixes(DEFAULT_BASE)}
     for fmt in ("turtle", "ntriples", "jsonld"):
         t = _start()
         with open(Path(out) / FORMATS[fmt][0], "wb") as f:
             if fmt == "ntriples":
-                WRITERS[fmt](triples, f)
+                WRITERS[fmt](nodes, f)
             else:
-                WRITERS[fmt](triples, f, prefixes)
+                WRITERS[fmt](nodes, f, prefixes)
         _emit(f"write {fmt}", time.perf_counter() - t, n)
     t = _start()
     with open(Path(out) / "problems.json", "w", encoding="utf-8") as f:
         f.write(problems.to_json())
     _emit("write problems.json", time.perf_counter() - t, problems=len(problems))
-    from pyoxigraph import DefaultGraph, Quad, Store
+    from pyoxigraph import RdfFormat, Store
+
+    from kg.terms import nt_bytes
 
     t = _start()
     st = Store()
-    dg = DefaultGraph()
-    st.bulk_extend(Quad(x.subject, x.predicate, x.object, dg) for x in triples)
+    st.bulk_load(nt_bytes(nodes), RdfFormat.N_TRIPLES)  # as Build.store() loads it
     _emit("store load (in memory)", time.perf_counter() - t, n)
     try:
         from kg.sparql import named_queries  # type: ignore[import-not-found]

@@ -92,7 +92,7 @@ def _parses(b) -> None:
     for write, fmt in ((write_turtle, ox.RdfFormat.TURTLE), (write_ntriples, ox.RdfFormat.N_TRIPLES),
                        (write_jsonld, ox.RdfFormat.JSON_LD)):
         buf = io.BytesIO()
-        write(b.triples, buf) if write is write_ntriples else write(b.triples, buf, b.prefixes)
+        write(b.nodes, buf) if write is write_ntriples else write(b.nodes, buf, b.prefixes)
         got = {(q.subject, q.predicate, q.object) for q in ox.parse(buf.getvalue(), fmt)}
         assert got == want
 

@@ -88,16 +88,16 @@ def test_void_lists_only_the_formats_written(tmp_path):
 
 
 def test_counts_from_the_jsonld_pass_equal_a_pass_over_the_terms(real_build):
-    """kg build counts distinct terms on the JSON-LD writer's N-Triples text; a separate pass over
-    the pyoxigraph terms gives the same VoID numbers."""
+    """kg build counts distinct terms while writing JSON-LD; a separate pass over the nodes gives the
+    same VoID numbers."""
     import io
 
     from kg.void import graph_stats, stats_from_counts
     from kg.writers import TermCounts, write_jsonld
 
     counts = TermCounts()
-    write_jsonld(real_build.triples, io.BytesIO(), real_build.prefixes, counts)
-    assert stats_from_counts(counts) == graph_stats(real_build.triples)
+    write_jsonld(real_build.nodes, io.BytesIO(), real_build.prefixes, counts)
+    assert stats_from_counts(counts) == graph_stats(real_build.nodes)
     # and the numbers are those of the graph itself
     triples = real_build.triples
     assert stats_from_counts(counts).subjects == len({t.subject for t in triples})

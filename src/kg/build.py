@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from pyoxigraph import Triple
-
 from .catalog import Catalog
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
-from .mapping import catalog_triples
+from .mapping import catalog_nodes
 from .problems import ERROR, Problem, Problems
 from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
+from .terms import Node, count, nt_bytes, nt_text, to_triples
 from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
 from .writers import FORMATS, WRITERS, atomic_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
+    from pyoxigraph import Triple
     import rdflib
 
 
@@ -58,13 +58,15 @@ FORK_FROM = 5000
 
 @dataclass
 class Build:
-    """One build of the graph. ``triples`` is the graph (no blank nodes, grouped by subject)."""
+    """One build of the graph. ``nodes`` is the graph (``kg.terms``: each subject with its
+    predicates and objects as N-Triples text; no blank nodes); ``triples`` the same graph as
+    pyoxigraph triples, parsed from that text when first asked for."""
 
     base: str
     catalog: Catalog
     sources: list[SourceInfo]
     problems: Problems
-    triples: list[Triple] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
     seconds: float = 0.0
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
@@ -74,7 +76,23 @@ class Build:
         return self.catalog.works
 
     def __len__(self) -> int:
-        return len(self.triples)
+        """How many triples the graph has."""
+        n = self.__dict__.get("_count")
+        if n is None:
+            n = self.__dict__["_count"] = count(self.nodes)
+        return n
+
+    @property
+    def triples(self) -> list[Triple]:
+        """The graph as pyoxigraph triples, in the order of ``nodes`` (made once, then kept)."""
+        got = self.__dict__.get("_triples")
+        if got is None:
+            got = self.__dict__["_triples"] = to_triples(self.nodes)
+        return got
+
+    def ntriples(self) -> bytes:
+        """The graph as N-Triples (UTF-8)."""
+        return nt_bytes(self.nodes)
 
     @property
     def prefixes(self) -> dict[str, str]:
@@ -82,27 +100,20 @@ class Build:
 
     def store(self) -> "pyoxigraph.Store":
         """An in-memory pyoxigraph store holding the graph (default graph)."""
-        from pyoxigraph import DefaultGraph, Quad, Store
+        from pyoxigraph import RdfFormat, Store
 
         st = Store()
-        dg = DefaultGraph()
-        st.bulk_extend(Quad(t.subject, t.predicate, t.object, dg) for t in self.triples)
+        st.bulk_load(self.ntriples(), RdfFormat.N_TRIPLES)
         return st
 
     def graph(self) -> "rdflib.Graph":
         """The graph as an ``rdflib.Graph`` (parsed from N-Triples, so terms are exact)."""
-        import io
-
         import rdflib
 
-        from .writers import write_ntriples
-
-        buf = io.BytesIO()
-        write_ntriples(self.triples, buf)
         g = rdflib.Graph()
         for p, ns in self.prefixes.items():
             g.bind(p, ns, override=True)
-        g.parse(data=buf.getvalue().decode("utf-8"), format="nt")
+        g.parse(data=nt_text(self.nodes), format="nt")
         return g
 
     def summary(self) -> dict:
@@ -112,7 +123,7 @@ class Build:
             "people": sum(1 for a in self.catalog.agents.values() if a.kind == "Person"),
             "organizations": sum(1 for a in self.catalog.agents.values() if a.kind != "Person"),
             "tags": len(self.catalog.tags),
-            "triples": len(self.triples),
+            "triples": len(self),
             "links": self.links.as_dict(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
@@ -143,7 +154,7 @@ class Build:
             # JSON-LD, this process counts them while the others are written
             digests = self._write(out, formats, paths, fork, returned=returned,
                                   meanwhile=None if "jsonld" in formats else
-                                  lambda: counted.append(graph_stats(self.triples)))
+                                  lambda: counted.append(graph_stats(self.nodes)))
         stats = returned[paths["jsonld"]] if "jsonld" in formats else counted[0]
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
@@ -168,7 +179,7 @@ class Build:
             name, _media = FORMATS[fmt]
             jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
-        return write_files(jobs, fork=len(second) if fork and len(self.triples) >= FORK_FROM else 0,
+        return write_files(jobs, fork=len(second) if fork and len(self) >= FORK_FROM else 0,
                            meanwhile=meanwhile, returned=returned)
 
     def _write_one(self, fmt: str, f):
@@ -177,17 +188,17 @@ class Build:
             from .writers import TermCounts, write_jsonld
 
             counts = TermCounts()
-            write_jsonld(self.triples, f, self.prefixes, counts)
+            write_jsonld(self.nodes, f, self.prefixes, counts)
             return stats_from_counts(counts)
         if fmt == "ntriples":
-            WRITERS[fmt](self.triples, f)
+            WRITERS[fmt](self.nodes, f)
         elif fmt == "nquads":
             from .provenance import source_quads
             from .writers import write_nquads
 
             write_nquads(source_quads(self), f)
         else:
-            WRITERS[fmt](self.triples, f, self.prefixes)
+            WRITERS[fmt](self.nodes, f, self.prefixes)
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:
@@ -240,8 +251,7 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
         catalog.finish()
         grants, links = link_works(catalog.works, catalog.agents, base)
         b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
-        b.triples = list(catalog_triples(catalog.works, catalog.agents.values(), catalog.tags.values(), base,
-                                         grants))
+        b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]

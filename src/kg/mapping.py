@@ -1,6 +1,8 @@
 """The one table of field -> predicate(s), and the functions that turn records into triples.
 
-Change a predicate here and every output (Turtle, N-Triples, JSON-LD, the store, the site) follows.
+The triples come as nodes of N-Triples term texts (``kg.terms``): one subject with its predicates
+and their objects. Change a predicate here and every output (Turtle, N-Triples, JSON-LD, the
+store, the site) follows.
 Every work is typed ``schema:LearningResource`` plus the schema.org class of its content type(s).
 """
 
@@ -10,69 +12,76 @@ import mimetypes
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import NamedNode
 
 from .model import Agent, Grant, Tag, Work
 from .normalize.identifiers import doi_path
 from .normalize.levels import LEVELS
 from .normalize.licenses import License
 from .normalize.types import ContentType
+from .terms import Node, iri, quoted, tagged, term, typed
 from .vocab import BIBO, CTYPE, DCMITYPE, DCT, DOI, ISO639, KG, KG_HOME, LEVEL, LICENSE, RDF, SCHEMA, \
     SKOS, SPDX, XSD
 
 # ---------------------------------------------------------------------------------------------
 # The mapping table: Work attribute -> (predicates, how a value becomes an RDF term, note).
-# ``value`` functions return the RDF term for one value (None: nothing to write).
+# ``value`` functions return the RDF term for one value, as N-Triples text (``kg.terms``; None:
+# nothing to write).
 # ---------------------------------------------------------------------------------------------
+
+T = term  # a vocabulary constant's text: T(SCHEMA.name) == "<http://schema.org/name>"
 
 
 def _text(v: str):
-    return Literal(v)
+    return quoted(v)
 
 
-@lru_cache(maxsize=65536)
-def _iri(v: str):  # cached: people and tags come back in many works
-    return NamedNode(v)
+def _iri(v: str):  # checked and cached (kg.terms.iri): people and tags come back in many works
+    return iri(v)
+
+
+_XSD_TYPES = {name: T(XSD[name]) for name in ("date", "gYearMonth", "gYear", "dateTime")}
 
 
 def _date(v: tuple[str, str]):
-    return Literal(v[0], datatype=XSD[v[1]])
+    dt = _XSD_TYPES.get(v[1]) or T(XSD[v[1]])
+    return quoted(v[0]) + "^^" + dt
 
 
 def _doi_iri(v: str):
-    return DOI[doi_path(v)]
+    return iri(DOI.iri + doi_path(v))
 
 
 def _doi_name(v: str):
-    return Literal(v)
+    return quoted(v)
 
 
 def _license(v: License):
-    return SPDX[v.spdx] if v.spdx else LICENSE[v.custom]
+    return iri(SPDX.iri + v.spdx) if v.spdx else iri(LICENSE.iri + v.custom)
 
 
 def _lang_tag(v: str):
-    return Literal(v)
+    return quoted(v)
 
 
 def _lang_iri(v: str):
-    return ISO639[v] if len(v) == 2 else None
+    return iri(ISO639.iri + v) if len(v) == 2 else None
 
 
 def _level(v: str):
-    return LEVEL[v]
+    return iri(LEVEL.iri + v)
 
 
 def _ctype_class(v: ContentType):
-    return SCHEMA[v.schema_class] if v.schema_class else None
+    return iri(SCHEMA.iri + v.schema_class) if v.schema_class else None
 
 
 def _ctype_dcmi(v: ContentType):
-    return DCMITYPE[v.dcmi]
+    return iri(DCMITYPE.iri + v.dcmi)
 
 
 def _ctype_concept(v: ContentType):
-    return CTYPE[v.slug]
+    return iri(CTYPE.iri + v.slug)
 
 
 @lru_cache(maxsize=1)
@@ -96,11 +105,14 @@ _MIME_EXTRA = {  # common in the catalogue, missing from Python's table
 def _format(v: str):
     ext = v if v.startswith(".") else "." + v
     mime = _MIME_EXTRA.get(ext.lower()) or _mime_table().get(ext.lower())
-    return Literal(mime or v)
+    return quoted(mime or v)
+
+
+_TRUE, _FALSE = typed("true", T(XSD.boolean)), typed("false", T(XSD.boolean))
 
 
 def _bool(v: bool):
-    return Literal("true" if v else "false", datatype=XSD.boolean)
+    return _TRUE if v else _FALSE
 
 
 Row = tuple[str, tuple[NamedNode, ...], Callable[[object], object], str]
@@ -157,22 +169,29 @@ def _one_row_per_predicate() -> None:
     for row, (_attr, preds, _conv, _note) in enumerate(WORK_FIELDS):
         for p in preds:
             if seen.setdefault(p, row) != row or preds.count(p) > 1:
-                raise AssertionError(f"{p} is in two rows of WORK_FIELDS; work_triples would repeat triples")
+                raise AssertionError(f"{p} is in two rows of WORK_FIELDS; work_nodes would repeat triples")
 
 
 _one_row_per_predicate()
-_RDF_TYPE = RDF.type
-_LEARNING_RESOURCE = SCHEMA.LearningResource
-# WORK_FIELDS with a flag for the row that writes rdf:type (the only one whose values can repeat
-# the LearningResource type every work gets)
-_ROWS = [(attr, preds, conv, _RDF_TYPE in preds) for attr, preds, conv, _note in WORK_FIELDS]
+_RDF_TYPE = T(RDF.type)
+_LEARNING_RESOURCE = T(SCHEMA.LearningResource)
+# WORK_FIELDS with the predicates as text and a flag for the row that writes rdf:type (its values
+# join the LearningResource type every work gets)
+_ROWS = [(attr, tuple(T(p) for p in preds), conv, RDF.type in preds) for attr, preds, conv, _note in WORK_FIELDS]
+_AUTHOR_LIST, _INTERACTION, _RECORDED_AT = T(BIBO.authorList), T(SCHEMA.interactionStatistic), T(SCHEMA.recordedAt)
+_SEQ_TYPE = [T(RDF.Seq)]
+_COUNTER_TYPE, _INTERACTION_TYPE = [T(SCHEMA.InteractionCounter)], T(SCHEMA.interactionType)
+_DOWNLOAD, _COUNT, _INTEGER = [T(SCHEMA.DownloadAction)], T(SCHEMA.userInteractionCount), T(XSD.integer)
+_EVENT_TYPE, _EVENT_DATE, _LOCATION = [T(SCHEMA.Event)], T(KG.eventDate), T(SCHEMA.location)
+_MEMBER = [T(RDF[f"_{i}"]) for i in range(1, 65)]  # rdf:_1 ... (more made when a work has more authors)
 
 
-def work_triples(work: Work) -> Iterator[Triple]:
-    """All triples of one work, the work's own first (so writers can group by subject)."""
-    s = NamedNode(work.iri)
-    yield Triple(s, _RDF_TYPE, _LEARNING_RESOURCE)
-    for attr, preds, conv, types in _ROWS:
+def work_nodes(work: Work) -> Iterator[Node]:
+    """The nodes of one work: the work itself, then its author list, download counter and event."""
+    s = iri(work.iri)
+    types = [_LEARNING_RESOURCE]
+    props: list[tuple[str, list[str]]] = [(_RDF_TYPE, types)]
+    for attr, preds, conv, is_type in _ROWS:
         val = getattr(work, attr)
         if val is None or val == []:
             continue
@@ -185,152 +204,151 @@ def work_triples(work: Work) -> Iterator[Triple]:
         else:
             o = conv(val)
             objs = [o] if o is not None else []
-        if types:  # the rdf:type row: LearningResource is written above already
-            objs = [o for o in objs if o != _LEARNING_RESOURCE]
-        for p in preds:
-            for o in objs:
-                yield Triple(s, p, o)
+        if is_type:  # the rdf:type row: LearningResource is there already
+            types.extend(o for o in objs if o != _LEARNING_RESOURCE)
+            continue
+        if objs:
+            for p in preds:
+                props.append((p, objs))
+    subs: list[Node] = []
     if work.authors:
-        seq = NamedNode(work.iri + "#authors")
-        yield Triple(s, BIBO.authorList, seq)
+        seq = iri(work.iri + "#authors")
+        props.append((_AUTHOR_LIST, [seq]))
+        members = _MEMBER
+        if len(work.authors) > len(members):
+            members = [T(RDF[f"_{i}"]) for i in range(1, len(work.authors) + 1)]
+        subs.append((seq, [(_RDF_TYPE, _SEQ_TYPE), *((m, [_iri(a)]) for m, a in zip(members, work.authors))]))
     if work.downloads is not None:
-        counter = NamedNode(work.iri + "#downloads")
-        yield Triple(s, SCHEMA.interactionStatistic, counter)
+        counter = iri(work.iri + "#downloads")
+        props.append((_INTERACTION, [counter]))
+        subs.append((counter, [(_RDF_TYPE, _COUNTER_TYPE), (_INTERACTION_TYPE, _DOWNLOAD),
+                               (_COUNT, [typed(str(work.downloads), _INTEGER)])]))
     if work.event_date or work.event_location:
-        event = NamedNode(work.iri + "#event")
-        yield Triple(s, SCHEMA.recordedAt, event)
-    # sub-nodes, each grouped under its own subject
-    if work.authors:
-        yield Triple(seq, RDF.type, RDF.Seq)
-        for i, a in enumerate(work.authors, 1):
-            yield Triple(seq, RDF[f"_{i}"], NamedNode(a))
-    if work.downloads is not None:
-        yield Triple(counter, RDF.type, SCHEMA.InteractionCounter)
-        yield Triple(counter, SCHEMA.interactionType, SCHEMA.DownloadAction)
-        yield Triple(counter, SCHEMA.userInteractionCount, Literal(str(work.downloads), datatype=XSD.integer))
-    if work.event_date or work.event_location:
-        yield Triple(event, RDF.type, SCHEMA.Event)
+        event = iri(work.iri + "#event")
+        props.append((_RECORDED_AT, [event]))
+        ev: list[tuple[str, list[str]]] = [(_RDF_TYPE, _EVENT_TYPE)]
         if work.event_date:
-            yield Triple(event, KG.eventDate, Literal(work.event_date))
+            ev.append((_EVENT_DATE, [quoted(work.event_date)]))
         if work.event_location:
-            yield Triple(event, SCHEMA.location, Literal(work.event_location))
+            ev.append((_LOCATION, [quoted(work.event_location)]))
+        subs.append((event, ev))
+    yield s, props
+    yield from subs
 
 
-def agent_triples(agent: Agent) -> Iterator[Triple]:
-    s = NamedNode(agent.iri)
+_PERSON, _ORGANIZATION = T(SCHEMA.Person), T(SCHEMA.Organization)
+_NAME, _ALT_NAME, _GIVEN, _FAMILY = T(SCHEMA.name), T(SCHEMA.alternateName), T(SCHEMA.givenName), T(SCHEMA.familyName)
+_URL, _DESCRIPTION, _IDENTIFIER = T(SCHEMA.url), T(SCHEMA.description), T(SCHEMA.identifier)
+
+
+def agent_nodes(agent: Agent) -> Iterator[Node]:
     if agent.kind == "Person":
-        yield Triple(s, RDF.type, SCHEMA.Person)
+        types = [_PERSON]
     else:
-        yield Triple(s, RDF.type, SCHEMA.Organization)
+        types = [_ORGANIZATION]
         if agent.kind != "Organization":
-            yield Triple(s, RDF.type, SCHEMA[agent.kind])
-    yield Triple(s, SCHEMA.name, Literal(agent.name))
-    for alt in sorted(agent.alt_names):
-        yield Triple(s, SCHEMA.alternateName, Literal(alt))
+            types.append(iri(SCHEMA.iri + agent.kind))
+    props = [(_RDF_TYPE, types), (_NAME, [quoted(agent.name)])]
+    if agent.alt_names:
+        props.append((_ALT_NAME, [quoted(alt) for alt in sorted(agent.alt_names)]))
     if agent.given:
-        yield Triple(s, SCHEMA.givenName, Literal(agent.given))
+        props.append((_GIVEN, [quoted(agent.given)]))
     if agent.family:
-        yield Triple(s, SCHEMA.familyName, Literal(agent.family))
+        props.append((_FAMILY, [quoted(agent.family)]))
     if agent.url:
-        yield Triple(s, SCHEMA.url, NamedNode(agent.url))
+        props.append((_URL, [iri(agent.url)]))
     if agent.description:
-        yield Triple(s, SCHEMA.description, Literal(agent.description))
+        props.append((_DESCRIPTION, [quoted(agent.description)]))
+    yield iri(agent.iri), props
 
 
-def grant_triples(grant: Grant) -> Iterator[Triple]:
-    s = NamedNode(grant.iri)
-    yield Triple(s, RDF.type, SCHEMA.Grant)
-    yield Triple(s, SCHEMA.name, Literal(grant.name))
-    yield Triple(s, SCHEMA.identifier, Literal(grant.number))
-    for code in grant.also:
-        yield Triple(s, SCHEMA.alternateName, Literal(code))
-    yield Triple(s, SCHEMA.funder, NamedNode(grant.funder))
-    yield Triple(s, SCHEMA.fundedItem, NamedNode(grant.funded))
+def grant_nodes(grant: Grant) -> Iterator[Node]:
+    props = [(_RDF_TYPE, [T(SCHEMA.Grant)]), (_NAME, [quoted(grant.name)]),
+             (_IDENTIFIER, [quoted(grant.number)])]
+    if grant.also:
+        props.append((_ALT_NAME, [quoted(code) for code in grant.also]))
+    props += [(T(SCHEMA.funder), [iri(grant.funder)]), (T(SCHEMA.fundedItem), [iri(grant.funded)])]
+    yield iri(grant.iri), props
 
 
 def tag_scheme_iri(base: str) -> NamedNode:
     return NamedNode(base + "tags")
 
 
-def tag_triples(tag: Tag, base: str) -> Iterator[Triple]:
-    s = NamedNode(tag.iri)
-    scheme = tag_scheme_iri(base)
-    yield Triple(s, RDF.type, SCHEMA.DefinedTerm)
-    yield Triple(s, RDF.type, SKOS.Concept)
-    yield Triple(s, SCHEMA.name, Literal(tag.label))
-    yield Triple(s, SKOS.prefLabel, Literal(tag.label))
-    for alt in sorted(tag.alt_labels):
-        yield Triple(s, SKOS.altLabel, Literal(alt))
-    yield Triple(s, SCHEMA.inDefinedTermSet, scheme)
-    yield Triple(s, SKOS.inScheme, scheme)
+_TAG_TYPES = [T(SCHEMA.DefinedTerm), T(SKOS.Concept)]
+_PREF_LABEL, _ALT_LABEL = T(SKOS.prefLabel), T(SKOS.altLabel)
+_IN_TERM_SET, _IN_SCHEME = T(SCHEMA.inDefinedTermSet), T(SKOS.inScheme)
 
 
-def tag_scheme_triples(base: str) -> Iterator[Triple]:
-    s = tag_scheme_iri(base)
-    yield Triple(s, RDF.type, SCHEMA.DefinedTermSet)
-    yield Triple(s, RDF.type, SKOS.ConceptScheme)
-    yield Triple(s, SCHEMA.name, Literal("Tags of the training catalogue"))
+def tag_nodes(tag: Tag, base: str) -> Iterator[Node]:
+    scheme = [iri(base + "tags")]
+    label = [quoted(tag.label)]
+    props = [(_RDF_TYPE, _TAG_TYPES), (_NAME, label), (_PREF_LABEL, label)]
+    if tag.alt_labels:
+        props.append((_ALT_LABEL, [quoted(alt) for alt in sorted(tag.alt_labels)]))
+    props += [(_IN_TERM_SET, scheme), (_IN_SCHEME, scheme)]
+    yield iri(tag.iri), props
+
+
+def tag_scheme_nodes(base: str) -> Iterator[Node]:
+    yield iri(base + "tags"), [(_RDF_TYPE, [T(SCHEMA.DefinedTermSet), T(SKOS.ConceptScheme)]),
+                               (_NAME, [quoted("Tags of the training catalogue")])]
 
 
 LICENSE_SCHEME = NamedNode(KG_HOME + "scheme/license")
 
 
-def license_triples(lic: License) -> Iterator[Triple]:
-    s = _license(lic)
-    yield Triple(s, RDF.type, DCT.LicenseDocument)
-    yield Triple(s, RDF.type, SCHEMA.CreativeWork)
-    yield Triple(s, SCHEMA.name, Literal(lic.label or lic.spdx or lic.custom or ""))
+def license_nodes(lic: License) -> Iterator[Node]:
+    types = [T(DCT.LicenseDocument), T(SCHEMA.CreativeWork)]
+    props = [(_RDF_TYPE, types), (_NAME, [quoted(lic.label or lic.spdx or lic.custom or "")])]
     if lic.spdx:
-        yield Triple(s, SCHEMA.identifier, Literal(lic.spdx))
+        props.append((_IDENTIFIER, [quoted(lic.spdx)]))
     else:
-        yield Triple(s, RDF.type, SKOS.Concept)
-        yield Triple(s, SKOS.prefLabel, Literal(lic.label or lic.custom or ""))
-        yield Triple(s, SKOS.inScheme, LICENSE_SCHEME)
+        types.append(T(SKOS.Concept))
+        props += [(_PREF_LABEL, [quoted(lic.label or lic.custom or "")]), (_IN_SCHEME, [T(LICENSE_SCHEME)])]
+    yield _license(lic), props
 
 
-def level_triples(slug: str) -> Iterator[Triple]:
-    s = LEVEL[slug]
-    yield Triple(s, RDF.type, SKOS.Concept)
-    yield Triple(s, RDF.type, SCHEMA.DefinedTerm)
-    yield Triple(s, SCHEMA.name, Literal(LEVELS[slug]))
-    yield Triple(s, SKOS.prefLabel, Literal(LEVELS[slug], language="en"))
+def level_nodes(slug: str) -> Iterator[Node]:
+    yield _level(slug), [(_RDF_TYPE, [T(SKOS.Concept), T(SCHEMA.DefinedTerm)]), (_NAME, [quoted(LEVELS[slug])]),
+                         (_PREF_LABEL, [tagged(LEVELS[slug], "en")])]
 
 
-def catalog_triples(works: Iterable[Work], agents: Iterable[Agent], tags: Iterable[Tag],
-                    base: str, grants: Iterable[Grant] = ()) -> Iterator[Triple]:
+def catalog_nodes(works: Iterable[Work], agents: Iterable[Agent], tags: Iterable[Tag],
+                  base: str, grants: Iterable[Grant] = ()) -> Iterator[Node]:
     """The whole graph: works first, then the people, tags, licences and levels they use."""
     licenses: dict[str, License] = {}
     levels: set[str] = set()
-    yield from works_triples(works, licenses, levels)
-    yield from shared_triples(agents, tags, licenses, levels, base, grants)
+    yield from works_nodes(works, licenses, levels)
+    yield from shared_nodes(agents, tags, licenses, levels, base, grants)
 
 
-def works_triples(works: Iterable[Work], licenses: dict[str, License], levels: set[str]) -> Iterator[Triple]:
-    """The works' own triples; notes in ``licenses`` / ``levels`` which of those nodes they use."""
+def works_nodes(works: Iterable[Work], licenses: dict[str, License], levels: set[str]) -> Iterator[Node]:
+    """The works' own nodes; notes in ``licenses`` / ``levels`` which of those nodes they use."""
     for w in works:
-        yield from work_triples(w)
+        yield from work_nodes(w)
         for lic in w.licenses:
             licenses.setdefault(lic.spdx or "custom:" + (lic.custom or ""), lic)
         if w.level:
             levels.add(w.level)
 
 
-def shared_triples(agents: Iterable[Agent], tags: Iterable[Tag], licenses: dict[str, License],
-                   levels: set[str], base: str, grants: Iterable[Grant] = ()) -> Iterator[Triple]:
+def shared_nodes(agents: Iterable[Agent], tags: Iterable[Tag], licenses: dict[str, License],
+                 levels: set[str], base: str, grants: Iterable[Grant] = ()) -> Iterator[Node]:
     """The nodes works share: people and organisations, grants, tags, licences, levels."""
     for a in agents:
-        yield from agent_triples(a)
+        yield from agent_nodes(a)
     for g in grants:
-        yield from grant_triples(g)
+        yield from grant_nodes(g)
     tags = list(tags)
     if tags:
-        yield from tag_scheme_triples(base)
+        yield from tag_scheme_nodes(base)
     for t in tags:
-        yield from tag_triples(t, base)
+        yield from tag_nodes(t, base)
     for k in sorted(licenses):
-        yield from license_triples(licenses[k])
+        yield from license_nodes(licenses[k])
     for slug in sorted(levels):
-        yield from level_triples(slug)
+        yield from level_nodes(slug)
 
 
 def mapping_table_markdown() -> str:

@@ -15,11 +15,12 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from . import __version__
-from .mapping import agent_triples, grant_triples
+from .mapping import agent_nodes, grant_nodes
 from .model import Agent, Grant
 from .normalize.levels import LEVELS
 from .normalize.licenses import CUSTOM
 from .normalize.types import CONTENT_TYPES, ContentType
+from .terms import to_triples
 from .vocab import (
     CTYPE,
     DCMITYPE,
@@ -182,16 +183,16 @@ def organization_triples(base: str = DEFAULT_BASE) -> Iterator[Triple]:
         iri = o.node_iri(base)
         agent = Agent(iri=iri, kind=o.type, name=o.name, url=o.url, description=o.description,
                       alt_names={n for n in o.names if n != o.name})
-        yield from agent_triples(agent)
+        yield from to_triples(agent_nodes(agent))
         if o.identifier:
             yield _t(NamedNode(iri), SCHEMA.identifier, Literal(o.identifier))
     for o in orgs:
         for g in o.grants:
             funder = slugs[g.funder]
-            yield from grant_triples(Grant(iri=f"{base}grant/{g.funder}-{tag_key(g.number)}", number=g.number,
+            yield from to_triples(grant_nodes(Grant(iri=f"{base}grant/{g.funder}-{tag_key(g.number)}", number=g.number,
                                            funder=funder.node_iri(base), funded=o.node_iri(base),
                                            name=f"{funder.name} grant {g.number} ({o.name})",
-                                           also=list(g.also)))
+                                           also=list(g.also))))
 
 
 def context_document() -> dict:

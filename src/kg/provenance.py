@@ -1,6 +1,6 @@
 """Where each triple came from: one named graph per source, written as ``catalog.nq``.
 
-The merged graph (``Build.triples``; catalog.ttl/.nt/.jsonld) is the union view. ``catalog.nq``
+The merged graph (``Build.nodes``; catalog.ttl/.nt/.jsonld) is the union view. ``catalog.nq``
 holds, for every source, a named graph ``<base>source/<n>-<file name>`` with
 - that source's works exactly as the source states them (mapped by the same ``kg.mapping``, with
   the merged work's IRI as subject), so values the merge set aside stay visible here;
@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import chain
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import NamedNode
 
-from .mapping import catalog_triples
+from .mapping import catalog_nodes
 from .sources import is_url
+from .terms import Node, iri, nt_lines, quoted, term, typed
 from .vocab import RDF, SCHEMA, XSD
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,18 +38,19 @@ def source_graph_iris(b: Build) -> dict[str, NamedNode]:
     return out
 
 
-def _describe(g: NamedNode, info) -> Iterator[Quad]:
-    yield Quad(g, RDF.type, SCHEMA.Dataset, g)
-    yield Quad(g, SCHEMA.name, Literal(info.path), g)
+def _describe(g: NamedNode, info) -> Iterator[Node]:
+    props = [(term(RDF.type), [term(SCHEMA.Dataset)]), (term(SCHEMA.name), [quoted(info.path)])]
     if is_url(info.path):
-        yield Quad(g, SCHEMA.url, NamedNode(info.path), g)
+        props.append((term(SCHEMA.url), [iri(info.path)]))
     if info.sha256:
-        yield Quad(g, SCHEMA.sha256, Literal(info.sha256), g)
+        props.append((term(SCHEMA.sha256), [quoted(info.sha256)]))
     if info.size:
-        yield Quad(g, SCHEMA.size, Literal(str(info.size), datatype=XSD.integer), g)
+        props.append((term(SCHEMA.size), [typed(str(info.size), term(XSD.integer))]))
+    yield term(g), props
 
 
-def source_quads(b: Build) -> Iterator[Quad]:
+def source_quads(b: Build) -> Iterator[str]:
+    """The N-Quads lines of ``catalog.nq``."""
     graphs = source_graph_iris(b)
     views = defaultdict(list)
     for w in b.catalog.merger.views:
@@ -55,13 +58,13 @@ def source_quads(b: Build) -> Iterator[Quad]:
     agents, tags = b.catalog.agents, b.catalog.tags
     for info in b.sources:
         g = graphs[info.path]
-        yield from _describe(g, info)
+        end = " " + term(g) + " .\n"
         works = views.get(info.path, [])
         if len(b.sources) == 1 and len(works) == len(b.catalog.works):
-            triples = iter(b.triples)  # one source: its graph is the merged graph
+            nodes = b.nodes  # one source: its graph is the merged graph
         else:
             used_a = dict.fromkeys(a for w in works for a in (*w.authors, *w.editors))
             used_t = dict.fromkeys(t for w in works for t in w.tags)
-            triples = catalog_triples(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base)
-        for t in triples:
-            yield Quad(t.subject, t.predicate, t.object, g)
+            nodes = catalog_nodes(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base)
+        for line in nt_lines(chain(_describe(g, info), nodes)):
+            yield line[:-3] + end

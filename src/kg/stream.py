@@ -25,7 +25,6 @@ earlier entry's name is not kept in memory).
 from __future__ import annotations
 
 import gc
-import io
 import json
 import re
 import time
@@ -354,11 +353,11 @@ def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path
 
 def _caches() -> tuple:
     from .catalog import _token_key
-    from .mapping import _iri
     from .normalize.identifiers import orcid_checksum_ok
     from .normalize.people import name_key, parse_author, slug
+    from .terms import iri
 
-    return parse_author, name_key, slug, _token_key, _iri, orcid_checksum_ok
+    return parse_author, name_key, slug, _token_key, iri, orcid_checksum_ok
 
 
 def _trim(caches: tuple) -> None:
@@ -368,10 +367,9 @@ def _trim(caches: tuple) -> None:
 
 
 def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResult:
-    from pyoxigraph import RdfFormat, serialize
-
     from .catalog import Catalog, Tally
-    from .mapping import shared_triples, works_triples
+    from .mapping import shared_nodes, works_nodes
+    from .terms import nt_bytes
     from .projects import link_works
     from .writers import atomic_file
 
@@ -406,11 +404,9 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
             for g in found:
                 grants.setdefault(g.iri, g)
 
-        def emit(triples) -> None:
+        def emit(nodes) -> None:
             nonlocal n_triples
-            buf = io.BytesIO()
-            serialize(triples, buf, RdfFormat.N_TRIPLES)
-            data = buf.getvalue()
+            data = nt_bytes(nodes)
             n_triples += data.count(b"\n")
             for fmt, fh in handles.items():
                 fh.write(data if fmt == "ntriples" else data.replace(b" .\n", gsuffix))
@@ -426,13 +422,13 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                     if len(pending) >= BLOCK:
                         n_works += len(pending)
                         link_block(pending)
-                        emit(list(works_triples(pending, licenses, levels)))
+                        emit(works_nodes(pending, licenses, levels))
                         pending.clear()
                         cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
                 link_block(pending)
-                emit(list(works_triples(pending, licenses, levels)))
+                emit(works_nodes(pending, licenses, levels))
                 cat.works.clear()
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
             # dropped once written: settling gives every agent written several ways a fresh set of
@@ -447,11 +443,10 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
                 done = [cat.agents.pop(iri) for iri in part]
                 n_people += sum(1 for a in done if a.kind == "Person")
                 n_orgs += sum(1 for a in done if a.kind != "Person")
-                emit(list(shared_triples(done, (), {}, set(), base, ())))
+                emit(shared_nodes(done, (), {}, set(), base, ()))
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
-            emit(list(shared_triples((), cat.tags.values(), licenses, levels, base,
-                                     [grants[k] for k in sorted(grants)])))
+            emit(shared_nodes((), cat.tags.values(), licenses, levels, base, [grants[k] for k in sorted(grants)]))
         except BaseException as exc:
             for cm in files.values():
                 cm.__exit__(type(exc), exc, exc.__traceback__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +37,7 @@ from .vocab import (
     XSD,
     instance_prefixes,
 )
+from .terms import Node
 from .writers import FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,29 +84,29 @@ class Stats:
     classes: Counter[str]  # class IRI -> instances
 
 
-def graph_stats(triples: list[Triple]) -> Stats:
-    """Distinct subjects, properties and objects, and instances per class, in one pass (this runs
-    on every build; ``kg build`` runs it while another process writes the JSON-LD)."""
-    subjects: set[str] = set()  # no blank nodes in a build: subjects are IRIs, compared by text
+def graph_stats(nodes: Iterable[Node]) -> Stats:
+    """Distinct subjects, properties and objects, and instances per class, in one pass over the
+    nodes' N-Triples texts (one text per term). This runs on every build written without JSON-LD
+    (whose writer counts the same on its way, ``kg.writers.TermCounts``)."""
+    subjects: set[str] = set()
     properties: set[str] = set()
-    objects: set = set()
+    objects: set[str] = set()
     classes: Counter[str] = Counter()
-    rdf_type = RDF.type.value
-    for t in triples:
-        subjects.add(t.subject.value)
-        p = t.predicate.value
-        properties.add(p)
-        o = t.object
-        objects.add(o)
-        if p == rdf_type:
-            classes[o.value] += 1
+    rdf_type = str(RDF.type)
+    for s, props in nodes:
+        subjects.add(s)
+        for p, objs in props:
+            properties.add(p)
+            objects.update(objs)
+            if p == rdf_type:
+                classes.update(o[1:-1] for o in objs if o[0] == "<")
     return Stats(len(subjects), len(properties), len(objects), classes)
 
 
 def stats_from_counts(counts) -> Stats:
     """``Stats`` from the ``kg.writers.TermCounts`` the JSON-LD writer gathered."""
     return Stats(len(counts.subjects), len(counts.predicates), len(counts.objects),
-                 Counter({k[1:-1].decode("utf-8"): n for k, n in counts.classes.items()}))
+                 Counter({k[1:-1]: n for k, n in counts.classes.items() if k[0] == "<"}))
 
 
 def void_triples(b: Build, files: dict[str, Path], started: str, ended: str, stats: Stats,
@@ -129,7 +130,7 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str, sta
     yield Triple(d, DCT.license, SPDX[SOURCE_LICENSE])
     yield Triple(d, DCT.conformsTo, NamedNode(SCHEMA.iri))
     yield Triple(d, VOID.uriSpace, Literal(b.base))
-    yield Triple(d, VOID.triples, _int(len(b.triples)))
+    yield Triple(d, VOID.triples, _int(len(b)))
     yield Triple(d, VOID.entities, _int(stats.subjects))
     yield Triple(d, VOID.distinctSubjects, _int(stats.subjects))
     yield Triple(d, VOID.distinctObjects, _int(stats.objects))

@@ -1,6 +1,7 @@
-"""Serialisations of one triple stream: Turtle, N-Triples, N-Quads (pyoxigraph) and compacted JSON-LD.
+"""Serialisations of one graph: Turtle, N-Triples, N-Quads and compacted JSON-LD.
 
-All writers take the same iterable of triples; none has a mapping of its own. Files are written
+All writers take the same nodes (``kg.terms``: a subject with its predicates and objects, as
+N-Triples text); none has a mapping of its own. Files are written
 atomically: into a temporary file beside the target, then renamed over it.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,8 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import RdfFormat, Triple, serialize
 
+from .terms import Node, nt_bytes
 from .vocab import PREFIXES, RDF, SCHEMA
 
 FORMATS = {  # name -> (file name, media type)
@@ -57,18 +59,92 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
-def write_ntriples(triples: Iterable[Triple], out: IO[bytes]) -> None:
-    """Streams: pyoxigraph consumes the iterable lazily."""
-    serialize(triples, out, RdfFormat.N_TRIPLES)
+def write_ntriples(nodes: Iterable[Node], out: IO[bytes]) -> None:
+    """The nodes' lines, written a chunk of nodes at a time."""
+    nodes = iter(nodes)
+    while chunk := list(islice(nodes, _NODES)):
+        out.write(nt_bytes(chunk))
 
 
-def write_nquads(quads: Iterable, out: IO[bytes]) -> None:
-    serialize(quads, out, RdfFormat.N_QUADS)
+def write_nquads(lines: Iterable[str], out: IO[bytes]) -> None:
+    """N-Quads lines (``kg.provenance.source_quads``), written a chunk at a time."""
+    lines = iter(lines)
+    while chunk := list(islice(lines, 8 * _NODES)):
+        out.write(b"".join([line.encode("utf-8") for line in chunk]))
 
 
-def write_turtle(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, str] | None = None) -> None:
-    """Subjects stay grouped as long as the stream gives a subject's triples together."""
-    serialize(triples, out, RdfFormat.TURTLE, prefixes=prefixes or PREFIXES)
+# A local name Turtle takes after a prefix without escapes (ASCII letters, digits, '_', '-', '.'
+# inside); any other IRI is written in full.
+_PLAIN_LOCAL = "[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
+
+
+class _Shortener:
+    """IRIs (N-Triples text) as prefixed names where a prefix's namespace is all of the IRI but a
+    plain local name (one regular expression over all namespaces)."""
+
+    KEEP = 65_536  # object IRIs remembered (people, tags, licences repeat; landing pages do not)
+
+    def __init__(self, prefixes: dict[str, str]):
+        self.by_ns: dict[str, str] = {}
+        for p, ns in prefixes.items():
+            self.by_ns.setdefault(ns, p)
+        alternatives = "|".join(re.escape(ns) for ns in sorted(self.by_ns, key=len, reverse=True))
+        self.match = re.compile(f"<({alternatives})({_PLAIN_LOCAL})>").fullmatch if self.by_ns else lambda t: None
+        self.cache: dict[str, str] = {}  # predicates, classes, datatypes: few and repeated
+        self.seen: dict[str, str] = {}
+
+    def iri(self, t: str) -> str:
+        m = self.match(t)
+        return t if m is None else self.by_ns[m.group(1)] + ":" + m.group(2)
+
+    def cached(self, t: str) -> str:
+        hit = self.cache.get(t)
+        if hit is None:
+            hit = self.cache[t] = self.iri(t)
+        return hit
+
+    def obj(self, o: str) -> str:
+        last = o[-1]
+        if last == ">":  # an IRI, or "lexical"^^<datatype>
+            if o[0] == "<":
+                hit = self.seen.get(o)
+                if hit is None:
+                    if len(self.seen) >= self.KEEP:
+                        self.seen.clear()
+                    hit = self.seen[o] = self.iri(o)
+                return hit
+            end = o.rindex('"') + 1
+            return o[:end + 2] + self.cached(o[end + 2:])
+        return o  # "lexical", "lexical"@lang, _:blank
+
+
+def write_turtle(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str] | None = None) -> None:
+    """One statement per node: ``subject p o1, o2 ; p2 o3 .``, rdf:type as ``a``. Literals are
+    written as N-Triples writes them (a valid Turtle string with the same escapes)."""
+    prefixes = prefixes or PREFIXES
+    short = _Shortener(prefixes)
+    pcache = {str(RDF.type): "a"}  # predicates' short forms (not the datatypes': "^^a" is no datatype)
+
+    def pred(p: str) -> str:
+        got = pcache[p] = short.cached(p)
+        return got
+
+    preds, obj = pcache.get, short.obj
+    out.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode("utf-8"))
+    nodes = iter(nodes)
+    while chunk := list(islice(nodes, _NODES)):
+        done = []
+        for s, props in chunk:
+            parts = []
+            for p, objs in props:
+                if len(objs) == 1:
+                    o = objs[0]
+                    parts.append((preds(p) or pred(p)) + " " + (obj(o) if o[-1] == ">" else o))
+                else:
+                    parts.append((preds(p) or pred(p)) + " " + ", ".join(map(obj, objs)))
+            # each node encoded on its own: see kg.terms.nt_bytes
+            done.append(("\n" + short.iri(s) + " " + " ;\n\t".join(parts) + " .\n").encode("utf-8"))
+        out.write(b"".join(done))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -94,15 +170,17 @@ class _Compactor:
         self.prefixes = sorted(((p, ns) for p, ns in prefixes.items() if p != "schema"),
                                key=lambda x: -len(x[1]))
         self.cache: dict[str, str] = {}
+        self.names = set(prefixes) | {"schema"}  # terms of the context: schema:dct must not be "dct"
 
     def term(self, iri: str, *, vocab: bool) -> str:
-        """Compact IRI for a key or type. ``vocab`` IRIs under schema.org become bare terms."""
+        """Compact IRI for a key or type. ``vocab`` IRIs under schema.org become bare terms unless
+        the bare term is a prefix of the context."""
         hit = self.cache.get(iri)
         if hit is not None:
             return hit
         out = iri
         local = iri[len(SCHEMA.iri):] if iri.startswith(SCHEMA.iri) else None
-        if vocab and local and local.isidentifier() and local not in _KEYWORDS_CLASH:
+        if vocab and local and local.isidentifier() and local not in _KEYWORDS_CLASH and local not in self.names:
             out = local
         else:
             for p, ns in self.prefixes:
@@ -115,7 +193,7 @@ class _Compactor:
         return out
 
 
-_CHUNK = 50_000  # triples turned into N-Triples text per call: bounds the extra memory
+_NODES = 5_000  # nodes (~40,000 triples) made into text per write: bounds the extra memory
 
 
 class TermCounts:
@@ -124,111 +202,102 @@ class TermCounts:
     of writing JSON-LD; ``kg.void`` needs them for the dataset description."""
 
     def __init__(self) -> None:
-        self.subjects: set[bytes] = set()
-        self.predicates: set[bytes] = set()
-        self.objects: set[bytes] = set()
-        self.classes: dict[bytes, int] = {}
+        self.subjects: set[str] = set()
+        self.predicates: set[str] = set()
+        self.objects: set[str] = set()
+        self.classes: dict[str, int] = {}
 
 
-def write_jsonld(triples: Iterable[Triple], out: IO[bytes], prefixes: dict[str, str] | None = None,
+def write_jsonld(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str] | None = None,
                  counts: TermCounts | None = None) -> None:
     """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``.
 
-    Consecutive triples with the same subject make one node object (keys in the order they first
-    occur; a single value is written without the array, as compaction does). The terms are not read
-    back from the pyoxigraph objects one attribute at a time (~10 us per triple): each chunk of
-    triples is written as N-Triples by pyoxigraph and that text is cut into its terms. This is
-    exact because an N-Triples line is ``<s> <p> o .`` with no raw line break inside it, IRIs
-    contain no space, quote or backslash, and a quoted N-Triples string is also a valid JSON string
-    with the same value (both escape only quote, backslash and control characters, with escapes
-    that JSON reads the same: \\t \\n \\r \\b \\f \\uXXXX).
+    Each node is one node object (keys in the order the node has its predicates; a single value is
+    written without the array, as compaction does). The terms are N-Triples text already: IRIs
+    contain no quote or backslash, and a quoted N-Triples string is also a valid JSON string with the
+    same value (both escape only quote, backslash and control characters, with escapes that JSON
+    reads the same: \\t \\n \\r \\b \\f \\uXXXX), so literals are copied as they are and only the
+    few predicate, class and datatype IRIs are compacted (cached).
     """
     prefixes = prefixes or PREFIXES
     comp = _Compactor(prefixes)
     head = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=1)
     out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
 
-    def jstr(text: str) -> bytes:
-        return json.dumps(text, ensure_ascii=False).encode("utf-8")
+    def jstr(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
 
-    keys: dict[bytes, bytes] = {}  # b"<predicate IRI>" -> b',"key":'
-    types: dict[bytes, bytes] = {}  # b"<class IRI>" -> JSON string of its compact form
-    datatypes: dict[bytes, bytes] = {}  # b"^^<datatype IRI>" -> b',"@type":"xsd:date"}'
-    rdf_type = f"<{RDF.type.value}>".encode()
-    keys[rdf_type] = type_key = b"," + jstr(comp.term(RDF.type.value, vocab=True)) + b":"
-    at_type = b',"@type":'
+    keys: dict[str, str] = {}  # "<predicate IRI>" -> ',"key":'
+    types: dict[str, str] = {}  # "<class IRI>" -> JSON string of its compact form
+    datatypes: dict[str, str] = {}  # "^^<datatype IRI>" -> ',"@type":"xsd:date"}'
+    rdf_type = str(RDF.type)
+    keys[rdf_type] = type_key = "," + jstr(comp.term(RDF.type.value, vocab=True)) + ":"
+    at_type = ',"@type":'
+
+    def value(o: str) -> str:
+        first = o[0]
+        if first == "<":
+            return '{"@id":"' + o[1:-1] + '"}'
+        if first != '"':
+            raise ValueError(f"blank nodes are not produced by kg: {o}")
+        end = o.rindex('"') + 1  # "lexical"@lang or "lexical"^^<datatype>
+        if o[end] == "@":
+            return '{"@value":' + o[:end] + ',"@language":"' + o[end + 1:] + '"}'
+        dt = o[end:]
+        tail = datatypes.get(dt)
+        if tail is None:
+            tail = datatypes[dt] = ',"@type":' + jstr(comp.term(dt[3:-1], vocab=False)) + "}"
+        return '{"@value":' + o[:end] + tail
+
+    def class_name(o: str) -> str:
+        name = types.get(o)
+        if name is None:
+            name = types[o] = jstr(comp.term(o[1:-1], vocab=True))
+        return name
+
+    keys_get = keys.get
+    if counts is not None:
+        add_s, add_objs, classes = counts.subjects.add, counts.objects.update, counts.classes
     sep = b""
-    current: bytes | None = None
-    node: dict[bytes, list[bytes]] = {}
-
-    def node_json(subject: bytes, node: dict[bytes, list[bytes]]) -> bytes:
-        return b"".join([b'{"@id":"', subject[1:-1], b'"',
-                         *[k + (vs[0] if len(vs) == 1 else b"[" + b",".join(vs) + b"]") for k, vs in node.items()],
-                         b"}"])
-
-    keys_get, types_get = keys.get, types.get
-    it = iter(triples)
-    while True:
-        chunk = list(islice(it, _CHUNK))
-        if not chunk:
-            break
+    nodes = iter(nodes)
+    while chunk := list(islice(nodes, _NODES)):
         done: list[bytes] = []
-        lines = serialize(chunk, None, RdfFormat.N_TRIPLES).split(b" .\n")
-        lines.pop()  # what follows the last line's " .\n"
-        if counts is not None:
-            add_o = counts.objects.add
-        for line in lines:
-            s, p, o = line.split(b" ", 2)
+        for s, props in chunk:
+            if s[0] != "<":
+                raise ValueError(f"blank nodes are not produced by kg: {s}")
             if counts is not None:
-                add_o(o)
-                if p == rdf_type:
-                    counts.classes[o] = counts.classes.get(o, 0) + 1
-            if s != current:
-                if current is not None:
-                    done.append(node_json(current, node))
-                if s[0] != 60:  # '<'
-                    raise ValueError(f"blank nodes are not produced by kg: {s.decode()}")
-                current = s
-                node = {}
+                add_s(s)
+            node: dict[str, list[str]] = {}
+            for p, objs in props:
+                key = keys_get(p)
+                if key is None:
+                    key = keys[p] = "," + jstr(comp.term(p[1:-1], vocab=True)) + ":"
                 if counts is not None:
-                    counts.subjects.add(s)
-            key = keys_get(p)
-            if key is None:
-                key = keys[p] = b"," + jstr(comp.term(p[1:-1].decode("utf-8"), vocab=True)) + b":"
-            first = o[0]
-            if first == 60:  # an IRI
-                if key is type_key:
-                    key = at_type
-                    value = types_get(o)
-                    if value is None:
-                        value = types[o] = jstr(comp.term(o[1:-1].decode("utf-8"), vocab=True))
+                    add_objs(objs)
+                if key is type_key:  # IRIs go to "@type"; a literal stays under rdf:type's own key
+                    if counts is not None:
+                        for o in objs:
+                            classes[o] = classes.get(o, 0) + 1
+                    names = [class_name(o) for o in objs if o[0] == "<"]
+                    if names:
+                        node.setdefault(at_type, []).extend(names)
+                    if len(names) == len(objs):
+                        continue
+                    objs = [o for o in objs if o[0] != "<"]
+                if len(objs) == 1:  # most properties have one value
+                    o = objs[0]
+                    vals = [o if o[-1] == '"' else '{"@id":"' + o[1:-1] + '"}' if o[0] == "<" else value(o)]
+                else:  # a plain literal (the N-Triples string is the JSON string) or anything else
+                    vals = [o if o[-1] == '"' else value(o) for o in objs]
+                if key in node:
+                    node[key].extend(vals)
                 else:
-                    value = b'{"@id":"%b"}' % o[1:-1]
-            elif first == 34:  # a literal: "lexical", "lexical"@lang or "lexical"^^<datatype>
-                if o[-1] == 34:
-                    value = o
-                else:
-                    end = o.rindex(b'"') + 1
-                    if o[end] == 64:  # '@'
-                        value = b'{"@value":%b,"@language":"%b"}' % (o[:end], o[end + 1:])
-                    else:
-                        dt = o[end:]
-                        tail = datatypes.get(dt)
-                        if tail is None:
-                            tail = datatypes[dt] = (b',"@type":' + jstr(comp.term(dt[3:-1].decode("utf-8"),
-                                                                                    vocab=False)) + b"}")
-                        value = b'{"@value":' + o[:end] + tail
-            else:
-                raise ValueError(f"blank nodes are not produced by kg: {o.decode()}")
-            if key in node:
-                node[key].append(value)
-            else:
-                node[key] = [value]
-        if done:
-            out.write(sep + b",\n".join(done))
-            sep = b",\n"
-    if current is not None:
-        out.write(sep + node_json(current, node))
+                    node[key] = vals
+            done.append(('{"@id":"' + s[1:-1] + '"' + "".join(
+                [k + (vs[0] if len(vs) == 1 else "[" + ",".join(vs) + "]") for k, vs in node.items()]) + "}")
+                        .encode("utf-8"))  # each node on its own: see kg.terms.nt_bytes
+        out.write(sep + b",\n".join(done))
+        sep = b",\n"
     if counts is not None:
         # every predicate met has its key in ``keys`` (rdf:type's is there from the start: it counts
         # only if a type was written, i.e. once a class was counted)

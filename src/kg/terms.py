@@ -1,0 +1,116 @@
+"""RDF terms as their N-Triples text, and the graph as a list of nodes made of such texts.
+
+The mapping (``kg.mapping``) writes every term once, as the text N-Triples gives it: ``<iri>``,
+``"text"``, ``"text"@en`` or ``"text"^^<datatype>``. A *node* is one subject with its properties,
+``(subject, [(predicate, [object, ...]), ...])``; a graph is a list of nodes. Every output is made
+from that one form (``kg.writers``): N-Triples and N-Quads are its lines, Turtle and JSON-LD group
+what the node already groups, the store loads the N-Triples text, and ``pyoxigraph`` terms are
+parsed from it only where a caller wants them (``Build.triples``).
+
+Why text and not pyoxigraph objects: making a ``Triple`` from Python costs 0.5 us with an IRI object
+and ~4 us with a literal (pyo3 tries each term kind in turn), and every writer then had to turn the
+objects back into text. The texts here are exactly pyoxigraph's (a test compares them on any
+string), so every file is the same as when pyoxigraph wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+
+Node = tuple[str, list[tuple[str, list[str]]]]
+
+# N-Triples' escapes, as pyoxigraph writes them: the short ones where N-Triples has one, \uXXXX
+# (upper-case hex) for the other C0 controls and DEL; everything else as it is.
+_ESCAPES = {chr(c): f"\\u{c:04X}" for c in (*range(0x20), 0x7F)}
+_ESCAPES.update({"\b": "\\b", "\f": "\\f"})
+_RARE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what is left after the common five
+
+
+def _rare(m: re.Match) -> str:
+    return _ESCAPES[m.group()]
+
+
+def quoted(text: str) -> str:
+    """``text`` as a quoted N-Triples string (a plain literal)."""
+    if text.isprintable() and '"' not in text and "\\" not in text:  # nothing to escape (most text)
+        return '"' + text + '"'
+    # five str.replace passes: measured ~10x faster than str.translate with a table on long descriptions
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") \
+        .replace("\t", "\\t")
+    if _RARE.search(text):
+        text = _RARE.sub(_rare, text)
+    return '"' + text + '"'
+
+
+def typed(text: str, datatype: str) -> str:
+    """A literal of ``datatype`` (given as N-Triples text, ``<...>``)."""
+    return quoted(text) + "^^" + datatype
+
+
+def tagged(text: str, language: str) -> str:
+    """A language-tagged literal (the tag as N-Triples writes it: lower case)."""
+    return quoted(text) + "@" + language.lower()
+
+
+@lru_cache(maxsize=65536)
+def iri(value: str) -> str:
+    """``<value>``, checked to be an absolute IRI (``ValueError`` otherwise) as pyoxigraph checks
+    it. Cached: people, tags and licences come back in many works."""
+    NamedNode(value)
+    return "<" + value + ">"
+
+
+def term(node: NamedNode) -> str:
+    """The text of a pyoxigraph term (vocabulary constants are ``NamedNode``s)."""
+    return str(node)
+
+
+def nt_lines(nodes: Iterable[Node]) -> Iterator[str]:
+    """The N-Triples lines of ``nodes``, in order."""
+    for s, props in nodes:
+        for p, objs in props:
+            head = s + " " + p + " "
+            for o in objs:
+                yield head + o + " .\n"
+
+
+def nt_bytes(nodes: Iterable[Node]) -> bytes:
+    """The nodes as N-Triples, UTF-8. Each node is encoded on its own: joining all the text first
+    would widen the whole of it to the widest character any line has (4 bytes a character once
+    one emoji is in), which made writing twice as slow."""
+    return b"".join([("".join([s + " " + p + " " + o + " .\n" for p, objs in props for o in objs])).encode("utf-8")
+                     for s, props in nodes])
+
+
+def nt_text(nodes: Iterable[Node]) -> str:
+    return nt_bytes(nodes).decode("utf-8")
+
+
+def count(nodes: Iterable[Node]) -> int:
+    """How many triples ``nodes`` hold."""
+    return sum(len(objs) for _s, props in nodes for _p, objs in props)
+
+
+def to_triples(nodes: Iterable[Node]) -> list[Triple]:
+    """The nodes as pyoxigraph triples, parsed from their N-Triples text (in Rust)."""
+    return [q.triple for q in parse(nt_bytes(nodes), RdfFormat.N_TRIPLES)]
+
+
+def as_nodes(triples: Iterable[Triple]) -> Iterator[Node]:
+    """Pyoxigraph triples as nodes: consecutive triples with one subject make one node, its
+    predicates in the order they first come."""
+    current = None
+    props: dict[str, list[str]] = {}
+    for t in triples:
+        s = str(t.subject)
+        if s != current:
+            if current is not None:
+                yield current, list(props.items())
+            current, props = s, {}
+        props.setdefault(str(t.predicate), []).append(str(t.object))
+    if current is not None:
+        yield current, list(props.items())
