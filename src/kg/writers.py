@@ -129,7 +129,7 @@ def write_turtle(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
         got = pcache[p] = short.cached(p)
         return got
 
-    preds, obj = pcache.get, short.obj
+    preds, obj, seen = pcache.get, short.obj, short.seen.get  # seen: object IRIs already shortened
     out.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode("utf-8"))
     nodes = iter(nodes)
     while chunk := list(islice(nodes, _NODES)):
@@ -139,7 +139,7 @@ def write_turtle(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
             for p, objs in props:
                 if len(objs) == 1:
                     o = objs[0]
-                    parts.append((preds(p) or pred(p)) + " " + (obj(o) if o[-1] == ">" else o))
+                    parts.append((preds(p) or pred(p)) + " " + ((seen(o) or obj(o)) if o[-1] == ">" else o))
                 else:
                     parts.append((preds(p) or pred(p)) + " " + ", ".join(map(obj, objs)))
             # each node encoded on its own: see kg.terms.nt_bytes
