@@ -271,10 +271,6 @@ def grant_nodes(grant: Grant) -> Iterator[Node]:
     yield iri(grant.iri), props
 
 
-def tag_scheme_iri(base: str) -> NamedNode:
-    return NamedNode(base + "tags")
-
-
 _TAG_TYPES = [T(SCHEMA.DefinedTerm), T(SKOS.Concept)]
 _PREF_LABEL, _ALT_LABEL = T(SKOS.prefLabel), T(SKOS.altLabel)
 _IN_TERM_SET, _IN_SCHEME = T(SCHEMA.inDefinedTermSet), T(SKOS.inScheme)
