@@ -193,10 +193,10 @@ class Build:
         if fmt == "ntriples":
             WRITERS[fmt](self.nodes, f)
         elif fmt == "nquads":
-            from .provenance import source_quads
+            from .provenance import source_graphs
             from .writers import write_nquads
 
-            write_nquads(source_quads(self), f)
+            write_nquads(source_graphs(self), f)
         else:
             WRITERS[fmt](self.nodes, f, self.prefixes)
 

@@ -36,8 +36,7 @@ def _text(v: str):
     return quoted(v)
 
 
-def _iri(v: str):  # checked and cached (kg.terms.iri): people and tags come back in many works
-    return iri(v)
+_iri = iri  # checked and cached (kg.terms.iri): people and tags come back in many works
 
 
 _XSD_TYPES = {name: T(XSD[name]) for name in ("date", "gYearMonth", "gYear", "dateTime")}

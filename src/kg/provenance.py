@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from itertools import chain
 from collections.abc import Iterator
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode
 
 from .mapping import catalog_nodes
 from .sources import is_url
-from .terms import Node, iri, nt_lines, quoted, term, typed
+from .terms import Node, iri, quoted, term, typed
 from .vocab import RDF, SCHEMA, XSD
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,8 +49,8 @@ def _describe(g: NamedNode, info) -> Iterator[Node]:
     yield term(g), props
 
 
-def source_quads(b: Build) -> Iterator[str]:
-    """The N-Quads lines of ``catalog.nq``."""
+def source_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
+    """The named graphs of ``catalog.nq``: (graph IRI as N-Triples text, its nodes) per source."""
     graphs = source_graph_iris(b)
     views = defaultdict(list)
     for w in b.catalog.merger.views:
@@ -58,7 +58,6 @@ def source_quads(b: Build) -> Iterator[str]:
     agents, tags = b.catalog.agents, b.catalog.tags
     for info in b.sources:
         g = graphs[info.path]
-        end = " " + term(g) + " .\n"
         works = views.get(info.path, [])
         if len(b.sources) == 1 and len(works) == len(b.catalog.works):
             nodes = b.nodes  # one source: its graph is the merged graph
@@ -66,5 +65,4 @@ def source_quads(b: Build) -> Iterator[str]:
             used_a = dict.fromkeys(a for w in works for a in (*w.authors, *w.editors))
             used_t = dict.fromkeys(t for w in works for t in w.tags)
             nodes = catalog_nodes(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base)
-        for line in nt_lines(chain(_describe(g, info), nodes)):
-            yield line[:-3] + end
+        yield term(g), chain(_describe(g, info), nodes)

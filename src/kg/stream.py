@@ -346,9 +346,9 @@ def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     infos = [SourceInfo(str(p)) for p in paths]
-    gsuffix = f" <{graph_iri(base)}> .\n".encode()
+    graph = f"<{graph_iri(base)}>"
     with _gc_paused():  # no reference cycles to collect; the collector would only rescan the heap
-        return _stream(paths, infos, out, base, formats, gsuffix, strict, t0)
+        return _stream(paths, infos, out, base, formats, graph, strict, t0)
 
 
 def _caches() -> tuple:
@@ -366,10 +366,10 @@ def _trim(caches: tuple) -> None:
             cache.cache_clear()
 
 
-def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResult:
+def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult:
     from .catalog import Catalog, Tally
     from .mapping import shared_nodes, works_nodes
-    from .terms import nt_bytes
+    from .terms import in_graph, nt_bytes
     from .projects import link_works
     from .writers import atomic_file
 
@@ -409,7 +409,7 @@ def _stream(paths, infos, out, base, formats, gsuffix, strict, t0) -> StreamResu
             data = nt_bytes(nodes)
             n_triples += data.count(b"\n")
             for fmt, fh in handles.items():
-                fh.write(data if fmt == "ntriples" else data.replace(b" .\n", gsuffix))
+                fh.write(data if fmt == "ntriples" else in_graph(data, graph))
 
         try:
             # pass two: every entry, its triples written as soon as it is normalised

@@ -69,21 +69,18 @@ def term(node: NamedNode) -> str:
     return str(node)
 
 
-def nt_lines(nodes: Iterable[Node]) -> Iterator[str]:
-    """The N-Triples lines of ``nodes``, in order."""
-    for s, props in nodes:
-        for p, objs in props:
-            head = s + " " + p + " "
-            for o in objs:
-                yield head + o + " .\n"
-
-
 def nt_bytes(nodes: Iterable[Node]) -> bytes:
     """The nodes as N-Triples, UTF-8. Each node is encoded on its own: joining all the text first
     would widen the whole of it to the widest character any line has (4 bytes a character once
     one emoji is in), which made writing twice as slow."""
     return b"".join([("".join([s + " " + p + " " + o + " .\n" for p, objs in props for o in objs])).encode("utf-8")
                      for s, props in nodes])
+
+
+def in_graph(nt: bytes, graph: str) -> bytes:
+    """N-Triples bytes as N-Quads in ``graph`` (N-Triples text of its IRI). Exact because every line
+    ends in " .\n" and no term holds a raw line break (N-Triples escapes it)."""
+    return nt.replace(b" .\n", (" " + graph + " .\n").encode("utf-8"))
 
 
 def nt_text(nodes: Iterable[Node]) -> str:

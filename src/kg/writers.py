@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 
-from .terms import Node, nt_bytes
+from .terms import Node, in_graph, nt_bytes
 from .vocab import PREFIXES, RDF, SCHEMA
 
 FORMATS = {  # name -> (file name, media type)
@@ -66,11 +66,13 @@ def write_ntriples(nodes: Iterable[Node], out: IO[bytes]) -> None:
         out.write(nt_bytes(chunk))
 
 
-def write_nquads(lines: Iterable[str], out: IO[bytes]) -> None:
-    """N-Quads lines (``kg.provenance.source_quads``), written a chunk at a time."""
-    lines = iter(lines)
-    while chunk := list(islice(lines, 8 * _NODES)):
-        out.write(b"".join([line.encode("utf-8") for line in chunk]))
+def write_nquads(graphs: Iterable[tuple[str, Iterable[Node]]], out: IO[bytes]) -> None:
+    """Named graphs (graph IRI as N-Triples text, its nodes; ``kg.provenance.source_graphs``) as
+    N-Quads, a chunk of nodes at a time."""
+    for graph, nodes in graphs:
+        nodes = iter(nodes)
+        while chunk := list(islice(nodes, _NODES)):
+            out.write(in_graph(nt_bytes(chunk), graph))
 
 
 # A local name Turtle takes after a prefix without escapes (ASCII letters, digits, '_', '-', '.'
@@ -90,8 +92,8 @@ class _Shortener:
             self.by_ns.setdefault(ns, p)
         alternatives = "|".join(re.escape(ns) for ns in sorted(self.by_ns, key=len, reverse=True))
         self.match = re.compile(f"<({alternatives})({_PLAIN_LOCAL})>").fullmatch if self.by_ns else lambda t: None
-        self.cache: dict[str, str] = {}  # predicates, classes, datatypes: few and repeated
-        self.seen: dict[str, str] = {}
+        self.cache: dict[str, str] = {}  # datatypes: few and repeated
+        self.seen: dict[str, str] = {}  # object IRIs
 
     def iri(self, t: str) -> str:
         m = self.match(t)
@@ -126,7 +128,7 @@ def write_turtle(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
     pcache = {str(RDF.type): "a"}  # predicates' short forms (not the datatypes': "^^a" is no datatype)
 
     def pred(p: str) -> str:
-        got = pcache[p] = short.cached(p)
+        got = pcache[p] = short.iri(p)
         return got
 
     preds, obj, seen = pcache.get, short.obj, short.seen.get  # seen: object IRIs already shortened
