@@ -243,28 +243,58 @@ def _load(text: str, path: Path):
             gc.enable()
 
 
+_RESOURCES_LINE = re.compile(r"^resources[^\S\n]*:", re.M)
+_FIRST_ITEM = re.compile(r"( *)-(?: |$)")
+_OTHER_KEY = re.compile(r"\n[^ #\n-]")  # a line that ends the sequence: the next top-level key
+
+
+def _scan_entry_lines(text: str) -> list[int]:
+    """1-based line of each top-level item of the ``resources`` sequence, read off the text: after
+    ``resources:``, blank and comment lines up to the first ``- `` line, whose indent every item
+    shares, until the next line that starts with none of space, ``#`` or ``-``. Lines split on
+    ``\n`` only. The searches are C string searches; a loop over the lines in Python took 1.5 s of
+    the 100k-entry file's read."""
+    m = _RESOURCES_LINE.search(text)
+    if m is None:
+        return []
+    line = text.count("\n", 0, m.start()) + 1
+    pos = text.find("\n", m.end())  # end of the line being looked at
+    while pos != -1:  # blank and comment lines up to the first item
+        begin, pos = pos + 1, text.find("\n", pos + 1)
+        line += 1
+        ln = text[begin:] if pos == -1 else text[begin:pos]
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        first = _FIRST_ITEM.match(ln)
+        if first is None:
+            return []
+        break
+    else:
+        return []
+    indent = first.group(1)
+    stop = _OTHER_KEY.search(text, begin)
+    stop_at = stop.start() if stop else len(text)
+    found = [line]
+    dash, item, bare = "\n" + indent + "-", indent + "- ", indent + "-"
+    at = text.find(dash, begin, stop_at)
+    last = begin
+    while at != -1:
+        start = at + 1
+        nl = text.find("\n", start)
+        ln = text[start:] if nl == -1 else text[start:nl]
+        if ln.startswith(item) or ln.rstrip() == bare:
+            line += text.count("\n", last, start)
+            last = start
+            found.append(line)
+        at = text.find(dash, start, stop_at)
+    return found
+
+
 def _entry_lines(text: str, count: int) -> list[int | None]:
     """1-based line of each top-level item of the ``resources`` sequence."""
-    lines = text.split("\n")
-    start = next((i for i, ln in enumerate(lines) if re.match(r"^resources\s*:", ln)), None)
-    if start is not None:
-        indent: str | None = None
-        found: list[int | None] = []
-        for i in range(start + 1, len(lines)):
-            ln = lines[i]
-            if indent is None:
-                if not ln.strip() or ln.lstrip().startswith("#"):
-                    continue
-                m = re.match(r"^( *)-(?: |$)", ln)
-                if not m:
-                    break
-                indent = m.group(1)
-            if ln.startswith(indent + "- ") or ln.rstrip() == indent + "-":
-                found.append(i + 1)
-            elif ln and ln[0] not in " #-":
-                break  # the next top-level key
-        if len(found) == count:
-            return found
+    found = _scan_entry_lines(text)
+    if len(found) == count:
+        return found
     # Fallback: exact marks from the composed node tree.
     try:
         root = yaml.compose(text, Loader=_Loader)
