@@ -34,6 +34,7 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates: dict[int, list[tuple[str, int]]] = {}  # id(mapping node) -> [(key, line)]
+        self.plain_tags: dict[str, str] = {}  # plain scalar -> its implicit tag (keys, counts repeat)
 
     # libyaml calls back into Python for the tag of every scalar (~30 times an entry) and PyYAML then
     # tries the implicit resolvers' regexes. A quoted scalar, or a plain one whose first character
@@ -42,10 +43,18 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
     _FIRST_CHARS: frozenset[str] = frozenset()
     _FAST_RESOLVE = False
 
+    # The other plain scalars (keys such as 'name' and 'tags', dates, counts) are resolved by PyYAML
+    # once per distinct text: without path resolvers, a plain scalar's tag depends on its text alone.
     def resolve(self, kind, value, implicit):
-        if (kind is _SCALAR and self._FAST_RESOLVE
-                and (not implicit[0] or (value and value[0] not in self._FIRST_CHARS))):
-            return _STR
+        if kind is _SCALAR and self._FAST_RESOLVE:
+            if not implicit[0] or (value and value[0] not in self._FIRST_CHARS):
+                return _STR
+            tag = self.plain_tags.get(value)
+            if tag is None:
+                tag = _Base.resolve(self, kind, value, implicit)
+                if len(self.plain_tags) < _KEEP_PLAIN_TAGS:
+                    self.plain_tags[value] = tag
+            return tag
         return _Base.resolve(self, kind, value, implicit)
 
     def construct_mapping(self, node, deep=False):
@@ -119,6 +128,14 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
 # the fast path of _Loader.resolve holds only without path resolvers or a catch-all implicit one
 _Loader._FIRST_CHARS = frozenset(k for k in _Loader.yaml_implicit_resolvers if k)
 _Loader._FAST_RESOLVE = not _Loader.yaml_path_resolvers and None not in _Loader.yaml_implicit_resolvers
+_KEEP_PLAIN_TAGS = 65_536
+if _Loader._FAST_RESOLVE:
+    # The composer (libyaml's or PyYAML's) calls descend_resolver(parent, index) and ascend_resolver()
+    # around every node; without path resolvers PyYAML's versions return at once. Two C callables
+    # that take the same arguments and have no effect (making a slice object, the empty tuple) save
+    # two Python calls a node.
+    _Loader.descend_resolver = slice  # type: ignore[assignment,method-assign]
+    _Loader.ascend_resolver = tuple  # type: ignore[assignment,method-assign]
 
 # Aliases may add at most this much (or the file's own size, if larger) to the document, counted in
 # nodes plus characters of scalars once every alias is expanded. A catalogue that shares an author
