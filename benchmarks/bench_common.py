@@ -46,6 +46,19 @@ def compiled_kg_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def speed_probe(steps: int = 10_000_000) -> float:
+    """CPU seconds of a plain Python loop of ``steps`` additions: how fast this machine runs Python
+    right now (0.60-0.67 s on 2026-11-25, when the VM was in a slow phase). The VM the benchmarks
+    were written on ran the same code up to ~1.5x faster or slower from one run to the next, so the
+    seconds of two runs compare only together with their probes; ratios measured within one run (kg
+    vs the floor, kg vs dalia-dif) do not need it."""
+    t = time.process_time()
+    x = 0
+    for i in range(steps):
+        x += i
+    return time.process_time() - t
+
+
 # A small Python parent runs kg and reports kg's own peak RSS (wait4): a child started straight from a
 # big process (pytest, a benchmark holding a graph) would count the parent's pages in its maximum.
 MEASURE = """import os, sys

@@ -41,7 +41,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import synth  # noqa: E402
-from bench_common import compiled_kg_env  # noqa: E402
+from bench_common import compiled_kg_env, speed_probe  # noqa: E402
 
 DALIA_VERSION = "dalia-dif"  # newest on PyPI; pin with --dalia-spec dalia-dif==0.0.23
 
@@ -572,8 +572,11 @@ def main(argv=None) -> int:
     args.sizes = [synth.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.stream_sizes = [synth.parse_size(s) for s in args.stream_sizes.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-    print(f"## kg benchmarks\n\nMachine: {results['machine']}\n", flush=True)
+    results: dict = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                     "speed_probe_start": round(speed_probe(), 3)}
+    print(f"## kg benchmarks\n\nMachine: {results['machine']}\n\nSpeed probe (CPU s of a 10-million-step "
+          f"Python loop; compare seconds across runs only with it): {results['speed_probe_start']:.2f} s at "
+          "start\n", flush=True)
     sections = []
     if not args.no_real:
         sections.append(section_real)
@@ -586,6 +589,9 @@ def main(argv=None) -> int:
     for sec in sections:
         print(sec(args, results), flush=True)
         (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    results["speed_probe_end"] = round(speed_probe(), 3)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"Speed probe at the end: {results['speed_probe_end']:.2f} s", flush=True)
     return 0
 
 
