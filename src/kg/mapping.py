@@ -36,15 +36,11 @@ def _text(v: str):
     return quoted(v)
 
 
-_iri = iri  # checked and cached (kg.terms.iri): people and tags come back in many works
-
-
 _XSD_TYPES = {name: T(XSD[name]) for name in ("date", "gYearMonth", "gYear", "dateTime")}
 
 
 def _date(v: tuple[str, str]):
-    dt = _XSD_TYPES.get(v[1]) or T(XSD[v[1]])
-    return quoted(v[0]) + "^^" + dt
+    return typed(v[0], _XSD_TYPES.get(v[1]) or T(XSD[v[1]]))
 
 
 def _doi_iri(v: str):
@@ -121,9 +117,9 @@ WORK_FIELDS: list[Row] = [
     ("name", (SCHEMA.name, DCT.title), _text, "title, HTML entities unescaped"),
     ("description", (SCHEMA.description, DCT.description), _text, "HTML entities unescaped"),
     ("abstract", (SCHEMA.abstract,), _text, ""),
-    ("authors", (SCHEMA.author, DCT.creator), _iri, "ORCID IRI or minted person/organisation IRI"),
-    ("editors", (SCHEMA.editor, DCT.contributor), _iri, "authors marked '(Editor)'"),
-    ("urls", (SCHEMA.url,), _iri, "landing pages; DOI resolver URLs go to identifier"),
+    ("authors", (SCHEMA.author, DCT.creator), iri, "ORCID IRI or minted person/organisation IRI"),
+    ("editors", (SCHEMA.editor, DCT.contributor), iri, "authors marked '(Editor)'"),
+    ("urls", (SCHEMA.url,), iri, "landing pages; DOI resolver URLs go to identifier"),
     ("dois", (SCHEMA.identifier, SCHEMA.sameAs), _doi_iri, "https://doi.org/<doi>, lower-cased"),
     ("dois", (DCT.identifier,), _doi_name, "the bare DOI name"),
     ("licenses", (SCHEMA.license, DCT.license), _license, "SPDX IRI, or a kg licence concept"),
@@ -133,15 +129,15 @@ WORK_FIELDS: list[Row] = [
     ("content_types", (KG.contentType,), _ctype_concept, "concept in the content-type scheme"),
     ("raw_types", (SCHEMA.learningResourceType,), _text, "the catalogue's type, as written"),
     ("keywords", (SCHEMA.keywords,), _text, "one literal per tag, curation flags left out"),
-    ("tags", (SCHEMA.about, DCT.subject), _iri, "tag concept (one per case-insensitive tag)"),
+    ("tags", (SCHEMA.about, DCT.subject), iri, "tag concept (one per case-insensitive tag)"),
     ("include_in_dalia", (KG.includeInDalia,), _bool, "the 'include/exclude from DALIA' tags"),
     ("language", (SCHEMA.inLanguage,), _lang_tag, "language code as given"),
     ("language", (DCT.language,), _lang_iri, "ISO 639-1 IRI (two-letter codes)"),
     ("level", (SCHEMA.educationalLevel,), _level, "concept in the proficiency-level scheme"),
     ("file_formats", (SCHEMA.encodingFormat,), _format, "media type when known, else as written"),
-    ("source_orgs", (SCHEMA.sourceOrganization,), _iri,
+    ("source_orgs", (SCHEMA.sourceOrganization,), iri,
      "project/organisation behind the work (author, tag, name in the text or grant; see below)"),
-    ("grants", (SCHEMA.funding,), _iri, "a schema:Grant whose number the text names"),
+    ("grants", (SCHEMA.funding,), iri, "a schema:Grant whose number the text names"),
 ]
 
 
@@ -216,7 +212,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
         members = _MEMBER
         if len(work.authors) > len(members):
             members = [T(RDF[f"_{i}"]) for i in range(1, len(work.authors) + 1)]
-        subs.append((seq, [(_RDF_TYPE, _SEQ_TYPE), *((m, [_iri(a)]) for m, a in zip(members, work.authors))]))
+        subs.append((seq, [(_RDF_TYPE, _SEQ_TYPE), *((m, [iri(a)]) for m, a in zip(members, work.authors))]))
     if work.downloads is not None:
         counter = iri(work.iri + "#downloads")
         props.append((_INTERACTION, [counter]))
