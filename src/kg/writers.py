@@ -17,7 +17,6 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-
 from .terms import Node, in_graph, nt_bytes
 from .vocab import PREFIXES, RDF, SCHEMA
 
@@ -59,10 +58,19 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
-def write_ntriples(nodes: Iterable[Node], out: IO[bytes]) -> None:
-    """The nodes' lines, written a chunk of nodes at a time."""
+_NODES = 5_000  # nodes (~40,000 triples) made into text per write: bounds the extra memory
+
+
+def _chunks(nodes: Iterable[Node]) -> Iterator[list[Node]]:
+    """The nodes, ``_NODES`` at a time: each writer makes one chunk's text, writes it and drops it."""
     nodes = iter(nodes)
     while chunk := list(islice(nodes, _NODES)):
+        yield chunk
+
+
+def write_ntriples(nodes: Iterable[Node], out: IO[bytes]) -> None:
+    """The nodes' lines, written a chunk of nodes at a time."""
+    for chunk in _chunks(nodes):
         out.write(nt_bytes(chunk))
 
 
@@ -70,8 +78,7 @@ def write_nquads(graphs: Iterable[tuple[str, Iterable[Node]]], out: IO[bytes]) -
     """Named graphs (graph IRI as N-Triples text, its nodes; ``kg.provenance.source_graphs``) as
     N-Quads, a chunk of nodes at a time."""
     for graph, nodes in graphs:
-        nodes = iter(nodes)
-        while chunk := list(islice(nodes, _NODES)):
+        for chunk in _chunks(nodes):
             out.write(in_graph(nt_bytes(chunk), graph))
 
 
@@ -133,8 +140,7 @@ def write_turtle(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
 
     preds, obj, seen = pcache.get, short.obj, short.seen.get  # seen: object IRIs already shortened
     out.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode("utf-8"))
-    nodes = iter(nodes)
-    while chunk := list(islice(nodes, _NODES)):
+    for chunk in _chunks(nodes):
         done = []
         for s, props in chunk:
             parts = []
@@ -193,9 +199,6 @@ class _Compactor:
                         break
         self.cache[iri] = out
         return out
-
-
-_NODES = 5_000  # nodes (~40,000 triples) made into text per write: bounds the extra memory
 
 
 class TermCounts:
@@ -261,8 +264,7 @@ def write_jsonld(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
     if counts is not None:
         add_s, add_objs, classes = counts.subjects.add, counts.objects.update, counts.classes
     sep = b""
-    nodes = iter(nodes)
-    while chunk := list(islice(nodes, _NODES)):
+    for chunk in _chunks(nodes):
         done: list[bytes] = []
         for s, props in chunk:
             if s[0] != "<":
