@@ -189,10 +189,10 @@ def organization_triples(base: str = DEFAULT_BASE) -> Iterator[Triple]:
     for o in orgs:
         for g in o.grants:
             funder = slugs[g.funder]
-            yield from to_triples(grant_nodes(Grant(iri=f"{base}grant/{g.funder}-{tag_key(g.number)}", number=g.number,
-                                           funder=funder.node_iri(base), funded=o.node_iri(base),
-                                           name=f"{funder.name} grant {g.number} ({o.name})",
-                                           also=list(g.also))))
+            grant = Grant(iri=f"{base}grant/{g.funder}-{tag_key(g.number)}", number=g.number,
+                          funder=funder.node_iri(base), funded=o.node_iri(base),
+                          name=f"{funder.name} grant {g.number} ({o.name})", also=list(g.also))
+            yield from to_triples(grant_nodes(grant))
 
 
 def context_document() -> dict:
