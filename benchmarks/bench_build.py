@@ -29,7 +29,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as out:
         for i in range(args.runs):
             t0 = time.perf_counter()
-            pid = subprocess.Popen([sys.executable, "-m", "kg", "build", args.catalogue, "--out", out, "-q"], env=env)
+            pid = subprocess.Popen(
+                [sys.executable, "-m", "kg", "build", args.catalogue, "--out", out, "-q"], env=env
+            )
             _, status, ru = os.wait4(pid.pid, 0)
             dt = time.perf_counter() - t0
             if status != 0:

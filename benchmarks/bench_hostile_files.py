@@ -32,8 +32,12 @@ def cases(d: Path, mb: int) -> dict[str, Path]:
     put("bad byte at the end", b"resources:\n", BLOCK * n, b"- name: caf\xe9\n")
     put("truncated at the end", b"resources:\n", BLOCK * n, b"- name: 'unclosed\n")
     put("one plain scalar", b"x" * size, b"\n")
-    put("one huge description", b"resources:\n- name: Huge\n  url: https://example.org/h\n  description: ",
-        b"ab <>\\\" " * (size // 8), b"\n")
+    put(
+        "one huge description",
+        b"resources:\n- name: Huge\n  url: https://example.org/h\n  description: ",
+        b'ab <>\\" ' * (size // 8),
+        b"\n",
+    )
     laughs = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         laughs.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
@@ -51,8 +55,10 @@ def main() -> int:
         for name, path in cases(d, args.mb).items():
             code, err, dt, rss = run_kg_measured(["build", "-q", str(path), "-o", str(d / "out")])
             msg = (err.strip().splitlines() or ["(built)"])[0].replace(str(path), "FILE")[:90]
-            print(f"| {name} | {path.stat().st_size / 2**20:.1f} | {code} | {dt:.1f} | {rss:.0f} | {msg} |",
-                  flush=True)
+            print(
+                f"| {name} | {path.stat().st_size / 2**20:.1f} | {code} | {dt:.1f} | {rss:.0f} | {msg} |",
+                flush=True,
+            )
             path.unlink()
     return 0
 

@@ -110,9 +110,12 @@ def run_one(kind: str, build: Path, changed: Path, tmp: Path, sync_too: bool = T
         os.environ["KG_SPARQL_USER"], os.environ["KG_SPARQL_PASSWORD"] = srv.USER, srv.PASSWORD
     with srv:
         url = srv.query_url if kind == "oxigraph" else srv.auth_url
-        runs = [("load", build, load), ("load again (replace)", build, load),
-                ("sync (5 entries changed)", changed, sync)]
-        for label, path, fn in runs[:3 if sync_too else 2]:
+        runs = [
+            ("load", build, load),
+            ("load again (replace)", build, load),
+            ("sync (5 entries changed)", changed, sync),
+        ]
+        for label, path, fn in runs[: 3 if sync_too else 2]:
             t0, c0, s0 = time.perf_counter(), _own_cpu(), _proc_cpu(srv.proc.pid)
             triples = (open_lines if fn is load else read_triples)(path)
             t_read = time.perf_counter() - t0
@@ -122,9 +125,20 @@ def run_one(kind: str, build: Path, changed: Path, tmp: Path, sync_too: bool = T
             kg_cpu, server_cpu = _own_cpu() - c0, _proc_cpu(srv.proc.pid) - s0
             remote.client.close()
             steps = ", ".join(f"{k} {v:.1f}" for k, v in rep.steps.items())
-            rows.append(dict(server=kind, what=label, protocol=remote.protocol, triples=rep.triples,
-                             read=t_read, total=total, steps=steps, kg_cpu=kg_cpu, server_cpu=server_cpu,
-                             changed=f"-{rep.deleted}/+{rep.inserted}" if fn is sync else ""))
+            rows.append(
+                dict(
+                    server=kind,
+                    what=label,
+                    protocol=remote.protocol,
+                    triples=rep.triples,
+                    read=t_read,
+                    total=total,
+                    steps=steps,
+                    kg_cpu=kg_cpu,
+                    server_cpu=server_cpu,
+                    changed=f"-{rep.deleted}/+{rep.inserted}" if fn is sync else "",
+                )
+            )
     return rows
 
 
@@ -141,10 +155,14 @@ def main() -> int:
         tmp = Path(d)
         n, _ = synthetic(args.catalogue, args.triples, tmp / "build")
         changed_copy(tmp / "build", tmp / "changed")
-        print(f"{n} triples ({(tmp / 'build/catalog.nt').stat().st_size / 1e6:.0f} MB N-Triples), "
-              f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}\n")
-        print("| server | run | protocol | triples | read s | total s | goal | kg CPU s | server CPU s "
-              "| steps (s) |")
+        print(
+            f"{n} triples ({(tmp / 'build/catalog.nt').stat().st_size / 1e6:.0f} MB N-Triples), "
+            f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}\n"
+        )
+        print(
+            "| server | run | protocol | triples | read s | total s | goal | kg CPU s | server CPU s "
+            "| steps (s) |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
         missed = []
         for kind in args.servers.split(","):
@@ -155,15 +173,23 @@ def main() -> int:
                 continue
             for r in rows:
                 goal = GOALS[kind] if r["what"].startswith("load") else None
-                verdict = "" if goal is None else (f"<= {goal:.0f} met" if r["total"] <= goal
-                                                   else f"<= {goal:.0f} MISSED")
+                verdict = (
+                    ""
+                    if goal is None
+                    else (f"<= {goal:.0f} met" if r["total"] <= goal else f"<= {goal:.0f} MISSED")
+                )
                 if goal is not None and r["total"] > goal:
                     missed.append(f"{kind} {r['what']}")
-                print(f"| {kind} | {r['what']} {r['changed']} | {r['protocol']} | {r['triples']} | "
-                      f"{r['read']:.1f} | {r['total']:.1f} | {verdict} | {r['kg_cpu']:.1f} | "
-                      f"{r['server_cpu']:.1f} | {r['steps']} |")
-        print("\ngoals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed))
-              + f" (load average after {os.getloadavg()[0]:.1f}; kg CPU counts all of kg's threads)")
+                print(
+                    f"| {kind} | {r['what']} {r['changed']} | {r['protocol']} | {r['triples']} | "
+                    f"{r['read']:.1f} | {r['total']:.1f} | {verdict} | {r['kg_cpu']:.1f} | "
+                    f"{r['server_cpu']:.1f} | {r['steps']} |"
+                )
+        print(
+            "\ngoals: "
+            + ("all met" if not missed else "MISSED: " + "; ".join(missed))
+            + f" (load average after {os.getloadavg()[0]:.1f}; kg CPU counts all of kg's threads)"
+        )
     return 0
 
 

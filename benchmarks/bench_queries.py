@@ -33,7 +33,6 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-
 from bench_common import catalogue_parser, missing_catalogue
 
 HERE = Path(__file__).resolve().parent
@@ -84,8 +83,9 @@ def queries_at(rev: str, dest: Path) -> dict:
 
     from kg.sparql import named_queries
 
-    data = subprocess.run(["git", "-C", str(HERE.parent), "archive", rev, "queries"], check=True,
-                          capture_output=True).stdout
+    data = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", rev, "queries"], check=True, capture_output=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tf:
         tf.extractall(dest, filter="data")
     return {q.name: q for q in named_queries(dest / "queries")}
@@ -111,6 +111,7 @@ def synthetic(nt: Path, copies: int, out: Path, base: str) -> int:
 
     n = 0
     with open(out, "wb") as f:
+
         def gen():
             nonlocal n
             for k in range(copies):
@@ -120,6 +121,7 @@ def synthetic(nt: Path, copies: int, out: Path, base: str) -> int:
                         o = ox.Literal(f"{o.value} {k}")
                     n += 1
                     yield ox.Triple(node(t.subject, k), t.predicate, node(o, k))
+
         ox.serialize(gen(), f, ox.RdfFormat.N_TRIPLES)
     return n
 
@@ -156,7 +158,10 @@ def table(rows, goal_ms, labels):
     for i, lab in enumerate(labels):
         met_cpu = sum(1 for r in rows if r[3][i][1] <= goal_ms)
         met_wall = sum(1 for r in rows if r[3][i][0] <= goal_ms)
-        print(f"\n{lab}: {met_cpu} of {len(rows)} within {goal_ms} ms by CPU time, {met_wall} by wall time", end="")
+        print(
+            f"\n{lab}: {met_cpu} of {len(rows)} within {goal_ms} ms by CPU time, {met_wall} by wall time",
+            end="",
+        )
     print("\n")
 
 
@@ -165,22 +170,41 @@ def main() -> int:
     from kg.vocab import DEFAULT_BASE
 
     ap = catalogue_parser(runs=7)
-    ap.add_argument("--copies", type=int, default=104, help="replications for the synthetic graph (104 x 960 ~ 100k)")
+    ap.add_argument(
+        "--copies", type=int, default=104, help="replications for the synthetic graph (104 x 960 ~ 100k)"
+    )
     ap.add_argument("--skip-synthetic", action="store_true")
-    ap.add_argument("--all-synthetic", action="store_true", help="also time the whole-graph queries on it (slow)")
+    ap.add_argument(
+        "--all-synthetic", action="store_true", help="also time the whole-graph queries on it (slow)"
+    )
     ap.add_argument("--before", metavar="REV", help="also time the named queries of git revision REV on disk")
     args = ap.parse_args()
     if missing_catalogue(args.catalogue):
         return 2
     queries = {q.name: q for q in named_queries()}
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
-          f"Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}\n")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+        f"Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}\n"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         old = queries_at(args.before, Path(tmp) / "before") if args.before else None
         labels = ([f"before ({args.before}), on disk"] if old else []) + ["on disk", "in memory"]
         real = Path(tmp) / "real"
-        subprocess.run([sys.executable, "-m", "kg", "build", args.catalogue, "--out", str(real), "-q",
-                        "--format", "ntriples"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kg",
+                "build",
+                args.catalogue,
+                "--out",
+                str(real),
+                "-q",
+                "--format",
+                "ntriples",
+            ],
+            check=True,
+        )
         t0 = time.perf_counter()
         store = open_store(real)
         t_build = time.perf_counter() - t0
@@ -189,16 +213,25 @@ def main() -> int:
         store = open_store(real)
         t_open = time.perf_counter() - t0
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kg", "query", "top-people", "-d", str(real), "-q"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "kg", "query", "top-people", "-d", str(real), "-q"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         t_cli = time.perf_counter() - t0
         ntrip = sum(1 for _ in ox.parse(path=str(real / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES))
         print(f"## Real catalogue ({ntrip} triples)\n")
-        print(f"store built once: {t_build * 1000:.0f} ms; opened again: {t_open * 1000:.1f} ms; "
-              f"a whole `kg query top-people` process: {t_cli * 1000:.0f} ms\n")
+        print(
+            f"store built once: {t_build * 1000:.0f} ms; opened again: {t_open * 1000:.1f} ms; "
+            f"a whole `kg query top-people` process: {t_cli * 1000:.0f} ms\n"
+        )
         mem = memory_store(real)
-        rows = measure([store, mem], [(name, {}, q.bound()) for name, q in queries.items()], args.runs,
-                       (store, old) if old else None)
+        rows = measure(
+            [store, mem],
+            [(name, {}, q.bound()) for name, q in queries.items()],
+            args.runs,
+            (store, old) if old else None,
+        )
         table(rows, 50, labels)
         del store, mem
         if args.skip_synthetic:
@@ -216,8 +249,12 @@ def main() -> int:
         t0 = time.perf_counter()
         mem = memory_store(syn)
         print(f"(in memory: loaded in {time.perf_counter() - t0:.1f} s)\n")
-        rows = measure([store, mem], [(n, p, queries[n].bound(p)) for n, p in SELECTIVE], args.runs,
-                       (store, old) if old else None)
+        rows = measure(
+            [store, mem],
+            [(n, p, queries[n].bound(p)) for n, p in SELECTIVE],
+            args.runs,
+            (store, old) if old else None,
+        )
         table(rows, 200, labels)
         if args.all_synthetic:
             print("Whole-graph queries on the synthetic graph (no goal; for information):\n")

@@ -24,8 +24,10 @@ from pathlib import Path
 from bench_common import catalogue_parser, missing_catalogue
 
 SMALL = "SELECT ?w ?name WHERE { ?w a <http://schema.org/LearningResource> ; <http://schema.org/name> ?name } LIMIT 10"
-GROUP = ("SELECT ?tag (COUNT(?w) AS ?n) WHERE { ?w a <http://schema.org/LearningResource> ; "
-         "<http://schema.org/about> ?tag } GROUP BY ?tag ORDER BY DESC(?n)")
+GROUP = (
+    "SELECT ?tag (COUNT(?w) AS ?n) WHERE { ?w a <http://schema.org/LearningResource> ; "
+    "<http://schema.org/about> ?tag } GROUP BY ?tag ORDER BY DESC(?n)"
+)
 
 
 def kg(*args) -> None:
@@ -54,8 +56,11 @@ def main() -> int:
             print(f"| {i + 1} | {time.perf_counter() - t0:.2f} |")
         files = sum(1 for p in site.rglob("*") if p.is_file())
         print(f"\n{files} files written\n")
-        proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", str(build), "--site", str(site), "--port", "0",
-                                 "--quiet"], stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg", "serve", str(build), "--site", str(site), "--port", "0", "--quiet"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             t0 = time.perf_counter()
             m = None
@@ -66,7 +71,9 @@ def main() -> int:
                 m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
             base = f"http://127.0.0.1:{m.group(1)}/"
             print(f"kg serve ready in {time.perf_counter() - t0:.2f} s\n")
-            print("| query | clients | requests | median ms | p95 ms | requests/s |\n|---|---|---|---|---|---|")
+            print(
+                "| query | clients | requests | median ms | p95 ms | requests/s |\n|---|---|---|---|---|---|"
+            )
             for name, q in (("small SELECT", SMALL), ("GROUP BY tags", GROUP)):
                 for clients in (1, 8):
                     t0 = time.perf_counter()
@@ -74,8 +81,10 @@ def main() -> int:
                         lat = sorted(ex.map(fetch, [base] * args.queries, [q] * args.queries))
                     wall = time.perf_counter() - t0
                     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
-                    print(f"| {name} | {clients} | {len(lat)} | {statistics.median(lat) * 1000:.1f} | "
-                          f"{p95 * 1000:.1f} | {len(lat) / wall:.0f} |")
+                    print(
+                        f"| {name} | {clients} | {len(lat)} | {statistics.median(lat) * 1000:.1f} | "
+                        f"{p95 * 1000:.1f} | {len(lat) / wall:.0f} |"
+                    )
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(15)

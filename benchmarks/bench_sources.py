@@ -52,7 +52,13 @@ def main() -> int:
         t, b = best(lambda: kg.build([YAML, SEED, CSV]), args.runs)
         rows.append(("build YAML + page + CSV, merged", t, f"{len(b.works)} works"))
         t, _ = best(lambda: b.write(Path(tmp) / "m", ["nquads"]), args.runs)
-        rows.append(("write catalog.nq (3 named graphs)", t, f"{(Path(tmp) / 'm' / 'catalog.nq').stat().st_size >> 10} KB"))
+        rows.append(
+            (
+                "write catalog.nq (3 named graphs)",
+                t,
+                f"{(Path(tmp) / 'm' / 'catalog.nq').stat().st_size >> 10} KB",
+            )
+        )
         y = kg.build(YAML)
         y.write(Path(tmp) / "y", ["ntriples"])
         t, st = best(lambda: load_store(Path(tmp) / "y"), args.runs)

@@ -50,8 +50,10 @@ DALIA_VERSION = "dalia-dif"  # newest on PyPI; pin with --dalia-spec dalia-dif==
 # helpers
 # ---------------------------------------------------------------------------------------------
 
-def run_child(argv: list[str], *, env: dict | None = None, stdout=subprocess.PIPE,
-              stderr=subprocess.PIPE) -> tuple[float, float, int, str, str]:
+
+def run_child(
+    argv: list[str], *, env: dict | None = None, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+) -> tuple[float, float, int, str, str]:
     """Run a process; (wall s, peak RSS MB of the child, exit status, stdout, stderr)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, text=True)
@@ -70,14 +72,17 @@ def _children_maxrss_mb() -> float:
 LAST_CPU = [0.0]  # user + system CPU seconds of the last child run by wait4_child
 
 
-def wait4_child(argv: list[str], *, cwd: str | None = None, log: Path | None = None
-                ) -> tuple[float, float, int]:
+def wait4_child(
+    argv: list[str], *, cwd: str | None = None, log: Path | None = None
+) -> tuple[float, float, int]:
     """Exact peak RSS of one child (wait4), output to ``log``; (wall s, peak RSS MB, status).
     The child's CPU time is left in ``LAST_CPU[0]``."""
     fh = open(log, "w") if log else subprocess.DEVNULL
     try:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT if log else subprocess.DEVNULL, cwd=cwd)
+        p = subprocess.Popen(
+            argv, stdout=fh, stderr=subprocess.STDOUT if log else subprocess.DEVNULL, cwd=cwd
+        )
         _, status, ru = os.wait4(p.pid, 0)
         LAST_CPU[0] = ru.ru_utime + ru.ru_stime
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -130,15 +135,18 @@ def machine() -> str:
     import pyoxigraph
     import yaml
 
-    return (f"{os.cpu_count()} cores ({cpu}), {mem} RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, pyoxigraph {pyoxigraph.__version__}, "
-            f"PyYAML {yaml.__version__} (libyaml {'yes' if hasattr(yaml, 'CSafeLoader') else 'no'}), "
-            f"load average {os.getloadavg()[0]:.1f} at start")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem} RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, pyoxigraph {pyoxigraph.__version__}, "
+        f"PyYAML {yaml.__version__} (libyaml {'yes' if hasattr(yaml, 'CSafeLoader') else 'no'}), "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # children: one process per measurement, so peak RSS belongs to that measurement alone
 # ---------------------------------------------------------------------------------------------
+
 
 def _rss_mb() -> float:
     import resource
@@ -159,8 +167,12 @@ def _emit(stage: str, seconds: float, triples: int | None = None, **extra) -> No
     load on the machine, which inflates wall time)."""
     now = time.process_time()
     cpu, _CPU[0] = now - _CPU[0], now
-    print(json.dumps({"stage": stage, "seconds": seconds, "cpu": cpu, "triples": triples, "rss": _rss_mb(),
-                      **extra}), flush=True)
+    print(
+        json.dumps(
+            {"stage": stage, "seconds": seconds, "cpu": cpu, "triples": triples, "rss": _rss_mb(), **extra}
+        ),
+        flush=True,
+    )
 
 
 def child_kg(src: str, out: str) -> None:
@@ -311,6 +323,7 @@ def child_rdflib(src: str, nt_path: str, out: str) -> None:
 # sections
 # ---------------------------------------------------------------------------------------------
 
+
 def section_real(args, results: dict) -> str:
     src = synth.REAL_YAML
     if not src.exists():
@@ -328,14 +341,33 @@ def section_real(args, results: dict) -> str:
     med = statistics.median(w for w, _ in walls)
     best = min(w for w, _ in walls)
     rss = max(r for _, r in walls)
-    results["real"] = {"median_s": med, "best_s": best, "runs": [w for w, _ in walls], "peak_rss_mb": rss,
-                       "cpu_s": cpus, "python_startup_s": py_wall}
-    rows.append(["kg build (turtle + ntriples + jsonld)", fmt_s(med), fmt_s(best),
-                 fmt_s(statistics.median(cpus)), f"{rss:.0f}", "met" if med <= 1.0 else "MISSED"])
+    results["real"] = {
+        "median_s": med,
+        "best_s": best,
+        "runs": [w for w, _ in walls],
+        "peak_rss_mb": rss,
+        "cpu_s": cpus,
+        "python_startup_s": py_wall,
+    }
+    rows.append(
+        [
+            "kg build (turtle + ntriples + jsonld)",
+            fmt_s(med),
+            fmt_s(best),
+            fmt_s(statistics.median(cpus)),
+            f"{rss:.0f}",
+            "met" if med <= 1.0 else "MISSED",
+        ]
+    )
     rows.append(["bare interpreter start-up (python -c pass)", fmt_s(py_wall), "", "", "", ""])
-    return (f"### Real catalogue, CLI, {args.runs} runs (goal: <= 1 s wall including start-up)\n\n"
-            + table(["command", "median wall s", "best wall s", "median cpu s (user+sys)", "peak RSS MB", "goal"],
-                    rows) + "\n")
+    return (
+        f"### Real catalogue, CLI, {args.runs} runs (goal: <= 1 s wall including start-up)\n\n"
+        + table(
+            ["command", "median wall s", "best wall s", "median cpu s (user+sys)", "peak RSS MB", "goal"],
+            rows,
+        )
+        + "\n"
+    )
 
 
 def section_synth(args, results: dict) -> str:
@@ -349,8 +381,11 @@ def section_synth(args, results: dict) -> str:
             kg_rows = child_json(me + ["--child", "kg", str(src), str(work)])
             nt = str(work / "catalog.nt")
             floor_rows = child_json(me + ["--child", "floor", str(src), nt, str(work)])
-            rdf_rows = (child_json(me + ["--child", "rdflib", str(src), nt, str(work)])
-                        if not args.no_rdflib and n <= args.rdflib_max else [])
+            rdf_rows = (
+                child_json(me + ["--child", "rdflib", str(src), nt, str(work)])
+                if not args.no_rdflib and n <= args.rdflib_max
+                else []
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
         results.setdefault("synthetic", {})[str(n)] = {"kg": kg_rows, "floor": floor_rows, "rdflib": rdf_rows}
@@ -369,10 +404,26 @@ def _synth_table(n, src, kg_rows, floor_rows, rdf_rows, args) -> str:
             note = f"{r['entries']} entries"
         if "problems" in r:
             note = f"{r['problems']} problems"
-        rows.append(["kg", r["stage"], fmt_s(r["seconds"]), fmt_s(r["cpu"]),
-                     fmt_rate(r.get("triples"), r["seconds"]), f"{r['rss']:.0f}", note])
-    all_stages = ("read", "normalise", "map", "write turtle", "write ntriples", "write jsonld",
-                  "write problems.json")
+        rows.append(
+            [
+                "kg",
+                r["stage"],
+                fmt_s(r["seconds"]),
+                fmt_s(r["cpu"]),
+                fmt_rate(r.get("triples"), r["seconds"]),
+                f"{r['rss']:.0f}",
+                note,
+            ]
+        )
+    all_stages = (
+        "read",
+        "normalise",
+        "map",
+        "write turtle",
+        "write ntriples",
+        "write jsonld",
+        "write problems.json",
+    )
     nt_stages = ("read", "normalise", "map", "write ntriples")
 
     def tot(rs, stages=None, key="seconds"):
@@ -382,42 +433,101 @@ def _synth_table(n, src, kg_rows, floor_rows, rdf_rows, args) -> str:
     kg_nt, kg_nt_cpu = tot(kg_rows, nt_stages), tot(kg_rows, nt_stages, "cpu")
     floor, floor_cpu = tot(floor_rows), tot(floor_rows, key="cpu")
     for r in floor_rows:
-        rows.append(["floor", r["stage"], fmt_s(r["seconds"]), fmt_s(r["cpu"]),
-                     fmt_rate(r.get("triples"), r["seconds"]), f"{r['rss']:.0f}",
-                     "C loader, gc off" if r["stage"] == "read" else "f-strings"])
+        rows.append(
+            [
+                "floor",
+                r["stage"],
+                fmt_s(r["seconds"]),
+                fmt_s(r["cpu"]),
+                fmt_rate(r.get("triples"), r["seconds"]),
+                f"{r['rss']:.0f}",
+                "C loader, gc off" if r["stage"] == "read" else "f-strings",
+            ]
+        )
     rdf = tot(rdf_rows) if rdf_rows else None
     rdf_cpu = tot(rdf_rows, key="cpu") if rdf_rows else None
     for r in rdf_rows:
-        rows.append(["rdflib", r["stage"], fmt_s(r["seconds"]), fmt_s(r["cpu"]),
-                     fmt_rate(r.get("triples"), r["seconds"]), f"{r['rss']:.0f}", ""])
+        rows.append(
+            [
+                "rdflib",
+                r["stage"],
+                fmt_s(r["seconds"]),
+                fmt_s(r["cpu"]),
+                fmt_rate(r.get("triples"), r["seconds"]),
+                f"{r['rss']:.0f}",
+                "",
+            ]
+        )
     jsonld = next((r["seconds"] for r in kg_rows if r["stage"] == "write jsonld"), None)
     summary = [
-        ["kg, all formats (read .. problems.json)", fmt_s(kg_build), fmt_s(kg_build_cpu),
-         fmt_rate(triples, kg_build), f"{kg_build / floor:.2f}x", f"{kg_build_cpu / floor_cpu:.2f}x"],
-        ["kg, N-Triples only (read, normalise, map, nt)", fmt_s(kg_nt), fmt_s(kg_nt_cpu),
-         fmt_rate(triples, kg_nt), f"{kg_nt / floor:.2f}x", f"{kg_nt_cpu / floor_cpu:.2f}x"],
-        ["floor (read + nt by string formatting)", fmt_s(floor), fmt_s(floor_cpu), fmt_rate(triples, floor),
-         "1.00x", "1.00x"],
+        [
+            "kg, all formats (read .. problems.json)",
+            fmt_s(kg_build),
+            fmt_s(kg_build_cpu),
+            fmt_rate(triples, kg_build),
+            f"{kg_build / floor:.2f}x",
+            f"{kg_build_cpu / floor_cpu:.2f}x",
+        ],
+        [
+            "kg, N-Triples only (read, normalise, map, nt)",
+            fmt_s(kg_nt),
+            fmt_s(kg_nt_cpu),
+            fmt_rate(triples, kg_nt),
+            f"{kg_nt / floor:.2f}x",
+            f"{kg_nt_cpu / floor_cpu:.2f}x",
+        ],
+        [
+            "floor (read + nt by string formatting)",
+            fmt_s(floor),
+            fmt_s(floor_cpu),
+            fmt_rate(triples, floor),
+            "1.00x",
+            "1.00x",
+        ],
     ]
     if rdf:
-        summary.append(["naive rdflib (read, add, ttl + nt + jsonld)", fmt_s(rdf), fmt_s(rdf_cpu),
-                        fmt_rate(triples, rdf), f"{rdf / floor:.2f}x", f"{rdf_cpu / floor_cpu:.2f}x"])
-        summary.append(["rdflib / kg all formats", "", "", "", f"{rdf / kg_build:.1f}x",
-                        f"{rdf_cpu / kg_build_cpu:.1f}x"])
+        summary.append(
+            [
+                "naive rdflib (read, add, ttl + nt + jsonld)",
+                fmt_s(rdf),
+                fmt_s(rdf_cpu),
+                fmt_rate(triples, rdf),
+                f"{rdf / floor:.2f}x",
+                f"{rdf_cpu / floor_cpu:.2f}x",
+            ]
+        )
+        summary.append(
+            [
+                "rdflib / kg all formats",
+                "",
+                "",
+                "",
+                f"{rdf / kg_build:.1f}x",
+                f"{rdf_cpu / kg_build_cpu:.1f}x",
+            ]
+        )
     elif not args.no_rdflib:
         summary.append(["naive rdflib", "–", "–", "–", f"skipped above --rdflib-max {args.rdflib_max}", ""])
     goals = []
     if n >= 100_000:
-        goals.append(f"goal 100k all formats <= 1.5x floor: {kg_build / floor:.2f}x wall, "
-                     f"{kg_build_cpu / floor_cpu:.2f}x cpu -> "
-                     f"{'met' if kg_build <= 1.5 * floor else 'MISSED'}")
-        goals.append(f"goal JSON-LD of 100k <= 5 s: {fmt_s(jsonld)} s -> "
-                     f"{'met' if jsonld is not None and jsonld <= 5 * n / 100_000 else 'MISSED'}")
-    return (f"### Synthetic YAML, N = {synth.size_label(n)} ({src.stat().st_size / 1e6:.0f} MB, "
-            f"{triples} triples)\n\n"
-            + table(["tool", "stage", "wall s", "cpu s", "triples/s", "peak RSS MB so far", "note"], rows) + "\n\n"
-            + table(["total", "wall s", "cpu s", "triples/s", "vs floor (wall)", "vs floor (cpu)"], summary) + "\n"
-            + ("\n" + "\n".join(f"- {g}" for g in goals) + "\n" if goals else ""))
+        goals.append(
+            f"goal 100k all formats <= 1.5x floor: {kg_build / floor:.2f}x wall, "
+            f"{kg_build_cpu / floor_cpu:.2f}x cpu -> "
+            f"{'met' if kg_build <= 1.5 * floor else 'MISSED'}"
+        )
+        goals.append(
+            f"goal JSON-LD of 100k <= 5 s: {fmt_s(jsonld)} s -> "
+            f"{'met' if jsonld is not None and jsonld <= 5 * n / 100_000 else 'MISSED'}"
+        )
+    return (
+        f"### Synthetic YAML, N = {synth.size_label(n)} ({src.stat().st_size / 1e6:.0f} MB, "
+        f"{triples} triples)\n\n"
+        + table(["tool", "stage", "wall s", "cpu s", "triples/s", "peak RSS MB so far", "note"], rows)
+        + "\n\n"
+        + table(["total", "wall s", "cpu s", "triples/s", "vs floor (wall)", "vs floor (cpu)"], summary)
+        + "\n"
+        + ("\n" + "\n".join(f"- {g}" for g in goals) + "\n" if goals else "")
+    )
 
 
 def _dalia_venv(args) -> Path | None:
@@ -426,8 +536,9 @@ def _dalia_venv(args) -> Path | None:
     if not exe.exists():
         print(f"installing {args.dalia_spec} into {venv} …", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", args.dalia_spec],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", args.dalia_spec], capture_output=True, text=True
+        )
         if r.returncode != 0 or not exe.exists():
             print(r.stderr[-2000:], file=sys.stderr)
             return None
@@ -440,9 +551,12 @@ def _count_resources(path: Path, fmt) -> tuple[int, int]:
 
     n = 0
     works = set()
-    types = {"http://schema.org/LearningResource", "https://schema.org/LearningResource",
-             "https://github.com/tibonto/educor#EducationalResource",
-             "https://w3id.org/educor#EducationalResource"}
+    types = {
+        "http://schema.org/LearningResource",
+        "https://schema.org/LearningResource",
+        "https://github.com/tibonto/educor#EducationalResource",
+        "https://w3id.org/educor#EducationalResource",
+    }
     rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     for t in ox.parse(path=str(path), format=fmt):
         n += 1
@@ -464,31 +578,64 @@ def section_dalia(args, results: dict) -> str:
         if exe is None:
             rows.append(["dalia-dif", "–", "–", "–", "–", "–", "could not be installed from PyPI"])
         else:
-            ver = subprocess.run([str(exe.parent / "pip"), "show", "dalia-dif"], capture_output=True,
-                                 text=True).stdout
+            ver = subprocess.run(
+                [str(exe.parent / "pip"), "show", "dalia-dif"], capture_output=True, text=True
+            ).stdout
             version = next((ln.split()[1] for ln in ver.splitlines() if ln.startswith("Version:")), "?")
             out_ttl = work / "dalia.ttl"
-            wall, rss, code = wait4_child([str(exe), "convert", str(src), "-o", str(out_ttl)],
-                                          log=work / "dalia.log")
+            wall, rss, code = wait4_child(
+                [str(exe), "convert", str(src), "-o", str(out_ttl)], log=work / "dalia.log"
+            )
             cpu = LAST_CPU[0]
             if code == 0 and out_ttl.exists():
                 n, kept = _count_resources(out_ttl, ox.RdfFormat.TURTLE)
-                res["dalia"] = {"version": version, "seconds": wall, "cpu": cpu, "rss": rss, "triples": n,
-                                "kept": kept}
-                rows.append([f"dalia-dif {version} convert (Turtle)", fmt_s(wall), fmt_s(cpu), f"{rss:.0f}", str(n),
-                             f"{kept} of {rows_n}", ""])
+                res["dalia"] = {
+                    "version": version,
+                    "seconds": wall,
+                    "cpu": cpu,
+                    "rss": rss,
+                    "triples": n,
+                    "kept": kept,
+                }
+                rows.append(
+                    [
+                        f"dalia-dif {version} convert (Turtle)",
+                        fmt_s(wall),
+                        fmt_s(cpu),
+                        f"{rss:.0f}",
+                        str(n),
+                        f"{kept} of {rows_n}",
+                        "",
+                    ]
+                )
             else:
-                rows.append([f"dalia-dif {version}", fmt_s(wall), fmt_s(cpu), f"{rss:.0f}", "–", "–",
-                             f"failed (exit {code}); see {work / 'dalia.log'}"])
+                rows.append(
+                    [
+                        f"dalia-dif {version}",
+                        fmt_s(wall),
+                        fmt_s(cpu),
+                        f"{rss:.0f}",
+                        "–",
+                        "–",
+                        f"failed (exit {code}); see {work / 'dalia.log'}",
+                    ]
+                )
         # kg as it is normally run (all formats, VoID, problems.json), then writing Turtle only, the one
         # file dalia-dif writes: the like-for-like comparison
         for key, label, fmt_args, graph in (
-                ("kg", "kg build (turtle + ntriples + jsonld)", [], ("catalog.nt", ox.RdfFormat.N_TRIPLES)),
-                ("kg_turtle", "kg build --format turtle (what dalia-dif writes)", ["--format", "turtle"],
-                 ("catalog.ttl", ox.RdfFormat.TURTLE))):
+            ("kg", "kg build (turtle + ntriples + jsonld)", [], ("catalog.nt", ox.RdfFormat.N_TRIPLES)),
+            (
+                "kg_turtle",
+                "kg build --format turtle (what dalia-dif writes)",
+                ["--format", "turtle"],
+                ("catalog.ttl", ox.RdfFormat.TURTLE),
+            ),
+        ):
             kgout = work / key
-            wall, rss, code = wait4_child([sys.executable, "-m", "kg", "build", str(src), "--out", str(kgout), "-q",
-                                           *fmt_args], log=work / f"{key}.log")
+            wall, rss, code = wait4_child(
+                [sys.executable, "-m", "kg", "build", str(src), "--out", str(kgout), "-q", *fmt_args],
+                log=work / f"{key}.log",
+            )
             cpu = LAST_CPU[0]
             if code == 0 and (kgout / graph[0]).exists():
                 n, kept = _count_resources(kgout / graph[0], graph[1])
@@ -496,20 +643,36 @@ def section_dalia(args, results: dict) -> str:
                 ratio = ""
                 if res.get("dalia"):
                     r_wall, r_cpu = res["dalia"]["seconds"] / wall, res["dalia"]["cpu"] / cpu
-                    ratio = (f"{r_wall:.1f}x faster than dalia-dif in wall time, {r_cpu:.1f}x in CPU time "
-                             f"(goal >= 20x: {'met' if min(r_wall, r_cpu) >= 20 else 'MISSED'})")
-                rows.append([label, fmt_s(wall), fmt_s(cpu), f"{rss:.0f}", str(n), f"{kept} of {rows_n}", ratio])
+                    ratio = (
+                        f"{r_wall:.1f}x faster than dalia-dif in wall time, {r_cpu:.1f}x in CPU time "
+                        f"(goal >= 20x: {'met' if min(r_wall, r_cpu) >= 20 else 'MISSED'})"
+                    )
+                rows.append(
+                    [label, fmt_s(wall), fmt_s(cpu), f"{rss:.0f}", str(n), f"{kept} of {rows_n}", ratio]
+                )
             else:
                 msg = (work / f"{key}.log").read_text(errors="replace").strip().splitlines()
-                rows.append([label, "–", "–", "–", "–", "–",
-                             "skipped: kg cannot read DALIA CSV in this checkout"
-                             + (f" ({msg[-1][:100]})" if msg else "")])
+                rows.append(
+                    [
+                        label,
+                        "–",
+                        "–",
+                        "–",
+                        "–",
+                        "–",
+                        "skipped: kg cannot read DALIA CSV in this checkout"
+                        + (f" ({msg[-1][:100]})" if msg else ""),
+                    ]
+                )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     results["dalia_csv"] = res
-    return (f"### DALIA CSV, {rows_n} synthetic rows (the real export x {rows_n / 267:.0f}), Turtle etc.\n\n"
-            + table(["tool", "wall s", "cpu s", "peak RSS MB", "triples", "rows kept", "note"], rows) + "\n")
+    return (
+        f"### DALIA CSV, {rows_n} synthetic rows (the real export x {rows_n / 267:.0f}), Turtle etc.\n\n"
+        + table(["tool", "wall s", "cpu s", "peak RSS MB", "triples", "rows kept", "note"], rows)
+        + "\n"
+    )
 
 
 def _has_stream() -> bool:
@@ -526,9 +689,22 @@ def section_stream(args, results: dict) -> str:
         src = synth.ensure(n, "yaml", args.out)
         out = Path(tempfile.mkdtemp(prefix=f"kgbench-stream-{synth.size_label(n)}-", dir=args.out))
         try:
-            wall, rss, code = wait4_child([sys.executable, "-m", "kg", "build", "--stream", str(src),
-                                           "--out", str(out), "--format", "ntriples", "-q"],
-                                          log=out.parent / f"stream-{synth.size_label(n)}.log")
+            wall, rss, code = wait4_child(
+                [
+                    sys.executable,
+                    "-m",
+                    "kg",
+                    "build",
+                    "--stream",
+                    str(src),
+                    "--out",
+                    str(out),
+                    "--format",
+                    "ntriples",
+                    "-q",
+                ],
+                log=out.parent / f"stream-{synth.size_label(n)}.log",
+            )
             cpu = LAST_CPU[0]
             lines = 0
             if code == 0:
@@ -537,17 +713,43 @@ def section_stream(args, results: dict) -> str:
         finally:
             shutil.rmtree(out, ignore_errors=True)
         res[str(n)] = {"seconds": wall, "cpu": cpu, "rss": rss, "triples": lines, "exit": code}
-        rows.append([synth.size_label(n), fmt_s(wall), fmt_s(cpu), f"{rss:.0f}", str(lines), fmt_rate(lines, cpu),
-                     f"{cpu / n * 1000:.3f}", "ok" if code == 0 else f"exit {code}"])
+        rows.append(
+            [
+                synth.size_label(n),
+                fmt_s(wall),
+                fmt_s(cpu),
+                f"{rss:.0f}",
+                str(lines),
+                fmt_rate(lines, cpu),
+                f"{cpu / n * 1000:.3f}",
+                "ok" if code == 0 else f"exit {code}",
+            ]
+        )
     goal = ""
     big = res.get(str(1_000_000))
     if big:
-        goal = (f"\n- goal 1M entries peak RSS <= 500 MB: {big['rss']:.0f} MB -> "
-                f"{'met' if big['rss'] <= 500 and big['exit'] == 0 else 'MISSED'}\n")
-    return ("### kg build --stream (N-Triples), time per 1000 entries shows linearity\n\n"
-            + table(["N", "wall s", "cpu s", "peak RSS MB", "triples", "triples/s (cpu)", "cpu s per 1k entries",
-                     "status"], rows)
-            + "\n" + goal)
+        goal = (
+            f"\n- goal 1M entries peak RSS <= 500 MB: {big['rss']:.0f} MB -> "
+            f"{'met' if big['rss'] <= 500 and big['exit'] == 0 else 'MISSED'}\n"
+        )
+    return (
+        "### kg build --stream (N-Triples), time per 1000 entries shows linearity\n\n"
+        + table(
+            [
+                "N",
+                "wall s",
+                "cpu s",
+                "peak RSS MB",
+                "triples",
+                "triples/s (cpu)",
+                "cpu s per 1k entries",
+                "status",
+            ],
+            rows,
+        )
+        + "\n"
+        + goal
+    )
 
 
 def main(argv=None) -> int:
@@ -572,11 +774,17 @@ def main(argv=None) -> int:
     args.sizes = [synth.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.stream_sizes = [synth.parse_size(s) for s in args.stream_sizes.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                     "speed_probe_start": round(speed_probe(), 3)}
-    print(f"## kg benchmarks\n\nMachine: {results['machine']}\n\nSpeed probe (CPU s of a 10-million-step "
-          f"Python loop; compare seconds across runs only with it): {results['speed_probe_start']:.2f} s at "
-          "start\n", flush=True)
+    results: dict = {
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "speed_probe_start": round(speed_probe(), 3),
+    }
+    print(
+        f"## kg benchmarks\n\nMachine: {results['machine']}\n\nSpeed probe (CPU s of a 10-million-step "
+        f"Python loop; compare seconds across runs only with it): {results['speed_probe_start']:.2f} s at "
+        "start\n",
+        flush=True,
+    )
     sections = []
     if not args.no_real:
         sections.append(section_real)

@@ -39,7 +39,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-
 from bench_common import REAL_CSV, REAL_YAML  # noqa: F401 - also read as synth.REAL_YAML by run.py and tests
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +65,7 @@ def size_label(n: int) -> str:
 
 
 # -- loading the real catalogue (dates kept as the loader sees them, invalid ones as text) --------
+
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
@@ -95,13 +95,14 @@ def load_real_csv(path: Path = REAL_CSV) -> tuple[list[str], list[dict]]:
 
 # -- people -------------------------------------------------------------------------------------
 
+
 def orcid_with_check(fifteen: str) -> str:
     total = 0
     for ch in fifteen:
         total = (total + int(ch)) * 2
     check = (12 - total % 11) % 11
     d = fifteen + ("X" if check == 10 else str(check))
-    return "-".join(d[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(d[i : i + 4] for i in range(0, 16, 4))
 
 
 class People:
@@ -120,7 +121,7 @@ class People:
                     if m and name:
                         orcids[name] = m.group(1).upper()
             authors = e.get("authors")
-            for a in (authors if isinstance(authors, list) else []):
+            for a in authors if isinstance(authors, list) else []:
                 if not isinstance(a, str) or not is_plain_person(a):
                     continue
                 total += 1
@@ -145,7 +146,7 @@ class People:
         # Zipf weights over ranks; rank -> person index shuffled so real people are not all on top
         cum, acc = [], 0.0
         for r in range(1, self.size + 1):
-            acc += 1.0 / r ** ZIPF_S
+            acc += 1.0 / r**ZIPF_S
             cum.append(acc)
         self._cum = cum
         order = list(range(self.size))
@@ -185,8 +186,11 @@ class People:
         return f"{family}, {given}" if self.rng.random() < self.comma_rate else f"{given} {family}"
 
 
-_NOT_PERSON = re.compile(r"\b(et al|editor|university|universit|institut|consortium|initiative|eric|lab|"
-                         r"team|group|network|center|centre|society|foundation|facility|nfdi|unknown)", re.I)
+_NOT_PERSON = re.compile(
+    r"\b(et al|editor|university|universit|institut|consortium|initiative|eric|lab|"
+    r"team|group|network|center|centre|society|foundation|facility|nfdi|unknown)",
+    re.I,
+)
 
 
 def is_plain_person(a: str) -> bool:
@@ -292,8 +296,16 @@ def write_yaml(n: int, path: Path, seed: int = 8, chunk: int = 2000) -> Path:
             batch = list(itertools.islice(it, chunk))
             if not batch:
                 break
-            f.write(yaml.dump(batch, Dumper=_Dumper, allow_unicode=True, sort_keys=True,
-                              default_flow_style=False, width=1_000_000))
+            f.write(
+                yaml.dump(
+                    batch,
+                    Dumper=_Dumper,
+                    allow_unicode=True,
+                    sort_keys=True,
+                    default_flow_style=False,
+                    width=1_000_000,
+                )
+            )
     tmp.replace(path)
     return path
 
@@ -321,8 +333,11 @@ def write_dalia_csv(n: int, path: Path, seed: int = 8) -> Path:
                 with_orcid = any("orcid.org" in a for a in authors)
                 out = []
                 for p in people.draw(len(authors)):
-                    out.append(f"{p[0]} {p[1]} https://orcid.org/{p[2]}" if with_orcid and p[2]
-                               else f"{p[1]}, {p[0]}")
+                    out.append(
+                        f"{p[0]} {p[1]} https://orcid.org/{p[2]}"
+                        if with_orcid and p[2]
+                        else f"{p[1]}, {p[0]}"
+                    )
                 r["Authors"] = " * ".join(out)
             w.writerow(r)
     tmp.replace(path)
@@ -346,7 +361,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=8)
     args = ap.parse_args(argv)
     for n in args.sizes:
-        for fmt in (["yaml", "csv"] if args.format == "both" else [args.format]):
+        for fmt in ["yaml", "csv"] if args.format == "both" else [args.format]:
             t0 = dt.datetime.now()
             p = ensure(n, fmt, args.out, args.seed)
             print(f"{p}  ({p.stat().st_size / 1e6:.1f} MB, {(dt.datetime.now() - t0).total_seconds():.1f} s)")

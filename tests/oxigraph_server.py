@@ -15,8 +15,12 @@ from .servers import OxigraphServer, free_port  # noqa: F401  (free_port is re-e
 class QueryTestServer(OxigraphServer):
     def load(self, path: str | Path, media_type: str = "application/n-triples") -> None:
         """Replace the default graph with the file's triples (Graph Store Protocol PUT)."""
-        req = urllib.request.Request(self.base + "/store?default", data=Path(path).read_bytes(), method="PUT",
-                                     headers={"Content-Type": media_type})
+        req = urllib.request.Request(
+            self.base + "/store?default",
+            data=Path(path).read_bytes(),
+            method="PUT",
+            headers={"Content-Type": media_type},
+        )
         with urllib.request.urlopen(req, timeout=60) as r:
             assert r.status in (200, 201, 204), r.status
 

@@ -14,8 +14,12 @@ from contextlib import contextmanager
 
 @contextmanager
 def kg_serve(build_dir, *extra):
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", str(build_dir), "--port", "0", "--quiet", *extra],
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", str(build_dir), "--port", "0", "--quiet", *extra],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         line = ""
         deadline = time.monotonic() + 120

@@ -100,8 +100,9 @@ class OxigraphServer(_Server):
         cmd = [self.exe, "serve", "--bind", f"{HOST}:{self.port}"]
         if self.location:
             cmd += ["--location", str(self.location)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        )
         _wait_http(self.base + "/query?query=ASK%7B%7D", self.proc, 30)
 
 
@@ -210,8 +211,9 @@ class VirtuosoServer(_Server):
         while self.http_port == self.sql_port:
             self.http_port = free_port()
         self.base = f"http://{HOST}:{self.http_port}"
-        (self.dir / "virtuoso.ini").write_text(VIRTUOSO_INI.format(
-            d=self.dir, host=HOST, sql_port=self.sql_port, http_port=self.http_port))
+        (self.dir / "virtuoso.ini").write_text(
+            VIRTUOSO_INI.format(d=self.dir, host=HOST, sql_port=self.sql_port, http_port=self.http_port)
+        )
 
     @property
     def query_url(self) -> str:
@@ -223,9 +225,13 @@ class VirtuosoServer(_Server):
 
     def start(self) -> None:
         log = self.dir / "virtuoso.log"
-        self.proc = subprocess.Popen([self.exe, "+configfile", str(self.dir / "virtuoso.ini"), "+foreground"],
-                                     cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [self.exe, "+configfile", str(self.dir / "virtuoso.ini"), "+foreground"],
+            cwd=self.dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         _wait_http(self.base + "/sparql?query=ASK%7B%7D", self.proc, 90, log)
 
 
@@ -240,9 +246,14 @@ class FaultProxy:
     connection, bodies read whole.
     """
 
-    def __init__(self, upstream: str, fail: dict[int, int] | None = None,
-                 match: tuple[str, str] = ("POST", "/store"), basic_auth: tuple[str, str] | None = None,
-                 on_request=None):
+    def __init__(
+        self,
+        upstream: str,
+        fail: dict[int, int] | None = None,
+        match: tuple[str, str] = ("POST", "/store"),
+        basic_auth: tuple[str, str] | None = None,
+        on_request=None,
+    ):
         import base64
         import http.server
         import threading
@@ -252,7 +263,9 @@ class FaultProxy:
         self.match = match
         self.seen: list[tuple[str, str, int]] = []
         self.matched = 0
-        self.want = ("Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()) if basic_auth else None
+        self.want = (
+            ("Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()) if basic_auth else None
+        )
         self.on_request = on_request
         proxy = self
 

@@ -21,8 +21,13 @@ PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
 CONFORMS = "http://purl.org/dc/terms/conformsTo"
 LEVEL_NS = "https://nfdi4bioimage.github.io/training/kg/scheme/level/"
 # The README's documented level mapping, written out here on its own.
-TESS_LEVELS = {"novice": "Beginner", "advanced-beginner": "Beginner", "competent": "Intermediate",
-               "proficient": "Advanced", "expert": "Advanced"}
+TESS_LEVELS = {
+    "novice": "Beginner",
+    "advanced-beginner": "Beginner",
+    "competent": "Intermediate",
+    "proficient": "Advanced",
+    "expert": "Advanced",
+}
 
 
 DATE_TYPES = (XSD + "date", XSD + "gYear", XSD + "gYearMonth", XSD + "dateTime")
@@ -35,15 +40,21 @@ def same_date(a: str, b: str) -> bool:
     from datetime import datetime
 
     try:
-        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
+        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(
+            b.replace("Z", "+00:00")
+        )
     except ValueError:
         return False
 
 
 def offline_loader(url, options=None):
     if url.rstrip("/") in {u.rstrip("/") for u in CONTEXT_URLS}:
-        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-                "document": json.loads(LOCAL_CONTEXT.read_text(encoding="utf-8"))}
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": json.loads(LOCAL_CONTEXT.read_text(encoding="utf-8")),
+        }
     raise AssertionError(f"the embed needs a network document: {url}")
 
 
@@ -51,11 +62,14 @@ def embed_triples(doc: dict) -> set[tuple]:
     """The embed's triples (via pyld with the local schema.org context) as value tuples."""
     from pyld import jsonld
 
-    nq = jsonld.to_rdf(copy.deepcopy(doc), {"format": "application/n-quads", "documentLoader": offline_loader})
+    nq = jsonld.to_rdf(
+        copy.deepcopy(doc), {"format": "application/n-quads", "documentLoader": offline_loader}
+    )
     out = set()
     for q in ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS):
-        assert not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode), \
+        assert not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode), (
             f"blank node in the embed: {q}"
+        )
         out.add(_t(q.subject, q.predicate, q.object))
     return out
 
@@ -90,15 +104,18 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
             assert o == ("iri", PROFILE)
         elif p == S + "license":
             assert o[0] == "iri" and o[1].startswith(SPDX_TESS) and o[1].endswith(".html"), o
-            spdx_id = o[1][len(SPDX_TESS):-len(".html")]
+            spdx_id = o[1][len(SPDX_TESS) : -len(".html")]
             assert (work, p, ("iri", SPDX_GRAPH + spdx_id)) in mine, (work, o)
         elif p == S + "educationalLevel":
             assert o[0] == "lit"
-            graph_levels = {x[2][1][len(LEVEL_NS):] for x in mine if x[1] == p}
+            graph_levels = {x[2][1][len(LEVEL_NS) :] for x in mine if x[1] == p}
             assert o[1] in {TESS_LEVELS[g] for g in graph_levels}, (work, o, graph_levels)
         elif p == S + "datePublished":
             assert o[0] == "lit" and o[2] == S + "Date", o
-            assert any(x[1] == p and same_date(x[2][1], o[1]) and x[2][2] in DATE_TYPES for x in mine), (work, o)
+            assert any(x[1] == p and same_date(x[2][1], o[1]) and x[2][2] in DATE_TYPES for x in mine), (
+                work,
+                o,
+            )
         else:
             raise AssertionError(f"{work}: embed triple not in the graph: {(s, p, o)}")
     # 2. Every schema.org statement of the work in the graph is in the embed, up to the same differences.
@@ -115,14 +132,20 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
             continue
         if p == S + "license":
             if o[1].startswith(SPDX_GRAPH):
-                assert (s, p, ("iri", SPDX_TESS + o[1][len(SPDX_GRAPH):] + ".html")) in emb_mine, (work, o)
+                assert (s, p, ("iri", SPDX_TESS + o[1][len(SPDX_GRAPH) :] + ".html")) in emb_mine, (work, o)
             else:
                 assert not any(x[1] == p and x[2][1] == o[1] for x in emb_mine)
             continue
         if p == S + "educationalLevel":
-            assert (s, p, ("lit", TESS_LEVELS[o[1][len(LEVEL_NS):]], XSD + "string", None)) in emb_mine, (work, o)
+            assert (s, p, ("lit", TESS_LEVELS[o[1][len(LEVEL_NS) :]], XSD + "string", None)) in emb_mine, (
+                work,
+                o,
+            )
             continue
         if p == S + "datePublished":
-            assert any(x[1] == p and x[2][2] == S + "Date" and same_date(x[2][1], o[1]) for x in emb_mine), (work, o)
+            assert any(x[1] == p and x[2][2] == S + "Date" and same_date(x[2][1], o[1]) for x in emb_mine), (
+                work,
+                o,
+            )
             continue
         assert (s, p, o) in emb_mine, f"{work}: graph triple missing from the embed: {(p, o)}"

@@ -58,8 +58,12 @@ def test_synthetic_yaml_follows_the_real_catalogue(synth_1k):
     # ORCIDs written with the name, with a valid check digit
     from kg.normalize.identifiers import orcid_checksum_ok, split_orcid
 
-    orcids = [split_orcid(a)[1] for e in entries for a in e.get("authors_with_orcid") or []
-              if isinstance(a, str) and "orcid.org" in a]
+    orcids = [
+        split_orcid(a)[1]
+        for e in entries
+        for a in e.get("authors_with_orcid") or []
+        if isinstance(a, str) and "orcid.org" in a
+    ]
     assert orcids and all(orcid_checksum_ok(o) for o in orcids)
 
 
@@ -79,14 +83,36 @@ def test_synthetic_csv_has_the_dalia_columns(synth_1k):
 def test_runner_smoke(synth_1k):
     """One small run: the per-stage rows are there and the counts agree with a plain kg build."""
     out = synth_1k[0].parent  # the catalogue made above is reused
-    r = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sizes", "1k", "--no-real", "--no-dalia",
-                        "--no-rdflib", "--stream-sizes", "1k", "--out", str(out)],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "run.py"),
+            "--sizes",
+            "1k",
+            "--no-real",
+            "--no-dalia",
+            "--no-rdflib",
+            "--stream-sizes",
+            "1k",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads((out / "results.json").read_text())
     stages = {row["stage"]: row for row in res["synthetic"]["1000"]["kg"]}
-    for s in ("read", "normalise", "map", "write turtle", "write ntriples", "write jsonld",
-              "store load (in memory)"):
+    for s in (
+        "read",
+        "normalise",
+        "map",
+        "write turtle",
+        "write ntriples",
+        "write jsonld",
+        "store load (in memory)",
+    ):
         assert s in stages and stages[s]["seconds"] >= 0 and stages[s]["rss"] > 0
     # the triples counted by the runner = those of an ordinary build of the same file
     import kg
@@ -98,6 +124,9 @@ def test_runner_smoke(synth_1k):
     assert res["stream"]["1000"]["exit"] == 0
     assert res["stream"]["1000"]["triples"] == stages["map"]["triples"]
     # the printed table has one row per kg stage
-    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in r.stdout.splitlines()
-            if ln.startswith("| kg |")]
+    rows = [
+        [c.strip() for c in ln.strip("|").split("|")]
+        for ln in r.stdout.splitlines()
+        if ln.startswith("| kg |")
+    ]
     assert {row[1] for row in rows} >= set(stages) - {"import"}

@@ -17,8 +17,15 @@ from .serve_helpers import kg_serve
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 QUERIES = Path(__file__).parent / "data" / "queries"
 
 
@@ -49,7 +56,9 @@ def served(example_build, tmp_path_factory):
 def test_work_page_title_and_json_ld_in_the_dom(browser, served):
     _build, base = served
     with open(EXAMPLES, encoding="utf-8") as f:
-        entry = yaml.load(f, Loader=yaml.BaseLoader)["resources"][0]  # expected values straight from the catalogue
+        entry = yaml.load(f, Loader=yaml.BaseLoader)["resources"][
+            0
+        ]  # expected values straight from the catalogue
     page = browser.new_page()
     page.goto(f"{base}material/{entry['uuid']}.html")
     assert page.title() == entry["name"]
@@ -96,8 +105,11 @@ def test_query_page_runs_a_named_query(browser, served):
     assert page.locator("#error").inner_text().startswith("400")
     assert page.locator("#results tbody tr").count() == 0
     # a CONSTRUCT shows the graph as Turtle
-    page.fill("#query", "CONSTRUCT { ?t <http://schema.org/name> ?n } WHERE { ?t a <http://schema.org/DefinedTerm> ; "
-                        "<http://schema.org/name> ?n }")
+    page.fill(
+        "#query",
+        "CONSTRUCT { ?t <http://schema.org/name> ?n } WHERE { ?t a <http://schema.org/DefinedTerm> ; "
+        "<http://schema.org/name> ?n }",
+    )
     page.click("#run")
     page.wait_for_function("document.getElementById('graph').textContent.length > 0", timeout=20000)
     shown = rdflib.Graph().parse(data=page.locator("#graph").inner_text(), format="turtle")

@@ -67,7 +67,11 @@ def test_jsonld_is_compacted_with_schema_terms(real_out):
 
 
 def test_every_entry_becomes_a_work(real_raw, graphs, real_build):
-    works = {t.subject for t in graphs["nt"] if t.predicate == RDF_TYPE and t.object == N(SCHEMA + "LearningResource")}
+    works = {
+        t.subject
+        for t in graphs["nt"]
+        if t.predicate == RDF_TYPE and t.object == N(SCHEMA + "LearningResource")
+    }
     assert len(real_raw) == 960
     assert len(works) == len(real_raw)
     base = real_build.base + "material/"
@@ -84,13 +88,21 @@ def test_christian_schmidt_is_one_orcid_person(store, real_raw):
     assert N(SCHEMA + "Person") in types
     # all entries that list him, in either spelling, point to that node
     spellings = {"Christian Schmidt", "Schmidt, Christian"}
-    expected = {e["uuid"] for e in real_raw if "uuid" in e and isinstance(e.get("authors"), list)
-                and spellings & set(e["authors"])}
-    got = {q.subject.value.rsplit("/", 1)[1] for q in store.quads_for_pattern(None, N(SCHEMA + "author"), orcid)}
+    expected = {
+        e["uuid"]
+        for e in real_raw
+        if "uuid" in e and isinstance(e.get("authors"), list) and spellings & set(e["authors"])
+    }
+    got = {
+        q.subject.value.rsplit("/", 1)[1] for q in store.quads_for_pattern(None, N(SCHEMA + "author"), orcid)
+    }
     assert expected and expected <= got
     # no other node is called Christian Schmidt
-    others = [q.subject for q in store.quads_for_pattern(None, N(SCHEMA + "name"), ox.Literal("Christian Schmidt"))
-              if q.subject != orcid]
+    others = [
+        q.subject
+        for q in store.quads_for_pattern(None, N(SCHEMA + "name"), ox.Literal("Christian Schmidt"))
+        if q.subject != orcid
+    ]
     assert others == []
 
 
@@ -115,17 +127,20 @@ def test_unknown_licence_gives_no_triple(real_raw, real_build, store):
 def test_no_orcid_inside_a_name_and_orcids_valid(graphs):
     for t in graphs["nt"]:
         if isinstance(t.object, ox.Literal):
-            assert "orcid.org" not in t.object.value or t.predicate in (N(SCHEMA + "description"),
-                                                                        N(DCT + "description"),
-                                                                        N(SCHEMA + "abstract")), t
+            assert "orcid.org" not in t.object.value or t.predicate in (
+                N(SCHEMA + "description"),
+                N(DCT + "description"),
+                N(SCHEMA + "abstract"),
+            ), t
         for term in (t.subject, t.object):
             if isinstance(term, ox.NamedNode) and term.value.startswith("https://orcid.org/"):
                 assert orcid_checksum_ok(term.value.rsplit("/", 1)[1])
 
 
 def test_no_blank_nodes(graphs):
-    assert not any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
-                   for t in graphs["nt"])
+    assert not any(
+        isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in graphs["nt"]
+    )
 
 
 def test_dublin_core_alongside_schema(store):
@@ -151,8 +166,10 @@ def test_tags_one_node_per_case_insensitive_tag(real_raw, store):
 
     keys = {fold(t) for e in real_raw for t in _tags_of(e)} - {"", "include-in-dalia", "exclude-from-dalia"}
     assert "bio-image-analysis" in keys and "Bio Image Analysis" not in keys
-    q = ("SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a <http://schema.org/DefinedTerm> ; "
-         "<http://schema.org/inDefinedTermSet> ?set . ?set a <http://schema.org/DefinedTermSet> }")
+    q = (
+        "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a <http://schema.org/DefinedTerm> ; "
+        "<http://schema.org/inDefinedTermSet> ?set . ?set a <http://schema.org/DefinedTermSet> }"
+    )
     assert int(next(iter(store.query(q)))["n"].value) == len(keys)
     q = "SELECT ?k WHERE { ?w <http://schema.org/keywords> ?k FILTER(LCASE(STR(?k)) = 'include in dalia') }"
     assert list(store.query(q)) == []
@@ -160,8 +177,10 @@ def test_tags_one_node_per_case_insensitive_tag(real_raw, store):
 
 def test_dalia_flags_kept(real_raw, store):
     inc = sum(1 for e in real_raw if "include in DALIA" in (e.get("tags") or []))
-    q = ("SELECT (COUNT(?w) AS ?n) WHERE { ?w <https://nfdi4bioimage.github.io/training/kg/vocab#includeInDalia> "
-         "true }")
+    q = (
+        "SELECT (COUNT(?w) AS ?n) WHERE { ?w <https://nfdi4bioimage.github.io/training/kg/vocab#includeInDalia> "
+        "true }"
+    )
     assert int(next(iter(store.query(q)))["n"].value) == inc > 100
 
 
@@ -181,11 +200,18 @@ def test_author_order_preserved(real_raw, store, real_build):
     checked = 0
     for e in real_raw:
         authors = e.get("authors")
-        if not (isinstance(authors, list) and len(authors) >= 4 and "uuid" in e
-                and all("," not in a and "et al" not in a and " and " not in a for a in authors)):
+        if not (
+            isinstance(authors, list)
+            and len(authors) >= 4
+            and "uuid" in e
+            and all("," not in a and "et al" not in a and " and " not in a for a in authors)
+        ):
             continue
         work = N(real_build.base + "material/" + e["uuid"])
-        (seq,) = [q.object for q in store.quads_for_pattern(work, N("http://purl.org/ontology/bibo/authorList"), None)]
+        (seq,) = [
+            q.object
+            for q in store.quads_for_pattern(work, N("http://purl.org/ontology/bibo/authorList"), None)
+        ]
         members = {}
         for q in store.quads_for_pattern(seq, None, None):
             m = re.fullmatch(r"http://www.w3.org/1999/02/22-rdf-syntax-ns#_(\d+)", q.predicate.value)
@@ -193,10 +219,15 @@ def test_author_order_preserved(real_raw, store, real_build):
                 members[int(m.group(1))] = q.object
         assert sorted(members) == list(range(1, len(members) + 1))
         unique = {re.sub(r"[^\w ]", "", " ".join(a.split()).casefold()): a for a in reversed(authors)}
-        authors = [a for a in authors if unique.get(re.sub(r"[^\w ]", "", " ".join(a.split()).casefold())) == a]
+        authors = [
+            a for a in authors if unique.get(re.sub(r"[^\w ]", "", " ".join(a.split()).casefold())) == a
+        ]
         for i, raw in enumerate(authors, 1):
-            names = {q.object.value.casefold() for p in ("name", "alternateName")
-                     for q in store.quads_for_pattern(members[i], N(SCHEMA + p), None)}
+            names = {
+                q.object.value.casefold()
+                for p in ("name", "alternateName")
+                for q in store.quads_for_pattern(members[i], N(SCHEMA + p), None)
+            }
             assert " ".join(raw.split()).casefold() in names, (e["name"], i, raw, names)
         checked += 1
     assert checked > 50
@@ -217,13 +248,18 @@ def test_problems_file(real_out, real_raw):
 def test_typed_literals_are_written_as_a_store_gives_them_back(real_build):
     """Dates, date-times, numbers and booleans in their XSD form, so the files, the embedded store and
     a server's answers spell them alike (a '+00:00' a server returns as 'Z' made every sync resend it)."""
-    typed = {t.object for t in real_build.triples
-             if isinstance(t.object, ox.Literal) and t.object.datatype.value.startswith(str(ox.NamedNode(
-                 "http://www.w3.org/2001/XMLSchema#").value))}
+    typed = {
+        t.object
+        for t in real_build.triples
+        if isinstance(t.object, ox.Literal)
+        and t.object.datatype.value.startswith(str(ox.NamedNode("http://www.w3.org/2001/XMLSchema#").value))
+    }
     date_times = [o for o in typed if o.datatype.value.endswith("#dateTime")]
     assert len(date_times) > 100  # the real catalogue has hundreds
     st = ox.Store()
     s = ox.NamedNode("http://example.org/s")
-    st.extend(ox.Quad(s, ox.NamedNode(f"http://example.org/p{i}"), o) for i, o in enumerate(sorted(typed, key=str)))
+    st.extend(
+        ox.Quad(s, ox.NamedNode(f"http://example.org/p{i}"), o) for i, o in enumerate(sorted(typed, key=str))
+    )
     back = {q.object for q in st}
     assert back == typed, sorted(str(o) for o in typed - back)[:5]

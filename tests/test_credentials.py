@@ -21,8 +21,10 @@ from .conftest import EXAMPLES
 from .servers import FaultProxy, OxigraphServer
 from .test_load_servers import canon
 
-pytestmark = [pytest.mark.server,
-              pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")]
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc"),
+]
 
 G = "http://example.org/graphs/credentials"
 
@@ -53,8 +55,9 @@ class CmdlineWatch:
 
 def graph_of(base: str) -> set:
     url = base + "/store?" + urllib.parse.urlencode({"graph": G})
-    with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "application/n-triples"}),
-                                timeout=60) as r:
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers={"Accept": "application/n-triples"}), timeout=60
+    ) as r:
         return {q.triple for q in parse(r.read(), format=RdfFormat.N_TRIPLES)}
 
 
@@ -70,8 +73,13 @@ def test_credentials_never_in_process_list_output_or_files(tmp_path):
     outputs = []
 
     def kg(*argv, env=env):
-        p = subprocess.Popen([sys.executable, "-m", "kg", *argv], cwd=tmp_path, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "kg", *argv],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         so, se = p.communicate(timeout=300)
         outputs.append(so + se)
         return p.pid, p.returncode, se.decode()
@@ -81,12 +89,14 @@ def test_credentials_never_in_process_list_output_or_files(tmp_path):
     assert (out / "problems.json").is_file()
     watch = CmdlineWatch(*needles)
     with OxigraphServer() as srv, FaultProxy(srv.base, basic_auth=(user, secret), on_request=watch) as proxy:
-        pid, rc, err = kg("load", str(out), "--endpoint", proxy.base + "/query", "--graph", G,
-                          "--chunk-size", "50")
+        pid, rc, err = kg(
+            "load", str(out), "--endpoint", proxy.base + "/query", "--graph", G, "--chunk-size", "50"
+        )
         assert rc == 0, err
         assert pid in watch.seen_pids  # the process list was read while this kg load ran
-        assert canon(graph_of(srv.base)) == canon(q.triple for q in parse(path=str(out / "catalog.nt"),
-                                                                          format=RdfFormat.N_TRIPLES))
+        assert canon(graph_of(srv.base)) == canon(
+            q.triple for q in parse(path=str(out / "catalog.nt"), format=RdfFormat.N_TRIPLES)
+        )
         authorised = [s for s in proxy.seen if s[2] != 401]
         assert len(authorised) > 3  # several chunks went through with the credentials
         scans = watch.scans
@@ -98,8 +108,10 @@ def test_credentials_never_in_process_list_output_or_files(tmp_path):
         pid, rc, err = kg("load", str(out), "--endpoint", proxy.base + "/query", "--graph", G, env=bad)
         assert rc == 6 and "401" in err, err
         assert pid in watch.seen_pids
-    print(f"\n{watch.scans} scans of the process list ({len(watch.seen_pids)} processes), "
-          f"{len(proxy.seen)} requests, {len(files := [f for f in tmp_path.rglob('*') if f.is_file()])} files")
+    print(
+        f"\n{watch.scans} scans of the process list ({len(watch.seen_pids)} processes), "
+        f"{len(proxy.seen)} requests, {len(files := [f for f in tmp_path.rglob('*') if f.is_file()])} files"
+    )
     assert watch.hits == []
     for blob in outputs:
         assert not any(n.encode() in blob for n in needles)

@@ -38,7 +38,9 @@ def test_every_row_is_a_work(rows, csv_build):
     # what DALIA would drop is reported, not dropped: one problem per row lacking a description
     no_desc = {r["uuid"] for r in rows if not r["Description"].strip()}
     assert len(no_desc) > 50
-    reported = {p.uuid for p in csv_build.problems if p.kind == "dalia-missing" and "Description" in p.message}
+    reported = {
+        p.uuid for p in csv_build.problems if p.kind == "dalia-missing" and "Description" in p.message
+    }
     assert reported == no_desc
     assert all(by[u].description is None for u in no_desc)
 
@@ -80,7 +82,9 @@ def test_csv_people_are_the_yaml_people(rows, csv_build):
         ours = {csv_build.catalog.agents[a].name: a for a in w.authors}
         theirs = {y.catalog.agents[a].name: a for a in yw[w.uuid].authors}
         for name in ours.keys() & theirs.keys():
-            if not ours[name].startswith("https://orcid.org/") and theirs[name].startswith("https://orcid.org/"):
+            if not ours[name].startswith("https://orcid.org/") and theirs[name].startswith(
+                "https://orcid.org/"
+            ):
                 continue  # the YAML knows an ORCID the CSV row does not carry
             assert ours[name] == theirs[name], name
             same += 1
@@ -88,6 +92,7 @@ def test_csv_people_are_the_yaml_people(rows, csv_build):
 
 
 # -- export -----------------------------------------------------------------------------------
+
 
 def _export(data_dir, out, *extra):
     assert main(["export", "dalia", str(data_dir), "-o", str(out), "-q", *extra]) == 0
@@ -132,10 +137,16 @@ def test_export_format(yaml_round):
 def test_export_leaves_out_works_excluded_from_dalia(yaml_round):
     _b1, rows1, *_rest, tmp = yaml_round
     doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
-    excluded = {str(e["uuid"]) for e in doc
-                if any(str(t).strip().casefold() == "exclude from dalia" for t in e.get("tags") or [])}
-    flagged = {str(e["uuid"]) for e in doc
-               if any(str(t).strip().casefold() == "include in dalia" for t in e.get("tags") or [])}
+    excluded = {
+        str(e["uuid"])
+        for e in doc
+        if any(str(t).strip().casefold() == "exclude from dalia" for t in e.get("tags") or [])
+    }
+    flagged = {
+        str(e["uuid"])
+        for e in doc
+        if any(str(t).strip().casefold() == "include in dalia" for t in e.get("tags") or [])
+    }
     assert excluded and flagged
     default = _export(tmp / "g1", tmp / "default.csv")
     assert {r["uuid"] for r in default} == {r["uuid"] for r in rows1} - excluded
@@ -148,8 +159,19 @@ def test_round_trip_keeps_every_dif_field(yaml_round):
     column carries is the same in both graphs."""
     _b1, rows1, _b2, rows2, tmp = yaml_round
     assert rows1 == rows2
-    carried = ["name", "description", "datePublished", "inLanguage", "educationalLevel", "license",
-               "url", "identifier", "keywords", "encodingFormat", "author"]
+    carried = [
+        "name",
+        "description",
+        "datePublished",
+        "inLanguage",
+        "educationalLevel",
+        "license",
+        "url",
+        "identifier",
+        "keywords",
+        "encodingFormat",
+        "author",
+    ]
     stores = []
     for g in ("g1", "g2"):
         st = ox.Store()
@@ -177,8 +199,9 @@ def test_real_csv_round_trip_keeps_rows(rows, tmp_path):
     for r in rows:
         mine = by[r["uuid"]]
         assert mine["Title"] == re.sub(r"\s+", " ", r["Title"]).strip()
-        assert set(mine["Keywords"].casefold().split(" * ")) - {""} == \
-            {k.strip().casefold() for k in r["Keywords"].split(" * ")} - {"include in dalia"}
+        assert set(mine["Keywords"].casefold().split(" * ")) - {""} == {
+            k.strip().casefold() for k in r["Keywords"].split(" * ")
+        } - {"include in dalia"}
         assert mine["ProficiencyLevel"] == r["ProficiencyLevel"]
         assert mine["Language"] == r["Language"]
 
@@ -195,17 +218,22 @@ def test_rows_keep_their_file_lines_across_empty_lines_and_quoted_breaks(tmp_pat
     """Each entry's line is the line its row starts on, counted in the file as written: a quoted
     cell with a line break spans two lines and an empty line is one line."""
     p = tmp_path / "lines.csv"
-    rows = [["Title", "Link", "Description"],
-            ["First", "https://example.org/1", "one line"],
-            ["Second", "https://example.org/2", "two\nlines"],
-            [],
-            ["Third", "https://example.org/3", "x"]]
+    rows = [
+        ["Title", "Link", "Description"],
+        ["First", "https://example.org/1", "one line"],
+        ["Second", "https://example.org/2", "two\nlines"],
+        [],
+        ["Third", "https://example.org/3", "x"],
+    ]
     with open(p, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         for r in rows:
             w.writerow(r)
     text = p.read_text(encoding="utf-8").split("\n")
-    want = {t: 1 + next(i for i, ln in enumerate(text) if ln.startswith(t + ",")) for t in ("First", "Second", "Third")}
+    want = {
+        t: 1 + next(i for i, ln in enumerate(text) if ln.startswith(t + ","))
+        for t in ("First", "Second", "Third")
+    }
     b = kg.build(p)
     got = {w.name: w.line for w in b.catalog.works}
     assert got == want

@@ -45,7 +45,7 @@ def changed_catalogue(tmp_path, src, n: int, name="changed.yml"):
         if not at or "uuid" not in entry:
             continue
         new_name = entry["name"] + " (second edition)"
-        edited = lines[:at[0]] + [f"  name: {json.dumps(new_name)}\n"] + lines[at[0] + 1:b]
+        edited = lines[: at[0]] + [f"  name: {json.dumps(new_name)}\n"] + lines[at[0] + 1 : b]
         try:  # a name written over several lines is left alone
             again = yaml.load("".join(edited[a:]), Loader=yaml.BaseLoader)[0]
         except yaml.YAMLError:
@@ -82,7 +82,9 @@ def test_diff_cli_update_turns_old_into_new(tmp_path, graph):
     old, new = nt_set(tmp_path / "old/catalog.nt"), nt_set(tmp_path / "new/catalog.nt")
     assert old != new
 
-    rc, text, err = run(["diff", str(tmp_path / "old"), str(tmp_path / "new")] + (["--graph", graph] if graph else []))
+    rc, text, err = run(
+        ["diff", str(tmp_path / "old"), str(tmp_path / "new")] + (["--graph", graph] if graph else [])
+    )
     assert rc == 0
     result = apply_update(tmp_path / "old/catalog.nt", text, graph)
     assert to_rdflib_set(result) == new

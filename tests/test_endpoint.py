@@ -38,8 +38,10 @@ def local(real_out):
 
 def _key(row, variables):
     """A comparable row; GROUP_CONCAT lists (?names) have no defined order, so their parts are sorted."""
-    return tuple("" if t is None else ("; ".join(sorted(t.value.split("; "))) if v == "names" else str(t))
-                 for t, v in zip(row, variables))
+    return tuple(
+        "" if t is None else ("; ".join(sorted(t.value.split("; "))) if v == "names" else str(t))
+        for t, v in zip(row, variables)
+    )
 
 
 CASES = [(q.name, {}) for q in named_queries()] + [
@@ -82,6 +84,7 @@ def test_cli_against_the_server(loaded, capsys):
 # Failures
 # ---------------------------------------------------------------------------------------------
 
+
 def one_line_error(capsys, *args) -> tuple[int, str]:
     code = main(["query", *args])
     out, err = capsys.readouterr()
@@ -106,7 +109,9 @@ def test_http_404(oxigraph_server, capsys):  # noqa: F811
 
 
 def test_malformed_query_reports_the_position(oxigraph_server, capsys):  # noqa: F811
-    code, err = one_line_error(capsys, "--text", "SELECT ?x WHERE {\n  ?x ?y }", "-e", oxigraph_server.query_url)
+    code, err = one_line_error(
+        capsys, "--text", "SELECT ?x WHERE {\n  ?x ?y }", "-e", oxigraph_server.query_url
+    )
     assert code == 5 and "malformed (HTTP 400)" in err and "2:" in err
 
 
@@ -152,10 +157,12 @@ class _Proxy(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
-        req = urllib.request.Request(self.target + self.path.replace("/sparql", "/query", 1), data=body,
-                                     method=self.command,
-                                     headers={k: v for k, v in self.headers.items()
-                                              if k.lower() in ("accept", "content-type")})
+        req = urllib.request.Request(
+            self.target + self.path.replace("/sparql", "/query", 1),
+            data=body,
+            method=self.command,
+            headers={k: v for k, v in self.headers.items() if k.lower() in ("accept", "content-type")},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 data, status, ctype = r.read(), r.status, r.headers.get("Content-Type")
@@ -194,7 +201,9 @@ def test_credentials_from_the_environment(auth_endpoint, monkeypatch, tmp_path, 
     assert capsys.readouterr().out == "true\n"
     monkeypatch.setenv("KG_SPARQL_PASSWORD", "wrong-" + SECRET)
     code, err = one_line_error(capsys, "--text", "ASK {}", "-e", auth_endpoint + "/sparql")
-    assert code == 6 and "refused" in err and "environment" in err and SECRET not in err and "wrong-" not in err
+    assert (
+        code == 6 and "refused" in err and "environment" in err and SECRET not in err and "wrong-" not in err
+    )
 
 
 def test_credentials_from_netrc(auth_endpoint, monkeypatch, tmp_path, capsys):
@@ -207,7 +216,10 @@ def test_credentials_from_netrc(auth_endpoint, monkeypatch, tmp_path, capsys):
     cred = credentials(auth_endpoint)
     assert (cred.user, cred.password, cred.origin) == (USER, SECRET, f"netrc {rc}")
     assert SECRET not in repr(cred)
-    assert main(["query", "--text", "SELECT (1 AS ?one) WHERE {}", "-e", auth_endpoint + "/sparql", "-f", "csv"]) == 0
+    assert (
+        main(["query", "--text", "SELECT (1 AS ?one) WHERE {}", "-e", auth_endpoint + "/sparql", "-f", "csv"])
+        == 0
+    )
     assert capsys.readouterr().out.splitlines() == ["one", "1"]
     # an entry for another host is not used
     rc.write_text(f'machine example.org login {USER} password "{SECRET}"\n', "utf-8")

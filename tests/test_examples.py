@@ -20,8 +20,12 @@ def work(b, name):
 def test_same_person_across_spellings(example_build):
     b = example_build
     carberry = "https://orcid.org/0000-0002-1825-0097"
-    for name in ("Introduction to OMERO for imaging facilities", "OMERO hands-on notebooks",
-                 "Segmenting nuclei with deep learning", "Bioimage analysis summer school 2024"):
+    for name in (
+        "Introduction to OMERO for imaging facilities",
+        "OMERO hands-on notebooks",
+        "Segmenting nuclei with deep learning",
+        "Bioimage analysis summer school 2024",
+    ):
         assert carberry in objects(b, work(b, name).iri, S + "author"), name
     people = [a for a in b.catalog.agents.values() if a.name == "Josiah Carberry"]
     assert len(people) == 1
@@ -30,9 +34,12 @@ def test_same_person_across_spellings(example_build):
 def test_licences(example_build):
     b = example_build
     assert objects(b, work(b, "OMERO hands-on notebooks").iri, S + "license") == {
-        "http://spdx.org/licenses/CC-BY-4.0"}
+        "http://spdx.org/licenses/CC-BY-4.0"
+    }
     assert objects(b, work(b, "A plugin for deconvolution").iri, S + "license") == {
-        "http://spdx.org/licenses/GPL-3.0-only", "http://spdx.org/licenses/BSD-3-Clause"}
+        "http://spdx.org/licenses/GPL-3.0-only",
+        "http://spdx.org/licenses/BSD-3-Clause",
+    }
     assert objects(b, work(b, "Image analysis scripts collection").iri, S + "license") == set()
     arr = objects(b, work(b, "Imaging technologies webinar series").iri, S + "license")
     assert arr == {"https://nfdi4bioimage.github.io/training/kg/scheme/license/all-rights-reserved"}
@@ -42,7 +49,9 @@ def test_types(example_build):
     b = example_build
     w = work(b, "OMERO hands-on notebooks")
     assert objects(b, w.iri, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") == {
-        S + "LearningResource", S + "SoftwareSourceCode"}
+        S + "LearningResource",
+        S + "SoftwareSourceCode",
+    }
     assert objects(b, w.iri, S + "learningResourceType") == {"notebooks"}
     w = work(b, "Microscopy calibration atlas of test slides")
     assert objects(b, w.iri, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") == {S + "LearningResource"}
@@ -57,7 +66,7 @@ def test_dates_and_numbers(example_build):
     w = ox.NamedNode(work(b, "Why FAIR bioimage data matters").iri)
     (d,) = [q.object for q in st.quads_for_pattern(w, ox.NamedNode(DCT + "issued"), None)]
     assert d.datatype.value.endswith("#gYearMonth")
-    r = st.query(f"""SELECT ?n WHERE {{ <{work(b, 'Introduction to OMERO for imaging facilities').iri}>
+    r = st.query(f"""SELECT ?n WHERE {{ <{work(b, "Introduction to OMERO for imaging facilities").iri}>
         <{S}interactionStatistic> ?c . ?c <{S}interactionType> <{S}DownloadAction> ;
         <{S}userInteractionCount> ?n }}""")
     assert [int(x["n"].value) for x in r] == [120]
@@ -66,7 +75,9 @@ def test_dates_and_numbers(example_build):
 def test_description_unescaped_and_formats(example_build):
     b = example_build
     w = work(b, "Segmenting nuclei with deep learning")
-    assert objects(b, w.iri, S + "description") == {"A video tutorial on nucleus segmentation & its pitfalls."}
+    assert objects(b, w.iri, S + "description") == {
+        "A video tutorial on nucleus segmentation & its pitfalls."
+    }
     w = work(b, "Introduction to OMERO for imaging facilities")
     fm = objects(b, w.iri, S + "encodingFormat")
     assert "application/pdf" in fm and len(fm) == 2

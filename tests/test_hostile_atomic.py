@@ -12,16 +12,22 @@ import time
 import pyoxigraph as ox
 import pytest
 
-FORMATS = {"catalog.ttl": ox.RdfFormat.TURTLE, "catalog.nt": ox.RdfFormat.N_TRIPLES,
-           "catalog.jsonld": ox.RdfFormat.JSON_LD}
+FORMATS = {
+    "catalog.ttl": ox.RdfFormat.TURTLE,
+    "catalog.nt": ox.RdfFormat.N_TRIPLES,
+    "catalog.jsonld": ox.RdfFormat.JSON_LD,
+}
 
 
 def _catalogue(path, n: int, words: int) -> None:
     """n entries with long descriptions: reading is quick, writing the outputs takes a while."""
     with open(path, "w", encoding="utf-8") as f:
         f.write("resources:\n")
-        f.writelines(f"- name: Material {i}\n  url: https://example.org/m/{i}\n  license: CC-BY-4.0\n"
-                     f"  tags: [t{i % 50}]\n  description: '{'word ' * words}{i}'\n" for i in range(n))
+        f.writelines(
+            f"- name: Material {i}\n  url: https://example.org/m/{i}\n  license: CC-BY-4.0\n"
+            f"  tags: [t{i % 50}]\n  description: '{'word ' * words}{i}'\n"
+            for i in range(n)
+        )
 
 
 def _graph(path, fmt) -> set:
@@ -81,7 +87,9 @@ def test_killed_build_leaves_the_previous_outputs_intact(inputs, tmp_path, targe
     # every file there is whole: the old one, or (written before the kill) the new one
     for name, fmt in FORMATS.items():
         g = _graph(out / name, fmt)
-        assert g == old[name] or (len(g) > 400 * 5 and list(FORMATS).index(name) < list(FORMATS).index(target))
+        assert g == old[name] or (
+            len(g) > 400 * 5 and list(FORMATS).index(name) < list(FORMATS).index(target)
+        )
     json.loads((out / "problems.json").read_text(encoding="utf-8"))
     assert (out / "problems.json").read_bytes() == before["problems.json"]
 
@@ -99,10 +107,13 @@ def test_a_write_that_fails_midway_is_one_line_and_keeps_the_old_file(inputs, tm
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (1024 * 1024, 1024 * 1024))
 
-    p = subprocess.run([*kg, str(inputs / "big.yml")], capture_output=True, text=True, preexec_fn=limit,
-                       check=False)
+    p = subprocess.run(
+        [*kg, str(inputs / "big.yml")], capture_output=True, text=True, preexec_fn=limit, check=False
+    )
     assert p.returncode == 73, p.stderr
-    assert p.stderr.count("\n") == 1 and "cannot write the outputs" in p.stderr and "Traceback" not in p.stderr
+    assert (
+        p.stderr.count("\n") == 1 and "cannot write the outputs" in p.stderr and "Traceback" not in p.stderr
+    )
     assert {q.name: q.read_bytes() for q in out.iterdir()} == before  # no .part left, nothing changed
     for name, fmt in FORMATS.items():
         assert _graph(out / name, fmt)

@@ -31,40 +31,196 @@ SCHEMA_NAME = ox.NamedNode(SCHEMA + "name")
 # Pieces that break naive writers: quoting, escapes, Turtle long strings, HTML, IRI delimiters,
 # control characters, Unicode line separators, combining marks, bidi overrides, astral characters.
 HOSTILE = [
-    '"', "'", "\\", "\\\\", "\n", "\r\n", "\r", "\t", '"""', "'''", '"""\n"""', "<", ">", "<>", "&",
-    "&amp;", "&lt;script&gt;", "&#0;", "&#x1F;", "&#xD800;", "&#1114112;", "{", "}", "|", "^", "`",
-    " ", "  ", "\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\u2028", "\u2029",
-    "\ufeff", "\u200b", "\u202e", "\U0001f600", "\U0010fffd", "é", "e\u0301", "ß", "İ", "ﬁ", "中文",
-    "Иван", "%", "%20", "%3E", "%22", "%0A", "%zz", "#", "?", "@", ":", "*", "&a", "*a", "- ", ": ",
-    "!!python/object", "%YAML", "---", "...", "\\u0000", "\\n", "^^", "@en", "_:b0", "<http://x>",
-    ".", ",", ";", "(Editor)", "et al.", "UNKNOWN", "0000-0002-1825-0097", "https://orcid.org/",
+    '"',
+    "'",
+    "\\",
+    "\\\\",
+    "\n",
+    "\r\n",
+    "\r",
+    "\t",
+    '"""',
+    "'''",
+    '"""\n"""',
+    "<",
+    ">",
+    "<>",
+    "&",
+    "&amp;",
+    "&lt;script&gt;",
+    "&#0;",
+    "&#x1F;",
+    "&#xD800;",
+    "&#1114112;",
+    "{",
+    "}",
+    "|",
+    "^",
+    "`",
+    " ",
+    "  ",
+    "\x00",
+    "\x01",
+    "\x08",
+    "\x0b",
+    "\x0c",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "\u200b",
+    "\u202e",
+    "\U0001f600",
+    "\U0010fffd",
+    "é",
+    "e\u0301",
+    "ß",
+    "İ",
+    "ﬁ",
+    "中文",
+    "Иван",
+    "%",
+    "%20",
+    "%3E",
+    "%22",
+    "%0A",
+    "%zz",
+    "#",
+    "?",
+    "@",
+    ":",
+    "*",
+    "&a",
+    "*a",
+    "- ",
+    ": ",
+    "!!python/object",
+    "%YAML",
+    "---",
+    "...",
+    "\\u0000",
+    "\\n",
+    "^^",
+    "@en",
+    "_:b0",
+    "<http://x>",
+    ".",
+    ",",
+    ";",
+    "(Editor)",
+    "et al.",
+    "UNKNOWN",
+    "0000-0002-1825-0097",
+    "https://orcid.org/",
 ]
 piece = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=6))
 text = st.lists(piece, max_size=10).map("".join)
-long_text = st.tuples(st.sampled_from(['"<>\\\n', "a", "\u2028é", '"""']),
-                      st.integers(2_000, 40_000)).map(lambda t: t[0] * t[1])
-iri_piece = st.one_of(st.sampled_from(["a", "b/c", " ", "<", ">", "{", "}", "|", "^", "`", "\\", '"',
-                                       "%", "%20", "%3E", "%7B", "%0A", "\n", "\t", "é", "中", "#", "?x=1&y=2",
-                                       "\x00", "\x7f", "\u200b", ":", "@", "[", "]", "'", "~"]),
-                      st.text(max_size=4))
-url = st.one_of(
-    st.tuples(st.sampled_from(["https://", "http://", "HTTPS://", " https://", "ftp://", "javascript:",
-                               "https://doi.org/10.1234/", "https://dx.doi.org/10.5281/zenodo.",
-                               "https://zenodo.org/records/", "https://zenodo.org/doi/10.5281/zenodo.",
-                               "https://orcid.org/", "", "//", "https:///"]),
-              st.lists(iri_piece, max_size=6).map("".join)).map("".join),
-    st.sampled_from(["https://example.org/ok", "https://doi.org/10.1234/x%20y", "https://doi.org/10.1/x",
-                     "https://doi.org/10.1234/a%3Eb", "https://zenodo.org/records/123"]),
+long_text = st.tuples(st.sampled_from(['"<>\\\n', "a", "\u2028é", '"""']), st.integers(2_000, 40_000)).map(
+    lambda t: t[0] * t[1]
 )
-scalar = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-                   st.floats(allow_nan=True, allow_infinity=True), text,
-                   st.dates(min_value=dt.date(1, 1, 1)))
-wrong = st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                    st.dictionaries(text, inner, max_size=3)), max_leaves=8)
-person = st.one_of(text, st.tuples(text, st.sampled_from(
-    [" https://orcid.org/0000-0002-1825-0097", " 0000-0002-1825-0097", " https://orcid.org/0000-0002-1825-0098",
-     " (Editor)", " et al.", ""])).map("".join), st.sampled_from(["Josiah Carberry", "Carberry, Josiah",
-                                                                  "A and B", "Ann Lee & Bo Chan"]))
+iri_piece = st.one_of(
+    st.sampled_from(
+        [
+            "a",
+            "b/c",
+            " ",
+            "<",
+            ">",
+            "{",
+            "}",
+            "|",
+            "^",
+            "`",
+            "\\",
+            '"',
+            "%",
+            "%20",
+            "%3E",
+            "%7B",
+            "%0A",
+            "\n",
+            "\t",
+            "é",
+            "中",
+            "#",
+            "?x=1&y=2",
+            "\x00",
+            "\x7f",
+            "\u200b",
+            ":",
+            "@",
+            "[",
+            "]",
+            "'",
+            "~",
+        ]
+    ),
+    st.text(max_size=4),
+)
+url = st.one_of(
+    st.tuples(
+        st.sampled_from(
+            [
+                "https://",
+                "http://",
+                "HTTPS://",
+                " https://",
+                "ftp://",
+                "javascript:",
+                "https://doi.org/10.1234/",
+                "https://dx.doi.org/10.5281/zenodo.",
+                "https://zenodo.org/records/",
+                "https://zenodo.org/doi/10.5281/zenodo.",
+                "https://orcid.org/",
+                "",
+                "//",
+                "https:///",
+            ]
+        ),
+        st.lists(iri_piece, max_size=6).map("".join),
+    ).map("".join),
+    st.sampled_from(
+        [
+            "https://example.org/ok",
+            "https://doi.org/10.1234/x%20y",
+            "https://doi.org/10.1/x",
+            "https://doi.org/10.1234/a%3Eb",
+            "https://zenodo.org/records/123",
+        ]
+    ),
+)
+scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    text,
+    st.dates(min_value=dt.date(1, 1, 1)),
+)
+wrong = st.recursive(
+    scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
+    max_leaves=8,
+)
+person = st.one_of(
+    text,
+    st.tuples(
+        text,
+        st.sampled_from(
+            [
+                " https://orcid.org/0000-0002-1825-0097",
+                " 0000-0002-1825-0097",
+                " https://orcid.org/0000-0002-1825-0098",
+                " (Editor)",
+                " et al.",
+                "",
+            ]
+        ),
+    ).map("".join),
+    st.sampled_from(["Josiah Carberry", "Carberry, Josiah", "A and B", "Ann Lee & Bo Chan"]),
+)
 
 
 def field(good):
@@ -77,14 +233,27 @@ ENTRY_FIELDS = {
     "uuid": st.one_of(st.uuids().map(str), text, wrong, st.just("11111111-1111-4111-8111-111111111111")),
     "description": st.one_of(text, long_text, wrong),
     "abstract": st.one_of(text, wrong),
-    "license": field(st.one_of(text, st.sampled_from(["CC-BY-4.0", "cc by 4.0", "UNKNOWN", "GPL-2.0",
-                                                      "https://creativecommons.org/licenses/by/4.0/"]))),
+    "license": field(
+        st.one_of(
+            text,
+            st.sampled_from(
+                [
+                    "CC-BY-4.0",
+                    "cc by 4.0",
+                    "UNKNOWN",
+                    "GPL-2.0",
+                    "https://creativecommons.org/licenses/by/4.0/",
+                ]
+            ),
+        )
+    ),
     "authors": field(person),
     "authors_with_orcid": field(person),
     "tags": field(st.one_of(text, st.sampled_from(["include in DALIA", "exclude from DALIA", "C++", "C#"]))),
     "type": field(st.one_of(text, st.sampled_from(["Slides", "video", "Notebooks", "GitHub Repository"]))),
-    "publication_date": st.one_of(text, wrong, st.sampled_from(["2024-02-30", "2024-13", "2024-01-01T25:00",
-                                                                "0000", "2024"])),
+    "publication_date": st.one_of(
+        text, wrong, st.sampled_from(["2024-02-30", "2024-13", "2024-01-01T25:00", "0000", "2024"])
+    ),
     "submission_date": st.one_of(text, wrong),
     "language": st.one_of(text, wrong, st.sampled_from(["en", "EN", "de-DE", "xx-" + "a" * 9])),
     "proficiency_level": st.one_of(text, wrong, st.sampled_from(["Beginner", "expert"])),
@@ -95,12 +264,17 @@ ENTRY_FIELDS = {
     "publication date": text,  # an alias spelling
 }
 entry = st.fixed_dictionaries({}, optional={**ENTRY_FIELDS, "x-extra": wrong}).flatmap(
-    lambda d: st.dictionaries(st.one_of(text, st.integers(), st.none(), st.booleans()), wrong, max_size=2)
-    .map(lambda extra: {**extra, **d}))
+    lambda d: st.dictionaries(
+        st.one_of(text, st.integers(), st.none(), st.booleans()), wrong, max_size=2
+    ).map(lambda extra: {**extra, **d})
+)
 catalogue = st.lists(st.one_of(entry, entry, entry, wrong), min_size=1, max_size=6)
 
-FORMATS = {"catalog.ttl": ox.RdfFormat.TURTLE, "catalog.nt": ox.RdfFormat.N_TRIPLES,
-           "catalog.jsonld": ox.RdfFormat.JSON_LD}
+FORMATS = {
+    "catalog.ttl": ox.RdfFormat.TURTLE,
+    "catalog.nt": ox.RdfFormat.N_TRIPLES,
+    "catalog.jsonld": ox.RdfFormat.JSON_LD,
+}
 # Characters RFC 3987 does not allow anywhere in an IRI (checked on every IRI the build wrote).
 BAD_IRI_CHAR = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
 
@@ -137,8 +311,9 @@ def _urls(value) -> list[str]:
 def test_hostile_entries_build_to_one_strict_graph(fast_tmp, entries, unicode, width):
     d = Path(tempfile.mkdtemp(dir=fast_tmp))
     src = d / "c.yml"
-    src.write_text(yaml.safe_dump({"resources": entries}, allow_unicode=unicode, width=width),
-                   encoding="utf-8")
+    src.write_text(
+        yaml.safe_dump({"resources": entries}, allow_unicode=unicode, width=width), encoding="utf-8"
+    )
     COUNTS["catalogues"] += 1
     COUNTS["entries"] += len(entries)
 
@@ -177,8 +352,9 @@ def test_hostile_entries_build_to_one_strict_graph(fast_tmp, entries, unicode, w
             u = u.strip()
             if u in out_urls:
                 continue
-            if re.match(r"^https?://(?:dx\.)?doi\.org/|^https?://(?:www\.)?zenodo\.org/", u, re.IGNORECASE) and any(
-                    x.startswith("https://doi.org/10.") for x in out_all):
+            if re.match(
+                r"^https?://(?:dx\.)?doi\.org/|^https?://(?:www\.)?zenodo\.org/", u, re.IGNORECASE
+            ) and any(x.startswith("https://doi.org/10.") for x in out_all):
                 continue  # a DOI resolver or Zenodo URL: written as the DOI IRI
             assert any(p.field == "url" and p.value == u for p in mine), (u, mine)
         for u in _urls(e.get("url")):

@@ -19,8 +19,6 @@ from .conftest import EXAMPLES, ROOT
 MB = 1024 * 1024
 
 
-
-
 def run_kg(args: list[str]) -> tuple[int, str, float, float]:
     """Run ``kg`` in a child; -> (exit code, stderr, wall seconds, peak RSS of kg in MB), measured as
     the benchmarks measure it (a small parent takes kg's own peak: a child forked straight from
@@ -48,7 +46,7 @@ BOMBS = {
     "unknown-key": laughs(where="x-extra"),
     "entry": laughs().replace("- name: boom\n  url: https://example.org/x\n  tags: *l9", "- *l9"),
     "long-strings": "s: &s '" + "x" * 10_000 + "'\nl: &l [" + ", ".join(["*s"] * 1000) + "]\n"
-                    "resources:\n- name: A\n  url: https://example.org/a\n  tags: *l\n",
+    "resources:\n- name: A\n  url: https://example.org/a\n  tags: *l\n",
 }
 
 
@@ -65,17 +63,22 @@ def test_alias_bomb_is_refused_in_bounded_memory(tmp_path, where):
 
 def test_recursive_alias_is_refused_with_its_line(tmp_path):
     p = tmp_path / "rec.yml"
-    p.write_text("resources:\n- name: ok\n  url: https://example.org/ok\n- &e\n  name: rec\n"
-                 "  url: https://example.org/r\n  tags: [*e]\n", encoding="utf-8")
+    p.write_text(
+        "resources:\n- name: ok\n  url: https://example.org/ok\n- &e\n  name: rec\n"
+        "  url: https://example.org/r\n  tags: [*e]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(NothingBuilt) as ei:
         kg.build(p)
     assert ei.value.line == 4 and "recursive YAML alias" in str(ei.value)
 
 
 def test_shared_anchors_and_merge_keys_still_work(tmp_path):
-    text = ("defaults: &d\n  license: CC-BY-4.0\n  type: [Slides]\npeople: &p\n  - Ann Lee\n  - Bo Chan\n"
-            "resources:\n- <<: *d\n  name: A\n  url: https://example.org/a\n  authors: *p\n"
-            "- <<: *d\n  name: B\n  url: https://example.org/b\n  authors: *p\n  license: MIT\n")
+    text = (
+        "defaults: &d\n  license: CC-BY-4.0\n  type: [Slides]\npeople: &p\n  - Ann Lee\n  - Bo Chan\n"
+        "resources:\n- <<: *d\n  name: A\n  url: https://example.org/a\n  authors: *p\n"
+        "- <<: *d\n  name: B\n  url: https://example.org/b\n  authors: *p\n  license: MIT\n"
+    )
     p = tmp_path / "c.yml"
     p.write_text(text, encoding="utf-8")
     raw = yaml.safe_load(text)["resources"]  # what the file means, read independently
@@ -89,8 +92,11 @@ def test_shared_anchors_and_merge_keys_still_work(tmp_path):
 def _parses(b) -> None:
     """The build's graph, written in all three formats, parses back strictly to the same triples."""
     want = {(t.subject, t.predicate, t.object) for t in b.triples}
-    for write, fmt in ((write_turtle, ox.RdfFormat.TURTLE), (write_ntriples, ox.RdfFormat.N_TRIPLES),
-                       (write_jsonld, ox.RdfFormat.JSON_LD)):
+    for write, fmt in (
+        (write_turtle, ox.RdfFormat.TURTLE),
+        (write_ntriples, ox.RdfFormat.N_TRIPLES),
+        (write_jsonld, ox.RdfFormat.JSON_LD),
+    ):
         buf = io.BytesIO()
         write(b.nodes, buf) if write is write_ntriples else write(b.nodes, buf, b.prefixes)
         got = {(q.subject, q.predicate, q.object) for q in ox.parse(buf.getvalue(), fmt)}
@@ -151,11 +157,17 @@ BAD_FILES = {  # name -> (bytes, words the one-line error must hold, line it mus
     "python object tag": (b"resources:\n- !!python/object/apply:os.system ['true']\n", "malformed YAML", 2),
     "bad int tag": (b"resources:\n- name: !!int abc\n", "cannot load YAML", None),
     "flow nesting 10000 deep": (b"resources: " + b"[" * 10000 + b"]" * 10000, "nesting depth", 1),
-    "block nesting 2000 deep": (b"resources:\n" + b"".join(b" " * i + b"-\n" for i in range(2000)),
-                                "nesting depth", None),
+    "block nesting 2000 deep": (
+        b"resources:\n" + b"".join(b" " * i + b"-\n" for i in range(2000)),
+        "nesting depth",
+        None,
+    ),
     "undefined alias": (b"resources:\n- *nothing\n", "malformed YAML", 2),
-    "second resources key": (b"resources:\n" + ENTRY.encode() + b"resources:\n" + ENTRY.encode(),
-                             "given twice", 4),
+    "second resources key": (
+        b"resources:\n" + ENTRY.encode() + b"resources:\n" + ENTRY.encode(),
+        "given twice",
+        4,
+    ),
 }
 
 

@@ -23,7 +23,9 @@ def _graph(out, name="catalog.nt", fmt=ox.RdfFormat.N_TRIPLES) -> set:
 
 def test_percent_escape_in_a_doi_url_gives_a_valid_doi_iri(tmp_path):
     # was: ValueError 'Invalid IRI code point' from the mapping (the DOI was unescaped into a space)
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://doi.org/10.1234/A%20B%3Ec\n")
+    p = write_catalogue(
+        tmp_path / "c.yml", "resources:\n- name: A\n  url: https://doi.org/10.1234/A%20B%3Ec\n"
+    )
     b = kg.build(p)
     b.write(tmp_path / "out")
     g = _graph(tmp_path / "out")
@@ -52,8 +54,13 @@ def test_people_and_tags_in_other_scripts_are_not_merged(tmp_path):
     people = ["王伟", "Иван Петров", "Ελένη Παπαδοπούλου", "Simon Nørrelykke"]
     tags = ["中文", "日本語", "Русский"]
     p = tmp_path / "c.yml"
-    p.write_text(json.dumps({"resources": [{"name": "A", "url": "https://example.org/a", "authors": people,
-                                            "tags": tags}]}, ensure_ascii=False), encoding="utf-8")
+    p.write_text(
+        json.dumps(
+            {"resources": [{"name": "A", "url": "https://example.org/a", "authors": people, "tags": tags}]},
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     b = kg.build(p)
     b.write(tmp_path / "out")
     g = _graph(tmp_path / "out", "catalog.ttl", ox.RdfFormat.TURTLE)
@@ -65,12 +72,13 @@ def test_people_and_tags_in_other_scripts_are_not_merged(tmp_path):
     assert not [pr for pr in b.problems if pr.kind == "author-duplicate"]
 
 
-
 def test_tags_differing_in_plus_or_sharp_are_not_merged(tmp_path):
     # was: the slug dropped '+' and '#', so 'C++', 'C#' and 'C' were one tag node with three labels
-    entries = [{"name": "A", "url": "https://example.org/a", "tags": ["C++", "C#", "C"]},
-               {"name": "B", "url": "https://example.org/b", "tags": ["c++", "Deep-Learning"]},
-               {"name": "C", "url": "https://example.org/c", "tags": ["deep learning", "C/C++"]}]
+    entries = [
+        {"name": "A", "url": "https://example.org/a", "tags": ["C++", "C#", "C"]},
+        {"name": "B", "url": "https://example.org/b", "tags": ["c++", "Deep-Learning"]},
+        {"name": "C", "url": "https://example.org/c", "tags": ["deep learning", "C/C++"]},
+    ]
     p = tmp_path / "c.yml"
     p.write_text(json.dumps({"resources": entries}), encoding="utf-8")
     kg.build(p).write(tmp_path / "out")
@@ -85,8 +93,12 @@ def test_tags_differing_in_plus_or_sharp_are_not_merged(tmp_path):
     # case and hyphens still do not make a new tag; '+' and '#' do
     assert sorted(label_of.values()) == ["C", "C#", "C++", "C/C++", "Deep-Learning"]
     works = {frozenset(v) for v in tags_of.values()}
-    assert works == {frozenset({"C++", "C#", "C"}), frozenset({"C++", "Deep-Learning"}),
-                     frozenset({"Deep-Learning", "C/C++"})}
+    assert works == {
+        frozenset({"C++", "C#", "C"}),
+        frozenset({"C++", "Deep-Learning"}),
+        frozenset({"Deep-Learning", "C/C++"}),
+    }
+
 
 @pytest.mark.parametrize("base", ["http://x y/", "relative/path/", "https://ex.org/<id>/", ""])
 def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, capsys):
@@ -105,8 +117,11 @@ def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, c
 def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
     # was: RecursionError from str()/_jsonable() of a value nested 900 levels deep (libyaml allows 1000)
     deep = "[" * 900 + "x" + "]" * 900
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: ok\n  url: https://example.org/ok\n"
-                        f"- name: deep\n  url: https://example.org/d\n  {field}: {deep}\n- {deep}\n")
+    p = write_catalogue(
+        tmp_path / "c.yml",
+        "resources:\n- name: ok\n  url: https://example.org/ok\n"
+        f"- name: deep\n  url: https://example.org/d\n  {field}: {deep}\n- {deep}\n",
+    )
     b = kg.build(p)
     b.write(tmp_path / "out")
     assert [w.name for w in b.works] == ["ok"]
@@ -118,8 +133,11 @@ def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
 
 def test_a_second_resources_key_is_an_error_not_a_silent_loss(tmp_path):
     # was: YAML keeps the last 'resources' list, so the entries of the first vanished unreported
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n"
-                        "resources:\n- name: B\n  url: https://example.org/b\n")
+    p = write_catalogue(
+        tmp_path / "c.yml",
+        "resources:\n- name: A\n  url: https://example.org/a\n"
+        "resources:\n- name: B\n  url: https://example.org/b\n",
+    )
     with pytest.raises(kg.errors.NothingBuilt) as ei:
         kg.build(p)
     assert ei.value.line == 4 and "'resources' is given twice" in str(ei.value)
@@ -127,9 +145,12 @@ def test_a_second_resources_key_is_an_error_not_a_silent_loss(tmp_path):
 
 def test_a_key_given_twice_in_an_entry_is_reported(tmp_path):
     # was: the earlier value was dropped without a problem; merge keys ('<<') are not duplicates
-    p = write_catalogue(tmp_path / "c.yml", "d: &d {license: MIT}\nresources:\n"
-                        "- <<: *d\n  license: CC0-1.0\n  name: A\n  url: https://example.org/a\n  name: B\n"
-                        "  '1': x\n  1: y\n")
+    p = write_catalogue(
+        tmp_path / "c.yml",
+        "d: &d {license: MIT}\nresources:\n"
+        "- <<: *d\n  license: CC0-1.0\n  name: A\n  url: https://example.org/a\n  name: B\n"
+        "  '1': x\n  1: y\n",
+    )
     b = kg.build(p)
     dups = [(pr.kind, pr.field, pr.line, pr.entry) for pr in b.problems if pr.kind == "duplicate-key"]
     assert dups == [("duplicate-key", "name", 3, "B")]
@@ -140,8 +161,11 @@ def test_a_key_given_twice_in_an_entry_is_reported(tmp_path):
 def test_problems_json_is_strict_json_with_nan_and_infinity_values(tmp_path):
     # was: NaN / Infinity / -Infinity tokens in problems.json, which JSON.parse and other strict
     # parsers reject (Python's json accepts them, hence parse_constant below)
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n"
-                        "  num_downloads: .nan\n  x-extra: [.inf, -.inf, 1.5]\n  language: .nan\n")
+    p = write_catalogue(
+        tmp_path / "c.yml",
+        "resources:\n- name: A\n  url: https://example.org/a\n"
+        "  num_downloads: .nan\n  x-extra: [.inf, -.inf, 1.5]\n  language: .nan\n",
+    )
     b = kg.build(p)
     b.write(tmp_path / "out")
 
@@ -164,7 +188,9 @@ def test_a_base_whose_scheme_is_a_jsonld_prefix_is_refused(tmp_path, base):
 
 
 def test_a_base_with_an_unusual_scheme_gives_one_graph_in_all_formats(tmp_path):
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  tags: [x]\n")
+    p = write_catalogue(
+        tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  tags: [x]\n"
+    )
     kg.build(p, base="urn:x:kg/").write(tmp_path / "out")
     g = _graph(tmp_path / "out")
     assert any(s.value.startswith("urn:x:kg/material/") for s, _, _ in g)
@@ -175,10 +201,25 @@ def test_a_base_with_an_unusual_scheme_gives_one_graph_in_all_formats(tmp_path):
 def test_author_names_are_cleaned_like_other_text(tmp_path):
     # was: 'Jos&eacute; Silva' and 'Ann\x01 Lee' written as person names as they stood
     p = tmp_path / "c.yml"
-    p.write_text(json.dumps({"resources": [{"name": "A", "url": "https://example.org/a",
-                                            "authors": ["Jos&eacute; Silva", "Ann\x01 Lee", "Bo\u2028Chan"]}]}),
-                 encoding="utf-8")
+    p.write_text(
+        json.dumps(
+            {
+                "resources": [
+                    {
+                        "name": "A",
+                        "url": "https://example.org/a",
+                        "authors": ["Jos&eacute; Silva", "Ann\x01 Lee", "Bo\u2028Chan"],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     b = kg.build(p)
-    people = {t.object.value for t in b.triples if t.predicate == ox.NamedNode(SCHEMA + "name")
-              and any(t2.subject == t.subject and t2.object == ox.NamedNode(SCHEMA + "Person") for t2 in b.triples)}
+    people = {
+        t.object.value
+        for t in b.triples
+        if t.predicate == ox.NamedNode(SCHEMA + "name")
+        and any(t2.subject == t.subject and t2.object == ox.NamedNode(SCHEMA + "Person") for t2 in b.triples)
+    }
     assert people == {"José Silva", "Ann Lee", "Bo Chan"}

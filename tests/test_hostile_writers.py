@@ -15,9 +15,44 @@ from kg.vocab import PREFIXES, instance_prefixes
 from kg.writers import write_jsonld, write_ntriples, write_turtle
 
 ALL_PREFIXES = {**PREFIXES, **instance_prefixes("https://example.org/id/")}
-ODD = ["", "a", "type", "id", "@id", "@type", "context", "3D", "a.b", "a.", "-a", "a:b", "a/b", "a#b", "é", "中",
-       "%20", "a?b=c&d", "(x)", "~", "'", "!", "$", "*", "+", ",", ";", "=", "@", "_", "..", "a%zz", "\u200b"]
-local = st.one_of(st.sampled_from(ODD), st.text(max_size=6), st.lists(st.sampled_from(ODD), max_size=4).map("".join))
+ODD = [
+    "",
+    "a",
+    "type",
+    "id",
+    "@id",
+    "@type",
+    "context",
+    "3D",
+    "a.b",
+    "a.",
+    "-a",
+    "a:b",
+    "a/b",
+    "a#b",
+    "é",
+    "中",
+    "%20",
+    "a?b=c&d",
+    "(x)",
+    "~",
+    "'",
+    "!",
+    "$",
+    "*",
+    "+",
+    ",",
+    ";",
+    "=",
+    "@",
+    "_",
+    "..",
+    "a%zz",
+    "\u200b",
+]
+local = st.one_of(
+    st.sampled_from(ODD), st.text(max_size=6), st.lists(st.sampled_from(ODD), max_size=4).map("".join)
+)
 
 
 def _iri_or_none(s: str):
@@ -30,18 +65,54 @@ def _iri_or_none(s: str):
 # Absolute IRIs whose scheme is one of the context's prefix names ('kg:x') cannot be written as an
 # '@id' in compact JSON-LD (they read as compact IRIs); kg refuses a --base like that and only
 # writes http(s) or urn IRIs, so they are left out here.
-ns = st.one_of(st.sampled_from(sorted(ALL_PREFIXES.values())),
-               st.sampled_from(["https://example.org/", "http://schema.org", "urn:x:", "https://h/p?q=",
-                                "https://h/#", "http://www.w3.org/2001/XMLSchema"]))
+ns = st.one_of(
+    st.sampled_from(sorted(ALL_PREFIXES.values())),
+    st.sampled_from(
+        [
+            "https://example.org/",
+            "http://schema.org",
+            "urn:x:",
+            "https://h/p?q=",
+            "https://h/#",
+            "http://www.w3.org/2001/XMLSchema",
+        ]
+    ),
+)
 iri = st.tuples(ns, local).map("".join).map(_iri_or_none).filter(lambda n: n is not None)
-text = st.lists(st.one_of(st.sampled_from(['"', '"""', "'", "\\", "\n", "\r", "\t", "\x00", "\x7f", "\u2028",
-                                           "@id", "@value", "{", "}", "<>", "^^", "@en", "\U0001f600"]),
-                          st.text(max_size=5)), max_size=8).map("".join)
+text = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                '"',
+                '"""',
+                "'",
+                "\\",
+                "\n",
+                "\r",
+                "\t",
+                "\x00",
+                "\x7f",
+                "\u2028",
+                "@id",
+                "@value",
+                "{",
+                "}",
+                "<>",
+                "^^",
+                "@en",
+                "\U0001f600",
+            ]
+        ),
+        st.text(max_size=5),
+    ),
+    max_size=8,
+).map("".join)
 lang = st.sampled_from(["en", "de-DE", "zh-Hant-TW", "x-private", "EN"])
 literal = st.one_of(
     text.map(ox.Literal),
     st.tuples(text, lang).map(lambda t: ox.Literal(t[0], language=t[1])),
-    st.tuples(text, iri).filter(lambda t: t[1].value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
+    st.tuples(text, iri)
+    .filter(lambda t: t[1].value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
     .map(lambda t: ox.Literal(t[0], datatype=t[1])),
 )
 triple = st.builds(ox.Triple, iri, iri, st.one_of(iri, literal))
@@ -58,9 +129,11 @@ def test_writers_round_trip_any_triples(triples, grouped):
         triples = sorted(triples, key=lambda t: t.subject.value)
     want = {(t.subject, t.predicate, t.object) for t in triples}
     out = {}
-    for name, write, fmt in (("ttl", write_turtle, ox.RdfFormat.TURTLE),
-                             ("nt", write_ntriples, ox.RdfFormat.N_TRIPLES),
-                             ("jsonld", write_jsonld, ox.RdfFormat.JSON_LD)):
+    for name, write, fmt in (
+        ("ttl", write_turtle, ox.RdfFormat.TURTLE),
+        ("nt", write_ntriples, ox.RdfFormat.N_TRIPLES),
+        ("jsonld", write_jsonld, ox.RdfFormat.JSON_LD),
+    ):
         buf = io.BytesIO()
         if write is write_ntriples:
             write(as_nodes(triples), buf)
@@ -86,9 +159,19 @@ def test_schema_term_named_like_a_prefix_stays_a_schema_term_in_jsonld():
     """schema:dct as the key "dct" would read as the context's prefix dct: (dcterms); found by the
     property test above, in the writer since the first session."""
     s = ox.NamedNode("https://example.org/x")
-    triples = [ox.Triple(s, ox.NamedNode("http://schema.org/" + name), ox.Literal("v")) for name in ("dct", "kg", "schema")]
-    triples.append(ox.Triple(s, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                             ox.NamedNode("http://schema.org/skos")))
+    triples = [
+        ox.Triple(s, ox.NamedNode("http://schema.org/" + name), ox.Literal("v"))
+        for name in ("dct", "kg", "schema")
+    ]
+    triples.append(
+        ox.Triple(
+            s,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("http://schema.org/skos"),
+        )
+    )
     buf = io.BytesIO()
     write_jsonld(as_nodes(triples), buf, ALL_PREFIXES)
-    assert _back(buf.getvalue(), ox.RdfFormat.JSON_LD) == {(t.subject, t.predicate, t.object) for t in triples}
+    assert _back(buf.getvalue(), ox.RdfFormat.JSON_LD) == {
+        (t.subject, t.predicate, t.object) for t in triples
+    }

@@ -96,8 +96,10 @@ def test_basic_auth_is_sent_after_the_challenge(basic_server):
 
 
 def test_wrong_password_is_an_auth_error_that_does_not_show_it(basic_server):
-    c = find_credentials(basic_server.url, {"KG_SPARQL_USER": "alice", "KG_SPARQL_PASSWORD": "guess-9931",
-                                            "KG_SPARQL_AUTH": "basic"})
+    c = find_credentials(
+        basic_server.url,
+        {"KG_SPARQL_USER": "alice", "KG_SPARQL_PASSWORD": "guess-9931", "KG_SPARQL_AUTH": "basic"},
+    )
     with pytest.raises(AuthError) as e:
         Client(c).request("POST", basic_server.url, what="test", data=b"x")
     assert "guess-9931" not in str(e.value) and "'alice'" in str(e.value) and "401" in str(e.value)
@@ -119,16 +121,28 @@ def test_refused_connection_after_retries_names_attempts():
     assert len(notes) == 2 and client.retried == 2
 
 
-@pytest.mark.parametrize("url,kind,update,store", [
-    ("http://h:7878/query", "oxigraph", "http://h:7878/update", "http://h:7878/store"),
-    ("http://h:8890/sparql", "virtuoso", "http://h:8890/sparql", "http://h:8890/sparql-graph-crud"),
-    ("http://h:8890/sparql-auth", "virtuoso", "http://h:8890/sparql-auth", "http://h:8890/sparql-graph-crud-auth"),
-    ("http://h:3030/ds/sparql", "fuseki", "http://h:3030/ds/update", "http://h:3030/ds/data"),
-    ("http://h:3030/ds/query", "fuseki", "http://h:3030/ds/update", "http://h:3030/ds/data"),
-    ("http://h:7200/repositories/kg", "graphdb", "http://h:7200/repositories/kg/statements",
-     "http://h:7200/repositories/kg/rdf-graphs/service"),
-    ("http://h:7019/", "generic", "http://h:7019/", None),
-])
+@pytest.mark.parametrize(
+    "url,kind,update,store",
+    [
+        ("http://h:7878/query", "oxigraph", "http://h:7878/update", "http://h:7878/store"),
+        ("http://h:8890/sparql", "virtuoso", "http://h:8890/sparql", "http://h:8890/sparql-graph-crud"),
+        (
+            "http://h:8890/sparql-auth",
+            "virtuoso",
+            "http://h:8890/sparql-auth",
+            "http://h:8890/sparql-graph-crud-auth",
+        ),
+        ("http://h:3030/ds/sparql", "fuseki", "http://h:3030/ds/update", "http://h:3030/ds/data"),
+        ("http://h:3030/ds/query", "fuseki", "http://h:3030/ds/update", "http://h:3030/ds/data"),
+        (
+            "http://h:7200/repositories/kg",
+            "graphdb",
+            "http://h:7200/repositories/kg/statements",
+            "http://h:7200/repositories/kg/rdf-graphs/service",
+        ),
+        ("http://h:7019/", "generic", "http://h:7019/", None),
+    ],
+)
 def test_endpoints_per_server(url, kind, update, store):
     assert guess_server(url) == kind
     ep = endpoints_for(url)
@@ -172,8 +186,10 @@ def test_read_lines_gives_the_distinct_triples_of_the_file(tmp_path):
     from kg.load import read_lines
 
     nt = tmp_path / "catalog.nt"
-    nt.write_bytes(b'# a comment\r\n<http://x/s> <http://x/p> "a#b" .\r\n\r\n'
-                   b'<http://x/s> <http://x/p> "a#b" .\r\n<http://x/s#f> <http://x/p> <http://x/o> .\r\n')
+    nt.write_bytes(
+        b'# a comment\r\n<http://x/s> <http://x/p> "a#b" .\r\n\r\n'
+        b'<http://x/s> <http://x/p> "a#b" .\r\n<http://x/s#f> <http://x/p> <http://x/o> .\r\n'
+    )
     lines = read_lines(tmp_path)
     expected = {q.triple for q in parse(path=str(nt), format=RdfFormat.N_TRIPLES)}
     got = {q.triple for q in parse(b"\n".join(lines), format=RdfFormat.N_TRIPLES)}

@@ -29,16 +29,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.path.startswith("/slow"):
             time.sleep(2)
         if self.path.startswith("/api/"):  # no suffix; the media type says what it is
-            body = (Path(self.directory) / self.path[len("/api/"):]).read_bytes()
+            body = (Path(self.directory) / self.path[len("/api/") :]).read_bytes()
             self.send_response(200)
-            self.send_header("Content-Type", "text/csv; charset=utf-8" if self.path.endswith("csv")
-                             else "text/markdown")
+            self.send_header(
+                "Content-Type", "text/csv; charset=utf-8" if self.path.endswith("csv") else "text/markdown"
+            )
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
             return None
         if self.path.startswith("/moved"):  # /moved/ftp -> an ftp URL, /moved/c.yml -> /c.yml
-            target = self.path[len("/moved/"):]
+            target = self.path[len("/moved/") :]
             self.send_response(302)
             self.send_header("Location", "ftp://127.0.0.1/c.yml" if target == "ftp" else "/" + target)
             self.end_headers()
@@ -178,10 +179,12 @@ Tags: alpha, Beta
 ---
 """
 
-CSV_C = ("Authors,License,Link,Title,Community,Description,Discipline,FileFormat,Keywords,Language,"
-         "LearningResourceType,MediaType,ProficiencyLevel,PublicationDate,TargetGroup,RelatedWork,Size,"
-         "Version,uuid\n"
-         f'"Author, Ann",,https://example.org/other-link,The Work,,,,,Alpha,en,,,novice,,,,,,{UUID}\n')
+CSV_C = (
+    "Authors,License,Link,Title,Community,Description,Discipline,FileFormat,Keywords,Language,"
+    "LearningResourceType,MediaType,ProficiencyLevel,PublicationDate,TargetGroup,RelatedWork,Size,"
+    "Version,uuid\n"
+    f'"Author, Ann",,https://example.org/other-link,The Work,,,,,Alpha,en,,,novice,,,,,,{UUID}\n'
+)
 
 
 @pytest.fixture()
@@ -207,8 +210,11 @@ def test_same_work_from_three_sources_is_one_node(three):
     assert {x.spdx for x in w.licenses} == {"CC-BY-4.0", "MIT"}  # both kept
     assert w.authors[0] == "https://orcid.org/0000-0002-1825-0097"  # the page's Ann is the YAML's Ann
     assert len(w.authors) == 2 and w.language == "en" and w.level == "novice"
-    assert set(w.urls) == {"https://example.org/work", "https://zenodo.org/records/42",
-                           "https://example.org/other-link"}
+    assert set(w.urls) == {
+        "https://example.org/work",
+        "https://zenodo.org/records/42",
+        "https://example.org/other-link",
+    }
     assert w.dois == ["10.5281/zenodo.42"]
     assert {k.casefold() for k in w.keywords} == {"alpha", "beta"}
     # the name conflict is reported with both sources named
@@ -233,34 +239,50 @@ def test_provenance_one_named_graph_per_source(three, tmp_path):
     assert any(p["kind"] == "merge-conflict" for p in problems)
     st = ox.Store()
     st.bulk_load(path=str(out / "catalog.nq"), format=ox.RdfFormat.N_QUADS)
-    graphs = {r["g"].value: r["n"].value for r in st.query(
-        "SELECT ?g ?n WHERE { GRAPH ?g { ?g <http://schema.org/name> ?n } }")}
+    graphs = {
+        r["g"].value: r["n"].value
+        for r in st.query("SELECT ?g ?n WHERE { GRAPH ?g { ?g <http://schema.org/name> ?n } }")
+    }
     assert sorted(graphs.values()) == sorted([str(a), str(b), str(c)])
     work = ox.NamedNode("https://nfdi4bioimage.github.io/training/kg/id/material/" + UUID)
-    said = {(r["n"].value, r["g"].value) for r in st.query(
-        f"SELECT ?g ?n WHERE {{ GRAPH ?g {{ {work} <http://schema.org/name> ?n }} }}")}
+    said = {
+        (r["n"].value, r["g"].value)
+        for r in st.query(f"SELECT ?g ?n WHERE {{ GRAPH ?g {{ {work} <http://schema.org/name> ?n }} }}")
+    }
     by_name = {v: k for k, v in graphs.items()}
-    assert said == {("The Work", by_name[str(a)]), ("The Work, as the page calls it", by_name[str(b)]),
-                    ("The Work", by_name[str(c)])}
-    assert by_name[str(c)] in {r["g"].value for r in st.query(
-        f"SELECT ?g WHERE {{ GRAPH ?g {{ {work} <http://schema.org/inLanguage> \"en\" }} }}")}
+    assert said == {
+        ("The Work", by_name[str(a)]),
+        ("The Work, as the page calls it", by_name[str(b)]),
+        ("The Work", by_name[str(c)]),
+    }
+    assert by_name[str(c)] in {
+        r["g"].value
+        for r in st.query(f'SELECT ?g WHERE {{ GRAPH ?g {{ {work} <http://schema.org/inLanguage> "en" }} }}')
+    }
     # every triple of the merged graph about a work's own fields is stated by some source
     merged = ox.Store()
     merged.bulk_load(path=str(out / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
     named = {(q.subject, q.predicate, q.object) for q in st}
-    missing = [t for t in merged if (t.subject, t.predicate, t.object) not in named
-               and "#authors" not in t.subject.value]
+    missing = [
+        t
+        for t in merged
+        if (t.subject, t.predicate, t.object) not in named and "#authors" not in t.subject.value
+    ]
     assert missing == []
 
 
 def test_same_url_with_another_uuid_is_merged_and_reported(tmp_path):
     a = tmp_path / "a.yml"
-    a.write_text(yaml.safe_dump({"resources": [{"name": "X", "uuid": UUID, "url": "https://example.org/x"}]}),
-                 encoding="utf-8")
+    a.write_text(
+        yaml.safe_dump({"resources": [{"name": "X", "uuid": UUID, "url": "https://example.org/x"}]}),
+        encoding="utf-8",
+    )
     other = "22222222-2222-4222-8222-222222222222"
     b = tmp_path / "b.yml"
-    b.write_text(yaml.safe_dump({"resources": [{"name": "X", "uuid": other, "url": "https://example.org/x"}]}),
-                 encoding="utf-8")
+    b.write_text(
+        yaml.safe_dump({"resources": [{"name": "X", "uuid": other, "url": "https://example.org/x"}]}),
+        encoding="utf-8",
+    )
     build = kg.build([a, b])
     assert [w.uuid for w in build.works] == [UUID]
     (p,) = [p for p in build.problems if p.kind == "merge-conflict"]
@@ -271,9 +293,17 @@ def test_same_url_with_another_uuid_is_merged_and_reported(tmp_path):
 def test_same_file_twice_is_not_merged_into_itself(tmp_path):
     """Duplicates inside one source stay what they were: reported duplicates, not a merge."""
     p = tmp_path / "dup.yml"
-    p.write_text(yaml.safe_dump({"resources": [
-        {"name": "One", "uuid": UUID, "url": "https://example.org/1"},
-        {"name": "Two", "uuid": UUID, "url": "https://example.org/2"}]}), encoding="utf-8")
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    {"name": "One", "uuid": UUID, "url": "https://example.org/1"},
+                    {"name": "Two", "uuid": UUID, "url": "https://example.org/2"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     b = kg.build(p)
     assert len(b.works) == 2
     assert "duplicate-uuid" in {x.kind for x in b.problems}

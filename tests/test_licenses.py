@@ -54,16 +54,19 @@ def test_unknown_gives_no_licence_and_a_problem(raw):
     assert res.kind == "license-unknown"
 
 
-@pytest.mark.parametrize("raw,slug", [
-    ("ALL RIGHTS RESERVED", "all-rights-reserved"),
-    ("All rights reserved", "all-rights-reserved"),
-    ("Custom license", "custom"),
-    ("YOUTUBE STANDARD LICENSE", "youtube-standard"),
-    ("CC-BY-ND-SA-4.0", "cc-by-nd-sa-4.0"),
-    ("CC-BY-NC-SA", "cc-by-nc-sa-unversioned"),
-    ("OTHER-OPEN", "other-open"),
-    ("Some Lab's Own Licence v2", "some-lab-s-own-licence-v2"),
-])
+@pytest.mark.parametrize(
+    "raw,slug",
+    [
+        ("ALL RIGHTS RESERVED", "all-rights-reserved"),
+        ("All rights reserved", "all-rights-reserved"),
+        ("Custom license", "custom"),
+        ("YOUTUBE STANDARD LICENSE", "youtube-standard"),
+        ("CC-BY-ND-SA-4.0", "cc-by-nd-sa-4.0"),
+        ("CC-BY-NC-SA", "cc-by-nc-sa-unversioned"),
+        ("OTHER-OPEN", "other-open"),
+        ("Some Lab's Own Licence v2", "some-lab-s-own-licence-v2"),
+    ],
+)
 def test_non_spdx_become_named_licences_never_fake_spdx(raw, slug):
     res = normalize_license(raw)
     assert res.license is not None
@@ -78,8 +81,10 @@ def test_deprecated_ids_are_never_emitted():
     for raw in spdx_list().deprecated:
         res = normalize_license(raw)
         if res.license and res.license.spdx:
-            assert res.license.spdx not in spdx_list().deprecated or res.license.spdx + "-only" not in \
-                spdx_list().names
+            assert (
+                res.license.spdx not in spdx_list().deprecated
+                or res.license.spdx + "-only" not in spdx_list().names
+            )
 
 
 def test_all_real_spellings_resolve(real_raw):

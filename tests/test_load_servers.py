@@ -89,14 +89,29 @@ def oxigraph():
 def test_load_into_oxigraph_replaces_the_graph_and_nothing_else(oxigraph, builds, protocol, chunk):
     d, _ = builds
     other = "http://example.org/graphs/other"
-    req = urllib.request.Request(f"{oxigraph.base}/store?graph={urllib.parse.quote(other)}", method="PUT",
-                                 data=b"<http://example.org/a> <http://example.org/b> \"kept\" .\n",
-                                 headers={"Content-Type": "application/n-triples"})
+    req = urllib.request.Request(
+        f"{oxigraph.base}/store?graph={urllib.parse.quote(other)}",
+        method="PUT",
+        data=b'<http://example.org/a> <http://example.org/b> "kept" .\n',
+        headers={"Content-Type": "application/n-triples"},
+    )
     urllib.request.urlopen(req).close()
     # first the example build, then the real one over it: the graph must be the real one only
     for build in ("ex", "v1"):
-        rc, out, err = run(["load", str(d / build), "--endpoint", oxigraph.query_url, "--graph", G,
-                            "--protocol", protocol, "--chunk-size", chunk])
+        rc, out, err = run(
+            [
+                "load",
+                str(d / build),
+                "--endpoint",
+                oxigraph.query_url,
+                "--graph",
+                G,
+                "--protocol",
+                protocol,
+                "--chunk-size",
+                chunk,
+            ]
+        )
         assert rc == 0, err
         assert canon(server_graph(oxigraph.base + "/store", G)) == canon(nt_set(d / build / "catalog.nt"))
     assert "verified by COUNT" in err
@@ -129,8 +144,20 @@ def test_a_500_on_one_chunk_is_retried(oxigraph, builds):
     n = len(nt_set(d / "v1/catalog.nt"))
     chunk = 10000
     with FaultProxy(oxigraph.base, fail={2: 500}) as proxy:
-        rc, out, err = run(["load", str(d / "v1"), "--endpoint", proxy.base + "/query", "--graph", g,
-                            "--chunk-size", str(chunk), "--backoff", "0.01"])
+        rc, out, err = run(
+            [
+                "load",
+                str(d / "v1"),
+                "--endpoint",
+                proxy.base + "/query",
+                "--graph",
+                g,
+                "--chunk-size",
+                str(chunk),
+                "--backoff",
+                "0.01",
+            ]
+        )
     assert rc == 0, err
     posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
     assert [s[2] for s in posts].count(500) == 1
@@ -144,8 +171,22 @@ def test_persistent_500_fails_and_leaves_previous_graph(oxigraph, builds):
     g = G + "/fail"
     assert run(["load", str(d / "ex"), "--endpoint", oxigraph.query_url, "--graph", g, "-q"])[0] == 0
     with FaultProxy(oxigraph.base, fail={i: 503 for i in range(2, 10)}) as proxy:
-        rc, out, err = run(["load", str(d / "v1"), "--endpoint", proxy.base + "/query", "--graph", g,
-                            "--chunk-size", "10000", "--backoff", "0.01", "--retries", "2"])
+        rc, out, err = run(
+            [
+                "load",
+                str(d / "v1"),
+                "--endpoint",
+                proxy.base + "/query",
+                "--graph",
+                g,
+                "--chunk-size",
+                "10000",
+                "--backoff",
+                "0.01",
+                "--retries",
+                "2",
+            ]
+        )
     assert rc == 5
     assert err.strip().splitlines()[-1].startswith("kg: error: sending chunk 2/")
     assert "failed after 3 attempts" in err and f"<{g}> was not changed" in err
@@ -158,8 +199,22 @@ def test_parallel_chunks_with_a_500_are_retried_and_complete(oxigraph, builds):
     n = len(nt_set(d / "v1/catalog.nt"))
     chunk = 3000
     with FaultProxy(oxigraph.base, fail={3: 500, 5: 502}) as proxy:
-        rc, out, err = run(["load", str(d / "v1"), "--endpoint", proxy.base + "/query", "--graph", g,
-                            "--chunk-size", str(chunk), "--parallel", "3", "--backoff", "0.01"])
+        rc, out, err = run(
+            [
+                "load",
+                str(d / "v1"),
+                "--endpoint",
+                proxy.base + "/query",
+                "--graph",
+                g,
+                "--chunk-size",
+                str(chunk),
+                "--parallel",
+                "3",
+                "--backoff",
+                "0.01",
+            ]
+        )
     assert rc == 0, err
     posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
     assert sorted(s[2] for s in posts if s[2] >= 500) == [500, 502]
@@ -174,8 +229,24 @@ def test_parallel_chunks_stop_at_a_persistent_failure(oxigraph, builds):
     assert run(["load", str(d / "ex"), "--endpoint", oxigraph.query_url, "--graph", g, "-q"])[0] == 0
     n_chunks = -(-len(nt_set(d / "v1/catalog.nt")) // 3000)
     with FaultProxy(oxigraph.base, fail={i: 503 for i in range(2, 5)}) as proxy:
-        rc, out, err = run(["load", str(d / "v1"), "--endpoint", proxy.base + "/query", "--graph", g,
-                            "--chunk-size", "3000", "--parallel", "2", "--backoff", "0.01", "--retries", "1"])
+        rc, out, err = run(
+            [
+                "load",
+                str(d / "v1"),
+                "--endpoint",
+                proxy.base + "/query",
+                "--graph",
+                g,
+                "--chunk-size",
+                "3000",
+                "--parallel",
+                "2",
+                "--backoff",
+                "0.01",
+                "--retries",
+                "1",
+            ]
+        )
     assert rc == 5
     assert "failed after 2 attempts" in err and f"<{g}> was not changed" in err
     posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
@@ -189,8 +260,20 @@ def test_nothing_listening_is_reported(builds):
     from .servers import free_port
 
     d, _ = builds
-    rc, out, err = run(["load", str(d / "ex"), "--endpoint", f"http://127.0.0.1:{free_port()}/query",
-                        "--graph", G, "--retries", "1", "--backoff", "0.01"])
+    rc, out, err = run(
+        [
+            "load",
+            str(d / "ex"),
+            "--endpoint",
+            f"http://127.0.0.1:{free_port()}/query",
+            "--graph",
+            G,
+            "--retries",
+            "1",
+            "--backoff",
+            "0.01",
+        ]
+    )
     assert rc == 5 and len(err.strip().splitlines()) == 2  # one retry notice, one error
     assert "connection refused" in err and "was not changed" in err
 
@@ -213,8 +296,14 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
         triples = read_triples(tmp_path / "new")
         assert len(triples) > 3 * 20
         with pytest.raises(EndpointError) as err:
-            load(triples, remote, G, chunk_size=20, parallel=1,
-                 progress=KillAfterTwoChunks(len(triples), "t", enabled=False))
+            load(
+                triples,
+                remote,
+                G,
+                chunk_size=20,
+                parallel=1,
+                progress=KillAfterTwoChunks(len(triples), "t", enabled=False),
+            )
         msg = str(err.value)
         assert msg.startswith("sending chunk 3/") and "connection refused" in msg and "was not changed" in msg
         srv.start()  # same database folder
@@ -250,8 +339,9 @@ def test_load_into_virtuoso_with_digest(virtuoso, builds, dba, monkeypatch, prot
         monkeypatch.setenv("KG_SPARQL_AUTH", scheme)
     g = f"{G}/{protocol}"
     for build in ("ex", "v1"):
-        rc, out, err = run(["load", str(d / build), "--endpoint", virtuoso.auth_url, "--graph", g,
-                            "--protocol", protocol])
+        rc, out, err = run(
+            ["load", str(d / build), "--endpoint", virtuoso.auth_url, "--graph", g, "--protocol", protocol]
+        )
         assert rc == 0, err
         got = server_graph(virtuoso.base + "/sparql-graph-crud", g)
         assert canon(got) == canon(nt_set(d / build / "catalog.nt"))
@@ -262,11 +352,13 @@ def test_load_into_virtuoso_in_parallel_chunks(virtuoso, builds, dba):
     d, _ = builds
     g = f"{G}/parallel"
     for build, chunk in (("ex", "50"), ("v1", "4000")):
-        rc, out, err = run(["load", str(d / build), "--endpoint", virtuoso.auth_url, "--graph", g,
-                            "--chunk-size", chunk])
+        rc, out, err = run(
+            ["load", str(d / build), "--endpoint", virtuoso.auth_url, "--graph", g, "--chunk-size", chunk]
+        )
         assert rc == 0, err
-        assert canon(server_graph(virtuoso.base + "/sparql-graph-crud", g)) == \
-            canon(nt_set(d / build / "catalog.nt"))
+        assert canon(server_graph(virtuoso.base + "/sparql-graph-crud", g)) == canon(
+            nt_set(d / build / "catalog.nt")
+        )
     assert server_graph(virtuoso.base + "/sparql-graph-crud", temp_graph(g)) == set()
 
 

@@ -56,8 +56,9 @@ def test_seed_page_gives_its_23_works(seed, seed_build):
         m = re.search(r"(?m)^Published (\S+)$", block)
         assert (w.date_published[0] if w.date_published else None) == (m.group(1) if m else None)
         m = re.search(r"(?m)^Tags: (.*)$", block)
-        assert [t.casefold() for t in w.keywords] == ([t.strip().casefold() for t in m.group(1).split(",")]
-                                                     if m else [])
+        assert [t.casefold() for t in w.keywords] == (
+            [t.strip().casefold() for t in m.group(1).split(",")] if m else []
+        )
         m = re.search(r"(?m)^Content type: (.*)$", block)
         assert w.raw_types == ([t.strip() for t in m.group(1).split(",")] if m else [])
 
@@ -106,9 +107,12 @@ def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path):
 def test_seed_with_yaml_gets_the_yaml_people(seed):
     """Built together, the page's authors resolve to the ORCID IRIs the YAML gives them."""
     doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
-    orcid = next(re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", a).group(0)
-                 for e in doc for a in e.get("authors_with_orcid") or []
-                 if a.startswith("Christian Schmidt ") and "orcid" in a)
+    orcid = next(
+        re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", a).group(0)
+        for e in doc
+        for a in e.get("authors_with_orcid") or []
+        if a.startswith("Christian Schmidt ") and "orcid" in a
+    )
     b = kg.build([REAL_YAML, seed])
     assert len(b.works) == len(doc)  # every page entry is a catalogue entry: merged, no new nodes
     page_views = [w for w in b.catalog.merger.views if w.file == str(seed)]
@@ -185,8 +189,10 @@ def test_page_shapes_with_missing_lines(tmp_path):
     assert e.licenses[0].spdx == "CC-BY-4.0" and e.date_published == ("2024-05-06", "date")
     assert e.keywords == ["Alpha", "Beta"] and e.raw_types == ["Slides", "Video"]
     assert e.urls == ["https://example.org/a"] and e.dois == ["10.5281/zenodo.1"]
-    assert w["Only a description"].authors == [] and w["Only a description"].description == \
-        "Just one line of description."
+    assert (
+        w["Only a description"].authors == []
+        and w["Only a description"].description == "Just one line of description."
+    )
     assert [b.catalog.agents[a].name for a in w["Authors only"].authors] == ["Cee Cee"]
     assert w["Authors only"].description is None
     d = w["Date and no authors"]
@@ -204,8 +210,19 @@ def test_not_a_page_is_a_source_error(tmp_path):
 
 # -- render: graph -> page -> graph ------------------------------------------------------------
 
-FIELDS = ("name", "authors", "editors", "licenses", "date_published", "description", "tags",
-          "raw_types", "content_types", "dois", "urls")
+FIELDS = (
+    "name",
+    "authors",
+    "editors",
+    "licenses",
+    "date_published",
+    "description",
+    "tags",
+    "raw_types",
+    "content_types",
+    "dois",
+    "urls",
+)
 
 
 def _fields(w):
@@ -236,14 +253,18 @@ def test_round_trip_seed_page_field_by_field(seed_build, tmp_path):
     assert page.read_text(encoding="utf-8").startswith("# Christian Schmidt (23)\n")
 
 
-@pytest.mark.parametrize("kind,name,line", [
-    ("tag", "omero", r"^Tags: .*\bOMERO\b"),
-    ("license", "CC-BY-4.0", r"^Licensed CC-BY-4\.0$"),
-    ("type", "publication", r"^Content type: .*\bPublication\b"),
-])
+@pytest.mark.parametrize(
+    "kind,name,line",
+    [
+        ("tag", "omero", r"^Tags: .*\bOMERO\b"),
+        ("license", "CC-BY-4.0", r"^Licensed CC-BY-4\.0$"),
+        ("type", "publication", r"^Content type: .*\bPublication\b"),
+    ],
+)
 def test_tag_license_type_pages(seed, seed_build, tmp_path, kind, name, line):
-    expected = sorted(_fix(b.split("\n", 1)[0].strip()) for b in seed_blocks(seed)
-                      if re.search(line, b, re.MULTILINE))
+    expected = sorted(
+        _fix(b.split("\n", 1)[0].strip()) for b in seed_blocks(seed) if re.search(line, b, re.MULTILINE)
+    )
     assert expected
     page = _render(seed_build, tmp_path, kind, name)
     again = kg.build(page)
@@ -253,13 +274,28 @@ def test_tag_license_type_pages(seed, seed_build, tmp_path, kind, name, line):
 
 
 def test_render_keeps_tricky_descriptions(tmp_path):
-    desc = ("## not a heading\n---\nPublished in a journal\nLicensed to kill\n\n\n\n"
-            "A &amp; B, &lt;tag&gt;\nTags: not tags\nhttps://example.org/not-a-link")
+    desc = (
+        "## not a heading\n---\nPublished in a journal\nLicensed to kill\n\n\n\n"
+        "A &amp; B, &lt;tag&gt;\nTags: not tags\nhttps://example.org/not-a-link"
+    )
     src = tmp_path / "c.yml"
-    src.write_text(yaml.safe_dump({"resources": [
-        {"name": "Tricky & <odd>", "url": "https://example.org/t", "description": desc,
-         "authors": ["Dee Dee", "Eve Editor (Editor)"], "tags": ["R&D"], "license": ["MIT", "CC-BY-4.0"]}]}),
-        encoding="utf-8")
+    src.write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    {
+                        "name": "Tricky & <odd>",
+                        "url": "https://example.org/t",
+                        "description": desc,
+                        "authors": ["Dee Dee", "Eve Editor (Editor)"],
+                        "tags": ["R&D"],
+                        "license": ["MIT", "CC-BY-4.0"],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     b = kg.build(src)
     page = _render(b, tmp_path, "author", "Dee Dee")
     w = kg.build(page).works[0]
@@ -281,9 +317,21 @@ def test_render_unknown_name_is_one_line_error(seed_build, tmp_path, capsys):
 
 def test_render_by_orcid_reads_the_store(tmp_path):
     src = tmp_path / "c.yml"
-    src.write_text(yaml.safe_dump({"resources": [
-        {"name": "W", "url": "https://example.org/w", "authors": ["Josh Moore"],
-         "authors_with_orcid": ["Josh Moore https://orcid.org/0000-0002-1825-0097"]}]}), encoding="utf-8")
+    src.write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    {
+                        "name": "W",
+                        "url": "https://example.org/w",
+                        "authors": ["Josh Moore"],
+                        "authors_with_orcid": ["Josh Moore https://orcid.org/0000-0002-1825-0097"],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     b = kg.build(src)
     out = tmp_path / "b"
     b.write(out, ["turtle"])
@@ -301,19 +349,45 @@ def _write(p, text):
 # -- property: any description survives graph -> page -> graph --------------------------------
 
 
-_LINES = hs.sampled_from(["---", "## heading", "# title", "Published 2020", "Licensed MIT", "Tags: a, b",
-                          "Content type: Video", "[x](https://example.org/x)", "https://example.org/y",
-                          "", "", "&amp; &lt;b&gt;", "***", "  indented", "R&D", "Ã¼ber"])
+_LINES = hs.sampled_from(
+    [
+        "---",
+        "## heading",
+        "# title",
+        "Published 2020",
+        "Licensed MIT",
+        "Tags: a, b",
+        "Content type: Video",
+        "[x](https://example.org/x)",
+        "https://example.org/y",
+        "",
+        "",
+        "&amp; &lt;b&gt;",
+        "***",
+        "  indented",
+        "R&D",
+        "Ã¼ber",
+    ]
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=hs.lists(hs.one_of(_LINES, hs.text(hs.characters(blacklist_categories=("Cs",)), max_size=30)),
-                      min_size=1, max_size=8),
-       with_head=hs.booleans())
+@given(
+    lines=hs.lists(
+        hs.one_of(_LINES, hs.text(hs.characters(blacklist_categories=("Cs",)), max_size=30)),
+        min_size=1,
+        max_size=8,
+    ),
+    with_head=hs.booleans(),
+)
 def test_any_description_round_trips(tmp_path_factory, lines, with_head):
     tmp = tmp_path_factory.mktemp("prop")
-    entry = {"name": "P " + lines[0][:20], "url": "https://example.org/p", "description": "\n".join(lines),
-             "tags": ["t", lines[-1][:10].replace(",", " ") or "u"]}  # a tag cannot hold a comma on a page
+    entry = {
+        "name": "P " + lines[0][:20],
+        "url": "https://example.org/p",
+        "description": "\n".join(lines),
+        "tags": ["t", lines[-1][:10].replace(",", " ") or "u"],
+    }  # a tag cannot hold a comma on a page
     if with_head:
         entry.update(authors=["Ann Author"], license="MIT", publication_date="2021-02-03")
     (tmp / "c.yml").write_text(yaml.safe_dump({"resources": [entry]}), encoding="utf-8")
@@ -350,10 +424,15 @@ def test_real_catalogue_tag_page_round_trip(real_build, real_out, tmp_path):
         return (w.name, tuple(sorted(w.urls + w.dois)))
 
     def fields(b, w):
-        return {"authors": [person(b.catalog.agents[a].name) for a in w.authors],
-                "editors": sorted(person(b.catalog.agents[a].name) for a in w.editors),
-                "licenses": sorted(map(str, w.licenses)), "date": when(w.date_published),
-                "description": w.description, "tags": sorted(w.tags), "types": sorted(w.raw_types)}
+        return {
+            "authors": [person(b.catalog.agents[a].name) for a in w.authors],
+            "editors": sorted(person(b.catalog.agents[a].name) for a in w.editors),
+            "licenses": sorted(map(str, w.licenses)),
+            "date": when(w.date_published),
+            "description": w.description,
+            "tags": sorted(w.tags),
+            "types": sorted(w.raw_types),
+        }
 
     want = {}
     for w in expected:

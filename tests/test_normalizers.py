@@ -16,15 +16,29 @@ from kg.normalize.text import clean_text
 from kg.normalize.types import lookup_type
 
 
-@pytest.mark.parametrize("raw,cls", [
-    ("Slides", "PresentationDigitalDocument"), ("slides", "PresentationDigitalDocument"),
-    ("Github repository", "SoftwareSourceCode"), ("GitHub Repository", "SoftwareSourceCode"),
-    ("Github Repository", "SoftwareSourceCode"), ("Blog Post", "BlogPosting"), ("Blog post", "BlogPosting"),
-    ("notebooks", "SoftwareSourceCode"), ("notebook", "SoftwareSourceCode"), ("Video", "VideoObject"),
-    ("Publication", "ScholarlyArticle"), ("publication", "ScholarlyArticle"), ("Data", "Dataset"),
-    ("Book", "Book"), ("collection", "Collection"), ("Website", "WebSite"), ("Online Course", "Course"),
-    ("Tutorial", None),
-])
+@pytest.mark.parametrize(
+    "raw,cls",
+    [
+        ("Slides", "PresentationDigitalDocument"),
+        ("slides", "PresentationDigitalDocument"),
+        ("Github repository", "SoftwareSourceCode"),
+        ("GitHub Repository", "SoftwareSourceCode"),
+        ("Github Repository", "SoftwareSourceCode"),
+        ("Blog Post", "BlogPosting"),
+        ("Blog post", "BlogPosting"),
+        ("notebooks", "SoftwareSourceCode"),
+        ("notebook", "SoftwareSourceCode"),
+        ("Video", "VideoObject"),
+        ("Publication", "ScholarlyArticle"),
+        ("publication", "ScholarlyArticle"),
+        ("Data", "Dataset"),
+        ("Book", "Book"),
+        ("collection", "Collection"),
+        ("Website", "WebSite"),
+        ("Online Course", "Course"),
+        ("Tutorial", None),
+    ],
+)
 def test_content_types(raw, cls):
     ct = lookup_type(raw)
     assert ct is not None
@@ -32,8 +46,12 @@ def test_content_types(raw, cls):
 
 
 def test_all_real_types_are_known(real_raw):
-    raw_types = {t for e in real_raw for t in (e.get("type") if isinstance(e.get("type"), list)
-                                                 else [e.get("type")]) if isinstance(t, str)}
+    raw_types = {
+        t
+        for e in real_raw
+        for t in (e.get("type") if isinstance(e.get("type"), list) else [e.get("type")])
+        if isinstance(t, str)
+    }
     assert len(raw_types) == 43  # 44 "types" counting the entries without one
     unknown = [t for t in raw_types if lookup_type(t) is None]
     assert unknown == []
@@ -43,13 +61,16 @@ def test_unknown_type():
     assert lookup_type("Hologram") is None
 
 
-@pytest.mark.parametrize("raw,display,role", [
-    ("Schmidt, Christian", "Christian Schmidt", "author"),
-    ("Christian Schmidt", "Christian Schmidt", "author"),
-    ("Robert Haase et al.", "Robert Haase", "author"),
-    ("Ann Wheeler (Editor)", "Ann Wheeler", "editor"),
-    ("Jason Swedlow,", "Jason Swedlow", "author"),
-])
+@pytest.mark.parametrize(
+    "raw,display,role",
+    [
+        ("Schmidt, Christian", "Christian Schmidt", "author"),
+        ("Christian Schmidt", "Christian Schmidt", "author"),
+        ("Robert Haase et al.", "Robert Haase", "author"),
+        ("Ann Wheeler (Editor)", "Ann Wheeler", "editor"),
+        ("Jason Swedlow,", "Jason Swedlow", "author"),
+    ],
+)
 def test_person_names(raw, display, role):
     (n,) = parse_author(raw)
     assert n.display == display and n.role == role and not n.is_org
@@ -76,9 +97,16 @@ def test_and_splits_two_people():
     assert [n.display for n in names] == ["Jens Wendt", "Peter Zentis"]
 
 
-@pytest.mark.parametrize("raw", ["Euro-BioImaging ERIC", "NFDI4BIOIMAGE", "members of the NFDI4BIOIMAGE initiative",
-                                 "German National Academy of Sciences Leopoldina",
-                                 "Financial & Legal Framework of Core Facilities"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Euro-BioImaging ERIC",
+        "NFDI4BIOIMAGE",
+        "members of the NFDI4BIOIMAGE initiative",
+        "German National Academy of Sciences Leopoldina",
+        "Financial & Legal Framework of Core Facilities",
+    ],
+)
 def test_organisations(raw):
     (n,) = parse_author(raw)
     assert n.is_org
@@ -95,23 +123,34 @@ def test_nobody(raw):
     assert parse_author(raw) == ()
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("2023-05-03", ("2023-05-03", "date")),
-    (2021, ("2021", "gYear")),
-    ("2021", ("2021", "gYear")),
-    ("2024-07", ("2024-07", "gYearMonth")),
-    ("2023-01-01T00:00:00+00:00", ("2023-01-01T00:00:00Z", "dateTime")),  # UTC as stores write it
-    ("2024-10-30T07:38:11-00:00", ("2024-10-30T07:38:11Z", "dateTime")),
-    ("2024-06-10T09:15:02.123456", ("2024-06-10T09:15:02.123456", "dateTime")),
-    ("2024-06-10 09:15+0200", ("2024-06-10T09:15:00+02:00", "dateTime")),  # XSD needs seconds, hh:mm
-    ("2024-06-10T09:15:02Z", ("2024-06-10T09:15:02Z", "dateTime")),
-    ("2026-05-19T13:56:19.700430", ("2026-05-19T13:56:19.70043", "dateTime")),
-    ("2026-05-19T13:56:19.000+01:00", ("2026-05-19T13:56:19+01:00", "dateTime")),
-    (datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), ("2024-01-02T03:04:05Z", "dateTime")),
-    ("2024-06-10T25:15:02", None), ("2024-02-30T10:00:00", None),
-    (datetime.date(2020, 7, 4), ("2020-07-04", "date")),
-    ("2024-29-05", None), ("UNKNOWN", None), ("2024-02-30", None), (None, None), (True, None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("2023-05-03", ("2023-05-03", "date")),
+        (2021, ("2021", "gYear")),
+        ("2021", ("2021", "gYear")),
+        ("2024-07", ("2024-07", "gYearMonth")),
+        ("2023-01-01T00:00:00+00:00", ("2023-01-01T00:00:00Z", "dateTime")),  # UTC as stores write it
+        ("2024-10-30T07:38:11-00:00", ("2024-10-30T07:38:11Z", "dateTime")),
+        ("2024-06-10T09:15:02.123456", ("2024-06-10T09:15:02.123456", "dateTime")),
+        ("2024-06-10 09:15+0200", ("2024-06-10T09:15:00+02:00", "dateTime")),  # XSD needs seconds, hh:mm
+        ("2024-06-10T09:15:02Z", ("2024-06-10T09:15:02Z", "dateTime")),
+        ("2026-05-19T13:56:19.700430", ("2026-05-19T13:56:19.70043", "dateTime")),
+        ("2026-05-19T13:56:19.000+01:00", ("2026-05-19T13:56:19+01:00", "dateTime")),
+        (
+            datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+            ("2024-01-02T03:04:05Z", "dateTime"),
+        ),
+        ("2024-06-10T25:15:02", None),
+        ("2024-02-30T10:00:00", None),
+        (datetime.date(2020, 7, 4), ("2020-07-04", "date")),
+        ("2024-29-05", None),
+        ("UNKNOWN", None),
+        ("2024-02-30", None),
+        (None, None),
+        (True, None),
+    ],
+)
 def test_dates(raw, expected):
     assert normalize_date(raw) == expected
 
@@ -127,14 +166,17 @@ def test_split_orcid_lowercase_x():
     assert split_orcid("A B https://orcid.org/0000-0001-9568-895x") == ("A B", "0000-0001-9568-895X")
 
 
-@pytest.mark.parametrize("url,doi", [
-    ("https://doi.org/10.5281/zenodo.7890311", "10.5281/zenodo.7890311"),
-    ("https://dx.doi.org/10.1111/JMI.13317", "10.1111/jmi.13317"),
-    ("https://zenodo.org/records/7890311", "10.5281/zenodo.7890311"),
-    ("https://zenodo.org/record/4334697/files/x.pdf", "10.5281/zenodo.4334697"),
-    ("https://zenodo.org/doi/10.5281/zenodo.11", "10.5281/zenodo.11"),
-    ("https://github.com/x/y", None),
-])
+@pytest.mark.parametrize(
+    "url,doi",
+    [
+        ("https://doi.org/10.5281/zenodo.7890311", "10.5281/zenodo.7890311"),
+        ("https://dx.doi.org/10.1111/JMI.13317", "10.1111/jmi.13317"),
+        ("https://zenodo.org/records/7890311", "10.5281/zenodo.7890311"),
+        ("https://zenodo.org/record/4334697/files/x.pdf", "10.5281/zenodo.4334697"),
+        ("https://zenodo.org/doi/10.5281/zenodo.11", "10.5281/zenodo.11"),
+        ("https://github.com/x/y", None),
+    ],
+)
 def test_doi_from_url(url, doi):
     assert doi_from_url(url) == doi
 
@@ -152,17 +194,23 @@ def test_uuid_for_is_deterministic():
     assert uuid_for("https://example.org/a") != uuid_for("https://example.org/b")
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("novice", ("novice", False)), ("advanced beginner", ("advanced-beginner", False)),
-    ("Competent", ("competent", False)), ("beginner", ("novice", True)),
-    ("intermediate", ("competent", True)), ("wizard", (None, False)),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("novice", ("novice", False)),
+        ("advanced beginner", ("advanced-beginner", False)),
+        ("Competent", ("competent", False)),
+        ("beginner", ("novice", True)),
+        ("intermediate", ("competent", True)),
+        ("wizard", (None, False)),
+    ],
+)
 def test_levels(raw, expected):
     assert normalize_level(raw) == expected
 
 
 def test_clean_text():
-    assert clean_text("scientist&rsquo;s &amp; &quot;x&quot;&nbsp;") == "scientist\u2019s & \"x\""
+    assert clean_text("scientist&rsquo;s &amp; &quot;x&quot;&nbsp;") == 'scientist\u2019s & "x"'
     assert clean_text("a\x00b\n\n c", single_line=True) == "ab c"
 
 

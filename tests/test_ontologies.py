@@ -43,8 +43,9 @@ def kg_terms(triples):
 @pytest.fixture(scope="module")
 def defined():
     vocab = load("kg.ttl")
-    return subjects_of_type(vocab, OWL + "DatatypeProperty", OWL + "ObjectProperty", OWL + "AnnotationProperty",
-                            OWL + "Class")
+    return subjects_of_type(
+        vocab, OWL + "DatatypeProperty", OWL + "ObjectProperty", OWL + "AnnotationProperty", OWL + "Class"
+    )
 
 
 def test_every_shipped_file_is_there_and_parses():
@@ -70,7 +71,10 @@ def test_kg_ttl_header(defined):
     assert versions == {kg.__version__}
     for term in defined:  # every term has a label and a comment
         preds = {t.predicate.value for t in vocab if t.subject.value == term}
-        assert {"http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2000/01/rdf-schema#comment"} <= preds
+        assert {
+            "http://www.w3.org/2000/01/rdf-schema#label",
+            "http://www.w3.org/2000/01/rdf-schema#comment",
+        } <= preds
 
 
 def test_every_kg_term_of_the_example_build_and_the_schemes_is_defined(example_build, defined):
@@ -110,12 +114,17 @@ def test_schemes_cover_every_concept_the_real_build_links_to(real_build):
 
 @pytest.mark.realdata
 def test_every_raw_type_of_the_real_catalogue_is_a_label(real_raw):
-    labels = {t.object.value.casefold() for t in load("content-types.ttl")
-              if t.predicate.value in (SKOS + "prefLabel", SKOS + "altLabel")}
+    labels = {
+        t.object.value.casefold()
+        for t in load("content-types.ttl")
+        if t.predicate.value in (SKOS + "prefLabel", SKOS + "altLabel")
+    }
     raw = set()
     for e in real_raw:
         v = e.get("type") or []
-        raw |= {" ".join(str(x).split()).casefold() for x in (v if isinstance(v, list) else [v]) if str(x).strip()}
+        raw |= {
+            " ".join(str(x).split()).casefold() for x in (v if isinstance(v, list) else [v]) if str(x).strip()
+        }
     missing = {r for r in raw if r not in labels and r.rstrip("s") not in labels}
     assert len(raw) > 20
     assert missing == set()
@@ -123,10 +132,18 @@ def test_every_raw_type_of_the_real_catalogue_is_a_label(real_raw):
 
 def test_levels_align_with_modalia_and_tess():
     levels = load("levels.ttl")
-    close = {(t.subject.value.rsplit("/", 1)[1], t.object.value.rsplit("#", 1)[1]) for t in levels
-             if t.predicate.value == SKOS + "closeMatch"}
-    assert close == {("novice", "Novice"), ("advanced-beginner", "Beginner"), ("competent", "Competent"),
-                     ("proficient", "Proficient"), ("expert", "Expert")}
+    close = {
+        (t.subject.value.rsplit("/", 1)[1], t.object.value.rsplit("#", 1)[1])
+        for t in levels
+        if t.predicate.value == SKOS + "closeMatch"
+    }
+    assert close == {
+        ("novice", "Novice"),
+        ("advanced-beginner", "Beginner"),
+        ("competent", "Competent"),
+        ("proficient", "Proficient"),
+        ("expert", "Expert"),
+    }
     tess = {t.object.value for t in levels if t.predicate.value == KG_NS + "tessDifficulty"}
     assert tess == {"beginner", "intermediate", "advanced"}
 
@@ -138,7 +155,11 @@ def test_organizations_ttl_holds_the_stated_identifiers():
     facts = {(t.subject.value, t.predicate.value, t.object.value) for t in orgs}
     assert (grant, S + "funder", "https://ror.org/018mejw64") in facts
     assert (grant, S + "fundedItem", kg.DEFAULT_BASE + "org/nfdi4bioimage") in facts
-    assert (kg.DEFAULT_BASE + "grant/dfg-462231789", S + "fundedItem", kg.DEFAULT_BASE + "org/i3dbio") in facts
+    assert (
+        kg.DEFAULT_BASE + "grant/dfg-462231789",
+        S + "fundedItem",
+        kg.DEFAULT_BASE + "org/i3dbio",
+    ) in facts
     assert ("https://ror.org/05qj6w324", RDF_TYPE, S + "Organization") in facts
     assert (kg.DEFAULT_BASE + "org/nfdi4bioimage", RDF_TYPE, S + "ResearchProject") in facts
     assert (kg.DEFAULT_BASE + "org/neubias", S + "identifier", "CA15124") in facts
@@ -182,8 +203,13 @@ def test_a_regular_install_carries_the_ontologies(tmp_path):
     import sys
     import zipfile
 
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
-                       capture_output=True, text=True, timeout=300, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     wheels = list(tmp_path.glob("kg-*.whl"))
     if r.returncode != 0 or not wheels:
         pytest.skip(f"cannot build a wheel here (needs setuptools from PyPI): {r.stderr.strip()[-300:]}")

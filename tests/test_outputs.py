@@ -28,6 +28,7 @@ def _snapshot(out):
 def _writer(data: bytes):
     def write(f):
         f.write(data)
+
     return write
 
 
@@ -39,15 +40,25 @@ def test_all_files_are_replaced(tmp_path, fork):
     def elsewhere(f):  # with fork, the last jobs really run in another process
         f.write(str(os.getpid() != parent).encode())
 
-    digests = write_files([(out / "a.txt", _writer(b"new a")),
-                           (out / "b.txt", elsewhere if fork == 2 else _writer(b"new b" * 10000)),
-                           (out / "c.txt", elsewhere)], fork=fork)
+    digests = write_files(
+        [
+            (out / "a.txt", _writer(b"new a")),
+            (out / "b.txt", elsewhere if fork == 2 else _writer(b"new b" * 10000)),
+            (out / "c.txt", elsewhere),
+        ],
+        fork=fork,
+    )
     # the checksums computed while writing are those of the files as they are on disk
-    assert digests == {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
-                       for p in (out / "a.txt", out / "b.txt", out / "c.txt")}
+    assert digests == {
+        p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
+        for p in (out / "a.txt", out / "b.txt", out / "c.txt")
+    }
     forked = bool(fork) and _cores() > 1 and threading.active_count() == 1 and _room_for_a_copy()
-    assert _snapshot(out) == {"a.txt": b"new a", "c.txt": str(forked).encode(),
-                              "b.txt": str(forked).encode() if fork == 2 else b"new b" * 10000}
+    assert _snapshot(out) == {
+        "a.txt": b"new a",
+        "c.txt": str(forked).encode(),
+        "b.txt": str(forked).encode() if fork == 2 else b"new b" * 10000,
+    }
     assert oct((out / "c.txt").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
@@ -67,8 +78,10 @@ def test_an_os_error_in_the_last_job_keeps_every_old_file(tmp_path, fork):
         raise OSError(errno.ENOSPC, "No space left on device", str(out / "c.txt"))
 
     with pytest.raises(OSError) as e:
-        write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")),
-                     (out / "c.txt", full)], fork=fork)
+        write_files(
+            [(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")), (out / "c.txt", full)],
+            fork=fork,
+        )
     assert e.value.errno == errno.ENOSPC and e.value.filename == str(out / "c.txt")
     assert _snapshot(out) == before  # nothing replaced, no .part file left
 
@@ -91,9 +104,11 @@ def test_a_bug_in_the_last_job_is_reported_and_keeps_every_old_file(tmp_path, fo
 def test_a_failing_first_job_stops_the_forked_one_and_cleans_up(tmp_path, fork):
     out = _old(tmp_path)
     before = _snapshot(out)
+
     def slow(f):
         f.write(b"x" * 1000)
         import time
+
         time.sleep(30)  # cancelled long before
         f.write(b"late")
 
@@ -110,8 +125,14 @@ def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
     (out / "b.txt").unlink()
     (out / "b.txt").mkdir()  # a folder where the file should go
     with pytest.raises(IsADirectoryError):
-        write_files([(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")),
-                     (out / "c.txt", _writer(b"new c"))], fork=1)
+        write_files(
+            [
+                (out / "a.txt", _writer(b"new a")),
+                (out / "b.txt", _writer(b"new b")),
+                (out / "c.txt", _writer(b"new c")),
+            ],
+            fork=1,
+        )
     names = sorted(p.name for p in out.iterdir())
     assert names == ["a.txt", "b.txt", "c.txt"]  # no .part files
     # a.txt was renamed before the failing b.txt; c.txt is untouched
@@ -126,6 +147,11 @@ def test_when_fork_fails_everything_is_written_here(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "fork", no_fork)
     parent = os.getpid()
-    write_files([(out / "a.txt", _writer(b"new a")),
-                 (out / "c.txt", lambda f: f.write(str(os.getpid() == parent).encode()))], fork=1)
+    write_files(
+        [
+            (out / "a.txt", _writer(b"new a")),
+            (out / "c.txt", lambda f: f.write(str(os.getpid() == parent).encode())),
+        ],
+        fork=1,
+    )
     assert _snapshot(out) == {"a.txt": b"new a", "b.txt": b"old b.txt", "c.txt": b"True"}

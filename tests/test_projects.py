@@ -27,8 +27,11 @@ def objs(store, s, p):
 
 
 def entry(uuid_tail: str, name: str, **fields) -> str:
-    lines = [f"- name: {name!r}", f"  uuid: 0b6b7c1e-1f43-4c59-9d2a-6a3f1f2b9{uuid_tail}",
-             f"  url: https://example.org/{uuid_tail}"]
+    lines = [
+        f"- name: {name!r}",
+        f"  uuid: 0b6b7c1e-1f43-4c59-9d2a-6a3f1f2b9{uuid_tail}",
+        f"  url: https://example.org/{uuid_tail}",
+    ]
     for k, v in fields.items():
         if isinstance(v, list):
             lines.append(f"  {k}:")
@@ -45,13 +48,19 @@ def small(tmp_path_factory):
         entry("002", "Tagged in another spelling", tags=["I3D:bio"]),
         entry("003", "Funded", description="Funded by the DFG (NFDI 46/1 - 501864659)."),
         entry("004", "Only the other grant code", description="Grant NFDI46/1 of the DFG."),
-        entry("005", "Words inside words", description="NFDI4Biodiversity and the NEUBIASX group; "
-              "project 5018646591 and 1501864659.", tags=["Neurobias", "NFDI4BIOIMAGE-ish"]),
+        entry(
+            "005",
+            "Words inside words",
+            description="NFDI4Biodiversity and the NEUBIASX group; project 5018646591 and 1501864659.",
+            tags=["Neurobias", "NFDI4BIOIMAGE-ish"],
+        ),
         entry("006", "A talk about NEUBIAS", description="Work of the Neubias network."),
         entry("007", "By an organisation", authors=["Euro-BioImaging ERIC", "Ada Example"]),
         entry("008", "Nothing to link", description="Mentions the nfdi and a DFG-like word."),
     ]
-    path = write_catalogue(tmp_path_factory.mktemp("proj") / "c.yml", "resources:\n" + "\n".join(entries) + "\n")
+    path = write_catalogue(
+        tmp_path_factory.mktemp("proj") / "c.yml", "resources:\n" + "\n".join(entries) + "\n"
+    )
     b = kg.build(path)
     return b, b.store()
 
@@ -84,8 +93,11 @@ def test_grant_and_project_nodes_are_described(small):
     assert objs(st, GRANT, "identifier") == {"501864659"}
     assert objs(st, GRANT, "funder") == {DFG}
     assert objs(st, GRANT, "fundedItem") == {NFDI4BIOIMAGE}
-    types = {q.object.value for q in st.quads_for_pattern(ox.NamedNode(GRANT), None, None)
-             if q.predicate.value.endswith("#type")}
+    types = {
+        q.object.value
+        for q in st.quads_for_pattern(ox.NamedNode(GRANT), None, None)
+        if q.predicate.value.endswith("#type")
+    }
     assert types == {S + "Grant"}
     assert objs(st, NFDI4BIOIMAGE, "name") == {"NFDI4BIOIMAGE"}
     assert objs(st, DFG, "name") == {"Deutsche Forschungsgemeinschaft"}
@@ -110,6 +122,7 @@ def test_registry_rejects_unknown_funder_and_duplicates():
 
 # --- the real catalogue, against expectations computed straight from the YAML ----------------------
 
+
 def _texts(e):
     return [html.unescape(str(e[k])) for k in ("name", "description", "abstract") if e.get(k)]
 
@@ -125,13 +138,26 @@ def _iris(raw, b):
 
 
 EXPECT = {  # project -> (tag spellings after dropping case and non-letters, name pattern, grant pattern)
-    NFDI4BIOIMAGE: ({"nfdi4bioimage", "nfdi4bioimageconsortium", "nfdi4bioimageinitiative",
-                     "membersofthenfdi4bioimageinitiative"},
-                    _word(r"NFDI4BIOIMAGE( Consortium| initiative)?"), _word(r"501864659|NFDI\s*46/1")),
-    I3DBIO: ({"i3dbio", "informationinfrastructureforbioimagedata"},
-             _word(r"I3D:bio|I3Dbio|I3D bio|Information Infrastructure for BioImage Data"), _word("462231789")),
-    NEUBIAS: ({"neubias", "networkofeuropeanbioimageanalysts"},
-              _word(r"NEUBIAS|Network of European BioImage Analysts"), _word("CA15124")),
+    NFDI4BIOIMAGE: (
+        {
+            "nfdi4bioimage",
+            "nfdi4bioimageconsortium",
+            "nfdi4bioimageinitiative",
+            "membersofthenfdi4bioimageinitiative",
+        },
+        _word(r"NFDI4BIOIMAGE( Consortium| initiative)?"),
+        _word(r"501864659|NFDI\s*46/1"),
+    ),
+    I3DBIO: (
+        {"i3dbio", "informationinfrastructureforbioimagedata"},
+        _word(r"I3D:bio|I3Dbio|I3D bio|Information Infrastructure for BioImage Data"),
+        _word("462231789"),
+    ),
+    NEUBIAS: (
+        {"neubias", "networkofeuropeanbioimageanalysts"},
+        _word(r"NEUBIAS|Network of European BioImage Analysts"),
+        _word("CA15124"),
+    ),
 }
 
 
@@ -146,13 +172,20 @@ def test_real_project_links_match_the_yaml(real_raw, real_build):
             text_hit = any(name_pat.search(t) or grant_pat.search(t) for t in _texts(e))
             if tag_hit or text_hit:
                 expected.add(iri_of[id(e)])
-        got = {q.subject.value for q in st.quads_for_pattern(
-            None, ox.NamedNode(S + "sourceOrganization"), ox.NamedNode(project))}
+        got = {
+            q.subject.value
+            for q in st.quads_for_pattern(None, ox.NamedNode(S + "sourceOrganization"), ox.NamedNode(project))
+        }
         # organisation authors add links too: only for NFDI4BIOIMAGE among these projects
-        authored = {iri_of[id(e)] for e in real_raw
-                    if any(re.sub(r"\s+", " ", str(a)).strip().casefold().startswith("nfdi4bioimage")
-                           or "members of the nfdi4bioimage" in str(a).casefold()
-                           for a in e.get("authors") or [])}
+        authored = {
+            iri_of[id(e)]
+            for e in real_raw
+            if any(
+                re.sub(r"\s+", " ", str(a)).strip().casefold().startswith("nfdi4bioimage")
+                or "members of the nfdi4bioimage" in str(a).casefold()
+                for a in e.get("authors") or []
+            )
+        }
         assert got == expected | (authored if project == NFDI4BIOIMAGE else set()), project
         assert len(got) >= 5, project
 
@@ -163,7 +196,9 @@ def test_real_grant_links_match_the_yaml(real_raw, real_build):
     iri_of = _iris(real_raw, real_build)
     pat = EXPECT[NFDI4BIOIMAGE][2]
     expected = {iri_of[id(e)] for e in real_raw if any(pat.search(t) for t in _texts(e))}
-    got = {q.subject.value for q in st.quads_for_pattern(None, ox.NamedNode(S + "funding"), ox.NamedNode(GRANT))}
+    got = {
+        q.subject.value for q in st.quads_for_pattern(None, ox.NamedNode(S + "funding"), ox.NamedNode(GRANT))
+    }
     assert got == expected
     assert len(got) > 10
     assert real_build.links.works_by_grant["dfg-501864659"] == len(expected)
@@ -173,6 +208,9 @@ def test_real_grant_links_match_the_yaml(real_raw, real_build):
 @pytest.mark.realdata
 def test_real_tag_rule_count_matches_the_yaml(real_raw, real_build):
     keys = set().union(*(t for t, _, _ in EXPECT.values()))
-    expected = sum(1 for e in real_raw
-                   if any(re.sub(r"[\W_]+", "", str(t).casefold()) in keys for t in e.get("tags") or []))
+    expected = sum(
+        1
+        for e in real_raw
+        if any(re.sub(r"[\W_]+", "", str(t).casefold()) in keys for t in e.get("tags") or [])
+    )
     assert real_build.links.works_by_rule["tag"] == expected > 100

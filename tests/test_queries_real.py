@@ -31,6 +31,7 @@ ORCID = "https://orcid.org/"
 # Reading the YAML independently
 # ---------------------------------------------------------------------------------------------
 
+
 def L(v):
     return [] if v is None else (v if isinstance(v, list) else [v])
 
@@ -47,7 +48,11 @@ def tag_fold(t: str) -> str:
 def tags_of(e) -> set[str]:
     t = e.get("tags") or []
     t = t.split(",") if isinstance(t, str) else t
-    return {tag_fold(str(x)) for x in t if isinstance(x, (str, int))} - {"", "include-in-dalia", "exclude-from-dalia"}
+    return {tag_fold(str(x)) for x in t if isinstance(x, (str, int))} - {
+        "",
+        "include-in-dalia",
+        "exclude-from-dalia",
+    }
 
 
 def author_names(e):
@@ -94,7 +99,7 @@ class People:
 
     def clean_ident(self, ident: str) -> bool:
         if ident.startswith(ORCID):
-            return all(self.clean(k) for k in self.keys_of[ident[len(ORCID):]])
+            return all(self.clean(k) for k in self.keys_of[ident[len(ORCID) :]])
         return self.clean(ident)
 
     def of_entry(self, e, role="author") -> set[str]:
@@ -116,6 +121,7 @@ class People:
 # Fixtures
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def store(real_out):
     return open_store(real_out)
@@ -130,12 +136,16 @@ def people(real_raw):
 def run(store):
     def run(query, **params):
         return run_local(store, find_query(query).bound({k: str(v) for k, v in params.items()}))
+
     return run
 
 
 def spellings(store, node) -> set[str]:
-    return {q.object.value for p in ("name", "alternateName")
-            for q in store.quads_for_pattern(node, ox.NamedNode(SCHEMA + p), None)}
+    return {
+        q.object.value
+        for p in ("name", "alternateName")
+        for q in store.quads_for_pattern(node, ox.NamedNode(SCHEMA + p), None)
+    }
 
 
 def ident_of_node(store, people, node) -> str | None:
@@ -155,6 +165,7 @@ def col(result, name):
 
 
 # ---------------------------------------------------------------------------------------------
+
 
 def test_there_are_at_least_twelve_named_queries_covering_each_form():
     qs = named_queries()
@@ -221,8 +232,11 @@ def test_find_person(run, store, real_raw, people, text):
                 c = people.counts.get(n.key)
                 ident = ORCID + c.most_common(1)[0][0] if c else n.key
                 spellings_of[ident].add(n.display)
-    expected = {i for i, sp in spellings_of.items() if any(v in s.casefold() for s in sp for v in variants)
-                and people.clean_ident(i)}
+    expected = {
+        i
+        for i, sp in spellings_of.items()
+        if any(v in s.casefold() for s in sp for v in variants) and people.clean_ident(i)
+    }
     r = run("find-person", name=text)
     got = {ident_of_node(store, people, node) for node, *_ in r.rows} - {None}
     assert expected and got == expected
@@ -254,7 +268,7 @@ def test_coauthor_network(run, store, real_raw, people):
     expected = Counter()
     for e in real_raw:
         ids = sorted(people.of_entry(e))
-        expected.update(frozenset((a, b)) for i, a in enumerate(ids) for b in ids[i + 1:])
+        expected.update(frozenset((a, b)) for i, a in enumerate(ids) for b in ids[i + 1 :])
     r = run("coauthor-network", min_works=3)
     got, skipped = {}, 0
     for a, _na, b, _nb, n in r.rows:
@@ -293,8 +307,14 @@ def test_works_per_license(run, real_raw):
     assert got["CC-BY-4.0"] > 500 and got[None] > 100
 
 
-@pytest.mark.parametrize("level,tag,prefix", [("novice", "OMERO", "CC-BY"), ("competent", "python", ""),
-                                              ("advanced beginner", "Bioimage Analysis", "CC")])
+@pytest.mark.parametrize(
+    "level,tag,prefix",
+    [
+        ("novice", "OMERO", "CC-BY"),
+        ("competent", "python", ""),
+        ("advanced beginner", "Bioimage Analysis", "CC"),
+    ],
+)
 def test_open_works_for_level_and_tag(run, real_raw, level, tag, prefix):
     expected = Counter()
     for e in real_raw:
@@ -302,8 +322,13 @@ def test_open_works_for_level_and_tag(run, real_raw, level, tag, prefix):
         if lvl != normalize_level(level)[0] or tag_fold(tag) not in tags_of(e):
             continue
         for spdx in _licenses(e):
-            if (spdx and spdx.upper().startswith(prefix.upper()) and "-NC" not in spdx.upper()
-                    and "-ND" not in spdx.upper() and normalize_license(spdx).license.spdx):
+            if (
+                spdx
+                and spdx.upper().startswith(prefix.upper())
+                and "-NC" not in spdx.upper()
+                and "-ND" not in spdx.upper()
+                and normalize_license(spdx).license.spdx
+            ):
                 expected[(title(e), spdx)] += 1
     r = run("open-works-for-level-and-tag", level=level, tag=tag, license_prefix=prefix)
     got = Counter((t.value, s.value) for _w, t, s in r.rows)
@@ -312,15 +337,22 @@ def test_open_works_for_level_and_tag(run, real_raw, level, tag, prefix):
 
 
 def test_works_per_organisation_counts_authors(run, real_raw):
-    reg = yaml.safe_load((Path(__file__).resolve().parent.parent / "src/kg/data/organizations.yml").read_text())
+    reg = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "src/kg/data/organizations.yml").read_text()
+    )
     r = run("works-per-organisation")
     by_name = {name.value: (int(n.value), int(a.value), int(s.value)) for _o, name, n, a, s in r.rows}
     checked = 0
     for org in reg["organizations"]:
         spell = {" ".join(x.split()).casefold() for x in org["names"]}
-        n = sum(1 for e in real_raw
-                if any(isinstance(a, str) and " ".join(a.split()).casefold() in spell
-                       for a in (e["authors"] if isinstance(e.get("authors"), list) else L(e.get("authors")))))
+        n = sum(
+            1
+            for e in real_raw
+            if any(
+                isinstance(a, str) and " ".join(a.split()).casefold() in spell
+                for a in (e["authors"] if isinstance(e.get("authors"), list) else L(e.get("authors")))
+            )
+        )
         if n:  # works it authored; its total also counts schema:sourceOrganization links (kg.projects)
             total, authored, _linked = by_name[org["name"]]
             assert authored == n and total >= n, org["name"]
@@ -334,10 +366,16 @@ def test_works_per_organisation_counts_source_organization_too(real_build):
     """schema:sourceOrganization links (from project tags) count beside authorship."""
     st = real_build.store()
     org = next(a for a in real_build.catalog.agents.values() if a.name == "NFDI4BIOIMAGE")
-    authored = {q.subject.value for q in st.quads_for_pattern(None, ox.NamedNode(SCHEMA + "author"),
-                                                                ox.NamedNode(org.iri))}
-    linked = {q.subject.value for q in st.quads_for_pattern(None, ox.NamedNode(SCHEMA + "sourceOrganization"),
-                                                              ox.NamedNode(org.iri))}
+    authored = {
+        q.subject.value
+        for q in st.quads_for_pattern(None, ox.NamedNode(SCHEMA + "author"), ox.NamedNode(org.iri))
+    }
+    linked = {
+        q.subject.value
+        for q in st.quads_for_pattern(
+            None, ox.NamedNode(SCHEMA + "sourceOrganization"), ox.NamedNode(org.iri)
+        )
+    }
     works = [w.iri for w in real_build.works if w.iri not in authored and w.iri not in linked][:10]
     for w in works + [min(authored)]:
         st.add(ox.Quad(ox.NamedNode(w), ox.NamedNode(SCHEMA + "sourceOrganization"), ox.NamedNode(org.iri)))
@@ -380,8 +418,11 @@ def test_works_per_year_and_type(run, real_raw):
             except ValueError:
                 ok = None
         year = d[:4] if ok else "unknown"
-        types = {lookup_type(" ".join(t.split())).slug for t in L(e.get("type"))
-                 if isinstance(t, str) and lookup_type(" ".join(t.split()))} or {"unknown"}
+        types = {
+            lookup_type(" ".join(t.split())).slug
+            for t in L(e.get("type"))
+            if isinstance(t, str) and lookup_type(" ".join(t.split()))
+        } or {"unknown"}
         expected.update((year, t) for t in types)
     r = run("works-per-year-and-type")
     got = {(y.value, t.value): int(n.value) for y, t, n in r.rows}
@@ -396,8 +437,11 @@ def test_works_missing_license(run, real_raw):
 
 
 def test_works_missing_description(run, real_raw):
-    expected = Counter(title(e) for e in real_raw
-                       if not str(e.get("description") or "").strip() and not str(e.get("abstract") or "").strip())
+    expected = Counter(
+        title(e)
+        for e in real_raw
+        if not str(e.get("description") or "").strip() and not str(e.get("abstract") or "").strip()
+    )
     got = Counter(t.value for t in col(run("works-missing-description"), "title"))
     assert got == expected and sum(got.values()) > 100
 
@@ -429,8 +473,9 @@ def test_works_with_orcidless_authors(run, real_raw, people):
             expected[(title(e), n)] += 1
     r = run("works-with-orcidless-authors")
     got = Counter((t.value, int(n.value)) for _w, t, n, _names in r.rows)
-    assert {k: v for k, v in got.items() if k[0] not in unsure} == \
-        {k: v for k, v in expected.items() if k[0] not in unsure}
+    assert {k: v for k, v in got.items() if k[0] not in unsure} == {
+        k: v for k, v in expected.items() if k[0] not in unsure
+    }
     assert sum(got.values()) > 300
 
 
@@ -438,7 +483,7 @@ def test_tags_used_together(run, real_raw):
     expected = Counter()
     for e in real_raw:
         t = sorted(tags_of(e))
-        expected.update(frozenset((a, b)) for i, a in enumerate(t) for b in t[i + 1:])
+        expected.update(frozenset((a, b)) for i, a in enumerate(t) for b in t[i + 1 :])
     r = run("tags-used-together", min_works=4)
     got = {frozenset((tag_fold(la.value), tag_fold(lb.value))): int(n.value) for _a, la, _b, lb, n in r.rows}
     assert got == {k: v for k, v in expected.items() if v >= 4}
@@ -461,8 +506,9 @@ def test_duplicates(run, real_raw):
     for i, e in enumerate(real_raw):
         urls = [u.strip() for u in L(e.get("url")) if isinstance(u, str) and u.strip()]
         dois = list(dict.fromkeys(d for d in map(_doi, urls) if d))
-        pages = [u for u in urls if not re.match(r"^https?://(?:dx\.)?doi\.org/", u, re.IGNORECASE)] or \
-            (["https://doi.org/" + dois[0]] if dois else [])
+        pages = [u for u in urls if not re.match(r"^https?://(?:dx\.)?doi\.org/", u, re.IGNORECASE)] or (
+            ["https://doi.org/" + dois[0]] if dois else []
+        )
         for d in dois:
             groups[("doi", "https://doi.org/" + d)].append(i)
         for u in dict.fromkeys(pages):
@@ -502,8 +548,12 @@ def test_works_by_tag(run, real_raw):
 
 
 def test_is_catalogued(run, real_raw):
-    urls = [u for e in real_raw for u in L(e.get("url")) if isinstance(u, str) and not _doi(u)
-            and "doi.org" not in u][:: 97]
+    urls = [
+        u
+        for e in real_raw
+        for u in L(e.get("url"))
+        if isinstance(u, str) and not _doi(u) and "doi.org" not in u
+    ][::97]
     assert len(urls) >= 5
     for u in urls:
         assert run("is-catalogued", url=u.strip()).boolean is True, u
@@ -519,8 +569,14 @@ def test_work_card(run, real_raw, real_build):
     g = set(r.triples)
     assert ox.Triple(work, ox.NamedNode(SCHEMA + "name"), ox.Literal(title(entry))) in g
     authors = [t.object for t in g if t.subject == work and t.predicate == ox.NamedNode(SCHEMA + "author")]
-    names = {t.object.value for t in g if t.subject in authors and t.predicate == ox.NamedNode(SCHEMA + "name")}
+    names = {
+        t.object.value for t in g if t.subject in authors and t.predicate == ox.NamedNode(SCHEMA + "name")
+    }
     assert names == set(entry["authors"])
-    tags = {t.object.value.casefold() for t in g if t.predicate == ox.NamedNode(SCHEMA + "name")
-            and t.subject.value.startswith(real_build.base + "tag/")}
+    tags = {
+        t.object.value.casefold()
+        for t in g
+        if t.predicate == ox.NamedNode(SCHEMA + "name")
+        and t.subject.value.startswith(real_build.base + "tag/")
+    }
     assert tags == {t.casefold() for t in entry["tags"]} - {"include in dalia"}

@@ -42,15 +42,21 @@ def example_entries():
 
 
 def test_named_query_as_csv_matches_the_yaml(capsys, data):
-    code, out, _err = kg(capsys, "query", "works-by-person", "--param", f"person={CARBERRY}", "-d", str(data),
-                        "-f", "csv")
+    code, out, _err = kg(
+        capsys, "query", "works-by-person", "--param", f"person={CARBERRY}", "-d", str(data), "-f", "csv"
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     # his ORCID is written in some entries; the others name him only (the ORCID is used there too)
-    expected = sorted(e["name"] for e in example_entries()
-                      if any(re.search(r"Josiah Carberry|Carberry, Josiah", a) for a in
-                             (e.get("authors_with_orcid") or []) + (e.get("authors") if isinstance(e.get("authors"), list)
-                                                                   else [e.get("authors") or ""])))
+    expected = sorted(
+        e["name"]
+        for e in example_entries()
+        if any(
+            re.search(r"Josiah Carberry|Carberry, Josiah", a)
+            for a in (e.get("authors_with_orcid") or [])
+            + (e.get("authors") if isinstance(e.get("authors"), list) else [e.get("authors") or ""])
+        )
+    )
     assert sorted(r["title"] for r in rows) == expected and len(expected) >= 2
     assert {r["role"] for r in rows} == {"author"}
 
@@ -69,8 +75,12 @@ def test_every_format_gives_the_same_rows(capsys, data, fmt):
     elif fmt == "tsv":
         lines = out.splitlines()
         i = lines[0].split("\t").index("?works")
-        got = sorted(int(ox.Literal(l.split("\t")[i].split('"')[1]).value) if l.split("\t")[i].startswith('"')
-                     else int(l.split("\t")[i]) for l in lines[1:])
+        got = sorted(
+            int(ox.Literal(l.split("\t")[i].split('"')[1]).value)
+            if l.split("\t")[i].startswith('"')
+            else int(l.split("\t")[i])
+            for l in lines[1:]
+        )
     elif fmt == "md":
         lines = out.splitlines()
         assert lines[1].startswith("|---")
@@ -86,7 +96,9 @@ def test_ask_sets_the_exit_code(capsys, data):
     url = next(e["url"] for e in example_entries() if isinstance(e["url"], str) and "doi.org" not in e["url"])
     code, out, _ = kg(capsys, "query", "is-catalogued", "-p", f"url={url}", "-d", str(data))
     assert (code, out) == (0, "true\n")
-    code, out, _ = kg(capsys, "query", "is-catalogued", "-p", "url=https://example.org/nowhere", "-d", str(data))
+    code, out, _ = kg(
+        capsys, "query", "is-catalogued", "-p", "url=https://example.org/nowhere", "-d", str(data)
+    )
     assert (code, out) == (1, "false\n")
 
 
@@ -96,19 +108,35 @@ def test_construct_gives_turtle(capsys, data):
     code, out, _ = kg(capsys, "query", "work-card", "-p", f"work={work}", "-d", str(data), "-f", "csv")
     assert code == 0
     g = {q.triple for q in ox.parse(out.encode(), ox.RdfFormat.TURTLE)}
-    assert ox.Triple(ox.NamedNode(work), ox.NamedNode("http://schema.org/name"), ox.Literal(entry["name"])) in g
+    assert (
+        ox.Triple(ox.NamedNode(work), ox.NamedNode("http://schema.org/name"), ox.Literal(entry["name"])) in g
+    )
     code, out, _ = kg(capsys, "query", "-d", str(data), "--text", f"DESCRIBE <{CARBERRY}>")
-    names = {q.object.value for q in ox.parse(out.encode(), ox.RdfFormat.TURTLE)
-             if q.predicate.value == "http://schema.org/name"}
+    names = {
+        q.object.value
+        for q in ox.parse(out.encode(), ox.RdfFormat.TURTLE)
+        if q.predicate.value == "http://schema.org/name"
+    }
     assert code == 0 and names == {"Josiah Carberry"}
 
 
 def test_text_query_with_a_parameter(capsys, data):
-    code, out, _ = kg(capsys, "query", "-d", str(data), "-f", "csv", "--param", 'n=Clara Sample',
-                      "--text", "SELECT ?p WHERE { ?p <http://schema.org/name> $n }")
+    code, out, _ = kg(
+        capsys,
+        "query",
+        "-d",
+        str(data),
+        "-f",
+        "csv",
+        "--param",
+        "n=Clara Sample",
+        "--text",
+        "SELECT ?p WHERE { ?p <http://schema.org/name> $n }",
+    )
     assert code == 0
     assert [r["p"] for r in csv.DictReader(io.StringIO(out))] == [
-        "https://nfdi4bioimage.github.io/training/kg/id/person/clara-sample"]
+        "https://nfdi4bioimage.github.io/training/kg/id/person/clara-sample"
+    ]
 
 
 def test_injection_through_the_command_line_finds_nothing(capsys, data):
@@ -125,7 +153,8 @@ def test_queries_lists_every_named_query(capsys):
     assert code == 0 and [d["name"] for d in doc] == [q.name for q in named_queries()]
     by = {d["name"]: d for d in doc}
     assert by["top-people"]["parameters"] == [
-        {"name": "limit", "type": "integer", "default": "20", "description": "how many people to list"}]
+        {"name": "limit", "type": "integer", "default": "20", "description": "how many people to list"}
+    ]
     code, out, _ = kg(capsys, "queries")
     for d in doc:
         assert f"{d['name']}  ({d['form']})  {d['title']}" in out.splitlines()
@@ -140,32 +169,46 @@ def test_the_store_is_persisted_and_rebuilt_only_when_the_graph_changes(capsys, 
     assert (data / "store" / STAMP).stat().st_mtime_ns == stamp
     # a new build with one more entry: the store follows
     cat = data / "more.yml"
-    entries = example_entries() + [{"name": "Brand new entry", "url": "https://example.org/new",
-                                    "authors": ["Zed Newcomer"]}]
+    entries = example_entries() + [
+        {"name": "Brand new entry", "url": "https://example.org/new", "authors": ["Zed Newcomer"]}
+    ]
     cat.write_text(yaml.safe_dump({"resources": entries}), "utf-8")
     assert main(["build", str(cat), "--out", str(data), "-q"]) == 0
-    code, out, err = kg(capsys, "query", "works-by-person", "-p", "person=Zed Newcomer", "-d", str(data),
-                        "-f", "csv")
+    code, out, err = kg(
+        capsys, "query", "works-by-person", "-p", "person=Zed Newcomer", "-d", str(data), "-f", "csv"
+    )
     assert "loaded" in err and [r["title"] for r in csv.DictReader(io.StringIO(out))] == ["Brand new entry"]
-    assert not [p for p in data.iterdir() if p.name.startswith(".store") and p.is_dir()]  # no temporary folders left
+    assert not [
+        p for p in data.iterdir() if p.name.startswith(".store") and p.is_dir()
+    ]  # no temporary folders left
 
 
 def test_the_store_can_be_read_by_two_processes_at_once(data):
     open_store(data)
-    code = ("import sys; from kg.sparql import open_store, run_local;"
-            "s = open_store(sys.argv[1]); print(len(run_local(s, 'SELECT * WHERE { ?s ?p ?o }').rows))")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE) for _ in range(2)]
+    code = (
+        "import sys; from kg.sparql import open_store, run_local;"
+        "s = open_store(sys.argv[1]); print(len(run_local(s, 'SELECT * WHERE { ?s ?p ?o }').rows))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE) for _ in range(2)
+    ]
     outs = [int(p.communicate(timeout=60)[0]) for p in procs]
     n = sum(1 for _ in ox.parse(path=str(data / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES))
     assert outs == [n, n]
 
 
 def test_processes_building_the_store_at_the_same_time_all_answer(data):
-    code = ("import sys; from kg.sparql import open_store, run_local;"
-            "s = open_store(sys.argv[1], rebuild=True);"
-            "print(len(run_local(s, 'SELECT * WHERE { ?s ?p ?o }').rows))")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for _ in range(3)]
+    code = (
+        "import sys; from kg.sparql import open_store, run_local;"
+        "s = open_store(sys.argv[1], rebuild=True);"
+        "print(len(run_local(s, 'SELECT * WHERE { ?s ?p ?o }').rows))"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     n = sum(1 for _ in ox.parse(path=str(data / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES))
     assert [(int(out), err) for out, err in results] == [(n, b"")] * 3
@@ -178,7 +221,12 @@ def test_memory_store_answers_like_the_disk_store(data):
     disk, mem = open_store(data), memory_store(data)
     for q in named_queries():
         a, b = run_local(disk, q.bound()), run_local(mem, q.bound())
-        assert (a.variables, a.rows, a.boolean, set(a.triples)) == (b.variables, b.rows, b.boolean, set(b.triples))
+        assert (a.variables, a.rows, a.boolean, set(a.triples)) == (
+            b.variables,
+            b.rows,
+            b.boolean,
+            set(b.triples),
+        )
 
 
 def test_a_read_only_build_folder_still_answers(capsys, data, tmp_path):
@@ -198,15 +246,23 @@ def test_a_read_only_build_folder_still_answers(capsys, data, tmp_path):
 # Errors: one line on stderr, an exit code, no traceback
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args,exit_code,message", [
-    (["query", "nope-query"], 64, "no named query 'nope-query'"),
-    (["query", "top-people", "-p", "limt=3"], 64, "has no parameter 'limt'"),
-    (["query", "top-people", "-p", "limit=ten"], 64, "parameter limit: 'ten' is not a valid integer"),
-    (["query", "is-catalogued", "-p", "url=not a url"], 64, "parameter url: 'not a url' is not an absolute IRI"),
-    (["query", "--text", "SELECT ?x WHERE {\n ?x ?y }"], 5, "malformed query: error at 2:"),
-    (["query"], 64, "give a query NAME or FILE.rq, or --text"),
-    (["query", "top-people", "--text", "ASK {}"], 64, "one of them"),
-])
+
+@pytest.mark.parametrize(
+    "args,exit_code,message",
+    [
+        (["query", "nope-query"], 64, "no named query 'nope-query'"),
+        (["query", "top-people", "-p", "limt=3"], 64, "has no parameter 'limt'"),
+        (["query", "top-people", "-p", "limit=ten"], 64, "parameter limit: 'ten' is not a valid integer"),
+        (
+            ["query", "is-catalogued", "-p", "url=not a url"],
+            64,
+            "parameter url: 'not a url' is not an absolute IRI",
+        ),
+        (["query", "--text", "SELECT ?x WHERE {\n ?x ?y }"], 5, "malformed query: error at 2:"),
+        (["query"], 64, "give a query NAME or FILE.rq, or --text"),
+        (["query", "top-people", "--text", "ASK {}"], 64, "one of them"),
+    ],
+)
 def test_errors_are_one_line(capsys, data, args, exit_code, message):
     open_store(data)
     code, out, err = kg(capsys, *args, "-d", str(data))
@@ -226,4 +282,6 @@ def test_malformed_query_file_names_the_file(capsys, data, tmp_path):
     q = tmp_path / "mine.rq"
     q.write_text("# my own query\nSELECT ?x WHERE { ?x ?y ?z . FILTER(?x = ) }\n", "utf-8")
     code, _, err = kg(capsys, "query", str(q), "-d", str(data), "-q")
-    assert code == 5 and re.fullmatch(rf"kg: error: {re.escape(str(q))}: malformed query: error at \d+:\d+: .*\n", err)
+    assert code == 5 and re.fullmatch(
+        rf"kg: error: {re.escape(str(q))}: malformed query: error at \d+:\d+: .*\n", err
+    )

@@ -64,8 +64,11 @@ def test_get_query(server, expected_people):
 
 
 def test_post_form_and_post_query_body(server, expected_people):
-    st, _, body = call(server + "sparql", urllib.parse.urlencode({"query": PERSON_NAMES}).encode(),
-                       {"Content-Type": "application/x-www-form-urlencoded"})
+    st, _, body = call(
+        server + "sparql",
+        urllib.parse.urlencode({"query": PERSON_NAMES}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert st == 200 and json_rows(body) == expected_people
     st, _, body = call(server + "sparql", PERSON_NAMES.encode(), {"Content-Type": "application/sparql-query"})
     assert st == 200 and json_rows(body) == expected_people
@@ -104,7 +107,9 @@ def test_ask_and_construct(server, expected_people):
     st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": q}))
     assert st == 200 and json.loads(body)["boolean"] is True
     q = "CONSTRUCT { ?p <http://schema.org/name> ?n } WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?n }"
-    st, ct, body = call(server + "sparql?" + urllib.parse.urlencode({"query": q}), headers={"Accept": "text/turtle"})
+    st, ct, body = call(
+        server + "sparql?" + urllib.parse.urlencode({"query": q}), headers={"Accept": "text/turtle"}
+    )
     assert st == 200 and ct.startswith("text/turtle")
     g = rdflib.Graph().parse(data=body.decode(), format="turtle")
     assert {str(s): str(o) for s, o in g.subject_objects()} == expected_people
@@ -115,8 +120,11 @@ def test_malformed_and_updates_rejected(server, built):
         st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": q}))
         assert st == 400, body
     upd = "INSERT DATA { <http://a/b> <http://a/c> <http://a/d> }"
-    st, _, _ = call(server + "sparql", urllib.parse.urlencode({"update": upd}).encode(),
-                    {"Content-Type": "application/x-www-form-urlencoded"})
+    st, _, _ = call(
+        server + "sparql",
+        urllib.parse.urlencode({"update": upd}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert st == 403
     st, _, _ = call(server + "sparql", upd.encode(), {"Content-Type": "application/sparql-update"})
     assert st == 403
@@ -149,8 +157,9 @@ def test_busy_workers_give_503(built):
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
     with kg_serve(built, "--workers", "1", "--timeout", "4", "--queue-wait", "0.5") as base:
         results = []
-        t = threading.Thread(target=lambda: results.append(
-            call(base + "sparql?" + urllib.parse.urlencode({"query": slow}))[0]))
+        t = threading.Thread(
+            target=lambda: results.append(call(base + "sparql?" + urllib.parse.urlencode({"query": slow}))[0])
+        )
         t.start()
         time.sleep(0.8)
         st, _, body = call(base + "sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}))
@@ -210,17 +219,20 @@ def test_connections_beyond_the_limit_get_503(built):
         assert st == 200
 
 
-@pytest.mark.parametrize("accept, kind, expected", [
-    ("text/csv;q=0.5, application/sparql-results+xml", "solutions", "xml"),
-    ("application/sparql-results+json;q=0.1, text/tab-separated-values;q=0.9", "solutions", "tsv"),
-    ("*/*", "solutions", "json"),
-    ("", "solutions", "json"),
-    ("text/*", "solutions", "csv"),
-    ("image/png", "solutions", None),
-    ("text/turtle, */*;q=0.1", "graph", "ttl"),
-    ("application/sparql-results+json", "graph", None),
-    ("*/*", "graph", "nt"),
-])
+@pytest.mark.parametrize(
+    "accept, kind, expected",
+    [
+        ("text/csv;q=0.5, application/sparql-results+xml", "solutions", "xml"),
+        ("application/sparql-results+json;q=0.1, text/tab-separated-values;q=0.9", "solutions", "tsv"),
+        ("*/*", "solutions", "json"),
+        ("", "solutions", "json"),
+        ("text/*", "solutions", "csv"),
+        ("image/png", "solutions", None),
+        ("text/turtle, */*;q=0.1", "graph", "ttl"),
+        ("application/sparql-results+json", "graph", None),
+        ("*/*", "graph", "nt"),
+    ],
+)
 def test_content_negotiation(accept, kind, expected):
     from kg.serve import negotiate
 
@@ -236,13 +248,28 @@ def test_cli_errors_are_one_line(built, tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen(1)
         port = s.getsockname()[1]
-        r = subprocess.run([sys.executable, "-m", "kg", "serve", str(built), "--port", str(port)],
-                           capture_output=True, text=True, timeout=120, check=False)
+        r = subprocess.run(
+            [sys.executable, "-m", "kg", "serve", str(built), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "kg", "serve", str(tmp_path / "nope")],
-                       capture_output=True, text=True, timeout=120, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "serve", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 2 and "nope" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "kg", "serve", str(built), "--timeout", "0"],
-                       capture_output=True, text=True, timeout=120, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "serve", str(built), "--timeout", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 64 and "Traceback" not in r.stderr

@@ -20,8 +20,10 @@ import pytest
 
 from .serve_helpers import kg_serve
 
-pytestmark = [pytest.mark.server,
-              pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")]
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc"),
+]
 
 # several seconds of CPU on the example graph (a three-way cross product, counted): always over the
 # flood's 1.2 s limit, so every one that reaches a worker times out
@@ -146,23 +148,26 @@ def ask(base: str, query: str, timeout: float) -> int | str:
 def test_flood_of_expensive_queries_degrades_with_503_and_504(built):
     n, threads, pace = 200, 100, 0.05  # 200 requests started over 10 s, up to 100 in flight
     limit_mb, total_mb = 200, 600  # bounds per process and for the whole tree at once; measured 43 and ~140
-    with kg_serve(built, "--workers", "2", "--max-connections", "16", "--timeout", "1.2",
-                  "--queue-wait", "2") as base:
+    with kg_serve(
+        built, "--workers", "2", "--max-connections", "16", "--timeout", "1.2", "--queue-wait", "2"
+    ) as base:
         port = int(base.rsplit(":", 1)[1].strip("/"))
         pid = server_pid(port)
         t0 = time.monotonic()
         with PeakMemory(pid) as mem, ThreadPoolExecutor(threads) as pool:
-            
-                def one(i):
-                    time.sleep(max(0.0, t0 + i * pace - time.monotonic()))
-                    return ask(base, EXPENSIVE if i % 4 == 0 else MEDIUM, 20)
 
-                got = list(pool.map(one, range(n)))
+            def one(i):
+                time.sleep(max(0.0, t0 + i * pace - time.monotonic()))
+                return ask(base, EXPENSIVE if i % 4 == 0 else MEDIUM, 20)
+
+            got = list(pool.map(one, range(n)))
         wall = time.monotonic() - t0
         counts = {s: got.count(s) for s in set(got)}
-        print(f"\nflood: {n} requests, {threads} at once, {wall:.1f} s: {counts}; "
-              f"peak RSS MB by pid: { {p: kb // 1024 for p, kb in mem.peak.items()} }, "
-              f"at once {mem.total // 1024}")
+        print(
+            f"\nflood: {n} requests, {threads} at once, {wall:.1f} s: {counts}; "
+            f"peak RSS MB by pid: { {p: kb // 1024 for p, kb in mem.peak.items()} }, "
+            f"at once {mem.total // 1024}"
+        )
         assert set(got) <= {200, 503, 504}, counts
         assert counts.get(503, 0) > 0 and counts.get(504, 0) > 0  # the bounds were reached
         assert counts.get(200, 0) > 0  # and queries were still answered
@@ -187,8 +192,10 @@ def test_a_query_that_needs_too_much_memory_gets_503_and_the_server_lives(built)
             t0 = time.monotonic()
             st = ask(base, MEMORY_HOG, 60)
             took = time.monotonic() - t0
-        print(f"\nmemory hog: {st} after {took:.1f} s; peak RSS MB by pid: "
-              f"{ {p: kb // 1024 for p, kb in mem.peak.items()} }")
+        print(
+            f"\nmemory hog: {st} after {took:.1f} s; peak RSS MB by pid: "
+            f"{ {p: kb // 1024 for p, kb in mem.peak.items()} }"
+        )
         assert st == 503 and took < 20  # stopped by the memory cap, not by the time limit
         assert max(mem.peak.values()) < (300 + 300) * 1024, mem.peak  # graph + interpreter + the cap
         deadline = time.monotonic() + 60

@@ -21,8 +21,9 @@ WORK_NS = "https://nfdi4bioimage.github.io/training/kg/id/material/"
 
 
 def run_kg(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +64,7 @@ def page_of(site: Path, work: str) -> Path:
 
 # ------------------------------------------------------------------------------------------ embeds
 
+
 @pytest.mark.parametrize("which", ["example", pytest.param("real", marks=pytest.mark.realdata)])
 def test_each_embed_says_what_the_graph_says(which, request):
     build_dir, site = request.getfixturevalue(f"{which}_site")
@@ -75,7 +77,9 @@ def test_each_embed_says_what_the_graph_says(which, request):
         doc = blocks[0]
         assert doc["@id"] == w and doc["@context"] == "https://schema.org"
         assert "LearningResource" in doc["@type"]
-        assert doc["dct:conformsTo"] == {"@id": "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"}
+        assert doc["dct:conformsTo"] == {
+            "@id": "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
+        }
         check_embed(doc, w, idx)
         # the .jsonld file beside the page is the same document
         side = json.loads(page_of(site, w).with_suffix(".jsonld").read_text(encoding="utf-8"))
@@ -103,8 +107,10 @@ def test_real_embeds_carry_what_the_catalogue_provides(real_site, real_raw):
         assert ("description" in doc) == has_desc, uuid
         tags = e.get("tags") or []
         tags = tags if isinstance(tags, list) else [tags]
-        real_tags = {str(t).strip().casefold() for t in tags if str(t).strip()} - {"include in dalia",
-                                                                                  "exclude from dalia"}
+        real_tags = {str(t).strip().casefold() for t in tags if str(t).strip()} - {
+            "include in dalia",
+            "exclude from dalia",
+        }
         kws = doc.get("keywords", [])
         kws = kws if isinstance(kws, list) else [kws]
         assert bool(kws) == bool(real_tags) and len(kws) <= 20, uuid
@@ -123,19 +129,24 @@ def test_escaping_and_only_web_links(tmp_path):
     evil_desc = "ends the block </script><script>alert(2)</script> <!-- ok?"
     tag = "https://nfdi4bioimage.github.io/training/kg/id/tag/evil"
     person = "https://nfdi4bioimage.github.io/training/kg/id/person/mallory"
-    nt = "\n".join([
-        f"<{w}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S}LearningResource> .",
-        f"<{w}> <{S}name> {json.dumps(evil_name)} .",
-        f"<{w}> <{S}description> {json.dumps(evil_desc)} .",
-        f"<{w}> <{S}url> <javascript:alert(3)> .",
-        f"<{w}> <{S}url> <https://example.org/ok?a=1&b=2> .",
-        f"<{w}> <{S}about> <{tag}> .",
-        f"<{tag}> <{S}name> \"\\\"><img src=x onerror=alert(4)>\" .",
-        f"<{w}> <{S}author> <{person}> .",
-        f"<{person}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S}Person> .",
-        f"<{person}> <{S}name> \"<b>Mallory</b>\" .",
-        f"<{person}> <{S}url> <javascript:alert(5)> .",
-    ]) + "\n"
+    nt = (
+        "\n".join(
+            [
+                f"<{w}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S}LearningResource> .",
+                f"<{w}> <{S}name> {json.dumps(evil_name)} .",
+                f"<{w}> <{S}description> {json.dumps(evil_desc)} .",
+                f"<{w}> <{S}url> <javascript:alert(3)> .",
+                f"<{w}> <{S}url> <https://example.org/ok?a=1&b=2> .",
+                f"<{w}> <{S}about> <{tag}> .",
+                f'<{tag}> <{S}name> "\\"><img src=x onerror=alert(4)>" .',
+                f"<{w}> <{S}author> <{person}> .",
+                f"<{person}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S}Person> .",
+                f'<{person}> <{S}name> "<b>Mallory</b>" .',
+                f"<{person}> <{S}url> <javascript:alert(5)> .",
+            ]
+        )
+        + "\n"
+    )
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "catalog.nt").write_text(nt, encoding="utf-8")
     build_site(tmp_path / "b", tmp_path / "site")
@@ -209,8 +220,13 @@ def test_pages_per_person_tag_licence_and_index_counts(example_site):
     g = rdflib.Graph().parse(build_dir / "catalog.nt", format="nt")
     SCH = rdflib.Namespace(S)
     works = set(g.subjects(rdflib.RDF.type, SCH.LearningResource))
-    people = {a for w in works for p in (SCH.author, SCH.editor) for a in g.objects(w, p)
-              if (a, rdflib.RDF.type, SCH.Person) in g}
+    people = {
+        a
+        for w in works
+        for p in (SCH.author, SCH.editor)
+        for a in g.objects(w, p)
+        if (a, rdflib.RDF.type, SCH.Person) in g
+    }
     tags = {t for w in works for t in g.objects(w, SCH.about)}
     licences = {x for w in works for x in g.objects(w, SCH.license)}
     assert len(list((site / "person").glob("*.html"))) == len(people)
@@ -237,8 +253,10 @@ def test_sitemap_lists_every_work_page(example_site):
     root = ET.parse(site / "sitemap.xml").getroot()
     ns = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = {e.text for e in root.findall("sm:url/sm:loc", ns)}
-    expected = {"https://nfdi4bioimage.github.io/training/kg/site/material/" + w.rsplit("/", 1)[-1] + ".html"
-                for w in works_in(build_dir / "catalog.nt")}
+    expected = {
+        "https://nfdi4bioimage.github.io/training/kg/site/material/" + w.rsplit("/", 1)[-1] + ".html"
+        for w in works_in(build_dir / "catalog.nt")
+    }
     assert locs == expected
 
 
@@ -249,12 +267,14 @@ def test_query_page_offers_the_named_queries(example_site):
     named = json.loads(m.group(1))
     files = sorted((Path(__file__).parent / "data" / "queries").glob("*.rq"))
     assert [q["name"] for q in named] == [f.stem for f in files]
+
     # the page shows each query runnable: parameters bound to their defaults ($limit -> 50)
     def norm(t):
         return re.sub(r"\s+", " ", t).strip()
 
-    assert [norm(q["query"]) for q in named] == [norm(f.read_text(encoding="utf-8").replace("$limit", "50"))
-                                                 for f in files]
+    assert [norm(q["query"]) for q in named] == [
+        norm(f.read_text(encoding="utf-8").replace("$limit", "50")) for f in files
+    ]
     assert named[0]["title"] == "Materials per licence" and named[0]["params"] == {"limit": "50"}
 
 
@@ -264,7 +284,9 @@ def test_cli_site_and_its_errors(tmp_path, example_site):
     assert r.returncode == 0, r.stderr
     assert "materials" in r.stderr
     root = ET.parse(tmp_path / "s" / "sitemap.xml").getroot()
-    assert all(e.text.startswith("http://127.0.0.1:9/x/material/") for e in root.iter() if e.tag.endswith("loc"))
+    assert all(
+        e.text.startswith("http://127.0.0.1:9/x/material/") for e in root.iter() if e.tag.endswith("loc")
+    )
     # rerun replaces the site as a whole
     (tmp_path / "s" / "stale.html").write_text("old")
     assert run_kg("site", build_dir, "--out", tmp_path / "s").returncode == 0

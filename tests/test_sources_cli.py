@@ -48,7 +48,8 @@ def test_entry_lines_and_bad_entries_do_not_drop_others(tmp_path):
 def test_folder_of_yaml_files(tmp_path):
     (tmp_path / "materials.yml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "papers.yaml").write_text(
-        "resources:\n- name: Paper\n  url: https://example.org/p\n  type: Publication\n", encoding="utf-8")
+        "resources:\n- name: Paper\n  url: https://example.org/p\n  type: Publication\n", encoding="utf-8"
+    )
     (tmp_path / "notes.txt").write_text("not read", encoding="utf-8")
     b = kg.build(tmp_path)
     assert len(b.works) == 4
@@ -64,14 +65,17 @@ def test_one_broken_file_among_good_ones_is_reported(tmp_path):
     assert len(errs) == 1 and errs[0].file.endswith("b.yml") and errs[0].line
 
 
-@pytest.mark.parametrize("content,needle", [
-    (b"resources:\n- name: x\n  url: [unclosed\n", "malformed YAML"),
-    (b"resources:\n- name: caf\xe9\n", "not UTF-8"),
-    (b"", "empty file"),
-    (b"- just\n- a list\n", "not a catalogue"),
-    (b"title: a mapping\n", "not a catalogue"),
-    (b"resources: 5\n", "not a list"),
-])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (b"resources:\n- name: x\n  url: [unclosed\n", "malformed YAML"),
+        (b"resources:\n- name: caf\xe9\n", "not UTF-8"),
+        (b"", "empty file"),
+        (b"- just\n- a list\n", "not a catalogue"),
+        (b"title: a mapping\n", "not a catalogue"),
+        (b"resources: 5\n", "not a list"),
+    ],
+)
 def test_unreadable_sources_raise_one_clear_error(tmp_path, content, needle):
     p = tmp_path / "bad.yml"
     p.write_bytes(content)
@@ -82,21 +86,25 @@ def test_unreadable_sources_raise_one_clear_error(tmp_path, content, needle):
 
 
 def test_impossible_timestamp_is_an_entry_problem_not_a_crash(tmp_path):
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: x\n  url: https://e.org/x\n"
-                        "  publication_date: 2024-29-05\n")
+    p = write_catalogue(
+        tmp_path / "c.yml", "resources:\n- name: x\n  url: https://e.org/x\n  publication_date: 2024-29-05\n"
+    )
     b = kg.build(p)
     assert len(b.works) == 1 and [x.kind for x in b.problems] == ["date-invalid"]
 
 
 def test_duplicate_uuid_keeps_both_entries(tmp_path):
-    p = write_catalogue(tmp_path / "c.yml", """resources:
+    p = write_catalogue(
+        tmp_path / "c.yml",
+        """resources:
 - name: A
   url: https://example.org/a
   uuid: 11111111-1111-4111-8111-111111111111
 - name: B
   url: https://example.org/b
   uuid: 11111111-1111-4111-8111-111111111111
-""")
+""",
+    )
     b = kg.build(p)
     assert len(works_of(b)) == 2
     assert [x.kind for x in b.problems] == ["duplicate-uuid"]
@@ -120,9 +128,14 @@ def test_cli_build_writes_contract_files(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 0
     err = capsys.readouterr().err
     assert "read 13 entries" in err and "license-unknown" in err
-    g = {f: set(ox.parse(path=str(tmp_path / n), format=f)) for f, n in [
-        (ox.RdfFormat.TURTLE, "catalog.ttl"), (ox.RdfFormat.N_TRIPLES, "catalog.nt"),
-        (ox.RdfFormat.JSON_LD, "catalog.jsonld")]}
+    g = {
+        f: set(ox.parse(path=str(tmp_path / n), format=f))
+        for f, n in [
+            (ox.RdfFormat.TURTLE, "catalog.ttl"),
+            (ox.RdfFormat.N_TRIPLES, "catalog.nt"),
+            (ox.RdfFormat.JSON_LD, "catalog.jsonld"),
+        ]
+    }
     a, b, c = g.values()
     assert a == b == c
     problems = json.loads((tmp_path / "problems.json").read_text("utf-8"))
@@ -137,22 +150,31 @@ def test_cli_strict_fails_on_problems(tmp_path, capsys):
 
 
 def test_cli_clean_catalogue_strict_passes(tmp_path):
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: x\n  url: https://e.org/x\n"
-                        "  uuid: 11111111-1111-4111-8111-111111111111\n  license: MIT\n")
+    p = write_catalogue(
+        tmp_path / "c.yml",
+        "resources:\n- name: x\n  url: https://e.org/x\n"
+        "  uuid: 11111111-1111-4111-8111-111111111111\n  license: MIT\n",
+    )
     assert main(["build", str(p), "--out", str(tmp_path / "out"), "--strict", "-q"]) == 0
 
 
 def test_cli_error_is_one_line_without_traceback(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("resources:\n- name: x\n  url: [unclosed\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "kg", "build", str(bad), "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "build", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 3
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert f"{bad}:4" in lines[0]
-    r = subprocess.run([sys.executable, "-m", "kg", "build", str(tmp_path / "missing.yml"), "--out",
-                        str(tmp_path / "o")], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "build", str(tmp_path / "missing.yml"), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "no such file" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

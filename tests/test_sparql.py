@@ -39,7 +39,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 def decoys():
     """A store where every subject has one value; decoys match anything an injection might add."""
     s = ox.Store()
-    for i, v in enumerate(["a", "b", "", "x\" } UNION { ?s ?p ?o", "#", "}"]):
+    for i, v in enumerate(["a", "b", "", 'x" } UNION { ?s ?p ?o', "#", "}"]):
         s.add(ox.Quad(ox.NamedNode(f"http://example.org/decoy{i}"), P, ox.Literal(v)))
     return s
 
@@ -76,13 +76,20 @@ def test_a_value_cannot_change_the_query(decoys, value):
     try:
         got = run_bound(decoys, value)
         # the same answer as pyoxigraph's own binding, which never goes through query text
-        via_api = {r["s"].value for r in decoys.query(TEMPLATE.replace("$v", "?v").replace("?s W", "?s ?v W"),
-                                                      substitutions={ox.Variable("v"): ox.Literal(value)})}
+        via_api = {
+            r["s"].value
+            for r in decoys.query(
+                TEMPLATE.replace("$v", "?v").replace("?s W", "?s ?v W"),
+                substitutions={ox.Variable("v"): ox.Literal(value)},
+            )
+        }
     finally:
         decoys.remove(ox.Quad(ox.NamedNode("http://example.org/target"), P, ox.Literal(value)))
-    expected = {"http://example.org/target"} | {f"http://example.org/decoy{i}" for i, v in
-                                                enumerate(["a", "b", "", "x\" } UNION { ?s ?p ?o", "#", "}"])
-                                                if v == value}
+    expected = {"http://example.org/target"} | {
+        f"http://example.org/decoy{i}"
+        for i, v in enumerate(["a", "b", "", 'x" } UNION { ?s ?p ?o', "#", "}"])
+        if v == value
+    }
     assert got == via_api == expected
 
 
@@ -93,7 +100,7 @@ def test_any_string_is_bound_as_exactly_that_literal(decoys, value):
     # the query text differs from the template only where $v stood
     head, tail = TEMPLATE.split("$v")
     assert q.startswith(head) and q.endswith(tail)
-    term_text = q[len(head): len(q) - len(tail)]
+    term_text = q[len(head) : len(q) - len(tail)]
     assert [kind for kind, *_ in scan(term_text)] == ["string"]
     res = run_local(decoys, f"SELECT ?x WHERE {{ BIND({term_text} AS ?x) }}")
     assert res.rows == [(ox.Literal(value),)]
@@ -114,27 +121,42 @@ def test_an_iri_parameter_is_a_valid_iri_or_refused(value):
 
 
 def test_iri_values_that_would_break_out_are_refused():
-    for bad in ["http://a> ?p ?o } #", "http://a b", "http://a/{x}", 'http://a/"', "not an iri", "http://a/\nb"]:
+    for bad in [
+        "http://a> ?p ?o } #",
+        "http://a b",
+        "http://a/{x}",
+        'http://a/"',
+        "not an iri",
+        "http://a/\nb",
+    ]:
         with pytest.raises(ParamError):
             to_term(bad, "iri", "u")
     assert to_term("spdx:MIT", "iri") == ox.NamedNode("http://spdx.org/licenses/MIT")
-    assert to_term("<https://orcid.org/0000-0001-9568-895X>", "iri").value == "https://orcid.org/0000-0001-9568-895X"
+    assert (
+        to_term("<https://orcid.org/0000-0001-9568-895X>", "iri").value
+        == "https://orcid.org/0000-0001-9568-895X"
+    )
 
 
 def test_term_type_chooses_iri_or_literal():
-    assert to_term("https://orcid.org/0000-0001-9568-895X") == ox.NamedNode("https://orcid.org/0000-0001-9568-895X")
+    assert to_term("https://orcid.org/0000-0001-9568-895X") == ox.NamedNode(
+        "https://orcid.org/0000-0001-9568-895X"
+    )
     assert to_term("Schmidt, Christian") == ox.Literal("Schmidt, Christian")
     assert to_term("https://a.org/x y") == ox.Literal("https://a.org/x y")  # not an IRI: a string
     assert to_term("spdx:CC-BY-4.0") == ox.NamedNode("http://spdx.org/licenses/CC-BY-4.0")
 
 
-@pytest.mark.parametrize("typ,value,expected", [
-    ("integer", "42", ox.Literal("42", datatype=ox.NamedNode(XSD + "integer"))),
-    ("integer", " -7 ", ox.Literal("-7", datatype=ox.NamedNode(XSD + "integer"))),
-    ("decimal", "2.5", ox.Literal("2.5", datatype=ox.NamedNode(XSD + "decimal"))),
-    ("boolean", "yes", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))),
-    ("date", "2024-02-29", ox.Literal("2024-02-29", datatype=ox.NamedNode(XSD + "date"))),
-])
+@pytest.mark.parametrize(
+    "typ,value,expected",
+    [
+        ("integer", "42", ox.Literal("42", datatype=ox.NamedNode(XSD + "integer"))),
+        ("integer", " -7 ", ox.Literal("-7", datatype=ox.NamedNode(XSD + "integer"))),
+        ("decimal", "2.5", ox.Literal("2.5", datatype=ox.NamedNode(XSD + "decimal"))),
+        ("boolean", "yes", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))),
+        ("date", "2024-02-29", ox.Literal("2024-02-29", datatype=ox.NamedNode(XSD + "date"))),
+    ],
+)
 def test_typed_values(typ, value, expected):
     t = to_term(value, typ)
     assert t == expected
@@ -142,8 +164,17 @@ def test_typed_values(typ, value, expected):
     assert res.rows == [(expected,)]
 
 
-@pytest.mark.parametrize("typ,value", [("integer", "5 } #"), ("integer", "1.5"), ("decimal", "1e5; x"),
-                                       ("boolean", "maybe"), ("date", "2024-02-30"), ("date", "2024-01-01\" }")])
+@pytest.mark.parametrize(
+    "typ,value",
+    [
+        ("integer", "5 } #"),
+        ("integer", "1.5"),
+        ("decimal", "1e5; x"),
+        ("boolean", "maybe"),
+        ("date", "2024-02-30"),
+        ("date", '2024-01-01" }'),
+    ],
+)
 def test_bad_typed_values_are_refused(typ, value):
     with pytest.raises(ParamError, match=f"is not a valid {typ}"):
         to_term(value, typ, "n")
@@ -158,11 +189,15 @@ def test_integer_parameter_works_after_limit():
 
 
 def test_only_dollar_tokens_outside_strings_iris_and_comments_are_bound():
-    text = ('SELECT ?x WHERE { ?x <http://e/p> "$v" . ?x <http://e/$v> $v . # $v in a comment\n'
-            "  FILTER(?x < $v) FILTER(STR(?v) != '''$v''') }")
+    text = (
+        'SELECT ?x WHERE { ?x <http://e/p> "$v" . ?x <http://e/$v> $v . # $v in a comment\n'
+        "  FILTER(?x < $v) FILTER(STR(?v) != '''$v''') }"
+    )
     q = bind(text, {"v": ox.Literal("V")})
-    assert q == ('SELECT ?x WHERE { ?x <http://e/p> "$v" . ?x <http://e/$v> "V" . # $v in a comment\n'
-                 "  FILTER(?x < \"V\") FILTER(STR(?v) != '''$v''') }")
+    assert q == (
+        'SELECT ?x WHERE { ?x <http://e/p> "$v" . ?x <http://e/$v> "V" . # $v in a comment\n'
+        "  FILTER(?x < \"V\") FILTER(STR(?v) != '''$v''') }"
+    )
 
 
 def test_query_form_ignores_prologue_comments_and_strings():
@@ -174,6 +209,7 @@ def test_query_form_ignores_prologue_comments_and_strings():
 # ---------------------------------------------------------------------------------------------
 # Headers
 # ---------------------------------------------------------------------------------------------
+
 
 def write(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "q.rq"
@@ -195,22 +231,31 @@ def test_header_is_parsed(tmp_path):
     assert q.title == "A title"
     assert q.description == "First line and a second line."
     assert [(p.name, p.type, p.default, p.description) for p in q.parameters] == [
-        ("who", "term", "Ada Example", "a person"), ("n", "integer", "3", "")]
+        ("who", "term", "Ada Example", "a person"),
+        ("n", "integer", "3", ""),
+    ]
     assert q.form == "SELECT"
     assert q.bound() == GOOD.replace("$who", '"Ada Example"').replace("$n", " 3 ")
     assert q.bound({"n": "5"}).endswith("LIMIT  5 \n")
 
 
-@pytest.mark.parametrize("text,message,line", [
-    (GOOD.replace("# title: A title\n", ""), "no '# title:' line", 1),
-    (GOOD.replace("(integer)", "(number)"), "unknown type 'number'", 5),
-    (GOOD.replace("= 3", "= three"), "is not a valid integer", 5),
-    (GOOD.replace("# param: n (integer) = 3\n", ""), "$n is used but not declared", None),
-    (GOOD + "# param: x = 1\n", None, None),  # a comment after the query is not header
-    (GOOD.replace("LIMIT $n", "LIMIT 3"), "'n' is declared but the query never uses $n", None),
-    (GOOD.replace("# param: who (term) = Ada Example -- a person", "# param: who"), "is not 'NAME (TYPE)", 4),
-    ("# titel: typo\n" + GOOD, "unknown header field 'titel'", 1),
-])
+@pytest.mark.parametrize(
+    "text,message,line",
+    [
+        (GOOD.replace("# title: A title\n", ""), "no '# title:' line", 1),
+        (GOOD.replace("(integer)", "(number)"), "unknown type 'number'", 5),
+        (GOOD.replace("= 3", "= three"), "is not a valid integer", 5),
+        (GOOD.replace("# param: n (integer) = 3\n", ""), "$n is used but not declared", None),
+        (GOOD + "# param: x = 1\n", None, None),  # a comment after the query is not header
+        (GOOD.replace("LIMIT $n", "LIMIT 3"), "'n' is declared but the query never uses $n", None),
+        (
+            GOOD.replace("# param: who (term) = Ada Example -- a person", "# param: who"),
+            "is not 'NAME (TYPE)",
+            4,
+        ),
+        ("# titel: typo\n" + GOOD, "unknown header field 'titel'", 1),
+    ],
+)
 def test_header_errors_name_file_and_line(tmp_path, text, message, line):
     p = write(tmp_path, text)
     if message is None:
@@ -251,22 +296,34 @@ def test_every_named_query_parses_with_its_defaults():
 # Formats: every format parses back to the same rows
 # ---------------------------------------------------------------------------------------------
 
-ROWS = Result(form="SELECT", variables=["s", "label", "n"], rows=[
-    (ox.NamedNode("http://schema.org/Person"), ox.Literal('with "quotes", commas\nand | pipes'),
-     ox.Literal("3", datatype=ox.NamedNode(XSD + "integer"))),
-    (ox.NamedNode("http://example.org/x"), ox.Literal("hallo", language="de"), None),
-])
+ROWS = Result(
+    form="SELECT",
+    variables=["s", "label", "n"],
+    rows=[
+        (
+            ox.NamedNode("http://schema.org/Person"),
+            ox.Literal('with "quotes", commas\nand | pipes'),
+            ox.Literal("3", datatype=ox.NamedNode(XSD + "integer")),
+        ),
+        (ox.NamedNode("http://example.org/x"), ox.Literal("hallo", language="de"), None),
+    ],
+)
 
 
 def test_csv_and_tsv_and_json_parse_back():
     rows = list(csv.reader(io.StringIO(format_result(ROWS, "csv"), newline="")))
-    assert rows == [["s", "label", "n"], ["http://schema.org/Person", 'with "quotes", commas\nand | pipes', "3"],
-                    ["http://example.org/x", "hallo", ""]]
+    assert rows == [
+        ["s", "label", "n"],
+        ["http://schema.org/Person", 'with "quotes", commas\nand | pipes', "3"],
+        ["http://example.org/x", "hallo", ""],
+    ]
     lines = format_result(ROWS, "tsv").splitlines()
     assert lines[0].split("\t") == ["?s", "?label", "?n"]
     cells = lines[1].split("\t")
     # TSV cells are SPARQL terms: parse them back with pyoxigraph
-    res = run_local(ox.Store(), "SELECT ?s ?label ?n WHERE { VALUES (?s ?label ?n) { (" + " ".join(cells) + ") } }")
+    res = run_local(
+        ox.Store(), "SELECT ?s ?label ?n WHERE { VALUES (?s ?label ?n) { (" + " ".join(cells) + ") } }"
+    )
     assert res.rows == [ROWS.rows[0]]
     assert lines[2].split("\t") == ["<http://example.org/x>", '"hallo"@de', ""]
     doc = json.loads(format_result(ROWS, "json"))
@@ -280,7 +337,11 @@ def test_markdown_and_table_keep_one_row_per_line():
     md = format_result(ROWS, "md").splitlines()
     assert len(md) == 4 and md[0] == "| s | label | n |"
     cells = [c.strip() for c in md[2].strip("|").replace("\\|", "\0").split("|")]
-    assert [c.replace("\0", "|") for c in cells] == ["schema:Person", 'with "quotes", commas and | pipes', "3"]
+    assert [c.replace("\0", "|") for c in cells] == [
+        "schema:Person",
+        'with "quotes", commas and | pipes',
+        "3",
+    ]
     table = format_result(ROWS, "table").splitlines()
     assert len(table) == 5 and table[-1] == "(2 rows)"
     assert table[2].split()[0] == "schema:Person"
@@ -289,7 +350,9 @@ def test_markdown_and_table_keep_one_row_per_line():
 def test_ask_and_graph_results():
     assert format_result(Result(form="ASK", boolean=True), "table") == "true\n"
     assert json.loads(format_result(Result(form="ASK", boolean=False), "json"))["boolean"] is False
-    t = ox.Triple(ox.NamedNode("http://schema.org/x"), ox.NamedNode("http://schema.org/name"), ox.Literal("X"))
+    t = ox.Triple(
+        ox.NamedNode("http://schema.org/x"), ox.NamedNode("http://schema.org/name"), ox.Literal("X")
+    )
     ttl = format_result(Result(form="CONSTRUCT", triples=[t]), "csv")  # graphs are always Turtle
     assert ttl.startswith("@prefix schema:")
     assert [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)] == [t]
@@ -317,7 +380,10 @@ def test_select_rows_follow_the_variables_with_none_where_unbound():
     s.add(ox.Quad(a, p, ox.Literal("x")))
     s.add(ox.Quad(ox.NamedNode("http://example.org/b"), p, ox.Literal("y")))
     s.add(ox.Quad(a, q, ox.Literal("z")))
-    res = run_local(s, "SELECT ?extra ?o ?s WHERE { ?s <http://example.org/p> ?o "
-                       "OPTIONAL { ?s <http://example.org/q> ?extra } } ORDER BY ?o")
+    res = run_local(
+        s,
+        "SELECT ?extra ?o ?s WHERE { ?s <http://example.org/p> ?o "
+        "OPTIONAL { ?s <http://example.org/q> ?extra } } ORDER BY ?o",
+    )
     assert res.variables == ["extra", "o", "s"]
     assert res.values() == [("z", "x", "http://example.org/a"), (None, "y", "http://example.org/b")]

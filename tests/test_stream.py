@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kg
+from kg.catalog import Tally
 from kg.errors import SourceError, UsageError
 from kg.sources import SourceInfo
-from kg.catalog import Tally
 from kg.stream import _Seen, graph_iri, iter_entries, stream_build
 
 from .conftest import EXAMPLES, write_catalogue
@@ -46,9 +46,9 @@ def test_stream_is_the_same_graph(which, tmp_path, request):
     problems = json.loads(r.paths["problems"].read_text("utf-8"))
     key = lambda p: (p["kind"], p["line"], p["field"], json.dumps(p["value"]))  # noqa: E731
     assert sorted(map(key, problems)) == sorted(map(key, expected_problems))
-    assert r.problems == dict(sorted({p["kind"]: sum(1 for q in problems if q["kind"] == p["kind"])
-                                      for p in problems}.items()))
-
+    assert r.problems == dict(
+        sorted({p["kind"]: sum(1 for q in problems if q["kind"] == p["kind"]) for p in problems}.items())
+    )
 
 
 def test_stream_with_its_caches_emptied_every_block_is_the_same_graph(real_yaml, tmp_path, monkeypatch):
@@ -65,6 +65,7 @@ def test_stream_with_its_caches_emptied_every_block_is_the_same_graph(real_yaml,
         before = [c.cache_info().currsize for c in caches]
         real_trim(caches)
         cleared.append(sum(1 for b, c in zip(before, caches) if b > 8 and c.cache_info().currsize == 0))
+
     monkeypatch.setattr(ks, "_trim", trim)
     expected, expected_problems = ordinary(real_yaml, tmp_path)
     r = stream_build(real_yaml, tmp_path / "stream", formats=["ntriples"])
@@ -73,6 +74,7 @@ def test_stream_with_its_caches_emptied_every_block_is_the_same_graph(real_yaml,
     problems = json.loads(r.paths["problems"].read_text("utf-8"))
     key = lambda p: (p["kind"], p["line"], p["field"], json.dumps(p["value"]))  # noqa: E731
     assert sorted(map(key, problems)) == sorted(map(key, expected_problems))
+
 
 def test_stream_entry_lines_match_the_file(real_yaml):
     """Each streamed entry carries the line of its '- ' item, read here straight from the text."""
@@ -85,7 +87,9 @@ def test_stream_entry_lines_match_the_file(real_yaml):
 
 
 def test_stream_reads_indented_sequence_and_trailing_key(tmp_path):
-    src = write_catalogue(tmp_path / "c.yml", """\
+    src = write_catalogue(
+        tmp_path / "c.yml",
+        """\
 # a comment
 title: test
 resources:
@@ -98,21 +102,25 @@ resources:
   - name: Second
     url: https://example.org/b
 other: 1
-""")
+""",
+    )
     got = list(iter_entries(src, SourceInfo(str(src))))
     assert [(e.line, e.data["name"]) for e in got] == [(4, "First"), (10, "Second")]
     assert got[0].data["description"] == "two lines\n- not an item\n"
 
 
 def test_stream_malformed_entry_names_file_and_line(tmp_path):
-    src = write_catalogue(tmp_path / "bad.yml", """\
+    src = write_catalogue(
+        tmp_path / "bad.yml",
+        """\
 resources:
 - name: Good
   url: https://example.org/good
 - name: Bad
   url: [unclosed
   tags: x
-""")
+""",
+    )
     with pytest.raises(SourceError) as ei:
         stream_build(src, tmp_path / "out")
     assert ei.value.file == str(src)
@@ -120,7 +128,9 @@ resources:
 
 
 def test_stream_alias_into_another_entry_is_a_clear_error(tmp_path):
-    src = write_catalogue(tmp_path / "alias.yml", """\
+    src = write_catalogue(
+        tmp_path / "alias.yml",
+        """\
 resources:
 - name: A
   url: https://example.org/a
@@ -128,7 +138,8 @@ resources:
 - name: B
   url: https://example.org/b
   tags: *t
-""")
+""",
+    )
     # the ordinary build reads the whole document, so the alias works there
     assert len(kg.build(src).works) == 2
     with pytest.raises(SourceError, match="alias"):
@@ -136,7 +147,9 @@ resources:
 
 
 def test_stream_reports_duplicates_like_the_ordinary_build(tmp_path):
-    src = write_catalogue(tmp_path / "dup.yml", """\
+    src = write_catalogue(
+        tmp_path / "dup.yml",
+        """\
 resources:
 - name: A
   url: https://example.org/same
@@ -144,13 +157,17 @@ resources:
 - name: B
   url: https://example.org/same
   uuid: 2f1d0a62-0a59-4a0c-9e0e-8a4b5c8f3a11
-""")
+""",
+    )
     r = stream_build(src, tmp_path / "out")
     kinds = [p["kind"] for p in json.loads(r.paths["problems"].read_text("utf-8"))]
     assert kinds.count("duplicate-uuid") == 1 and kinds.count("duplicate-url") == 1
-    works = {t[0] for t in triples_of(r.paths["ntriples"])
-             if t[1] == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-             and t[2] == "<http://schema.org/LearningResource>"}
+    works = {
+        t[0]
+        for t in triples_of(r.paths["ntriples"])
+        if t[1] == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+        and t[2] == "<http://schema.org/LearningResource>"
+    }
     assert len(works) == 2  # the second entry keeps its data under a derived uuid
 
 
@@ -180,8 +197,16 @@ def test_seen_set_answers_like_a_set_across_merges(keys):
 
 
 @settings(max_examples=60, deadline=None, database=None)
-@given(ops=st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.sampled_from(["Ann", "A. B", "ann b"]),
-                              st.sampled_from([0, 1])), max_size=40))
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["p1", "p2", "p3"]),
+            st.sampled_from(["Ann", "A. B", "ann b"]),
+            st.sampled_from([0, 1]),
+        ),
+        max_size=40,
+    )
+)
 def test_spellings_rank_like_counters(ops):
     """Catalog._agent_names (a Tally: one (name, count) pair per agent until a second spelling) gives
     the same ranking as a Counter per agent, with the zero counts of alternate spellings too."""
@@ -190,18 +215,37 @@ def test_spellings_rank_like_counters(ops):
         compact.add(iri, name, inc)
         counters[iri][name] += inc
     assert list(compact) == list(counters)
-    assert {iri: compact.most_common(iri) for iri in compact} == {iri: c.most_common() for iri, c in counters.items()}
+    assert {iri: compact.most_common(iri) for iri in compact} == {
+        iri: c.most_common() for iri, c in counters.items()
+    }
 
 
 def test_cli_stream(tmp_path):
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "kg", "build", "--stream", str(EXAMPLES), "--out", str(out)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "build", "--stream", str(EXAMPLES), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert triples_of(out / "catalog.nt") == ordinary(EXAMPLES, tmp_path)[0]
     assert not (out / "catalog.ttl").exists()
-    r = subprocess.run([sys.executable, "-m", "kg", "build", "--stream", str(EXAMPLES), "--out", str(out),
-                        "--format", "turtle"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg",
+            "build",
+            "--stream",
+            str(EXAMPLES),
+            "--out",
+            str(out),
+            "--format",
+            "turtle",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == UsageError.exit_code
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
@@ -210,13 +254,39 @@ def test_stream_of_two_sources_reports_an_orcid_conflict_once(tmp_path):
     """Two catalogues: one gives a name two ORCIDs; the conflict is one problem, as in kg build."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "a.yml").write_text(yaml.safe_dump({"resources": [
-        {"name": "A one", "url": "https://example.org/a1", "authors": ["Jane Doe https://orcid.org/0000-0002-1825-0097"]},
-        {"name": "A two", "url": "https://example.org/a2", "authors": ["Jane Doe https://orcid.org/0000-0001-5109-3700"]},
-    ]}), encoding="utf-8")
-    (src / "b.yml").write_text(yaml.safe_dump({"resources": [
-        {"name": "B one", "url": "https://example.org/b1", "authors": ["John Roe https://orcid.org/0000-0002-1694-233X"]},
-    ]}), encoding="utf-8")
+    (src / "a.yml").write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    {
+                        "name": "A one",
+                        "url": "https://example.org/a1",
+                        "authors": ["Jane Doe https://orcid.org/0000-0002-1825-0097"],
+                    },
+                    {
+                        "name": "A two",
+                        "url": "https://example.org/a2",
+                        "authors": ["Jane Doe https://orcid.org/0000-0001-5109-3700"],
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    (src / "b.yml").write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    {
+                        "name": "B one",
+                        "url": "https://example.org/b1",
+                        "authors": ["John Roe https://orcid.org/0000-0002-1694-233X"],
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     _, expected_problems = ordinary(src, tmp_path)
     r = stream_build(src, tmp_path / "stream")
     problems = json.loads(r.paths["problems"].read_text("utf-8"))

@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 from kg.terms import as_nodes, count, iri, nt_text, quoted, tagged, to_triples, typed
 
 # any text, with the characters N-Triples escapes (and their neighbours) drawn often
-HOSTILE = st.text(alphabet=st.one_of(st.characters(blacklist_categories=("Cs",)),
-                                     st.sampled_from('"\\\n\r\t\b\f\x00\x1f\x7f\x80\u2028\u00a0\u200b\ufeff')))
+HOSTILE = st.text(
+    alphabet=st.one_of(
+        st.characters(blacklist_categories=("Cs",)),
+        st.sampled_from('"\\\n\r\t\b\f\x00\x1f\x7f\x80\u2028\u00a0\u200b\ufeff'),
+    )
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -30,9 +34,18 @@ def test_typed_and_tagged_literals_are_pyoxigraphs_text(text, dt):
     assert tagged(text, "EN") == str(ox.Literal(text, language="en"))
 
 
-@pytest.mark.parametrize("value", ["https://orcid.org/0000-0002-1825-0097", "http://spdx.org/licenses/CC-BY-4.0",
-                                   "https://example.org/a b", "not an iri", "https://doi.org/10.1000/x<y>",
-                                   "https://ex.org/é?q=1#f", "urn:uuid:1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://orcid.org/0000-0002-1825-0097",
+        "http://spdx.org/licenses/CC-BY-4.0",
+        "https://example.org/a b",
+        "not an iri",
+        "https://doi.org/10.1000/x<y>",
+        "https://ex.org/é?q=1#f",
+        "urn:uuid:1",
+    ],
+)
 def test_iri_is_checked_as_pyoxigraph_checks_it(value):
     try:
         want = str(ox.NamedNode(value))
@@ -45,8 +58,12 @@ def test_iri_is_checked_as_pyoxigraph_checks_it(value):
 
 def test_nodes_triples_and_text_agree():
     a, b, p, q = (ox.NamedNode(f"https://ex.org/{x}") for x in "abpq")
-    triples = [ox.Triple(a, p, ox.Literal('x "1"\n')), ox.Triple(a, q, b), ox.Triple(a, p, ox.Literal("y", language="de")),
-               ox.Triple(b, p, ox.Literal("2", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))]
+    triples = [
+        ox.Triple(a, p, ox.Literal('x "1"\n')),
+        ox.Triple(a, q, b),
+        ox.Triple(a, p, ox.Literal("y", language="de")),
+        ox.Triple(b, p, ox.Literal("2", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+    ]
     nodes = list(as_nodes(triples))
     assert [s for s, _props in nodes] == [str(a), str(b)]  # consecutive triples of one subject: one node
     assert nodes[0][1][0] == (str(p), [str(triples[0].object), str(triples[2].object)])

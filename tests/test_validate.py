@@ -43,9 +43,12 @@ def test_a_complete_work_conforms_without_any_result():
 
 
 def test_missing_minimum_properties_are_violations():
-    v = run(GOOD_WORK + """
+    v = run(
+        GOOD_WORK
+        + """
 ex:bare a schema:LearningResource ; schema:url <https://example.org/bare> .
-""")
+"""
+    )
     assert not v.conforms
     bare = "http://example.org/bare"
     for shape in ("bs-name", "bs-description", "bs-keywords", "work-name"):
@@ -58,10 +61,13 @@ ex:bare a schema:LearningResource ; schema:url <https://example.org/bare> .
 
 
 def test_work_without_url_and_with_a_made_up_licence():
-    v = run(GOOD_WORK + """
+    v = run(
+        GOOD_WORK
+        + """
 ex:w a schema:LearningResource ; schema:name "W" ; schema:description "d" ; schema:keywords "k" ;
   schema:license <http://example.org/my-licence> , <http://spdx.org/licenses/MIT> , "CC-BY-4.0" .
-""")
+"""
+    )
     w = "http://example.org/w"
     assert focus(v, "work-url") == {w}
     bad = {r.value for r in v.results if r.shape.endswith("#work-license")}
@@ -69,19 +75,29 @@ ex:w a schema:LearningResource ; schema:name "W" ; schema:description "d" ; sche
 
 
 def test_orcid_form_and_check_digit():
-    v = run(GOOD_WORK + """
+    v = run(
+        GOOD_WORK
+        + """
 orcid:0000-0002-1825-0098 a schema:Person ; schema:name "Wrong check digit" .
 <https://orcid.org/1234> a schema:Person ; schema:name "Too short" .
 <https://orcid.org/0000-0002-1825-009x> a schema:Person ; schema:name "Lowercase x" .
 ex:noname a schema:Person .
-""")
+"""
+    )
     assert not v.conforms
-    assert focus(v, "orcid-form") == {"https://orcid.org/0000-0002-1825-0098", "https://orcid.org/1234",
-                                      "https://orcid.org/0000-0002-1825-009x"}
+    assert focus(v, "orcid-form") == {
+        "https://orcid.org/0000-0002-1825-0098",
+        "https://orcid.org/1234",
+        "https://orcid.org/0000-0002-1825-009x",
+    }
     assert focus(v, "person-name") == {"http://example.org/noname"}
     # the results are in the SHACL report graph too
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-    in_report = {str(o) for r in v.report.subjects(sh.sourceConstraint, None) for o in v.report.objects(r, sh.focusNode)}
+    in_report = {
+        str(o)
+        for r in v.report.subjects(sh.sourceConstraint, None)
+        for o in v.report.objects(r, sh.focusNode)
+    }
     assert "https://orcid.org/1234" in in_report
 
 
@@ -136,25 +152,38 @@ def test_real_counts_agree_with_the_yaml(real_raw, real_build, real_validation):
 
     def tags(e):
         t = e.get("tags") or []
-        return [x for x in (t if isinstance(t, list) else [t])
-                if str(x).strip() and str(x).strip().casefold() not in DALIA_FLAGS]
+        return [
+            x
+            for x in (t if isinstance(t, list) else [t])
+            if str(x).strip() and str(x).strip().casefold() not in DALIA_FLAGS
+        ]
+
     assert v.missing("bs-keywords") == {iri_of[id(e)] for e in real_raw if not tags(e)}
 
     def licences(e):
         lic = e.get("license")
         lic = lic if isinstance(lic, list) else [lic]
         return [x for x in lic if not _blank(x) and str(x).strip().casefold() not in NO_LICENCE]
+
     assert v.missing("bs-license") == {iri_of[id(e)] for e in real_raw if not licences(e)}
 
     def authors(e):  # editors are schema:editor, 'UNKNOWN' names nobody
         out = []
         for k in ("authors", "authors_with_orcid"):
             a = e.get(k) or []
-            out += [x for x in (a if isinstance(a, list) else [a]) if not _blank(x)
-                    and str(x).strip().casefold() != "unknown" and not str(x).strip().endswith("(Editor)")]
+            out += [
+                x
+                for x in (a if isinstance(a, list) else [a])
+                if not _blank(x)
+                and str(x).strip().casefold() != "unknown"
+                and not str(x).strip().endswith("(Editor)")
+            ]
         return out
+
     assert v.missing("bs-author") == {iri_of[id(e)] for e in real_raw if not authors(e)}
-    assert v.missing("bs-educationalLevel") == {iri_of[id(e)] for e in real_raw if _blank(e.get("proficiency_level"))}
+    assert v.missing("bs-educationalLevel") == {
+        iri_of[id(e)] for e in real_raw if _blank(e.get("proficiency_level"))
+    }
     # kg's own rules hold on the real catalogue: every work has a name and a url, licences and ORCIDs are sound
     for shape in ("work-url", "work-name", "work-license", "orcid-form", "person-name", "bs-name"):
         assert v.missing(shape) == set(), shape
@@ -164,7 +193,9 @@ def test_real_counts_agree_with_the_yaml(real_raw, real_build, real_validation):
 def test_real_summary_groups_by_shape_and_severity(real_validation):
     groups = {(g.severity, g.shape.rsplit("#", 1)[1]): len(g.focus_nodes) for g in real_validation.groups()}
     assert groups[("Violation", "bs-description")] == 234
-    assert sum(n for (sev, _), n in groups.items() if sev == "Violation") == real_validation.count("Violation")
+    assert sum(n for (sev, _), n in groups.items() if sev == "Violation") == real_validation.count(
+        "Violation"
+    )
 
 
 def test_a_catalogue_yaml_is_built_and_validated(tmp_path):

@@ -43,7 +43,9 @@ def test_two_builds_differ_only_in_build_time(tmp_path):
     assert len(times) == 4
     for t in times:
         datetime.fromisoformat(t.object.value.replace("Z", "+00:00"))
-    assert {t for t in ga if t.predicate.value not in TIME} == {t for t in gb if t.predicate.value not in TIME}
+    assert {t for t in ga if t.predicate.value not in TIME} == {
+        t for t in gb if t.predicate.value not in TIME
+    }
 
 
 def test_void_describes_the_files_and_the_source(tmp_path):
@@ -55,8 +57,11 @@ def test_void_describes_the_files_and_the_source(tmp_path):
     assert int(one(g, d, VOID + "triples").value) == len(nt)
     assert int(one(g, d, VOID + "distinctSubjects").value) == len({t.subject for t in nt})
     assert one(g, d, DCT + "license").value == "http://spdx.org/licenses/CC-BY-4.0"
-    media = {"catalog.ttl": "text/turtle", "catalog.nt": "application/n-triples",
-             "catalog.jsonld": "application/ld+json"}
+    media = {
+        "catalog.ttl": "text/turtle",
+        "catalog.nt": "application/n-triples",
+        "catalog.jsonld": "application/ld+json",
+    }
     dists = {t.object.value for t in g if t.subject.value == d and t.predicate.value == DCAT + "distribution"}
     assert {x.rsplit("/", 1)[1] for x in dists} == set(media)
     for dist in dists:

@@ -18,11 +18,11 @@ from .conftest import EXAMPLES, REAL_YAML
 
 SNIPPETS = {
     "scalars": "a: 1\nb: -0x1F\nc: 0o17\nd: 0b101\ne: 1_000\nf: 190:20:30\ng: 3.5\nh: .inf\ni: -.Inf\n"
-               "j: 6.8e+5\nk: yes\nl: Off\nm: ~\nn: null\no: ''\np: 'quoted 1'\nq: \"2\"\nr: 2024-05-01\n"
-               "s: 2001-12-14t21:59:43.10-05:00\nt: !!str 12\nu: !!int '7'\nv: !!float '1'\nw: !!binary aGk=\n"
-               "x: !!bool 'true'\ny: !!null ''\nz: 0\n",
+    "j: 6.8e+5\nk: yes\nl: Off\nm: ~\nn: null\no: ''\np: 'quoted 1'\nq: \"2\"\nr: 2024-05-01\n"
+    "s: 2001-12-14t21:59:43.10-05:00\nt: !!str 12\nu: !!int '7'\nv: !!float '1'\nw: !!binary aGk=\n"
+    "x: !!bool 'true'\ny: !!null ''\nz: 0\n",
     "nested": "resources:\n  - name: x\n    authors: [A, B]\n    tags:\n      - t\n      - {k: v, n: [1, [2, [3]]]}\n"
-              "  - []\n  - {}\n  - plain\n  - 12\n",
+    "  - []\n  - {}\n  - plain\n  - 12\n",
     "non-str keys": "1: one\n2.5: two and a half\ntrue: yes\n~: nothing\n2024-01-01: date key\n",
     "merge keys": "base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n",
     "merge list": "a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n",
@@ -30,7 +30,7 @@ SNIPPETS = {
     "set and omap": "s: !!set {a, b}\no: !!omap [a: 1, b: 2]\np: !!pairs [a: 1, a: 2]\n",
     "explicit collections": "m: !!map {a: 1}\nq: !!seq [1, 2]\n",
     "duplicate keys": "resources:\n  - name: one\n    url: u1\n    name: two\n  - name: x\n    tags: [a]\n"
-                      "    tags: [b]\n    tags: [c]\n",
+    "    tags: [b]\n    tags: [c]\n",
     "nested duplicates": "a:\n  b:\n    c: 1\n    c: 2\n",
     "empty values": "a:\nb: []\nc: {}\nd: ''\n",
     "block scalars": "a: |\n  line one\n  line two\nb: >\n  folded\n  text\n",
@@ -118,7 +118,12 @@ def test_whole_catalogues_load_as_pyyaml_loads_them(path):
 
 def test_deep_nesting_falls_back_to_pyyaml(tmp_path):
     depth = 900  # below libyaml's nesting limit, beyond what a recursive walk of Python frames takes
-    text = "resources:\n  - name: deep\n    url: https://example.org/\n    x: " + "[" * depth + "]" * depth + "\n"
+    text = (
+        "resources:\n  - name: deep\n    url: https://example.org/\n    x: "
+        + "[" * depth
+        + "]" * depth
+        + "\n"
+    )
     p = tmp_path / "deep.yml"
     p.write_text(text, encoding="utf-8")
     entries = list(read_yaml(p, SourceInfo(str(p))))
@@ -130,10 +135,50 @@ def test_deep_nesting_falls_back_to_pyyaml(tmp_path):
     assert n == depth - 1 and v == []
 
 
-TRICKY_SCALARS = ["yes", "No", "ON", "off", "y", "n", "~", "null", "Null", "", "1e3", ".inf", "-.Inf", ".nan",
-                  "-.5", "+1", "0x1F", "0o17", "017", "1_000", "190:20:30", "<<", "=", "2024-01-01",
-                  "2024-01-01T10:00:00Z", "true", "False", "hello", "Ünïcode", "_x", "@a", "`b", "%c", "|d",
-                  "!e", "&f", "*g", "https://example.org/a", "CC-BY 4.0", "t", "T", "F"]
+TRICKY_SCALARS = [
+    "yes",
+    "No",
+    "ON",
+    "off",
+    "y",
+    "n",
+    "~",
+    "null",
+    "Null",
+    "",
+    "1e3",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "-.5",
+    "+1",
+    "0x1F",
+    "0o17",
+    "017",
+    "1_000",
+    "190:20:30",
+    "<<",
+    "=",
+    "2024-01-01",
+    "2024-01-01T10:00:00Z",
+    "true",
+    "False",
+    "hello",
+    "Ünïcode",
+    "_x",
+    "@a",
+    "`b",
+    "%c",
+    "|d",
+    "!e",
+    "&f",
+    "*g",
+    "https://example.org/a",
+    "CC-BY 4.0",
+    "t",
+    "T",
+    "F",
+]
 
 
 @given(st.lists(st.one_of(st.sampled_from(TRICKY_SCALARS), st.text(max_size=12)), max_size=20))
@@ -144,8 +189,9 @@ def test_the_fast_scalar_resolution_gives_pyyaml_tags(values):
     loader = _Loader("")
     for v in values + TRICKY_SCALARS:
         for implicit in ((True, False), (False, True), (False, False)):
-            assert loader.resolve(yaml.ScalarNode, v, implicit) == \
-                yaml.resolver.Resolver.resolve(loader, yaml.ScalarNode, v, implicit), (v, implicit)
+            assert loader.resolve(yaml.ScalarNode, v, implicit) == yaml.resolver.Resolver.resolve(
+                loader, yaml.ScalarNode, v, implicit
+            ), (v, implicit)
     assert loader.resolve(yaml.SequenceNode, None, (True, False)) == "tag:yaml.org,2002:seq"
     assert loader.resolve(yaml.MappingNode, None, (True, False)) == "tag:yaml.org,2002:map"
 

@@ -51,10 +51,37 @@ def marks(text: str) -> list[int]:
 # Lines a catalogue (or a broken one) is made of: items at two indents, nested lists, keys,
 # comments, blank and whitespace-only lines, carriage returns, a second top-level key, a
 # 'resources' line that is not the key.
-FRAGMENTS = ["resources:", "resources :", "resources", "  - name: a", "- name: b", "  -", "-", "  -x",
-             "    url: u", "    tags:", "      - t", "    - nested", "  # note", "# top comment", "",
-             "   ", "\t", "  - a\r", "  -\r", "\r", "other: 1", "x", "#", " - odd indent", "--- ",
-             "  - |", "    - inside a block", "resourcesX: 1", "\x0b"]
+FRAGMENTS = [
+    "resources:",
+    "resources :",
+    "resources",
+    "  - name: a",
+    "- name: b",
+    "  -",
+    "-",
+    "  -x",
+    "    url: u",
+    "    tags:",
+    "      - t",
+    "    - nested",
+    "  # note",
+    "# top comment",
+    "",
+    "   ",
+    "\t",
+    "  - a\r",
+    "  -\r",
+    "\r",
+    "other: 1",
+    "x",
+    "#",
+    " - odd indent",
+    "--- ",
+    "  - |",
+    "    - inside a block",
+    "resourcesX: 1",
+    "\x0b",
+]
 
 
 @settings(max_examples=400, deadline=None)
@@ -65,10 +92,18 @@ def test_scan_agrees_with_the_line_by_line_rule(parts, trailing_newline):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "b c", "x: y"]), st.integers(0, 3),
-                          st.sampled_from(["", "  # c", "\n"])), min_size=1, max_size=12),
-       st.sampled_from(["", "  ", "    "]), st.sampled_from(["", "# head\n", "title: t\n"]),
-       st.sampled_from(["", "after: 1\n", "# tail\n"]))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b c", "x: y"]), st.integers(0, 3), st.sampled_from(["", "  # c", "\n"])
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from(["", "  ", "    "]),
+    st.sampled_from(["", "# head\n", "title: t\n"]),
+    st.sampled_from(["", "after: 1\n", "# tail\n"]),
+)
 def test_lines_are_libyamls_marks(entries, indent, head, tail):
     """Valid catalogues: the scan gives what the composed document's marks give."""
     body = []
@@ -92,6 +127,6 @@ def test_real_catalogue_lines_are_libyamls_marks():
 def test_a_miscount_falls_back_to_the_marks():
     text = "resources:\n  - name: a\n    description: |\n      text\n  - name: b\n    notes: >\n      x\n"
     assert _entry_lines(text, 2) == [2, 5]
-    tricky = "resources:\n  - name: a\n    d: \"one\n  - two\"\n  - name: b\n"
+    tricky = 'resources:\n  - name: a\n    d: "one\n  - two"\n  - name: b\n'
     assert _scan_entry_lines(tricky) == [2, 4, 5]  # the quoted text's second line looks like an item
     assert _entry_lines(tricky, 2) == marks(tricky) == [2, 5]

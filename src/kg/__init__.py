@@ -1,8 +1,8 @@
 """kg: bioimaging training catalogues -> a schema.org / Dublin Core knowledge graph.
 
-    >>> import kg
-    >>> b = kg.build("nfdi4bioimage.yml")          # doctest: +SKIP
-    >>> b.write("build/"); g = b.graph()            # doctest: +SKIP
+>>> import kg
+>>> b = kg.build("nfdi4bioimage.yml")          # doctest: +SKIP
+>>> b.write("build/"); g = b.graph()            # doctest: +SKIP
 """
 
 from __future__ import annotations

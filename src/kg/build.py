@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import functools
+import gc
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
@@ -22,8 +23,8 @@ from .writers import FORMATS, WRITERS, atomic_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
-    from pyoxigraph import Triple
     import rdflib
+    from pyoxigraph import Triple
 
 
 @contextmanager
@@ -38,17 +39,22 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
 def _output_errors(write):
     """An output folder that cannot be written (a file in its place, a directory where a file should
     go, a full disk) is an ``OutputError`` naming the path: one line from the CLI, no traceback."""
+
     @functools.wraps(write)
     def wrapper(self, out_dir, *args, **kwargs):
         try:
             return write(self, out_dir, *args, **kwargs)
         except OSError as e:
             where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
-            raise OutputError(f"cannot write the outputs: {e.strerror or e}",
-                              file=str(where or out_dir)) from None
+            raise OutputError(
+                f"cannot write the outputs: {e.strerror or e}", file=str(where or out_dir)
+            ) from None
+
     return wrapper
 
 
@@ -98,7 +104,7 @@ class Build:
     def prefixes(self) -> dict[str, str]:
         return {**PREFIXES, **instance_prefixes(self.base)}
 
-    def store(self) -> "pyoxigraph.Store":
+    def store(self) -> pyoxigraph.Store:
         """An in-memory pyoxigraph store holding the graph (default graph)."""
         from pyoxigraph import RdfFormat, Store
 
@@ -106,7 +112,7 @@ class Build:
         st.bulk_load(self.ntriples(), RdfFormat.N_TRIPLES)
         return st
 
-    def graph(self) -> "rdflib.Graph":
+    def graph(self) -> rdflib.Graph:
         """The graph as an ``rdflib.Graph`` (parsed from N-Triples, so terms are exact)."""
         import rdflib
 
@@ -130,8 +136,9 @@ class Build:
         }
 
     @_output_errors
-    def write(self, out_dir: str | Path, formats: Iterable[str] | None = None, *,
-              fork: bool = False) -> dict[str, Path]:
+    def write(
+        self, out_dir: str | Path, formats: Iterable[str] | None = None, *, fork: bool = False
+    ) -> dict[str, Path]:
         """Write the chosen formats, problems.json and void.ttl into ``out_dir``; returns the paths.
 
         By default: Turtle, N-Triples and JSON-LD, plus N-Quads (one named graph per source) when the
@@ -152,19 +159,32 @@ class Build:
         with _gc_paused():
             # the JSON-LD writer counts distinct terms on its way (kg.writers.TermCounts); without
             # JSON-LD, this process counts them while the others are written
-            digests = self._write(out, formats, paths, fork, returned=returned,
-                                  meanwhile=None if "jsonld" in formats else
-                                  lambda: counted.append(graph_stats(self.nodes)))
+            digests = self._write(
+                out,
+                formats,
+                paths,
+                fork,
+                returned=returned,
+                meanwhile=None if "jsonld" in formats else lambda: counted.append(graph_stats(self.nodes)),
+            )
         stats = returned[paths["jsonld"]] if "jsonld" in formats else counted[0]
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
         paths["problems"] = out / "problems.json"
-        paths["void"] = write_void(self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started,
-                                   stats, digests)
+        paths["void"] = write_void(
+            self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started, stats, digests
+        )
         return paths
 
-    def _write(self, out: Path, formats: Iterable[str], paths: dict[str, Path], fork: bool = False,
-               meanwhile=None, returned: dict | None = None) -> dict[Path, tuple[str, int]]:
+    def _write(
+        self,
+        out: Path,
+        formats: Iterable[str],
+        paths: dict[str, Path],
+        fork: bool = False,
+        meanwhile=None,
+        returned: dict | None = None,
+    ) -> dict[Path, tuple[str, int]]:
         from .outputs import write_files
 
         formats = list(dict.fromkeys(formats))
@@ -179,8 +199,12 @@ class Build:
             name, _media = FORMATS[fmt]
             jobs.append((out / name, functools.partial(self._write_one, fmt)))
             paths[fmt] = out / name
-        return write_files(jobs, fork=len(second) if fork and len(self) >= FORK_FROM else 0,
-                           meanwhile=meanwhile, returned=returned)
+        return write_files(
+            jobs,
+            fork=len(second) if fork and len(self) >= FORK_FROM else 0,
+            meanwhile=meanwhile,
+            returned=returned,
+        )
 
     def _write_one(self, fmt: str, f):
         if fmt == "jsonld":  # returns the VoID counts (small, so they can come back from a child)
@@ -215,16 +239,24 @@ def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEn
                 problems.add(Problem(kind=kind, message=msg, severity=severity, file=str(path), field=fld))
         except SourceError as e:
             errors.append(e)
-            problems.add(Problem(kind="source-error", message=str(e.args[0]), severity=ERROR,
-                                 file=e.file or str(path), line=e.line))
+            problems.add(
+                Problem(
+                    kind="source-error",
+                    message=str(e.args[0]),
+                    severity=ERROR,
+                    file=e.file or str(path),
+                    line=e.line,
+                )
+            )
     if not infos:
         first = errors[0] if errors else SourceError("no sources given")
         raise NothingBuilt(str(first.args[0]), file=first.file, line=first.line)
     return entries, infos
 
 
-def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, *,
-          strict: bool = False) -> Build:
+def build(
+    sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, *, strict: bool = False
+) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
 
     Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
@@ -251,7 +283,9 @@ def build(sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, 
         catalog.finish()
         grants, links = link_works(catalog.works, catalog.agents, base)
         b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
-        b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
+        b.nodes = list(
+            catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants)
+        )
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]
@@ -276,5 +310,7 @@ def _check_base(base: str) -> None:
     scheme = base.split(":", 1)[0]
     if scheme in {**PREFIXES, **instance_prefixes(base)} and not base.startswith(scheme + "://"):
         # JSON-LD would read 'kg:x/material/...' as a compact IRI of the context's 'kg' prefix
-        raise UsageError(f"base {base!r} starts with '{scheme}:', a prefix of kg's JSON-LD context; "
-                         "its IRIs would change meaning in JSON-LD")
+        raise UsageError(
+            f"base {base!r} starts with '{scheme}:', a prefix of kg's JSON-LD context; "
+            "its IRIs would change meaning in JSON-LD"
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work
@@ -21,12 +21,33 @@ from .problems import ERROR, INFO, WARNING, EntryContext, Problems
 from .sources import RawEntry
 
 KNOWN_KEYS = {
-    "name", "url", "uuid", "license", "authors", "authors_with_orcid", "tags", "description",
-    "abstract", "publication_date", "type", "num_downloads", "file_formats", "submission_date",
-    "language", "proficiency_level", "event_date", "event_location",
+    "name",
+    "url",
+    "uuid",
+    "license",
+    "authors",
+    "authors_with_orcid",
+    "tags",
+    "description",
+    "abstract",
+    "publication_date",
+    "type",
+    "num_downloads",
+    "file_formats",
+    "submission_date",
+    "language",
+    "proficiency_level",
+    "event_date",
+    "event_location",
 }
-KEY_ALIASES = {"publication date": "publication_date", "publicationdate": "publication_date",
-               "licence": "license", "author": "authors", "tag": "tags", "urls": "url"}
+KEY_ALIASES = {
+    "publication date": "publication_date",
+    "publicationdate": "publication_date",
+    "licence": "license",
+    "author": "authors",
+    "tag": "tags",
+    "urls": "url",
+}
 DALIA_FLAGS = {"include in dalia": True, "exclude from dalia": False}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _SPACES = re.compile(r"\s+")
@@ -49,7 +70,7 @@ def _deeper_than(value: object, limit: int) -> bool:
         v, depth = stack.pop()
         if depth >= limit:
             return True
-        for x in (v.values() if isinstance(v, dict) else v):
+        for x in v.values() if isinstance(v, dict) else v:
             if isinstance(x, _CONTAINERS):  # texts and numbers are leaves: not pushed
                 stack.append((x, depth + 1))
     return False
@@ -116,8 +137,11 @@ class PeopleIndex:
         if not isinstance(raw, dict):
             return
         for value in _as_list(raw.get("authors_with_orcid")) + _as_list(raw.get("authors")):
-            if isinstance(value, str) and "orcid" in value.casefold() or (
-                    isinstance(value, str) and _ORCID_LIKE.search(value)):
+            if (
+                isinstance(value, str)
+                and "orcid" in value.casefold()
+                or (isinstance(value, str) and _ORCID_LIKE.search(value))
+            ):
                 for n in parse_author(value):
                     if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
                         self.orcids_by_key.add(n.key, n.orcid)
@@ -135,7 +159,7 @@ class PeopleIndex:
     def orcid_for(self, key: str) -> str | None:
         return next((o for o, _ in self.orcids_by_key.most_common(key) if self.plausible(key, o)), None)
 
-    def frozen(self) -> "FrozenPeople":
+    def frozen(self) -> FrozenPeople:
         """The answers of ``plausible`` and ``orcid_for``, remembered: pass two asks them for every
         author of every entry, and the index no longer changes then."""
         return FrozenPeople(self)
@@ -201,21 +225,28 @@ class Catalog:
         self._people = self.people.frozen()
         for key, c in self.people.orcids_by_key.several():
             ctx = EntryContext(self.problems)
-            ctx.report("orcid-conflict", f"the name {key!r} comes with {len(c)} ORCIDs "
-                       f"({', '.join(sorted(c))}); entries that name no ORCID get the most used one",
-                       field="authors_with_orcid", value=sorted(c))
+            ctx.report(
+                "orcid-conflict",
+                f"the name {key!r} comes with {len(c)} ORCIDs "
+                f"({', '.join(sorted(c))}); entries that name no ORCID get the most used one",
+                field="authors_with_orcid",
+                value=sorted(c),
+            )
 
     # -- agents and tags ---------------------------------------------------------------------
     def _agent(self, n: ParsedName, orcid: str | None, ctx: EntryContext) -> str:
         if n.is_org:
             org = n.org
-            iri = (org.iri if org and org.iri else self.base + "org/" + (org.slug if org else slug(n.display)))
+            iri = org.iri if org and org.iri else self.base + "org/" + (org.slug if org else slug(n.display))
             if iri not in self.agents:
-                self.agents[iri] = Agent(iri=iri, kind=org.type if org else "Organization",
-                                         name=org.name if org else n.display,
-                                         ror=org.iri if org and org.iri and "ror.org" in org.iri else None,
-                                         url=org.url if org else None,
-                                         description=org.description if org else None)
+                self.agents[iri] = Agent(
+                    iri=iri,
+                    kind=org.type if org else "Organization",
+                    name=org.name if org else n.display,
+                    ror=org.iri if org and org.iri and "ror.org" in org.iri else None,
+                    url=org.url if org else None,
+                    description=org.description if org else None,
+                )
             self._agent_names.add(iri, n.display)
             return iri
         if orcid is None:
@@ -258,16 +289,25 @@ class Catalog:
         data = raw.data
         ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
         if not raw.flat and _deeper_than(data, MAX_NESTING):
-            ctx.report("entry-shape", f"entry #{raw.index + 1} nests values more than {MAX_NESTING} levels "
-                       "deep; skipped", severity=ERROR)
+            ctx.report(
+                "entry-shape",
+                f"entry #{raw.index + 1} nests values more than {MAX_NESTING} levels deep; skipped",
+                severity=ERROR,
+            )
             return None
         if not isinstance(data, dict):
-            ctx.report("entry-shape", f"entry #{raw.index + 1} is a {type(data).__name__}, not a mapping;"
-                       " skipped", severity=ERROR, value=repr(data)[:200])
+            ctx.report(
+                "entry-shape",
+                f"entry #{raw.index + 1} is a {type(data).__name__}, not a mapping; skipped",
+                severity=ERROR,
+                value=repr(data)[:200],
+            )
             return None
         data = dict(data)
         name_raw = data.get("name")
-        ctx.entry = (clean_text(str(name_raw), single_line=True) or None) if name_raw not in (None, "") else None
+        ctx.entry = (
+            (clean_text(str(name_raw), single_line=True) or None) if name_raw not in (None, "") else None
+        )
         uuid_raw = data.get("uuid")
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
         for kind, msg, fld, severity in raw.notes:  # what the reader noticed
@@ -282,8 +322,12 @@ class Catalog:
                 ctx.report("key-alias", f"key {kstr!r} read as {alias!r}", field=kstr, value=kstr)
                 data[alias] = data.pop(k)
             else:
-                ctx.report("unknown-key", f"unknown key {kstr!r}; its value is kept in this report only",
-                           field=kstr, value=_jsonable(data[k]))
+                ctx.report(
+                    "unknown-key",
+                    f"unknown key {kstr!r}; its value is kept in this report only",
+                    field=kstr,
+                    value=_jsonable(data[k]),
+                )
 
         urls = self._urls_of(data.get("url"), ctx)
         # known from another source? (a work is never merged with one of its own source's entries)
@@ -292,14 +336,22 @@ class Catalog:
         work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
 
         if name_raw is not None and not isinstance(name_raw, str):
-            ctx.report("field-shape", f"name is a {type(name_raw).__name__}; read as text", field="name",
-                       value=_jsonable(name_raw))
+            ctx.report(
+                "field-shape",
+                f"name is a {type(name_raw).__name__}; read as text",
+                field="name",
+                value=_jsonable(name_raw),
+            )
         if ctx.entry:
             work.name = ctx.entry
         else:  # absent, or nothing left once control characters and blanks are gone
-            ctx.report("missing-name", "entry has no name" if name_raw in (None, "") else
-                       f"name {name_raw!r} has no printable text", field="name", severity=ERROR,
-                       value=_jsonable(name_raw))
+            ctx.report(
+                "missing-name",
+                "entry has no name" if name_raw in (None, "") else f"name {name_raw!r} has no printable text",
+                field="name",
+                severity=ERROR,
+                value=_jsonable(name_raw),
+            )
         for u in urls:
             doi = ids.doi_from_url(u)
             if doi and doi not in work.dois:
@@ -310,8 +362,7 @@ class Catalog:
             work.urls.append("https://doi.org/" + ids.doi_path(work.dois[0]))
         for u in work.urls:
             if u in self._urls and self._urls[u] != work.iri and not same:
-                ctx.report("duplicate-url", f"url {u} is also the url of another entry",
-                           field="url", value=u)
+                ctx.report("duplicate-url", f"url {u} is also the url of another entry", field="url", value=u)
             self._urls.setdefault(u, work.iri)
 
         self._text_field(work, data, "description", ctx)
@@ -338,15 +389,24 @@ class Catalog:
         out = []
         for v in _as_list(value):
             if not isinstance(v, str):
-                ctx.report("url-invalid", f"url is a {type(v).__name__}, not a string; dropped",
-                           field="url", value=_jsonable(v))
+                ctx.report(
+                    "url-invalid",
+                    f"url is a {type(v).__name__}, not a string; dropped",
+                    field="url",
+                    value=_jsonable(v),
+                )
                 continue
             u = v.strip()
             if ids.valid_iri(u):
                 out.append(u)
             else:
-                ctx.report("url-invalid", f"url {u!r} is not a valid http(s) IRI; dropped",
-                           field="url", severity=ERROR, value=u)
+                ctx.report(
+                    "url-invalid",
+                    f"url {u!r} is not a valid http(s) IRI; dropped",
+                    field="url",
+                    severity=ERROR,
+                    value=u,
+                )
         if not out and value in (None, "", []):
             ctx.report("missing-url", "entry has no url", field="url", severity=ERROR)
         return out
@@ -354,11 +414,20 @@ class Catalog:
     def _uuid_of(self, raw: object, urls: list[str], ctx: EntryContext) -> str:
         uuid = ids.parse_uuid(str(raw)) if raw is not None else None
         if raw is not None and uuid is None:
-            ctx.report("uuid-invalid", f"uuid {raw!r} is not a UUID; a uuid is derived instead",
-                       field="uuid", value=_jsonable(raw))
+            ctx.report(
+                "uuid-invalid",
+                f"uuid {raw!r} is not a UUID; a uuid is derived instead",
+                field="uuid",
+                value=_jsonable(raw),
+            )
         if uuid and uuid in self._uuids:
-            ctx.report("duplicate-uuid", f"uuid {uuid} is already used by {self._uuids[uuid]!r}; "
-                       "this entry gets a uuid derived from its url", field="uuid", value=uuid)
+            ctx.report(
+                "duplicate-uuid",
+                f"uuid {uuid} is already used by {self._uuids[uuid]!r}; "
+                "this entry gets a uuid derived from its url",
+                field="uuid",
+                value=uuid,
+            )
             uuid = None
         if uuid is None:
             seed = urls[0] if urls else "name:" + (ctx.entry or f"{ctx.file}#{ctx.line}")
@@ -375,8 +444,9 @@ class Catalog:
         if v is None:
             return
         if not isinstance(v, str):
-            ctx.report("field-shape", f"{fld} is a {type(v).__name__}; read as text", field=fld,
-                       value=_jsonable(v))
+            ctx.report(
+                "field-shape", f"{fld} is a {type(v).__name__}; read as text", field=fld, value=_jsonable(v)
+            )
             v = str(v)
         text = clean_text(v)
         if text:
@@ -384,13 +454,19 @@ class Catalog:
 
     def _licenses(self, work: Work, value: object, ctx: EntryContext) -> None:
         if isinstance(value, list) and len(value) > 1:
-            ctx.report("license-several", f"{len(value)} licences given; all are kept", field="license",
-                       severity=INFO, value=_jsonable(value))
+            ctx.report(
+                "license-several",
+                f"{len(value)} licences given; all are kept",
+                field="license",
+                severity=INFO,
+                value=_jsonable(value),
+            )
         for v in _as_list(value):
             res = normalize_license(v)
             if res.kind:
-                ctx.report(res.kind, res.message or "", field="license", severity=res.severity,
-                           value=_jsonable(v))
+                ctx.report(
+                    res.kind, res.message or "", field="license", severity=res.severity, value=_jsonable(v)
+                )
             if res.license and res.license not in work.licenses:
                 work.licenses.append(res.license)
                 if res.license.custom:
@@ -403,8 +479,13 @@ class Catalog:
             # 'A, B, C' with more than one comma names several people; 'Last, First' names one.
             authors = [a for a in authors.split(",")] if authors.count(",") > 1 else [authors]
         elif authors is not None and not isinstance(authors, list):
-            ctx.report("field-shape", f"authors is a {type(authors).__name__}; ignored", field="authors",
-                       severity=ERROR, value=_jsonable(authors))
+            ctx.report(
+                "field-shape",
+                f"authors is a {type(authors).__name__}; ignored",
+                field="authors",
+                severity=ERROR,
+                value=_jsonable(authors),
+            )
             authors = []
         # ORCIDs given in authors_with_orcid, by name key (not by position)
         with_orcid: dict[str, tuple[ParsedName, str | None]] = {}
@@ -414,28 +495,46 @@ class Catalog:
             for n in parse_author(v):
                 orcid = n.orcid
                 if orcid and not ids.orcid_checksum_ok(orcid):
-                    ctx.report("orcid-invalid", f"ORCID {orcid} of {n.display!r} fails its checksum; "
-                               "not used", field="authors_with_orcid", severity=WARNING, value=v)
+                    ctx.report(
+                        "orcid-invalid",
+                        f"ORCID {orcid} of {n.display!r} fails its checksum; not used",
+                        field="authors_with_orcid",
+                        severity=WARNING,
+                        value=v,
+                    )
                     orcid = None
                 with_orcid.setdefault(n.key, (n, orcid))
         by_tokens = {_token_key(k): k for k in with_orcid}
         matched: set[str] = set()
         for v in authors or []:
             if not isinstance(v, str):
-                ctx.report("field-shape", f"an author is a {type(v).__name__}, not a string; ignored",
-                           field="authors", value=_jsonable(v))
+                ctx.report(
+                    "field-shape",
+                    f"an author is a {type(v).__name__}, not a string; ignored",
+                    field="authors",
+                    value=_jsonable(v),
+                )
                 continue
             names = parse_author(v)
             if not names and v.strip():
-                ctx.report("author-unknown", f"author {v.strip()!r} names nobody; dropped",
-                           field="authors", severity=INFO, value=v)
+                ctx.report(
+                    "author-unknown",
+                    f"author {v.strip()!r} names nobody; dropped",
+                    field="authors",
+                    severity=INFO,
+                    value=v,
+                )
             for n in names:
                 for kind, msg in n.notes:
                     ctx.report(kind, msg, field="authors", severity=INFO, value=v)
                 orcid = n.orcid
                 if orcid and not ids.orcid_checksum_ok(orcid):
-                    ctx.report("orcid-invalid", f"ORCID {orcid} fails its checksum; not used",
-                               field="authors", value=v)
+                    ctx.report(
+                        "orcid-invalid",
+                        f"ORCID {orcid} fails its checksum; not used",
+                        field="authors",
+                        value=v,
+                    )
                     orcid = None
                 written = n.display
                 hit = n.key if n.key in with_orcid else by_tokens.get(_token_key(n.key))
@@ -445,24 +544,38 @@ class Catalog:
                     if hit != n.key:  # 'Floden Evan' beside 'Evan Floden https://orcid...'
                         written, n = n.display, with_orcid[hit][0]
                 if orcid and not self._people.plausible(n.key, orcid):
-                    ctx.report("orcid-name-mismatch", f"ORCID {orcid} is given to {n.display!r} but mostly "
-                               "goes with another name; not used for this author", field="authors_with_orcid",
-                               value=n.display)
+                    ctx.report(
+                        "orcid-name-mismatch",
+                        f"ORCID {orcid} is given to {n.display!r} but mostly "
+                        "goes with another name; not used for this author",
+                        field="authors_with_orcid",
+                        value=n.display,
+                    )
                     orcid = None
                 iri = self._agent(n, orcid, ctx)
                 if written != n.display:
                     self._agent_names.add(iri, written, 0)  # kept as an alternate spelling
                 target = work.editors if n.role == "editor" else work.authors
                 if iri in target:
-                    ctx.report("author-duplicate", f"{n.display!r} is listed twice; kept once",
-                               field="authors", severity=INFO, value=v)
+                    ctx.report(
+                        "author-duplicate",
+                        f"{n.display!r} is listed twice; kept once",
+                        field="authors",
+                        severity=INFO,
+                        value=v,
+                    )
                 else:
                     target.append(iri)
         extra = [k for k in with_orcid if k not in matched]
         if extra and authors:
-            ctx.report("authors-mismatch", f"authors_with_orcid names {len(extra)} people not in authors; "
-                       "they are added after the listed authors", field="authors_with_orcid",
-                       severity=INFO, value=[with_orcid[k][0].display for k in extra])
+            ctx.report(
+                "authors-mismatch",
+                f"authors_with_orcid names {len(extra)} people not in authors; "
+                "they are added after the listed authors",
+                field="authors_with_orcid",
+                severity=INFO,
+                value=[with_orcid[k][0].display for k in extra],
+            )
         for k in extra:
             n, orcid = with_orcid[k]
             iri = self._agent(n, orcid, ctx)
@@ -476,27 +589,41 @@ class Catalog:
                 continue
             d = normalize_date(v)
             if d is None:
-                ctx.report("date-invalid", f"{fld} {v!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
-                           field=fld, value=_jsonable(v))
+                ctx.report(
+                    "date-invalid",
+                    f"{fld} {v!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                    field=fld,
+                    value=_jsonable(v),
+                )
             else:
                 setattr(work, attr, d)
 
     def _types(self, work: Work, value: object, ctx: EntryContext) -> None:
         if isinstance(value, str):
-            ctx.report("field-shape", "type is a string, not a list", field="type", severity=INFO,
-                       value=value)
+            ctx.report(
+                "field-shape", "type is a string, not a list", field="type", severity=INFO, value=value
+            )
         for v in _as_list(value):
             if not isinstance(v, str) or not v.strip():
-                ctx.report("field-shape", f"a type is a {type(v).__name__}; ignored", field="type",
-                           value=_jsonable(v))
+                ctx.report(
+                    "field-shape",
+                    f"a type is a {type(v).__name__}; ignored",
+                    field="type",
+                    value=_jsonable(v),
+                )
                 continue
             raw = _SPACES.sub(" ", v.strip())
             if raw not in work.raw_types:
                 work.raw_types.append(raw)
             ct = lookup_type(raw)
             if ct is None:
-                ctx.report("type-unknown", f"content type {raw!r} is not in the content-type scheme; "
-                           "the work is a LearningResource only", field="type", value=raw)
+                ctx.report(
+                    "type-unknown",
+                    f"content type {raw!r} is not in the content-type scheme; "
+                    "the work is a LearningResource only",
+                    field="type",
+                    value=raw,
+                )
             elif ct not in work.content_types:
                 work.content_types.append(ct)
 
@@ -508,8 +635,9 @@ class Catalog:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 v = str(v)
             if not isinstance(v, str):
-                ctx.report("field-shape", f"a tag is a {type(v).__name__}; ignored", field="tags",
-                           value=_jsonable(v))
+                ctx.report(
+                    "field-shape", f"a tag is a {type(v).__name__}; ignored", field="tags", value=_jsonable(v)
+                )
                 continue
             label = clean_text(v, single_line=True)
             if not label:
@@ -517,8 +645,11 @@ class Catalog:
             flag = DALIA_FLAGS.get(_tag_key(label))
             if flag is not None:
                 if work.include_in_dalia is not None and work.include_in_dalia != flag:
-                    ctx.report("dalia-flag-conflict", "both 'include in DALIA' and 'exclude from DALIA'",
-                               field="tags")
+                    ctx.report(
+                        "dalia-flag-conflict",
+                        "both 'include in DALIA' and 'exclude from DALIA'",
+                        field="tags",
+                    )
                 work.include_in_dalia = flag
                 continue
             iri = self._tag(label)
@@ -533,19 +664,32 @@ class Catalog:
             if LANGUAGE.match(code.lower()):
                 work.language = code.lower()
             else:
-                ctx.report("language-invalid", f"language {lang!r} is not a language code", field="language",
-                           value=_jsonable(lang))
+                ctx.report(
+                    "language-invalid",
+                    f"language {lang!r} is not a language code",
+                    field="language",
+                    value=_jsonable(lang),
+                )
         lvl = data.get("proficiency_level")
         if lvl is not None:
             slug_, approx = normalize_level(str(lvl))
             if slug_ is None:
-                ctx.report("level-unknown", f"proficiency_level {lvl!r} is not a level of the scheme",
-                           field="proficiency_level", value=_jsonable(lvl))
+                ctx.report(
+                    "level-unknown",
+                    f"proficiency_level {lvl!r} is not a level of the scheme",
+                    field="proficiency_level",
+                    value=_jsonable(lvl),
+                )
             else:
                 work.level = slug_
                 if approx:
-                    ctx.report("level-approximate", f"proficiency_level {lvl!r} read as {slug_!r}",
-                               field="proficiency_level", severity=INFO, value=str(lvl))
+                    ctx.report(
+                        "level-approximate",
+                        f"proficiency_level {lvl!r} read as {slug_!r}",
+                        field="proficiency_level",
+                        severity=INFO,
+                        value=str(lvl),
+                    )
         ff = data.get("file_formats")
         if ff is not None:
             parts = ff if isinstance(ff, list) else str(ff).split("*")
@@ -560,8 +704,12 @@ class Catalog:
             elif isinstance(nd, str) and nd.strip().isdigit():
                 work.downloads = int(nd.strip())
             else:
-                ctx.report("field-shape", f"num_downloads {nd!r} is not a count", field="num_downloads",
-                           value=_jsonable(nd))
+                ctx.report(
+                    "field-shape",
+                    f"num_downloads {nd!r} is not a count",
+                    field="num_downloads",
+                    value=_jsonable(nd),
+                )
         for fld in ("event_date", "event_location"):
             v = data.get(fld)
             if v is not None:

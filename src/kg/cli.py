@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .errors import KgError, UsageError
@@ -15,9 +15,19 @@ from .errors import KgError, UsageError
 # imports only its module (a test checks this against what the modules register). `kg --help`
 # imports them all, in this order. Add a module's commands here to add them.
 COMMANDS = {
-    "build": "build", "mapping": "build", "site": "site", "serve": "serve", "render": "render",
-    "export": "export", "validate": "validate", "ontologies": "validate", "query": "query",
-    "queries": "query", "load": "load", "sync": "load", "diff": "load",
+    "build": "build",
+    "mapping": "build",
+    "site": "site",
+    "serve": "serve",
+    "render": "render",
+    "export": "export",
+    "validate": "validate",
+    "ontologies": "validate",
+    "query": "query",
+    "queries": "query",
+    "load": "load",
+    "sync": "load",
+    "diff": "load",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

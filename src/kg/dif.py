@@ -10,9 +10,27 @@ from __future__ import annotations
 
 import re
 
-COLUMNS = ["Authors", "License", "Link", "Title", "Community", "Description", "Discipline", "FileFormat",
-           "Keywords", "Language", "LearningResourceType", "MediaType", "ProficiencyLevel",
-           "PublicationDate", "TargetGroup", "RelatedWork", "Size", "Version", "uuid"]
+COLUMNS = [
+    "Authors",
+    "License",
+    "Link",
+    "Title",
+    "Community",
+    "Description",
+    "Discipline",
+    "FileFormat",
+    "Keywords",
+    "Language",
+    "LearningResourceType",
+    "MediaType",
+    "ProficiencyLevel",
+    "PublicationDate",
+    "TargetGroup",
+    "RelatedWork",
+    "Size",
+    "Version",
+    "uuid",
+]
 SEP = " * "  # between the values of a list column
 REQUIRED = ("Authors", "License", "Link", "Title", "Description")  # what DALIA itself insists on
 
@@ -33,20 +51,42 @@ LRT_TO_TYPE = {
 }
 # Our content-type slug -> DIF LearningResourceType (several of ours share one DIF value).
 TYPE_TO_LRT = {
-    "slides": "lecture", "presentation": "lecture", "webinar": "lecture",
-    "publication": "article", "preprint": "article", "conference-abstract": "article", "report": "article",
-    "document": "article", "documentation": "article", "forum-post": "article", "worksheet": "article",
+    "slides": "lecture",
+    "presentation": "lecture",
+    "webinar": "lecture",
+    "publication": "article",
+    "preprint": "article",
+    "conference-abstract": "article",
+    "report": "article",
+    "document": "article",
+    "documentation": "article",
+    "forum-post": "article",
+    "worksheet": "article",
     "notebook": "codenotebook",
-    "blog-post": "webpage", "website": "webpage", "wiki": "webpage",
+    "blog-post": "webpage",
+    "website": "webpage",
+    "wiki": "webpage",
     "book": "book",
-    "tutorial": "tutorial", "online-tutorial": "tutorial",
+    "tutorial": "tutorial",
+    "online-tutorial": "tutorial",
     "poster": "poster",
-    "online-course": "course", "workshop": "course", "event": "course",
-    "code": "code", "github-repository": "code", "gitlab-repository": "code", "workflow": "code",
-    "application": "code", "software": "code", "tool": "code", "framework": "code",
-    "video": "video", "youtube-channel": "video",
-    "data": "data", "atlas": "data",
-    "collection": "collection", "opal-repository": "collection",
+    "online-course": "course",
+    "workshop": "course",
+    "event": "course",
+    "code": "code",
+    "github-repository": "code",
+    "gitlab-repository": "code",
+    "workflow": "code",
+    "application": "code",
+    "software": "code",
+    "tool": "code",
+    "framework": "code",
+    "video": "video",
+    "youtube-channel": "video",
+    "data": "data",
+    "atlas": "data",
+    "collection": "collection",
+    "opal-repository": "collection",
 }
 # DIF LearningResourceType -> DIF MediaType (MediaType is derived on export, not stored).
 LRT_MEDIA = {"lecture": "presentation", "codenotebook": "code", "code": "code", "video": "video"}

@@ -16,8 +16,9 @@ from .errors import KgError
 from .vocab import XSD
 
 
-def difference(old: Iterable[Triple], new: Iterable[Triple],
-               key: Callable[[Triple], object] | None = None) -> tuple[list[Triple], list[Triple]]:
+def difference(
+    old: Iterable[Triple], new: Iterable[Triple], key: Callable[[Triple], object] | None = None
+) -> tuple[list[Triple], list[Triple]]:
     """(triples to delete, triples to insert), each in the order its graph lists them.
 
     ``key`` maps a triple to what is compared (default: the triple itself); ``server_key`` compares
@@ -40,11 +41,22 @@ _DT = re.compile(r"^(-?\d{4,})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?
 
 def _value(datatype: str, text: str) -> object:
     """The value a lexical form stands for, for the XSD types servers rewrite; None: compare as text."""
-    name = datatype[len(XSD.iri):] if datatype.startswith(XSD.iri) else ""
+    name = datatype[len(XSD.iri) :] if datatype.startswith(XSD.iri) else ""
     t = text.strip()
     try:
-        if name in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-                    "unsignedInt", "unsignedLong", "nonPositiveInteger", "negativeInteger"):
+        if name in (
+            "integer",
+            "int",
+            "long",
+            "short",
+            "byte",
+            "nonNegativeInteger",
+            "positiveInteger",
+            "unsignedInt",
+            "unsignedLong",
+            "nonPositiveInteger",
+            "negativeInteger",
+        ):
             return int(t)
         if name == "decimal":
             from decimal import Decimal
@@ -95,19 +107,21 @@ def _block(keyword: str, triples: Sequence[Triple], graph: str | None) -> str:
     return f"{keyword} DATA {{\n{body}}}"
 
 
-def update_requests(deleted: Sequence[Triple], inserted: Sequence[Triple], graph: str | None,
-                    chunk: int | None = None) -> list[str]:
+def update_requests(
+    deleted: Sequence[Triple], inserted: Sequence[Triple], graph: str | None, chunk: int | None = None
+) -> list[str]:
     """Update requests applying the difference, at most ``chunk`` triples each (None: one request).
 
     Deletions come first, so that a triple moved between chunks is never deleted after insertion."""
     if not deleted and not inserted:
         return []
     if chunk is None or len(deleted) + len(inserted) <= chunk:
-        ops = ([_block("DELETE", deleted, graph)] if deleted else []) + \
-              ([_block("INSERT", inserted, graph)] if inserted else [])
+        ops = ([_block("DELETE", deleted, graph)] if deleted else []) + (
+            [_block("INSERT", inserted, graph)] if inserted else []
+        )
         return [" ;\n".join(ops) + "\n"]
-    out = [_block("DELETE", deleted[i:i + chunk], graph) + "\n" for i in range(0, len(deleted), chunk)]
-    out += [_block("INSERT", inserted[i:i + chunk], graph) + "\n" for i in range(0, len(inserted), chunk)]
+    out = [_block("DELETE", deleted[i : i + chunk], graph) + "\n" for i in range(0, len(deleted), chunk)]
+    out += [_block("INSERT", inserted[i : i + chunk], graph) + "\n" for i in range(0, len(inserted), chunk)]
     return out
 
 

@@ -55,8 +55,10 @@ def check_url(url: str) -> str:
     if p.scheme not in ("http", "https") or not p.hostname:
         raise UsageError(f"--endpoint {safe_url(url) or url!r}: not an http(s) URL")
     if p.username or p.password:
-        raise UsageError("--endpoint: do not put credentials in the URL (they would end up in shell history); "
-                         "use KG_SPARQL_USER/KG_SPARQL_PASSWORD or ~/.netrc")
+        raise UsageError(
+            "--endpoint: do not put credentials in the URL (they would end up in shell history); "
+            "use KG_SPARQL_USER/KG_SPARQL_PASSWORD or ~/.netrc"
+        )
     return url
 
 
@@ -113,8 +115,9 @@ def parse_json_results(data: bytes, form: str) -> Result:
     return Result(form=form, variables=variables, rows=rows)
 
 
-def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
-                   environ: dict[str, str] | None = None) -> Result:
+def query_endpoint(
+    url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT, environ: dict[str, str] | None = None
+) -> Result:
     """Send one query to a SPARQL 1.1 endpoint; the answer as a ``Result``."""
     from SPARQLWrapper import BASIC, DIGEST, GET, JSON, POST, TURTLE, SPARQLWrapper
     from SPARQLWrapper import SPARQLExceptions as SE
@@ -124,8 +127,10 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
     env = os.environ if environ is None else environ
     form = query_form(text)
     if not form:
-        raise QueryError("malformed query: no SELECT, ASK, CONSTRUCT or DESCRIBE found"
-                         + (f" ({pos})" if (pos := _syntax_position(text)) else ""))
+        raise QueryError(
+            "malformed query: no SELECT, ASK, CONSTRUCT or DESCRIBE found"
+            + (f" ({pos})" if (pos := _syntax_position(text)) else "")
+        )
     sw = SPARQLWrapper(url)
     sw.setOnlyConneg(True)  # no format=/output= URL parameters: some servers reject unknown ones
     sw.setQuery(text)
@@ -133,8 +138,12 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
     graph = form in ("CONSTRUCT", "DESCRIBE")
     sw.setReturnFormat(TURTLE if graph else JSON)
     sw.queryType = form  # SPARQLWrapper guesses it with a regex that comments can fool
-    sw.addCustomHttpHeader("Accept", "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.5"
-                           if graph else "application/sparql-results+json")
+    sw.addCustomHttpHeader(
+        "Accept",
+        "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.5"
+        if graph
+        else "application/sparql-results+json",
+    )
     sw.timeout = max(float(timeout), 0.1)  # (setTimeout would round it down to whole seconds)
     cred = credentials(url, env)
     if cred:
@@ -146,26 +155,40 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
         ctype = (res.response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     except SE.QueryBadFormed as e:
         msg = _one_line(getattr(e, "response", None) or _response_of(e))
-        pos = "" if re.search(r"\d+:\d+|line \d+|column \d+|position \d+", msg, re.IGNORECASE) else _syntax_position(text)
-        raise QueryError(f"{shown} rejected the query as malformed (HTTP 400): {msg or 'no details'}"
-                         + (f" [local parse: {pos}]" if pos else "")) from None
+        pos = (
+            ""
+            if re.search(r"\d+:\d+|line \d+|column \d+|position \d+", msg, re.IGNORECASE)
+            else _syntax_position(text)
+        )
+        raise QueryError(
+            f"{shown} rejected the query as malformed (HTTP 400): {msg or 'no details'}"
+            + (f" [local parse: {pos}]" if pos else "")
+        ) from None
     except SE.Unauthorized:
-        how = f"credentials from {cred.origin} were refused" if cred else \
-            "no credentials given (set KG_SPARQL_USER/KG_SPARQL_PASSWORD or a ~/.netrc entry)"
+        how = (
+            f"credentials from {cred.origin} were refused"
+            if cred
+            else "no credentials given (set KG_SPARQL_USER/KG_SPARQL_PASSWORD or a ~/.netrc entry)"
+        )
         raise EndpointError(f"{shown}: HTTP 401 unauthorized: {how}") from None
     except SE.EndPointNotFound as e:
-        raise EndpointError(f"{shown}: HTTP 404 not found: {_one_line(_response_of(e), 200) or 'no SPARQL endpoint'}"
-                            ) from None
+        raise EndpointError(
+            f"{shown}: HTTP 404 not found: {_one_line(_response_of(e), 200) or 'no SPARQL endpoint'}"
+        ) from None
     except SE.URITooLong:
         raise EndpointError(f"{shown}: HTTP 414 the query is too long for this endpoint") from None
     except SE.EndPointInternalError as e:
-        raise EndpointError(f"{shown}: HTTP 500 server error: {_one_line(_response_of(e)) or 'no details'}") from None
+        raise EndpointError(
+            f"{shown}: HTTP 500 server error: {_one_line(_response_of(e)) or 'no details'}"
+        ) from None
     except urllib.error.HTTPError as e:
         try:
             detail = _one_line(e.read())
         except Exception:  # noqa: BLE001 - the body is only a detail
             detail = ""
-        raise EndpointError(f"{shown}: HTTP {e.code} {e.reason}" + (f": {detail}" if detail else "")) from None
+        raise EndpointError(
+            f"{shown}: HTTP {e.code} {e.reason}" + (f": {detail}" if detail else "")
+        ) from None
     except urllib.error.URLError as e:
         raise EndpointError(f"{shown}: {_reason(e.reason, timeout)}") from None
     except TimeoutError:
@@ -174,15 +197,20 @@ def query_endpoint(url: str, text: str, *, timeout: float = DEFAULT_TIMEOUT,
         raise EndpointError(f"{shown}: {_reason(e, timeout)}") from None
     try:
         if form in ("CONSTRUCT", "DESCRIBE"):
-            fmt = {"application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFormat.N_TRIPLES,
-                   "application/rdf+xml": RdfFormat.RDF_XML, "application/ld+json": RdfFormat.JSON_LD,
-                   }.get(ctype, RdfFormat.TURTLE)
+            fmt = {
+                "application/n-triples": RdfFormat.N_TRIPLES,
+                "text/plain": RdfFormat.N_TRIPLES,
+                "application/rdf+xml": RdfFormat.RDF_XML,
+                "application/ld+json": RdfFormat.JSON_LD,
+            }.get(ctype, RdfFormat.TURTLE)
             return Result(form=form, triples=[q.triple for q in parse(body, fmt)])
         return parse_json_results(body, form)
     except (ValueError, SyntaxError, KeyError, TypeError) as e:
-        raise EndpointError(f"{shown}: the answer ({ctype or 'no content type'}) is not valid "
-                            f"{'RDF' if form in ('CONSTRUCT', 'DESCRIBE') else 'SPARQL JSON results'}: "
-                            f"{_one_line(str(e), 200)}") from None
+        raise EndpointError(
+            f"{shown}: the answer ({ctype or 'no content type'}) is not valid "
+            f"{'RDF' if form in ('CONSTRUCT', 'DESCRIBE') else 'SPARQL JSON results'}: "
+            f"{_one_line(str(e), 200)}"
+        ) from None
 
 
 def _response_of(e: Exception) -> str:
@@ -191,11 +219,16 @@ def _response_of(e: Exception) -> str:
     i = s.find("Response:")
     if i < 0:
         return ""
-    body = s[i + len("Response:"):].strip()
+    body = s[i + len("Response:") :].strip()
     m = re.fullmatch(r"b(['\"])(.*)\1", body, re.DOTALL)
     if m:
         try:
-            return bytes(m.group(2), "latin-1").decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")
+            return (
+                bytes(m.group(2), "latin-1")
+                .decode("unicode_escape")
+                .encode("latin-1")
+                .decode("utf-8", "replace")
+            )
         except (UnicodeError, ValueError):
             return m.group(2)
     return body

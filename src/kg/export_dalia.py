@@ -79,21 +79,38 @@ class _Facts:
             g = _grouped(st, f"SELECT ?w ?o WHERE {{ ?w {pred} ?o . {extra} }}")
             return {w: [r["o"].value for r in rs] for w, rs in g.items()}
 
-        self.one = {str(p): values(p) for p in (SCHEMA.name, SCHEMA.description, SCHEMA.datePublished,
-                                               SCHEMA.inLanguage, SCHEMA.educationalLevel)}
+        self.one = {
+            str(p): values(p)
+            for p in (
+                SCHEMA.name,
+                SCHEMA.description,
+                SCHEMA.datePublished,
+                SCHEMA.inLanguage,
+                SCHEMA.educationalLevel,
+            )
+        }
         self.keywords = values(SCHEMA.keywords)
         self.formats = values(SCHEMA.encodingFormat)
         self.urls = values(SCHEMA.url)
         self.dois = values(SCHEMA.identifier, f'FILTER(STRSTARTS(STR(?o), "{DOI.iri}"))')
         self.types = values(KG.contentType)
-        self.authors = _grouped(st, """SELECT ?w ?a ?n ?g ?f ?p WHERE { ?w bibo:authorList ?seq . ?seq ?m ?a .
+        self.authors = _grouped(
+            st,
+            """SELECT ?w ?a ?n ?g ?f ?p WHERE { ?w bibo:authorList ?seq . ?seq ?m ?a .
             ?a schema:name ?n . OPTIONAL { ?a schema:givenName ?g } OPTIONAL { ?a schema:familyName ?f }
             OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } FILTER(STRSTARTS(STR(?m), STR(rdf:_))) }
-            ORDER BY ?w xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""")
-        self.editors = _grouped(st, """SELECT ?w ?n ?p WHERE { ?w schema:editor ?a . ?a schema:name ?n .
-            OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } } ORDER BY ?w ?n""")
-        self.licenses = _grouped(st, """SELECT ?w ?l ?id ?nm WHERE { ?w schema:license ?l .
-            OPTIONAL { ?l schema:identifier ?id } OPTIONAL { ?l schema:name ?nm } } ORDER BY ?w ?l""")
+            ORDER BY ?w xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""",
+        )
+        self.editors = _grouped(
+            st,
+            """SELECT ?w ?n ?p WHERE { ?w schema:editor ?a . ?a schema:name ?n .
+            OPTIONAL { ?a a ?p . FILTER(?p = schema:Person) } } ORDER BY ?w ?n""",
+        )
+        self.licenses = _grouped(
+            st,
+            """SELECT ?w ?l ?id ?nm WHERE { ?w schema:license ?l .
+            OPTIONAL { ?l schema:identifier ?id } OPTIONAL { ?l schema:name ?nm } } ORDER BY ?w ?l""",
+        )
 
     def first(self, pred: ox.NamedNode, w: str) -> str:
         v = self.one[str(pred)].get(w)
@@ -107,18 +124,26 @@ def work_row(facts: _Facts, w: str) -> dict[str, str]:
     row["PublicationDate"] = facts.first(SCHEMA.datePublished, w)
     row["Language"] = facts.first(SCHEMA.inLanguage, w)
     lvl = facts.first(SCHEMA.educationalLevel, w)
-    row["ProficiencyLevel"] = LEVELS.get(lvl[len(LEVEL.iri):], "") if lvl.startswith(LEVEL.iri) else ""
-    authors = [_agent(r["n"].value, r["g"] and r["g"].value, r["f"] and r["f"].value, r["a"].value,
-                      r["p"] is not None) for r in facts.authors.get(w, [])]
-    authors += [_agent(r["n"].value, None, None, "", r["p"] is not None) + " (Editor)"
-                for r in facts.editors.get(w, [])]
+    row["ProficiencyLevel"] = LEVELS.get(lvl[len(LEVEL.iri) :], "") if lvl.startswith(LEVEL.iri) else ""
+    authors = [
+        _agent(
+            r["n"].value, r["g"] and r["g"].value, r["f"] and r["f"].value, r["a"].value, r["p"] is not None
+        )
+        for r in facts.authors.get(w, [])
+    ]
+    authors += [
+        _agent(r["n"].value, None, None, "", r["p"] is not None) + " (Editor)"
+        for r in facts.editors.get(w, [])
+    ]
     row["Authors"] = dif.SEP.join(authors)
-    row["License"] = dif.SEP.join(r["id"].value if r["id"] is not None else _custom_spelling(r["l"].value, r["nm"])
-                                  for r in facts.licenses.get(w, []))
+    row["License"] = dif.SEP.join(
+        r["id"].value if r["id"] is not None else _custom_spelling(r["l"].value, r["nm"])
+        for r in facts.licenses.get(w, [])
+    )
     row["Link"] = dif.SEP.join(dict.fromkeys(sorted(facts.dois.get(w, [])) + sorted(facts.urls.get(w, []))))
     row["Keywords"] = dif.SEP.join(sorted(facts.keywords.get(w, []), key=str.casefold))
     row["FileFormat"] = dif.SEP.join(dict.fromkeys(sorted(_extension(f) for f in facts.formats.get(w, []))))
-    slugs = [c[len(CTYPE.iri):] for c in facts.types.get(w, [])]
+    slugs = [c[len(CTYPE.iri) :] for c in facts.types.get(w, [])]
     lrts = sorted({dif.TYPE_TO_LRT[s] for s in slugs if s in dif.TYPE_TO_LRT})
     row["LearningResourceType"] = dif.SEP.join(lrts)
     row["MediaType"] = dif.SEP.join(sorted({dif.media_type(x) for x in lrts}))
@@ -129,9 +154,12 @@ def work_row(facts: _Facts, w: str) -> dict[str, str]:
 def export_dalia(st: ox.Store, *, include_excluded: bool = False, only_flagged: bool = False) -> Export:
     """Rows for every work (by title, then IRI); works tagged 'exclude from DALIA' are left out
     unless ``include_excluded``; ``only_flagged`` keeps only works tagged 'include in DALIA'."""
-    res = st.query(_PREFIX + f"""SELECT ?w ?flag ?n WHERE {{
+    res = st.query(
+        _PREFIX
+        + f"""SELECT ?w ?flag ?n WHERE {{
         ?w a schema:LearningResource . OPTIONAL {{ ?w schema:name ?n }}
-        OPTIONAL {{ ?w <{KG.includeInDalia.value}> ?flag }} }} ORDER BY ?n ?w""")
+        OPTIONAL {{ ?w <{KG.includeInDalia.value}> ?flag }} }} ORDER BY ?n ?w"""
+    )
     assert isinstance(res, ox.QuerySolutions)
     works = [(r["w"], r["flag"]) for r in res]
     out = Export()

@@ -92,9 +92,17 @@ def _describe(exc: BaseException) -> str:
     """A one-line reason for a transport error, without URLs (they could hold credentials)."""
     name = type(exc).__name__
     text = str(exc)
-    for marker in ("Connection refused", "Connection reset", "Connection aborted", "timed out",
-                   "Remote end closed connection", "Name or service not known", "RemoteDisconnected",
-                   "BrokenPipe", "Broken pipe"):
+    for marker in (
+        "Connection refused",
+        "Connection reset",
+        "Connection aborted",
+        "timed out",
+        "Remote end closed connection",
+        "Name or service not known",
+        "RemoteDisconnected",
+        "BrokenPipe",
+        "Broken pipe",
+    ):
         if marker.lower() in text.lower():
             return f"{name}: {marker.lower()}"
     return name
@@ -103,8 +111,15 @@ def _describe(exc: BaseException) -> str:
 class Client:
     """One HTTP session towards one server. ``request()`` retries transient failures with back-off."""
 
-    def __init__(self, credentials: Credentials | None = None, *, retries: int = 4, backoff: float = 0.5,
-                 timeout: float = 600.0, on_retry: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        retries: int = 4,
+        backoff: float = 0.5,
+        timeout: float = 600.0,
+        on_retry: Callable[[str], None] | None = None,
+    ):
         import requests
 
         self._requests = requests
@@ -136,9 +151,17 @@ class Client:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, url: str, *, what: str, data: bytes | str | None = None,
-                headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
-                ok: tuple[int, ...] = (200, 201, 204)):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        data: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 201, 204),
+    ):
         """Send one request; return the response. ``what`` names the step for messages."""
         requests = self._requests
         shown = public_url(url)
@@ -148,8 +171,15 @@ class Client:
         while True:
             reason = None
             try:
-                r = self.session.request(method, url, data=data, headers=dict(headers or {}), params=params,
-                                         auth=self._auth, timeout=self.timeout)
+                r = self.session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=dict(headers or {}),
+                    params=params,
+                    auth=self._auth,
+                    timeout=self.timeout,
+                )
             except (requests.ConnectionError, requests.Timeout) as e:
                 reason = _describe(e)
                 r = None
@@ -159,19 +189,25 @@ class Client:
                     self._auth = self._make_auth("digest" if "digest" in challenge else "basic")
                     continue  # the same request again, now answering the challenge (not a retry)
                 if r.status_code in (401, 403):
-                    who = (f"as user {self.credentials.user!r} (credentials from {self.credentials.origin})"
-                           if self.credentials else "without credentials (set KG_SPARQL_USER and "
-                           "KG_SPARQL_PASSWORD, or a netrc entry for the host)")
+                    who = (
+                        f"as user {self.credentials.user!r} (credentials from {self.credentials.origin})"
+                        if self.credentials
+                        else "without credentials (set KG_SPARQL_USER and "
+                        "KG_SPARQL_PASSWORD, or a netrc entry for the host)"
+                    )
                     raise AuthError(f"{what}: {shown} refused access ({r.status_code}) {who}")
                 if r.status_code in ok or (200 <= r.status_code < 300 and not ok):
                     return r
                 if r.status_code not in RETRY_STATUS:
-                    raise EndpointError(f"{what}: {shown} answered {r.status_code} {r.reason}: "
-                                        f"{_snippet(r.text)}")
+                    raise EndpointError(
+                        f"{what}: {shown} answered {r.status_code} {r.reason}: {_snippet(r.text)}"
+                    )
                 reason = f"HTTP {r.status_code} {r.reason}: {_snippet(r.text, 200)}"
             if attempt >= self.retries:
                 tries = attempt + 1
-                raise EndpointError(f"{what}: {shown} failed after {tries} attempt{'s' * (tries > 1)}: {reason}")
+                raise EndpointError(
+                    f"{what}: {shown} failed after {tries} attempt{'s' * (tries > 1)}: {reason}"
+                )
             attempt += 1
             self.retried += 1
             delay = self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4)

@@ -53,8 +53,10 @@ class Endpoints:
     server: str
 
     def describe(self) -> str:
-        return (f"{self.server}: query {public_url(self.query)}, update {public_url(self.update)}, "
-                f"graph store {public_url(self.store) if self.store else '(none)'}")
+        return (
+            f"{self.server}: query {public_url(self.query)}, update {public_url(self.update)}, "
+            f"graph store {public_url(self.store) if self.store else '(none)'}"
+        )
 
 
 def _with_path(url: str, path: str) -> str:
@@ -77,8 +79,9 @@ def guess_server(url: str) -> str:
     return "generic"
 
 
-def endpoints_for(url: str, server: str = "auto", *, update: str | None = None,
-                  store: str | None = None) -> Endpoints:
+def endpoints_for(
+    url: str, server: str = "auto", *, update: str | None = None, store: str | None = None
+) -> Endpoints:
     """The query, update and Graph Store endpoints of a server, from its SPARQL (query) endpoint URL."""
     if server not in SERVERS:
         raise KgError(f"unknown server kind {server!r} (one of {', '.join(SERVERS)})")
@@ -161,8 +164,11 @@ class LineFile:
         lines = iter(io.BytesIO(self._data))
         while block := list(islice(lines, size)):
             # empty and comment lines are left out ('#' is also inside IRIs: look at line starts only)
-            fresh = [ln for ln in dict.fromkeys(block) if ln not in seen
-                     and (ln[0] not in _LINE_START_SPACE_OR_HASH or _is_triple_line(ln))]
+            fresh = [
+                ln
+                for ln in dict.fromkeys(block)
+                if ln not in seen and (ln[0] not in _LINE_START_SPACE_OR_HASH or _is_triple_line(ln))
+            ]
             seen.update(fresh)
             total += len(fresh)
             if fresh:
@@ -200,8 +206,10 @@ def _check_no_blank(triples: Iterable[Triple], where: str) -> None:
 
     for t in triples:
         if isinstance(t.subject, BlankNode) or isinstance(t.object, BlankNode):
-            raise KgError(f"{where}: the graph has a blank node ({t}); kg graphs have none, and a server "
-                          "would rename it, so loads could not be checked")
+            raise KgError(
+                f"{where}: the graph has a blank node ({t}); kg graphs have none, and a server "
+                "would rename it, so loads could not be checked"
+            )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -225,34 +233,53 @@ class Remote:
         if protocol not in ("gsp", "update"):
             raise KgError(f"unknown protocol {protocol!r} (gsp or update)")
         if protocol == "gsp" and not endpoints.store:
-            raise KgError(f"{endpoints.server} endpoint {public_url(endpoints.query)}: no Graph Store "
-                          "endpoint known; give --store-endpoint URL or use --protocol update")
+            raise KgError(
+                f"{endpoints.server} endpoint {public_url(endpoints.query)}: no Graph Store "
+                "endpoint known; give --store-endpoint URL or use --protocol update"
+            )
         self.ep = endpoints
         self.client = client
         self.protocol = protocol
 
     def query_json(self, query: str, what: str) -> dict:
-        r = self.client.request("POST", self.ep.query, what=what, data=_form(query=query),
-                                headers={"Accept": "application/sparql-results+json",
-                                         "Content-Type": "application/x-www-form-urlencoded"})
+        r = self.client.request(
+            "POST",
+            self.ep.query,
+            what=what,
+            data=_form(query=query),
+            headers={
+                "Accept": "application/sparql-results+json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         try:
             return r.json()
         except ValueError:
-            raise EndpointError(f"{what}: {public_url(self.ep.query)} did not answer SPARQL JSON results "
-                                f"(Content-Type {r.headers.get('Content-Type')!r})") from None
+            raise EndpointError(
+                f"{what}: {public_url(self.ep.query)} did not answer SPARQL JSON results "
+                f"(Content-Type {r.headers.get('Content-Type')!r})"
+            ) from None
 
     def count(self, graph: str) -> int:
-        res = self.query_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-                              f"counting the triples of <{graph}>")
+        res = self.query_json(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            f"counting the triples of <{graph}>",
+        )
         try:
             return int(res["results"]["bindings"][0]["n"]["value"])
         except (KeyError, IndexError, ValueError, TypeError):
-            raise EndpointError(f"counting <{graph}>: unexpected answer from {public_url(self.ep.query)}") \
-                from None
+            raise EndpointError(
+                f"counting <{graph}>: unexpected answer from {public_url(self.ep.query)}"
+            ) from None
 
     def update(self, text: str, what: str) -> None:
-        self.client.request("POST", self.ep.update, what=what, data=_form(update=text),
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.client.request(
+            "POST",
+            self.ep.update,
+            what=what,
+            data=_form(update=text),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
     def add(self, graph: str, triples: Sequence[Triple] | Sequence[bytes], what: str) -> None:
         """Add triples (or N-Triples lines) to ``graph`` (adding is idempotent, so a retried chunk does
@@ -261,13 +288,23 @@ class Remote:
         ended = lines and triples[0].endswith(b"\n")  # type: ignore[union-attr]  # LineFile chunks
         if self.protocol == "gsp":
             assert self.ep.store
-            body = (b"".join(triples) if ended else b"\n".join(triples) + b"\n") if lines \
-                else nt_bytes(triples)  # type: ignore[arg-type]
-            self.client.request("POST", self.ep.store, what=what, params={"graph": graph},
-                                data=body, headers={"Content-Type": "application/n-triples"})
+            body = (
+                (b"".join(triples) if ended else b"\n".join(triples) + b"\n") if lines else nt_bytes(triples)
+            )  # type: ignore[arg-type]
+            self.client.request(
+                "POST",
+                self.ep.store,
+                what=what,
+                params={"graph": graph},
+                data=body,
+                headers={"Content-Type": "application/n-triples"},
+            )
         else:
-            block = ((b"".join(triples) if ended else b"\n".join(triples) + b"\n").decode("utf-8")
-                     if lines else data_block(triples))  # type: ignore[arg-type]
+            block = (
+                (b"".join(triples) if ended else b"\n".join(triples) + b"\n").decode("utf-8")
+                if lines
+                else data_block(triples)
+            )  # type: ignore[arg-type]
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{block}}} }}", what)
 
     def swap_update(self, tmp: str, graph: str) -> str:
@@ -283,15 +320,23 @@ class Remote:
         accept = "application/n-triples, text/turtle;q=0.9"
         if self.protocol == "gsp":
             assert self.ep.store
-            r = self.client.request("GET", self.ep.store, what=what, params={"graph": graph},
-                                    headers={"Accept": accept}, ok=(200, 404))
+            r = self.client.request(
+                "GET",
+                self.ep.store,
+                what=what,
+                params={"graph": graph},
+                headers={"Accept": accept},
+                ok=(200, 404),
+            )
             body = b"" if r.status_code == 404 else r.content
         else:
-            r = self.client.request("POST", self.ep.query, what=what,
-                                    data=_form(query=f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> "
-                                                     "{ ?s ?p ?o } }"),
-                                    headers={"Accept": accept,
-                                             "Content-Type": "application/x-www-form-urlencoded"})
+            r = self.client.request(
+                "POST",
+                self.ep.query,
+                what=what,
+                data=_form(query=f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"),
+                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            )
             body = r.content
         ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
         fmt = RdfFormat.TURTLE if ctype in ("text/turtle", "application/x-turtle") else RdfFormat.N_TRIPLES
@@ -301,8 +346,10 @@ class Remote:
             raise EndpointError(f"{what}: the server's {ctype or 'answer'} does not parse: {e}") from None
         n = self.count(graph)
         if n != len(got):
-            raise LoadError(f"{what}: the server sent {len(got)} triples but counts {n}; it truncates "
-                            "results (Virtuoso: raise [SPARQL] ResultSetMaxRows)")
+            raise LoadError(
+                f"{what}: the server sent {len(got)} triples but counts {n}; it truncates "
+                "results (Virtuoso: raise [SPARQL] ResultSetMaxRows)"
+            )
         return got
 
 
@@ -330,8 +377,9 @@ class Progress:
             frac = self.done / self.total if self.total else 1.0
             bar = "#" * int(frac * 30)
             rate = self.done / max(time.monotonic() - self.t0, 1e-6)
-            self.stream.write(f"\r{self.label} [{bar:<30}] {self.done}/{self.total} triples "
-                              f"({rate:,.0f}/s)\x1b[K")
+            self.stream.write(
+                f"\r{self.label} [{bar:<30}] {self.done}/{self.total} triples ({rate:,.0f}/s)\x1b[K"
+            )
             self.stream.flush()
 
     def note(self, text: str) -> None:
@@ -348,7 +396,7 @@ class Progress:
 
 def chunks(seq: Sequence, size: int) -> Iterable[Sequence]:
     for i in range(0, len(seq), size):
-        yield seq[i:i + size]
+        yield seq[i : i + size]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -379,14 +427,20 @@ def _check_iri(graph: str) -> str:
         NamedNode(graph)
     except ValueError:
         raise UsageError(f"--graph {graph!r} is not an absolute IRI") from None
-    if any(c in graph for c in "<>\"{}|^`\\ "):
+    if any(c in graph for c in '<>"{}|^`\\ '):
         raise UsageError(f"--graph {graph!r} is not an IRI")
     return graph
 
 
-def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote, graph: str, *,
-         chunk_size: int | None = None, progress: Progress | None = None,
-         parallel: int | None = None) -> Report:
+def load(
+    triples: Sequence[Triple] | Sequence[bytes] | LineFile,
+    remote: Remote,
+    graph: str,
+    *,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    parallel: int | None = None,
+) -> Report:
     """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, the
     distinct lines of an N-Triples file (``read_lines``), or a ``LineFile`` (``open_lines``), whose
     chunks are cut while the previous ones are being sent. ``parallel``: chunk requests in flight at
@@ -412,10 +466,15 @@ def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote,
         finally:
             rep.steps[name] = rep.steps.get(name, 0.0) + time.monotonic() - ts
 
-    step("clear temporary graph", lambda: remote.update(f"DROP SILENT GRAPH <{tmp}>", "clearing the temporary "
-                                                         f"graph <{tmp}>"))
-    parts: Iterable[Sequence] = (triples.chunks(size) if streamed  # type: ignore[union-attr]
-                                 else chunks(triples, size))  # type: ignore[arg-type]
+    step(
+        "clear temporary graph",
+        lambda: remote.update(f"DROP SILENT GRAPH <{tmp}>", f"clearing the temporary graph <{tmp}>"),
+    )
+    parts: Iterable[Sequence] = (
+        triples.chunks(size)
+        if streamed  # type: ignore[union-attr]
+        else chunks(triples, size)
+    )  # type: ignore[arg-type]
     sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
     expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
     if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
@@ -432,17 +491,20 @@ def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote,
     try:
         remote.update(remote.swap_update(tmp, graph), f"swapping <{tmp}> in as <{graph}>")
     except EndpointError as e:
-        raise type(e)(f"{e}; the swap is one update, so <{graph}> is either unchanged (the new data is "
-                      f"then in <{tmp}>) or entirely the new data if the server applied it before "
-                      "the connection failed") from None
+        raise type(e)(
+            f"{e}; the swap is one update, so <{graph}> is either unchanged (the new data is "
+            f"then in <{tmp}>) or entirely the new data if the server applied it before "
+            "the connection failed"
+        ) from None
     rep.steps["swap (MOVE)"] = time.monotonic() - ts
     rep.requests += 2
     ts = time.monotonic()
     try:  # not step(): the graph has changed by now, so its message would be wrong
         final = remote.count(graph)
     except EndpointError as e:
-        raise type(e)(f"{e}; the swap was done, so <{graph}> holds the new data, but it could not be "
-                      "counted afterwards") from None
+        raise type(e)(
+            f"{e}; the swap was done, so <{graph}> holds the new data, but it could not be counted afterwards"
+        ) from None
     finally:
         rep.steps["verify"] = time.monotonic() - ts
     if final != expected:
@@ -454,8 +516,14 @@ def load(triples: Sequence[Triple] | Sequence[bytes] | LineFile, remote: Remote,
     return rep
 
 
-def _send_chunks(remote: Remote, tmp: str, parts: Iterable[Sequence], n_chunks: int, workers: int,
-                 progress: Progress | None) -> int:
+def _send_chunks(
+    remote: Remote,
+    tmp: str,
+    parts: Iterable[Sequence],
+    n_chunks: int,
+    workers: int,
+    progress: Progress | None,
+) -> int:
     """POST (or INSERT DATA) every chunk of ``parts`` into ``tmp``, ``workers`` requests at a time,
     and return how many triples were sent. The next chunk is taken from ``parts`` (for a ``LineFile``:
     cut from the file) while the previous ones are on their way; each request body is built by the
@@ -464,7 +532,9 @@ def _send_chunks(remote: Remote, tmp: str, parts: Iterable[Sequence], n_chunks: 
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     def send(i: int, c: Sequence) -> int:
-        remote.add(tmp, c, f"sending chunk {i}/{n_chunks} ({len(c)} triples) into the temporary graph <{tmp}>")
+        remote.add(
+            tmp, c, f"sending chunk {i}/{n_chunks} ({len(c)} triples) into the temporary graph <{tmp}>"
+        )
         return len(c)
 
     todo = enumerate((c for c in parts if len(c)), 1)
@@ -493,8 +563,14 @@ def _send_chunks(remote: Remote, tmp: str, parts: Iterable[Sequence], n_chunks: 
     return sent
 
 
-def sync(triples: Sequence[Triple], remote: Remote, graph: str, *, chunk_size: int | None = None,
-         progress: Progress | None = None) -> Report:
+def sync(
+    triples: Sequence[Triple],
+    remote: Remote,
+    graph: str,
+    *,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Make ``graph`` equal to ``triples`` by sending only the difference (DELETE DATA / INSERT DATA).
 
     A difference that fits in one chunk is sent as one update request (atomic on servers that run an
@@ -531,13 +607,22 @@ def sync(triples: Sequence[Triple], remote: Remote, graph: str, *, chunk_size: i
     return rep
 
 
-def connect(endpoint: str, *, server: str = "auto", protocol: str | None = None,
-            update_endpoint: str | None = None, store_endpoint: str | None = None, retries: int = 4,
-            backoff: float = 0.5, timeout: float = 600.0,
-            on_retry: Callable[[str], None] | None = None) -> Remote:
+def connect(
+    endpoint: str,
+    *,
+    server: str = "auto",
+    protocol: str | None = None,
+    update_endpoint: str | None = None,
+    store_endpoint: str | None = None,
+    retries: int = 4,
+    backoff: float = 0.5,
+    timeout: float = 600.0,
+    on_retry: Callable[[str], None] | None = None,
+) -> Remote:
     """A ``Remote`` for a SPARQL endpoint URL, with credentials from the environment or netrc."""
     ep = endpoints_for(endpoint, server, update=update_endpoint, store=store_endpoint)
     proto = protocol or ("gsp" if ep.store else "update")
-    client = Client(find_credentials(endpoint), retries=retries, backoff=backoff, timeout=timeout,
-                    on_retry=on_retry)
+    client = Client(
+        find_credentials(endpoint), retries=retries, backoff=backoff, timeout=timeout, on_retry=on_retry
+    )
     return Remote(ep, client, proto)

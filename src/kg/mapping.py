@@ -9,8 +9,8 @@ Every work is typed ``schema:LearningResource`` plus the schema.org class of its
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator
 
 from pyoxigraph import NamedNode
 
@@ -20,8 +20,23 @@ from .normalize.levels import LEVELS
 from .normalize.licenses import License
 from .normalize.types import ContentType
 from .terms import Node, iri, quoted, tagged, term, typed
-from .vocab import BIBO, CTYPE, DCMITYPE, DCT, DOI, ISO639, KG, KG_HOME, LEVEL, LICENSE, RDF, SCHEMA, \
-    SKOS, SPDX, XSD
+from .vocab import (
+    BIBO,
+    CTYPE,
+    DCMITYPE,
+    DCT,
+    DOI,
+    ISO639,
+    KG,
+    KG_HOME,
+    LEVEL,
+    LICENSE,
+    RDF,
+    SCHEMA,
+    SKOS,
+    SPDX,
+    XSD,
+)
 
 # ---------------------------------------------------------------------------------------------
 # The mapping table: Work attribute -> (predicates, how a value becomes an RDF term, note).
@@ -83,6 +98,7 @@ def _ctype_concept(v: ContentType):
 def _mime_table() -> dict[str, str]:  # made on first use: building it is a few ms of every start-up
     return mimetypes.MimeTypes(filenames=(), strict=True).types_map[True]  # built-in: same on every host
 
+
 _MIME_EXTRA = {  # common in the catalogue, missing from Python's table
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -135,20 +151,38 @@ WORK_FIELDS: list[Row] = [
     ("language", (DCT.language,), _lang_iri, "ISO 639-1 IRI (two-letter codes)"),
     ("level", (SCHEMA.educationalLevel,), _level, "concept in the proficiency-level scheme"),
     ("file_formats", (SCHEMA.encodingFormat,), _format, "media type when known, else as written"),
-    ("source_orgs", (SCHEMA.sourceOrganization,), iri,
-     "project/organisation behind the work (author, tag, name in the text or grant; see below)"),
+    (
+        "source_orgs",
+        (SCHEMA.sourceOrganization,),
+        iri,
+        "project/organisation behind the work (author, tag, name in the text or grant; see below)",
+    ),
     ("grants", (SCHEMA.funding,), iri, "a schema:Grant whose number the text names"),
 ]
 
 
 # Which catalogue (YAML) key feeds which record field; used for the README table.
 SOURCE_KEYS = {
-    "content_types": "type", "name": "name", "description": "description", "abstract": "abstract",
-    "authors": "authors, authors_with_orcid", "editors": "authors", "urls": "url", "dois": "url",
-    "licenses": "license", "date_published": "publication_date", "date_submitted": "submission_date",
-    "raw_types": "type", "keywords": "tags", "tags": "tags", "include_in_dalia": "tags",
-    "language": "language", "level": "proficiency_level", "file_formats": "file_formats",
-    "source_orgs": "authors, tags, name, description, abstract", "grants": "name, description, abstract",
+    "content_types": "type",
+    "name": "name",
+    "description": "description",
+    "abstract": "abstract",
+    "authors": "authors, authors_with_orcid",
+    "editors": "authors",
+    "urls": "url",
+    "dois": "url",
+    "licenses": "license",
+    "date_published": "publication_date",
+    "date_submitted": "submission_date",
+    "raw_types": "type",
+    "keywords": "tags",
+    "tags": "tags",
+    "include_in_dalia": "tags",
+    "language": "language",
+    "level": "proficiency_level",
+    "file_formats": "file_formats",
+    "source_orgs": "authors, tags, name, description, abstract",
+    "grants": "name, description, abstract",
 }
 
 
@@ -172,8 +206,14 @@ _RDF_TYPE = T(RDF.type)
 _LEARNING_RESOURCE = T(SCHEMA.LearningResource)
 # WORK_FIELDS with the predicates as text and a flag for the row that writes rdf:type (its values
 # join the LearningResource type every work gets)
-_ROWS = [(attr, tuple(T(p) for p in preds), conv, RDF.type in preds) for attr, preds, conv, _note in WORK_FIELDS]
-_AUTHOR_LIST, _INTERACTION, _RECORDED_AT = T(BIBO.authorList), T(SCHEMA.interactionStatistic), T(SCHEMA.recordedAt)
+_ROWS = [
+    (attr, tuple(T(p) for p in preds), conv, RDF.type in preds) for attr, preds, conv, _note in WORK_FIELDS
+]
+_AUTHOR_LIST, _INTERACTION, _RECORDED_AT = (
+    T(BIBO.authorList),
+    T(SCHEMA.interactionStatistic),
+    T(SCHEMA.recordedAt),
+)
 _SEQ_TYPE = [T(RDF.Seq)]
 _COUNTER_TYPE, _INTERACTION_TYPE = [T(SCHEMA.InteractionCounter)], T(SCHEMA.interactionType)
 _DOWNLOAD, _COUNT, _INTEGER = [T(SCHEMA.DownloadAction)], T(SCHEMA.userInteractionCount), T(XSD.integer)
@@ -216,8 +256,16 @@ def work_nodes(work: Work) -> Iterator[Node]:
     if work.downloads is not None:
         counter = iri(work.iri + "#downloads")
         props.append((_INTERACTION, [counter]))
-        subs.append((counter, [(_RDF_TYPE, _COUNTER_TYPE), (_INTERACTION_TYPE, _DOWNLOAD),
-                               (_COUNT, [typed(str(work.downloads), _INTEGER)])]))
+        subs.append(
+            (
+                counter,
+                [
+                    (_RDF_TYPE, _COUNTER_TYPE),
+                    (_INTERACTION_TYPE, _DOWNLOAD),
+                    (_COUNT, [typed(str(work.downloads), _INTEGER)]),
+                ],
+            )
+        )
     if work.event_date or work.event_location:
         event = iri(work.iri + "#event")
         props.append((_RECORDED_AT, [event]))
@@ -232,7 +280,12 @@ def work_nodes(work: Work) -> Iterator[Node]:
 
 
 _PERSON, _ORGANIZATION = T(SCHEMA.Person), T(SCHEMA.Organization)
-_NAME, _ALT_NAME, _GIVEN, _FAMILY = T(SCHEMA.name), T(SCHEMA.alternateName), T(SCHEMA.givenName), T(SCHEMA.familyName)
+_NAME, _ALT_NAME, _GIVEN, _FAMILY = (
+    T(SCHEMA.name),
+    T(SCHEMA.alternateName),
+    T(SCHEMA.givenName),
+    T(SCHEMA.familyName),
+)
 _URL, _DESCRIPTION, _IDENTIFIER = T(SCHEMA.url), T(SCHEMA.description), T(SCHEMA.identifier)
 
 
@@ -258,8 +311,11 @@ def agent_nodes(agent: Agent) -> Iterator[Node]:
 
 
 def grant_nodes(grant: Grant) -> Iterator[Node]:
-    props = [(_RDF_TYPE, [T(SCHEMA.Grant)]), (_NAME, [quoted(grant.name)]),
-             (_IDENTIFIER, [quoted(grant.number)])]
+    props = [
+        (_RDF_TYPE, [T(SCHEMA.Grant)]),
+        (_NAME, [quoted(grant.name)]),
+        (_IDENTIFIER, [quoted(grant.number)]),
+    ]
     if grant.also:
         props.append((_ALT_NAME, [quoted(code) for code in grant.also]))
     props += [(T(SCHEMA.funder), [iri(grant.funder)]), (T(SCHEMA.fundedItem), [iri(grant.funded)])]
@@ -282,8 +338,13 @@ def tag_nodes(tag: Tag, base: str) -> Iterator[Node]:
 
 
 def tag_scheme_nodes(base: str) -> Iterator[Node]:
-    yield iri(base + "tags"), [(_RDF_TYPE, [T(SCHEMA.DefinedTermSet), T(SKOS.ConceptScheme)]),
-                               (_NAME, [quoted("Tags of the training catalogue")])]
+    yield (
+        iri(base + "tags"),
+        [
+            (_RDF_TYPE, [T(SCHEMA.DefinedTermSet), T(SKOS.ConceptScheme)]),
+            (_NAME, [quoted("Tags of the training catalogue")]),
+        ],
+    )
 
 
 LICENSE_SCHEME = NamedNode(KG_HOME + "scheme/license")
@@ -301,12 +362,23 @@ def license_nodes(lic: License) -> Iterator[Node]:
 
 
 def level_nodes(slug: str) -> Iterator[Node]:
-    yield _level(slug), [(_RDF_TYPE, [T(SKOS.Concept), T(SCHEMA.DefinedTerm)]), (_NAME, [quoted(LEVELS[slug])]),
-                         (_PREF_LABEL, [tagged(LEVELS[slug], "en")])]
+    yield (
+        _level(slug),
+        [
+            (_RDF_TYPE, [T(SKOS.Concept), T(SCHEMA.DefinedTerm)]),
+            (_NAME, [quoted(LEVELS[slug])]),
+            (_PREF_LABEL, [tagged(LEVELS[slug], "en")]),
+        ],
+    )
 
 
-def catalog_nodes(works: Iterable[Work], agents: Iterable[Agent], tags: Iterable[Tag],
-                  base: str, grants: Iterable[Grant] = ()) -> Iterator[Node]:
+def catalog_nodes(
+    works: Iterable[Work],
+    agents: Iterable[Agent],
+    tags: Iterable[Tag],
+    base: str,
+    grants: Iterable[Grant] = (),
+) -> Iterator[Node]:
     """The whole graph: works first, then the people, tags, licences and levels they use."""
     licenses: dict[str, License] = {}
     levels: set[str] = set()
@@ -324,8 +396,14 @@ def works_nodes(works: Iterable[Work], licenses: dict[str, License], levels: set
             levels.add(w.level)
 
 
-def shared_nodes(agents: Iterable[Agent], tags: Iterable[Tag], licenses: dict[str, License],
-                 levels: set[str], base: str, grants: Iterable[Grant] = ()) -> Iterator[Node]:
+def shared_nodes(
+    agents: Iterable[Agent],
+    tags: Iterable[Tag],
+    licenses: dict[str, License],
+    levels: set[str],
+    base: str,
+    grants: Iterable[Grant] = (),
+) -> Iterator[Node]:
     """The nodes works share: people and organisations, grants, tags, licences, levels."""
     for a in agents:
         yield from agent_nodes(a)
@@ -349,11 +427,13 @@ def mapping_table_markdown() -> str:
     def curie(n: NamedNode) -> str:
         for p, ns in PREFIXES.items():
             if n.value.startswith(ns):
-                return f"{p}:{n.value[len(ns):]}"
+                return f"{p}:{n.value[len(ns) :]}"
         return f"<{n.value}>"
 
     rows = ["| catalogue key | record field | property | value | note |", "|---|---|---|---|---|"]
     for attr, preds, conv, note in WORK_FIELDS:
-        rows.append(f"| `{SOURCE_KEYS[attr]}` | `{attr}` | {', '.join('`' + curie(p) + '`' for p in preds)} | "
-                    f"{conv.__name__.lstrip('_')} | {note} |")
+        rows.append(
+            f"| `{SOURCE_KEYS[attr]}` | `{attr}` | {', '.join('`' + curie(p) + '`' for p in preds)} | "
+            f"{conv.__name__.lstrip('_')} | {note} |"
+        )
     return "\n".join(rows) + "\n"

@@ -21,8 +21,19 @@ from .model import Work
 from .normalize import identifiers as ids
 from .problems import INFO, WARNING, EntryContext
 
-SINGLE = ("name", "description", "abstract", "date_published", "date_submitted", "include_in_dalia",
-          "language", "level", "downloads", "event_date", "event_location")
+SINGLE = (
+    "name",
+    "description",
+    "abstract",
+    "date_published",
+    "date_submitted",
+    "include_in_dalia",
+    "language",
+    "level",
+    "downloads",
+    "event_date",
+    "event_location",
+)
 LISTS = ("urls", "dois", "licenses", "authors", "editors", "content_types", "raw_types", "file_formats")
 QUIET_LISTS = {"urls", "dois", "file_formats", "content_types"}  # more is more (types: raw_types reports)
 WARN_LISTS = {"licenses"}
@@ -105,9 +116,14 @@ class Merger:
         first = f"{merged.file}:{merged.line}" if merged.line else str(merged.file)
         own = ids.parse_uuid(str(own_uuid)) if own_uuid is not None else None
         if own and own != merged.uuid:
-            ctx.report("merge-conflict", f"uuid: {first} says {merged.uuid}, {here} says {own} for the same "
-                       f"work (same DOI or URL); the node keeps {merged.uuid}", field="uuid",
-                       severity=WARNING, value={first: merged.uuid, here: own})
+            ctx.report(
+                "merge-conflict",
+                f"uuid: {first} says {merged.uuid}, {here} says {own} for the same "
+                f"work (same DOI or URL); the node keeps {merged.uuid}",
+                field="uuid",
+                severity=WARNING,
+                value={first: merged.uuid, here: own},
+            )
         for f in SINGLE:
             a, b = getattr(merged, f), getattr(view, f)
             if b is None:
@@ -117,25 +133,37 @@ class Merger:
                 self.origin[(merged.iri, f)] = here
             elif not _same(a, b):
                 there = self.origin.get((merged.iri, f), first)
-                ctx.report("merge-conflict", f"{f}: {there} says {_show(a)!r}, {here} says {_show(b)!r}; "
-                           f"the merged graph keeps the first, each source's graph keeps its own",
-                           field=f, severity=WARNING, value={there: _show(a), here: _show(b)})
+                ctx.report(
+                    "merge-conflict",
+                    f"{f}: {there} says {_show(a)!r}, {here} says {_show(b)!r}; "
+                    f"the merged graph keeps the first, each source's graph keeps its own",
+                    field=f,
+                    severity=WARNING,
+                    value={there: _show(a), here: _show(b)},
+                )
         for f in LISTS:
             a, b = getattr(merged, f), getattr(view, f)
             new = [x for x in b if x not in a]
             if a and b and f not in QUIET_LISTS and (new or any(x not in b for x in a)):
-                ctx.report("merge-conflict" if f in WARN_LISTS else "merge-union",
-                           f"{f}: {first} and {here} differ; both sources' values are kept",
-                           field=f, severity=WARNING if f in WARN_LISTS else INFO,
-                           value={first: _show(a), here: _show(b)})
+                ctx.report(
+                    "merge-conflict" if f in WARN_LISTS else "merge-union",
+                    f"{f}: {first} and {here} differ; both sources' values are kept",
+                    field=f,
+                    severity=WARNING if f in WARN_LISTS else INFO,
+                    value={first: _show(a), here: _show(b)},
+                )
             a.extend(new)
         for tag, kw in zip(view.tags, view.keywords):
             if tag not in merged.tags:
                 merged.tags.append(tag)
                 merged.keywords.append(kw)
         if view.tags and merged.tags != view.tags and set(view.tags) != set(merged.tags):
-            ctx.report("merge-union", f"tags: {first} and {here} differ; both sources' tags are kept",
-                       field="tags", severity=INFO)
+            ctx.report(
+                "merge-union",
+                f"tags: {first} and {here} differ; both sources' tags are kept",
+                field="tags",
+                severity=INFO,
+            )
         if merged.downloads is None and view.downloads is not None:
             merged.downloads = view.downloads
         self.files[merged.iri].add(view.file or "")

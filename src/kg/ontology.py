@@ -48,18 +48,47 @@ FILE_PREFIXES = {**PREFIXES, "modalia": MODALIA.iri, **instance_prefixes(DEFAULT
 
 # --- alignments (facts about the other vocabularies; close unless the meaning is the same) -------------
 # content-type slug -> schema.org classes / DCMI types that mean exactly the same thing
-CTYPE_EXACT_SCHEMA = {"book", "report", "poster", "data", "collection", "website", "blog-post", "event",
-                      "software", "forum-post"}
+CTYPE_EXACT_SCHEMA = {
+    "book",
+    "report",
+    "poster",
+    "data",
+    "collection",
+    "website",
+    "blog-post",
+    "event",
+    "software",
+    "forum-post",
+}
 CTYPE_EXACT_DCMI = {"data", "collection", "event", "software"}
-CTYPE_MODALIA = {"notebook": "CodeNotebook", "code": "Code", "poster": "Poster", "tutorial": "Tutorial",
-                 "online-tutorial": "Tutorial", "workshop": "Workshop"}
+CTYPE_MODALIA = {
+    "notebook": "CodeNotebook",
+    "code": "Code",
+    "poster": "Poster",
+    "tutorial": "Tutorial",
+    "online-tutorial": "Tutorial",
+    "workshop": "Workshop",
+}
 # proficiency level -> MoDalia individual (close match) and TeSS difficulty (TeSS has no IRIs)
-LEVEL_MODALIA = {"novice": "Novice", "advanced-beginner": "Beginner", "competent": "Competent",
-                 "proficient": "Proficient", "expert": "Expert"}
-LEVEL_TESS = {"novice": "beginner", "advanced-beginner": "beginner", "competent": "intermediate",
-              "proficient": "advanced", "expert": "advanced"}
-LICENSE_MODALIA = {"all-rights-reserved": "ProprietaryLicense", "youtube-standard": "ProprietaryLicense",
-                   "restrictive": "ProprietaryLicense"}
+LEVEL_MODALIA = {
+    "novice": "Novice",
+    "advanced-beginner": "Beginner",
+    "competent": "Competent",
+    "proficient": "Proficient",
+    "expert": "Expert",
+}
+LEVEL_TESS = {
+    "novice": "beginner",
+    "advanced-beginner": "beginner",
+    "competent": "intermediate",
+    "proficient": "advanced",
+    "expert": "advanced",
+}
+LICENSE_MODALIA = {
+    "all-rights-reserved": "ProprietaryLicense",
+    "youtube-standard": "ProprietaryLicense",
+    "restrictive": "ProprietaryLicense",
+}
 LICENSE_NOTES = {
     "all-rights-reserved": "No licence is granted: all rights are reserved by the rights holder.",
     "restrictive": "Reuse is restricted; the catalogue gives no further terms.",
@@ -118,9 +147,12 @@ def _top_concepts(triples: Iterator[Triple], scheme: NamedNode) -> Iterator[Trip
 
 
 def content_type_triples() -> Iterator[Triple]:
-    yield from _scheme_head(CTYPE_SCHEME, "Content types of the training catalogue",
-                            "Each spelling of the catalogue's 'type' field is a label of one concept, "
-                            "aligned with the schema.org class and the DCMI type kg gives such works.")
+    yield from _scheme_head(
+        CTYPE_SCHEME,
+        "Content types of the training catalogue",
+        "Each spelling of the catalogue's 'type' field is a label of one concept, "
+        "aligned with the schema.org class and the DCMI type kg gives such works.",
+    )
     concepts: dict[str, tuple[ContentType, list[str]]] = {}
     for raw, ct in CONTENT_TYPES.items():
         concepts.setdefault(ct.slug, (ct, []))[1].append(raw)
@@ -142,10 +174,13 @@ def content_type_triples() -> Iterator[Triple]:
 
 
 def level_triples() -> Iterator[Triple]:
-    yield from _scheme_head(LEVEL_SCHEME, "Proficiency levels",
-                            "The five stages of the Dreyfus model of skill acquisition that the catalogue's "
-                            "proficiency_level uses, with close matches to MoDalia's levels and the TeSS "
-                            "difficulty (beginner / intermediate / advanced) nearest to each.")
+    yield from _scheme_head(
+        LEVEL_SCHEME,
+        "Proficiency levels",
+        "The five stages of the Dreyfus model of skill acquisition that the catalogue's "
+        "proficiency_level uses, with close matches to MoDalia's levels and the TeSS "
+        "difficulty (beginner / intermediate / advanced) nearest to each.",
+    )
     slugs = list(LEVELS)
     for i, slug in enumerate(slugs, 1):
         s = LEVEL[slug]
@@ -156,9 +191,12 @@ def level_triples() -> Iterator[Triple]:
 
 
 def license_triples() -> Iterator[Triple]:
-    yield from _scheme_head(LICENSE_SCHEME, "Licences and rights statements that are not in SPDX",
-                            "Rights statements found in the catalogue that have no SPDX identifier. kg never "
-                            "makes up an SPDX IRI; it links works to these concepts instead.")
+    yield from _scheme_head(
+        LICENSE_SCHEME,
+        "Licences and rights statements that are not in SPDX",
+        "Rights statements found in the catalogue that have no SPDX identifier. kg never "
+        "makes up an SPDX IRI; it links works to these concepts instead.",
+    )
     seen: dict[str, str] = {}
     for slug, label in CUSTOM.values():
         seen.setdefault(slug, label)
@@ -181,17 +219,28 @@ def organization_triples(base: str = DEFAULT_BASE) -> Iterator[Triple]:
     slugs = {o.slug: o for o in orgs}
     for o in orgs:
         iri = o.node_iri(base)
-        agent = Agent(iri=iri, kind=o.type, name=o.name, url=o.url, description=o.description,
-                      alt_names={n for n in o.names if n != o.name})
+        agent = Agent(
+            iri=iri,
+            kind=o.type,
+            name=o.name,
+            url=o.url,
+            description=o.description,
+            alt_names={n for n in o.names if n != o.name},
+        )
         yield from to_triples(agent_nodes(agent))
         if o.identifier:
             yield _t(NamedNode(iri), SCHEMA.identifier, Literal(o.identifier))
     for o in orgs:
         for g in o.grants:
             funder = slugs[g.funder]
-            grant = Grant(iri=f"{base}grant/{g.funder}-{tag_key(g.number)}", number=g.number,
-                          funder=funder.node_iri(base), funded=o.node_iri(base),
-                          name=f"{funder.name} grant {g.number} ({o.name})", also=list(g.also))
+            grant = Grant(
+                iri=f"{base}grant/{g.funder}-{tag_key(g.number)}",
+                number=g.number,
+                funder=funder.node_iri(base),
+                funded=o.node_iri(base),
+                name=f"{funder.name} grant {g.number} ({o.name})",
+                also=list(g.also),
+            )
             yield from to_triples(grant_nodes(grant))
 
 
@@ -209,15 +258,24 @@ def _turtle(triples: Iterator[Triple], header: str) -> bytes:
 
 
 def _hdr(what: str) -> str:
-    return f"# {what}\n# Generated by `kg ontologies --write ontologies/` from kg's own tables; do not edit.\n"
+    return (
+        f"# {what}\n# Generated by `kg ontologies --write ontologies/` from kg's own tables; do not edit.\n"
+    )
 
 
 GENERATED: dict[str, Callable[[], bytes]] = {
-    "content-types.ttl": lambda: _turtle(_top_concepts(content_type_triples(), CTYPE_SCHEME), _hdr("SKOS scheme: content types")),
-    "levels.ttl": lambda: _turtle(_top_concepts(level_triples(), LEVEL_SCHEME), _hdr("SKOS scheme: proficiency levels")),
-    "licenses.ttl": lambda: _turtle(_top_concepts(license_triples(), LICENSE_SCHEME), _hdr("SKOS scheme: licences not in SPDX")),
-    "organizations.ttl": lambda: _turtle(organization_triples(),
-                                         _hdr("Organisations, projects and grants (src/kg/data/organizations.yml)")),
+    "content-types.ttl": lambda: _turtle(
+        _top_concepts(content_type_triples(), CTYPE_SCHEME), _hdr("SKOS scheme: content types")
+    ),
+    "levels.ttl": lambda: _turtle(
+        _top_concepts(level_triples(), LEVEL_SCHEME), _hdr("SKOS scheme: proficiency levels")
+    ),
+    "licenses.ttl": lambda: _turtle(
+        _top_concepts(license_triples(), LICENSE_SCHEME), _hdr("SKOS scheme: licences not in SPDX")
+    ),
+    "organizations.ttl": lambda: _turtle(
+        organization_triples(), _hdr("Organisations, projects and grants (src/kg/data/organizations.yml)")
+    ),
     "context.jsonld": lambda: (json.dumps(context_document(), indent=2, ensure_ascii=False) + "\n").encode(),
 }
 
@@ -236,8 +294,11 @@ def write_generated(folder: str | Path) -> list[Path]:
 
 def stale_files(folder: str | Path) -> list[str]:
     """Names of generated files in ``folder`` that differ from a fresh generation (or are missing)."""
-    return [name for name, make in GENERATED.items()
-            if not (Path(folder) / name).is_file() or (Path(folder) / name).read_bytes() != make()]
+    return [
+        name
+        for name, make in GENERATED.items()
+        if not (Path(folder) / name).is_file() or (Path(folder) / name).read_bytes() != make()
+    ]
 
 
 KG_ONTOLOGY = NamedNode(KG_HOME + "vocab")

@@ -18,8 +18,9 @@ import os
 import pickle
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 from .writers import temp_beside
 
@@ -164,7 +165,9 @@ class _Child:
             raise OSError(report[1], report[2], report[3])
         if report and report[0] == "other":
             raise RuntimeError(f"writing {report[3]} failed: {report[1]}: {report[2]}")
-        raise RuntimeError(f"the process writing {', '.join(map(str, self.paths))} ended with status {status}")
+        raise RuntimeError(
+            f"the process writing {', '.join(map(str, self.paths))} ended with status {status}"
+        )
 
     def cancel(self) -> None:
         if self.pid:
@@ -199,9 +202,13 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
-                meanwhile: Callable[[], object] | None = None,
-                returned: dict[Path, object] | None = None) -> dict[Path, tuple[str, int]]:
+def write_files(
+    jobs: list[tuple[Path, Writer]],
+    *,
+    fork: int = 0,
+    meanwhile: Callable[[], object] | None = None,
+    returned: dict[Path, object] | None = None,
+) -> dict[Path, tuple[str, int]]:
     """Write every ``(path, writer)`` job, then rename all into place in order; returns each file's
     (SHA-256 hex digest, size in bytes). What each writer returns goes into ``returned`` (from the
     child process too: it must pickle).
@@ -216,8 +223,13 @@ def write_files(jobs: list[tuple[Path, Writer]], *, fork: int = 0,
     syncer = _Syncer()
     done = False
     try:
-        if (0 < fork < len(jobs) and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1
-                and _room_for_a_copy()):
+        if (
+            0 < fork < len(jobs)
+            and hasattr(os, "fork")
+            and _cores() > 1
+            and threading.active_count() == 1
+            and _room_for_a_copy()
+        ):
             try:
                 child = _Child(jobs[-fork:])
                 jobs = jobs[:-fork]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Iterator
 
 ERROR = "error"  # the entry (or part of it) could not be represented
 WARNING = "warning"  # represented, but something was guessed, dropped or is missing
@@ -98,10 +98,27 @@ class EntryContext:
     entry: str | None = None
     uuid: str | None = None
 
-    def report(self, kind: str, message: str, *, field: str | None = None,
-               severity: str = WARNING, value: object = None) -> None:
+    def report(
+        self,
+        kind: str,
+        message: str,
+        *,
+        field: str | None = None,
+        severity: str = WARNING,
+        value: object = None,
+    ) -> None:
         if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
             value = str(value)
-        self.problems.add(Problem(kind=kind, message=message, severity=severity, file=self.file,
-                                  line=self.line, entry=self.entry, uuid=self.uuid, field=field,
-                                  value=value))
+        self.problems.add(
+            Problem(
+                kind=kind,
+                message=message,
+                severity=severity,
+                file=self.file,
+                line=self.line,
+                entry=self.entry,
+                uuid=self.uuid,
+                field=field,
+                value=value,
+            )
+        )

@@ -72,7 +72,9 @@ def registry() -> tuple[Registered, ...]:
 
 def parse_registry(text: str) -> tuple[Registered, ...]:
     """Read the registry YAML; a malformed row raises ``RegistryError`` naming it."""
-    rows = (yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get("organizations") or []
+    rows = (yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get(
+        "organizations"
+    ) or []
     out: list[Registered] = []
     slugs: set[str] = set()
     for i, r in enumerate(rows, 1):
@@ -81,19 +83,35 @@ def parse_registry(text: str) -> tuple[Registered, ...]:
         if r["slug"] in slugs:
             raise RegistryError(f"organizations.yml: slug {r['slug']!r} is used twice")
         slugs.add(r["slug"])
-        grants = tuple(GrantInfo(funder=str(g["funder"]), number=str(g["number"]),
-                                 also=tuple(str(a) for a in g.get("also", ())))
-                       for g in r.get("grants") or ())
-        out.append(Registered(slug=str(r["slug"]), name=str(r["name"]), type=r.get("type", "Organization"),
-                              iri=r.get("iri"), url=r.get("url"), description=r.get("description"),
-                              identifier=r.get("identifier"),
-                              names=tuple(dict.fromkeys([str(r["name"]), *map(str, r.get("names", ()))])),
-                              mention=bool(r.get("mention", False)), grants=grants))
+        grants = tuple(
+            GrantInfo(
+                funder=str(g["funder"]),
+                number=str(g["number"]),
+                also=tuple(str(a) for a in g.get("also", ())),
+            )
+            for g in r.get("grants") or ()
+        )
+        out.append(
+            Registered(
+                slug=str(r["slug"]),
+                name=str(r["name"]),
+                type=r.get("type", "Organization"),
+                iri=r.get("iri"),
+                url=r.get("url"),
+                description=r.get("description"),
+                identifier=r.get("identifier"),
+                names=tuple(dict.fromkeys([str(r["name"]), *map(str, r.get("names", ()))])),
+                mention=bool(r.get("mention", False)),
+                grants=grants,
+            )
+        )
     for org in out:
         for g in org.grants:
             if g.funder not in slugs:
-                raise RegistryError(f"organizations.yml: grant {g.number} of {org.slug!r} names the funder "
-                                    f"{g.funder!r}, which is not in the registry")
+                raise RegistryError(
+                    f"organizations.yml: grant {g.number} of {org.slug!r} names the funder "
+                    f"{g.funder!r}, which is not in the registry"
+                )
     return tuple(out)
 
 
@@ -111,7 +129,9 @@ def tag_key(text: str) -> str:
 
 def _whole(alternatives: list[str]) -> re.Pattern[str]:
     """A pattern for any of ``alternatives`` standing as a whole word (spaces match any whitespace)."""
-    parts = sorted({r"\s*".join(re.escape(w) for w in a.split()) for a in alternatives}, key=len, reverse=True)
+    parts = sorted(
+        {r"\s*".join(re.escape(w) for w in a.split()) for a in alternatives}, key=len, reverse=True
+    )
     return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.IGNORECASE)
 
 
@@ -165,7 +185,9 @@ class Linker:
                 if not present.isdisjoint(self.needles[o.slug]) and any(pat.search(t) for t in texts):
                     out["mention"].append((o.node_iri(self.base), None))
             for g in self.grants:
-                if not present.isdisjoint(self.needles[g.iri_slug]) and any(g.pattern.search(t) for t in texts):
+                if not present.isdisjoint(self.needles[g.iri_slug]) and any(
+                    g.pattern.search(t) for t in texts
+                ):
                     out["grant"].append((g.project.node_iri(self.base), g.iri_slug))
         return out
 
@@ -180,14 +202,17 @@ class LinkReport:
     works_linked: int = 0
 
     def as_dict(self) -> dict:
-        return {"works_linked": self.works_linked,
-                "works_by_rule": {r: self.works_by_rule.get(r, 0) for r in RULES},
-                "works_by_organization": dict(sorted(self.works_by_org.items())),
-                "works_by_grant": dict(sorted(self.works_by_grant.items()))}
+        return {
+            "works_linked": self.works_linked,
+            "works_by_rule": {r: self.works_by_rule.get(r, 0) for r in RULES},
+            "works_by_organization": dict(sorted(self.works_by_org.items())),
+            "works_by_grant": dict(sorted(self.works_by_grant.items())),
+        }
 
 
-def link_works(works: list[Work], agents: dict[str, Agent], base: str,
-               orgs: tuple[Registered, ...] | None = None) -> tuple[list[Grant], LinkReport]:
+def link_works(
+    works: list[Work], agents: dict[str, Agent], base: str, orgs: tuple[Registered, ...] | None = None
+) -> tuple[list[Grant], LinkReport]:
     """Fill ``source_orgs`` and ``grants`` of every work; add the linked organisations, their funders
     and the grants to the graph's records. Returns the grants and the per-rule counts."""
     orgs = registry() if orgs is None else orgs
@@ -214,18 +239,28 @@ def link_works(works: list[Work], agents: dict[str, Agent], base: str,
             report.works_by_org[linker.by_iri[iri].name] += 1
             used.add(iri)
         for giri in w.grants:
-            report.works_by_grant[giri[len(base + "grant/"):]] += 1
+            report.works_by_grant[giri[len(base + "grant/") :]] += 1
             if giri not in grants:
                 g = next(g for g in linker.grants if base + "grant/" + g.iri_slug == giri)
                 funder = slugs[g.info.funder]
-                grants[giri] = Grant(iri=giri, number=g.info.number, also=list(g.info.also),
-                                     funder=funder.node_iri(base), funded=g.project.node_iri(base),
-                                     name=f"{funder.name} grant {g.info.number} ({g.project.name})")
+                grants[giri] = Grant(
+                    iri=giri,
+                    number=g.info.number,
+                    also=list(g.info.also),
+                    funder=funder.node_iri(base),
+                    funded=g.project.node_iri(base),
+                    name=f"{funder.name} grant {g.info.number} ({g.project.name})",
+                )
                 used.add(funder.node_iri(base))
     for o in orgs:  # the organisations the links point to must be described in the graph
         iri = o.node_iri(base)
         if iri in used and iri not in agents:
-            agents[iri] = Agent(iri=iri, kind=o.type, name=o.name,
-                                ror=o.iri if o.iri and "ror.org" in o.iri else None,
-                                url=o.url, description=o.description)
+            agents[iri] = Agent(
+                iri=iri,
+                kind=o.type,
+                name=o.name,
+                ror=o.iri if o.iri and "ror.org" in o.iri else None,
+                url=o.url,
+                description=o.description,
+            )
     return [grants[k] for k in sorted(grants)], report

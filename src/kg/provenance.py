@@ -33,7 +33,9 @@ def source_graph_iris(b: Build) -> dict[str, NamedNode]:
     the same name in different folders get different graphs; stable for the same command line."""
     out: dict[str, NamedNode] = {}
     for n, info in enumerate(b.sources, 1):
-        name = re.sub(r"[^A-Za-z0-9._-]+", "-", info.path.rstrip("/").rsplit("/", 1)[-1]).strip("-") or "source"
+        name = (
+            re.sub(r"[^A-Za-z0-9._-]+", "-", info.path.rstrip("/").rsplit("/", 1)[-1]).strip("-") or "source"
+        )
         out[info.path] = NamedNode(f"{b.base}source/{n}-{name}")
     return out
 

@@ -56,8 +56,9 @@ def load_store(data: str | Path) -> ox.Store:
             except (SyntaxError, ValueError, OSError) as e:
                 raise RenderError(f"cannot load the graph: {e}", file=str(c)) from None
             return st
-    raise RenderError("no built graph here (expected catalog.nt or catalog.ttl; run `kg build` first)",
-                      file=str(p))
+    raise RenderError(
+        "no built graph here (expected catalog.nt or catalog.ttl; run `kg build` first)", file=str(p)
+    )
 
 
 _PREFIX = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
@@ -84,14 +85,32 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
         if m:
             agents = [ox.NamedNode("https://orcid.org/" + m.group(0).upper())]
         else:
-            agents = [r["a"] for r in _q(st, """SELECT DISTINCT ?a WHERE {
-                ?a schema:name|schema:alternateName ?n . FILTER(LCASE(STR(?n)) = ?low_) }""", low=low)]
-        rows = [r for a in agents for r in _q(st, """SELECT DISTINCT ?w ?title WHERE {
-            ?w schema:author|schema:editor ?a_ . OPTIONAL { ?a_ schema:name ?title } }""", a=a)]
+            agents = [
+                r["a"]
+                for r in _q(
+                    st,
+                    """SELECT DISTINCT ?a WHERE {
+                ?a schema:name|schema:alternateName ?n . FILTER(LCASE(STR(?n)) = ?low_) }""",
+                    low=low,
+                )
+            ]
+        rows = [
+            r
+            for a in agents
+            for r in _q(
+                st,
+                """SELECT DISTINCT ?w ?title WHERE {
+            ?w schema:author|schema:editor ?a_ . OPTIONAL { ?a_ schema:name ?title } }""",
+                a=a,
+            )
+        ]
     elif kind == "tag":
-        rows = _q(st, """SELECT DISTINCT ?w ?title WHERE { ?w schema:about ?t .
+        rows = _q(
+            st,
+            """SELECT DISTINCT ?w ?title WHERE { ?w schema:about ?t .
             ?t skos:prefLabel ?title ; skos:prefLabel|skos:altLabel ?n . FILTER(LCASE(STR(?n)) = ?low_) }""",
-                  low=low)
+            low=low,
+        )
     elif kind == "license":
         res = normalize_license(v)
         ids = [_lit(v.casefold())]
@@ -99,18 +118,26 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
             ids.append(_lit((res.license.spdx or res.license.label or "").casefold()))
         rows = []
         for i in ids:
-            rows += _q(st, """SELECT DISTINCT ?w ?title WHERE { ?w schema:license ?l .
+            rows += _q(
+                st,
+                """SELECT DISTINCT ?w ?title WHERE { ?w schema:license ?l .
                 OPTIONAL { ?l schema:identifier ?id } OPTIONAL { ?l schema:name ?nm }
                 BIND(COALESCE(?id, ?nm) AS ?title)
-                FILTER(LCASE(STR(?id)) = ?i_ || LCASE(STR(?nm)) = ?i_) }""", i=i)
+                FILTER(LCASE(STR(?id)) = ?i_ || LCASE(STR(?nm)) = ?i_) }""",
+                i=i,
+            )
     elif kind == "type":
         ct = lookup_type(v)
         if ct is not None:
             rows = _q(st, """SELECT DISTINCT ?w WHERE { ?w kg:contentType ?c_ }""", c=CTYPE[ct.slug])
             rows = [{"w": r["w"], "title": _lit(ct.label)} for r in rows]
         else:
-            rows = _q(st, """SELECT DISTINCT ?w ?title WHERE { ?w schema:learningResourceType ?title .
-                FILTER(LCASE(STR(?title)) = ?low_) }""", low=low)
+            rows = _q(
+                st,
+                """SELECT DISTINCT ?w ?title WHERE { ?w schema:learningResourceType ?title .
+                FILTER(LCASE(STR(?title)) = ?low_) }""",
+                low=low,
+            )
     else:
         raise RenderError(f"unknown page kind {kind!r}; one of {', '.join(KINDS)}")
     works = list(dict.fromkeys(r["w"].value for r in rows))
@@ -130,21 +157,39 @@ def fetch(st: ox.Store, iri: str) -> Entry:
     e.name = one(SCHEMA.name) or ""
     e.description = one(SCHEMA.description)
     e.published = one(SCHEMA.datePublished)
-    rows = _q(st, """SELECT ?n WHERE { ?w_ bibo:authorList ?seq . ?seq ?m ?a . ?a schema:name ?n .
-        FILTER(STRSTARTS(STR(?m), STR(rdf:_))) } ORDER BY xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""", w=w)
+    rows = _q(
+        st,
+        """SELECT ?n WHERE { ?w_ bibo:authorList ?seq . ?seq ?m ?a . ?a schema:name ?n .
+        FILTER(STRSTARTS(STR(?m), STR(rdf:_))) } ORDER BY xsd:integer(STRAFTER(STR(?m), STR(rdf:_)))""",
+        w=w,
+    )
     e.authors = [r["n"].value for r in rows]
     eds = _q(st, "SELECT ?n WHERE { ?w_ schema:editor ?a . ?a schema:name ?n } ORDER BY ?n", w=w)
     e.authors += [r["n"].value + " (Editor)" for r in eds]
-    for r in _q(st, """SELECT ?l ?id ?nm WHERE { ?w_ schema:license ?l . OPTIONAL { ?l schema:identifier ?id }
-            OPTIONAL { ?l schema:name ?nm } OPTIONAL { ?l skos:prefLabel ?pl } } ORDER BY ?l""", w=w):
+    for r in _q(
+        st,
+        """SELECT ?l ?id ?nm WHERE { ?w_ schema:license ?l . OPTIONAL { ?l schema:identifier ?id }
+            OPTIONAL { ?l schema:name ?nm } OPTIONAL { ?l skos:prefLabel ?pl } } ORDER BY ?l""",
+        w=w,
+    ):
         e.licenses.append(r["id"].value if r["id"] is not None else _custom_spelling(r["l"].value, r["nm"]))
-    e.tags = sorted((r["k"].value for r in _q(st, "SELECT ?k WHERE { ?w_ schema:keywords ?k }", w=w)),
-                    key=str.casefold)
-    e.types = sorted((r["t"].value for r in _q(st, "SELECT ?t WHERE { ?w_ schema:learningResourceType ?t }",
-                                                   w=w)), key=str.casefold)
+    e.tags = sorted(
+        (r["k"].value for r in _q(st, "SELECT ?k WHERE { ?w_ schema:keywords ?k }", w=w)), key=str.casefold
+    )
+    e.types = sorted(
+        (r["t"].value for r in _q(st, "SELECT ?t WHERE { ?w_ schema:learningResourceType ?t }", w=w)),
+        key=str.casefold,
+    )
     urls = sorted(r["u"].value for r in _q(st, "SELECT ?u WHERE { ?w_ schema:url ?u }", w=w))
-    dois = sorted(r["d"].value for r in _q(st, f"""SELECT ?d WHERE {{ ?w_ schema:identifier ?d .
-        FILTER(STRSTARTS(STR(?d), "{DOI.iri}")) }}""", w=w))
+    dois = sorted(
+        r["d"].value
+        for r in _q(
+            st,
+            f"""SELECT ?d WHERE {{ ?w_ schema:identifier ?d .
+        FILTER(STRSTARTS(STR(?d), "{DOI.iri}")) }}""",
+            w=w,
+        )
+    )
     e.links = list(dict.fromkeys(urls + dois))
     return e
 
@@ -179,8 +224,13 @@ def _description_lines(text: str) -> list[str]:
     lines = _amp(text).split("\n")
     out = []
     for ln in lines:
-        if (md.HEADING.match(ln) or ln.startswith("# ") or md.SEPARATOR.match(ln)
-                or md.PUBLISHED.match(ln) or md.LICENSED.match(ln)):
+        if (
+            md.HEADING.match(ln)
+            or ln.startswith("# ")
+            or md.SEPARATOR.match(ln)
+            or md.PUBLISHED.match(ln)
+            or md.LICENSED.match(ln)
+        ):
             ln = _guard(ln)
         out.append(ln)
     last = max((i for i, ln in enumerate(out) if ln.strip()), default=None)

@@ -20,8 +20,15 @@ from .errors import KgError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
-ONTOLOGY_FILES = ("kg.ttl", "content-types.ttl", "levels.ttl", "licenses.ttl", "organizations.ttl",
-                  "shapes.ttl", "context.jsonld")
+ONTOLOGY_FILES = (
+    "kg.ttl",
+    "content-types.ttl",
+    "levels.ttl",
+    "licenses.ttl",
+    "organizations.ttl",
+    "shapes.ttl",
+    "context.jsonld",
+)
 
 
 class MissingResource(KgError):
@@ -44,8 +51,11 @@ def ontologies_dir() -> Path:
     for d in tried:
         if (d / "kg.ttl").is_file() and (d / "shapes.ttl").is_file():
             return d
-    raise MissingResource("the ontology files (kg.ttl, shapes.ttl) were not found; looked in "
-                          + ", ".join(str(d) for d in tried) + " (set KG_ONTOLOGIES to their folder)")
+    raise MissingResource(
+        "the ontology files (kg.ttl, shapes.ttl) were not found; looked in "
+        + ", ".join(str(d) for d in tried)
+        + " (set KG_ONTOLOGIES to their folder)"
+    )
 
 
 def ontology_file(name: str) -> Path:

@@ -31,15 +31,23 @@ MAX_BODY = 1_000_000  # bytes of a POSTed query
 
 # Result media types we answer with, by kind.
 SELECT_TYPES = {
-    "application/sparql-results+json": "json", "application/json": "json",
-    "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
-    "text/csv": "csv", "text/tab-separated-values": "tsv",
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
 }
 GRAPH_TYPES = {"application/n-triples": "nt", "text/turtle": "ttl", "text/plain": "nt"}
-MEDIA = {"json": "application/sparql-results+json; charset=utf-8",
-         "xml": "application/sparql-results+xml; charset=utf-8",
-         "csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8",
-         "nt": "application/n-triples; charset=utf-8", "ttl": "text/turtle; charset=utf-8"}
+MEDIA = {
+    "json": "application/sparql-results+json; charset=utf-8",
+    "xml": "application/sparql-results+xml; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "nt": "application/n-triples; charset=utf-8",
+    "ttl": "text/turtle; charset=utf-8",
+}
 
 
 @dataclass
@@ -59,6 +67,7 @@ class QueryFailed(Exception):
 
 
 # ------------------------------------------------------------------ result serialisation (worker side)
+
 
 def _accept_list(accept: str) -> list[str]:
     items = []
@@ -110,9 +119,17 @@ def serialize_solutions(variables: list[str], rows: list[tuple], fmt: str) -> by
     from .sparql import json_term
 
     if fmt == "json":
-        return json.dumps({"head": {"vars": variables}, "results": {"bindings": [
-            {v: json_term(t) for v, t in zip(variables, r) if t is not None} for r in rows]}},
-            ensure_ascii=False).encode()
+        return json.dumps(
+            {
+                "head": {"vars": variables},
+                "results": {
+                    "bindings": [
+                        {v: json_term(t) for v, t in zip(variables, r) if t is not None} for r in rows
+                    ]
+                },
+            },
+            ensure_ascii=False,
+        ).encode()
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
@@ -128,8 +145,15 @@ def serialize_solutions(variables: list[str], rows: list[tuple], fmt: str) -> by
     out += [f'<variable name="{xml_escape(v)}"/>' for v in variables]
     out.append("</head>\n<results>")
     for r in rows:
-        out.append("<result>" + "".join(f'<binding name="{xml_escape(v)}">{_term_xml(t)}</binding>'
-                                        for v, t in zip(variables, r) if t is not None) + "</result>")
+        out.append(
+            "<result>"
+            + "".join(
+                f'<binding name="{xml_escape(v)}">{_term_xml(t)}</binding>'
+                for v, t in zip(variables, r)
+                if t is not None
+            )
+            + "</result>"
+        )
     out.append("</results>\n</sparql>\n")
     return "\n".join(out).encode()
 
@@ -139,8 +163,10 @@ def serialize_boolean(value: bool, fmt: str) -> bytes:
         return json.dumps({"head": {}, "boolean": value}).encode()
     if fmt in ("csv", "tsv"):
         return (("true" if value else "false") + "\n").encode()
-    return ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
-            f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n").encode()
+    return (
+        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+        f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+    ).encode()
 
 
 def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, bytes]:
@@ -162,9 +188,14 @@ def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, 
             rows = []
             for sol in res:
                 if len(rows) >= max_rows:
-                    return 422, "text/plain; charset=utf-8", (
-                        f"result too large: more than {max_rows} rows; add a LIMIT\n").encode()
-                rows.append(tuple(sol))  # in the order of res.variables, None where unbound; cheaper than sol[i]
+                    return (
+                        422,
+                        "text/plain; charset=utf-8",
+                        (f"result too large: more than {max_rows} rows; add a LIMIT\n").encode(),
+                    )
+                rows.append(
+                    tuple(sol)
+                )  # in the order of res.variables, None where unbound; cheaper than sol[i]
             return 200, MEDIA[fmt], serialize_solutions(variables, rows, fmt)
         if isinstance(res, QueryTriples):
             fmt = negotiate(accept, "graph")
@@ -173,8 +204,11 @@ def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, 
             triples = []
             for t in res:
                 if len(triples) >= max_rows:
-                    return 422, "text/plain; charset=utf-8", (
-                        f"result too large: more than {max_rows} triples; add a LIMIT\n").encode()
+                    return (
+                        422,
+                        "text/plain; charset=utf-8",
+                        (f"result too large: more than {max_rows} triples; add a LIMIT\n").encode(),
+                    )
                 triples.append(t)
             body = serialize(triples, format=RdfFormat.N_TRIPLES if fmt == "nt" else RdfFormat.TURTLE)
             return 200, MEDIA[fmt], body
@@ -186,6 +220,7 @@ def run_query(store, query: str, accept: str, max_rows: int) -> tuple[int, str, 
 
 
 # ------------------------------------------------------------------ worker processes
+
 
 def _limit_memory(extra_mb: int) -> None:
     """Cap this process's address space at what it maps now plus ``extra_mb`` MB (Linux; elsewhere
@@ -222,7 +257,9 @@ def _worker_main(conn, build_dir: str, max_rows: int, memory_mb: int = 0) -> Non
 class Worker:
     def __init__(self, ctx, build_dir: str, max_rows: int, memory_mb: int = 0):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, build_dir, max_rows, memory_mb), daemon=True)
+        self.proc = ctx.Process(
+            target=_worker_main, args=(child, build_dir, max_rows, memory_mb), daemon=True
+        )
         self.proc.start()
         child.close()
 
@@ -275,6 +312,7 @@ class QueryPool:
             except RuntimeError:
                 with self._lock:
                     self._all.remove(nw)
+
         threading.Thread(target=start, daemon=True).start()
 
     def query(self, query: str, accept: str) -> tuple[int, str, bytes]:
@@ -293,8 +331,9 @@ class QueryPool:
             code = w.proc.exitcode
             self._replace(w)
             if code is not None and code < 0 and self.limits.memory_mb:  # killed by a signal: abort on OOM
-                raise QueryFailed(503, f"query stopped: it needed more than the {self.limits.memory_mb} MB "
-                                  "a query may use") from None
+                raise QueryFailed(
+                    503, f"query stopped: it needed more than the {self.limits.memory_mb} MB a query may use"
+                ) from None
             raise QueryFailed(500, "query worker failed") from None
         except QueryFailed:
             raise
@@ -317,11 +356,16 @@ class QueryPool:
 
 # ------------------------------------------------------------------ HTTP
 
+
 class Handler(SimpleHTTPRequestHandler):
     server: KgServer
-    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, ".jsonld": "application/ld+json",
-                      ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-                      ".xml": "application/xml"}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".jsonld": "application/ld+json",
+        ".html": "text/html; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".xml": "application/xml",
+    }
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):
@@ -390,7 +434,9 @@ class Handler(SimpleHTTPRequestHandler):
         if len(queries) != 1 or not queries[0].strip():
             return self._text(400, "give exactly one non-empty 'query' parameter")
         if params.get("default-graph-uri") or params.get("named-graph-uri"):
-            return self._text(400, "default-graph-uri / named-graph-uri are not supported: the store has one graph")
+            return self._text(
+                400, "default-graph-uri / named-graph-uri are not supported: the store has one graph"
+            )
         try:
             status, ctype, body = self.server.pool.query(queries[0], self.headers.get("Accept") or "*/*")
         except QueryFailed as e:
@@ -413,9 +459,12 @@ class KgServer(ThreadingHTTPServer):
         if not self.slots.acquire(blocking=False):
             try:
                 body = b"server too busy\n"
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-                                b"Retry-After: 5\r\nConnection: close\r\n"
-                                + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                    b"Retry-After: 5\r\nConnection: close\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
             except OSError:
                 pass
             self.shutdown_request(request)
@@ -454,9 +503,16 @@ def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir) -> Path:
     return site
 
 
-def make_server(build_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, *,
-                site_dir: str | Path | None = None, queries_dir=None, limits: Limits | None = None,
-                quiet: bool = False) -> KgServer:
+def make_server(
+    build_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    site_dir: str | Path | None = None,
+    queries_dir=None,
+    limits: Limits | None = None,
+    quiet: bool = False,
+) -> KgServer:
     limits = limits or Limits()
     b = Path(build_dir)
     site = ensure_site(b, Path(site_dir) if site_dir else None, queries_dir)

@@ -58,10 +58,11 @@ class ParamError(UsageError):
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 # VARNAME of the SPARQL grammar (PN_CHARS_U / digits first, then also U+00B7 and combining marks)
 _VARNAME = re.compile(
-    "[A-Za-z0-9_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-    "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF]"
-    "[A-Za-z0-9_\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C-\u200D\u203F-\u2040"
-    "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF]*")
+    "[A-Za-z0-9_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff]"
+    "[A-Za-z0-9_\u00b7\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u037d\u037f-\u1fff\u200c-\u200d\u203f-\u2040"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff]*"
+)
 
 
 def scan(text: str) -> Iterator[tuple[str, int, int]]:
@@ -123,7 +124,7 @@ def parameter_names(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for kind, a, b in scan(text):
         if kind == "var" and text[a] == "$":
-            seen.setdefault(text[a + 1:b], None)
+            seen.setdefault(text[a + 1 : b], None)
     return list(seen)
 
 
@@ -238,9 +239,9 @@ def bind(text: str, values: dict[str, Term]) -> str:
     exactly one term, so no value can change the shape of the query."""
     out, last = [], 0
     for kind, a, b in scan(text):
-        if kind == "var" and text[a] == "$" and text[a + 1:b] in values:
+        if kind == "var" and text[a] == "$" and text[a + 1 : b] in values:
             out.append(text[last:a])
-            out.append(sparql_term(values[text[a + 1:b]]))
+            out.append(sparql_term(values[text[a + 1 : b]]))
             last = b
     out.append(text[last:])
     return "".join(out)
@@ -249,6 +250,7 @@ def bind(text: str, values: dict[str, Term]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Named queries
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Param:
@@ -277,9 +279,14 @@ class NamedQuery:
         for p in self.parameters:
             if p.name == name:
                 return p
-        raise ParamError(f"query {self.name!r} has no parameter {name!r}"
-                         + (f" (it has: {', '.join(p.name for p in self.parameters)})"
-                            if self.parameters else " (it takes none)"))
+        raise ParamError(
+            f"query {self.name!r} has no parameter {name!r}"
+            + (
+                f" (it has: {', '.join(p.name for p in self.parameters)})"
+                if self.parameters
+                else " (it takes none)"
+            )
+        )
 
     def bound(self, values: dict[str, str] | None = None) -> str:
         """The query text with every parameter bound (given values, else the defaults)."""
@@ -289,8 +296,10 @@ class NamedQuery:
         return bind(self.text, {p.name: p.term(values.get(p.name)) for p in self.parameters})
 
 
-_PARAM_LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<type>\w+)\))?\s*=\s*(?P<default>.*?)"
-                         r"(?:\s+--\s+(?P<desc>.*))?$")
+_PARAM_LINE = re.compile(
+    r"^(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<type>\w+)\))?\s*=\s*(?P<default>.*?)"
+    r"(?:\s+--\s+(?P<desc>.*))?$"
+)
 HEADER_KEYS = ("title", "description", "param")
 
 
@@ -329,20 +338,29 @@ def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool 
             else:
                 fields[k] = (fields[k] + " " + body.strip()).strip()
         elif m and m.group(1).lower() not in HEADER_KEYS and current is None and not fields:
-            raise QueryError(f"unknown header field {m.group(1)!r} (known: {', '.join(HEADER_KEYS)})",
-                             file=where, line=lineno)
+            raise QueryError(
+                f"unknown header field {m.group(1)!r} (known: {', '.join(HEADER_KEYS)})",
+                file=where,
+                line=lineno,
+            )
         else:
             current = None
     plist: list[Param] = []
     for lineno, val in params:
         m = _PARAM_LINE.match(val)
         if not m:
-            raise QueryError(f"parameter line {val!r} is not 'NAME (TYPE) = DEFAULT -- DESCRIPTION'",
-                             file=where, line=lineno)
+            raise QueryError(
+                f"parameter line {val!r} is not 'NAME (TYPE) = DEFAULT -- DESCRIPTION'",
+                file=where,
+                line=lineno,
+            )
         typ = (m.group("type") or "term").lower()
         if typ not in PARAM_TYPES:
-            raise QueryError(f"parameter {m.group('name')}: unknown type {typ!r} "
-                             f"(one of {', '.join(PARAM_TYPES)})", file=where, line=lineno)
+            raise QueryError(
+                f"parameter {m.group('name')}: unknown type {typ!r} (one of {', '.join(PARAM_TYPES)})",
+                file=where,
+                line=lineno,
+            )
         default = m.group("default").strip()
         if len(default) >= 2 and default[0] == default[-1] == '"':
             default = default[1:-1]
@@ -360,17 +378,26 @@ def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool 
                 raise QueryError(f"header has no '# {k}:' line", file=where, line=1)
         missing = [u for u in used if u not in declared]
         if missing:
-            raise QueryError(f"${missing[0]} is used but not declared with '# param: {missing[0]} ...'",
-                             file=where)
+            raise QueryError(
+                f"${missing[0]} is used but not declared with '# param: {missing[0]} ...'", file=where
+            )
         unused = [d for d in declared if d not in used]
         if unused:
-            raise QueryError(f"parameter {unused[0]!r} is declared but the query never uses ${unused[0]}",
-                             file=where)
+            raise QueryError(
+                f"parameter {unused[0]!r} is declared but the query never uses ${unused[0]}", file=where
+            )
     else:  # ad-hoc text: every $name is a parameter without a default
         plist += [Param(u, "term", None, "") for u in used if u not in declared]
     form = query_form(text)
-    return NamedQuery(name=name, title=fields.get("title", ""), description=fields.get("description", ""),
-                      parameters=tuple(plist), text=text, path=path, form=form or "SELECT")
+    return NamedQuery(
+        name=name,
+        title=fields.get("title", ""),
+        description=fields.get("description", ""),
+        parameters=tuple(plist),
+        text=text,
+        path=path,
+        form=form or "SELECT",
+    )
 
 
 def load_query_file(path: str | Path, *, strict: bool = True) -> NamedQuery:
@@ -423,6 +450,7 @@ def find_query(ref: str, directory: str | Path | None = None) -> NamedQuery:
 # Results
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Result:
     """A query result, the same shape whether it came from the embedded store or an endpoint."""
@@ -453,7 +481,7 @@ def _short(term: Term | None, prefixes: dict[str, str]) -> str:
             if term.value.startswith(ns) and (best is None or len(ns) > len(best[1])):
                 best = (p, ns)
         if best:
-            local = term.value[len(best[1]):]
+            local = term.value[len(best[1]) :]
             if re.fullmatch(r"[\w.\-]*", local) and not local.endswith("."):
                 return f"{best[0]}:{local}"
         return f"<{term.value}>"
@@ -468,7 +496,9 @@ def _tsv_term(term: Term | None) -> str:
     if term is None:
         return ""
     if isinstance(term, Literal):
-        return sparql_term(term) if term.datatype != XSD.string or term.language else f'"{_escape(term.value)}"'
+        return (
+            sparql_term(term) if term.datatype != XSD.string or term.language else f'"{_escape(term.value)}"'
+        )
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     return f"<{term.value}>"
@@ -500,22 +530,36 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
     if result.form in ("CONSTRUCT", "DESCRIBE"):
         from pyoxigraph import RdfFormat, serialize
 
-        used = {p: ns for p, ns in prefixes.items()
-                if any(isinstance(t, NamedNode) and t.value.startswith(ns)
-                       for tr in result.triples for t in (tr.subject, tr.predicate, tr.object))}
+        used = {
+            p: ns
+            for p, ns in prefixes.items()
+            if any(
+                isinstance(t, NamedNode) and t.value.startswith(ns)
+                for tr in result.triples
+                for t in (tr.subject, tr.predicate, tr.object)
+            )
+        }
         data = serialize(result.triples, None, RdfFormat.TURTLE, prefixes=used)
         return data.decode("utf-8") if data else ""
     if fmt == "json":
-        doc = {"head": {"vars": result.variables},
-               "results": {"bindings": [{v: json_term(t) for v, t in zip(result.variables, r) if t is not None}
-                                        for r in result.rows]}}
+        doc = {
+            "head": {"vars": result.variables},
+            "results": {
+                "bindings": [
+                    {v: json_term(t) for v, t in zip(result.variables, r) if t is not None}
+                    for r in result.rows
+                ]
+            },
+        }
         return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(result.variables)
         for r in result.rows:
-            w.writerow(["" if t is None else (f"_:{t.value}" if isinstance(t, BlankNode) else t.value) for t in r])
+            w.writerow(
+                ["" if t is None else (f"_:{t.value}" if isinstance(t, BlankNode) else t.value) for t in r]
+            )
         return buf.getvalue()
     if fmt == "tsv":
         lines = ["\t".join("?" + v for v in result.variables)]
@@ -523,10 +567,14 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
         return "\n".join(lines) + "\n"
     cells = [[_short(t, prefixes) for t in r] for r in result.rows]
     if fmt == "md":
+
         def esc(s: str) -> str:
             return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-        lines = ["| " + " | ".join(esc(v) for v in result.variables) + " |",
-                 "|" + "|".join("---" for _ in result.variables) + "|"]
+
+        lines = [
+            "| " + " | ".join(esc(v) for v in result.variables) + " |",
+            "|" + "|".join("---" for _ in result.variables) + "|",
+        ]
         lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in cells]
         return "\n".join(lines) + "\n"
     if fmt == "table":
@@ -536,8 +584,11 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
 
         def cut(s: str, w: int) -> str:
             return s if len(s) <= w else s[: w - 1] + "…"
-        lines = ["  ".join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
-                 "  ".join("-" * w for w in widths)]
+
+        lines = [
+            "  ".join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
+            "  ".join("-" * w for w in widths),
+        ]
         lines += ["  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
         lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
         return "\n".join(lines) + "\n"
@@ -567,8 +618,9 @@ def graph_file(data: str | Path) -> tuple[Path, str]:
     for name, fmt in GRAPH_FILES:
         if (data / name).is_file():
             return data / name, fmt
-    raise SourceError(f"{data}: no catalog.nt, catalog.ttl or catalog.jsonld in it; "
-                      f"run `kg build ... --out {data}` first")
+    raise SourceError(
+        f"{data}: no catalog.nt, catalog.ttl or catalog.jsonld in it; run `kg build ... --out {data}` first"
+    )
 
 
 def store_path(data: str | Path) -> Path:
@@ -721,4 +773,3 @@ def parse_params(items: Sequence[str] | None) -> dict[str, str]:
             raise ParamError(f"--param {k} given twice")
         out[k] = v
     return out
-

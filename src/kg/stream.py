@@ -31,10 +31,11 @@ import time
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from .errors import NothingBuilt, SourceError, StrictFailure
 from .problems import Problem, Problems
@@ -54,6 +55,7 @@ _ITEM = re.compile(r"^( *)-(?: |$)")
 # ---------------------------------------------------------------------------------------------
 # Problems written as they come
 # ---------------------------------------------------------------------------------------------
+
 
 class StreamedProblems(Problems):
     """Writes each problem to an open JSON array at once; keeps only the counts."""
@@ -170,6 +172,7 @@ class _Forget(dict):
 # Reading YAML one block of entries at a time
 # ---------------------------------------------------------------------------------------------
 
+
 def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
     """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
     indentation removed. The file is read line by line; nothing else is kept."""
@@ -192,10 +195,18 @@ def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
                 if state == "head":
                     if re.match(r"^resources\s*:\s*(#.*)?$", ln):
                         state = "items"
-                    elif ln.strip() and not ln.startswith("#") and not ln.startswith("---") and \
-                            not re.match(r"^[A-Za-z_][\w -]*:", ln):
-                        raise SourceError("streaming reads a catalogue whose top level is a mapping with "
-                                          "'resources:' as a block sequence", file=str(path), line=lineno)
+                    elif (
+                        ln.strip()
+                        and not ln.startswith("#")
+                        and not ln.startswith("---")
+                        and not re.match(r"^[A-Za-z_][\w -]*:", ln)
+                    ):
+                        raise SourceError(
+                            "streaming reads a catalogue whose top level is a mapping with "
+                            "'resources:' as a block sequence",
+                            file=str(path),
+                            line=lineno,
+                        )
                     continue
                 if state == "tail":
                     continue
@@ -204,20 +215,27 @@ def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
                         continue
                     m = _ITEM.match(ln)
                     if not m:
-                        raise SourceError("streaming needs 'resources:' followed by a block sequence "
-                                          "('- name: ...' items)", file=str(path), line=lineno)
+                        raise SourceError(
+                            "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
+                            file=str(path),
+                            line=lineno,
+                        )
                     indent = m.group(1)
-                if ln.startswith(indent + "-") and _ITEM.match(ln) and len(_ITEM.match(ln).group(1)) == len(indent):
+                if (
+                    ln.startswith(indent + "-")
+                    and _ITEM.match(ln)
+                    and len(_ITEM.match(ln).group(1)) == len(indent)
+                ):
                     if cur:
                         yield start, "".join(cur)
-                    cur, start = [ln[len(indent):]], lineno
+                    cur, start = [ln[len(indent) :]], lineno
                 elif ln[:1] not in (" ", "#", "\n", "\r", "") and not ln.startswith(indent + " "):
                     if ln.startswith("..."):
                         state = "tail"
                         continue
                     state = "tail"  # the next top-level key ends the sequence
                 else:
-                    cur.append(ln[len(indent):] if ln.startswith(indent) else ln)
+                    cur.append(ln[len(indent) :] if ln.startswith(indent) else ln)
         except UnicodeDecodeError as e:
             raise SourceError(f"not UTF-8 text ({e.reason})", file=str(path), line=lineno + 1) from None
         if state == "head":
@@ -233,9 +251,9 @@ def _load_block(items: list[tuple[int, str]], path: Path) -> list[object]:
     if len(items) > 1 and any(_ALIAS.search(t) for _, t in items):
         # an alias must resolve inside its own entry whatever the block boundaries: load one by one
         return [x for item in items for x in _load_block([item], path)]
-    from .sources.yaml_source import _Loader
-
     import yaml
+
+    from .sources.yaml_source import _Loader
 
     text = "".join(t if t.endswith("\n") else t + "\n" for _, t in items)
     enabled = gc.isenabled()
@@ -263,8 +281,11 @@ def _load_block(items: list[tuple[int, str]], path: Path) -> list[object]:
         if enabled:
             gc.enable()
     if not isinstance(data, list) or len(data) != len(items):
-        raise SourceError("could not cut the catalogue into entries for streaming", file=str(path),
-                          line=items[0][0] if items else None)
+        raise SourceError(
+            "could not cut the catalogue into entries for streaming",
+            file=str(path),
+            line=items[0][0] if items else None,
+        )
     return data
 
 
@@ -306,6 +327,7 @@ def _entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
 # The build
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class StreamResult:
     base: str
@@ -327,8 +349,14 @@ def graph_iri(base: str) -> str:
     return base + "graph/catalog"
 
 
-def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path, base: str = DEFAULT_BASE,
-                 formats: Iterable[str] = ("ntriples",), *, strict: bool = False) -> StreamResult:
+def stream_build(
+    sources: Iterable[str | Path] | str | Path,
+    out_dir: str | Path,
+    base: str = DEFAULT_BASE,
+    formats: Iterable[str] = ("ntriples",),
+    *,
+    strict: bool = False,
+) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (``catalog.nt`` and/or ``catalog.nq``, plus
     ``problems.json``)."""
     from .build import _gc_paused
@@ -341,7 +369,9 @@ def stream_build(sources: Iterable[str | Path] | str | Path, out_dir: str | Path
     formats = list(dict.fromkeys(formats))
     bad = [f for f in formats if f not in STREAM_FORMATS]
     if bad or not formats:
-        raise NothingBuilt(f"--stream writes only {' and '.join(STREAM_FORMATS)}; not {', '.join(bad) or 'none'}")
+        raise NothingBuilt(
+            f"--stream writes only {' and '.join(STREAM_FORMATS)}; not {', '.join(bad) or 'none'}"
+        )
     paths = expand_sources(list(sources))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -369,8 +399,8 @@ def _trim(caches: tuple) -> None:
 def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult:
     from .catalog import Catalog, Tally
     from .mapping import shared_nodes, works_nodes
-    from .terms import in_graph, nt_bytes
     from .projects import link_works
+    from .terms import in_graph, nt_bytes
     from .writers import atomic_file
 
     with atomic_file(out / "problems.json", "w") as pf:
@@ -383,8 +413,9 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
         # pass one: the ORCID index, from the entries that mention an ORCID
         # one learn() over all sources, as the ordinary build does (per source, each call would
         # report the ORCID conflicts found so far again)
-        cat.learn(chain.from_iterable(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search)
-                                      for p in paths))
+        cat.learn(
+            chain.from_iterable(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search) for p in paths)
+        )
         cat.several_sources = False  # see _NoMerger
         cat._people.KEEP = STREAM_CACHE  # type: ignore[union-attr]  # its remembered answers, likewise
         caches = _caches()
@@ -437,7 +468,7 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
             cat._tag_labels = Tally()
             agent_iris = list(cat.agents)
             for i in range(0, len(agent_iris), 5_000):
-                part = agent_iris[i:i + 5_000]
+                part = agent_iris[i : i + 5_000]
                 cat._agent_names = Tally({iri: spellings[iri] for iri in part if iri in spellings})
                 cat.finish()
                 done = [cat.agents.pop(iri) for iri in part]
@@ -446,7 +477,11 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
                 emit(shared_nodes(done, (), {}, set(), base, ()))
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
-            emit(shared_nodes((), cat.tags.values(), licenses, levels, base, [grants[k] for k in sorted(grants)]))
+            emit(
+                shared_nodes(
+                    (), cat.tags.values(), licenses, levels, base, [grants[k] for k in sorted(grants)]
+                )
+            )
         except BaseException as exc:
             for cm in files.values():
                 cm.__exit__(type(exc), exc, exc.__traceback__)
@@ -457,12 +492,22 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
         problems.close()
 
     res = StreamResult(
-        base=base, paths={**{f: out / STREAM_FORMATS[f] for f in formats}, "problems": out / "problems.json"},
-        sources=infos, entries_read=cat.entries_read, works=n_works,
-        people=n_people, organizations=n_orgs, tags=len(cat.tags),
-        triples=n_triples, problems=dict(sorted(problems.by_kind().items())),
-        problems_by_severity=dict(problems.by_severity()), seconds=time.perf_counter() - t0)
+        base=base,
+        paths={**{f: out / STREAM_FORMATS[f] for f in formats}, "problems": out / "problems.json"},
+        sources=infos,
+        entries_read=cat.entries_read,
+        works=n_works,
+        people=n_people,
+        organizations=n_orgs,
+        tags=len(cat.tags),
+        triples=n_triples,
+        problems=dict(sorted(problems.by_kind().items())),
+        problems_by_severity=dict(problems.by_severity()),
+        seconds=time.perf_counter() - t0,
+    )
     if strict and problems._first_serious is not None:
-        raise StrictFailure(f"--strict: {sum(n for k, n in res.problems_by_severity.items() if k != 'info')} "
-                            f"problems (warnings or errors) found; see {res.paths['problems']}")
+        raise StrictFailure(
+            f"--strict: {sum(n for k, n in res.problems_by_severity.items() if k != 'info')} "
+            f"problems (warnings or errors) found; see {res.paths['problems']}"
+        )
     return res

@@ -39,8 +39,13 @@ def quoted(text: str) -> str:
     if text.isprintable() and '"' not in text and "\\" not in text:  # nothing to escape (most text)
         return '"' + text + '"'
     # five str.replace passes: measured ~10x faster than str.translate with a table on long descriptions
-    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") \
+    text = (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
         .replace("\t", "\\t")
+    )
     if _RARE.search(text):
         text = _RARE.sub(_rare, text)
     return '"' + text + '"'
@@ -73,8 +78,12 @@ def nt_bytes(nodes: Iterable[Node]) -> bytes:
     """The nodes as N-Triples, UTF-8. Each node is encoded on its own: joining all the text first
     would widen the whole of it to the widest character any line has (4 bytes a character once
     one emoji is in), which made writing twice as slow."""
-    return b"".join([("".join([s + " " + p + " " + o + " .\n" for p, objs in props for o in objs])).encode("utf-8")
-                     for s, props in nodes])
+    return b"".join(
+        [
+            ("".join([s + " " + p + " " + o + " .\n" for p, objs in props for o in objs])).encode("utf-8")
+            for s, props in nodes
+        ]
+    )
 
 
 def in_graph(nt: bytes, graph: str) -> bytes:

@@ -64,8 +64,9 @@ class Validation:
             if g is None:
                 g = out[key] = Group(r.severity, r.shape, r.path, r.message)
             g.focus_nodes.add(r.focus)
-        return sorted(out.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), -len(g.focus_nodes),
-                                                    g.shape))
+        return sorted(
+            out.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), -len(g.focus_nodes), g.shape)
+        )
 
     def count(self, severity: str | None = None) -> int:
         return sum(1 for r in self.results if severity is None or r.severity == severity)
@@ -76,29 +77,52 @@ class Validation:
 
     # -- reports ---------------------------------------------------------------------------------------
     def summary_lines(self) -> list[str]:
-        lines = [f"kg: validated {self.triples} triples from {self.source} in {self.seconds:.2f} s: "
-                 + ("conforms" if self.conforms else
-                    f"{self.count('Violation')} violations, {self.count('Warning')} warnings, "
-                    f"{self.count('Info')} info")]
+        lines = [
+            f"kg: validated {self.triples} triples from {self.source} in {self.seconds:.2f} s: "
+            + (
+                "conforms"
+                if self.conforms
+                else f"{self.count('Violation')} violations, {self.count('Warning')} warnings, "
+                f"{self.count('Info')} info"
+            )
+        ]
         for g in self.groups():
             lines.append(f"  {g.severity:9s} {len(g.focus_nodes):5d}  {_short(g.shape):38s} {g.message}")
         return lines
 
     def markdown(self) -> str:
-        out = ["# SHACL validation report", "",
-               f"Graph: `{self.source}` ({self.triples} triples). Shapes: kg `ontologies/shapes.ttl`.", "",
-               (f"Conforms: **{'yes' if self.conforms else 'no'}** — {self.count('Violation')} violations, "
-                f"{self.count('Warning')} warnings, {self.count('Info')} info."), "",
-               "## Summary by shape", "",
-               "| severity | nodes | shape | path | message |", "|---|---|---|---|---|"]
+        out = [
+            "# SHACL validation report",
+            "",
+            f"Graph: `{self.source}` ({self.triples} triples). Shapes: kg `ontologies/shapes.ttl`.",
+            "",
+            (
+                f"Conforms: **{'yes' if self.conforms else 'no'}** — {self.count('Violation')} violations, "
+                f"{self.count('Warning')} warnings, {self.count('Info')} info."
+            ),
+            "",
+            "## Summary by shape",
+            "",
+            "| severity | nodes | shape | path | message |",
+            "|---|---|---|---|---|",
+        ]
         for g in self.groups():
-            out.append(f"| {g.severity} | {len(g.focus_nodes)} | `{_short(g.shape)}` | "
-                       f"{'`' + _short(g.path) + '`' if g.path else ''} | {_md(g.message)} |")
-        out += ["", "## All results", "", "| severity | focus node | shape | path | value | message |",
-                "|---|---|---|---|---|---|"]
+            out.append(
+                f"| {g.severity} | {len(g.focus_nodes)} | `{_short(g.shape)}` | "
+                f"{'`' + _short(g.path) + '`' if g.path else ''} | {_md(g.message)} |"
+            )
+        out += [
+            "",
+            "## All results",
+            "",
+            "| severity | focus node | shape | path | value | message |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in sorted(self.results, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.shape, r.focus)):
-            out.append(f"| {r.severity} | <{r.focus}> | `{_short(r.shape)}` | "
-                       f"{'`' + _short(r.path) + '`' if r.path else ''} | {_md(r.value or '')} | {_md(r.message)} |")
+            out.append(
+                f"| {r.severity} | <{r.focus}> | `{_short(r.shape)}` | "
+                f"{'`' + _short(r.path) + '`' if r.path else ''} | {_md(r.value or '')} | {_md(r.message)} |"
+            )
         return "\n".join(out) + "\n"
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
@@ -110,9 +134,16 @@ class Validation:
 
         nt = self.report.serialize(format="nt", encoding="utf-8")  # rdflib's Turtle writer is slow
         with atomic_file(paths["turtle"]) as f:
-            serialize(parse(nt, format=RdfFormat.N_TRIPLES), f, RdfFormat.TURTLE,
-                      prefixes={"sh": SH.iri, "schema": "http://schema.org/",
-                                "kgsh": "https://nfdi4bioimage.github.io/training/kg/shapes#"})
+            serialize(
+                parse(nt, format=RdfFormat.N_TRIPLES),
+                f,
+                RdfFormat.TURTLE,
+                prefixes={
+                    "sh": SH.iri,
+                    "schema": "http://schema.org/",
+                    "kgsh": "https://nfdi4bioimage.github.io/training/kg/shapes#",
+                },
+            )
         with atomic_file(paths["markdown"], "w") as f:
             f.write(self.markdown())
         return paths
@@ -121,10 +152,12 @@ class Validation:
 def _short(iri: str | None) -> str:
     if not iri:
         return ""
-    for ns, p in (("http://schema.org/", "schema:"), ("https://nfdi4bioimage.github.io/training/kg/shapes#",
-                                                       "kgsh:")):
+    for ns, p in (
+        ("http://schema.org/", "schema:"),
+        ("https://nfdi4bioimage.github.io/training/kg/shapes#", "kgsh:"),
+    ):
         if iri.startswith(ns):
-            return p + iri[len(ns):]
+            return p + iri[len(ns) :]
     return iri
 
 
@@ -155,7 +188,9 @@ def load_graph(target: str | Path) -> tuple[rdflib.Graph, str]:
                 p = p / name
                 break
         else:
-            raise ValidationInputError("folder holds no catalog.nt, catalog.ttl or catalog.jsonld", file=str(p))
+            raise ValidationInputError(
+                "folder holds no catalog.nt, catalog.ttl or catalog.jsonld", file=str(p)
+            )
     if not p.is_file():
         raise ValidationInputError("no such file or folder", file=str(p))
     suffix = p.suffix.lower()
@@ -165,8 +200,11 @@ def load_graph(target: str | Path) -> tuple[rdflib.Graph, str]:
         return build(p).graph(), str(p)
     fmt = GRAPH_SUFFIXES.get(suffix)
     if fmt is None:
-        raise ValidationInputError(f"cannot validate a {suffix or 'suffix-less'} file "
-                                   "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)", file=str(p))
+        raise ValidationInputError(
+            f"cannot validate a {suffix or 'suffix-less'} file "
+            "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)",
+            file=str(p),
+        )
     g = rdflib.Graph()
     try:
         g.parse(str(p), format=fmt)
@@ -202,19 +240,25 @@ def _split_sparql(shapes: rdflib.Graph) -> tuple[rdflib.Graph, list[dict]]:
         for decl_src in shapes.objects(constraint, sh.prefixes):
             for decl in shapes.objects(decl_src, sh.declare):
                 prefixes[str(shapes.value(decl, sh.prefix))] = str(shapes.value(decl, sh.namespace))
-        found.append({
-            "shape": shape, "constraint": constraint,
-            "classes": [str(c) for c in shapes.objects(shape, sh.targetClass)],
-            "select": str(shapes.value(constraint, sh.select)),
-            "prefixes": prefixes,
-            "severity": shapes.value(constraint, sh.severity) or shapes.value(shape, sh.severity) or sh.Violation,
-            "message": str(shapes.value(constraint, sh.message) or ""),
-        })
+        found.append(
+            {
+                "shape": shape,
+                "constraint": constraint,
+                "classes": [str(c) for c in shapes.objects(shape, sh.targetClass)],
+                "select": str(shapes.value(constraint, sh.select)),
+                "prefixes": prefixes,
+                "severity": shapes.value(constraint, sh.severity)
+                or shapes.value(shape, sh.severity)
+                or sh.Violation,
+                "message": str(shapes.value(constraint, sh.message) or ""),
+            }
+        )
     return core, found
 
 
-def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Graph,
-                full: list | None = None) -> list[Result]:
+def _run_sparql(
+    data: rdflib.Graph, constraints: list[dict], report: rdflib.Graph, full: list | None = None
+) -> list[Result]:
     """SHACL-SPARQL constraints of class-targeted shapes, evaluated in Oxigraph with one query per
     constraint for all focus nodes (pyshacl runs one rdflib query per node: ~1 s each here). Each
     solution is one result, added to ``report`` in the SHACL result vocabulary."""
@@ -241,8 +285,10 @@ def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Grap
         head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in c["prefixes"].items())
         select = c["select"]
         brace = select.index("{", select.upper().index("WHERE"))
-        query = (head + select[: brace + 1] + f" VALUES ?kgTargetClass {{ {target} }} "
-                 f"$this <{RDF.type.value}> ?kgTargetClass . " + select[brace + 1:])
+        query = (
+            head + select[: brace + 1] + f" VALUES ?kgTargetClass {{ {target} }} "
+            f"$this <{RDF.type.value}> ?kgTargetClass . " + select[brace + 1 :]
+        )
         seen = set()
         for row in st.query(query):
             focus = row["this"].value
@@ -251,8 +297,11 @@ def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Grap
             seen.add(focus)
             msg = c["message"].replace("{$this}", focus).replace("{?this}", focus)
             sev = str(c["severity"]).rsplit("#", 1)[-1]
-            out.append(Result(severity=sev, shape=str(c["constraint"]), focus=focus, path=None, value=focus,
-                              message=msg))
+            out.append(
+                Result(
+                    severity=sev, shape=str(c["constraint"]), focus=focus, path=None, value=focus, message=msg
+                )
+            )
             r = rdflib.BNode()
             report.add((r, rdflib.RDF.type, sh.ValidationResult))
             report.add((r, sh.focusNode, rdflib.URIRef(focus)))
@@ -269,8 +318,9 @@ def _run_sparql(data: rdflib.Graph, constraints: list[dict], report: rdflib.Grap
     return out
 
 
-def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.Graph | None = None,
-                   full: list | None = None) -> Validation:
+def validate_graph(
+    data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.Graph | None = None, full: list | None = None
+) -> Validation:
     """Validate ``data``; ``full`` (pyoxigraph triples) is the whole graph when ``data`` is the part of
     it the core shapes read (see ``validate``)."""
     import pyshacl
@@ -279,8 +329,15 @@ def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.G
     t0 = time.perf_counter()
     shapes = shapes if shapes is not None else shapes_graph()
     core, sparql = _split_sparql(shapes)
-    conforms, report, _text = pyshacl.validate(data, shacl_graph=core, inference="none", inplace=True,
-                                               abort_on_first=False, allow_infos=True, allow_warnings=True)
+    conforms, report, _text = pyshacl.validate(
+        data,
+        shacl_graph=core,
+        inference="none",
+        inplace=True,
+        abort_on_first=False,
+        allow_infos=True,
+        allow_warnings=True,
+    )
     sh = rdflib.Namespace(SH.iri)
     results: list[Result] = []
     for r in report.subjects(rdflib.URIRef(RDF.type.value), sh.ValidationResult):
@@ -291,18 +348,28 @@ def validate_graph(data: rdflib.Graph, source: str = "<graph>", shapes: rdflib.G
         path = report.value(r, sh.resultPath)
         value = report.value(r, sh.value)
         msg = report.value(r, sh.resultMessage)
-        results.append(Result(severity=str(sev).rsplit("#", 1)[-1] if sev else "Violation", shape=str(shape),
-                              focus=str(report.value(r, sh.focusNode)),
-                              path=str(path) if path is not None else None,
-                              value=str(value) if value is not None else None,
-                              message=str(msg) if msg is not None else ""))
+        results.append(
+            Result(
+                severity=str(sev).rsplit("#", 1)[-1] if sev else "Violation",
+                shape=str(shape),
+                focus=str(report.value(r, sh.focusNode)),
+                path=str(path) if path is not None else None,
+                value=str(value) if value is not None else None,
+                message=str(msg) if msg is not None else "",
+            )
+        )
     extra = _run_sparql(data, sparql, report, full)
     results.extend(extra)
     # with allow_warnings/allow_infos, "conforms" is False only when a Violation was found
     conforms = bool(conforms) and not any(r.severity == "Violation" for r in extra)
-    return Validation(conforms=conforms, source=source, triples=len(full) if full is not None else len(data),
-                      results=results, report=report,
-                      seconds=time.perf_counter() - t0)
+    return Validation(
+        conforms=conforms,
+        source=source,
+        triples=len(full) if full is not None else len(data),
+        results=results,
+        report=report,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 OX_FORMATS = {".nt": "N_TRIPLES", ".ttl": "TURTLE", ".jsonld": "JSON_LD", ".json": "JSON_LD"}
@@ -319,8 +386,11 @@ def read_triples(target: str | Path) -> tuple[list, str]:
         return build(p).triples, str(p)
     fmt = OX_FORMATS.get(p.suffix.lower())
     if fmt is None:
-        raise ValidationInputError(f"cannot validate a {p.suffix or 'suffix-less'} file "
-                                   "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)", file=str(p))
+        raise ValidationInputError(
+            f"cannot validate a {p.suffix or 'suffix-less'} file "
+            "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)",
+            file=str(p),
+        )
     try:
         return list(ox.parse(path=str(p), format=getattr(ox.RdfFormat, fmt))), str(p)
     except (SyntaxError, ValueError, OSError) as e:
@@ -333,8 +403,21 @@ def simple_paths(shapes: rdflib.Graph) -> set[str] | None:
     import rdflib
 
     sh = rdflib.Namespace(SH.iri)
-    for p in (sh.closed, sh.node, sh.qualifiedValueShape, sh.targetSubjectsOf, sh.targetObjectsOf, sh.equals,
-              sh.disjoint, sh.lessThan, sh.lessThanOrEquals, sh["not"], sh["and"], sh["or"], sh.xone):
+    for p in (
+        sh.closed,
+        sh.node,
+        sh.qualifiedValueShape,
+        sh.targetSubjectsOf,
+        sh.targetObjectsOf,
+        sh.equals,
+        sh.disjoint,
+        sh.lessThan,
+        sh.lessThanOrEquals,
+        sh["not"],
+        sh["and"],
+        sh["or"],
+        sh.xone,
+    ):
         if (None, p, None) in shapes:
             return None
     paths = set(shapes.objects(None, sh.path))
@@ -360,8 +443,11 @@ def _to_rdflib(triples, keep: set[str] | None) -> rdflib.Graph:
             out = rdflib.BNode(t.value)
         elif isinstance(t, Literal):
             dt = t.datatype.value if t.datatype is not None else None
-            out = rdflib.Literal(t.value, lang=t.language or None,
-                                 datatype=None if t.language or dt == xsd_string else rdflib.URIRef(dt))
+            out = rdflib.Literal(
+                t.value,
+                lang=t.language or None,
+                datatype=None if t.language or dt == xsd_string else rdflib.URIRef(dt),
+            )
         else:
             raise ValueError(f"unexpected term {t!r}")
         cache[t] = out
@@ -382,4 +468,3 @@ def validate(target: str | Path, shapes: str | Path | None = None) -> Validation
     sg = shapes_graph(shapes)
     data = _to_rdflib(triples, simple_paths(sg))
     return validate_graph(data, source, sg, full=triples)
-

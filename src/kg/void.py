@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from . import __version__
+from .terms import Node
 from .vocab import (
     DCAT,
     DCT,
@@ -37,7 +38,6 @@ from .vocab import (
     XSD,
     instance_prefixes,
 )
-from .terms import Node
 from .writers import FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,8 +45,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SOURCE_LICENSE = "CC-BY-4.0"  # the licence of the NFDI4BIOIMAGE training catalogue (and so of this graph)
 TIME_PREDICATES = (PROV.startedAtTime, PROV.endedAtTime, PROV.generatedAtTime, DCT.modified)
-VOID_PREFIXES = {"void": VOID.iri, "dcat": DCAT.iri, "prov": PROV.iri, "spdxt": SPDXTERMS.iri,
-                 "iana": IANA_MEDIA.iri}
+VOID_PREFIXES = {
+    "void": VOID.iri,
+    "dcat": DCAT.iri,
+    "prov": PROV.iri,
+    "spdxt": SPDXTERMS.iri,
+    "iana": IANA_MEDIA.iri,
+}
 
 
 def now() -> str:
@@ -71,8 +76,8 @@ def _int(n: int) -> Literal:
 
 def _slug(iri: str) -> str:
     for p, ns in PREFIXES.items():
-        if iri.startswith(ns) and iri[len(ns):].replace("-", "").replace("_", "").isalnum():
-            return f"{p}-{iri[len(ns):]}"
+        if iri.startswith(ns) and iri[len(ns) :].replace("-", "").replace("_", "").isalnum():
+            return f"{p}-{iri[len(ns) :]}"
     return hashlib.sha1(iri.encode()).hexdigest()[:12]
 
 
@@ -105,12 +110,22 @@ def graph_stats(nodes: Iterable[Node]) -> Stats:
 
 def stats_from_counts(counts) -> Stats:
     """``Stats`` from the ``kg.writers.TermCounts`` the JSON-LD writer gathered."""
-    return Stats(len(counts.subjects), len(counts.predicates), len(counts.objects),
-                 Counter({k[1:-1]: n for k, n in counts.classes.items() if k[0] == "<"}))
+    return Stats(
+        len(counts.subjects),
+        len(counts.predicates),
+        len(counts.objects),
+        Counter({k[1:-1]: n for k, n in counts.classes.items() if k[0] == "<"}),
+    )
 
 
-def void_triples(b: Build, files: dict[str, Path], started: str, ended: str, stats: Stats,
-                 digests: dict[Path, tuple[str, int]]) -> Iterator[Triple]:
+def void_triples(
+    b: Build,
+    files: dict[str, Path],
+    started: str,
+    ended: str,
+    stats: Stats,
+    digests: dict[Path, tuple[str, int]],
+) -> Iterator[Triple]:
     """The description of build ``b`` whose RDF files (format -> path) were just written, with
     their (sha256, size) in ``digests`` and the graph's counts in ``stats``."""
     d = dataset_iri(b.base)
@@ -123,10 +138,16 @@ def void_triples(b: Build, files: dict[str, Path], started: str, ended: str, sta
     yield Triple(d, RDF.type, DCAT.Dataset)
     yield Triple(d, RDF.type, PROV.Entity)
     yield Triple(d, DCT.title, Literal("Bioimaging training materials as a knowledge graph", language="en"))
-    yield Triple(d, DCT.description, Literal(
-        "The training-materials catalogue as linked data (schema.org and Dublin Core): works, people, "
-        "organisations, projects, grants, tags, licences and levels. Made by kg from the source files "
-        "listed with prov:used.", language="en"))
+    yield Triple(
+        d,
+        DCT.description,
+        Literal(
+            "The training-materials catalogue as linked data (schema.org and Dublin Core): works, people, "
+            "organisations, projects, grants, tags, licences and levels. Made by kg from the source files "
+            "listed with prov:used.",
+            language="en",
+        ),
+    )
     yield Triple(d, DCT.license, SPDX[SOURCE_LICENSE])
     yield Triple(d, DCT.conformsTo, NamedNode(SCHEMA.iri))
     yield Triple(d, VOID.uriSpace, Literal(b.base))
@@ -198,14 +219,24 @@ def _source_iri(b: Build, src) -> NamedNode:
     return NamedNode(dataset_iri(b.base).value + "/source/" + (src.sha256 or _slug(Path(src.path).name)))
 
 
-def write_void(b: Build, out_dir: Path, files: dict[str, Path], started: str | None, stats: Stats,
-               digests: dict[Path, tuple[str, int]]) -> Path:
+def write_void(
+    b: Build,
+    out_dir: Path,
+    files: dict[str, Path],
+    started: str | None,
+    stats: Stats,
+    digests: dict[Path, tuple[str, int]],
+) -> Path:
     """``digests``: (sha256, size) of each file, computed while it was written (kg.outputs)."""
     from .writers import atomic_file
 
     ended = now()
     path = Path(out_dir) / "void.ttl"
     with atomic_file(path) as f:
-        serialize(list(void_triples(b, files, started or ended, ended, stats, digests)), f, RdfFormat.TURTLE,
-                  prefixes={**PREFIXES, **VOID_PREFIXES, **instance_prefixes(b.base)})
+        serialize(
+            list(void_triples(b, files, started or ended, ended, stats, digests)),
+            f,
+            RdfFormat.TURTLE,
+            prefixes={**PREFIXES, **VOID_PREFIXES, **instance_prefixes(b.base)},
+        )
     return path

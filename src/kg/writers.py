@@ -98,7 +98,9 @@ class _Shortener:
         for p, ns in prefixes.items():
             self.by_ns.setdefault(ns, p)
         alternatives = "|".join(re.escape(ns) for ns in sorted(self.by_ns, key=len, reverse=True))
-        self.match = re.compile(f"<({alternatives})({_PLAIN_LOCAL})>").fullmatch if self.by_ns else lambda t: None
+        self.match = (
+            re.compile(f"<({alternatives})({_PLAIN_LOCAL})>").fullmatch if self.by_ns else lambda t: None
+        )
         self.cache: dict[str, str] = {}  # datatypes: few and repeated
         self.seen: dict[str, str] = {}  # object IRIs
 
@@ -123,7 +125,7 @@ class _Shortener:
                     hit = self.seen[o] = self.iri(o)
                 return hit
             end = o.rindex('"') + 1
-            return o[:end + 2] + self.cached(o[end + 2:])
+            return o[: end + 2] + self.cached(o[end + 2 :])
         return o  # "lexical", "lexical"@lang, _:blank
 
 
@@ -175,8 +177,9 @@ def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
 class _Compactor:
     def __init__(self, prefixes: dict[str, str]):
         # longest namespace first so that 'kg' does not shadow a longer one sharing its start
-        self.prefixes = sorted(((p, ns) for p, ns in prefixes.items() if p != "schema"),
-                               key=lambda x: -len(x[1]))
+        self.prefixes = sorted(
+            ((p, ns) for p, ns in prefixes.items() if p != "schema"), key=lambda x: -len(x[1])
+        )
         self.cache: dict[str, str] = {}
         self.names = set(prefixes) | {"schema"}  # terms of the context: schema:dct must not be "dct"
 
@@ -187,13 +190,19 @@ class _Compactor:
         if hit is not None:
             return hit
         out = iri
-        local = iri[len(SCHEMA.iri):] if iri.startswith(SCHEMA.iri) else None
-        if vocab and local and local.isidentifier() and local not in _KEYWORDS_CLASH and local not in self.names:
+        local = iri[len(SCHEMA.iri) :] if iri.startswith(SCHEMA.iri) else None
+        if (
+            vocab
+            and local
+            and local.isidentifier()
+            and local not in _KEYWORDS_CLASH
+            and local not in self.names
+        ):
             out = local
         else:
             for p, ns in self.prefixes:
                 if iri.startswith(ns):
-                    rest = iri[len(ns):]
+                    rest = iri[len(ns) :]
                     if rest and "/" not in rest and "#" not in rest and ":" not in rest:
                         out = f"{p}:{rest}"
                         break
@@ -213,8 +222,12 @@ class TermCounts:
         self.classes: dict[str, int] = {}
 
 
-def write_jsonld(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str] | None = None,
-                 counts: TermCounts | None = None) -> None:
+def write_jsonld(
+    nodes: Iterable[Node],
+    out: IO[bytes],
+    prefixes: dict[str, str] | None = None,
+    counts: TermCounts | None = None,
+) -> None:
     """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``.
 
     Each node is one node object (keys in the order the node has its predicates; a single value is
@@ -247,7 +260,7 @@ def write_jsonld(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
             raise ValueError(f"blank nodes are not produced by kg: {o}")
         end = o.rindex('"') + 1  # "lexical"@lang or "lexical"^^<datatype>
         if o[end] == "@":
-            return '{"@value":' + o[:end] + ',"@language":"' + o[end + 1:] + '"}'
+            return '{"@value":' + o[:end] + ',"@language":"' + o[end + 1 :] + '"}'
         dt = o[end:]
         tail = datatypes.get(dt)
         if tail is None:
@@ -297,9 +310,17 @@ def write_jsonld(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str]
                     node[key].extend(vals)
                 else:
                     node[key] = vals
-            done.append(('{"@id":"' + s[1:-1] + '"' + "".join(
-                [k + (vs[0] if len(vs) == 1 else "[" + ",".join(vs) + "]") for k, vs in node.items()]) + "}")
-                        .encode("utf-8"))  # each node on its own: see kg.terms.nt_bytes
+            done.append(
+                (
+                    '{"@id":"'
+                    + s[1:-1]
+                    + '"'
+                    + "".join(
+                        [k + (vs[0] if len(vs) == 1 else "[" + ",".join(vs) + "]") for k, vs in node.items()]
+                    )
+                    + "}"
+                ).encode("utf-8")
+            )  # each node on its own: see kg.terms.nt_bytes
         out.write(sep + b",\n".join(done))
         sep = b",\n"
     if counts is not None:

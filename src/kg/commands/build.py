@@ -14,12 +14,16 @@ def _summary(b, paths) -> str:
         f"{s['triples']} triples in {b.seconds:.2f} s",
     ]
     links = s["links"]
-    lines.append(f"kg: {links['works_linked']} works linked to projects/organisations; works per rule: "
-                 + ", ".join(f"{r} {n}" for r, n in links["works_by_rule"].items()))
+    lines.append(
+        f"kg: {links['works_linked']} works linked to projects/organisations; works per rule: "
+        + ", ".join(f"{r} {n}" for r, n in links["works_by_rule"].items())
+    )
     sev = s["problems_by_severity"]
     if s["problems"]:
-        lines.append(f"kg: {sum(s['problems'].values())} problems "
-                     f"({', '.join(f'{n} {k}' for k, n in sorted(sev.items()))}); by kind:")
+        lines.append(
+            f"kg: {sum(s['problems'].values())} problems "
+            f"({', '.join(f'{n} {k}' for k, n in sorted(sev.items()))}); by kind:"
+        )
         for kind, n in sorted(s["problems"].items(), key=lambda x: (-x[1], x[0])):
             lines.append(f"  {n:5d}  {kind}")
     else:
@@ -45,8 +49,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         if serious:
             from ..errors import StrictFailure
 
-            raise StrictFailure(f"--strict: {len(serious)} problems (warnings or errors) found; "
-                                f"see {paths['problems']}")
+            raise StrictFailure(
+                f"--strict: {len(serious)} problems (warnings or errors) found; see {paths['problems']}"
+            )
     return 0
 
 
@@ -59,16 +64,21 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     other = [f for f in formats if f not in STREAM_FORMATS]
     if other:
         raise UsageError(f"--stream writes {' and '.join(STREAM_FORMATS)} only, not {', '.join(other)}")
-    r = stream_build(args.sources, args.out, base=args.base or DEFAULT_BASE, formats=formats,
-                     strict=args.strict)
+    r = stream_build(
+        args.sources, args.out, base=args.base or DEFAULT_BASE, formats=formats, strict=args.strict
+    )
     if not args.quiet:
         sev = r.problems_by_severity
-        lines = [f"kg: streamed {r.entries_read} entries from {len(r.sources)} source(s); wrote {r.works} works, "
-                 f"{r.people} people, {r.organizations} organisations, {r.tags} tags, {r.triples} triples "
-                 f"in {r.seconds:.2f} s"]
+        lines = [
+            f"kg: streamed {r.entries_read} entries from {len(r.sources)} source(s); wrote {r.works} works, "
+            f"{r.people} people, {r.organizations} organisations, {r.tags} tags, {r.triples} triples "
+            f"in {r.seconds:.2f} s"
+        ]
         if r.problems:
-            lines.append(f"kg: {sum(r.problems.values())} problems "
-                         f"({', '.join(f'{n} {k}' for k, n in sorted(sev.items()))}); by kind:")
+            lines.append(
+                f"kg: {sum(r.problems.values())} problems "
+                f"({', '.join(f'{n} {k}' for k, n in sorted(sev.items()))}); by kind:"
+            )
             lines += [f"  {n:5d}  {k}" for k, n in sorted(r.problems.items(), key=lambda x: (-x[1], x[0]))]
         else:
             lines.append("kg: no problems found")
@@ -85,19 +95,36 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    b = sub.add_parser("build", help="build the graph from catalogue YAML, listing pages (.md), DALIA CSV, "
-                       "folders or http(s) URLs")
-    b.add_argument("sources", nargs="+", metavar="SOURCE", help="catalogue YAML file(s) or folder(s), "
-                   "listing pages (.md), DALIA CSV (.csv), or http(s) URLs of any of these")
+    b = sub.add_parser(
+        "build",
+        help="build the graph from catalogue YAML, listing pages (.md), DALIA CSV, folders or http(s) URLs",
+    )
+    b.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="catalogue YAML file(s) or folder(s), "
+        "listing pages (.md), DALIA CSV (.csv), or http(s) URLs of any of these",
+    )
     b.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
-    b.add_argument("--base", metavar="IRI", help="base IRI for minted IRIs "
-                   "(default https://nfdi4bioimage.github.io/training/kg/id/)")
-    b.add_argument("--format", action="append", choices=["turtle", "ntriples", "jsonld", "nquads"],
-                   help="write only these formats (repeatable; default turtle, ntriples, jsonld, plus nquads "
-                   "when several sources are merged, nquads = catalog.nq with one named graph per source; "
-                   "with --stream: ntriples and/or nquads, default ntriples)")
-    b.add_argument("--stream", action="store_true",
-                   help="entry by entry, memory flat in the catalogue's size (N-Triples / N-Quads only)")
+    b.add_argument(
+        "--base",
+        metavar="IRI",
+        help="base IRI for minted IRIs (default https://nfdi4bioimage.github.io/training/kg/id/)",
+    )
+    b.add_argument(
+        "--format",
+        action="append",
+        choices=["turtle", "ntriples", "jsonld", "nquads"],
+        help="write only these formats (repeatable; default turtle, ntriples, jsonld, plus nquads "
+        "when several sources are merged, nquads = catalog.nq with one named graph per source; "
+        "with --stream: ntriples and/or nquads, default ntriples)",
+    )
+    b.add_argument(
+        "--stream",
+        action="store_true",
+        help="entry by entry, memory flat in the catalogue's size (N-Triples / N-Quads only)",
+    )
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     b.set_defaults(func=cmd_build, batch=True)

@@ -19,8 +19,10 @@ def cmd_export_dalia(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if not args.quiet:
-        print(f"kg: wrote {len(ex.rows)} DALIA rows" + (f" to {args.output}" if args.output else ""),
-              file=sys.stderr)
+        print(
+            f"kg: wrote {len(ex.rows)} DALIA rows" + (f" to {args.output}" if args.output else ""),
+            file=sys.stderr,
+        )
         for col, n in sorted(ex.missing.items()):
             print(f"kg: {n} rows have no {col} (DALIA requires it)", file=sys.stderr)
     return 0

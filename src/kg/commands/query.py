@@ -12,7 +12,11 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     if (args.query is None) == (args.text is None):
         raise UsageError("give a query NAME or FILE.rq, or --text 'SPARQL' (one of them)")
-    q = parse_query(args.text, "text", None, strict=False) if args.text is not None else find_query(args.query)
+    q = (
+        parse_query(args.text, "text", None, strict=False)
+        if args.text is not None
+        else find_query(args.query)
+    )
     text = q.bound(parse_params(args.param))
     if args.show:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -44,10 +48,20 @@ def cmd_queries(args: argparse.Namespace) -> int:
         sys.stdout.write(queries_table_markdown())
         return 0
     if args.json:
-        doc = [{"name": q.name, "title": q.title, "description": q.description, "form": q.form,
+        doc = [
+            {
+                "name": q.name,
+                "title": q.title,
+                "description": q.description,
+                "form": q.form,
                 "file": str(q.path),
-                "parameters": [{"name": p.name, "type": p.type, "default": p.default,
-                                "description": p.description} for p in q.parameters]} for q in qs]
+                "parameters": [
+                    {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+                    for p in q.parameters
+                ],
+            }
+            for q in qs
+        ]
         sys.stdout.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
         return 0
     out = []
@@ -55,8 +69,10 @@ def cmd_queries(args: argparse.Namespace) -> int:
         out.append(f"{q.name}  ({q.form})  {q.title}")
         out.append(f"    {q.description}")
         for p in q.parameters:
-            out.append(f"    --param {p.name}=…  ({p.type}, default {p.default!r})"
-                       + (f"  {p.description}" if p.description else ""))
+            out.append(
+                f"    --param {p.name}=…  ({p.type}, default {p.default!r})"
+                + (f"  {p.description}" if p.description else "")
+            )
         out.append("")
     sys.stdout.write("\n".join(out))
     return 0
@@ -66,27 +82,52 @@ FORMATS = ("table", "csv", "tsv", "json", "md")  # the same as kg.sparql.FORMATS
 
 
 def register(sub) -> None:
-    q = sub.add_parser("query", help="run a SPARQL query (named, a .rq file or --text) on the build or an endpoint",
-                       description="Run a named query (see `kg queries`), a .rq file or a SPARQL text on the "
-                       "embedded store of a build (persisted in <data>/store/) or on a SPARQL endpoint. "
-                       "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 no build, 5 malformed query, "
-                       "6 endpoint error, 64 usage.")
+    q = sub.add_parser(
+        "query",
+        help="run a SPARQL query (named, a .rq file or --text) on the build or an endpoint",
+        description="Run a named query (see `kg queries`), a .rq file or a SPARQL text on the "
+        "embedded store of a build (persisted in <data>/store/) or on a SPARQL endpoint. "
+        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 no build, 5 malformed query, "
+        "6 endpoint error, 64 usage.",
+    )
     q.add_argument("query", nargs="?", metavar="NAME|FILE.rq", help="a named query or a .rq file")
     q.add_argument("--text", "-t", metavar="SPARQL", help="the query text itself")
-    q.add_argument("--param", "-p", action="append", metavar="KEY=VALUE",
-                   help="bind the parameter $KEY to VALUE (one literal or IRI; repeatable)")
-    q.add_argument("--format", "-f", choices=FORMATS, default="table",
-                   help="result format for SELECT (default table); CONSTRUCT/DESCRIBE always give Turtle")
+    q.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        metavar="KEY=VALUE",
+        help="bind the parameter $KEY to VALUE (one literal or IRI; repeatable)",
+    )
+    q.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        default="table",
+        help="result format for SELECT (default table); CONSTRUCT/DESCRIBE always give Turtle",
+    )
     src = q.add_mutually_exclusive_group()
-    src.add_argument("--data", "-d", default="build", metavar="DIR",
-                     help="build folder (catalog.nt) to query (default build/)")
-    src.add_argument("--endpoint", "-e", metavar="URL",
-                     help="query a SPARQL endpoint instead (credentials: KG_SPARQL_USER/KG_SPARQL_PASSWORD "
-                          "or ~/.netrc; KG_SPARQL_AUTH=basic|digest)")
-    q.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="endpoint timeout (default 30)")
+    src.add_argument(
+        "--data",
+        "-d",
+        default="build",
+        metavar="DIR",
+        help="build folder (catalog.nt) to query (default build/)",
+    )
+    src.add_argument(
+        "--endpoint",
+        "-e",
+        metavar="URL",
+        help="query a SPARQL endpoint instead (credentials: KG_SPARQL_USER/KG_SPARQL_PASSWORD "
+        "or ~/.netrc; KG_SPARQL_AUTH=basic|digest)",
+    )
+    q.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="endpoint timeout (default 30)"
+    )
     q.add_argument("--rebuild-store", action="store_true", help="rebuild <data>/store/ even if it is current")
-    q.add_argument("--show", action="store_true", help="print the query with its parameters bound; do not run it")
+    q.add_argument(
+        "--show", action="store_true", help="print the query with its parameters bound; do not run it"
+    )
     q.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
     q.set_defaults(func=cmd_query)
 

@@ -21,11 +21,19 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    r = sub.add_parser("render", help="write a listing page (website markdown) for an author, tag, "
-                       "licence or content type, from the built graph")
+    r = sub.add_parser(
+        "render",
+        help="write a listing page (website markdown) for an author, tag, "
+        "licence or content type, from the built graph",
+    )
     r.add_argument("kind", choices=["author", "tag", "license", "type"])
     r.add_argument("name", metavar="NAME", help="author name or ORCID, tag, licence id or name, content type")
-    r.add_argument("--data", "-d", required=True, metavar="DIR",
-                   help="build folder (catalog.nt or catalog.ttl) or a graph file")
+    r.add_argument(
+        "--data",
+        "-d",
+        required=True,
+        metavar="DIR",
+        help="build folder (catalog.nt or catalog.ttl) or a graph file",
+    )
     r.add_argument("--output", "-o", metavar="FILE", help="write the page here (default: stdout)")
     r.set_defaults(func=cmd_render)

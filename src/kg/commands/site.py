@@ -14,18 +14,29 @@ def cmd_site(args: argparse.Namespace) -> int:
     s = build_site(args.build, args.out, queries_dir=qdir, site_url=args.site_url or DEFAULT_SITE_URL)
     if not args.quiet:
         c = s.counts
-        print(f"kg: wrote {s.files} files to {s.out} in {s.seconds:.2f} s: {c['works']} materials, "
-              f"{c['people']} people, {c['projects']} projects/organisations, {c['tags']} tags, "
-              f"{c['licenses']} licences", file=sys.stderr)
+        print(
+            f"kg: wrote {s.files} files to {s.out} in {s.seconds:.2f} s: {c['works']} materials, "
+            f"{c['people']} people, {c['projects']} projects/organisations, {c['tags']} tags, "
+            f"{c['licenses']} licences",
+            file=sys.stderr,
+        )
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("site", help="write the static site (pages with Bioschemas JSON-LD) from a build folder")
+    p = sub.add_parser(
+        "site", help="write the static site (pages with Bioschemas JSON-LD) from a build folder"
+    )
     p.add_argument("build", metavar="BUILD_DIR", help="folder written by `kg build` (reads catalog.nt)")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder (replaced as a whole)")
-    p.add_argument("--queries", metavar="DIR", help="named queries (*.rq) for the query page (default ./queries)")
-    p.add_argument("--site-url", metavar="URL", help="absolute URL the site is published at, for sitemap.xml "
-                   "(default https://nfdi4bioimage.github.io/training/kg/site/)")
+    p.add_argument(
+        "--queries", metavar="DIR", help="named queries (*.rq) for the query page (default ./queries)"
+    )
+    p.add_argument(
+        "--site-url",
+        metavar="URL",
+        help="absolute URL the site is published at, for sitemap.xml "
+        "(default https://nfdi4bioimage.github.io/training/kg/site/)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     p.set_defaults(func=cmd_site)

@@ -43,10 +43,17 @@ def cmd_ontologies(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     v = sub.add_parser("validate", help="check a built graph against the SHACL shapes (pyshacl)")
-    v.add_argument("target", metavar="DIR|FILE",
-                   help="build folder, graph file (.nt, .ttl, .jsonld) or catalogue YAML (built first)")
-    v.add_argument("--report", metavar="DIR", help="where validation.ttl and validation.md go "
-                   "(default: the build folder, or the current folder for a file)")
+    v.add_argument(
+        "target",
+        metavar="DIR|FILE",
+        help="build folder, graph file (.nt, .ttl, .jsonld) or catalogue YAML (built first)",
+    )
+    v.add_argument(
+        "--report",
+        metavar="DIR",
+        help="where validation.ttl and validation.md go "
+        "(default: the build folder, or the current folder for a file)",
+    )
     v.add_argument("--shapes", metavar="FILE", help="another shapes file (default ontologies/shapes.ttl)")
     v.add_argument("--strict", action="store_true", help="exit 4 when there are violations")
     v.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")

@@ -84,7 +84,7 @@ def split_orcid(text: str) -> tuple[str, str | None]:
     m = _ORCID.search(text)
     if not m:
         return text.strip(), None
-    name = (text[: m.start()] + text[m.end():]).strip(" ,;:{}()[]\t")
+    name = (text[: m.start()] + text[m.end() :]).strip(" ,;:{}()[]\t")
     return name, m.group(1).upper()
 
 

@@ -97,14 +97,25 @@ CUSTOM = {
     "cc-by-nc-sa": ("cc-by-nc-sa-unversioned", "CC BY-NC-SA (version not stated)"),
     "cc-by-nd-sa-4.0": ("cc-by-nd-sa-4.0", "CC BY-ND-SA 4.0 (no such Creative Commons licence)"),
     "cc0-mostly-but-can-differ-depending-on-resource": (
-        "cc0-mostly", "CC0 (mostly, but can differ depending on resource)"),
+        "cc0-mostly",
+        "CC0 (mostly, but can differ depending on resource)",
+    ),
 }
 
-_NOISE_SUFFIXES = ("-international", "-unported", "-universal", "-deed", "-generic", "-license",
-                   "-licence", "-public-license")
+_NOISE_SUFFIXES = (
+    "-international",
+    "-unported",
+    "-universal",
+    "-deed",
+    "-generic",
+    "-license",
+    "-licence",
+    "-public-license",
+)
 _SPDX_URL = re.compile(r"^https?://(?:www\.)?spdx\.org/licenses/([^/?#]+?)(?:\.html|\.json)?/?$", re.I)
 _CC_URL = re.compile(
-    r"^https?://creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/(\d\.\d)(?:/[a-z]{2})?/?", re.I)
+    r"^https?://creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/(\d\.\d)(?:/[a-z]{2})?/?", re.I
+)
 
 
 def _candidates(raw: str):
@@ -182,12 +193,20 @@ def _normalize_license(raw: object) -> LicenseResult:
 
     if k in TYPOS:
         sid = TYPOS[k]
-        return LicenseResult(License(spdx=sid, label=spdx.names[sid]), "license-typo",
-                             f"licence {raw!r} read as {sid} (typo)", WARNING)
+        return LicenseResult(
+            License(spdx=sid, label=spdx.names[sid]),
+            "license-typo",
+            f"licence {raw!r} read as {sid} (typo)",
+            WARNING,
+        )
     if k in CUSTOM:
         slug, label = CUSTOM[k]
-        return LicenseResult(License(custom=slug, label=label), "license-not-spdx",
-                             f"licence {raw!r} is not an SPDX licence; kept as {label!r}", INFO)
+        return LicenseResult(
+            License(custom=slug, label=label),
+            "license-not-spdx",
+            f"licence {raw!r} is not an SPDX licence; kept as {label!r}",
+            INFO,
+        )
 
     for cand in _candidates(text):
         sid = _lookup(cand)
@@ -195,10 +214,14 @@ def _normalize_license(raw: object) -> LicenseResult:
             current, replaced = _current(sid)
             lic = License(spdx=current, label=spdx.names[current])
             if replaced:
-                return LicenseResult(lic, "license-deprecated",
-                                     f"deprecated SPDX id {sid} replaced by {current}", INFO)
+                return LicenseResult(
+                    lic, "license-deprecated", f"deprecated SPDX id {sid} replaced by {current}", INFO
+                )
             return LicenseResult(lic)
 
     slug = key(text)[:80] or "unnamed"
-    return LicenseResult(License(custom=slug, label=text), "license-unrecognised",
-                         f"licence {raw!r} is not a known SPDX licence; kept as a named licence")
+    return LicenseResult(
+        License(custom=slug, label=text),
+        "license-unrecognised",
+        f"licence {raw!r} is not a known SPDX licence; kept as a named licence",
+    )

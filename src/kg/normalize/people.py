@@ -47,9 +47,18 @@ class ParsedName:
 def org_registry() -> tuple[OrgInfo, ...]:
     text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
     rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["organizations"]
-    return tuple(OrgInfo(slug=r["slug"], name=r["name"], type=r.get("type", "Organization"),
-                         iri=r.get("iri"), url=r.get("url"), description=r.get("description"),
-                         names=tuple(r.get("names", ()))) for r in rows)
+    return tuple(
+        OrgInfo(
+            slug=r["slug"],
+            name=r["name"],
+            type=r.get("type", "Organization"),
+            iri=r.get("iri"),
+            url=r.get("url"),
+            description=r.get("description"),
+            names=tuple(r.get("names", ())),
+        )
+        for r in rows
+    )
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +75,9 @@ _ORG_WORDS = re.compile(
     r"\b(consortium|initiative|association|universit\w*|universidad\w*|universidade|institut\w*|"
     r"center|centre|office|lab|laboratory|group|team|academy|society|foundation|e\.v\.|gmbh|"
     r"network|framework|facilities|facility|school|council|agency|ministry|company|inc\.?|ltd\.?|"
-    r"research data management kit)\b", re.I)
+    r"research data management kit)\b",
+    re.I,
+)
 
 
 _KEY_PUNCT = re.compile(r"[.,;:'\"`()\[\]{}]")
@@ -145,8 +156,17 @@ def _parse_author(raw: str) -> list[ParsedName]:
             return out
     org = lookup_org(text)
     if org or looks_like_org(text):
-        return [ParsedName(display=text, key=name_key(org.name if org else text),
-                           role=role, org=org, is_org=True, notes=notes, orcid=orcid)]
+        return [
+            ParsedName(
+                display=text,
+                key=name_key(org.name if org else text),
+                role=role,
+                org=org,
+                is_org=True,
+                notes=notes,
+                orcid=orcid,
+            )
+        ]
     parts = _AND.split(text)
     if len(parts) > 1 and all(len(p.split()) >= 2 and "," not in p for p in parts):
         notes.append(("author-shape", f"{raw!r} names {len(parts)} people; split on 'and'"))

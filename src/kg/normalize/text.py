@@ -31,14 +31,17 @@ def _cp1252_chars(lo: int, hi: int) -> str:
 
 _LEAD2, _LEAD3 = _cp1252_chars(0xC2, 0xDF), _cp1252_chars(0xE0, 0xEF)
 _CONT = _cp1252_chars(0x80, 0xBF)
-_MOJIBAKE = re.compile(f"[{re.escape(_LEAD2)}][{re.escape(_CONT)}]|[{re.escape(_LEAD3)}][{re.escape(_CONT)}]{{2}}")
+_MOJIBAKE = re.compile(
+    f"[{re.escape(_LEAD2)}][{re.escape(_CONT)}]|[{re.escape(_LEAD3)}][{re.escape(_CONT)}]{{2}}"
+)
 
 
 def _undo(m: re.Match) -> str:
     s = m.group(0)
     try:
-        raw = bytes(ord(ch) if ord(ch) < 256 and not 0x80 <= ord(ch) < 0xA0 else ch.encode("cp1252")[0]
-                    for ch in s)
+        raw = bytes(
+            ord(ch) if ord(ch) < 256 and not 0x80 <= ord(ch) < 0xA0 else ch.encode("cp1252")[0] for ch in s
+        )
         return raw.decode("utf-8")
     except (UnicodeError, ValueError):
         return s

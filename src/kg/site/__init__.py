@@ -36,14 +36,21 @@ class SiteSummary:
     seconds: float
 
 
-def build_site(build_dir: str | Path, out_dir: str | Path, *, queries_dir: str | Path | None = None,
-               site_url: str = DEFAULT_SITE_URL) -> SiteSummary:
+def build_site(
+    build_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    queries_dir: str | Path | None = None,
+    site_url: str = DEFAULT_SITE_URL,
+) -> SiteSummary:
     """Write the site for the graph in ``build_dir`` into ``out_dir`` (replaced as a whole)."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        raise SiteError("output exists and is not a site written by `kg site`; choose an empty or new folder",
-                        file=str(out))
+        raise SiteError(
+            "output exists and is not a site written by `kg site`; choose an empty or new folder",
+            file=str(out),
+        )
     g = Graph.from_store(load_store(build_dir))
     site = Site(g, load_named_queries(queries_dir), site_url)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,9 +76,13 @@ def build_site(build_dir: str | Path, out_dir: str | Path, *, queries_dir: str |
         for kind in ("person", "project", "tag", "license"):
             for iri in site.entities[kind]:
                 write(*site.entity_page(kind, iri))
-        for fname, title, kind in (("works.html", "Training materials", "work"), ("people.html", "People", "person"),
-                                   ("projects.html", "Projects and organisations", "project"),
-                                   ("tags.html", "Tags", "tag"), ("licenses.html", "Licences", "license")):
+        for fname, title, kind in (
+            ("works.html", "Training materials", "work"),
+            ("people.html", "People", "person"),
+            ("projects.html", "Projects and organisations", "project"),
+            ("tags.html", "Tags", "tag"),
+            ("licenses.html", "Licences", "license"),
+        ):
             write(*site.list_page(fname, title, kind))
         write(*site.index_page())
         write(*site.query_page())

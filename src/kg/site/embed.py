@@ -42,21 +42,21 @@ LINKED = (SCHEMA.name,)
 
 DIFFERENCES = {
     "conformsTo": "added: dct:conformsTo the Bioschemas TrainingMaterial 1.0-RELEASE profile (Bioschemas asks "
-                  "for it; it says how the page is marked up, not something the catalogue states)",
+    "for it; it says how the page is marked up, not something the catalogue states)",
     "license": "SPDX licences as https://spdx.org/licenses/<ID>.html instead of the graph's "
-               "http://spdx.org/licenses/<ID> (TeSS accepts only the former); licences that are not SPDX "
-               "licences (kg licence concepts such as 'ALL RIGHTS RESERVED') are left out, since TeSS "
-               "rejects a material whose licence it does not recognise; the work page still shows them",
+    "http://spdx.org/licenses/<ID> (TeSS accepts only the former); licences that are not SPDX "
+    "licences (kg licence concepts such as 'ALL RIGHTS RESERVED') are left out, since TeSS "
+    "rejects a material whose licence it does not recognise; the work page still shows them",
     "keywords": f"at most {MAX_KEYWORDS} keywords (TeSS rejects more): the first {MAX_KEYWORDS} in "
-                "case-insensitive alphabetical order; all tags stay in 'about'",
+    "case-insensitive alphabetical order; all tags stay in 'about'",
     "educationalLevel": "the graph's proficiency-level concept (novice ... expert) becomes the text Beginner, "
-                        "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
-                        "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
+    "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
+    "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
     "dates": "datePublished is a plain string; read with the schema.org context it is typed schema:Date, "
-             "where the graph has xsd:date, xsd:gYearMonth, xsd:gYear or xsd:dateTime",
+    "where the graph has xsd:date, xsd:gYearMonth, xsd:gYear or xsd:dateTime",
     "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
-               "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
-               "carries the schema.org statements only",
+    "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
+    "carries the schema.org statements only",
 }
 
 
@@ -75,7 +75,7 @@ def _iri_terms() -> frozenset[str]:
 
 
 def _term(iri: str) -> str | None:
-    return iri[len(SCHEMA.iri):] if iri.startswith(SCHEMA.iri) else None
+    return iri[len(SCHEMA.iri) :] if iri.startswith(SCHEMA.iri) else None
 
 
 def _types(g: Graph, s: str) -> list[str]:
@@ -98,13 +98,13 @@ def _literal(o: Literal):
 
 def _license(iri: str):
     if iri.startswith(SPDX.iri):
-        return "https://spdx.org/licenses/" + iri[len(SPDX.iri):] + ".html"
+        return "https://spdx.org/licenses/" + iri[len(SPDX.iri) :] + ".html"
     return None
 
 
 def _level(iri: str):
     if iri.startswith(LEVEL.iri):
-        return TESS_LEVEL.get(iri[len(LEVEL.iri):])
+        return TESS_LEVEL.get(iri[len(LEVEL.iri) :])
     return None
 
 
@@ -128,8 +128,7 @@ def work_embed(g: Graph, work: str) -> dict:
     """The JSON-LD object embedded in the page of ``work`` (an IRI in the graph)."""
     types = _types(g, work)
     types = ["LearningResource"] + [t for t in types if t != "LearningResource"]
-    doc: dict = {"@context": CONTEXT_IRI, "@id": work, "@type": types,
-                 "dct:conformsTo": {"@id": PROFILE}}
+    doc: dict = {"@context": CONTEXT_IRI, "@id": work, "@type": types, "dct:conformsTo": {"@id": PROFILE}}
     iri_terms = _iri_terms()
     preds = g.po.get(work, {})
     for p in sorted(preds):
@@ -151,8 +150,11 @@ def work_embed(g: Graph, work: str) -> dict:
             elif isinstance(o, Literal):
                 v = _literal(o)
             elif isinstance(o, NamedNode):
-                v = o.value if term in iri_terms else (
-                    _linked(g, o.value) if o.value in g.po else {"@id": o.value})
+                v = (
+                    o.value
+                    if term in iri_terms
+                    else (_linked(g, o.value) if o.value in g.po else {"@id": o.value})
+                )
             else:  # no blank nodes in our graph; never emit one
                 v = None
             if v is not None and v not in values:

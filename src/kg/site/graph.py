@@ -25,7 +25,9 @@ def graph_file(build_dir: str | Path) -> Path:
     for name in GRAPH_FILES:
         if (d / name).is_file():
             return d / name
-    raise SourceError(f"no {' or '.join(GRAPH_FILES)} in the build folder (run `kg build` first)", file=str(d))
+    raise SourceError(
+        f"no {' or '.join(GRAPH_FILES)} in the build folder (run `kg build` first)", file=str(d)
+    )
 
 
 def load_store(build_dir: str | Path) -> Store:
@@ -95,8 +97,8 @@ class Graph:
         for seq in self.iris(work, BIBO.authorList):
             members = []
             for p, objs in self.po.get(seq, {}).items():
-                if p.startswith(RDF.iri + "_") and p[len(RDF.iri) + 1:].isdigit():
-                    members += [(int(p[len(RDF.iri) + 1:]), o.value) for o in objs]
+                if p.startswith(RDF.iri + "_") and p[len(RDF.iri) + 1 :].isdigit():
+                    members += [(int(p[len(RDF.iri) + 1 :]), o.value) for o in objs]
             ordered += [v for _, v in sorted(members)]
         rest = [a for a in self.iris(work, SCHEMA.author) if a not in ordered]
         return list(dict.fromkeys(ordered + rest))

@@ -67,8 +67,10 @@ class Site:
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
         po = g.po
         s_lr = SCHEMA.LearningResource.value
-        self.works = sorted((s for s, d in po.items() if s_lr in {o.value for o in d.get(RDF.type.value, [])}),
-                            key=lambda w: (g.name(w).casefold(), w))
+        self.works = sorted(
+            (s for s, d in po.items() if s_lr in {o.value for o in d.get(RDF.type.value, [])}),
+            key=lambda w: (g.name(w).casefold(), w),
+        )
         self.works_of: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, iri) -> works
         kinds = {"person": set(), "project": set(), "tag": set(), "license": set()}
         for w in self.works:
@@ -116,19 +118,23 @@ class Site:
         return ext_link(iri, text if text is not None else self.g.name(iri))
 
     def page(self, title: str, body: str, root: str, head: str = "") -> str:
-        nav = (f'<a href="{root}index.html">Index</a><a href="{root}works.html">Materials</a>'
-               f'<a href="{root}people.html">People</a><a href="{root}tags.html">Tags</a>'
-               f'<a href="{root}licenses.html">Licences</a><a href="{root}projects.html">Projects</a>'
-               f'<a href="{root}query.html">Query</a>')
-        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                f'<title>{esc(title)}</title><link rel="stylesheet" href="{root}style.css">{head}</head>\n'
-                f'<body><header>{nav}</header>\n<main>\n{body}\n</main>\n'
-                f'<footer><small>Generated from the knowledge graph by kg.</small></footer></body></html>\n')
+        nav = (
+            f'<a href="{root}index.html">Index</a><a href="{root}works.html">Materials</a>'
+            f'<a href="{root}people.html">People</a><a href="{root}tags.html">Tags</a>'
+            f'<a href="{root}licenses.html">Licences</a><a href="{root}projects.html">Projects</a>'
+            f'<a href="{root}query.html">Query</a>'
+        )
+        return (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{esc(title)}</title><link rel="stylesheet" href="{root}style.css">{head}</head>\n'
+            f"<body><header>{nav}</header>\n<main>\n{body}\n</main>\n"
+            f"<footer><small>Generated from the knowledge graph by kg.</small></footer></body></html>\n"
+        )
 
     def _orcid(self, iri: str) -> str:
         if iri.startswith(ORCID.iri):
-            return f' <span class="orcid">(ORCID {ext_link(iri, iri[len(ORCID.iri):])})</span>'
+            return f' <span class="orcid">(ORCID {ext_link(iri, iri[len(ORCID.iri) :])})</span>'
         return ""
 
     def work_block(self, w: str, root: str, heading: str = "h2", full: bool = False) -> str:
@@ -145,15 +151,19 @@ class Site:
         parts.append(f"<{heading}>{self.link(w, root, title) if not full else esc(title)}</{heading}>")
         authors = g.author_order(w)
         if authors:
-            parts.append('<p class="authors">' + ", ".join(
-                self.link(a, root) + (self._orcid(a) if full else "") for a in authors) + "</p>")
+            parts.append(
+                '<p class="authors">'
+                + ", ".join(self.link(a, root) + (self._orcid(a) if full else "") for a in authors)
+                + "</p>"
+            )
         editors = g.iris(w, SCHEMA.editor)
         if editors:
-            parts.append('<p class="editors">Edited by ' + ", ".join(self.link(a, root) for a in editors)
-                         + "</p>")
+            parts.append(
+                '<p class="editors">Edited by ' + ", ".join(self.link(a, root) for a in editors) + "</p>"
+            )
         meta = []
         for d in g.texts(w, SCHEMA.datePublished):
-            meta.append(f'Published <time>{esc(d)}</time>')
+            meta.append(f"Published <time>{esc(d)}</time>")
         lic = g.iris(w, SCHEMA.license)
         if lic:
             meta.append("Licensed " + ", ".join(self.link(x, root) for x in lic))
@@ -183,13 +193,19 @@ class Site:
                 parts.append(f'<h2>Abstract</h2><div class="desc abstract">{esc(ab)}</div>')
         tags = g.iris(w, SCHEMA.about)
         if tags:
-            parts.append('<p>Tags:</p><ul class="tags">' + "".join(
-                f"<li>{self.link(t, root)}</li>" for t in sorted(tags, key=lambda t: g.name(t).casefold()))
-                + "</ul>")
+            parts.append(
+                '<p>Tags:</p><ul class="tags">'
+                + "".join(
+                    f"<li>{self.link(t, root)}</li>" for t in sorted(tags, key=lambda t: g.name(t).casefold())
+                )
+                + "</ul>"
+            )
         orgs = g.iris(w, SCHEMA.sourceOrganization)
         if orgs:
             parts.append("<p>Project: " + ", ".join(self.link(o, root) for o in orgs) + "</p>")
-        links = g.iris(w, SCHEMA.url) + [d for d in g.iris(w, SCHEMA.identifier) if d not in g.iris(w, SCHEMA.url)]
+        links = g.iris(w, SCHEMA.url) + [
+            d for d in g.iris(w, SCHEMA.identifier) if d not in g.iris(w, SCHEMA.url)
+        ]
         if links:
             parts.append('<ul class="links">' + "".join(f"<li>{ext_link(u)}</li>" for u in links) + "</ul>")
         return "\n".join(parts)
@@ -200,8 +216,10 @@ class Site:
         doc = work_embed(self.g, w)
         head = f'\n<script type="application/ld+json">\n{script_json(doc)}\n</script>\n'
         body = f'<article class="work" data-iri="{esc(w)}">\n{self.work_block(w, "../", "h1", full=True)}\n'
-        body += (f'<p class="meta">Linked data: <a href="{esc(self.path[w][len("material/"):-5])}.jsonld">'
-                 f"JSON-LD</a> · IRI <code>{esc(w)}</code></p></article>")
+        body += (
+            f'<p class="meta">Linked data: <a href="{esc(self.path[w][len("material/") : -5])}.jsonld">'
+            f"JSON-LD</a> · IRI <code>{esc(w)}</code></p></article>"
+        )
         return self.path[w], self.page(self.g.name(w), body, "../", head), doc
 
     def entity_page(self, kind: str, iri: str) -> tuple[str, str]:
@@ -240,26 +258,40 @@ class Site:
         return fname, self.page(title, body, "")
 
     def counts(self) -> dict[str, int]:
-        return {"works": len(self.works), "people": len(self.entities["person"]),
-                "projects": len(self.entities["project"]), "tags": len(self.entities["tag"]),
-                "licenses": len(self.entities["license"])}
+        return {
+            "works": len(self.works),
+            "people": len(self.entities["person"]),
+            "projects": len(self.entities["project"]),
+            "tags": len(self.entities["tag"]),
+            "licenses": len(self.entities["license"]),
+        }
 
     def index_page(self) -> tuple[str, str]:
         c = self.counts()
-        rows = [("works.html", "Training materials", c["works"]), ("people.html", "People", c["people"]),
-                ("projects.html", "Projects and organisations", c["projects"]), ("tags.html", "Tags", c["tags"]),
-                ("licenses.html", "Licences", c["licenses"])]
-        body = ("<h1>Training materials knowledge graph</h1>\n<table class=\"counts\"><tbody>\n"
-                + "\n".join(f'<tr><th><a href="{f}">{esc(t)}</a></th><td data-count="{k}">{n}</td></tr>'
-                            for (f, t, n), k in zip(rows, c))
-                + '\n</tbody></table>\n<p><a href="query.html">Query the graph with SPARQL</a> '
-                  '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>')
+        rows = [
+            ("works.html", "Training materials", c["works"]),
+            ("people.html", "People", c["people"]),
+            ("projects.html", "Projects and organisations", c["projects"]),
+            ("tags.html", "Tags", c["tags"]),
+            ("licenses.html", "Licences", c["licenses"]),
+        ]
+        body = (
+            '<h1>Training materials knowledge graph</h1>\n<table class="counts"><tbody>\n'
+            + "\n".join(
+                f'<tr><th><a href="{f}">{esc(t)}</a></th><td data-count="{k}">{n}</td></tr>'
+                for (f, t, n), k in zip(rows, c)
+            )
+            + '\n</tbody></table>\n<p><a href="query.html">Query the graph with SPARQL</a> '
+            '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>'
+        )
         return "index.html", self.page("Training materials knowledge graph", body, "")
 
     def query_page(self) -> tuple[str, str]:
         data = json.dumps(self.named_queries, ensure_ascii=False)
         data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        first = self.named_queries[0]["query"] if self.named_queries else "SELECT * WHERE { ?s ?p ?o } LIMIT 10"
+        first = (
+            self.named_queries[0]["query"] if self.named_queries else "SELECT * WHERE { ?s ?p ?o } LIMIT 10"
+        )
         body = f"""<h1>SPARQL query</h1>
 <p><label for="named">Example queries</label> <select id="named"></select></p>
 <p id="named-description" class="meta"></p>
@@ -274,9 +306,12 @@ class Site:
 
     def sitemap(self) -> str:
         urls = [self.site_url + self.path[w] for w in self.works]
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-                + "".join(f"<url><loc>{esc(u)}</loc></url>\n" for u in urls) + "</urlset>\n")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            + "".join(f"<url><loc>{esc(u)}</loc></url>\n" for u in urls)
+            + "</urlset>\n"
+        )
 
 
 # The query page's script: named queries into the select, POST to ./sparql, results as a table.

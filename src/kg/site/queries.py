@@ -30,6 +30,13 @@ def load_named_queries(folder: str | Path | None) -> list[dict]:
             text = q.bound()
         except ParamError:  # a parameter without default: show the text as written
             text = q.text
-        out.append({"name": q.name, "title": q.title, "description": q.description,
-                    "params": {p.name: p.default for p in q.parameters}, "query": text})
+        out.append(
+            {
+                "name": q.name,
+                "title": q.title,
+                "description": q.description,
+                "params": {p.name: p.default for p in q.parameters},
+                "query": text,
+            }
+        )
     return out

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import SourceError
 
@@ -102,6 +102,7 @@ def read_text(path: Path, info: SourceInfo) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise SourceError(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})",
-                          file=str(path), line=line) from None
+        raise SourceError(
+            f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})", file=str(path), line=line
+        ) from None
     return text[1:] if text.startswith("\ufeff") else text

@@ -18,10 +18,21 @@ from ..errors import SourceError
 from . import RawEntry, SourceInfo, read_text
 
 # Column -> catalogue key, for the columns that are read as they are.
-_PLAIN = {"Title": "name", "Description": "description", "Language": "language",
-          "ProficiencyLevel": "proficiency_level", "PublicationDate": "publication_date", "uuid": "uuid"}
-_LISTS = {"Authors": "authors", "Link": "url", "Keywords": "tags", "FileFormat": "file_formats",
-          "License": "license"}
+_PLAIN = {
+    "Title": "name",
+    "Description": "description",
+    "Language": "language",
+    "ProficiencyLevel": "proficiency_level",
+    "PublicationDate": "publication_date",
+    "uuid": "uuid",
+}
+_LISTS = {
+    "Authors": "authors",
+    "Link": "url",
+    "Keywords": "tags",
+    "FileFormat": "file_formats",
+    "License": "license",
+}
 _NOT_KEPT = ("Community", "Discipline", "TargetGroup", "RelatedWork", "Size", "Version")
 
 
@@ -60,13 +71,25 @@ def row_to_entry(row: dict[str, str]) -> tuple[dict, list[tuple[str, str, str | 
             data["type"] = types
     missing = [c for c in dif.REQUIRED if not (get(c) or "").strip()]
     if missing:
-        notes.append(("dalia-missing", f"no {', '.join(missing)} (DALIA requires them); the row is kept",
-                      missing[0].lower(), "warning"))
+        notes.append(
+            (
+                "dalia-missing",
+                f"no {', '.join(missing)} (DALIA requires them); the row is kept",
+                missing[0].lower(),
+                "warning",
+            )
+        )
     for col in _NOT_KEPT:
         v = get(col)
         if v and (v := v.strip()):
-            notes.append(("dalia-column-ignored", f"column {col} ({v!r}) has no place in the graph; not kept",
-                          col, "warning"))
+            notes.append(
+                (
+                    "dalia-column-ignored",
+                    f"column {col} ({v!r}) has no place in the graph; not kept",
+                    col,
+                    "warning",
+                )
+            )
     return data, notes
 
 
@@ -78,12 +101,19 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     except csv.Error as e:
         raise SourceError(f"malformed CSV: {e}", file=str(path), line=reader.line_num) from None
     if "Title" not in header or "Link" not in header:
-        raise SourceError(f"not a DALIA CSV: the header {header[:6]} has no Title and Link columns",
-                          file=str(path), line=1)
+        raise SourceError(
+            f"not a DALIA CSV: the header {header[:6]} has no Title and Link columns", file=str(path), line=1
+        )
     unknown = [h for h in header if h not in dif.COLUMNS]
     if unknown:
-        info.notes.append(("dalia-unknown-column", f"columns not in DIF 1.3, not read: {', '.join(unknown)}",
-                           None, "warning"))
+        info.notes.append(
+            (
+                "dalia-unknown-column",
+                f"columns not in DIF 1.3, not read: {', '.join(unknown)}",
+                None,
+                "warning",
+            )
+        )
     width = len(header)
     entries: list[RawEntry] = []
     line = reader.line_num + 1
@@ -94,8 +124,17 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
                 line = reader.line_num + 1
                 continue
             if len(cells) > width:  # more cells than header columns
-                info.notes.append(("dalia-row-shape", (f"row at line {line} has {len(cells) - width} cells more "
-                                   "than the header; the extra cells are not read"), None, "warning"))
+                info.notes.append(
+                    (
+                        "dalia-row-shape",
+                        (
+                            f"row at line {line} has {len(cells) - width} cells more "
+                            "than the header; the extra cells are not read"
+                        ),
+                        None,
+                        "warning",
+                    )
+                )
             row = dict(zip(header, cells))  # a short row lacks its last columns
             data, notes = row_to_entry(row)
             if not any(data.values()):

@@ -53,22 +53,33 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
-def download(url: str, *, timeout: float | None = None, max_bytes: int | None = None,
-             headers: dict[str, str] | None = None) -> bytes:
+def download(
+    url: str,
+    *,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
     """The body of ``url``; the response headers go into ``headers`` when a dict is given."""
     timeout = timeout if timeout is not None else _limit("KG_HTTP_TIMEOUT", DEFAULT_TIMEOUT)
     max_bytes = max_bytes if max_bytes is not None else int(_limit("KG_HTTP_MAX_BYTES", DEFAULT_MAX_BYTES))
-    req = urllib.request.Request(url, headers={"User-Agent": f"kg/{__version__}",
-                                               "Accept": "application/yaml, text/yaml, text/markdown, "
-                                                         "text/csv, text/plain;q=0.8, */*;q=0.5"})
+    req = urllib.request.Request(
+        url,
+        headers={
+            "User-Agent": f"kg/{__version__}",
+            "Accept": "application/yaml, text/yaml, text/markdown, text/csv, text/plain;q=0.8, */*;q=0.5",
+        },
+    )
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
             if headers is not None:
                 headers.update({k.lower(): v for k, v in resp.headers.items()})
             length = resp.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
-                raise SourceError(f"too large: {int(length)} bytes announced, the limit is {max_bytes} "
-                                  "(KG_HTTP_MAX_BYTES)", file=url)
+                raise SourceError(
+                    f"too large: {int(length)} bytes announced, the limit is {max_bytes} (KG_HTTP_MAX_BYTES)",
+                    file=url,
+                )
             chunks: list[bytes] = []
             total = 0
             while True:

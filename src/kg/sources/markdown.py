@@ -64,8 +64,14 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
         if m:
             urls.insert(0, m.group("url"))
             if LINK.match(ln) and m.group("text").strip() not in ("", m.group("url")):
-                notes.append(("markdown-link-text", (f"link text {m.group('text')!r} differs from its URL; "
-                              "the URL is used"), "url", "info"))
+                notes.append(
+                    (
+                        "markdown-link-text",
+                        (f"link text {m.group('text')!r} differs from its URL; the URL is used"),
+                        "url",
+                        "info",
+                    )
+                )
         elif TAGS.match(ln) and "tags" not in data:
             data["tags"] = _split(TAGS.match(ln).group("v"))  # type: ignore[union-attr]
         elif CTYPE.match(ln) and "type" not in data:
@@ -91,9 +97,17 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
             blanks += 1
             i += 1
         is_field = len(para) == 1 and bool(PUBLISHED.match(para[0]) or LICENSED.match(para[0]))
-        is_authors = (not head and len(para) == 1 and leading_blanks < HEAD_GAP and not is_field
-                      and (blanks >= HEAD_GAP or i >= len(lines) or bool(
-                          PUBLISHED.match(lines[i]) or LICENSED.match(lines[i]))))
+        is_authors = (
+            not head
+            and len(para) == 1
+            and leading_blanks < HEAD_GAP
+            and not is_field
+            and (
+                blanks >= HEAD_GAP
+                or i >= len(lines)
+                or bool(PUBLISHED.match(lines[i]) or LICENSED.match(lines[i]))
+            )
+        )
         if not (is_field or is_authors):
             i = start  # the description starts here
             break
@@ -108,8 +122,9 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
         m = LICENSED.match(ln)
         if m:  # one line per licence; a single one is a plain value, as in the YAML
             prev = data.get("license")
-            data["license"] = m.group("v") if prev is None else [*([prev] if isinstance(prev, str) else prev),
-                                                                  m.group("v")]
+            data["license"] = (
+                m.group("v") if prev is None else [*([prev] if isinstance(prev, str) else prev), m.group("v")]
+            )
             continue
         data["authors"] = _split(ln)
     desc = lines[i:]
@@ -141,7 +156,7 @@ def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     entries: list[RawEntry] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        body = lines[start + 1:end]
+        body = lines[start + 1 : end]
         for j in range(len(body) - 1, -1, -1):  # the entry ends at its last separator
             if SEPARATOR.match(body[j]):
                 body = body[:j]
@@ -150,11 +165,26 @@ def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
         data, notes = parse_entry(name, body)
         fixed = sorted(k + 1 for k in changed if start <= k < end)
         if fixed:
-            notes.append(("encoding-repaired", ("text decoded twice (UTF-8 read as Windows-1252) on line(s) "
-                          f"{', '.join(map(str, fixed))}; repaired"), None, "info"))
+            notes.append(
+                (
+                    "encoding-repaired",
+                    (
+                        "text decoded twice (UTF-8 read as Windows-1252) on line(s) "
+                        f"{', '.join(map(str, fixed))}; repaired"
+                    ),
+                    None,
+                    "info",
+                )
+            )
         entries.append(RawEntry(data, str(path), start + 1, n, notes, flat=True))
     if title_count is not None and title_count != len(entries):
-        info.notes.append(("markdown-count", (f"the page title announces {title_count} entries but "
-                           f"{len(entries)} were found"), None, "warning"))
+        info.notes.append(
+            (
+                "markdown-count",
+                (f"the page title announces {title_count} entries but {len(entries)} were found"),
+                None,
+                "warning",
+            )
+        )
     info.entries = len(entries)
     return iter(entries)

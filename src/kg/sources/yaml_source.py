@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 
@@ -82,7 +82,7 @@ _MAP = "tag:yaml.org,2002:map"
 _NULL = "tag:yaml.org,2002:null"
 
 
-def _construct(loader: "_Loader", root: yaml.Node) -> object:
+def _construct(loader: _Loader, root: yaml.Node) -> object:
     """The Python value of a composed document, as ``loader.construct_document`` gives it, in one
     tight walk: plain strings, lists and dicts are built here, every other node (numbers, booleans,
     explicit tags, merge keys, complex keys) goes through the loader's own constructors.
@@ -174,8 +174,11 @@ def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
         if nid in weight:
             continue
         if nid in open_:
-            raise SourceError("recursive YAML alias: an anchored node contains an alias to itself",
-                              file=str(path), line=node.start_mark.line + 1)
+            raise SourceError(
+                "recursive YAML alias: an anchored node contains an alias to itself",
+                file=str(path),
+                line=node.start_mark.line + 1,
+            )
         if isinstance(node, yaml.ScalarNode):
             weight[nid] = 1 + len(node.value)
             written += weight[nid]
@@ -186,8 +189,11 @@ def _check_aliases(root: yaml.Node, size: int, path: Path) -> None:
         stack.extend((k, False) for k in _kids(node) if id(k) not in weight)
     growth = weight[id(root)] - written
     if growth > max(MAX_ALIAS_GROWTH, size):
-        raise SourceError(f"refusing to load: YAML aliases would expand the document to {weight[id(root)]:,} "
-                          f"nodes+characters from {written:,} as written (an alias bomb?)", file=str(path))
+        raise SourceError(
+            f"refusing to load: YAML aliases would expand the document to {weight[id(root)]:,} "
+            f"nodes+characters from {written:,} as written (an alias bomb?)",
+            file=str(path),
+        )
 
 
 def _line_at(text: str, position: int) -> int:
@@ -204,16 +210,28 @@ def _duplicate_notes(dups: dict[int, list[tuple[str, int]]], root: yaml.Node, pa
         return {}
     for key, line in dups.get(id(root), []):
         if key == "resources":
-            raise SourceError("key 'resources' is given twice; the entries of the first list would be lost"
-                              " (merge the two lists)", file=str(path), line=line)
+            raise SourceError(
+                "key 'resources' is given twice; the entries of the first list would be lost"
+                " (merge the two lists)",
+                file=str(path),
+                line=line,
+            )
     notes: dict[int, list] = {}
     for k, v in root.value:
         if isinstance(k, yaml.ScalarNode) and k.value == "resources" and isinstance(v, yaml.SequenceNode):
             for i, entry in enumerate(v.value):
                 for key, line in dups.get(id(entry), []):
                     notes.setdefault(i, []).append(
-                        ("duplicate-key", (f"key {key!r} is given twice (again at line {line}); the last value "
-                                           "is used, the earlier one is lost"), key, "warning"))
+                        (
+                            "duplicate-key",
+                            (
+                                f"key {key!r} is given twice (again at line {line}); the last value "
+                                "is used, the earlier one is lost"
+                            ),
+                            key,
+                            "warning",
+                        )
+                    )
     return notes
 
 
@@ -248,8 +266,11 @@ def _load(text: str, path: Path):
         line = mark.line + 1 if mark else None
         raise SourceError(f"malformed YAML: {e.problem or e}", file=str(path), line=line) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, other controls)
-        raise SourceError(f"malformed YAML: character #x{e.character:04x} is not allowed in YAML",
-                          file=str(path), line=_line_at(text, e.position)) from None
+        raise SourceError(
+            f"malformed YAML: character #x{e.character:04x} is not allowed in YAML",
+            file=str(path),
+            line=_line_at(text, e.position),
+        ) from None
     except yaml.YAMLError as e:
         raise SourceError(f"malformed YAML: {str(e).splitlines()[0]}", file=str(path)) from None
     except (ValueError, TypeError, RecursionError) as e:  # constructor errors, absurd nesting
@@ -337,12 +358,15 @@ def read_yaml(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
         if entries is None:
             entries = []
         if not isinstance(entries, list):
-            raise SourceError(f"'resources' is a {type(entries).__name__}, not a list of entries",
-                              file=str(path))
+            raise SourceError(
+                f"'resources' is a {type(entries).__name__}, not a list of entries", file=str(path)
+            )
     else:
         what = type(doc).__name__ if not isinstance(doc, dict) else "mapping without 'resources'"
-        raise SourceError(f"not a catalogue: top level is a {what}, expected 'resources:' with a list"
-                          " of entries", file=str(path))
+        raise SourceError(
+            f"not a catalogue: top level is a {what}, expected 'resources:' with a list of entries",
+            file=str(path),
+        )
     lines = _entry_lines(text, len(entries))
     info.entries = len(entries)
     for i, (entry, line) in enumerate(zip(entries, lines)):
