@@ -9,7 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 import kg
-from kg.projects import RegistryError, parse_registry
+from kg.errors import PackageDataError
+from kg.projects import parse_registry
 
 from .conftest import write_catalogue
 
@@ -114,9 +115,9 @@ def test_counts_per_rule(small):
 
 
 def test_registry_rejects_unknown_funder_and_duplicates():
-    with pytest.raises(RegistryError, match="funder 'nobody'"):
+    with pytest.raises(PackageDataError, match="funder 'nobody'"):
         parse_registry("organizations:\n- {slug: a, name: A, grants: [{funder: nobody, number: '1'}]}\n")
-    with pytest.raises(RegistryError, match="used twice"):
+    with pytest.raises(PackageDataError, match="used twice"):
         parse_registry("organizations:\n- {slug: a, name: A}\n- {slug: a, name: B}\n")
 
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from kg.cli import main
+from kg.errors import QueryError, UsageError
 from kg.sparql import STAMP, named_queries, open_store
 
 from .conftest import EXAMPLES
@@ -250,17 +251,25 @@ def test_a_read_only_build_folder_still_answers(capsys, data, tmp_path):
 @pytest.mark.parametrize(
     "args,exit_code,message",
     [
-        (["query", "nope-query"], 64, "no named query 'nope-query'"),
-        (["query", "top-people", "-p", "limt=3"], 64, "has no parameter 'limt'"),
-        (["query", "top-people", "-p", "limit=ten"], 64, "parameter limit: 'ten' is not a valid integer"),
+        (["query", "nope-query"], UsageError.exit_code, "no named query 'nope-query'"),
+        (["query", "top-people", "-p", "limt=3"], UsageError.exit_code, "has no parameter 'limt'"),
+        (
+            ["query", "top-people", "-p", "limit=ten"],
+            UsageError.exit_code,
+            "parameter limit: 'ten' is not a valid integer",
+        ),
         (
             ["query", "is-catalogued", "-p", "url=not a url"],
-            64,
+            UsageError.exit_code,
             "parameter url: 'not a url' is not an absolute IRI",
         ),
-        (["query", "--text", "SELECT ?x WHERE {\n ?x ?y }"], 5, "malformed query: error at 2:"),
-        (["query"], 64, "give a query NAME or FILE.rq, or --text"),
-        (["query", "top-people", "--text", "ASK {}"], 64, "one of them"),
+        (
+            ["query", "--text", "SELECT ?x WHERE {\n ?x ?y }"],
+            QueryError.exit_code,
+            "malformed query: error at 2:",
+        ),
+        (["query"], UsageError.exit_code, "give a query NAME or FILE.rq, or --text"),
+        (["query", "top-people", "--text", "ASK {}"], UsageError.exit_code, "one of them"),
     ],
 )
 def test_errors_are_one_line(capsys, data, args, exit_code, message):

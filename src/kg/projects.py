@@ -27,7 +27,7 @@ from importlib import resources
 
 import yaml
 
-from .errors import KgError
+from .errors import PackageDataError
 from .model import Agent, Grant, Work
 
 RULES = ("author", "tag", "mention", "grant")
@@ -58,12 +58,6 @@ class Registered:
         return self.iri or base + "org/" + self.slug
 
 
-class RegistryError(KgError):
-    """The shipped registry is malformed (a packaging error, reported in one line like any other)."""
-
-    exit_code = 2
-
-
 @lru_cache(maxsize=1)
 def registry() -> tuple[Registered, ...]:
     text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
@@ -71,7 +65,7 @@ def registry() -> tuple[Registered, ...]:
 
 
 def parse_registry(text: str) -> tuple[Registered, ...]:
-    """Read the registry YAML; a malformed row raises ``RegistryError`` naming it."""
+    """Read the registry YAML; a malformed row raises ``PackageDataError`` naming it."""
     rows = (yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get(
         "organizations"
     ) or []
@@ -79,9 +73,9 @@ def parse_registry(text: str) -> tuple[Registered, ...]:
     slugs: set[str] = set()
     for i, r in enumerate(rows, 1):
         if not isinstance(r, dict) or not r.get("slug") or not r.get("name"):
-            raise RegistryError(f"organizations.yml: row {i} needs a slug and a name")
+            raise PackageDataError(f"organizations.yml: row {i} needs a slug and a name")
         if r["slug"] in slugs:
-            raise RegistryError(f"organizations.yml: slug {r['slug']!r} is used twice")
+            raise PackageDataError(f"organizations.yml: slug {r['slug']!r} is used twice")
         slugs.add(r["slug"])
         grants = tuple(
             GrantInfo(
@@ -108,15 +102,11 @@ def parse_registry(text: str) -> tuple[Registered, ...]:
     for org in out:
         for g in org.grants:
             if g.funder not in slugs:
-                raise RegistryError(
+                raise PackageDataError(
                     f"organizations.yml: grant {g.number} of {org.slug!r} names the funder "
                     f"{g.funder!r}, which is not in the registry"
                 )
     return tuple(out)
-
-
-def by_slug() -> dict[str, Registered]:
-    return {o.slug: o for o in registry()}
 
 
 @lru_cache(maxsize=65536)  # tags repeat across works
