@@ -12,7 +12,8 @@ from hypothesis import strategies as hs
 import kg
 from kg.cli import main
 from kg.errors import NothingBuilt
-from kg.render import load_store, render_page
+from kg.graphfile import open_graph
+from kg.render import render_page
 
 from .conftest import REAL_YAML, SEED_PAGE, need
 
@@ -336,7 +337,7 @@ def test_render_by_orcid_reads_the_store(tmp_path):
     out = tmp_path / "b"
     b.write(out, ["turtle"])
     assert b.works[0].authors == ["https://orcid.org/0000-0002-1825-0097"]
-    page = render_page(load_store(out), "author", "0000-0002-1825-0097")
+    page = render_page(open_graph(out), "author", "0000-0002-1825-0097")
     again = kg.build(_write(tmp_path / "p.md", page))
     assert [w.name for w in again.works] == ["W"]
 
@@ -393,7 +394,7 @@ def test_any_description_round_trips(tmp_path_factory, lines, with_head):
     (tmp / "c.yml").write_text(yaml.safe_dump({"resources": [entry]}), encoding="utf-8")
     b = kg.build(tmp / "c.yml")
     b.write(tmp / "g", ["ntriples"])
-    page = render_page(load_store(tmp / "g"), "tag", "t")
+    page = render_page(open_graph(tmp / "g"), "tag", "t")
     w = kg.build(_write(tmp / "p.md", page)).works[0]
     assert _fields(w) == _fields(b.works[0])
 

@@ -27,7 +27,6 @@ from .vocab import (
     DCT,
     DEFAULT_BASE,
     KG,
-    KG_HOME,
     LEVEL,
     LICENSE,
     MODALIA,
@@ -299,6 +298,3 @@ def stale_files(folder: str | Path) -> list[str]:
         for name, make in GENERATED.items()
         if not (Path(folder) / name).is_file() or (Path(folder) / name).read_bytes() != make()
     ]
-
-
-KG_ONTOLOGY = NamedNode(KG_HOME + "vocab")

@@ -32,19 +32,14 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .errors import KgError, SourceError, UsageError
-from .vocab import DEFAULT_BASE, PREFIXES, XSD, instance_prefixes
+from .errors import QueryError, SourceError, UsageError
+from .graphfile import find_graph, load_into, open_graph
+from .vocab import DEFAULT_BASE, PREFIXES, XSD, Converter, instance_prefixes
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
 Term = NamedNode | BlankNode | Literal | Triple
-
-
-class QueryError(KgError):
-    """A query is malformed or its header is (file:line where known)."""
-
-    exit_code = 5
 
 
 class ParamError(UsageError):
@@ -472,19 +467,11 @@ class Result:
 FORMATS = ("table", "csv", "tsv", "json", "md")
 
 
-def _short(term: Term | None, prefixes: dict[str, str]) -> str:
+def _short(term: Term | None, curies: Converter) -> str:
     if term is None:
         return ""
     if isinstance(term, NamedNode):
-        best = None
-        for p, ns in prefixes.items():
-            if term.value.startswith(ns) and (best is None or len(ns) > len(best[1])):
-                best = (p, ns)
-        if best:
-            local = term.value[len(best[1]) :]
-            if re.fullmatch(r"[\w.\-]*", local) and not local.endswith("."):
-                return f"{best[0]}:{local}"
-        return f"<{term.value}>"
+        return curies.compress(term.value) or f"<{term.value}>"
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     if isinstance(term, Literal):
@@ -565,7 +552,8 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
         lines = ["\t".join("?" + v for v in result.variables)]
         lines += ["\t".join(_tsv_term(t) for t in r) for r in result.rows]
         return "\n".join(lines) + "\n"
-    cells = [[_short(t, prefixes) for t in r] for r in result.rows]
+    curies = Converter(prefixes)
+    cells = [[_short(t, curies) for t in r] for r in result.rows]
     if fmt == "md":
 
         def esc(s: str) -> str:
@@ -599,28 +587,8 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
 # The embedded store, persisted next to the build
 # ---------------------------------------------------------------------------------------------
 
-GRAPH_FILES = (("catalog.nt", "N_TRIPLES"), ("catalog.ttl", "TURTLE"), ("catalog.jsonld", "JSON_LD"))
 STORE_DIR = "store"
 STAMP = "kg-store.json"
-
-
-def graph_file(data: str | Path) -> tuple[Path, str]:
-    """The graph file of a build folder (N-Triples preferred), or ``data`` itself if it is a file."""
-    data = Path(data)
-    if data.is_file():
-        ext = {".nt": "N_TRIPLES", ".ttl": "TURTLE", ".jsonld": "JSON_LD", ".json": "JSON_LD"}
-        fmt = ext.get(data.suffix.lower())
-        if fmt is None:
-            raise SourceError(f"{data}: not a graph file (.nt, .ttl or .jsonld)")
-        return data, fmt
-    if not data.is_dir():
-        raise SourceError(f"{data}: no such build folder; run `kg build ... --out {data}` first")
-    for name, fmt in GRAPH_FILES:
-        if (data / name).is_file():
-            return data / name, fmt
-    raise SourceError(
-        f"{data}: no catalog.nt, catalog.ttl or catalog.jsonld in it; run `kg build ... --out {data}` first"
-    )
 
 
 def store_path(data: str | Path) -> Path:
@@ -634,7 +602,7 @@ def _stamp_of(src: Path) -> dict:
 
 
 def store_is_current(data: str | Path) -> bool:
-    src, _fmt = graph_file(data)
+    src = find_graph(data).path
     stamp = store_path(data) / STAMP
     try:
         return json.loads(stamp.read_text("utf-8")) == _stamp_of(src)
@@ -678,9 +646,10 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
     It is built in a temporary folder and renamed into place under a lock, so a reader never sees
     half a store and two processes never build at once. When the build folder is not writable, the
     graph is loaded into memory instead."""
-    from pyoxigraph import RdfFormat, Store
+    from pyoxigraph import Store
 
-    src, fmt = graph_file(data)
+    gf = find_graph(data)
+    src = gf.path
     target = store_path(data)
     if not rebuild:
         with _store_lock(target, exclusive=False):
@@ -696,7 +665,7 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
             if tmp.exists():
                 shutil.rmtree(tmp)
             st = Store(str(tmp))
-            st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            load_into(st, gf)
             # bulk_load leaves a big graph in several overlapping files; compacting them once here
             # makes every later look-up cheaper (a 3.9M-triple store answered 4x faster)
             st.optimize()
@@ -706,15 +675,15 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
             if target.exists():
                 os.replace(target, old)
             os.replace(tmp, target)
-        except SyntaxError as e:
+        except SourceError:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise SourceError(f"{src}: not valid RDF: {e}") from None
+            raise
         except OSError as e:  # a read-only folder or file system
             shutil.rmtree(tmp, ignore_errors=True)
             if log:
                 log(f"kg: cannot write the store {target} ({e.strerror or e}); querying an in-memory copy")
             mem = Store()
-            mem.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            load_into(mem, gf)
             return mem
         shutil.rmtree(old, ignore_errors=True)
         if log:
@@ -728,15 +697,7 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
 def memory_store(data: str | Path) -> pyoxigraph.Store:
     """The build's graph in an in-memory pyoxigraph store: slower to get (the graph file is parsed)
     but several times faster to query than the on-disk store; for long-running processes."""
-    from pyoxigraph import RdfFormat, Store
-
-    src, fmt = graph_file(data)
-    st = Store()
-    try:
-        st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
-    except SyntaxError as e:
-        raise SourceError(f"{src}: not valid RDF: {e}") from None
-    return st
+    return open_graph(data)
 
 
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:
