@@ -216,10 +216,11 @@ def test_processes_building_the_store_at_the_same_time_all_answer(data):
     assert not [p for p in data.iterdir() if p.name.startswith(".store") and p.is_dir()]
 
 
-def test_memory_store_answers_like_the_disk_store(data):
-    from kg.sparql import memory_store, run_local
+def test_an_in_memory_graph_answers_like_the_disk_store(data):
+    from kg.graphfile import open_graph
+    from kg.sparql import run_local
 
-    disk, mem = open_store(data), memory_store(data)
+    disk, mem = open_store(data), open_graph(data)
     for q in named_queries():
         a, b = run_local(disk, q.bound()), run_local(mem, q.bound())
         assert (a.variables, a.rows, a.boolean, set(a.triples)) == (

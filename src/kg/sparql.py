@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from .errors import QueryError, SourceError, UsageError
-from .graphfile import find_graph, load_into, open_graph
+from .graphfile import find_graph, load_into
 from .vocab import DEFAULT_BASE, PREFIXES, XSD, Converter, instance_prefixes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -456,9 +456,6 @@ class Result:
     boolean: bool | None = None
     triples: list[Triple] = field(default_factory=list)
 
-    def dicts(self) -> list[dict[str, Term]]:
-        return [{v: t for v, t in zip(self.variables, r) if t is not None} for r in self.rows]
-
     def values(self) -> list[tuple[str | None, ...]]:
         """Rows as plain strings (IRI, literal lexical form, or None)."""
         return [tuple(None if t is None else t.value for t in r) for r in self.rows]
@@ -692,12 +689,6 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
         if st is None:
             raise SourceError(f"{target}: the store was written but cannot be opened")
         return st
-
-
-def memory_store(data: str | Path) -> pyoxigraph.Store:
-    """The build's graph in an in-memory pyoxigraph store: slower to get (the graph file is parsed)
-    but several times faster to query than the on-disk store; for long-running processes."""
-    return open_graph(data)
 
 
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:
