@@ -15,8 +15,6 @@ from kg.errors import NothingBuilt
 from kg.graphfile import open_graph
 from kg.render import render_page
 
-from .conftest import REAL_YAML, SEED_PAGE, need
-
 SCHEMA = "http://schema.org/"
 
 
@@ -29,8 +27,8 @@ def _fix(s: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed():
-    return need(SEED_PAGE)
+def seed(seed_page):
+    return seed_page
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +62,8 @@ def test_seed_page_gives_its_23_works(seed, seed_build):
         assert w.raw_types == ([t.strip() for t in m.group(1).split(",")] if m else [])
 
 
-def _yaml_entries_for(seed_build):
-    doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
+def _yaml_entries_for(seed_build, real_yaml):
+    doc = yaml.load(real_yaml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     by_url = {}
     for e in doc:
         for u in e["url"] if isinstance(e.get("url"), list) else [e.get("url")]:
@@ -78,11 +76,11 @@ def _yaml_entries_for(seed_build):
     return out
 
 
-def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path):
+def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path, real_yaml):
     """The same entries from the YAML (ORCIDs removed, since the page carries none) give the same
     person IRIs, licence IRIs, dates, types and DOIs."""
     entries = []
-    for e in _yaml_entries_for(seed_build):
+    for e in _yaml_entries_for(seed_build, real_yaml):
         e = {k: v for k, v in e.items() if k != "authors_with_orcid"}
         e["authors"] = [re.sub(r"\s*https://orcid\.org/\S+", "", a) for a in e.get("authors") or []]
         entries.append(e)
@@ -105,16 +103,16 @@ def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path):
         assert {k: tp[k] for k in tp.keys() & ty.keys()} == {k: ty[k] for k in tp.keys() & ty.keys()}
 
 
-def test_seed_with_yaml_gets_the_yaml_people(seed):
+def test_seed_with_yaml_gets_the_yaml_people(seed, real_yaml):
     """Built together, the page's authors resolve to the ORCID IRIs the YAML gives them."""
-    doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
+    doc = yaml.load(real_yaml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     orcid = next(
         re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", a).group(0)
         for e in doc
         for a in e.get("authors_with_orcid") or []
         if a.startswith("Christian Schmidt ") and "orcid" in a
     )
-    b = kg.build([REAL_YAML, seed])
+    b = kg.build([real_yaml, seed])
     assert len(b.works) == len(doc)  # every page entry is a catalogue entry: merged, no new nodes
     page_views = [w for w in b.catalog.merger.views if w.file == str(seed)]
     assert len(page_views) == 23
