@@ -152,5 +152,6 @@ def exit_codes_markdown() -> str:
     rows = ["| exit code | meaning | error types |", "|---|---|---|"]
     for code, meaning in EXIT_CODES.items():
         types = ", ".join(f"`{e.__name__}`" for e in ERRORS if e.exit_code == code)
-        rows.append(f"| {code} | {meaning} | {types or '—'} |")
+        cell = meaning.replace("|", "\\|")  # a pipe inside a cell is escaped in markdown
+        rows.append(f"| {code} | {cell} | {types or '—'} |")
     return "\n".join(rows) + "\n"
