@@ -48,7 +48,7 @@ def test_seed_page_gives_its_23_works(seed, seed_build):
     title = seed.read_text(encoding="utf-8").split("\n", 1)[0]
     assert title.endswith("(23)")
     # every URL line of the page is a URL or DOI of its work
-    for block, w in zip(seed_blocks(seed), seed_build.works):
+    for block, w in zip(seed_blocks(seed), seed_build.works, strict=True):
         for u in re.findall(r"(?m)^\[[^\]]*\]\(([^)]+)\)$", block):
             doi = re.match(r"https://doi\.org/(.+)", u)
             assert (doi and doi.group(1).lower() in w.dois) or u in w.urls, (w.name, u)
@@ -90,7 +90,7 @@ def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path, real_yaml):
     g_page, g_yaml = seed_build.graph(), yb.graph()
     from rdflib import URIRef
 
-    for wp, wy in zip(seed_build.works, yb.works):
+    for wp, wy in zip(seed_build.works, yb.works, strict=True):
         assert wp.name == wy.name
         assert wp.authors == wy.authors
         assert wp.dois == wy.dois and wp.date_published == wy.date_published
@@ -98,8 +98,8 @@ def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path, real_yaml):
         lic = URIRef(SCHEMA + "license")
         assert set(g_page.objects(URIRef(wp.iri), lic)) == set(g_yaml.objects(URIRef(wy.iri), lic))
         # tags both spell (the page is an older rendering, case aside) are the same concepts
-        tp = {k.casefold(): t for k, t in zip(wp.keywords, wp.tags)}
-        ty = {k.casefold(): t for k, t in zip(wy.keywords, wy.tags)}
+        tp = {k.casefold(): t for k, t in zip(wp.keywords, wp.tags, strict=True)}
+        ty = {k.casefold(): t for k, t in zip(wy.keywords, wy.tags, strict=True)}
         assert {k: tp[k] for k in tp.keys() & ty.keys()} == {k: ty[k] for k in tp.keys() & ty.keys()}
 
 

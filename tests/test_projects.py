@@ -72,7 +72,10 @@ def work_iri(b, name):
 
 def test_links_by_tag_grant_mention_and_author(small):
     b, st = small
-    org = lambda name: objs(st, work_iri(b, name), "sourceOrganization")
+
+    def org(name):
+        return objs(st, work_iri(b, name), "sourceOrganization")
+
     assert org("Tagged") == {NFDI4BIOIMAGE}
     assert org("Tagged in another spelling") == {I3DBIO}
     assert org("Funded") == {NFDI4BIOIMAGE}
@@ -134,8 +137,7 @@ def _word(pattern: str):
 
 def _iris(raw, b):
     """Entry (by identity) -> work IRI: every entry of the real catalogue is one work, in order."""
-    assert len(raw) == len(b.works)
-    return {id(e): w.iri for e, w in zip(raw, b.works)}
+    return {id(e): w.iri for e, w in zip(raw, b.works, strict=True)}
 
 
 EXPECT = {  # project -> (tag spellings after dropping case and non-letters, name pattern, grant pattern)

@@ -77,19 +77,19 @@ def test_every_format_gives_the_same_rows(capsys, data, fmt):
         lines = out.splitlines()
         i = lines[0].split("\t").index("?works")
         got = sorted(
-            int(ox.Literal(l.split("\t")[i].split('"')[1]).value)
-            if l.split("\t")[i].startswith('"')
-            else int(l.split("\t")[i])
-            for l in lines[1:]
+            int(ox.Literal(ln.split("\t")[i].split('"')[1]).value)
+            if ln.split("\t")[i].startswith('"')
+            else int(ln.split("\t")[i])
+            for ln in lines[1:]
         )
     elif fmt == "md":
         lines = out.splitlines()
         assert lines[1].startswith("|---")
-        got = sorted(int(l.strip("|").split("|")[-1]) for l in lines[2:])
+        got = sorted(int(ln.strip("|").split("|")[-1]) for ln in lines[2:])
     else:
         lines = out.splitlines()
         assert lines[-1] == f"({len(ref)} rows)"
-        got = sorted(int(l.split()[-1]) for l in lines[2:-1])
+        got = sorted(int(ln.split()[-1]) for ln in lines[2:-1])
     assert got == counts and sum(counts) >= len(example_entries())
 
 

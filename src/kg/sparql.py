@@ -298,11 +298,8 @@ _PARAM_LINE = re.compile(
 HEADER_KEYS = ("title", "description", "param")
 
 
-def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool = True) -> NamedQuery:
-    """A query with its header. Errors name the file and line. ``strict`` (the named queries):
-    title and description are required and every ``$name`` must be declared; otherwise undeclared
-    ``$name`` tokens become parameters without a default."""
-    where = str(path) if path else name
+def _read_header(text: str, where: str) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """The header comment's fields (title, description) and its ``param`` lines with their line numbers."""
     fields: dict[str, str] = {}
     params: list[tuple[int, str]] = []
     current: tuple[str, int] | None = None
@@ -340,50 +337,64 @@ def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool 
             )
         else:
             current = None
-    plist: list[Param] = []
-    for lineno, val in params:
-        m = _PARAM_LINE.match(val)
-        if not m:
-            raise QueryError(
-                f"parameter line {val!r} is not 'NAME (TYPE) = DEFAULT -- DESCRIPTION'",
-                file=where,
-                line=lineno,
-            )
-        typ = (m.group("type") or "term").lower()
-        if typ not in PARAM_TYPES:
-            raise QueryError(
-                f"parameter {m.group('name')}: unknown type {typ!r} (one of {', '.join(PARAM_TYPES)})",
-                file=where,
-                line=lineno,
-            )
-        default = m.group("default").strip()
-        if len(default) >= 2 and default[0] == default[-1] == '"':
-            default = default[1:-1]
-        p = Param(m.group("name"), typ, default, (m.group("desc") or "").strip())
-        try:
-            p.term()
-        except ParamError as e:
-            raise QueryError(f"default of {e}", file=where, line=lineno) from None
-        plist.append(p)
+    return fields, params
+
+
+def _param(val: str, where: str, lineno: int) -> Param:
+    """One ``# param:`` line: ``NAME (TYPE) = DEFAULT -- DESCRIPTION``, its default checked."""
+    m = _PARAM_LINE.match(val)
+    if not m:
+        raise QueryError(
+            f"parameter line {val!r} is not 'NAME (TYPE) = DEFAULT -- DESCRIPTION'", file=where, line=lineno
+        )
+    typ = (m.group("type") or "term").lower()
+    if typ not in PARAM_TYPES:
+        raise QueryError(
+            f"parameter {m.group('name')}: unknown type {typ!r} (one of {', '.join(PARAM_TYPES)})",
+            file=where,
+            line=lineno,
+        )
+    default = m.group("default").strip()
+    if len(default) >= 2 and default[0] == default[-1] == '"':
+        default = default[1:-1]
+    p = Param(m.group("name"), typ, default, (m.group("desc") or "").strip())
+    try:
+        p.term()
+    except ParamError as e:
+        raise QueryError(f"default of {e}", file=where, line=lineno) from None
+    return p
+
+
+def _check_named(fields: dict[str, str], used: list[str], declared: list[str], where: str) -> None:
+    """A named query describes itself: a title, a description, and every ``$name`` declared and used."""
+    for k in ("title", "description"):
+        if not fields.get(k):
+            raise QueryError(f"header has no '# {k}:' line", file=where, line=1)
+    missing = [u for u in used if u not in declared]
+    if missing:
+        raise QueryError(
+            f"${missing[0]} is used but not declared with '# param: {missing[0]} ...'", file=where
+        )
+    unused = [d for d in declared if d not in used]
+    if unused:
+        raise QueryError(
+            f"parameter {unused[0]!r} is declared but the query never uses ${unused[0]}", file=where
+        )
+
+
+def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool = True) -> NamedQuery:
+    """A query with its header. Errors name the file and line. ``strict`` (the named queries):
+    title and description are required and every ``$name`` must be declared; otherwise undeclared
+    ``$name`` tokens become parameters without a default."""
+    where = str(path) if path else name
+    fields, params = _read_header(text, where)
+    plist = [_param(val, where, lineno) for lineno, val in params]
     used = parameter_names(text)
     declared = [p.name for p in plist]
-    if strict:  # named queries must be self-describing
-        for k in ("title", "description"):
-            if not fields.get(k):
-                raise QueryError(f"header has no '# {k}:' line", file=where, line=1)
-        missing = [u for u in used if u not in declared]
-        if missing:
-            raise QueryError(
-                f"${missing[0]} is used but not declared with '# param: {missing[0]} ...'", file=where
-            )
-        unused = [d for d in declared if d not in used]
-        if unused:
-            raise QueryError(
-                f"parameter {unused[0]!r} is declared but the query never uses ${unused[0]}", file=where
-            )
+    if strict:
+        _check_named(fields, used, declared, where)
     else:  # ad-hoc text: every $name is a parameter without a default
         plist += [Param(u, "term", None, "") for u in used if u not in declared]
-    form = query_form(text)
     return NamedQuery(
         name=name,
         title=fields.get("title", ""),
@@ -391,7 +402,7 @@ def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool 
         parameters=tuple(plist),
         text=text,
         path=path,
-        form=form or "SELECT",
+        form=query_form(text) or "SELECT",
     )
 
 
@@ -530,7 +541,7 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
             "head": {"vars": result.variables},
             "results": {
                 "bindings": [
-                    {v: json_term(t) for v, t in zip(result.variables, r) if t is not None}
+                    {v: json_term(t) for v, t in zip(result.variables, r, strict=True) if t is not None}
                     for r in result.rows
                 ]
             },
@@ -571,10 +582,12 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
             return s if len(s) <= w else s[: w - 1] + "…"
 
         lines = [
-            "  ".join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
+            "  ".join(v.ljust(w) for v, w in zip(result.variables, widths, strict=True)).rstrip(),
             "  ".join("-" * w for w in widths),
         ]
-        lines += ["  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+        lines += [
+            "  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+        ]
         lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
         return "\n".join(lines) + "\n"
     raise UsageError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
