@@ -40,6 +40,28 @@ from .vocab import (
     instance_prefixes,
 )
 
+__all__ = [
+    "content_type_triples",
+    "context_document",
+    "CTYPE_EXACT_DCMI",
+    "CTYPE_EXACT_SCHEMA",
+    "CTYPE_MODALIA",
+    "CTYPE_SCHEME",
+    "FILE_PREFIXES",
+    "GENERATED",
+    "LEVEL_MODALIA",
+    "LEVEL_SCHEME",
+    "LEVEL_TESS",
+    "level_triples",
+    "LICENSE_MODALIA",
+    "LICENSE_NOTES",
+    "LICENSE_SCHEME",
+    "license_triples",
+    "organization_triples",
+    "stale_files",
+    "write_generated",
+]
+
 LEVEL_SCHEME = NamedNode(LEVEL.iri.rstrip("/"))
 CTYPE_SCHEME = NamedNode(CTYPE.iri.rstrip("/"))
 LICENSE_SCHEME = NamedNode(LICENSE.iri.rstrip("/"))

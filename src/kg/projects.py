@@ -30,6 +30,18 @@ import yaml
 from .errors import PackageDataError
 from .model import Agent, Grant, Work
 
+__all__ = [
+    "GrantInfo",
+    "link_works",
+    "Linker",
+    "LinkReport",
+    "parse_registry",
+    "Registered",
+    "registry",
+    "RULES",
+    "tag_key",
+]
+
 RULES = ("author", "tag", "mention", "grant")
 
 

@@ -22,6 +22,8 @@ from .normalize.types import lookup_type
 from .sources import markdown as md
 from .vocab import CTYPE, DOI, PREFIXES, SCHEMA
 
+__all__ = ["Entry", "fetch", "format_page", "KINDS", "render_page", "select_works"]
+
 KINDS = ("author", "tag", "license", "type")
 
 

@@ -39,6 +39,38 @@ from .vocab import DEFAULT_BASE, PREFIXES, XSD, Converter, instance_prefixes
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+__all__ = [
+    "bind",
+    "find_query",
+    "format_result",
+    "FORMATS",
+    "HEADER_KEYS",
+    "json_term",
+    "known_prefixes",
+    "load_query_file",
+    "named_queries",
+    "NamedQuery",
+    "open_store",
+    "Param",
+    "PARAM_TYPES",
+    "ParamError",
+    "parameter_names",
+    "parse_params",
+    "parse_query",
+    "queries_table_markdown",
+    "query_form",
+    "Result",
+    "run_local",
+    "scan",
+    "sparql_term",
+    "STAMP",
+    "STORE_DIR",
+    "store_is_current",
+    "store_path",
+    "Term",
+    "to_term",
+]
+
 Term = NamedNode | BlankNode | Literal | Triple
 
 

@@ -19,6 +19,18 @@ from .vocab import CURIES, KGSH, RDF, SH
 if TYPE_CHECKING:  # pragma: no cover
     import rdflib
 
+__all__ = [
+    "Group",
+    "read_triples",
+    "Result",
+    "SEVERITY_ORDER",
+    "shapes_graph",
+    "simple_paths",
+    "validate",
+    "validate_graph",
+    "Validation",
+]
+
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 

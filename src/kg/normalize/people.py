@@ -18,6 +18,17 @@ import yaml
 from .identifiers import split_orcid
 from .text import clean_text
 
+__all__ = [
+    "looks_like_org",
+    "lookup_org",
+    "name_key",
+    "org_registry",
+    "OrgInfo",
+    "parse_author",
+    "ParsedName",
+    "slug",
+]
+
 
 @dataclass(frozen=True)
 class OrgInfo:
