@@ -10,7 +10,7 @@ import pytest
 
 import kg
 from kg.errors import PackageDataError
-from kg.projects import parse_registry
+from kg.registry import parse_registry
 
 from .conftest import write_catalogue
 

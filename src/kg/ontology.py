@@ -234,7 +234,8 @@ def license_triples() -> Iterator[Triple]:
 
 def organization_triples(base: str = DEFAULT_BASE) -> Iterator[Triple]:
     """The registry as RDF: every organisation and project, and the grants they hold."""
-    from .projects import registry, tag_key
+    from .projects import tag_key
+    from .registry import registry
 
     orgs = registry()
     slugs = {o.slug: o for o in orgs}
