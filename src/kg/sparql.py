@@ -168,14 +168,15 @@ def known_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
     return {**PREFIXES, **instance_prefixes(base)}
 
 
+_CURIES = Converter(known_prefixes())  # prefix:name in a parameter value
+
+
 def _iri(value: str, name: str) -> NamedNode:
     v = value.strip()
     if v.startswith("<") and v.endswith(">"):
         v = v[1:-1]
-    m = _CURIE.match(v)
-    prefixes = known_prefixes()
-    if m and m.group(1) in prefixes and not v.startswith(("http:", "https:", "urn:")):
-        v = prefixes[m.group(1)] + m.group(2)
+    if _CURIE.match(v) and not v.startswith(("http:", "https:", "urn:")):
+        v = _CURIES.expand(v) or v
     if not _SCHEME.match(v) or not _IRIREF.fullmatch(f"<{v}>"):
         raise ParamError(f"parameter {name}: {value!r} is not an absolute IRI")
     try:
@@ -188,8 +189,7 @@ def _looks_like_iri(value: str) -> bool:
     v = value.strip()
     if v.startswith("<") and v.endswith(">"):
         return True
-    m = _CURIE.match(v)
-    if m and m.group(1) in known_prefixes() and "://" not in v:
+    if _CURIE.match(v) and _CURIES.expand(v) is not None and "://" not in v:
         return True
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", v) or re.match(r"^urn:\S+$", v))
 
