@@ -52,8 +52,16 @@ DIFFERENCES = {
     "educationalLevel": "the graph's proficiency-level concept (novice ... expert) becomes the text Beginner, "
     "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
     "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
-    "dates": "datePublished is a plain string; read with the schema.org context it is typed schema:Date, "
-    "where the graph has xsd:date, xsd:gYearMonth, xsd:gYear or xsd:dateTime",
+    "dates": "a full date (xsd:date in the graph) is a plain string YYYY-MM-DD, which the schema.org "
+    "context types schema:Date; a year, a year and month or a date and time (xsd:gYear, xsd:gYearMonth, "
+    "xsd:dateTime) is a JSON-LD value object with that XSD datatype, the very literal of the graph. The "
+    "profile's JSON Schema takes a date string only as an RFC 3339 full-date; padding a year to a day "
+    "would state a day the catalogue does not know",
+    "identifier": "the graph's schema:identifier IRIs (https://doi.org/<doi>) are written as text, the same "
+    "characters: the profile takes an identifier as text or PropertyValue, not as a node; the DOI IRI "
+    "stays a node in sameAs, where the graph states it too",
+    "url": "the profile takes one url: with several landing pages in the graph (which does not order "
+    "them), the first in code-point order is the url and the others go to sameAs",
     "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
     "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
     "carries the schema.org statements only",
@@ -82,6 +90,9 @@ def _types(g: Graph, s: str) -> list[str]:
     return sorted(t for t in (_term(x) for x in g.types(s)) if t)
 
 
+_TYPED_DATES = frozenset(getattr(XSD, t).value for t in ("gYear", "gYearMonth", "dateTime"))
+
+
 def _literal(o: Literal):
     dt = o.datatype.value if o.datatype else None
     if o.language:
@@ -93,7 +104,9 @@ def _literal(o: Literal):
             return {"@value": o.value, "@type": dt}
     if dt == XSD.boolean.value:
         return o.value == "true"
-    return o.value  # strings and dates (the context types dates)
+    if dt in _TYPED_DATES:  # kept as the graph's literal; a plain string would read as schema:Date
+        return {"@value": o.value, "@type": dt}
+    return o.value  # strings and full dates (the context types dates)
 
 
 def _license(iri: str):
@@ -122,6 +135,7 @@ def _linked(g: Graph, iri: str) -> dict | str:
 
 _AUTHOR, _LICENSE = SCHEMA.author.value, SCHEMA.license.value
 _LEVEL, _KEYWORDS = SCHEMA.educationalLevel.value, SCHEMA.keywords.value
+_IDENTIFIER = SCHEMA.identifier.value
 
 
 def work_embed(g: Graph, work: str) -> dict:
@@ -147,6 +161,8 @@ def work_embed(g: Graph, work: str) -> dict:
                 v = _license(o.value)
             elif p == _LEVEL:
                 v = _level(o.value)
+            elif p == _IDENTIFIER and isinstance(o, NamedNode):
+                v = o.value
             elif isinstance(o, Literal):
                 v = _literal(o)
             elif isinstance(o, NamedNode):
@@ -163,6 +179,13 @@ def work_embed(g: Graph, work: str) -> dict:
             values = values[:MAX_KEYWORDS]
         if values:
             doc[term] = values[0] if len(values) == 1 else values
+    urls = doc.get("url")
+    if isinstance(urls, list):  # one url (the first in code-point order); the others are sameAs
+        first, *rest = sorted(urls)
+        doc["url"] = first
+        same = doc.get("sameAs", [])
+        same = (same if isinstance(same, list) else [same]) + [u for u in rest if u not in same]
+        doc["sameAs"] = same[0] if len(same) == 1 else same
     return doc
 
 
