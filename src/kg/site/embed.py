@@ -18,7 +18,7 @@ from importlib import resources
 
 from pyoxigraph import Literal, NamedNode
 
-from ..vocab import LEVEL, SCHEMA, SPDX, XSD
+from ..vocab import LEVEL, ORCID, SCHEMA, SPDX, XSD
 from .graph import Graph
 
 PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
@@ -187,6 +187,75 @@ def work_embed(g: Graph, work: str) -> dict:
         same = (same if isinstance(same, list) else [same]) + [u for u in rest if u not in same]
         doc["sameAs"] = same[0] if len(same) == 1 else same
     return doc
+
+
+# Statements by which a work points to the subject of a person, organisation, tag or licence page; the
+# page's record lists the works with them as reverse properties (the same triples as the graph).
+WORK_LINKS = (SCHEMA.author, SCHEMA.editor, SCHEMA.sourceOrganization, SCHEMA.about, SCHEMA.license)
+
+# Node IRIs that are themselves a public registry's page for the thing (ORCID for people, ROR for
+# organisations): the record adds ``sameAs`` to the same IRI, where consumers look for it.
+REGISTRY_IRIS = (ORCID.iri, "https://ror.org/")
+
+
+def _one(values: list):
+    return values[0] if len(values) == 1 else values
+
+
+def entity_embed(g: Graph, iri: str, works: list[str]) -> dict:
+    """The JSON-LD of a person, organisation, tag or licence page: the node's schema.org statements from
+    the graph (linked nodes one level deep, with type and name), ``sameAs`` its own IRI where that is an
+    ORCID or ROR IRI, and the page's ``works`` by IRI through the statements that link them to it."""
+    doc: dict = {"@context": CONTEXT_IRI, "@id": iri}
+    types = _types(g, iri)
+    if types:
+        doc["@type"] = _one(types)
+    iri_terms = _iri_terms()
+    for p, objs in sorted(g.po.get(iri, {}).items()):
+        term = _term(p)
+        if term is None:
+            continue
+        values = []
+        for o in sorted(objs, key=lambda o: (o.value.casefold(), o.value)):
+            if isinstance(o, Literal):
+                v = _literal(o)
+            elif isinstance(o, NamedNode):
+                v = (
+                    o.value
+                    if term in iri_terms
+                    else (_linked(g, o.value) if o.value in g.po else {"@id": o.value})
+                )
+            else:
+                continue
+            if v not in values:
+                values.append(v)
+        if values:
+            doc[term] = _one(values)
+    if iri.startswith(REGISTRY_IRIS):
+        same = doc.get("sameAs", [])
+        same = same if isinstance(same, list) else [same]
+        doc["sameAs"] = _one(same + [iri] if iri not in same else same)
+    reverse = {}
+    for p in WORK_LINKS:
+        linked = [{"@id": w} for w in works if iri in g.iris(w, p)]
+        if linked:
+            reverse[_term(p.value)] = linked
+    if reverse:
+        doc["@reverse"] = reverse
+    return doc
+
+
+def list_embed(g: Graph, page_iri: str, title: str, items: list[str]) -> dict:
+    """The JSON-LD of a list page: an ItemList (identified by the page's URL) of the listed nodes, each
+    with its type and name from the graph."""
+    return {
+        "@context": CONTEXT_IRI,
+        "@id": page_iri,
+        "@type": "ItemList",
+        "name": title,
+        "numberOfItems": len(items),
+        "itemListElement": [_linked(g, i) for i in items],
+    }
 
 
 def script_json(doc: dict) -> str:
