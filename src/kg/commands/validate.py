@@ -82,7 +82,7 @@ def register(sub) -> None:
         choices=["bioschemas"],
         help="instead of SHACL, check each work's embedded record against a profile (bioschemas: "
         "TrainingMaterial 1.0-RELEASE): one line per work naming the missing required and recommended "
-        "properties, on stdout",
+        "properties, on stdout (--report and --shapes do not apply)",
     )
     v.add_argument(
         "--strict",

@@ -1,13 +1,16 @@
-"""The Bioschemas TrainingMaterial JSON-LD embedded in each work page, framed from the graph.
+"""The JSON-LD embedded in the site's pages, framed from the graph: the Bioschemas TrainingMaterial
+record of each work page (``work_embed``), the node record of each person, organisation, tag and
+licence page (``entity_embed``) and the ItemList of each list page (``list_embed``).
 
 This is not a second mapping of the catalogue: it takes the work's ``schema:`` statements from the
 graph as they are and compacts them against the schema.org context (the shipped local stand-in,
 ``kg/data/schemaorg-context.jsonld``, decides which terms take a bare IRI string). Linked people,
 organisations and tags are embedded one level deep with their type and name, also from the graph.
 
-Where the embed differs from the graph, it is because ELIXIR TeSS rejects a material otherwise or
-because Bioschemas asks for it. Every difference is listed in ``DIFFERENCES`` (and the README), and
-the tests check the embed against the graph allowing only these.
+Where a work's record differs from the graph, it is because ELIXIR TeSS rejects a material otherwise
+or because the Bioschemas profile (its JSON Schema) asks for it. Every difference is listed in
+``DIFFERENCES`` (and the README), and the tests check the record against the graph allowing only
+these. The other pages' records add only ``sameAs`` of an ORCID or ROR node to itself.
 """
 
 from __future__ import annotations
