@@ -18,6 +18,7 @@ from .site_helpers import RDF_TYPE, S, embed_triples, graph_index
 
 PROFILE_FILE = ROOT.parent / "shared" / "specs" / "bioschemas" / "TrainingMaterial_v1.0-RELEASE.json"
 WORK_LINKS = {S + p for p in ("author", "editor", "sourceOrganization", "about", "license")}
+GRANT_LINKS = {S + "fundedItem", S + "funder"}
 REGISTRIES = ("https://orcid.org/", "https://ror.org/")
 
 
@@ -215,9 +216,12 @@ def test_person_tag_organisation_and_licence_records_say_what_the_graph_says(rec
     by_object: dict[str, set[tuple]] = {}
     for triples in idx.values():
         for t in triples:
-            if t[1] in WORK_LINKS and t[2][0] == "iri":
+            if t[1] in WORK_LINKS | GRANT_LINKS and t[2][0] == "iri":
                 by_object.setdefault(t[2][1], set()).add(t)
     works = {s for s, ts in idx.items() if (s, RDF_TYPE, ("iri", S + "LearningResource")) in ts}
+    grants = {s for s, ts in idx.items() if (s, RDF_TYPE, ("iri", S + "Grant")) in ts}
+    assert grants
+    with_grants = 0
     checked = {"person": 0, "tag": 0, "project": 0, "license": 0}
     for path, (doc,) in records.items():
         kind = path.split("/", 1)[0]
@@ -235,8 +239,15 @@ def test_person_tag_organisation_and_licence_records_say_what_the_graph_says(rec
         assert about <= page, (path, about - page)
         links = {t for t in by_object.get(node, set()) if t[0] in works}
         assert links and links <= page, (path, links - page)
+        # the grants that fund it (or that it funds), with what the graph says about them
+        funding = {t for t in by_object.get(node, set()) if t[0] in grants and t[1] in GRANT_LINKS}
+        for g in {t[0] for t in funding}:
+            funding |= {t for t in idx[g] if t[1].startswith(S) or t[2] == ("iri", S + "Grant")}
+        assert funding <= page, (path, funding - page)
+        with_grants += bool(funding)
         checked[kind] += 1
     assert all(checked.values()), checked
+    assert with_grants >= 2  # the funded project and its funder
 
 
 @pytest.mark.realdata

@@ -205,11 +205,9 @@ def _one(values: list):
     return values[0] if len(values) == 1 else values
 
 
-def entity_embed(g: Graph, iri: str, works: list[str]) -> dict:
-    """The JSON-LD of a person, organisation, tag or licence page: the node's schema.org statements from
-    the graph (linked nodes one level deep, with type and name), ``sameAs`` its own IRI where that is an
-    ORCID or ROR IRI, and the page's ``works`` by IRI through the statements that link them to it."""
-    doc: dict = {"@context": CONTEXT_IRI, "@id": iri}
+def _statements(g: Graph, iri: str, doc: dict, nested: bool) -> dict:
+    """Add the node's schema.org types and statements to ``doc``; IRI objects as linked nodes (type
+    and name) when ``nested``, else as bare references."""
     types = _types(g, iri)
     if types:
         doc["@type"] = _one(types)
@@ -226,7 +224,7 @@ def entity_embed(g: Graph, iri: str, works: list[str]) -> dict:
                 v = (
                     o.value
                     if term in iri_terms
-                    else (_linked(g, o.value) if o.value in g.po else {"@id": o.value})
+                    else (_linked(g, o.value) if nested and o.value in g.po else {"@id": o.value})
                 )
             else:
                 continue
@@ -234,6 +232,16 @@ def entity_embed(g: Graph, iri: str, works: list[str]) -> dict:
                 values.append(v)
         if values:
             doc[term] = _one(values)
+    return doc
+
+
+def entity_embed(g: Graph, iri: str, works: list[str], grants: list[tuple[str, str]] = ()) -> dict:
+    """The JSON-LD of a person, organisation, tag or licence page: the node's schema.org statements from
+    the graph (linked nodes one level deep, with type and name), ``sameAs`` its own IRI where that is an
+    ORCID or ROR IRI, the page's ``works`` by IRI through the statements that link them to it, and the
+    ``grants`` ((property, grant IRI): schema:fundedItem or schema:funder this node) with their own
+    statements (name, identifier, ...)."""
+    doc = _statements(g, iri, {"@context": CONTEXT_IRI, "@id": iri}, nested=True)
     if iri.startswith(REGISTRY_IRIS):
         same = doc.get("sameAs", [])
         same = same if isinstance(same, list) else [same]
@@ -243,6 +251,8 @@ def entity_embed(g: Graph, iri: str, works: list[str]) -> dict:
         linked = [{"@id": w} for w in works if iri in g.iris(w, p)]
         if linked:
             reverse[_term(p.value)] = linked
+    for p, grant in sorted(grants):
+        reverse.setdefault(_term(p), []).append(_statements(g, grant, {"@id": grant}, nested=False))
     if reverse:
         doc["@reverse"] = reverse
     return doc

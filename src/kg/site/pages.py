@@ -92,6 +92,13 @@ class Site:
                 kinds["license"].add(lic)
                 self.works_of[("license", lic)].append(w)
         self.entities = {k: sorted(v, key=lambda i: (g.name(i).casefold(), i)) for k, v in kinds.items()}
+        # node -> (property, grant) for the grants that fund it or that it funds
+        self.grants_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for s, d in po.items():
+            if SCHEMA.Grant.value in {o.value for o in d.get(RDF.type.value, [])}:
+                for p in (SCHEMA.fundedItem.value, SCHEMA.funder.value):
+                    for o in d.get(p, []):
+                        self.grants_of[o.value].append((p, s))
         self.path: dict[str, str] = {}  # IRI -> page path relative to the site root
         for w in self.works:
             self.path[w] = self._unique("material", _key(w))
@@ -253,7 +260,7 @@ class Site:
         body.append(f'<p class="meta">IRI <code>{esc(iri)}</code></p>')
         for w in works:
             body.append(f'<article class="work">{self.work_block(w, "../")}</article>')
-        head = self.ld(entity_embed(g, iri, works))
+        head = self.ld(entity_embed(g, iri, works, self.grants_of.get(iri, [])))
         return self.path[iri], self.page(name, "\n".join(body), "../", head)
 
     def list_page(self, fname: str, title: str, kind: str) -> tuple[str, str]:
