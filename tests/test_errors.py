@@ -201,6 +201,14 @@ def test_every_error_type_of_the_package_has_a_code_of_the_table():
     ]
 
 
+def test_the_docs_hold_the_table():
+    from .conftest import ROOT
+
+    assert exit_codes_markdown() in (ROOT / "docs" / "reliability.md").read_text("utf-8"), (
+        "docs/reliability.md is out of date: paste the output of kg.errors.exit_codes_markdown() into it"
+    )
+
+
 def test_the_markdown_table_is_the_table():
     lines = exit_codes_markdown().splitlines()
     assert lines[0] == "| exit code | meaning | error types |" and lines[1] == "|---|---|---|"
