@@ -75,7 +75,7 @@ def test_readme_keeps_the_two_set_up_commands():
     md = text(README)
     assert "pip install -e . && kg build examples/ --out build/" in md
     assert "pip install -e '.[test]' && python -m pytest -q" in md
-    assert 'python -m pytest -m "not server and not browser and not realdata"' in md
+    assert 'python -m pytest -m "not server and not browser and not realdata and not slow"' in md
 
 
 def anchor(heading: str) -> str:
