@@ -94,6 +94,7 @@ def test_the_installed_package_is_the_one_run(installed, work):
     env = {**os.environ, "PYTHONPATH": str(installed)}
     r = _run([sys.executable, "-c", "import kg; print(kg.__file__)"], cwd=work, env=env)
     assert Path(r.stdout.strip()).parent == installed / "kg", r.stderr
+    assert (installed / "kg" / "py.typed").is_file()  # type checkers read the package's annotations
 
 
 def test_kg_queries_lists_the_shipped_queries(installed, work):
