@@ -127,7 +127,7 @@ def test_timeout(capsys):
 
 def test_credentials_in_the_url_are_refused(capsys):
     code, err = one_line_error(capsys, "top-people", "-e", "http://alice:s3cret@127.0.0.1:1/sparql")
-    assert code == 64 and "s3cret" not in err and "KG_SPARQL_USER" in err
+    assert code == 2 and "s3cret" not in err and "KG_SPARQL_USER" in err
 
 
 # ---------------------------------------------------------------------------------------------

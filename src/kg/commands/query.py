@@ -87,8 +87,8 @@ def register(sub) -> None:
         help="run a SPARQL query (named, a .rq file or --text) on the build or an endpoint",
         description="Run a named query (see `kg queries`), a .rq file or a SPARQL text on the "
         "embedded store of a build (persisted in <data>/store/) or on a SPARQL endpoint. "
-        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 no build, 5 malformed query, "
-        "6 endpoint error, 64 usage.",
+        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 usage error or no build, 5 malformed query, "
+        "6 endpoint error.",
     )
     q.add_argument("query", nargs="?", metavar="NAME|FILE.rq", help="a named query or a .rq file")
     q.add_argument("--text", "-t", metavar="SPARQL", help="the query text itself")
