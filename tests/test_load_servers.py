@@ -154,6 +154,8 @@ def test_a_500_on_one_chunk_is_retried(oxigraph, builds):
                 g,
                 "--chunk-size",
                 str(chunk),
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
             ]
@@ -181,13 +183,15 @@ def test_persistent_500_fails_and_leaves_previous_graph(oxigraph, builds):
                 g,
                 "--chunk-size",
                 "10000",
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
                 "--retries",
                 "2",
             ]
         )
-    assert rc == 5
+    assert rc == 6
     assert err.strip().splitlines()[-1].startswith("kg: error: sending chunk 2/")
     assert "failed after 3 attempts" in err and f"<{g}> was not changed" in err
     assert canon(server_graph(oxigraph.base + "/store", g)) == canon(nt_set(d / "ex/catalog.nt"))
@@ -211,6 +215,8 @@ def test_parallel_chunks_with_a_500_are_retried_and_complete(oxigraph, builds):
                 str(chunk),
                 "--parallel",
                 "3",
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
             ]
@@ -241,13 +247,15 @@ def test_parallel_chunks_stop_at_a_persistent_failure(oxigraph, builds):
                 "3000",
                 "--parallel",
                 "2",
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
                 "--retries",
                 "1",
             ]
         )
-    assert rc == 5
+    assert rc == 6
     assert "failed after 2 attempts" in err and f"<{g}> was not changed" in err
     posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
     assert len(posts) < n_chunks  # no chunk was started after the failure
@@ -274,7 +282,7 @@ def test_nothing_listening_is_reported(builds):
             "0.01",
         ]
     )
-    assert rc == 5 and len(err.strip().splitlines()) == 2  # one retry notice, one error
+    assert rc == 6 and len(err.strip().splitlines()) == 2  # one retry notice, one error
     assert "connection refused" in err and "was not changed" in err
 
 
@@ -292,7 +300,7 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
                 if self.done == 2 * 20:
                     srv.kill()
 
-        remote = connect(srv.query_url, retries=2, backoff=0.01)
+        remote = connect(srv.query_url, retries=2, backoff=0.01, strategy="swap")
         triples = read_triples(tmp_path / "new")
         assert len(triples) > 3 * 20
         with pytest.raises(EndpointError) as err:
