@@ -246,7 +246,7 @@ def test_sync_of_a_large_difference_is_a_full_load(target, data, dba):
 def test_leftover_temporary_graphs_are_dropped_and_never_read(target, data, dba):
     g, other = f"{G}/leftover", f"{G}/other-leftover"
     junk = b"".join(
-        f"<http://example.org/junk/{i}> <http://example.org/p> {i} .\n".encode() for i in range(50)
+        f'<http://example.org/junk/{i}> <http://example.org/p> "{i}" .\n'.encode() for i in range(50)
     )
     target.write(temp_graph(g), junk)  # as a killed load leaves it
     target.write(temp_graph(other), junk)
@@ -260,7 +260,7 @@ def test_leftover_temporary_graphs_are_dropped_and_never_read(target, data, dba)
 
     argv = shlex.split(line)
     assert argv[:2] == ["kg", "query"]
-    rc, out, qerr = run([*argv[2:], "--format", "csv"])
+    rc, out, qerr = run([*argv[1:], "--format", "csv"])
     assert rc == 0, qerr
     assert out.splitlines() == ["triples", str(len(triples(data, "old")))]
     # --clean drops the rest

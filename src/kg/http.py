@@ -32,9 +32,10 @@ class EndpointError(KgError):
 
     exit_code = 6
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None, detail: str = ""):
         super().__init__(message)
         self.status = status
+        self.detail = detail  # the server's own words (the start of its error body), if any
 
 
 class AuthError(EndpointError):
@@ -98,13 +99,14 @@ def _describe(exc: BaseException) -> str:
     """A one-line reason for a transport error, without URLs (they could hold credentials)."""
     name = type(exc).__name__
     text = str(exc)
+    if any(m in text for m in ("Name or service not known", "name resolution", "nodename nor servname")):
+        return f"{name}: host name not found"
     for marker in (
         "Connection refused",
         "Connection reset",
         "Connection aborted",
         "timed out",
         "Remote end closed connection",
-        "Name or service not known",
         "RemoteDisconnected",
         "BrokenPipe",
         "Broken pipe",
@@ -205,18 +207,19 @@ class Client:
                     who = (
                         f"as user {self.credentials.user!r} (credentials from {self.credentials.origin})"
                         if self.credentials
-                        else "without credentials (set KG_SPARQL_USER and "
+                        else "with no credentials given (set KG_SPARQL_USER and "
                         "KG_SPARQL_PASSWORD, or a netrc entry for the host)"
                     )
                     raise AuthError(
-                        f"{what}: {shown} refused access ({r.status_code}) {who}", status=r.status_code
+                        f"{what}: {shown} refused access (HTTP {r.status_code}) {who}", status=r.status_code
                     )
                 if r.status_code in ok or (200 <= r.status_code < 300 and not ok):
                     return r
                 if r.status_code not in RETRY_STATUS:
                     raise EndpointError(
-                        f"{what}: {shown} answered {r.status_code} {r.reason}: {_snippet(r.text)}",
+                        f"{what}: {shown} answered HTTP {r.status_code} {r.reason}: {_snippet(r.text)}",
                         status=r.status_code,
+                        detail=_snippet(r.text),
                     )
                 reason = f"HTTP {r.status_code} {r.reason}: {_snippet(r.text, 200)}"
             if attempt >= retries:
