@@ -306,3 +306,65 @@ def test_query_graph_reads_only_that_graph(target, data, dba):
         ]
     )
     assert rc == 0 and out.splitlines() == ["n", str(len(triples(data, "old")))], err
+
+
+def test_diff_chunks_apply_on_the_server_with_the_printed_command(target, data, tmp_path):
+    """`kg diff --chunk 1000 --out DIR`, then the curl loop kg prints for the server, run as printed
+    (only the host and port changed): the graph becomes NEW, also on Virtuoso, which refuses the same
+    difference as one request."""
+    import subprocess
+
+    g = f"{G}/diff"
+    # 6,000 triples with long literals: Virtuoso's SPARQL compiler gives up (SP030) near 5,000 of them
+    extra = b"".join(
+        f'<http://example.org/extra/{i}> <http://schema.org/description> "{"x" * 200} {i}" .\n'.encode()
+        for i in range(6000)
+    )
+    (tmp_path / "big.nt").write_bytes(nt(data, "new") + extra)
+    want = canon(q.triple for q in parse((tmp_path / "big.nt").read_bytes(), format=RdfFormat.N_TRIPLES))
+    target.write(g, nt(data, "old"))
+    rc, _, err = run(
+        [
+            "diff",
+            str(data / "old"),
+            str(tmp_path / "big.nt"),
+            "--graph",
+            g,
+            "--chunk",
+            "1000",
+            "-o",
+            str(tmp_path / "ru"),
+        ]
+    )
+    assert rc == 0, err
+    line = next(ln for ln in err.splitlines() if ln.startswith(f"kg:   {target.kind.capitalize()}:"))
+    command = line.split(":", 2)[2].strip()
+    from kg.commands.load import APPLY
+
+    command = command.replace(
+        APPLY[target.kind], target.server.base + target.path.replace("/query", "/update")
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text(
+        f"machine 127.0.0.1 login {VirtuosoServer.USER} password {VirtuosoServer.PASSWORD}\n"
+    )
+    (home / ".netrc").chmod(0o600)
+    r = subprocess.run(
+        ["bash", "-c", command],
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert target.read(g) == want
+    if target.kind == "virtuoso":  # the same difference in one request is refused there
+        target.write(g, nt(data, "old"))
+        rc, text, _ = run(["diff", str(data / "old"), str(tmp_path / "big.nt"), "--graph", g, "-q"])
+        one = requests.post(
+            target.server.base + "/sparql-auth", data={"update": text}, auth=target.auth, timeout=300
+        )
+        assert one.status_code >= 400 or target.read(g) != want, (
+            "Virtuoso took one large INSERT DATA after all"
+        )

@@ -123,16 +123,66 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    from ..diff import difference, read_graph, update_requests
+APPLY = {
+    "oxigraph": "http://127.0.0.1:7878/update",
+    "virtuoso": "http://127.0.0.1:8890/sparql-auth",
+}
 
+
+def apply_commands(folder: str) -> list[str]:
+    """Shell lines that send the numbered update files of ``folder`` in order, one request each,
+    stopping at the first failure (curl's --netrc reads the credentials; they are never typed)."""
+    import shlex
+
+    d = shlex.quote(folder)
+    loop = 'for f in {d}/*.ru; do curl -sSf {auth}--data-urlencode "update@$f" {url} || break; done'
+    return [
+        "Oxigraph:  " + loop.format(d=d, auth="", url=APPLY["oxigraph"]),
+        "Virtuoso:  " + loop.format(d=d, auth="--digest --netrc ", url=APPLY["virtuoso"]),
+    ]
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..diff import difference, read_graph, update_requests
+    from ..errors import OutputError, UsageError
+
+    if args.chunk is not None and args.chunk < 1:
+        raise UsageError("--chunk must be at least 1")
+    if args.chunk is not None and not args.out:
+        raise UsageError("--chunk writes one file per request: give --out DIR")
     old = read_graph(args.old, args.base)
     new = read_graph(args.new, args.base)
     deleted, inserted = difference(old, new)
-    for text in update_requests(deleted, inserted, args.graph):
-        sys.stdout.write(text)
+    requests = update_requests(deleted, inserted, args.graph, args.chunk)
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            stale = sorted(out.glob("*.ru"))
+            if stale:
+                raise UsageError(
+                    f"{out}: already holds .ru files ({stale[0].name}, ...); give an empty folder"
+                )
+            width = max(4, len(str(len(requests))))
+            for i, text in enumerate(requests, 1):
+                (out / f"{i:0{width}d}.ru").write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise OutputError(f"{out}: cannot write the update files: {e.strerror or e}") from None
+    else:
+        for text in requests:
+            sys.stdout.write(text)
     if not args.quiet:
-        print(f"kg: {len(deleted)} triples to delete, {len(inserted)} to insert", file=sys.stderr)
+        print(
+            f"kg: {len(deleted)} triples to delete, {len(inserted)} to insert"
+            + (f"; {len(requests)} update request(s) in {args.out}, deletions first" if args.out else ""),
+            file=sys.stderr,
+        )
+        if args.out and requests:
+            print("kg: apply them in order with, e.g.:", file=sys.stderr)
+            for line in apply_commands(args.out):
+                print(f"kg:   {line}", file=sys.stderr)
     return 0
 
 
@@ -249,12 +299,27 @@ def register(sub) -> None:
     )
     sy.set_defaults(func=cmd_sync)
 
-    di = sub.add_parser("diff", help="print the SPARQL Update that turns OLD into NEW")
+    di = sub.add_parser(
+        "diff",
+        help="print the SPARQL Update that turns OLD into NEW",
+        description="Print the SPARQL Update that turns OLD into NEW (one request), or with --chunk N "
+        "--out DIR write a sequence of requests of at most N triples each, deletions first, as "
+        "DIR/0001.ru, DIR/0002.ru, ... to be sent in that order (the summary prints curl loops for "
+        "Oxigraph and Virtuoso).",
+    )
     di.add_argument("old", metavar="OLD", help="build folder, .nt/.ttl file, or catalogue YAML")
     di.add_argument("new", metavar="NEW", help="build folder, .nt/.ttl file, or catalogue YAML")
     di.add_argument(
         "--graph", metavar="IRI", help="the named graph the update acts on (default graph if not given)"
     )
     di.add_argument("--base", metavar="IRI", help="base IRI when building catalogue YAML")
+    di.add_argument(
+        "--chunk",
+        type=int,
+        metavar="N",
+        help="at most N triples per update request (Virtuoso refuses large ones; 1000 is safe there): "
+        "a sequence of requests, deletions first, one numbered .ru file each in --out DIR",
+    )
+    di.add_argument("--out", "-o", metavar="DIR", help="write the update request(s) as DIR/0001.ru, ...")
     di.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     di.set_defaults(func=cmd_diff)
