@@ -235,6 +235,13 @@ class VirtuosoServer(_Server):
         _wait_http(self.base + "/sparql?query=ASK%7B%7D", self.proc, 90, log)
 
 
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """One Virtuoso for every test module that needs one (it takes 5-10 s to start here)."""
+    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as s:
+        yield s
+
+
 class FaultProxy:
     """A small HTTP proxy on 127.0.0.1 in front of a real server that injects faults.
 
@@ -294,21 +301,21 @@ class FaultProxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                lost = None
+                lost = status = None
                 if proxy.match is None or (self.command, path) == proxy.match:
                     proxy.matched += 1
                     lost = proxy.lose.get(proxy.matched)
                     status = proxy.fail.get(proxy.matched)
                 if not lost and proxy.lose_if and proxy.lose_if(body or b""):
                     lost = 504
-                    if status:
-                        proxy.seen.append((self.command, path, status))
-                        msg = b"injected fault"
-                        self.send_response(status)
-                        self.send_header("Content-Length", str(len(msg)))
-                        self.end_headers()
-                        self.wfile.write(msg)
-                        return
+                if status:
+                    proxy.seen.append((self.command, path, status))
+                    msg = b"injected fault"
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    self.wfile.write(msg)
+                    return
                 req = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command)
                 for k in ("Content-Type", "Accept", "Authorization"):
                     if self.headers.get(k):

@@ -23,7 +23,7 @@ from kg.cli import main
 from kg.load import temp_graph
 
 from .conftest import EXAMPLES
-from .servers import FaultProxy, OxigraphServer, VirtuosoServer
+from .servers import FaultProxy, OxigraphServer, VirtuosoServer, virtuoso_server  # noqa: F401
 from .test_diff import changed_catalogue
 from .test_load_servers import canon
 
@@ -114,8 +114,7 @@ def target(request, tmp_path_factory):
         with OxigraphServer() as s:
             yield Target("oxigraph", s)
     else:
-        with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as s:
-            yield Target("virtuoso", s)
+        yield Target("virtuoso", request.getfixturevalue("virtuoso_server"))
 
 
 @pytest.fixture
@@ -180,7 +179,7 @@ def lose_each_request(target, data, command: list[str], graph: str, retries: int
 def test_load_with_a_lost_answer_at_any_request_is_old_or_new(target, data, dba, strategy):
     if strategy == "swap" and target.kind == "virtuoso":
         pytest.skip("swap is Virtuoso's default")
-    cmd = ["load", str(data / "new"), "--chunk-size", "100"]
+    cmd = ["load", str(data / "new"), "--chunk-size", "200"]
     if strategy != "default":
         cmd += ["--strategy", strategy]
     g = f"{G}/load-{strategy}"
@@ -221,7 +220,7 @@ def test_lost_answer_to_the_swap_does_not_empty_the_graph(target, data, dba):
 
 
 def test_sync_with_a_lost_answer_at_any_request_is_old_or_new(target, data, dba):
-    cmd = ["sync", str(data / "new"), "--chunk-size", "2"]
+    cmd = ["sync", str(data / "new"), "--chunk-size", "4"]
     g = f"{G}/sync"
     ok = lose_each_request(target, data, cmd, g, retries=2)
     assert all(o.endswith(":ok") for o in ok), ok

@@ -21,7 +21,7 @@ from kg.http import EndpointError
 from kg.load import Progress, connect, load, read_triples, temp_graph
 
 from .conftest import EXAMPLES
-from .servers import FaultProxy, OxigraphServer, VirtuosoServer
+from .servers import FaultProxy, OxigraphServer, VirtuosoServer, virtuoso_server  # noqa: F401
 from .test_diff import changed_catalogue
 
 pytestmark = pytest.mark.server
@@ -328,9 +328,8 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
 
 
 @pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory):
-    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as s:
-        yield s
+def virtuoso(virtuoso_server):  # noqa: F811
+    return virtuoso_server
 
 
 @pytest.fixture
