@@ -415,3 +415,33 @@ def test_virtuoso_credentials_from_netrc(virtuoso, builds, monkeypatch, tmp_path
     rc, out, err = run(["load", str(d / "ex"), "--endpoint", virtuoso.auth_url, "--graph", g])
     assert rc == 0, err
     assert canon(server_graph(virtuoso.base + "/sparql-graph-crud", g)) == canon(nt_set(d / "ex/catalog.nt"))
+
+
+def test_kg_query_negotiates_digest_on_virtuoso_like_kg_load(virtuoso, builds, dba, monkeypatch):
+    """Virtuoso's /sparql-auth offers Digest only: kg query answers the challenge as kg load does, and
+    a wrong password is the same one-line error (exit 6) without the password."""
+    d, _ = builds
+    g = G + "/query-auth"
+    assert run(["load", str(d / "ex"), "--endpoint", virtuoso.auth_url, "--graph", g, "-q"])[0] == 0
+    count = [
+        "query",
+        "-e",
+        virtuoso.auth_url,
+        "--graph",
+        g,
+        "-t",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    ]
+    rc, out, err = run([*count, "-f", "csv"])
+    assert rc == 0 and out.splitlines() == ["n", str(len(nt_set(d / "ex/catalog.nt")))], err
+    secret = "wrong-secret-51c2"
+    monkeypatch.setenv("KG_SPARQL_PASSWORD", secret)
+    rc, out, err = run(count)
+    assert rc == 6 and "refused access (HTTP 401)" in err and "'dba'" in err and secret not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_query_graph_needs_an_endpoint(builds):
+    d, _ = builds
+    rc, out, err = run(["query", "top-people", "--data", str(d / "ex"), "--graph", G])
+    assert rc == 64 and "give --endpoint URL too" in err
