@@ -583,9 +583,10 @@ def safe_swap(
 
 def _lines_body(triples: Sequence[Triple] | Sequence[bytes] | LineFile) -> tuple[bytes, int]:
     """The whole N-Triples body of a load and its number of distinct triples."""
-    if isinstance(triples, LineFile):
-        body = b"".join(ln for chunk in triples.chunks(1 << 62) for ln in chunk)
-        return body, triples.count or 0
+    if isinstance(triples, LineFile):  # the file as it is (the server keeps each triple once)
+        for _ in triples.chunks(1 << 16):  # counts the distinct triples
+            pass
+        return triples.data, triples.count or 0
     if triples and isinstance(triples[0], bytes):
         return b"".join(ln if ln.endswith(b"\n") else ln + b"\n" for ln in triples), len(triples)  # type: ignore[union-attr,operator]
     return nt_bytes(triples), len(triples)  # type: ignore[arg-type]
