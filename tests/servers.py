@@ -249,7 +249,8 @@ class FaultProxy:
     ``match``; ``match=None`` counts every request) to a status the proxy answers instead of
     forwarding. ``lose`` does the same after forwarding: the server has done the request, but the
     client gets the status instead of the server's answer (a gateway that timed out); ``lose_if``, a
-    function of the request body, loses the answer (504) to every request it returns true for.
+    function of the request body, loses the answer (504) to every request it returns true for;
+    ``refuse_if`` answers 503 without forwarding to every request it returns true for.
     ``seen`` lists (method, path, status) for every request. ``basic_auth`` (user, password): every
     request without exactly those credentials gets 401 with a Basic challenge. ``on_request`` is
     called (with no arguments) as each request arrives, while the client waits for its answer. Only
@@ -273,6 +274,7 @@ class FaultProxy:
         self.fail = dict(fail or {})
         self.lose = dict(lose or {})
         self.lose_if = None
+        self.refuse_if = None
         self.match = match
         self.seen: list[tuple[str, str, int]] = []
         self.matched = 0
@@ -308,6 +310,8 @@ class FaultProxy:
                     status = proxy.fail.get(proxy.matched)
                 if not lost and proxy.lose_if and proxy.lose_if(body or b""):
                     lost = 504
+                if not status and proxy.refuse_if and proxy.refuse_if(body or b""):
+                    status = 503
                 if status:
                     proxy.seen.append((self.command, path, status))
                     msg = b"injected fault"

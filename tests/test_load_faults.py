@@ -219,6 +219,23 @@ def test_lost_answer_to_the_swap_does_not_empty_the_graph(target, data, dba):
     assert target.read(temp_graph(g)) == set()
 
 
+def test_a_refused_swap_is_sent_again_in_its_guarded_form(target, data, dba):
+    """The swap is refused before the server did anything: kg finds the temporary graph still full and
+    the target old, and swaps with the guarded form (a no-op had the first swap been applied)."""
+    g = f"{G}/refused-swap"
+    target.write(g, nt(data, "old"))
+    with FaultProxy(target.server.base, match=None) as proxy:
+        proxy.refuse_if = lambda body: b"update=MOVE" in body
+        rc, _, err = run(
+            ["load", str(data / "new"), "--endpoint", proxy.base + target.path, "--graph", g]
+            + ["--strategy", "swap", "--backoff", "0.01"]
+        )
+    assert rc == 0, err
+    assert [s[2] for s in proxy.seen].count(503) == 1
+    assert "still holds the new data: swapping again (guarded" in err
+    assert target.read(g) == triples(data, "new") and target.read(temp_graph(g)) == set()
+
+
 def test_sync_with_a_lost_answer_at_any_request_is_old_or_new(target, data, dba):
     cmd = ["sync", str(data / "new"), "--chunk-size", "4"]
     g = f"{G}/sync"
