@@ -1,4 +1,11 @@
-"""A small HTTP client for SPARQL servers: credentials, retries with back-off, safe error messages.
+"""The one HTTP client of kg for SPARQL servers (``kg load``, ``kg sync``, ``kg query --endpoint``):
+credentials, Basic/Digest negotiation, retries with back-off, timeouts, safe error messages, and the
+one ``EndpointError`` (exit code 6). ``sparql_query`` / ``sparql_update`` speak the SPARQL 1.1
+Protocol over it, ``Client.request`` the Graph Store Protocol; ``parse_results`` reads SPARQL results
+with pyoxigraph.
+
+A request that must not be repeated blindly (a ``MOVE``) is sent with ``retries=0``; its caller reads
+the server's state before sending anything again (``kg.load.safe_swap``).
 
 Credentials come from ``KG_SPARQL_USER`` / ``KG_SPARQL_PASSWORD``, else from the netrc file
 (``$NETRC`` or ``~/.netrc``) entry for the endpoint's host, else from ``user:password@`` in the URL.
