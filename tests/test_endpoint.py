@@ -40,7 +40,7 @@ def _key(row, variables):
     """A comparable row; GROUP_CONCAT lists (?names) have no defined order, so their parts are sorted."""
     return tuple(
         "" if t is None else ("; ".join(sorted(t.value.split("; "))) if v == "names" else str(t))
-        for t, v in zip(row, variables)
+        for t, v in zip(row, variables, strict=True)
     )
 
 

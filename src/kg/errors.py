@@ -85,9 +85,16 @@ class LoadError(KgError):
 
 
 class EndpointError(KgError):
-    """A SPARQL server could not be reached, timed out, or answered with an error."""
+    """A SPARQL server could not be reached, timed out, or answered with an error (after retries): the
+    one error of every command that talks to a server. ``status`` is the server's HTTP status (None
+    when there was no answer), ``detail`` the start of its error body."""
 
     exit_code = 6
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
 
 
 class AuthError(EndpointError):
