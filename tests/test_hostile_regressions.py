@@ -12,6 +12,7 @@ from kg.cli import main
 from kg.errors import UsageError
 
 from .conftest import write_catalogue
+from .modes import both_modes, build_in, problems
 
 SCHEMA = "http://schema.org/"
 DCT = "http://purl.org/dc/terms/"
@@ -113,8 +114,9 @@ def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, c
         assert not (tmp_path / "out" / "catalog.ttl").exists()
 
 
+@both_modes
 @pytest.mark.parametrize("field", ["tags", "name", "x-extra", "license", "publication_date"])
-def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
+def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field, mode):
     # was: RecursionError from str()/_jsonable() of a value nested 900 levels deep (libyaml allows 1000)
     deep = "[" * 900 + "x" + "]" * 900
     p = write_catalogue(
@@ -122,24 +124,26 @@ def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field):
         "resources:\n- name: ok\n  url: https://example.org/ok\n"
         f"- name: deep\n  url: https://example.org/d\n  {field}: {deep}\n- {deep}\n",
     )
-    b = kg.build(p)
-    b.write(tmp_path / "out")
-    assert [w.name for w in b.works] == ["ok"]
-    skipped = [(pr.kind, pr.line) for pr in b.problems if pr.severity == "error"]
-    assert skipped == [("entry-shape", 4), ("entry-shape", 7)]
-    rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"))
-    assert len(rows) == len(b.problems)
+    out = build_in(mode, p, tmp_path / "out")
+    names = {o.value for s, p_, o in _graph(out) if p_ == ox.NamedNode(SCHEMA + "name")}
+    assert names == {"ok"}
+    rows = problems(out)
+    assert [(r["kind"], r["line"]) for r in rows if r["severity"] == "error"] == [
+        ("entry-shape", 4),
+        ("entry-shape", 7),
+    ]
 
 
-def test_a_second_resources_key_is_an_error_not_a_silent_loss(tmp_path):
+@both_modes
+def test_a_second_resources_key_is_an_error_not_a_silent_loss(tmp_path, mode):
     # was: YAML keeps the last 'resources' list, so the entries of the first vanished unreported
+    # (and --stream read the first list and ignored the second)
     p = write_catalogue(
         tmp_path / "c.yml",
-        "resources:\n- name: A\n  url: https://example.org/a\n"
-        "resources:\n- name: B\n  url: https://example.org/b\n",
+        "resources:\n- name: A\n  url: https://example.org/a\nresources:\n- name: B\n  url: https://example.org/b\n",
     )
     with pytest.raises(kg.errors.NothingBuilt) as ei:
-        kg.build(p)
+        build_in(mode, p, tmp_path / "out")
     assert ei.value.line == 4 and "'resources' is given twice" in str(ei.value)
 
 
@@ -158,23 +162,63 @@ def test_a_key_given_twice_in_an_entry_is_reported(tmp_path):
     assert [lic.spdx for lic in b.works[0].licenses] == ["CC0-1.0"]
 
 
-def test_problems_json_is_strict_json_with_nan_and_infinity_values(tmp_path):
+@both_modes
+def test_problems_json_is_strict_json_with_nan_and_infinity_values(tmp_path, mode):
     # was: NaN / Infinity / -Infinity tokens in problems.json, which JSON.parse and other strict
-    # parsers reject (Python's json accepts them, hence parse_constant below)
+    # parsers reject (Python's json accepts them, hence parse_constant below); --stream still wrote
+    # NaN after the whole build was fixed (it had its own encoder)
     p = write_catalogue(
         tmp_path / "c.yml",
         "resources:\n- name: A\n  url: https://example.org/a\n"
         "  num_downloads: .nan\n  x-extra: [.inf, -.inf, 1.5]\n  language: .nan\n",
     )
-    b = kg.build(p)
-    b.write(tmp_path / "out")
+    out = build_in(mode, p, tmp_path / "out")
 
     def refuse(token):
         raise AssertionError(f"non-JSON token {token} in problems.json")
 
-    rows = json.loads((tmp_path / "out" / "problems.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    rows = json.loads((out / "problems.json").read_text(encoding="utf-8"), parse_constant=refuse)
     values = {r["field"]: r["value"] for r in rows}
     assert values["num_downloads"] == "nan" and values["x-extra"] == ["inf", "-inf", 1.5]
+
+
+HOSTILE_VALUES = """\
+resources:
+- name: A
+  url: https://example.org/a
+  num_downloads: .nan
+  language: -.inf
+  x-extra: [.inf, -.inf, 1.5, {deep: [.nan, {deeper: .NaN}]}, !!binary aGk=, 2024-29-05]
+  publication_date: 2024-29-05
+- name: "B \\u0000\\u202e\\ud7ff \\\" quoted"
+  url: https://example.org/b
+  tags: [1, 2.5, .nan, true, ~, {k: v}, [x]]
+  license: {spdx: .inf}
+  num_downloads: -3
+  1: integer key
+  ~: null key
+  2024-01-01: date key
+  x-set: !!set {a, b}
+- just text
+- [a, list]
+- name: C
+  url: https://example.org/c
+  name: C again
+  authors: [.nan, 12, "Ünïcode Nåme"]
+  proficiency_level: .inf
+"""
+
+
+def test_problems_json_is_the_same_bytes_in_both_modes(tmp_path):
+    """One encoder for problems.json: hostile values (NaN, infinities, binary, non-text keys, nested
+    values, control characters, entries that are not mappings) give byte-identical files."""
+    p = write_catalogue(tmp_path / "c.yml", HOSTILE_VALUES)
+    build, stream = (build_in(m, p, tmp_path / m) for m in ("build", "stream"))
+    data = (build / "problems.json").read_bytes()
+    assert data == (stream / "problems.json").read_bytes()
+    rows = json.loads(data, parse_constant=lambda t: pytest.fail(f"non-JSON token {t}"))
+    assert len(rows) > 10 and {r["value"] for r in rows if r["field"] == "num_downloads"} == {"nan", -3}
+    assert _graph(build) == _graph(stream)
 
 
 @pytest.mark.parametrize("base", ["kg:x/", "schema:", "doi:10.1/", "work:a/"])
