@@ -267,3 +267,28 @@ def test_author_names_are_cleaned_like_other_text(tmp_path):
         and any(t2.subject == t.subject and t2.object == ox.NamedNode(SCHEMA + "Person") for t2 in b.triples)
     }
     assert people == {"José Silva", "Ann Lee", "Bo Chan"}
+
+
+@both_modes
+def test_each_sources_graph_keeps_the_links_derived_from_its_own_record(tmp_path, mode):
+    # was: the merged record shared its source_orgs / grants lists with the first source's record
+    # (merge copied a hand-kept list of fields), so in catalog.nq the derived
+    # schema:sourceOrganization was in the first source's graph only
+    entry = (
+        "resources:\n- name: Intro to image analysis\n  url: https://example.org/{n}\n"
+        "  uuid: 2f1d0a62-0a59-4a0c-9e0e-8a4b5c8f3a11\n"
+        "  description: Course material made in NFDI4BIOIMAGE.\n"
+    )
+    srcs = [write_catalogue(tmp_path / f"{n}.yml", entry.format(n=n)) for n in ("a", "b")]
+    out = build_in(mode, srcs, tmp_path / "out", formats=("ntriples", "nquads"))
+    quads = set(ox.parse(path=str(out / "catalog.nq"), format=ox.RdfFormat.N_QUADS))
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    resource, source_org = (
+        ox.NamedNode(SCHEMA + "LearningResource"),
+        ox.NamedNode(SCHEMA + "sourceOrganization"),
+    )
+    works = {(q.graph_name, q.subject) for q in quads if q.predicate == rdf_type and q.object == resource}
+    linked = {(q.graph_name, q.subject) for q in quads if q.predicate == source_org}
+    assert len(works) == 2 and works <= linked
+    merged = _graph(out)
+    assert {s for s, p_, o in merged if p_ == source_org} == {s for _g, s in works}
