@@ -1,8 +1,10 @@
 """Streaming build: N-Triples / N-Quads written entry by entry, memory flat in the number of entries.
 
 ``kg build --stream`` reads a YAML catalogue one block of entries at a time (the top-level
-``resources:`` sequence is cut at its item lines and each block is loaded on its own), normalises
-each entry with the same ``Catalog`` as the ordinary build and writes its triples at once. What is
+``resources:`` sequence is cut at its item lines and each block is loaded by the same
+``kg.sources.yaml_source.load_yaml`` as the ordinary build, alias guard and duplicate-key notes
+included), normalises each entry with the same ``Catalog`` as the ordinary build and writes its
+triples at once. What is
 kept across entries is only what the graph needs to be the same as the ordinary build's:
 
 - people, organisations and tags (one node each, written at the end, when their most used
@@ -17,9 +19,12 @@ Two passes over each file: the first loads only the entries whose text mentions 
 which ORCID goes with which name), the second does the rest. Problems go to ``problems.json`` as
 they are found; only their counts stay in memory.
 
-The graph written is the same set of triples as ``kg build`` writes for the same input. One
-difference in wording: a duplicate uuid is reported as "already used by an earlier entry" (the
-earlier entry's name is not kept in memory).
+The graph written is the same set of triples as ``kg build`` writes for the same input, and
+problems.json the same bytes, with two differences: a duplicate uuid is reported as "already used by
+an earlier entry" (the earlier entry's name is not kept in memory), and a source that cannot be read
+stops the build (``NothingBuilt``, nothing written), where ``kg build`` skips it with a problem when
+another source could be read. An alias cannot point into another entry (entries are loaded in
+blocks), and the file must be a mapping with ``resources:`` as a block sequence.
 """
 
 from __future__ import annotations
