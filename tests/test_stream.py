@@ -301,3 +301,25 @@ def test_stream_of_two_sources_reports_an_orcid_conflict_once(tmp_path):
     kinds = [p["kind"] for p in problems]
     assert kinds.count("orcid-conflict") == 1
     assert sorted(kinds) == sorted(p["kind"] for p in expected_problems)
+
+
+def test_stream_of_a_url_source_is_the_same_graph(tmp_path):
+    # an http(s) source is read by the same reader as in kg build (whole, then entry by entry)
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(EXAMPLES.parent))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/{EXAMPLES.name}"
+        r = stream_build(url, tmp_path / "stream")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert triples_of(r.paths["ntriples"]) == ordinary(EXAMPLES, tmp_path)[0]

@@ -43,7 +43,7 @@ from typing import IO
 
 from .errors import NothingBuilt, SourceError, StrictFailure
 from .problems import Problem, Problems, array_end, array_item
-from .sources import RawEntry, SourceInfo, expand_sources
+from .sources import YAML_SUFFIXES, RawEntry, SourceInfo, expand_sources, is_url
 from .vocab import DEFAULT_BASE
 
 STREAM_FORMATS = {"ntriples": "catalog.nt", "nquads": "catalog.nq"}
@@ -355,8 +355,8 @@ def iter_entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
     info.entries = index
 
 
-def _entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
-    if path.suffix.lower() in (".yml", ".yaml"):
+def _entries(path: Path | str, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
+    if not is_url(path) and Path(path).suffix.lower() in YAML_SUFFIXES:
         yield from iter_entries(path, info, keep)
         return
     from .sources import read_source  # other source kinds: their own reader (whole file at once)
