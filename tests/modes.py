@@ -17,13 +17,13 @@ MODES = ["build", "stream"]
 both_modes = pytest.mark.parametrize("mode", MODES)
 
 
-def build_in(mode: str, sources, out: Path, formats=("ntriples",)) -> Path:
+def build_in(mode: str, sources, out: Path, formats=("ntriples",), base: str = kg.DEFAULT_BASE) -> Path:
     """Build ``sources`` into ``out`` in ``mode``; the errors are the mode's own (both raise
     ``kg.errors.KgError`` subclasses)."""
     if mode == "build":
-        kg.build(sources).write(out, list(formats))
+        kg.build(sources, base=base).write(out, list(formats))
     else:
-        stream_build(sources, out, formats=list(formats))
+        stream_build(sources, out, base=base, formats=list(formats))
     return out
 
 

@@ -402,13 +402,14 @@ def stream_build(
 ) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (``catalog.nt`` and/or ``catalog.nq``, plus
     ``problems.json``)."""
-    from .build import _gc_paused
+    from .build import _check_base, _gc_paused
 
     t0 = time.perf_counter()
     if isinstance(sources, (str, Path)):
         sources = [sources]
     if not base.endswith(("/", "#")):
         base += "/"
+    _check_base(base)
     formats = list(dict.fromkeys(formats))
     bad = [f for f in formats if f not in STREAM_FORMATS]
     if bad or not formats:
