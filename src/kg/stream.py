@@ -41,7 +41,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO
 
-from .errors import NothingBuilt, SourceError, StrictFailure
+from .errors import NothingBuilt, OutputError, SourceError, StrictFailure
 from .problems import Problem, Problems, array_end, array_item
 from .sources import YAML_SUFFIXES, RawEntry, SourceInfo, expand_sources, is_url
 from .vocab import DEFAULT_BASE
@@ -418,14 +418,19 @@ def stream_build(
         )
     paths = expand_sources(list(sources))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     infos = [SourceInfo(str(p)) for p in paths]
     graph = f"<{graph_iri(base)}>"
     with _gc_paused():  # no reference cycles to collect; the collector would only rescan the heap
         try:
+            out.mkdir(parents=True, exist_ok=True)
             return _stream(paths, infos, out, base, formats, graph, strict, t0)
         except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
             raise NothingBuilt(str(e.args[0]), file=e.file, line=e.line) from None
+        except OSError as e:  # (the sources' read errors are SourceErrors) the words of kg build's
+            where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
+            raise OutputError(
+                f"cannot write the outputs: {e.strerror or e}", file=str(where or out)
+            ) from None
 
 
 def _caches() -> tuple:
