@@ -1,5 +1,6 @@
 """Malformed catalogue files: each gives one clear error line (or a reported skip), never a traceback,
-and memory stays bounded (peak RSS measured in a child process)."""
+and memory stays bounded (peak RSS measured in a child process). Where --stream can read the file
+(a block sequence under 'resources:'), the same file is tried in both build modes."""
 
 from __future__ import annotations
 
