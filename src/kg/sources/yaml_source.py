@@ -133,7 +133,7 @@ _ALIAS = re.compile(r"\*([0-9A-Za-z_-]+)")
 def _may_use_aliases(text: str) -> bool:
     """False only when no alias can be in the document: an alias ``*name`` needs an anchor ``&name``
     and both appear literally in the text. Two regex scans in C instead of the node walk of
-    ``_check_aliases``, which takes ~40 ms of the real catalogue's ~0.2 s read (960 entries, which
+    ``_check_aliases``: 2 ms against 34 ms CPU on the real catalogue (960 entries, ~0.17 s read; they
     have no anchors)."""
     aliases = set(_ALIAS.findall(text))
     return bool(aliases) and not aliases.isdisjoint(_ANCHOR.findall(text))
