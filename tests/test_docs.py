@@ -203,9 +203,10 @@ def test_one_unreadable_source_among_several_is_reported_and_the_rest_built(tmp_
     assert [p["file"] for p in problems if p["kind"] == "source-error"] == [str(bad)]
 
 
-def test_stream_stops_at_an_unreadable_source_with_exit_2(tmp_path):
+def test_stream_stops_at_an_unreadable_source_with_exit_3(tmp_path):
     bad = write_catalogue(tmp_path / "bad.yml", "resources:\n- name: a\n  url: [unclosed\n")
-    assert main(["build", "--stream", str(bad), str(EXAMPLES), "--out", str(tmp_path / "o"), "-q"]) == 2
+    assert main(["build", "--stream", str(bad), str(EXAMPLES), "--out", str(tmp_path / "o"), "-q"]) == 3
+    assert not (tmp_path / "o" / "catalog.nt").exists()
 
 
 def test_problems_json_is_the_documented_array(tmp_path):

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kg
+from kg.stream import stream_build
 
 SCHEMA = "http://schema.org/"
 SCHEMA_URL = ox.NamedNode(SCHEMA + "url")
@@ -341,7 +342,7 @@ def test_hostile_entries_build_to_one_strict_graph(fast_tmp, entries, unicode, w
     assert len(shape) == len(entries) - len(dicts)
     assert all(p.line and p.file == str(src) for p in shape)
 
-    for e, w in zip(dicts, b.works):
+    for e, w in zip(dicts, b.works, strict=True):
         s = ox.NamedNode(w.iri)
         mine = [p for p in b.problems if p.line == w.line]
         out_urls = {o.value for (s2, p, o) in expected if s2 == s and p == SCHEMA_URL}
@@ -364,3 +365,14 @@ def test_hostile_entries_build_to_one_strict_graph(fast_tmp, entries, unicode, w
         names = {o.value for (s2, p, o) in expected if s2 == s and p == SCHEMA_NAME}
         assert names or any(p.field == "name" for p in mine), (e.get("name"), mine)
         assert all(n.strip() for n in names), names
+
+    # --stream reads the same file with the same load function: the same graph and the same problems
+    # (only the wording of a duplicate uuid differs: --stream keeps no earlier entry's name)
+    r = stream_build(src, d / "stream")
+    assert _parse(r.paths["ntriples"], ox.RdfFormat.N_TRIPLES) == expected
+    streamed = json.loads(r.paths["problems"].read_text(encoding="utf-8"), parse_constant=_not_json)
+
+    def comparable(row: dict) -> dict:
+        return {k: v for k, v in row.items() if not (k == "message" and row["kind"] == "duplicate-uuid")}
+
+    assert [comparable(x) for x in streamed] == [comparable(x) for x in rows]

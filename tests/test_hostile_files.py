@@ -1,5 +1,6 @@
 """Malformed catalogue files: each gives one clear error line (or a reported skip), never a traceback,
-and memory stays bounded (peak RSS measured in a child process)."""
+and memory stays bounded (peak RSS measured in a child process). Where --stream can read the file
+(a block sequence under 'resources:'), the same file is tried in both build modes."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from kg.errors import KgError, NothingBuilt
 from kg.writers import write_jsonld, write_ntriples, write_turtle
 
 from .conftest import EXAMPLES, ROOT
+from .modes import MODES, both_modes, build_in, triples
 
 MB = 1024 * 1024
+_FLAGS = {"build": [], "stream": ["--stream"]}
 
 
 def run_kg(args: list[str]) -> tuple[int, str, float, float]:
@@ -32,11 +35,13 @@ def run_kg(args: list[str]) -> tuple[int, str, float, float]:
 
 
 def laughs(levels: int = 9, width: int = 9, where: str = "tags") -> str:
-    """The billion-laughs document: each level an alias list of the one before."""
-    out = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    """The billion-laughs document: each level an alias list of the one before, all anchored inside
+    the one entry (so that --stream, which loads entry by entry, meets the whole bomb too)."""
+    out = ["resources:", "- name: boom", "  url: https://example.org/x"]
+    out.append('  x-l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]')
     for i in range(1, levels + 1):
-        out.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]")
-    out.append(f"resources:\n- name: boom\n  url: https://example.org/x\n  {where}: *l{levels}\n")
+        out.append(f"  x-l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]")
+    out.append(f"  {where}: *l{levels}\n")
     return "\n".join(out)
 
 
@@ -44,24 +49,39 @@ BOMBS = {
     "tags": laughs(where="tags"),
     "name": laughs(where="name"),
     "unknown-key": laughs(where="x-extra"),
-    "entry": laughs().replace("- name: boom\n  url: https://example.org/x\n  tags: *l9", "- *l9"),
-    "long-strings": "s: &s '" + "x" * 10_000 + "'\nl: &l [" + ", ".join(["*s"] * 1000) + "]\n"
-    "resources:\n- name: A\n  url: https://example.org/a\n  tags: *l\n",
+    "six levels of ten": laughs(levels=6, width=10, where="num_downloads"),
+    "long-strings": "resources:\n- name: A\n  url: https://example.org/a\n  x-s: &s '"
+    + "x" * 10_000
+    + "'\n  x-l: &l ["
+    + ", ".join(["*s"] * 1000)
+    + "]\n  tags: *l\n",
 }
 
 
+@both_modes
 @pytest.mark.parametrize("where", sorted(BOMBS))
-def test_alias_bomb_is_refused_in_bounded_memory(tmp_path, where):
+def test_alias_bomb_is_refused_in_bounded_memory(tmp_path, where, mode):
     p = tmp_path / "bomb.yml"
     p.write_text(BOMBS[where], encoding="utf-8")
-    code, err, _secs, rss = run_kg(["build", str(p), "-o", str(tmp_path / "out")])
+    code, err, _secs, rss = run_kg(["build", str(p), "-o", str(tmp_path / "out"), *_FLAGS[mode]])
     assert code == NothingBuilt.exit_code, err
     assert err.count("\n") == 1 and "alias bomb" in err and str(p) in err
     assert rss < 200, f"peak RSS {rss:.0f} MB"
-    assert not (tmp_path / "out" / "catalog.ttl").exists()
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_recursive_alias_is_refused_with_its_line(tmp_path):
+def test_a_whole_entry_as_an_alias_bomb_is_refused(tmp_path):
+    # anchors outside the entries: --stream refuses any alias into another part of the file (test_stream)
+    text = laughs().replace("- name: boom\n  url: https://example.org/x\n  x-l0", "- x-l0")
+    text = text.replace("  tags: *l9", "- *l9")
+    p = tmp_path / "bomb.yml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(NothingBuilt, match="alias bomb"):
+        kg.build(p)
+
+
+@both_modes
+def test_recursive_alias_is_refused_with_its_line(tmp_path, mode):
     p = tmp_path / "rec.yml"
     p.write_text(
         "resources:\n- name: ok\n  url: https://example.org/ok\n- &e\n  name: rec\n"
@@ -69,7 +89,7 @@ def test_recursive_alias_is_refused_with_its_line(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(NothingBuilt) as ei:
-        kg.build(p)
+        build_in(mode, p, tmp_path / "out")
     assert ei.value.line == 4 and "recursive YAML alias" in str(ei.value)
 
 
@@ -131,6 +151,29 @@ def test_truncated_catalogue_at_every_offset_builds_or_fails_in_one_line(tmp_pat
     assert outcomes["built"] and outcomes["error"]  # both kinds of cut were met
 
 
+def test_truncated_catalogue_builds_the_same_in_both_modes(tmp_path):
+    """The same cuts, built by ``kg build`` and by ``kg build --stream``: both fail with one line, or
+    both write the same graph and byte-identical problems.json."""
+    data = EXAMPLES.read_bytes()
+    outcomes = {"built": 0, "error": 0}
+    for cut in range(1, len(data), max(1, len(data) // 150)):
+        p = tmp_path / f"cut{cut}.yml"
+        p.write_bytes(data[:cut])
+        results = []
+        for mode in MODES:
+            out = tmp_path / f"{mode}{cut}"
+            try:
+                build_in(mode, p, out)
+            except NothingBuilt as e:
+                assert "\n" not in str(e) and str(e).startswith(str(p)), str(e)
+                results.append(None)
+                continue
+            results.append((triples(out), (out / "problems.json").read_bytes()))
+        assert results[0] == results[1], f"the modes differ on the file cut at byte {cut}"
+        outcomes["error" if results[0] is None else "built"] += 1
+    assert outcomes["built"] and outcomes["error"]
+
+
 ENTRY = "- name: Ok\n  url: https://example.org/ok\n"
 BAD_FILES = {  # name -> (bytes, words the one-line error must hold, line it must name or None)
     "latin-1": ("resources:\n- name: Café\n".encode("latin-1"), "not UTF-8", 2),
@@ -171,13 +214,32 @@ BAD_FILES = {  # name -> (bytes, words the one-line error must hold, line it mus
 }
 
 
+# --stream cuts the file into entries by its lines before loading them: a file whose top level is not
+# 'resources:' with a block sequence fails at that step, with its own words (and line, where known)
+_NOT_STREAMABLE = ("streaming", None)
+STREAM_ONLY = {
+    "flow nesting 10000 deep": ("block sequence", 1),
+    "mapping without resources": ("no top-level 'resources:' list", None),
+    "resources is a mapping": ("block sequence", 2),
+    "resources is text": ("block sequence", 1),
+    "tab indentation": ("block sequence", 2),
+    "top-level list": _NOT_STREAMABLE,
+    "top-level number": _NOT_STREAMABLE,
+    "top-level text": _NOT_STREAMABLE,
+    "two documents": ("block sequence", 1),
+}
+
+
+@both_modes
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_malformed_file_gives_one_clear_located_error(tmp_path, case, capsys):
+def test_malformed_file_gives_one_clear_located_error(tmp_path, case, capsys, mode):
     data, words, line = BAD_FILES[case]
+    if mode == "stream":
+        words, line = STREAM_ONLY.get(case, (words, line))
     p = tmp_path / "bad.yml"
     p.write_bytes(data)
     with pytest.raises(NothingBuilt) as ei:
-        kg.build(p)
+        build_in(mode, p, tmp_path / "lib")
     e = ei.value
     assert e.file == str(p) and words in str(e) and "\n" not in str(e)
     if line is not None:
@@ -185,7 +247,7 @@ def test_malformed_file_gives_one_clear_located_error(tmp_path, case, capsys):
     # the CLI: one line on stderr, exit code of NothingBuilt, nothing written
     from kg.cli import main
 
-    assert main(["build", str(p), "-o", str(tmp_path / "out")]) == NothingBuilt.exit_code
+    assert main(["build", str(p), "-o", str(tmp_path / "out"), *_FLAGS[mode]]) == NothingBuilt.exit_code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("kg: error: " + str(p)) and "Traceback" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 import kg
 from kg.catalog import Tally
-from kg.errors import SourceError, UsageError
+from kg.errors import NothingBuilt, UsageError
 from kg.sources import SourceInfo
 from kg.stream import _Seen, graph_iri, iter_entries, stream_build
 
 from .conftest import EXAMPLES, write_catalogue
+from .modes import MODES, build_in
 
 
 def triples_of(path, fmt=ox.RdfFormat.N_TRIPLES) -> set[tuple[str, str, str]]:
@@ -39,7 +40,7 @@ def test_stream_is_the_same_graph(which, tmp_path, request):
     r = stream_build(src, tmp_path / "stream", formats=["ntriples", "nquads"])
     got = triples_of(r.paths["ntriples"])
     assert got == expected
-    assert r.triples == sum(1 for _ in open(r.paths["ntriples"], "rb"))
+    assert r.triples == r.paths["ntriples"].read_bytes().count(b"\n")
     quads = list(ox.parse(path=str(r.paths["nquads"]), format=ox.RdfFormat.N_QUADS))
     assert {q.graph_name.value for q in quads} == {graph_iri(kg.DEFAULT_BASE)}
     assert {(str(q.subject), str(q.predicate), str(q.object)) for q in quads} == expected
@@ -64,7 +65,9 @@ def test_stream_with_its_caches_emptied_every_block_is_the_same_graph(real_yaml,
     def trim(caches):
         before = [c.cache_info().currsize for c in caches]
         real_trim(caches)
-        cleared.append(sum(1 for b, c in zip(before, caches) if b > 8 and c.cache_info().currsize == 0))
+        cleared.append(
+            sum(1 for b, c in zip(before, caches, strict=True) if b > 8 and c.cache_info().currsize == 0)
+        )
 
     monkeypatch.setattr(ks, "_trim", trim)
     expected, expected_problems = ordinary(real_yaml, tmp_path)
@@ -121,10 +124,12 @@ resources:
   tags: x
 """,
     )
-    with pytest.raises(SourceError) as ei:
-        stream_build(src, tmp_path / "out")
-    assert ei.value.file == str(src)
-    assert ei.value.line in (5, 6)  # where libyaml notices the unclosed flow sequence
+    for mode in MODES:  # the same error in both modes: one load function
+        with pytest.raises(NothingBuilt) as ei:
+            build_in(mode, src, tmp_path / mode)
+        assert ei.value.file == str(src)
+        assert ei.value.line in (5, 6)  # where libyaml notices the unclosed flow sequence
+        assert "malformed YAML: did not find expected" in str(ei.value)
 
 
 def test_stream_alias_into_another_entry_is_a_clear_error(tmp_path):
@@ -142,8 +147,11 @@ resources:
     )
     # the ordinary build reads the whole document, so the alias works there
     assert len(kg.build(src).works) == 2
-    with pytest.raises(SourceError, match="alias"):
+    with pytest.raises(
+        NothingBuilt, match="undefined alias .*an alias cannot point into another entry"
+    ) as ei:
         stream_build(src, tmp_path / "out")
+    assert ei.value.line == 7
 
 
 def test_stream_reports_duplicates_like_the_ordinary_build(tmp_path):
@@ -293,3 +301,25 @@ def test_stream_of_two_sources_reports_an_orcid_conflict_once(tmp_path):
     kinds = [p["kind"] for p in problems]
     assert kinds.count("orcid-conflict") == 1
     assert sorted(kinds) == sorted(p["kind"] for p in expected_problems)
+
+
+def test_stream_of_a_url_source_is_the_same_graph(tmp_path):
+    # an http(s) source is read by the same reader as in kg build (whole, then entry by entry)
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(EXAMPLES.parent))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/{EXAMPLES.name}"
+        r = stream_build(url, tmp_path / "stream")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert triples_of(r.paths["ntriples"]) == ordinary(EXAMPLES, tmp_path)[0]

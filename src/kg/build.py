@@ -282,6 +282,7 @@ def build(
             catalog.add(e)
         catalog.finish()
         grants, links = link_works(catalog.works, catalog.agents, base)
+        link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
         b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
         b.nodes = list(
             catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from .merge import Merger, copy_work, match_keys
-from .model import Agent, Tag, Work
+from .model import Agent, Tag, Work, catalogue_keys
 from .normalize import identifiers as ids
 from .normalize.dates import normalize_date
 from .normalize.levels import normalize_level
@@ -20,26 +20,7 @@ from .normalize.types import lookup_type
 from .problems import ERROR, INFO, WARNING, EntryContext, Problems
 from .sources import RawEntry
 
-KNOWN_KEYS = {
-    "name",
-    "url",
-    "uuid",
-    "license",
-    "authors",
-    "authors_with_orcid",
-    "tags",
-    "description",
-    "abstract",
-    "publication_date",
-    "type",
-    "num_downloads",
-    "file_formats",
-    "submission_date",
-    "language",
-    "proficiency_level",
-    "event_date",
-    "event_location",
-}
+KNOWN_KEYS = catalogue_keys()  # the keys some field of kg.model.Work is read from
 KEY_ALIASES = {
     "publication date": "publication_date",
     "publicationdate": "publication_date",

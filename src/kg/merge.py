@@ -17,26 +17,19 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .model import Work
+from . import model
+from .model import Work, work_fields
 from .normalize import identifiers as ids
 from .problems import INFO, WARNING, EntryContext
 
-SINGLE = (
-    "name",
-    "description",
-    "abstract",
-    "date_published",
-    "date_submitted",
-    "include_in_dalia",
-    "language",
-    "level",
-    "downloads",
-    "event_date",
-    "event_location",
+# The field lists come from the model: each field of kg.model.Work declares how it is merged.
+SINGLE = work_fields(model.SINGLE)
+LISTS = tuple(
+    f.name for f in dataclasses.fields(Work) if f.metadata["merge"] in (model.LIST, model.QUIET, model.WARN)
 )
-LISTS = ("urls", "dois", "licenses", "authors", "editors", "content_types", "raw_types", "file_formats")
-QUIET_LISTS = {"urls", "dois", "file_formats", "content_types"}  # more is more (types: raw_types reports)
-WARN_LISTS = {"licenses"}
+QUIET_LISTS = set(work_fields(model.QUIET))  # more is more (types: raw_types reports)
+WARN_LISTS = set(work_fields(model.WARN))
+_LIST_FIELDS = tuple(f.name for f in dataclasses.fields(Work) if f.default_factory is list)
 
 
 def match_keys(uuid_raw: object, urls: list[str]) -> list[str]:
@@ -77,8 +70,9 @@ def _show(v: object) -> object:
 
 
 def copy_work(w: Work) -> Work:
-    lists: dict = {f: list(getattr(w, f)) for f in (*LISTS, "keywords", "tags")}
-    return dataclasses.replace(w, **lists)
+    """A copy of ``w`` that shares no list with it (merging into the copy leaves ``w`` as its
+    source states it)."""
+    return dataclasses.replace(w, **{f: list(getattr(w, f)) for f in _LIST_FIELDS})
 
 
 class Merger:
@@ -108,6 +102,11 @@ class Merger:
         if index:
             for k in work_keys(work):
                 self.keys.setdefault(k, work.iri)
+
+    def restated(self) -> list[Work]:
+        """The records of works read from more than one source, each as its source states it (the
+        merged records are copies: see ``copy_work``)."""
+        return [v for v in self.views if len(self.files[v.iri]) > 1]
 
     def merge(self, merged: Work, view: Work, ctx: EntryContext, own_uuid: object = None) -> None:
         """Fold ``view`` (from a source not yet seen for this work) into ``merged`` in place.
@@ -153,7 +152,7 @@ class Merger:
                     value={first: _show(a), here: _show(b)},
                 )
             a.extend(new)
-        for tag, kw in zip(view.tags, view.keywords):
+        for tag, kw in zip(view.tags, view.keywords, strict=True):
             if tag not in merged.tags:
                 merged.tags.append(tag)
                 merged.keywords.append(kw)
@@ -164,7 +163,5 @@ class Merger:
                 field="tags",
                 severity=INFO,
             )
-        if merged.downloads is None and view.downloads is not None:
-            merged.downloads = view.downloads
         self.files[merged.iri].add(view.file or "")
         self.views.append(view)

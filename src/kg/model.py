@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .normalize.licenses import License
 from .normalize.types import ContentType
@@ -33,35 +33,67 @@ class Tag:
     alt_labels: AbstractSet[str] = frozenset()
 
 
+# How ``kg.merge`` folds a second source's record of a work into the first's, per field:
+SINGLE = "single"  # one value: a source that has none takes the other's; differing values reported
+LIST = "list"  # united, first source's order first; differing lists a merge-union note
+QUIET = "quiet"  # united without a note (more is more)
+WARN = "warn"  # united; differing lists a merge-conflict warning
+TAGS = "tags"  # united in pairs with ``keywords`` (tag node and the label it was written with)
+DERIVED = "derived"  # computed from the merged record afterwards (kg.projects), not merged
+NOT_MERGED = "not merged"  # identity and location: the first source's
+
+
+def _field(keys: str, merge: str, doc: str, list_: bool = False):
+    """A ``Work`` field: ``keys`` are the catalogue (YAML) keys it is read from (comma-separated),
+    ``merge`` how two sources' values are merged, ``doc`` what it holds."""
+    meta = {"keys": tuple(k.strip() for k in keys.split(",") if k.strip()), "merge": merge, "doc": doc}
+    if list_:
+        return field(default_factory=list, metadata=meta)
+    return field(default=None, metadata=meta)
+
+
 @dataclass
 class Work:
-    iri: str
-    uuid: str
-    name: str | None = None
-    description: str | None = None
-    abstract: str | None = None
-    urls: list[str] = field(default_factory=list)  # landing pages (not DOI resolver URLs)
-    dois: list[str] = field(default_factory=list)
-    licenses: list[License] = field(default_factory=list)
-    authors: list[str] = field(default_factory=list)  # agent IRIs, in the catalogue's order
-    editors: list[str] = field(default_factory=list)
-    date_published: tuple[str, str] | None = None  # (lexical, xsd local name)
-    date_submitted: tuple[str, str] | None = None
-    content_types: list[ContentType] = field(default_factory=list)
-    raw_types: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)  # subject tags as written
-    tags: list[str] = field(default_factory=list)  # tag node IRIs
-    include_in_dalia: bool | None = None
-    language: str | None = None
-    level: str | None = None  # slug in our proficiency-level scheme
-    file_formats: list[str] = field(default_factory=list)
-    downloads: int | None = None
-    event_date: str | None = None
-    event_location: str | None = None
-    source_orgs: list[str] = field(default_factory=list)  # project/organisation IRIs (kg.projects)
-    grants: list[str] = field(default_factory=list)  # grant IRIs named in the work's texts
-    file: str | None = None
-    line: int | None = None
+    iri: str = field(metadata={"keys": (), "merge": NOT_MERGED, "doc": "minted from the uuid"})
+    uuid: str = field(metadata={"keys": ("uuid",), "merge": NOT_MERGED, "doc": "as given, or derived"})
+    name: str | None = _field("name", SINGLE, "title")
+    description: str | None = _field("description", SINGLE, "")
+    abstract: str | None = _field("abstract", SINGLE, "")
+    urls: list[str] = _field("url", QUIET, "landing pages (not DOI resolver URLs)", True)
+    dois: list[str] = _field("url", QUIET, "DOIs of the DOI resolver URLs", True)
+    licenses: list[License] = _field("license", WARN, "", True)
+    authors: list[str] = _field(
+        "authors, authors_with_orcid", LIST, "agent IRIs, in the catalogue's order", True
+    )
+    editors: list[str] = _field("authors", LIST, "agent IRIs of authors marked '(Editor)'", True)
+    date_published: tuple[str, str] | None = _field("publication_date", SINGLE, "(lexical, xsd local name)")
+    date_submitted: tuple[str, str] | None = _field("submission_date", SINGLE, "(lexical, xsd local name)")
+    content_types: list[ContentType] = _field("type", QUIET, "types of the content-type scheme", True)
+    raw_types: list[str] = _field("type", LIST, "types as written", True)
+    keywords: list[str] = _field("tags", TAGS, "subject tags as written", True)
+    tags: list[str] = _field("tags", TAGS, "tag node IRIs", True)
+    include_in_dalia: bool | None = _field("tags", SINGLE, "the 'include/exclude from DALIA' tags")
+    language: str | None = _field("language", SINGLE, "language code")
+    level: str | None = _field("proficiency_level", SINGLE, "slug in kg's proficiency-level scheme")
+    file_formats: list[str] = _field("file_formats", QUIET, "", True)
+    downloads: int | None = _field("num_downloads", SINGLE, "")
+    event_date: str | None = _field("event_date", SINGLE, "")
+    event_location: str | None = _field("event_location", SINGLE, "")
+    source_orgs: list[str] = _field("", DERIVED, "project/organisation IRIs (kg.projects)", True)
+    grants: list[str] = _field("", DERIVED, "grant IRIs named in the work's texts (kg.projects)", True)
+    file: str | None = field(default=None, metadata={"keys": (), "merge": NOT_MERGED, "doc": "source"})
+    line: int | None = field(default=None, metadata={"keys": (), "merge": NOT_MERGED, "doc": "entry's line"})
+
+
+def work_fields(merge: str | None = None) -> tuple[str, ...]:
+    """Names of ``Work``'s fields, in order; only those merged as ``merge`` when given."""
+    return tuple(f.name for f in fields(Work) if merge is None or f.metadata["merge"] == merge)
+
+
+def catalogue_keys() -> frozenset[str]:
+    """The catalogue (YAML) keys some ``Work`` field is read from: every other key of an entry is
+    unknown to kg."""
+    return frozenset(k for f in fields(Work) for k in f.metadata["keys"])
 
 
 @dataclass

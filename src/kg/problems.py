@@ -62,20 +62,32 @@ class Problems:
         return Counter(p.severity for p in self.items)
 
     def to_json(self) -> str:
-        """Strict JSON (RFC 8259): a catalogue's .nan / .inf values are written as text, since
-        NaN and Infinity are not JSON and browsers' JSON.parse rejects the whole file for them."""
-        if not self.items:
-            return "[]\n"
-        # One problem per line: readable, diffable, and written by json's C encoder (indent= would
-        # switch to its pure-Python encoder, several times slower).
-        lines = []
-        for p in self.items:
-            row = {f: getattr(p, f) for f in _FIELDS}
-            try:
-                lines.append(json.dumps(row, ensure_ascii=False, default=str, allow_nan=False))
-            except ValueError:
-                lines.append(json.dumps(_finite(row), ensure_ascii=False, default=str, allow_nan=False))
-        return "[\n" + ",\n".join(lines) + "\n]\n"
+        """problems.json: a JSON array, one problem a line (see ``array_item``)."""
+        return "".join(array_item(p, i) for i, p in enumerate(self.items)) + array_end(len(self.items))
+
+
+def problem_json(problem: Problem) -> str:
+    """One problem as one line of strict JSON (RFC 8259). A catalogue's .nan / .inf values are
+    written as text, since NaN and Infinity are not JSON and browsers' JSON.parse rejects the whole
+    file for them. (One line a problem keeps json's C encoder: indent= would switch to its
+    pure-Python one, several times slower.)"""
+    row = {f: getattr(problem, f) for f in _FIELDS}
+    try:
+        return json.dumps(row, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(row), ensure_ascii=False, default=str, allow_nan=False)
+
+
+def array_item(problem: Problem, index: int) -> str:
+    """The text of problems.json that problem number ``index`` (0-based) adds: the opening bracket
+    or a comma, a line break, the problem. Whole builds and streamed builds both write with this and
+    ``array_end``, so the two write the same bytes for the same problems."""
+    return ("[\n" if index == 0 else ",\n") + problem_json(problem)
+
+
+def array_end(count: int) -> str:
+    """The end of problems.json after ``count`` problems (an empty array when there were none)."""
+    return "\n]\n" if count else "[]\n"
 
 
 def _finite(v: object) -> object:

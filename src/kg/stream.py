@@ -1,8 +1,10 @@
 """Streaming build: N-Triples / N-Quads written entry by entry, memory flat in the number of entries.
 
 ``kg build --stream`` reads a YAML catalogue one block of entries at a time (the top-level
-``resources:`` sequence is cut at its item lines and each block is loaded on its own), normalises
-each entry with the same ``Catalog`` as the ordinary build and writes its triples at once. What is
+``resources:`` sequence is cut at its item lines and each block is loaded by the same
+``kg.sources.yaml_source.load_yaml`` as the ordinary build, alias guard and duplicate-key notes
+included), normalises each entry with the same ``Catalog`` as the ordinary build and writes its
+triples at once. What is
 kept across entries is only what the graph needs to be the same as the ordinary build's:
 
 - people, organisations and tags (one node each, written at the end, when their most used
@@ -17,29 +19,31 @@ Two passes over each file: the first loads only the entries whose text mentions 
 which ORCID goes with which name), the second does the rest. Problems go to ``problems.json`` as
 they are found; only their counts stay in memory.
 
-The graph written is the same set of triples as ``kg build`` writes for the same input. One
-difference in wording: a duplicate uuid is reported as "already used by an earlier entry" (the
-earlier entry's name is not kept in memory).
+The graph written is the same set of triples as ``kg build`` writes for the same input, and
+problems.json the same bytes, with two differences: a duplicate uuid is reported as "already used by
+an earlier entry" (the earlier entry's name is not kept in memory), and a source that cannot be read
+stops the build (``NothingBuilt``, nothing written), where ``kg build`` skips it with a problem when
+another source could be read. An alias cannot point into another entry (entries are loaded in
+blocks), and the file must be a mapping with ``resources:`` as a block sequence.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import time
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import IO
 
-from .errors import NothingBuilt, SourceError, StrictFailure
-from .problems import Problem, Problems
-from .sources import RawEntry, SourceInfo, expand_sources
+from .errors import NothingBuilt, OutputError, SourceError, StrictFailure
+from .problems import Problem, Problems, array_end, array_item
+from .sources import YAML_SUFFIXES, RawEntry, SourceInfo, expand_sources, is_url
 from .vocab import DEFAULT_BASE
 
 STREAM_FORMATS = {"ntriples": "catalog.nt", "nquads": "catalog.nq"}
@@ -58,7 +62,8 @@ _ITEM = re.compile(r"^( *)-(?: |$)")
 
 
 class StreamedProblems(Problems):
-    """Writes each problem to an open JSON array at once; keeps only the counts."""
+    """Writes each problem to problems.json at once (the same encoding as ``Problems.to_json``);
+    keeps only the counts."""
 
     def __init__(self, out: IO[str]):
         super().__init__()
@@ -67,11 +72,9 @@ class StreamedProblems(Problems):
         self._kinds: Counter[str] = Counter()
         self._severities: Counter[str] = Counter()
         self._first_serious: Problem | None = None
-        out.write("[")
 
     def add(self, problem: Problem) -> None:
-        row = json.dumps(asdict(problem), ensure_ascii=False, default=str)
-        self._out.write(("\n " if self._n == 0 else ",\n ") + row)
+        self._out.write(array_item(problem, self._n))
         self._n += 1
         self._kinds[problem.kind] += 1
         self._severities[problem.severity] += 1
@@ -79,7 +82,7 @@ class StreamedProblems(Problems):
             self._first_serious = problem
 
     def close(self) -> None:
-        self._out.write("\n]\n" if self._n else "]\n")
+        self._out.write(array_end(self._n))
 
     def __iter__(self):  # the problems themselves are in the file, not in memory
         return iter(())
@@ -173,120 +176,160 @@ class _Forget(dict):
 # ---------------------------------------------------------------------------------------------
 
 
-def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
-    """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
-    indentation removed. The file is read line by line; nothing else is kept."""
+_BREAK = re.compile(r"\r\n|\r|\n")  # YAML's line breaks
+_LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")  # after a line break '\r' that no '\n' follows
+
+
+def _lines(path: Path, info: SourceInfo) -> Iterator[str]:
+    """The file's lines as text, ends kept (YAML's breaks: \\n, \\r\\n, \\r), BOM dropped; bytes
+    that are not UTF-8 are the same error, with the same line, as the whole-file read gives."""
     try:
-        f = open(path, encoding="utf-8", newline="")
+        f = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the error handling
     except OSError as e:
         raise SourceError(f"cannot read: {e.strerror}", file=str(path)) from None
     with f:
-        state = "head"  # head -> items -> tail
-        indent: str | None = None
-        cur: list[str] = []
-        start = 0
-        lineno = 0
-        try:
-            for ln in f:
-                lineno += 1
-                if lineno == 1 and ln.startswith("\ufeff"):
-                    ln = ln[1:]
-                info.size += len(ln)
-                if state == "head":
-                    if re.match(r"^resources\s*:\s*(#.*)?$", ln):
-                        state = "items"
-                    elif (
-                        ln.strip()
-                        and not ln.startswith("#")
-                        and not ln.startswith("---")
-                        and not re.match(r"^[A-Za-z_][\w -]*:", ln)
-                    ):
-                        raise SourceError(
-                            "streaming reads a catalogue whose top level is a mapping with "
-                            "'resources:' as a block sequence",
-                            file=str(path),
-                            line=lineno,
-                        )
-                    continue
-                if state == "tail":
-                    continue
-                if indent is None:
-                    if not ln.strip() or ln.lstrip().startswith("#"):
-                        continue
-                    m = _ITEM.match(ln)
-                    if not m:
-                        raise SourceError(
-                            "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
-                            file=str(path),
-                            line=lineno,
-                        )
-                    indent = m.group(1)
-                if (
-                    ln.startswith(indent + "-")
-                    and _ITEM.match(ln)
-                    and len(_ITEM.match(ln).group(1)) == len(indent)
-                ):
-                    if cur:
-                        yield start, "".join(cur)
-                    cur, start = [ln[len(indent) :]], lineno
-                elif ln[:1] not in (" ", "#", "\n", "\r", "") and not ln.startswith(indent + " "):
-                    if ln.startswith("..."):
-                        state = "tail"
-                        continue
-                    state = "tail"  # the next top-level key ends the sequence
-                else:
-                    cur.append(ln[len(indent) :] if ln.startswith(indent) else ln)
-        except UnicodeDecodeError as e:
-            raise SourceError(f"not UTF-8 text ({e.reason})", file=str(path), line=lineno + 1) from None
+        for lineno, raw in enumerate(f, 1):
+            try:
+                ln = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise SourceError(
+                    f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {info.size + e.start})",
+                    file=str(path),
+                    line=lineno,
+                ) from None
+            info.size += len(raw)
+            if lineno == 1 and ln.startswith("\ufeff"):
+                ln = ln[1:]
+            if "\r" in ln[:-2]:
+                yield from _LONE_CR.split(ln)
+            else:
+                yield ln
+
+
+def _no_second_resources(ln: str, path: Path, lineno: int) -> None:
+    """As in the whole-file read, a second list of entries is an error, not a silent loss."""
+    if re.match(r"^resources\s*:", ln):
+        raise SourceError(
+            "key 'resources' is given twice; the entries of the first list would be lost"
+            " (merge the two lists)",
+            file=str(path),
+            line=lineno,
+        )
+
+
+def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
+    """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
+    indentation removed. The file is read line by line; nothing else is kept."""
+    state = "head"  # head -> items -> tail
+    indent: str | None = None
+    cur: list[str] = []
+    start = 0
+    text = content = False  # any text met; anything but blank lines and comments met
+    for lineno, ln in enumerate(_lines(path, info), 1):
         if state == "head":
-            raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
-        if cur:
-            yield start, "".join(cur)
+            text = text or bool(ln.strip())
+            content = content or bool(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")))
+            if re.match(r"^resources\s*:\s*(#.*)?$", ln):
+                state = "items"
+            elif re.match(r"^resources\s*:", ln):
+                raise SourceError(
+                    "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
+                    file=str(path),
+                    line=lineno,
+                )
+            elif (
+                ln.strip()
+                and not ln.startswith("#")
+                and not ln.startswith("---")
+                and not re.match(r"^[A-Za-z_][\w -]*:", ln)
+            ):
+                raise SourceError(
+                    "streaming reads a catalogue whose top level is a mapping with "
+                    "'resources:' as a block sequence",
+                    file=str(path),
+                    line=lineno,
+                )
+            continue
+        if state == "tail":
+            _no_second_resources(ln, path, lineno)
+            continue
+        if indent is None:
+            if not ln.strip() or ln.lstrip().startswith("#"):
+                continue
+            m = _ITEM.match(ln)
+            if not m:
+                raise SourceError(
+                    "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
+                    file=str(path),
+                    line=lineno,
+                )
+            indent = m.group(1)
+        if ln.startswith(indent + "-") and _ITEM.match(ln) and len(_ITEM.match(ln).group(1)) == len(indent):
+            if cur:
+                yield start, "".join(cur)
+            cur, start = [ln[len(indent) :]], lineno
+        elif ln[:1] not in (" ", "#", "\n", "\r", "") and not ln.startswith(indent + " "):
+            state = "tail"  # the next top-level key (or a document end '...') ends the sequence
+            _no_second_resources(ln, path, lineno)
+        else:
+            cur.append(ln[len(indent) :] if ln.startswith(indent) else ln)
+    if state == "head":
+        if not content:  # the same words as the whole-file read
+            raise SourceError(
+                "no catalogue in it: the file holds only comments or blank YAML"
+                if text
+                else "empty file: no catalogue in it",
+                file=str(path),
+            )
+        raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
+    if cur:
+        yield start, "".join(cur)
 
 
 _ALIAS = re.compile(r"(?:^|[\s\[{,])\*[A-Za-z0-9_-]")
 
 
-def _load_block(items: list[tuple[int, str]], path: Path) -> list[object]:
+def _line_map(items: list[tuple[int, str]]):
+    """The file's 1-based line of a 0-based line of the block that joins ``items`` (which need not
+    be next to each other in the file)."""
+    offsets, at = [], 0
+    for _start, t in items:
+        offsets.append(at)
+        at += len(_BREAK.findall(t)) + (0 if t.endswith(("\n", "\r")) else 1)
+
+    def line_of(n: int) -> int:
+        i = max(bisect_right(offsets, n) - 1, 0)
+        return items[i][0] + n - offsets[i]
+
+    return line_of
+
+
+def _load_block(items: list[tuple[int, str]], path: Path, first: int) -> list[RawEntry]:
+    """The entries of a block of items, loaded by the same ``load_yaml`` as the whole-file read;
+    ``first`` is the index in the file of the block's first entry."""
     if len(items) > 1 and any(_ALIAS.search(t) for _, t in items):
         # an alias must resolve inside its own entry whatever the block boundaries: load one by one
-        return [x for item in items for x in _load_block([item], path)]
-    import yaml
+        return [e for i, item in enumerate(items) for e in _load_block([item], path, first + i)]
+    from .sources.yaml_source import entries_of, load_yaml
 
-    from .sources.yaml_source import _Loader
-
-    text = "".join(t if t.endswith("\n") else t + "\n" for _, t in items)
-    enabled = gc.isenabled()
-    gc.disable()
+    text = "".join(t if t.endswith(("\n", "\r")) else t + "\n" for _, t in items)
     try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = None
-        if mark is not None:  # map the block's line back to the file's
-            offset = mark.line
-            for start, t in items:
-                n = t.count("\n") + (0 if t.endswith("\n") else 1)
-                if offset < n:
-                    line = start + offset
-                    break
-                offset -= n
-        msg = e.problem or str(e)
-        if "undefined alias" in str(msg):
-            msg += " (--stream loads entries block by block: an alias cannot point into another entry)"
-        raise SourceError(f"malformed YAML: {msg}", file=str(path), line=line) from None
-    except yaml.YAMLError as e:
-        raise SourceError(f"malformed YAML: {e}", file=str(path)) from None
-    finally:
-        if enabled:
-            gc.enable()
-    if not isinstance(data, list) or len(data) != len(items):
+        loaded = load_yaml(text, path, _line_map(items))
+    except SourceError as e:
+        if "undefined alias" not in e.args[0]:
+            raise
+        raise SourceError(
+            e.args[0] + " (--stream loads entries block by block: an alias cannot point into another entry)",
+            file=e.file,
+            line=e.line,
+        ) from None
+    if not isinstance(loaded.data, list) or len(loaded.data) != len(items):
         raise SourceError(
             "could not cut the catalogue into entries for streaming",
             file=str(path),
             line=items[0][0] if items else None,
         )
-    return data
+    return list(entries_of(loaded, loaded.node, loaded.data, path, first))
 
 
 def _blocks(path: Path, info: SourceInfo, keep=None) -> Iterator[list[tuple[int, str]]]:
@@ -306,14 +349,14 @@ def iter_entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
     """The entries of one YAML catalogue, block by block (``keep`` filters items by their text)."""
     index = 0
     for block in _blocks(path, info, keep):
-        for (line, _), data in zip(block, _load_block(block, path)):
-            yield RawEntry(data, str(path), line, index)
-            index += 1
+        entries = _load_block(block, path, index)
+        index += len(entries)
+        yield from entries
     info.entries = index
 
 
-def _entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
-    if path.suffix.lower() in (".yml", ".yaml"):
+def _entries(path: Path | str, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
+    if not is_url(path) and Path(path).suffix.lower() in YAML_SUFFIXES:
         yield from iter_entries(path, info, keep)
         return
     from .sources import read_source  # other source kinds: their own reader (whole file at once)
@@ -359,13 +402,14 @@ def stream_build(
 ) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (``catalog.nt`` and/or ``catalog.nq``, plus
     ``problems.json``)."""
-    from .build import _gc_paused
+    from .build import _check_base, _gc_paused
 
     t0 = time.perf_counter()
     if isinstance(sources, (str, Path)):
         sources = [sources]
     if not base.endswith(("/", "#")):
         base += "/"
+    _check_base(base)
     formats = list(dict.fromkeys(formats))
     bad = [f for f in formats if f not in STREAM_FORMATS]
     if bad or not formats:
@@ -374,11 +418,19 @@ def stream_build(
         )
     paths = expand_sources(list(sources))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     infos = [SourceInfo(str(p)) for p in paths]
     graph = f"<{graph_iri(base)}>"
     with _gc_paused():  # no reference cycles to collect; the collector would only rescan the heap
-        return _stream(paths, infos, out, base, formats, graph, strict, t0)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            return _stream(paths, infos, out, base, formats, graph, strict, t0)
+        except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
+            raise NothingBuilt(str(e.args[0]), file=e.file, line=e.line) from None
+        except OSError as e:  # (the sources' read errors are SourceErrors) the words of kg build's
+            where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
+            raise OutputError(
+                f"cannot write the outputs: {e.strerror or e}", file=str(where or out)
+            ) from None
 
 
 def _caches() -> tuple:
