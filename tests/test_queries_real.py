@@ -193,7 +193,7 @@ def _works_of(real_raw, people, ident):
 def test_works_by_person_orcid(run, real_raw, people):
     expected = _works_of(real_raw, people, ORCID + SCHMIDT)
     r = run("works-by-person")  # the default is his ORCID
-    got = Counter((t.value, role.value) for t, role in zip(col(r, "title"), col(r, "role")))
+    got = Counter((t.value, role.value) for t, role in zip(col(r, "title"), col(r, "role"), strict=True))
     assert len(expected) > 20
     assert got == expected
     dates = [d.value for d in col(r, "date") if d is not None]
@@ -212,7 +212,7 @@ def test_works_by_person_without_orcid(run, real_raw, people):
     assert people.clean(key) and not people.counts.get(key)
     expected = _works_of(real_raw, people, key)
     r = run("works-by-person", person="Anne E. Carpenter")
-    got = Counter((t.value, role.value) for t, role in zip(col(r, "title"), col(r, "role")))
+    got = Counter((t.value, role.value) for t, role in zip(col(r, "title"), col(r, "role"), strict=True))
     assert sum(expected.values()) >= 5 and got == expected
 
 
