@@ -554,7 +554,7 @@ class Assistant:
         elif iri := _as_iri(v):
             rows = self._select(
                 PREFIXES + f"SELECT ?work WHERE {{ VALUES ?x {{ {_iri(iri)} }} "
-                "{ BIND(?x AS ?work) ?work a schema:LearningResource } UNION "
+                "{ ?x a schema:LearningResource . BIND(?x AS ?work) } UNION "
                 "{ ?work a schema:LearningResource ; schema:identifier|schema:sameAs|schema:url ?x } }"
                 " LIMIT 1"
             )
