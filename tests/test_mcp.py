@@ -139,6 +139,14 @@ def test_library_answers_match_direct_sparql(ex_build):
                 "nfdi4bioimage",
             ): "?work schema:sourceOrganization ?o . ?o schema:name 'NFDI4BIOIMAGE'",
             ("tag", "Omero"): "?work schema:about ?t . ?t schema:name 'OMERO'",
+            (
+                "topic",
+                "machine learning",
+            ): "?work schema:about ?t . ?t ?m <http://edamontology.org/topic_3474>",
+            ("topic", "topic_3474"): "?work schema:about ?t . ?t ?m <http://edamontology.org/topic_3474>",
+            ("topic", "http://edamontology.org/operation_3443"): (
+                "?work schema:about ?t . ?t ?m <http://edamontology.org/operation_3443>"
+            ),
         }
         for (facet, value), pattern in cases.items():
             got = a.search_materials(**{facet: value, "limit": 100})
@@ -182,6 +190,14 @@ def test_library_answers_match_direct_sparql(ex_build):
         assert {x["iri"] for x in card["authors"]} == by_p["http://schema.org/author"]
         assert {x["iri"] for x in card["tags"]} == by_p["http://schema.org/about"]
         assert {x["iri"] for x in card["licences"]} == by_p["http://schema.org/license"]
+        # the EDAM terms of a card are those its tags are linked to
+        ml = a.get_material(a.search_materials(topic="topic_3474")["results"][0]["iri"])
+        want = direct(
+            ex_build,
+            f"SELECT DISTINCT ?e WHERE {{ <{ml['iri']}> <http://schema.org/about> ?t . ?t ?m ?e "
+            'FILTER(STRSTARTS(STR(?e), "http://edamontology.org/")) }',
+        )
+        assert {e["iri"] for e in ml["edam"]} == {r["e"] for r in want} != set()
         # authors in the order of bibo:authorList
         seq = direct(
             ex_build,

@@ -48,6 +48,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 BIBO = "http://purl.org/ontology/bibo/"
 KG_VOCAB = "https://nfdi4bioimage.github.io/training/kg/vocab#"
+EDAM = "http://edamontology.org/"
 
 PREFIXES = f"PREFIX schema: <{SCHEMA}>\nPREFIX skos: <{SKOS}>\nPREFIX rdf: <{RDF}>\nPREFIX kg: <{KG_VOCAB}>\n"
 
@@ -409,6 +410,7 @@ class Assistant:
         year: str | int | None,
         person: str | None,
         project: str | None,
+        topic: str | None = None,
     ) -> list[str]:
         pats = ["?work a schema:LearningResource ."]
         for i, word in enumerate((text or "").split()):
@@ -486,6 +488,18 @@ class Assistant:
                     " ?project schema:name|schema:alternateName ?projectName ."
                     f" FILTER(CONTAINS(LCASE(STR(?projectName)), {_lit(project.strip().lower())}))"
                 )
+        if topic:
+            iri = _as_iri(topic)
+            if not iri and re.fullmatch(r"(topic|operation)_\d+", topic.strip()):
+                iri = EDAM + topic.strip()
+            if iri:
+                pats.append(f"?work schema:about/(skos:exactMatch|skos:closeMatch) {_iri(iri)} .")
+            else:
+                pats.append(
+                    "?work schema:about/(skos:exactMatch|skos:closeMatch) ?edam ."
+                    " ?edam skos:prefLabel ?edamLabel ."
+                    f" FILTER(LCASE(STR(?edamLabel)) = {_lit(' '.join(topic.split()).lower())})"
+                )
         return pats
 
     def search_query(self, **facets) -> str:
@@ -504,6 +518,7 @@ class Assistant:
         year: str | int | None = None,
         person: str | None = None,
         project: str | None = None,
+        topic: str | None = None,
         limit: int = 10,
         offset: int = 0,
     ) -> dict:
@@ -521,6 +536,7 @@ class Assistant:
             year=year,
             person=person,
             project=project,
+            topic=topic,
         )
         where = "\n  ".join(self._search_patterns(**facets))
         count = self._select(PREFIXES + f"SELECT (COUNT(DISTINCT ?work) AS ?n) WHERE {{\n  {where}\n}}")
@@ -608,6 +624,24 @@ class Assistant:
             card[key] = vals if several else vals[0]
         return card
 
+    def _edam_of(self, tags: list[dict]) -> list[dict]:
+        """The EDAM terms the tags are matched to (kg.edam), with their labels."""
+        if not tags:
+            return []
+        values = " ".join(_iri(t["iri"]) for t in tags)
+        rows = self._select(
+            PREFIXES + f"SELECT DISTINCT ?edam ?label ?match WHERE {{ VALUES ?tag {{ {values} }}"
+            " ?tag ?m ?edam . VALUES (?m ?match) { (skos:exactMatch 'exact') (skos:closeMatch 'close') }"
+            " OPTIONAL { ?edam skos:prefLabel ?label } } ORDER BY ?edam ?match"
+        )
+        out: dict[str, dict] = {}
+        for r in rows:
+            d = out.setdefault(r["edam"].value, {"iri": r["edam"].value})
+            if r.get("label") is not None:
+                d["name"] = r["label"].value
+            d.setdefault("match", r["match"].value)  # 'close' sorts after 'exact': the closer one stays
+        return list(out.values())
+
     def _summary(self, work: str) -> dict:
         card = self._card(work)
         out = {k: card[k] for k in SUMMARY_KEYS if k in card}
@@ -617,8 +651,13 @@ class Assistant:
         return out
 
     def get_material(self, work: str) -> dict:
-        """The full card of one work (IRI, DOI or URL): every field with IRIs and names, authors in order."""
-        return self._card(self._resolve_work(work))
+        """The full card of one work (IRI, DOI or URL): every field with IRIs and names, authors in order,
+        and the EDAM topics and operations its tags are matched to."""
+        card = self._card(self._resolve_work(work))
+        edam = self._edam_of(card.get("tags", []))
+        if edam:
+            card["edam"] = edam
+        return card
 
     # ------------------------------------------------------------------ people
 

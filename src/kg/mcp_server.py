@@ -84,6 +84,13 @@ def make_server(assistant: Assistant) -> MCPServer:
             str | None,
             Field(description="a project or organisation behind the work (part of its name) or IRI"),
         ] = None,
+        topic: Annotated[
+            str | None,
+            Field(
+                description="an EDAM topic or operation the work's tags are matched to: its label "
+                "('Machine learning', 'Image analysis'), IRI or id ('topic_3474')"
+            ),
+        ] = None,
         limit: Limit = 10,
         offset: Annotated[int, Field(ge=0, description="skip this many results (paging)")] = 0,
     ) -> dict[str, Any]:
@@ -100,6 +107,7 @@ def make_server(assistant: Assistant) -> MCPServer:
             year=year,
             person=person,
             project=project,
+            topic=topic,
             limit=limit,
             offset=offset,
         )
