@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +28,7 @@ from kg.edam import (
 )
 from kg.errors import SourceError
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, ROOT
 
 SYN = "http://www.geneontology.org/formats/oboInOwl#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -258,6 +261,24 @@ def test_real_build_has_the_links(real_yaml, tmp_path):
     }
     used = [r for r in read_mapping(mapping_file()) if r.match != "none" and r.tag.casefold() in tag_labels]
     assert used and {NamedNode(r.edam) for r in used} <= {o for _s, _p, o in edam_triples(graph)}
+
+
+def test_build_summary_counts_works_with_edam(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "build", str(EXAMPLES), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"kg: (\d+) works have EDAM terms through (\d+) of (\d+) tags", r.stderr)
+    assert m, r.stderr
+    graph = triples_of(tmp_path / "catalog.nt")
+    linked = {s for s, p, o in graph if p.value in (SKOS + "exactMatch", SKOS + "closeMatch")}
+    works = {s for s, p, o in graph if p.value == "http://schema.org/about" and o in linked}
+    tags = {s for s, p, o in graph if p.value == "http://schema.org/inDefinedTermSet"}
+    assert [int(x) for x in m.groups()] == [len(works), len(linked), len(tags)]
 
 
 def test_add_edam_without_tags_adds_nothing():

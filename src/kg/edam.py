@@ -355,22 +355,3 @@ def with_edam(nodes) -> list:
     out = list(nodes)
     add_edam(out)
     return out
-
-
-def work_topics(nodes: list) -> dict[str, list[str]]:
-    """Work IRI -> the EDAM IRIs its tags are matched to (exact or close), from a graph that went
-    through ``add_edam``."""
-    links: dict[str, list[str]] = {}
-    for s, props in nodes:
-        for p, objs in props:
-            if p in (EXACT, CLOSE):
-                links.setdefault(s, []).extend(o[1:-1] for o in objs)
-    about = f"<{_SCHEMA}about>"
-    out = {}
-    for s, props in nodes:
-        for p, objs in props:
-            if p == about:
-                found = list(dict.fromkeys(e for o in objs for e in links.get(o, [])))
-                if found:
-                    out[s[1:-1]] = found
-    return out
