@@ -52,6 +52,15 @@ EDAM = "http://edamontology.org/"
 
 PREFIXES = f"PREFIX schema: <{SCHEMA}>\nPREFIX skos: <{SKOS}>\nPREFIX rdf: <{RDF}>\nPREFIX kg: <{KG_VOCAB}>\n"
 
+LEVEL = "https://nfdi4bioimage.github.io/training/kg/scheme/level/"
+# beginner / intermediate / advanced (ELIXIR TeSS's difficulty) -> the levels of the graph, as the site's
+# embedded records map them (kg.site.embed.TESS_LEVEL)
+DIFFICULTY = {
+    "beginner": ("novice", "advanced-beginner"),
+    "intermediate": ("competent",),
+    "advanced": ("proficient", "expert"),
+}
+
 MAX_LIMIT = 100  # rows a structured tool returns at most
 MAX_SPARQL_ROWS = 1000  # rows (or triples) a raw or named query returns at most
 DESCRIPTION_CHARS = 300  # a search result's description is cut to this many characters
@@ -436,14 +445,22 @@ class Assistant:
                 pats.append(f"?work schema:license {_iri(iri)} .")
             else:
                 key = (m.group(1) if m else v).lower()
+                # the id or name itself, or any version of it: 'CC-BY' is CC-BY-4.0, CC-BY-3.0, ...
+                # (not CC-BY-SA)
                 pats.append(
                     "?work schema:license ?licence . ?licence schema:identifier|schema:name ?licenceLabel ."
-                    f" FILTER(LCASE(STR(?licenceLabel)) = {_lit(key)})"
+                    f" BIND(LCASE(STR(?licenceLabel)) AS ?licenceKey) FILTER(?licenceKey = {_lit(key)} ||"
+                    f" (STRSTARTS(?licenceKey, {_lit(key + '-')}) &&"
+                    f' REGEX(SUBSTR(?licenceKey, {len(key) + 2}, 1), "^[0-9]$")))'
                 )
         if level:
             iri = _as_iri(level)
             if iri:
                 pats.append(f"?work schema:educationalLevel {_iri(iri)} .")
+            elif level.strip().lower() in DIFFICULTY:
+                # TeSS's three difficulties, as the site's records map the levels to them
+                nodes = " ".join(_iri(LEVEL + k) for k in DIFFICULTY[level.strip().lower()])
+                pats.append(f"VALUES ?levelNode {{ {nodes} }} ?work schema:educationalLevel ?levelNode .")
             else:
                 words = " ".join(level.replace("-", " ").split()).lower()
                 pats.append(

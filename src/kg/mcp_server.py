@@ -62,13 +62,18 @@ def make_server(assistant: Assistant) -> MCPServer:
             str | None, Field(description="a tag, any spelling (e.g. 'OMERO'), or a tag IRI")
         ] = None,
         licence: Annotated[
-            str | None, Field(description="an SPDX licence id (e.g. 'CC-BY-4.0'), its name, or its IRI")
+            str | None,
+            Field(
+                description="an SPDX licence id ('CC-BY-4.0'), an id without its version for any version "
+                "('CC-BY': CC-BY-4.0, CC-BY-3.0, ... but not CC-BY-SA), the licence's name, or its IRI"
+            ),
         ] = None,
         level: Annotated[
             str | None,
             Field(
-                description="proficiency level: novice, advanced beginner, competent, proficient or expert "
-                "(beginners: novice or advanced beginner), or the level's IRI"
+                description="proficiency level: novice, advanced beginner, competent, proficient or expert, "
+                "or beginner (novice and advanced beginner), intermediate (competent) or advanced "
+                "(proficient and expert), or the level's IRI"
             ),
         ] = None,
         type: Annotated[  # noqa: A002 - the facet's name as the assistant sees it
