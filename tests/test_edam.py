@@ -15,7 +15,9 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
 import kg
 from kg.edam import (
+    CLOSE,
     EDAM,
+    EXACT,
     MappingRow,
     add_edam,
     automatic_matches,
@@ -279,6 +281,24 @@ def test_build_summary_counts_works_with_edam(tmp_path):
     works = {s for s, p, o in graph if p.value == "http://schema.org/about" and o in linked}
     tags = {s for s, p, o in graph if p.value == "http://schema.org/inDefinedTermSet"}
     assert [int(x) for x in m.groups()] == [len(works), len(linked), len(tags)]
+
+
+def test_mapping_rows_to_obsolete_terms_are_reported_not_linked(fixture_terms):
+    nodes = [
+        (
+            "<urn:x:tag>",
+            [
+                (f"<{SKOS}prefLabel>", ['"Segmentation"']),
+                ("<http://schema.org/inDefinedTermSet>", ["<urn:x:tags>"]),
+            ],
+        ),
+        ("<urn:x:w>", [("<http://schema.org/about>", ["<urn:x:tag>"])]),
+    ]
+    rows = [MappingRow("Segmentation", EDAM + "topic_0001", "exact", "obsolete", 5)]
+    report = add_edam(nodes, rows=rows, terms=fixture_terms)
+    assert report.mapping_problems and "obsolete" in report.mapping_problems[0]
+    assert report.works_with_edam == 0 and report.unmapped == ["Segmentation"]
+    assert all(p not in (EXACT, CLOSE) for _s, props in nodes for p, _o in props)
 
 
 def test_add_edam_without_tags_adds_nothing():

@@ -269,6 +269,7 @@ class EdamReport:
     unmapped: list[str] = field(default_factory=list)
     works_with_edam: int = 0
     terms_used: int = 0
+    mapping_problems: list[str] = field(default_factory=list)  # check_mapping's findings
 
 
 def _literal_values(objs: list[str]) -> list[str]:
@@ -305,7 +306,10 @@ def add_edam(
     if not tag_iris:
         return report
     terms = read_edam() if terms is None else terms
-    rows = read_mapping() if rows is None else rows
+    where = ""
+    if rows is None:
+        rows, where = read_mapping(), str(mapping_file())
+    report.mapping_problems = check_mapping(rows, terms, where)
     tag_nodes = {s: props for s, props in nodes if s in tag_iris}
     spellings = {
         s: _literal_values([o for p, objs in props if p in labels_p for o in objs])

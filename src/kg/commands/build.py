@@ -26,6 +26,8 @@ def _summary(b, paths) -> str:
             f"({e.reviewed} reviewed in ontologies/edam-mapping.tsv, {e.automatic} by exact label; "
             f"{e.terms_used} EDAM terms)"
         )
+        for m in e.mapping_problems:
+            lines.append(f"kg: EDAM mapping: {m}")
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(
