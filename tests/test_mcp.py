@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import RdfFormat, Store
 
-from kg.assist import Assistant, QueryRefused, QueryTimeout, check_read_only
+from kg.assist import Assistant, AssistError, QueryRefused, QueryTimeout, check_read_only
 
 from .conftest import EXAMPLES, ROOT
 
@@ -235,6 +235,9 @@ def test_row_limit_says_truncated(ex_build):
     with Assistant(ex_build) as a:
         r = a.sparql("SELECT ?s WHERE { ?s ?p ?o }", limit=3)
         assert r["count"] == 3 and r["truncated"] is True
+        # the tools' own queries never cut their rows silently
+        with pytest.raises(AssistError, match="more than 5 rows"):
+            a._select("SELECT ?s WHERE { ?s ?p ?o }", max_rows=5)
         r = a.sparql("SELECT ?s WHERE { ?s a <http://schema.org/Person> }", limit=1000)
         assert r["truncated"] is False and r["count"] == len(
             direct(ex_build, "SELECT ?s WHERE { ?s a <http://schema.org/Person> }")

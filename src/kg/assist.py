@@ -63,6 +63,7 @@ DIFFICULTY = {
 
 MAX_LIMIT = 100  # rows a structured tool returns at most
 MAX_SPARQL_ROWS = 1000  # rows (or triples) a raw or named query returns at most
+INTERNAL_ROWS = 100_000  # rows a tool's own query may give before the tool asks for a narrower question
 DESCRIPTION_CHARS = 300  # a search result's description is cut to this many characters
 
 _ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])/?$", re.IGNORECASE)
@@ -403,8 +404,11 @@ class Assistant:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _select(self, text: str, max_rows: int = 100_000) -> list[dict]:
-        res, _ = self.runner.run(text, max_rows)
+    def _select(self, text: str, max_rows: int = INTERNAL_ROWS) -> list[dict]:
+        """Every row of one of the tools' own queries; more than ``max_rows`` is an error, not a cut."""
+        res, truncated = self.runner.run(text, max_rows)
+        if truncated:
+            raise AssistError(f"the question matches more than {max_rows:,} rows; narrow it down")
         return res.dicts()
 
     # ------------------------------------------------------------------ search
@@ -599,7 +603,9 @@ class Assistant:
 
     def _card_graph(self, work: str) -> tuple[dict[str, list], dict[str, str], list[str]]:
         q = next(q for q in named_queries() if q.name == "work-card")
-        res, _ = self.runner.run(q.bound({"work": work}), 100_000)
+        res, truncated = self.runner.run(q.bound({"work": work}), INTERNAL_ROWS)
+        if truncated:
+            raise AssistError(f"the card of {work} has more than {INTERNAL_ROWS:,} statements")
         props: dict[str, list] = {}
         names: dict[str, str] = {}
         members: dict[int, str] = {}
