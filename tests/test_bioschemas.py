@@ -13,18 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXAMPLES, ROOT, need
+from .conftest import EXAMPLES
 from .site_helpers import RDF_TYPE, S, embed_triples, graph_index
 
-PROFILE_FILE = ROOT.parent / "shared" / "specs" / "bioschemas" / "TrainingMaterial_v1.0-RELEASE.json"
 WORK_LINKS = {S + p for p in ("author", "editor", "sourceOrganization", "about", "license")}
 GRANT_LINKS = {S + "fundedItem", S + "funder"}
 REGISTRIES = ("https://orcid.org/", "https://ror.org/")
 
 
 @pytest.fixture(scope="module")
-def profile_file() -> dict:
-    d = json.loads(need(PROFILE_FILE).read_text(encoding="utf-8"))
+def profile_file(bioschemas_profile) -> dict:
+    d = json.loads(bioschemas_profile.read_text(encoding="utf-8"))
     (node,) = [n for n in d["@graph"] if n.get("@id") == "bioschemas:TrainingMaterial"]
     return node["$validation"]
 

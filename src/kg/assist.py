@@ -409,7 +409,7 @@ class Assistant:
         res, truncated = self.runner.run(text, max_rows)
         if truncated:
             raise AssistError(f"the question matches more than {max_rows:,} rows; narrow it down")
-        return res.dicts()
+        return [{v: t for v, t in zip(res.variables, r, strict=True) if t is not None} for r in res.rows]
 
     # ------------------------------------------------------------------ search
 

@@ -107,10 +107,11 @@ def check_profile(target: str | Path, profile: str = "bioschemas") -> ProfileRep
     a required or recommended property of the profile, in catalogue order where the YAML was read."""
     from pyoxigraph import DefaultGraph, Quad, Store
 
-    from ..validate import ValidationInputError, read_triples
+    from ..errors import UsageError
+    from ..validate import read_triples
 
     if profile not in PROFILES:
-        raise ValidationInputError(f"unknown profile {profile!r} (known: {', '.join(sorted(PROFILES))})")
+        raise UsageError(f"unknown profile {profile!r} (known: {', '.join(sorted(PROFILES))})")
     t0 = time.perf_counter()
     p = Path(target)
     lines: dict[str, tuple[str | None, int | None]] = {}
