@@ -486,7 +486,7 @@ def run_kg(*args: str, extra_env: dict | None = None, code: str | None = None) -
 
 def test_non_loopback_host_refused(ex_build):
     r = run_kg("mcp", str(ex_build), "--http", "--host", "0.0.0.0")
-    assert r.returncode == 64 and "loopback" in r.stderr
+    assert r.returncode == 2 and "loopback" in r.stderr
 
 
 def test_missing_build(tmp_path):
@@ -498,5 +498,5 @@ def test_without_the_sdk_a_clear_message(ex_build):
     # a None entry in sys.modules makes `import mcp` fail, as when the package is not installed
     code = "import sys; sys.modules['mcp'] = None; from kg.cli import main; sys.exit(main(sys.argv[1:]))"
     r = run_kg("mcp", str(ex_build), code=code)
-    assert r.returncode == 69
+    assert r.returncode == 70
     assert "pip install 'kg[mcp]'" in r.stderr

@@ -346,6 +346,121 @@ def _local(iri: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Search facets: each turns the caller's value into one graph pattern about ?work
+# ---------------------------------------------------------------------------------------------
+
+
+def _text_pattern(text: str) -> str:
+    """Every word in the name, description, abstract or a keyword (any case)."""
+    return " ".join(
+        "FILTER EXISTS { ?work schema:name|schema:description|schema:abstract|schema:keywords"
+        f" ?text{i} . FILTER(CONTAINS(LCASE(STR(?text{i})), {_lit(word.lower())})) }}"
+        for i, word in enumerate(text.split())
+    )
+
+
+def _tag_pattern(tag: str) -> str:
+    if iri := _as_iri(tag):
+        return f"?work schema:about {_iri(iri)} ."
+    return (
+        "?work schema:about ?tagNode . ?tagNode skos:prefLabel|skos:altLabel ?tagLabel ."
+        f" FILTER(LCASE(STR(?tagLabel)) = {_lit(tag.strip().lower())})"
+    )
+
+
+def _licence_pattern(licence: str) -> str:
+    v = licence.strip()
+    m = _SPDX_IRI.match(v)
+    if not m and (iri := _as_iri(v)):
+        return f"?work schema:license {_iri(iri)} ."
+    key = (m.group(1) if m else v).lower()
+    # the id or name itself, or any version of it: 'CC-BY' is CC-BY-4.0, CC-BY-3.0, ... (not CC-BY-SA)
+    return (
+        "?work schema:license ?licence . ?licence schema:identifier|schema:name ?licenceLabel ."
+        f" BIND(LCASE(STR(?licenceLabel)) AS ?licenceKey) FILTER(?licenceKey = {_lit(key)} ||"
+        f" (STRSTARTS(?licenceKey, {_lit(key + '-')}) &&"
+        f' REGEX(SUBSTR(?licenceKey, {len(key) + 2}, 1), "^[0-9]$")))'
+    )
+
+
+def _level_pattern(level: str) -> str:
+    if iri := _as_iri(level):
+        return f"?work schema:educationalLevel {_iri(iri)} ."
+    if level.strip().lower() in DIFFICULTY:  # TeSS's three difficulties, as the site's records map them
+        nodes = " ".join(_iri(LEVEL + k) for k in DIFFICULTY[level.strip().lower()])
+        return f"VALUES ?levelNode {{ {nodes} }} ?work schema:educationalLevel ?levelNode ."
+    words = " ".join(level.replace("-", " ").split()).lower()
+    return (
+        "?work schema:educationalLevel ?levelNode . ?levelNode skos:prefLabel|schema:name ?levelLabel ."
+        f" FILTER(LCASE(STR(?levelLabel)) = {_lit(words)})"
+    )
+
+
+def _type_pattern(kind: str) -> str:
+    if iri := _as_iri(kind):
+        return f"?work kg:contentType|a {_iri(iri)} ."
+    words = " ".join(kind.replace("-", " ").split()).lower()
+    return (
+        "?work schema:learningResourceType|kg:contentType ?typeValue ."
+        ' FILTER(REPLACE(LCASE(IF(isIRI(?typeValue), REPLACE(STR(?typeValue), "^.*/", ""),'
+        f' STR(?typeValue))), "-", " ") = {_lit(words)})'
+    )
+
+
+def _year_pattern(year: str | int) -> str:
+    y = str(year).strip()
+    if not _YEAR.match(y):
+        raise AssistError(f"year must be four digits, e.g. 2024 (got {year!r})")
+    return f"?work schema:datePublished ?date . FILTER(STRSTARTS(STR(?date), {_lit(y)}))"
+
+
+def _person_pattern(person: str) -> str:
+    if iri := orcid_iri(person) or _as_iri(person):
+        return f"?work schema:author|schema:editor {_iri(iri)} ."
+    spellings = ", ".join(_lit(s) for s in name_spellings(person))
+    return (
+        "?work schema:author|schema:editor ?personNode ."
+        " ?personNode schema:name|schema:alternateName ?personName ."
+        f" FILTER(LCASE(STR(?personName)) IN ({spellings}))"
+    )
+
+
+def _project_pattern(project: str) -> str:
+    if iri := _as_iri(project):
+        return f"?work schema:sourceOrganization {_iri(iri)} ."
+    return (
+        "?work schema:sourceOrganization ?project . ?project schema:name|schema:alternateName ?projectName ."
+        f" FILTER(CONTAINS(LCASE(STR(?projectName)), {_lit(project.strip().lower())}))"
+    )
+
+
+def _topic_pattern(topic: str) -> str:
+    """An EDAM term the work's tags are matched to (kg.edam): IRI, id (``topic_3474``) or label."""
+    iri = _as_iri(topic)
+    if not iri and re.fullmatch(r"(topic|operation)_\d+", topic.strip()):
+        iri = EDAM + topic.strip()
+    if iri:
+        return f"?work schema:about/(skos:exactMatch|skos:closeMatch) {_iri(iri)} ."
+    return (
+        "?work schema:about/(skos:exactMatch|skos:closeMatch) ?edam . ?edam skos:prefLabel ?edamLabel ."
+        f" FILTER(LCASE(STR(?edamLabel)) = {_lit(' '.join(topic.split()).lower())})"
+    )
+
+
+FACETS = {
+    "text": _text_pattern,
+    "tag": _tag_pattern,
+    "licence": _licence_pattern,
+    "level": _level_pattern,
+    "type": _type_pattern,
+    "year": _year_pattern,
+    "person": _person_pattern,
+    "project": _project_pattern,
+    "topic": _topic_pattern,
+}
+
+
+# ---------------------------------------------------------------------------------------------
 # The assistant
 # ---------------------------------------------------------------------------------------------
 
@@ -413,114 +528,12 @@ class Assistant:
 
     # ------------------------------------------------------------------ search
 
-    def _search_patterns(
-        self,
-        text: str | None,
-        tag: str | None,
-        licence: str | None,
-        level: str | None,
-        type: str | None,  # noqa: A002 - the facet's name
-        year: str | int | None,
-        person: str | None,
-        project: str | None,
-        topic: str | None = None,
-    ) -> list[str]:
+    def _search_patterns(self, **facets) -> list[str]:
+        """The graph patterns of the given facets (``FACETS``), each value bound as one escaped term."""
         pats = ["?work a schema:LearningResource ."]
-        for i, word in enumerate((text or "").split()):
-            pats.append(
-                "FILTER EXISTS { ?work schema:name|schema:description|schema:abstract|schema:keywords"
-                f" ?text{i} ."
-                f" FILTER(CONTAINS(LCASE(STR(?text{i})), {_lit(word.lower())})) }}"
-            )
-        if tag:
-            iri = _as_iri(tag)
-            if iri:
-                pats.append(f"?work schema:about {_iri(iri)} .")
-            else:
-                pats.append(
-                    "?work schema:about ?tagNode . ?tagNode skos:prefLabel|skos:altLabel ?tagLabel ."
-                    f" FILTER(LCASE(STR(?tagLabel)) = {_lit(tag.strip().lower())})"
-                )
-        if licence:
-            v = licence.strip()
-            m = _SPDX_IRI.match(v)
-            iri = None if m else _as_iri(v)
-            if iri:
-                pats.append(f"?work schema:license {_iri(iri)} .")
-            else:
-                key = (m.group(1) if m else v).lower()
-                # the id or name itself, or any version of it: 'CC-BY' is CC-BY-4.0, CC-BY-3.0, ...
-                # (not CC-BY-SA)
-                pats.append(
-                    "?work schema:license ?licence . ?licence schema:identifier|schema:name ?licenceLabel ."
-                    f" BIND(LCASE(STR(?licenceLabel)) AS ?licenceKey) FILTER(?licenceKey = {_lit(key)} ||"
-                    f" (STRSTARTS(?licenceKey, {_lit(key + '-')}) &&"
-                    f' REGEX(SUBSTR(?licenceKey, {len(key) + 2}, 1), "^[0-9]$")))'
-                )
-        if level:
-            iri = _as_iri(level)
-            if iri:
-                pats.append(f"?work schema:educationalLevel {_iri(iri)} .")
-            elif level.strip().lower() in DIFFICULTY:
-                # TeSS's three difficulties, as the site's records map the levels to them
-                nodes = " ".join(_iri(LEVEL + k) for k in DIFFICULTY[level.strip().lower()])
-                pats.append(f"VALUES ?levelNode {{ {nodes} }} ?work schema:educationalLevel ?levelNode .")
-            else:
-                words = " ".join(level.replace("-", " ").split()).lower()
-                pats.append(
-                    "?work schema:educationalLevel ?levelNode ."
-                    " ?levelNode skos:prefLabel|schema:name ?levelLabel ."
-                    f" FILTER(LCASE(STR(?levelLabel)) = {_lit(words)})"
-                )
-        if type:
-            iri = _as_iri(type)
-            if iri:
-                pats.append(f"?work kg:contentType|a {_iri(iri)} .")
-            else:
-                words = " ".join(type.replace("-", " ").split()).lower()
-                pats.append(
-                    "?work schema:learningResourceType|kg:contentType ?typeValue ."
-                    ' FILTER(REPLACE(LCASE(IF(isIRI(?typeValue), REPLACE(STR(?typeValue), "^.*/", ""),'
-                    f' STR(?typeValue))), "-", " ") = {_lit(words)})'
-                )
-        if year not in (None, ""):
-            y = str(year).strip()
-            if not _YEAR.match(y):
-                raise AssistError(f"year must be four digits, e.g. 2024 (got {year!r})")
-            pats.append(f"?work schema:datePublished ?date . FILTER(STRSTARTS(STR(?date), {_lit(y)}))")
-        if person:
-            iri = orcid_iri(person) or _as_iri(person)
-            if iri:
-                pats.append(f"?work schema:author|schema:editor {_iri(iri)} .")
-            else:
-                spellings = ", ".join(_lit(s) for s in name_spellings(person))
-                pats.append(
-                    "?work schema:author|schema:editor ?personNode ."
-                    " ?personNode schema:name|schema:alternateName ?personName ."
-                    f" FILTER(LCASE(STR(?personName)) IN ({spellings}))"
-                )
-        if project:
-            iri = _as_iri(project)
-            if iri:
-                pats.append(f"?work schema:sourceOrganization {_iri(iri)} .")
-            else:
-                pats.append(
-                    "?work schema:sourceOrganization ?project ."
-                    " ?project schema:name|schema:alternateName ?projectName ."
-                    f" FILTER(CONTAINS(LCASE(STR(?projectName)), {_lit(project.strip().lower())}))"
-                )
-        if topic:
-            iri = _as_iri(topic)
-            if not iri and re.fullmatch(r"(topic|operation)_\d+", topic.strip()):
-                iri = EDAM + topic.strip()
-            if iri:
-                pats.append(f"?work schema:about/(skos:exactMatch|skos:closeMatch) {_iri(iri)} .")
-            else:
-                pats.append(
-                    "?work schema:about/(skos:exactMatch|skos:closeMatch) ?edam ."
-                    " ?edam skos:prefLabel ?edamLabel ."
-                    f" FILTER(LCASE(STR(?edamLabel)) = {_lit(' '.join(topic.split()).lower())})"
-                )
+        for name, value in facets.items():
+            if value not in (None, ""):
+                pats.append(FACETS[name](value))
         return pats
 
     def search_query(self, **facets) -> str:

@@ -6,15 +6,13 @@ import argparse
 import ipaddress
 import sys
 
-from ..errors import KgError
+from ..errors import PackageDataError
 
 LOOPBACK_NAMES = ("localhost",)
 
 
-class MissingExtra(KgError):
-    """The optional MCP SDK is not installed."""
-
-    exit_code = 69  # EX_UNAVAILABLE
+class MissingExtra(PackageDataError):
+    """The optional MCP SDK is not installed: part of kg is missing (exit code 70), the extra ``mcp``."""
 
 
 def is_loopback(host: str) -> bool:
@@ -71,7 +69,7 @@ def register(sub) -> None:
         "search materials, read one, find people and their works and co-authors, run the named queries "
         "or a read-only SPARQL query, and see the dataset's statistics. stdio by default (the client "
         "starts `kg mcp BUILD`); --http serves streamable HTTP at http://127.0.0.1:PORT/mcp. Needs the "
-        "MCP SDK: pip install 'kg[mcp]'. Exit codes: 0 ok, 2 no build, 64 usage, 69 SDK not installed.",
+        "MCP SDK: pip install 'kg[mcp]'. Exit codes: 0 ok, 2 usage or no build, 70 SDK not installed.",
     )
     m.add_argument("data", metavar="BUILD", help="build folder (catalog.nt or catalog.ttl) or a graph file")
     m.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
