@@ -53,6 +53,10 @@ def test_every_shipped_file_is_there_and_parses():
         assert path.is_file(), name
         if name.endswith(".ttl"):
             assert len(load(name)) > 10, name
+        elif name.endswith(".tsv"):
+            from kg.edam import read_mapping
+
+            assert read_mapping(path), name
         else:
             assert json.loads(path.read_text("utf-8"))["@context"]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import Catalog
+from .edam import EdamReport, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .mapping import catalog_nodes
 from .problems import ERROR, Problem, Problems
@@ -76,6 +77,7 @@ class Build:
     seconds: float = 0.0
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
+    edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
 
     @property
     def works(self):
@@ -287,6 +289,7 @@ def build(
         b.nodes = list(
             catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants)
         )
+        b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]

@@ -28,6 +28,7 @@ COMMANDS = {
     "load": "load",
     "sync": "load",
     "diff": "load",
+    "mcp": "mcp",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

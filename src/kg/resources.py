@@ -24,6 +24,7 @@ ONTOLOGY_FILES = (
     "organizations.ttl",
     "shapes.ttl",
     "context.jsonld",
+    "edam-mapping.tsv",  # tags -> EDAM terms, reviewed (kg.edam)
 )
 
 

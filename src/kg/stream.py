@@ -450,6 +450,7 @@ def _trim(caches: tuple) -> None:
 
 def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult:
     from .catalog import Catalog, Tally
+    from .edam import with_edam
     from .mapping import shared_nodes, works_nodes
     from .projects import link_works
     from .terms import in_graph, nt_bytes
@@ -530,8 +531,10 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
             emit(
-                shared_nodes(
-                    (), cat.tags.values(), licenses, levels, base, [grants[k] for k in sorted(grants)]
+                with_edam(  # the tags' EDAM links and terms, as the ordinary build adds them (kg.edam)
+                    shared_nodes(
+                        (), cat.tags.values(), licenses, levels, base, [grants[k] for k in sorted(grants)]
+                    )
                 )
             )
         except BaseException as exc:

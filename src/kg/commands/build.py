@@ -18,6 +18,16 @@ def _summary(b, paths) -> str:
         f"kg: {links['works_linked']} works linked to projects/organisations; works per rule: "
         + ", ".join(f"{r} {n}" for r, n in links["works_by_rule"].items())
     )
+    if b.edam is not None and b.edam.tags:
+        e = b.edam
+        lines.append(
+            f"kg: {e.works_with_edam} works have EDAM terms through {e.tags - len(e.unmapped)} of "
+            f"{e.tags} tags "
+            f"({e.reviewed} reviewed in ontologies/edam-mapping.tsv, {e.automatic} by exact label; "
+            f"{e.terms_used} EDAM terms)"
+        )
+        for m in e.mapping_problems:
+            lines.append(f"kg: EDAM mapping: {m}")
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(

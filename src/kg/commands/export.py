@@ -28,6 +28,27 @@ def cmd_export_dalia(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_tess(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..export_tess import write_tess
+
+    if args.page_size < 1:
+        raise UsageError("--page-size must be at least 1")
+    ex = write_tess(args.data, args.out, page_size=args.page_size)
+    if not args.quiet:
+        print(
+            f"kg: wrote {len(ex.records)} TrainingMaterial records ({ex.with_edam} with EDAM terms) to "
+            f"{args.out}/tess.jsonld and {len(ex.files) - 2} page(s) in {args.out}/tess/",
+            file=sys.stderr,
+        )
+        for reason, works in sorted(ex.left_out.items()):
+            print(
+                f"kg: left out {len(works)} works with {reason} (TeSS or the profile requires it)",
+                file=sys.stderr,
+            )
+    return 0
+
+
 def register(sub) -> None:
     e = sub.add_parser("export", help="write the graph in another catalogue format")
     esub = e.add_subparsers(dest="target", metavar="TARGET", required=True)
@@ -38,3 +59,16 @@ def register(sub) -> None:
     d.add_argument("--flagged", action="store_true", help="only works tagged 'include in DALIA'")
     d.add_argument("--quiet", "-q", action="store_true")
     d.set_defaults(func=cmd_export_dalia)
+    t = esub.add_parser(
+        "tess",
+        help="Bioschemas TrainingMaterial JSON-LD for ELIXIR TeSS (one file and pages)",
+        description="Write DIR/tess.jsonld (every record) and DIR/tess/page-NNNN.jsonld (the same, "
+        "paginated) with DIR/tess/index.json: each work's Bioschemas TrainingMaterial record as the site "
+        "embeds it, plus the EDAM terms of its tags in 'about'. Works without a name, description, "
+        "keywords or url are left out and counted.",
+    )
+    t.add_argument("data", metavar="BUILD", help="build folder (catalog.nt or catalog.ttl)")
+    t.add_argument("--out", "-o", required=True, metavar="DIR", help="folder to write into")
+    t.add_argument("--page-size", type=int, default=100, metavar="N", help="records per page (default 100)")
+    t.add_argument("--quiet", "-q", action="store_true")
+    t.set_defaults(func=cmd_export_tess)

@@ -1,0 +1,361 @@
+"""EDAM topics and operations for the catalogue's tags, offline.
+
+The EDAM release is the one the ``edam-ontology`` package ships (``EDAM.tsv``: IRI, preferred label,
+synonyms by kind, obsolete flag). A tag gets EDAM terms in one of two ways:
+
+- **reviewed**: rows of ``ontologies/edam-mapping.tsv`` (tag, EDAM IRI, match ``exact``/``close``, note;
+  ``none`` with no IRI records that no EDAM term fits). When a tag has rows, they are its mapping.
+- **automatic**, for a tag without rows: an EDAM topic or operation whose preferred label or *exact*
+  synonym equals one of the tag's spellings, ignoring case and hyphens. Never an obsolete term;
+  narrow, broad and related synonyms never match on their own.
+
+``add_edam(nodes)`` puts the result into a built graph (the list of nodes of ``kg.terms``), adding
+only: ``skos:exactMatch`` / ``skos:closeMatch`` from a tag concept to EDAM terms, and for each EDAM
+term used one node with its type (``skos:Concept``), preferred label, ``schema:name`` and scheme.
+A work's EDAM topics follow from its tags (``schema:about/skos:exactMatch|skos:closeMatch``);
+``work_topics`` lists them for the exports that state them on the work.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO
+
+from .errors import SourceError
+
+__all__ = [
+    "EDAM",
+    "EdamTerm",
+    "MappingRow",
+    "EdamReport",
+    "add_edam",
+    "automatic_matches",
+    "check_mapping",
+    "key",
+    "mapping_file",
+    "read_edam",
+    "read_mapping",
+    "tag_matches",
+]
+
+EDAM = "http://edamontology.org/"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_SCHEMA = "http://schema.org/"
+_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+EXACT, CLOSE = f"<{_SKOS}exactMatch>", f"<{_SKOS}closeMatch>"
+BRANCHES = ("topic", "operation")  # the EDAM sub-ontologies a tag may map to
+MATCH_KINDS = ("exact", "close", "none")
+COLUMNS = ("tag", "edam", "match", "note")
+_SYN = "http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"
+
+
+@dataclass(frozen=True)
+class EdamTerm:
+    iri: str
+    label: str
+    exact_synonyms: tuple[str, ...] = ()
+    obsolete: bool = False
+
+    @property
+    def branch(self) -> str:
+        """``topic``, ``operation``, ``data``, ``format`` (from the IRI's local name)."""
+        return self.iri[len(EDAM) :].split("_", 1)[0] if self.iri.startswith(EDAM) else ""
+
+
+def key(text: str) -> str:
+    """What two spellings must share to match: case-folded, hyphens and underscores as spaces, one
+    space between words."""
+    return " ".join(re.sub(r"[-_\u2010-\u2015]", " ", text).casefold().split())
+
+
+def read_edam(stream: IO[str] | None = None) -> dict[str, EdamTerm]:
+    """EDAM terms by IRI from an ``EDAM.tsv`` stream (default: the one ``edam-ontology`` ships)."""
+    if stream is None:
+        return dict(_shipped())
+    csv.field_size_limit(1 << 24)
+    reader = csv.reader(stream, delimiter="\t")
+    header = next(reader, [])
+    try:
+        c_iri, c_label, c_obsolete = (header.index(h) for h in ("Class ID", "Preferred Label", "Obsolete"))
+    except ValueError:
+        raise SourceError("not an EDAM.tsv: no Class ID / Preferred Label / Obsolete columns") from None
+    c_syn = header.index(_SYN) if _SYN in header else None
+    width = max(c_iri, c_label, c_obsolete, -1 if c_syn is None else c_syn) + 1
+    terms = {}
+    for row in reader:
+        if len(row) < width or not row[c_iri].startswith(EDAM):
+            continue
+        syn = row[c_syn] if c_syn is not None else ""
+        terms[row[c_iri]] = EdamTerm(
+            iri=row[c_iri].strip(),
+            label=row[c_label].strip(),
+            exact_synonyms=tuple(x.strip() for x in syn.split("|") if x.strip()),
+            obsolete=row[c_obsolete].strip().upper() == "TRUE",
+        )
+    return terms
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[str, EdamTerm], ...]:
+    try:
+        from edam_ontology.streams import tabular_stream
+    except ImportError:
+        raise SourceError(
+            "the EDAM ontology is not installed (PyPI package edam-ontology); pip install edam-ontology"
+        ) from None
+    with tabular_stream() as f:
+        return tuple(read_edam(f).items())
+
+
+def edam_version() -> str:
+    from importlib.metadata import version
+
+    return version("edam-ontology")
+
+
+# ---------------------------------------------------------------------------------------------
+# The reviewed mapping file
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    tag: str
+    edam: str  # "" for match "none"
+    match: str
+    note: str
+    line: int
+
+
+def mapping_file() -> Path:
+    from .resources import ontology_file
+
+    return ontology_file("edam-mapping.tsv")
+
+
+def read_mapping(path: str | Path | None = None) -> list[MappingRow]:
+    """The rows of the mapping file; a malformed row is a ``SourceError`` naming file and line."""
+    p = Path(path) if path is not None else mapping_file()
+    rows: list[MappingRow] = []
+    header_seen = False
+    with open(p, encoding="utf-8", newline="") as f:
+        for lineno, line in enumerate(f, 1):
+            text = line.rstrip("\r\n")
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            cells = text.split("\t")
+            if not header_seen:
+                if tuple(c.strip() for c in cells) != COLUMNS:
+                    raise SourceError(
+                        f"the header must be {' / '.join(COLUMNS)} (tab-separated)", file=str(p), line=lineno
+                    )
+                header_seen = True
+                continue
+            if len(cells) != len(COLUMNS):
+                raise SourceError(
+                    f"{len(cells)} cells, expected {len(COLUMNS)} ({', '.join(COLUMNS)}) separated by tabs",
+                    file=str(p),
+                    line=lineno,
+                )
+            tag, edam, match, note = (c.strip() for c in cells)
+            if match not in MATCH_KINDS:
+                raise SourceError(
+                    f"match {match!r} is not one of {', '.join(MATCH_KINDS)}", file=str(p), line=lineno
+                )
+            if not tag:
+                raise SourceError("the tag is empty", file=str(p), line=lineno)
+            if (match == "none") != (edam in ("", "-")):
+                raise SourceError(
+                    "give an EDAM IRI with exact/close, and '-' (no IRI) with none", file=str(p), line=lineno
+                )
+            rows.append(MappingRow(tag, "" if edam == "-" else edam, match, note, lineno))
+    if not header_seen:
+        raise SourceError(f"no header line ({' / '.join(COLUMNS)})", file=str(p))
+    return rows
+
+
+def check_mapping(rows: Iterable[MappingRow], terms: dict[str, EdamTerm], where: str = "") -> list[str]:
+    """Problems of the rows against an EDAM release: unknown or obsolete terms, terms that are not a
+    topic or operation, a tag and term given twice. Empty when the file is sound."""
+    out, seen = [], set()
+    for r in rows:
+        at = f"{where}:{r.line}: " if where else f"line {r.line}: "
+        pair = (key(r.tag), r.edam)
+        if pair in seen:
+            out.append(f"{at}{r.tag!r} -> {r.edam or 'none'} is given twice")
+        seen.add(pair)
+        if r.match == "none":
+            continue
+        t = terms.get(r.edam)
+        if t is None:
+            out.append(f"{at}{r.edam} is not a term of EDAM {edam_version()}")
+        elif t.obsolete:
+            out.append(f"{at}{r.edam} ({t.label}) is obsolete in EDAM {edam_version()}")
+        elif t.branch not in BRANCHES:
+            out.append(f"{at}{r.edam} ({t.label}) is a {t.branch}, not a topic or operation")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching
+# ---------------------------------------------------------------------------------------------
+
+
+def _label_index(terms: dict[str, EdamTerm]) -> dict[str, list[EdamTerm]]:
+    index: dict[str, list[EdamTerm]] = {}
+    for t in terms.values():
+        if t.obsolete or t.branch not in BRANCHES:
+            continue
+        for s in {key(t.label), *(key(x) for x in t.exact_synonyms)}:
+            if s:
+                index.setdefault(s, []).append(t)
+    return index
+
+
+def automatic_matches(labels: Iterable[str], terms: dict[str, EdamTerm]) -> list[EdamTerm]:
+    """EDAM topics and operations (not obsolete) whose label or exact synonym equals one of ``labels``
+    ignoring case and hyphens, in IRI order."""
+    return _automatic(tuple(labels), _label_index(terms))
+
+
+def _automatic(labels: tuple[str, ...], index: dict[str, list[EdamTerm]]) -> list[EdamTerm]:
+    found = {t.iri: t for lab in labels for t in index.get(key(lab), [])}
+    return [found[i] for i in sorted(found)]
+
+
+def tag_matches(
+    tags: dict[str, list[str]], rows: list[MappingRow], terms: dict[str, EdamTerm]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """For each tag (IRI -> its spellings): [(EDAM IRI, "exact"|"close", how)] with ``how`` "reviewed"
+    or "automatic". Rows pointing to unknown, obsolete or non-topic/operation terms are left out
+    (``check_mapping`` reports them)."""
+    by_key: dict[str, list[MappingRow]] = {}
+    for r in rows:
+        by_key.setdefault(key(r.tag), []).append(r)
+    index = _label_index(terms)
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for tag, labels in tags.items():
+        reviewed = [r for k in dict.fromkeys(key(lab) for lab in labels) for r in by_key.get(k, [])]
+        if reviewed:
+            got = []
+            for r in reviewed:
+                t = terms.get(r.edam)
+                if r.match != "none" and t and not t.obsolete and t.branch in BRANCHES:
+                    got.append((r.edam, r.match, "reviewed"))
+            out[tag] = list(dict.fromkeys(got))
+        else:
+            out[tag] = [(t.iri, "exact", "automatic") for t in _automatic(tuple(labels), index)]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Into the graph
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EdamReport:
+    """What ``add_edam`` did: tags mapped (reviewed / automatic), tags without a term, and the number
+    of works with at least one EDAM term through their tags."""
+
+    tags: int = 0
+    reviewed: int = 0
+    automatic: int = 0
+    unmapped: list[str] = field(default_factory=list)
+    works_with_edam: int = 0
+    terms_used: int = 0
+    mapping_problems: list[str] = field(default_factory=list)  # check_mapping's findings
+
+
+def _literal_values(objs: list[str]) -> list[str]:
+    from pyoxigraph import Literal, RdfFormat, parse
+
+    text = "".join(f"<urn:x:s> <urn:x:p> {o} .\n" for o in objs)
+    return [
+        q.object.value
+        for q in parse(text.encode("utf-8"), RdfFormat.N_TRIPLES)
+        if isinstance(q.object, Literal)
+    ]
+
+
+def add_edam(
+    nodes: list, *, rows: list[MappingRow] | None = None, terms: dict[str, EdamTerm] | None = None
+) -> EdamReport:
+    """Add the EDAM links of every tag to ``nodes`` (in place; see the module's docstring) and say
+    what was added. Tags are the nodes in a ``schema:inDefinedTermSet`` (only tags are, ``kg.mapping``);
+    works are counted from the ``schema:about`` links among ``nodes`` (none when they come apart, as
+    in ``kg build --stream``)."""
+    from .terms import iri, quoted
+
+    about, in_set = f"<{_SCHEMA}about>", f"<{_SCHEMA}inDefinedTermSet>"
+    labels_p = (f"<{_SKOS}prefLabel>", f"<{_SKOS}altLabel>")
+    tag_iris: set[str] = set()
+    works_tags: list[list[str]] = []
+    for s, props in nodes:
+        for p, objs in props:
+            if p == about:
+                works_tags.append(objs)
+            elif p == in_set:
+                tag_iris.add(s)
+    report = EdamReport()
+    if not tag_iris:
+        return report
+    terms = read_edam() if terms is None else terms
+    where = ""
+    if rows is None:
+        rows, where = read_mapping(), str(mapping_file())
+    report.mapping_problems = check_mapping(rows, terms, where)
+    tag_nodes = {s: props for s, props in nodes if s in tag_iris}
+    spellings = {
+        s: _literal_values([o for p, objs in props if p in labels_p for o in objs])
+        for s, props in tag_nodes.items()
+    }
+    matches = tag_matches(spellings, rows, terms)
+    used: dict[str, EdamTerm] = {}
+    mapped_tags = set()
+    for s, found in matches.items():
+        report.tags += 1
+        if not found:
+            report.unmapped.append(spellings[s][0] if spellings[s] else s)
+            continue
+        mapped_tags.add(s)
+        if found[0][2] == "reviewed":
+            report.reviewed += 1
+        else:
+            report.automatic += 1
+        for pred, kind in ((EXACT, "exact"), (CLOSE, "close")):
+            objs = [iri(e) for e, k, _how in found if k == kind]
+            if objs:
+                tag_nodes[s].append((pred, objs))
+        for e, _k, _how in found:
+            used[e] = terms[e]
+    scheme = [iri(EDAM)]
+    for e in sorted(used):
+        label = [quoted(used[e].label)]
+        nodes.append(
+            (
+                iri(e),
+                [
+                    (_RDF_TYPE, [f"<{_SKOS}Concept>"]),
+                    (f"<{_SKOS}prefLabel>", label),
+                    (f"<{_SCHEMA}name>", label),
+                    (f"<{_SKOS}inScheme>", scheme),
+                ],
+            )
+        )
+    report.works_with_edam = sum(1 for objs in works_tags if any(o in mapped_tags for o in objs))
+    report.terms_used = len(used)
+    report.unmapped.sort(key=str.casefold)
+    return report
+
+
+def with_edam(nodes) -> list:
+    """``nodes`` as a list with the EDAM links added (``add_edam``), for a caller that writes them."""
+    out = list(nodes)
+    add_edam(out)
+    return out
