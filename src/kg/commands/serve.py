@@ -35,6 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cors_origin=None if args.cors == "none" else args.cors,
         max_connections=args.max_connections,
         trust_proxy=args.trust_proxy,
+        head_timeout=args.head_timeout,
+        keep_alive=args.keep_alive,
         quiet=args.quiet,
     )
     qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
@@ -122,6 +124,20 @@ def register(sub) -> None:
         metavar="MB",
         help="memory a query worker may add to its loaded graph; a query needing more gets "
         "503 (default 1024; 0: no limit)",
+    )
+    p.add_argument(
+        "--keep-alive",
+        type=int,
+        default=5,
+        metavar="SECONDS",
+        help="an idle kept-alive connection is closed after this long (default 5)",
+    )
+    p.add_argument(
+        "--head-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a connection that has not sent a complete request head within this long is closed (default 10)",
     )
     p.add_argument(
         "--trust-proxy",

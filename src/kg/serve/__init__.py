@@ -23,8 +23,6 @@ from .pool import Limits
 
 __all__ = ["Limits", "ServeOptions", "ensure_site", "serve"]
 
-HEAD_TIMEOUT = 10.0  # seconds a connection may take to send a complete request head
-
 
 @dataclass
 class ServeOptions:
@@ -34,7 +32,8 @@ class ServeOptions:
     allow_hosts: list[str] = field(default_factory=list)
     cors_origin: str | None = "*"
     max_connections: int = 512
-    keep_alive: int = 5
+    keep_alive: int = 5  # seconds an idle kept-alive connection stays open
+    head_timeout: float = 10.0  # seconds a connection may take to send a complete request head
     trust_proxy: bool = False
     quiet: bool = False
 
@@ -59,17 +58,17 @@ def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir) -> Path:
     return site
 
 
-def _protocol_class():
+def _protocol_class(head_timeout: float):
     """uvicorn's h11 protocol with a deadline for each request head. uvicorn arms its keep-alive
     timeout only after a response, so a client that connects and sends nothing, or a request head a
-    byte at a time, would hold its connection for ever; this closes it after ``HEAD_TIMEOUT`` s."""
+    byte at a time, would hold its connection for ever; this closes it after ``head_timeout`` s."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class HeadDeadline(H11Protocol):
         def connection_made(self, transport):
             super().connection_made(transport)
             self.head_seen = None
-            self.head_timer = self.loop.call_later(HEAD_TIMEOUT, self.head_too_slow)
+            self.head_timer = self.loop.call_later(head_timeout, self.head_too_slow)
 
         def handle_events(self):
             super().handle_events()
@@ -82,7 +81,7 @@ def _protocol_class():
         def on_response_complete(self):
             super().on_response_complete()
             if self.head_timer is None and not self.transport.is_closing():
-                self.head_timer = self.loop.call_later(HEAD_TIMEOUT, self.head_too_slow)
+                self.head_timer = self.loop.call_later(head_timeout, self.head_too_slow)
 
         def connection_lost(self, exc):
             if self.head_timer is not None:
@@ -151,7 +150,7 @@ def serve(
         app = make_app(settings, pool, pages)
         config = uvicorn.Config(
             app,
-            http=_protocol_class(),
+            http=_protocol_class(opts.head_timeout),
             lifespan="off",
             timeout_keep_alive=opts.keep_alive,
             limit_concurrency=opts.max_connections,

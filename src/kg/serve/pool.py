@@ -16,6 +16,7 @@ overruns is killed and replaced. Fair share between clients (keyed by IP address
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import multiprocessing
 import time
@@ -81,11 +82,12 @@ class Worker:
         """Blocks (in a pool thread): send one job, wait up to ``timeout`` s for its answer."""
         try:
             self.conn.send(msg)
-            if not self.conn.poll(timeout):
-                raise TimeoutError
-            return self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+            answered = self.conn.poll(timeout)
+            if answered:
+                return self.conn.recv()
+        except (EOFError, OSError):
             raise _Lost from None
+        raise TimeoutError
 
     def kill(self) -> None:
         try:
@@ -95,10 +97,8 @@ class Worker:
             self.conn.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.conn.send(None)
-        except OSError:
-            pass
         self.proc.join(2)
         if self.proc.is_alive():
             self.kill()
