@@ -53,8 +53,8 @@ def port_of(base: str) -> int:
 
 
 def raw_request(port: int, data: bytes, timeout: float = 10) -> bytes:
-    """Send ``data`` on a fresh connection; everything the server sends back until it closes (or the
-    head and some body arrived and ``timeout`` passed)."""
+    """Send ``data`` on a fresh connection; the first response the server sends back (head and as
+    much body as its Content-Length says), or all it sent before closing or ``timeout``."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     out = b""
     try:
@@ -64,6 +64,10 @@ def raw_request(port: int, data: bytes, timeout: float = 10) -> bytes:
             if not chunk:
                 break
             out += chunk
+            head, sep, body = out.partition(b"\r\n\r\n")
+            m = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+            if sep and m and len(body) >= int(m.group(1)):
+                break
     except (TimeoutError, ConnectionResetError):
         pass
     finally:
