@@ -234,7 +234,7 @@ HOSTILE = [
     (b"GET / HTTP/1.0\r\n\r\n", 400),
     (b"NONSENSE\r\n\r\n", 400),
     (b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n", 400),
-    (b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", (400, 404, 414)),
     (b"DELETE /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 405),
     (
         b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
@@ -247,7 +247,7 @@ HOSTILE = [
 @pytest.mark.parametrize("request_bytes, expected", HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
 def test_malformed_requests_get_4xx(server, request_bytes, expected):
     r = raw_request(port_of(server), request_bytes)
-    assert status_of(r) == expected, r[:200]
+    assert status_of(r) in (expected if isinstance(expected, tuple) else (expected,)), r[:200]
     head, _, body = r.partition(b"\r\n\r\n")
     assert body.strip(), r[:200]  # an answer with a body, not just a status line
     st, _, _ = get(server + "index.html")

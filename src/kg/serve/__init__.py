@@ -9,7 +9,8 @@ folder, on Starlette (ASGI) and uvicorn.
 - ``negotiate``: Accept header -> a format of the registry ``kg.formats``.
 
 uvicorn keeps connections (``timeout_keep_alive`` closes idle ones), answers 503 beyond
-``limit_concurrency`` connections, and its h11 parser answers malformed requests with 400.
+``limit_concurrency`` connections, and its HTTP parser (httptools' llhttp when installed, else h11)
+answers malformed requests with 400; uvloop runs the event loop when installed.
 """
 
 from __future__ import annotations
@@ -59,20 +60,21 @@ def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir) -> Path:
 
 
 def _protocol_class(head_timeout: float):
-    """uvicorn's h11 protocol with a deadline for each request head. uvicorn arms its keep-alive
-    timeout only after a response, so a client that connects and sends nothing, or a request head a
-    byte at a time, would hold its connection for ever; this closes it after ``head_timeout`` s."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+    """uvicorn's HTTP protocol (httptools when installed, else h11) with a deadline for each request
+    head. uvicorn arms its keep-alive timeout only after a response, so a client that connects and
+    sends nothing, or a request head a byte at a time, would hold its connection for ever; this
+    closes it after ``head_timeout`` s."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-    class HeadDeadline(H11Protocol):
+    class HeadDeadline(AutoHTTPProtocol):
         def connection_made(self, transport):
             super().connection_made(transport)
             self.head_seen = None
             self.head_timer = self.loop.call_later(head_timeout, self.head_too_slow)
 
-        def handle_events(self):
-            super().handle_events()
-            if self.cycle is not None and self.cycle is not self.head_seen:
+        def data_received(self, data):
+            super().data_received(data)
+            if self.cycle is not None and self.cycle is not self.head_seen:  # a new request's head is in
                 self.head_seen = self.cycle
                 if self.head_timer is not None:
                     self.head_timer.cancel()
@@ -91,7 +93,7 @@ def _protocol_class(head_timeout: float):
 
         def head_too_slow(self):
             self.head_timer = None
-            if self.cycle is self.head_seen or self.cycle is None:  # no new request head arrived
+            if self.cycle is self.head_seen:  # no new request head arrived
                 self.transport.close()
 
     return HeadDeadline
