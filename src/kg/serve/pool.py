@@ -1,8 +1,8 @@
 """Query worker processes and a fair scheduler in front of them.
 
-The event loop never runs a query: a job goes to a worker process (``worker.worker_main``), and a
-thread of a small pool waits on the worker's pipe with the query's time limit; a worker that
-overruns is killed and replaced. Fair share between clients (keyed by IP address):
+The event loop never runs a query: a job goes to a worker process (``worker.worker_main``) over a
+socket pair, and the loop awaits the answer with the query's time limit; a worker that overruns is
+killed and replaced. Fair share between clients (keyed by IP address):
 
 - each client has its own queue (at most ``client_queue`` jobs waiting, more get 503 at once) and
   the whole server at most ``max_queue`` waiting jobs (503 beyond);
@@ -19,12 +19,15 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import pickle
+import socket
+import struct
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from .worker import worker_main
+from .worker import HEADER, recv_msg, send_msg, worker_main
 
 USAGE_HALF_LIFE = 10.0  # seconds
 
@@ -54,23 +57,31 @@ class _Lost(Exception):
 
 
 class Worker:
+    """One worker process and the socket pair to it. Messages are length-prefixed pickles
+    (``worker.send_msg`` / ``worker.recv_msg``); the server side reads them with asyncio streams, so
+    waiting for a worker costs the event loop nothing and a large result arrives in pieces."""
+
     def __init__(self, ctx, build_dir: str, limits: Limits):
-        self.conn, child = ctx.Pipe()
+        self.sock, child = socket.socketpair()
         self.proc = ctx.Process(
             target=worker_main,
             args=(child, build_dir, limits.max_result_mb * 1_000_000, limits.memory_mb, limits.allow_service),
             daemon=True,
         )
-        self.proc.start()
-        child.close()
+        try:
+            self.proc.start()
+        finally:
+            child.close()
+        self.reader = self.writer = None
 
     def wait_ready(self, timeout: float) -> None:
         """Blocks until the worker has loaded the graph; RuntimeError if it does not."""
-        if not self.conn.poll(timeout):
-            self.kill()
-            raise RuntimeError("a query worker did not start in time")
+        self.sock.settimeout(timeout)
         try:
-            state, msg = self.conn.recv()
+            state, msg = recv_msg(self.sock)
+        except TimeoutError:
+            self.kill()
+            raise RuntimeError("a query worker did not start in time") from None
         except (EOFError, OSError):
             self.kill()
             raise RuntimeError("a query worker stopped while loading the graph") from None
@@ -78,30 +89,47 @@ class Worker:
             self.kill()
             raise RuntimeError(f"a query worker could not load the graph: {msg}")
 
-    def call(self, msg, timeout: float):
-        """Blocks (in a pool thread): send one job, wait up to ``timeout`` s for its answer."""
+    async def call(self, msg, timeout: float):
+        """Send one job and wait up to ``timeout`` s for its answer (TimeoutError beyond)."""
+        if self.writer is None:
+            self.sock.setblocking(False)
+            self.reader, self.writer = await asyncio.open_connection(sock=self.sock)
+
+        async def exchange():
+            data = pickle.dumps(msg)
+            self.writer.write(struct.pack(HEADER, len(data)) + data)
+            await self.writer.drain()
+            (n,) = struct.unpack(HEADER, await self.reader.readexactly(struct.calcsize(HEADER)))
+            return pickle.loads(await self.reader.readexactly(n))
+
         try:
-            self.conn.send(msg)
-            answered = self.conn.poll(timeout)
-            if answered:
-                return self.conn.recv()
-        except (EOFError, OSError):
+            return await asyncio.wait_for(exchange(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError from None
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
             raise _Lost from None
-        raise TimeoutError
 
     def kill(self) -> None:
-        try:
-            self.proc.kill()
-            self.proc.join(5)
-        finally:
-            self.conn.close()
+        self.proc.kill()
+        self.proc.join(5)
+        self.close_socket()
+
+    def close_socket(self) -> None:
+        if self.writer is not None:
+            with contextlib.suppress(RuntimeError):  # the event loop has already ended
+                self.writer.close()
+        self.sock.close()
 
     def stop(self) -> None:
+        """Blocking: ask the worker to end, kill it if it does not."""
         with contextlib.suppress(OSError):
-            self.conn.send(None)
+            self.sock.setblocking(True)
+            send_msg(self.sock, None)
         self.proc.join(2)
         if self.proc.is_alive():
-            self.kill()
+            self.proc.kill()
+            self.proc.join(5)
+        self.close_socket()
 
 
 @dataclass
@@ -126,7 +154,7 @@ class Pool:
         self.usage: dict[str, tuple[float, float]] = {}  # client -> (seconds, when)
         self.seq = itertools.count()
         self.tasks: set[asyncio.Task] = set()
-        self.executor = ThreadPoolExecutor(max_workers=2 * limits.workers + 2, thread_name_prefix="kg-query")
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kg-workers")  # start/stop
         self.closed = False
 
     # -- start and stop (blocking; called outside the event loop or in the executor) ----------------
@@ -234,7 +262,7 @@ class Pool:
         result: tuple | Busy
         healthy = False
         try:
-            result = await loop.run_in_executor(self.executor, worker.call, job.msg, self.limits.timeout)
+            result = await worker.call(job.msg, self.limits.timeout)
             healthy = True
         except TimeoutError:
             result = Busy(504, f"query timed out after {self.limits.timeout:g} s")
@@ -267,7 +295,9 @@ class Pool:
             self.free.append(worker)
         else:
             self.all.discard(worker)
-            await loop.run_in_executor(self.executor, worker.kill)
+            worker.proc.kill()
+            await loop.run_in_executor(self.executor, worker.proc.join, 5)
+            worker.close_socket()
             self._replace()
         self._dispatch()
 

@@ -160,6 +160,35 @@ def run_describe(stores, iri: str, fmt_name: str, max_bytes: int) -> tuple[int, 
 
 # ------------------------------------------------------------------ the process
 
+HEADER = "!Q"  # each message: its length (8 bytes, network order), then the pickled message
+
+
+def send_msg(sock, msg) -> None:
+    import pickle
+    import struct
+
+    data = pickle.dumps(msg)
+    sock.sendall(struct.pack(HEADER, len(data)) + data)
+
+
+def _recv_exactly(sock, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def recv_msg(sock):
+    import pickle
+    import struct
+
+    (n,) = struct.unpack(HEADER, _recv_exactly(sock, struct.calcsize(HEADER)))
+    return pickle.loads(_recv_exactly(sock, n))
+
 
 def load_vocab_store(build_dir: str | Path):
     """A store with the kg: vocabulary, the concept schemes and the build's VoID description."""
@@ -196,7 +225,7 @@ def _limit_memory(extra_mb: int) -> None:
         pass
 
 
-def worker_main(conn, build_dir: str, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
+def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
     import signal
 
     from ..site.graph import load_store
@@ -205,22 +234,26 @@ def worker_main(conn, build_dir: str, max_bytes: int, memory_mb: int, allow_serv
     try:
         stores = (load_store(build_dir), load_vocab_store(build_dir))
     except Exception as e:  # noqa: BLE001 - reported to the server, which stops with the message
-        conn.send(("error", str(e)))
+        send_msg(sock, ("error", str(e)))
         return
     if memory_mb:
         _limit_memory(memory_mb)
-    conn.send(("ready", None))
+    send_msg(sock, ("ready", None))
     while True:
         try:
-            msg = conn.recv()
+            msg = recv_msg(sock)
         except (EOFError, OSError):
             return
         if msg is None:
             return
         kind, arg, extra = msg
         if kind == "query":
-            conn.send(run_query(stores[0], arg, extra, max_bytes, allow_service))
+            answer = run_query(stores[0], arg, extra, max_bytes, allow_service)
         elif kind == "describe":
-            conn.send(run_describe(stores, arg, extra, max_bytes))
+            answer = run_describe(stores, arg, extra, max_bytes)
         else:
-            conn.send(_text(500, "unknown job"))
+            answer = _text(500, "unknown job")
+        try:
+            send_msg(sock, answer)
+        except OSError:
+            return
