@@ -34,16 +34,17 @@ def parse_accept(accept: str | None) -> list[tuple[str, float, int]]:
 
 
 def _match(ranges, media_types: tuple[str, ...]) -> tuple[float, int, int] | None:
-    """(q, specificity, -position) of the most specific range matching any of ``media_types``."""
+    """(q, specificity, -position) of the most specific range matching ``media_types``: any of them
+    exactly, or the first (the one the answer is labelled with) by a wildcard."""
     best = None
-    for mt in media_types:
+    for i, mt in enumerate(media_types):
         t = mt.split("/")[0]
         for rng, q, pos in ranges:
             if rng == mt:
                 spec = 2
-            elif rng == t + "/*":
+            elif i == 0 and rng == t + "/*":
                 spec = 1
-            elif rng == "*/*":
+            elif i == 0 and rng == "*/*":
                 spec = 0
             else:
                 continue
