@@ -41,7 +41,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
     try:
-        serve(args.build, site_dir=args.site, queries_dir=qdir, limits=limits, opts=opts)
+        serve(
+            args.build,
+            site_dir=args.site,
+            queries_dir=qdir,
+            rewrite_site=args.queries is not None,
+            limits=limits,
+            opts=opts,
+        )
     except OSError as e:
         raise KgError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     except RuntimeError as e:

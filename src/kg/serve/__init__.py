@@ -39,9 +39,9 @@ class ServeOptions:
     quiet: bool = False
 
 
-def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir) -> Path:
-    """The site to serve: ``site_dir`` if given, else ``<build>/site``, (re)written when missing or
-    older than the graph."""
+def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir, rewrite: bool = False) -> Path:
+    """The site to serve: ``site_dir`` if given, else ``<build>/site``, (re)written when ``rewrite``,
+    missing, or older than the graph or than a named query in ``queries_dir``."""
     from ..site import build_site
     from ..site.graph import graph_file
 
@@ -54,7 +54,11 @@ def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir) -> Path:
     gf = graph_file(build_dir)
     site = build_dir / "site"
     idx = site / "index.html"
-    if not idx.is_file() or idx.stat().st_mtime < gf.stat().st_mtime or queries_dir is not None:
+    newest = gf.stat().st_mtime
+    if queries_dir is not None:
+        qd = Path(queries_dir)
+        newest = max([newest, qd.stat().st_mtime, *(f.stat().st_mtime for f in qd.glob("*.rq"))])
+    if rewrite or not idx.is_file() or idx.stat().st_mtime < newest:
         build_site(build_dir, site, queries_dir=queries_dir)
     return site
 
@@ -114,7 +118,13 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def serve(
-    build_dir, *, site_dir=None, queries_dir=None, limits: Limits | None = None, opts: ServeOptions
+    build_dir,
+    *,
+    site_dir=None,
+    queries_dir=None,
+    rewrite_site: bool = False,
+    limits: Limits | None = None,
+    opts: ServeOptions,
 ) -> None:
     """Run the server until SIGINT/SIGTERM. Raises OSError when the address cannot be bound,
     ``KgError`` for a bad build folder, RuntimeError when the query workers cannot start."""
@@ -127,7 +137,7 @@ def serve(
 
     limits = limits or Limits()
     b = Path(build_dir)
-    site = ensure_site(b, Path(site_dir) if site_dir else None, queries_dir)
+    site = ensure_site(b, Path(site_dir) if site_dir else None, queries_dir, rewrite_site)
     sock = _bind(opts.host, opts.port)  # bind first: a busy port fails fast
     try:
         host, port = sock.getsockname()[:2]
