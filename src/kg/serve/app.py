@@ -7,7 +7,7 @@ import asyncio
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
@@ -24,6 +24,7 @@ from .pool import Busy, Pool
 
 MAX_BODY = 1_000_000  # bytes of a POSTed query
 BODY_TIMEOUT = 10.0  # seconds to receive a request body
+URL_SAFE = "/:@!$&'()*+,;=-._~"  # characters left as they are when a path is written into a URL
 
 # Files the site and the build folder hold, by suffix, with the registry's media types.
 for _f in RDF_FORMATS.values():
@@ -83,8 +84,11 @@ class HttpError(Exception):
 
 async def read_body(request: Request) -> bytes:
     cl = request.headers.get("content-length")
-    if cl is not None and int(cl) > MAX_BODY:  # h11 has checked it is a number
-        raise HttpError(413, f"request body over {MAX_BODY} bytes")
+    if cl is not None:
+        if not cl.strip().isdigit():  # the HTTP parser has refused such a request already
+            raise HttpError(400, "bad Content-Length")
+        if int(cl) > MAX_BODY:
+            raise HttpError(413, f"request body over {MAX_BODY} bytes")
     parts, size = [], 0
 
     async def collect():
@@ -206,10 +210,11 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
         return Response(body, status, headers={**headers, "Content-Type": ctype})
 
     async def linked_data(request: Request) -> Response:
-        iri = m.iri_for_path(request.url.path)
+        path = request.scope["path"]  # percent-decoded: IRIs may hold non-ASCII letters
+        iri = m.iri_for_path(path)
         if iri is None:
             return text(404, "not found")
-        url = m.origin + request.url.path
+        url = m.origin + quote(path, safe=URL_SAFE)  # headers carry URLs, ASCII only
         page = pages.page_for_iri(iri) if pages else None
         headers = {"Vary": "Accept", "Link": alternates(iri, url, page)}
         fmt_name = request.query_params.get("format")
