@@ -292,3 +292,46 @@ def test_a_query_that_needs_too_much_memory_gets_503_and_the_server_lives(built)
                 break
             time.sleep(0.2)
         assert st == 200
+
+
+def test_full_queue_and_too_many_connections_get_503_with_a_body(built):
+    """One worker held by a heavy query, a queue of one: the next query waits, the one after is
+    turned away at once; a query waiting longer than --queue-wait is turned away too. Connections
+    beyond --max-connections get 503 as well, and all of them say why."""
+    with kg_serve(
+        built, "--workers", "1", "--max-queue", "1", "--queue-wait", "1.5", "--max-connections", "8"
+    ) as base:
+        port = port_of(base)
+        got: dict[str, tuple] = {}
+
+        def run(name, query, source):
+            got[name] = Client(port, source=source, timeout=60).request("GET", path(query))
+
+        heavy = threading.Thread(target=run, args=("heavy", HEAVY, "127.0.0.2"))
+        heavy.start()
+        time.sleep(0.5)  # the heavy query holds the worker
+        waiting = threading.Thread(target=run, args=("waiting", SIMPLE, "127.0.0.3"))
+        waiting.start()
+        time.sleep(0.3)  # the second one is queued
+        t0 = time.monotonic()
+        st, h, body = Client(port, source="127.0.0.4").request("GET", path(SIMPLE))
+        assert st == 503 and b"busy" in body and h["Retry-After"] and time.monotonic() - t0 < 0.5
+        waiting.join(30)
+        heavy.join(60)
+        st, _, body = got["waiting"]
+        assert st == 503 and b"no query worker became free within 1.5 s" in body
+        assert got["heavy"][0] == 200
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
+        try:
+            st, _, body = Client(port).request("GET", "/index.html")
+            assert st == 503 and body.strip()
+        finally:
+            for s in held:
+                s.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            st, _, _ = Client(port).request("GET", "/index.html")
+            if st == 200:
+                break
+            time.sleep(0.2)
+        assert st == 200

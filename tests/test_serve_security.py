@@ -127,6 +127,23 @@ def test_no_query_makes_an_outbound_connection(server):
     assert lis.received == []
 
 
+def test_allow_service_lets_federation_reach_only_the_listed_host(built):
+    """The allow-list is real: with --allow-service 127.0.0.1 the listener is called (and its error
+    is reported as a failed query), while another host stays refused."""
+    lis = Listener()
+    try:
+        with kg_serve(built, "--allow-service", "127.0.0.1", "--workers", "1") as base:
+            ok = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{lis.port}/sparql> {{ ?s ?p ?o }} }}"
+            st, _, body = get(base + "sparql?" + urllib.parse.urlencode({"query": ok}))
+            assert st == 400 and b"query failed" in body
+            no = "SELECT * WHERE { SERVICE <http://localhost:9/sparql> { ?s ?p ?o } }"
+            st, _, body = get(base + "sparql?" + urllib.parse.urlencode({"query": no}))
+            assert st == 400 and b"not allowed" in body
+    finally:
+        lis.close()
+    assert len(lis.received) == 1 and lis.received[0].startswith(b"POST /sparql")
+
+
 def test_host_header_is_checked(server, built):
     port = port_of(server)
 
