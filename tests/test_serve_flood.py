@@ -32,6 +32,8 @@ pytestmark = [
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g <http://schema.org/name> ?h }"
 # sorting a three-way cross product: grows by about 1 GB a second until stopped
 MEMORY_HOG = "SELECT ?a ?d ?g WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 5"
+# about 3.5 s: the same with every typed node as the third pattern
+HEAVIER = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g a ?h }"
 SIMPLE = "ASK { ?s a <http://schema.org/Person> }"
 SELECT = "SELECT ?p ?n WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?n } LIMIT 5"
 
@@ -248,7 +250,7 @@ def test_heavy_clients_do_not_starve_a_light_one(built):
             time.sleep(0.1)
         light = Client(port, source="127.0.0.5")
         took = []
-        t_end = time.monotonic() + 5
+        t_end = time.monotonic() + 4
         try:
             while time.monotonic() < t_end and len(took) < 200:
                 t0 = time.monotonic()
@@ -299,7 +301,7 @@ def test_full_queue_and_too_many_connections_get_503_with_a_body(built):
     turned away at once; a query waiting longer than --queue-wait is turned away too. Connections
     beyond --max-connections get 503 as well, and all of them say why."""
     with kg_serve(
-        built, "--workers", "1", "--max-queue", "1", "--queue-wait", "1.5", "--max-connections", "8"
+        built, "--workers", "1", "--max-queue", "1", "--queue-wait", "1", "--max-connections", "8"
     ) as base:
         port = port_of(base)
         got: dict[str, tuple] = {}
@@ -307,19 +309,18 @@ def test_full_queue_and_too_many_connections_get_503_with_a_body(built):
         def run(name, query, source):
             got[name] = Client(port, source=source, timeout=60).request("GET", path(query))
 
-        heavy = threading.Thread(target=run, args=("heavy", HEAVY, "127.0.0.2"))
+        heavy = threading.Thread(target=run, args=("heavy", HEAVIER, "127.0.0.2"))
         heavy.start()
         time.sleep(0.5)  # the heavy query holds the worker
         waiting = threading.Thread(target=run, args=("waiting", SIMPLE, "127.0.0.3"))
         waiting.start()
         time.sleep(0.3)  # the second one is queued
-        t0 = time.monotonic()
         st, h, body = Client(port, source="127.0.0.4").request("GET", path(SIMPLE))
-        assert st == 503 and b"busy" in body and h["Retry-After"] and time.monotonic() - t0 < 0.5
+        assert st == 503 and b"1 queries waiting" in body and h["Retry-After"]  # turned away at once
         waiting.join(30)
         heavy.join(60)
         st, _, body = got["waiting"]
-        assert st == 503 and b"no query worker became free within 1.5 s" in body
+        assert st == 503 and b"no query worker became free within 1 s" in body
         assert got["heavy"][0] == 200
         held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
         try:

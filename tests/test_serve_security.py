@@ -202,7 +202,7 @@ def test_cors(server, built):
     assert "content-type" in h["Access-Control-Allow-Headers"].lower()
     st, h, _ = get(server + "sparql", method="OPTIONS")
     assert st == 204 and "POST" in h["Allow"]
-    with kg_serve(built, "--cors", "none") as base:
+    with kg_serve(built, "--cors", "none", "--workers", "1") as base:
         st, h, _ = get(
             base + "sparql?" + urllib.parse.urlencode({"query": "ASK {}"}), {"Origin": "https://x.example"}
         )
@@ -272,7 +272,7 @@ def test_malformed_requests_get_4xx(server, request_bytes, expected):
 
 
 def test_slow_and_idle_clients_are_cut(built):
-    with kg_serve(built, "--head-timeout", "1", "--keep-alive", "1") as base:
+    with kg_serve(built, "--head-timeout", "1", "--keep-alive", "1", "--workers", "1") as base:
         port = port_of(base)
         idle = socket.create_connection(("127.0.0.1", port), timeout=5)
         slow = socket.create_connection(("127.0.0.1", port), timeout=5)
