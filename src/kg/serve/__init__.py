@@ -15,6 +15,7 @@ answers malformed requests with 400; uvloop runs the event loop when installed.
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -103,6 +104,10 @@ def _protocol_class(head_timeout: float):
     return HeadDeadline
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(0)
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -173,6 +178,9 @@ def serve(
             server_header=False,
         )
         server = uvicorn.Server(config)
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it
+        # found: this one turns it into SystemExit, so the ``finally`` below stops the workers.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         home = f"http://{shown}:{port}{iri_map.home_path}"
         print(
             f"kg: serving {site} at {home}, SPARQL at {home}sparql (query page {home}query.html), "
