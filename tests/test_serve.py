@@ -412,39 +412,11 @@ def test_cli_errors_are_one_line(built, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     r = run(str(tmp_path / "nope"))
     assert r.returncode == 2 and "nope" in r.stderr and "Traceback" not in r.stderr
-    r = run(str(built), "--timeout", "0")
-    assert r.returncode == 64 and "Traceback" not in r.stderr
-
-
-@pytest.mark.realdata
-def test_real_catalogue_endpoint_and_linked_data(real_out):
-    """The real catalogue: counts through the endpoint equal rdflib's, SPARQLWrapper's default
-    CONSTRUCT parses, and one IRI of each kind under the base dereferences to its page and its
-    description."""
-    from SPARQLWrapper import SPARQLWrapper
-
-    g = rdflib.Graph().parse(real_out / "catalog.nt", format="nt")
-    base = "https://nfdi4bioimage.github.io/training/kg/id/"
-    with kg_serve(real_out, "--workers", "2") as server:
-        st, _, body = call(q(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
-        assert st == 200 and int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == len(g)
-        w = SPARQLWrapper(server + "sparql")
-        w.setQuery(f"CONSTRUCT {{ ?t <{S.name}> ?n }} WHERE {{ ?t a <{S.DefinedTerm}> ; <{S.name}> ?n }}")
-        want = {
-            (t, S.name, n) for t in g.subjects(rdflib.RDF.type, S.DefinedTerm) for n in g.objects(t, S.name)
-        }
-        assert set(w.query().convert()) == want
-        subjects = sorted(set(g.subjects()))
-        picks = [
-            next(s for s in subjects if str(s).startswith(base + kind + "/"))
-            for kind in ("material", "person", "tag", "org")
-        ]
-        picks += [s for s in subjects if str(s).startswith(base) and not str(s).isascii()][:1]  # ø, æ
-        for iri in picks:
-            kind = str(iri)
-            url = server + "id/" + urllib.parse.quote(str(iri)[len(base) :])
-            st, h, page = call(url, headers={"Accept": "text/html"})
-            assert st == 200 and h["Content-Type"].startswith("text/html") and str(iri).encode() in page, kind
-            st, _, body = call(url, headers={"Accept": "application/ld+json"})
-            got = rdflib.Graph().parse(data=body, format="json-ld")
-            assert st == 200 and set(g.triples((iri, None, None))) <= set(got), kind
+    r = subprocess.run(
+        [sys.executable, "-m", "kg", "serve", str(built), "--timeout", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr

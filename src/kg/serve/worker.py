@@ -194,14 +194,15 @@ def load_vocab_store(build_dir: str | Path):
     """A store with the kg: vocabulary, the concept schemes and the build's VoID description."""
     from pyoxigraph import RdfFormat, Store
 
-    from ..resources import MissingResource, ontology_file
+    from ..errors import PackageDataError
+    from ..resources import ontology_file
 
     st = Store()
     files = []
     for name in VOCAB_FILES:
         try:
             files.append(ontology_file(name))
-        except MissingResource:
+        except PackageDataError:  # an incomplete install: no vocabulary to describe, the rest works
             break
     files.append(Path(build_dir) / "void.ttl")
     for f in files:
