@@ -1,11 +1,14 @@
-"""`kg serve`: the SPARQL 1.1 Protocol basics, read-only, limits, and the site, against the real CLI."""
+"""`kg serve`: the SPARQL 1.1 Protocol with real clients (SPARQLWrapper, rdflib's SPARQLStore, curl,
+urllib), the service description, dumps, Linked Data and the site, against the real CLI. Results are
+parsed back and compared with what rdflib reads from the build's files."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import threading
+import shutil
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,13 +16,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import rdflib
+from rdflib.compare import to_isomorphic
 
 from .serve_helpers import kg_serve
 
 pytestmark = pytest.mark.server
 
+S = rdflib.Namespace("http://schema.org/")
 PERSON_NAMES = """PREFIX schema: <http://schema.org/>
 SELECT ?p ?name WHERE { ?p a schema:Person ; schema:name ?name }"""
+CONSTRUCT_NAMES = """PREFIX schema: <http://schema.org/>
+CONSTRUCT { ?p schema:name ?name } WHERE { ?p a schema:Person ; schema:name ?name }"""
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +37,30 @@ def built(example_build, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def expected_people(built):
+def graph(built):
+    return rdflib.Graph().parse(built / "catalog.nt", format="nt")
+
+
+@pytest.fixture(scope="module")
+def expected_people(graph):
     """Person IRI -> name, read with rdflib from the N-Triples file (not through the server)."""
-    g = rdflib.Graph().parse(built / "catalog.nt", format="nt")
-    S = rdflib.Namespace("http://schema.org/")
-    return {str(p): str(n) for p in g.subjects(rdflib.RDF.type, S.Person) for n in g.objects(p, S.name)}
+    return {
+        str(p): str(n) for p in graph.subjects(rdflib.RDF.type, S.Person) for n in graph.objects(p, S.name)
+    }
+
+
+@pytest.fixture(scope="module")
+def names_graph(graph):
+    g = rdflib.Graph()
+    for p in graph.subjects(rdflib.RDF.type, S.Person):
+        for n in graph.objects(p, S.name):
+            g.add((p, S.name, n))
+    return g
 
 
 @pytest.fixture(scope="module")
 def server(built):
-    with kg_serve(built, "--timeout", "2", "--max-rows", "50") as base:
+    with kg_serve(built, "--timeout", "2", "--max-result-mb", "1") as base:
         yield base
 
 
@@ -47,9 +68,13 @@ def call(url, data=None, headers=None, method=None):
     req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
+        return e.code, e.headers, e.read()
+
+
+def q(server, query):
+    return server + "sparql?" + urllib.parse.urlencode({"query": query})
 
 
 def json_rows(body: bytes) -> dict:
@@ -57,13 +82,17 @@ def json_rows(body: bytes) -> dict:
     return {b["p"]["value"]: b["name"]["value"] for b in res["results"]["bindings"]}
 
 
-def test_get_query(server, expected_people):
-    st, ct, body = call(server + "sparql?" + urllib.parse.urlencode({"query": PERSON_NAMES}))
-    assert st == 200 and ct.startswith("application/sparql-results+json")
-    assert json_rows(body) == expected_people
+def same_graph(a: rdflib.Graph, b: rdflib.Graph) -> bool:
+    return to_isomorphic(a) == to_isomorphic(b)
 
 
-def test_post_form_and_post_query_body(server, expected_people):
+# ---------------------------------------------------------------- the protocol, by hand and with curl
+
+
+def test_get_post_form_and_post_query(server, expected_people):
+    st, h, body = call(q(server, PERSON_NAMES))
+    assert st == 200 and h["Content-Type"].startswith("application/sparql-results+json")
+    assert json_rows(body) == expected_people and "Accept" in h["Vary"]
     st, _, body = call(
         server + "sparql",
         urllib.parse.urlencode({"query": PERSON_NAMES}).encode(),
@@ -74,196 +103,314 @@ def test_post_form_and_post_query_body(server, expected_people):
     assert st == 200 and json_rows(body) == expected_people
 
 
-def test_result_formats_by_accept(server, expected_people):
-    url = server + "sparql?" + urllib.parse.urlencode({"query": PERSON_NAMES})
-    st, ct, body = call(url, headers={"Accept": "text/csv"})
-    assert st == 200 and ct.startswith("text/csv")
+def test_select_formats_by_accept(server, expected_people):
+    url = q(server, PERSON_NAMES)
+    st, h, body = call(url, headers={"Accept": "text/csv"})
+    assert st == 200 and h["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(body.decode())))
     assert rows[0] == ["p", "name"] and dict(rows[1:]) == expected_people
-    st, ct, body = call(url, headers={"Accept": "text/tab-separated-values"})
-    assert st == 200 and ct.startswith("text/tab-separated-values")
+    st, h, body = call(url, headers={"Accept": "text/tab-separated-values"})
+    assert st == 200 and h["Content-Type"].startswith("text/tab-separated-values")
     lines = body.decode().splitlines()
     assert lines[0] == "?p\t?name"
-    parsed = {}
-    for line in lines[1:]:
-        iri, lit = line.split("\t")
-        parsed[iri.strip("<>")] = json.loads(lit)  # N-Triples string literal: same escapes as JSON here
-    assert parsed == expected_people
-    st, ct, body = call(url, headers={"Accept": "application/sparql-results+xml"})
-    assert st == 200 and ct.startswith("application/sparql-results+xml")
+    assert {a.strip("<>"): json.loads(b) for a, b in (x.split("\t") for x in lines[1:])} == expected_people
+    st, h, body = call(url, headers={"Accept": "application/sparql-results+xml"})
+    assert st == 200 and h["Content-Type"].startswith("application/sparql-results+xml")
     ns = {"r": "http://www.w3.org/2005/sparql-results#"}
-    root = ET.fromstring(body)
     got = {}
-    for res in root.findall("r:results/r:result", ns):
+    for res in ET.fromstring(body).findall("r:results/r:result", ns):
         b = {x.get("name"): x[0].text for x in res.findall("r:binding", ns)}
         got[b["p"]] = b["name"]
     assert got == expected_people
-    st, _, _ = call(url, headers={"Accept": "image/png"})
-    assert st == 406
+    st, _, body = call(url, headers={"Accept": "text/csv;q=0.2, application/sparql-results+json"})
+    assert st == 200 and json_rows(body) == expected_people
+    st, _, body = call(url, headers={"Accept": "image/png"})
+    assert st == 406 and b"application/sparql-results+json" in body
 
 
-def test_ask_and_construct(server, expected_people):
-    q = "ASK { ?p a <http://schema.org/Person> }"
-    st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": q}))
+@pytest.mark.parametrize(
+    "accept, rdflib_format",
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-quads", "nquads"),
+        ("application/trig", "trig"),
+    ],
+)
+def test_construct_in_every_rdf_syntax(server, names_graph, accept, rdflib_format):
+    st, h, body = call(q(server, CONSTRUCT_NAMES), headers={"Accept": accept})
+    assert st == 200 and h["Content-Type"].startswith(accept)
+    if rdflib_format in ("nquads", "trig"):
+        g = rdflib.Dataset()
+        g.parse(data=body, format=rdflib_format)
+        got = rdflib.Graph()
+        for s, p, o, _ in g.quads():
+            got.add((s, p, o))
+    else:
+        got = rdflib.Graph().parse(data=body, format=rdflib_format)
+    assert same_graph(got, names_graph)
+
+
+def test_ask_and_describe(server, graph):
+    st, _, body = call(q(server, "ASK { ?p a <http://schema.org/Person> }"))
     assert st == 200 and json.loads(body)["boolean"] is True
-    q = "CONSTRUCT { ?p <http://schema.org/name> ?n } WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?n }"
-    st, ct, body = call(
-        server + "sparql?" + urllib.parse.urlencode({"query": q}), headers={"Accept": "text/turtle"}
+    st, _, body = call(q(server, "ASK { ?p a <http://schema.org/Person> }"), headers={"Accept": "text/csv"})
+    assert st == 200 and body.decode().strip() == "true"
+    person = next(graph.subjects(rdflib.RDF.type, S.Person))
+    st, _, body = call(q(server, f"DESCRIBE <{person}>"), headers={"Accept": "text/turtle"})
+    got = rdflib.Graph().parse(data=body, format="turtle")
+    want = rdflib.Graph()
+    for p, o in graph.predicate_objects(person):
+        want.add((person, p, o))
+    assert st == 200 and set(want) <= set(got)
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="needs curl")
+def test_curl_each_protocol_form(server, expected_people):
+    def curl(*args):
+        r = subprocess.run(["curl", "-s", "-S", "--max-time", "30", *args], capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    url = server + "sparql"
+    got = curl(
+        "-G",
+        url,
+        "--data-urlencode",
+        f"query={PERSON_NAMES}",
+        "-H",
+        "Accept: application/sparql-results+json",
     )
-    assert st == 200 and ct.startswith("text/turtle")
-    g = rdflib.Graph().parse(data=body.decode(), format="turtle")
-    assert {str(s): str(o) for s, o in g.subject_objects()} == expected_people
+    assert json_rows(got) == expected_people
+    got = curl(
+        url, "--data-urlencode", f"query={PERSON_NAMES}", "-H", "Accept: application/sparql-results+json"
+    )
+    assert json_rows(got) == expected_people
+    got = curl(url, "--data-binary", PERSON_NAMES, "-H", "Content-Type: application/sparql-query")
+    assert json_rows(got) == expected_people
 
 
-def test_malformed_and_updates_rejected(server, built):
-    for q in ("SELECT WHERE {", "INSERT DATA { <http://a/b> <http://a/c> <http://a/d> }"):
-        st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": q}))
-        assert st == 400, body
+# ---------------------------------------------------------------- standard client libraries
+
+
+def test_sparqlwrapper_every_return_format(server, expected_people, names_graph):
+    from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+    def sw(query, fmt=None, method="GET"):
+        w = SPARQLWrapper(server + "sparql")
+        w.setQuery(query)
+        w.setMethod(method)
+        if fmt is not None:
+            w.setReturnFormat(fmt)
+        return w.query().convert()
+
+    res = sw(PERSON_NAMES, JSON)
+    assert {b["p"]["value"]: b["name"]["value"] for b in res["results"]["bindings"]} == expected_people
+    res = sw(PERSON_NAMES, JSON, "POST")
+    assert {b["p"]["value"]: b["name"]["value"] for b in res["results"]["bindings"]} == expected_people
+    doc = sw(PERSON_NAMES, XML)  # a DOM document
+    got = {}
+    for r in doc.getElementsByTagName("result"):
+        b = {x.getAttribute("name"): x.firstChild.firstChild.data for x in r.getElementsByTagName("binding")}
+        got[b["p"]] = b["name"]
+    assert got == expected_people
+    rows = list(csv.reader(io.StringIO(sw(PERSON_NAMES, CSV).decode())))
+    assert dict(rows[1:]) == expected_people
+    lines = sw(PERSON_NAMES, TSV).decode().splitlines()
+    assert {a.strip("<>"): json.loads(b) for a, b in (x.split("\t") for x in lines[1:])} == expected_people
+    assert sw("ASK { ?s a <http://schema.org/Person> }", JSON)["boolean"] is True
+    # CONSTRUCT with SPARQLWrapper's defaults asks for RDF/XML and returns an rdflib Graph
+    assert same_graph(sw(CONSTRUCT_NAMES), names_graph)
+    assert same_graph(sw(CONSTRUCT_NAMES, RDFXML), names_graph)
+    for fmt, syntax in ((TURTLE, "turtle"), (N3, "turtle"), (JSONLD, "json-ld")):
+        out = sw(CONSTRUCT_NAMES, fmt)
+        g = out if isinstance(out, rdflib.Graph) else rdflib.Graph().parse(data=out, format=syntax)
+        assert same_graph(g, names_graph), fmt
+
+
+def test_rdflib_sparqlstore(server, graph, expected_people, names_graph):
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    store = rdflib.Graph(SPARQLStore(server + "sparql", returnFormat="xml"))
+    rows = store.query(PERSON_NAMES)
+    assert {str(r.p): str(r.name) for r in rows} == expected_people
+    assert store.query("ASK { ?s a <http://schema.org/Person> }").askAnswer is True
+    assert same_graph(store.query(CONSTRUCT_NAMES).graph, names_graph)
+    assert len(store) == len(graph)
+
+
+# ---------------------------------------------------------------- read-only, errors, limits
+
+
+def test_updates_and_malformed_queries_refused(server):
     upd = "INSERT DATA { <http://a/b> <http://a/c> <http://a/d> }"
-    st, _, _ = call(
+    for query in ("SELECT WHERE {", upd, "LOAD <http://127.0.0.1:9/x>"):
+        st, _, body = call(q(server, query))
+        assert st == 400 and body.strip(), body
+    st, _, body = call(
         server + "sparql",
         urllib.parse.urlencode({"update": upd}).encode(),
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert st == 403
+    assert st == 403 and b"read-only" in body
     st, _, _ = call(server + "sparql", upd.encode(), {"Content-Type": "application/sparql-update"})
     assert st == 403
-    st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": "ASK { <http://a/b> ?p ?o }"}))
+    st, _, body = call(q(server, "ASK { <http://a/b> ?p ?o }"))
     assert json.loads(body)["boolean"] is False  # nothing was written
-    st, _, _ = call(server + "sparql")
-    assert st == 400  # no query at all
+    st, _, _ = call(server + "sparql", b"x", {"Content-Type": "text/plain"})
+    assert st == 415
     st, _, _ = call(server + "index.html", b"x", {"Content-Type": "text/plain"})
     assert st == 405
+    st, _, _ = call(server + "sparql?query=a&query=b")
+    assert st == 400
 
 
-def test_row_limit_and_timeout(server):
-    q = "SELECT * WHERE { ?s ?p ?o }"  # more than --max-rows 50
-    st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": q}))
-    assert st == 422 and b"LIMIT" in body
+def test_result_size_limit_and_timeout(server):
+    st, _, body = call(q(server, "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 100000"))
+    assert st == 422 and b"LIMIT" in body  # over --max-result-mb 1
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-    st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": slow}))
+    st, _, body = call(q(server, slow))
     assert st == 504, body
-    # the endpoint still answers afterwards (the stuck worker was replaced)
     ok = "SELECT ?s WHERE { ?s a <http://schema.org/Person> } LIMIT 1"
-    for _ in range(3):
-        st, _, body = call(server + "sparql?" + urllib.parse.urlencode({"query": ok}))
+    for _ in range(3):  # the endpoint still answers (the stuck worker was replaced)
+        st, _, body = call(q(server, ok))
         assert st == 200 and len(json.loads(body)["results"]["bindings"]) == 1
 
 
-def test_busy_workers_give_503(built):
-    """One worker, held by a slow query: the next query waits --queue-wait seconds, then gets 503."""
-    import time
+# ---------------------------------------------------------------- service description, dumps
 
-    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-    with kg_serve(built, "--workers", "1", "--timeout", "4", "--queue-wait", "0.5") as base:
-        results = []
-        t = threading.Thread(
-            target=lambda: results.append(call(base + "sparql?" + urllib.parse.urlencode({"query": slow}))[0])
-        )
-        t.start()
-        time.sleep(0.8)
-        st, _, body = call(base + "sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}))
-        assert st == 503, body
-        t.join()
-        assert results == [504]
-        deadline = time.monotonic() + 60  # the replacement worker loads the graph, then serves again
-        while time.monotonic() < deadline:
-            st, _, body = call(base + "sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}))
-            if st == 200:
-                break
-        assert st == 200 and json.loads(body)["boolean"] is True
+
+def test_service_description_links_void_and_dumps(server, built):
+    st, h, body = call(server + "sparql")
+    assert st == 200 and h["Content-Type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=body, format="turtle")
+    SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    me = rdflib.URIRef(server + "sparql")
+    assert (me, rdflib.RDF.type, SD.Service) in g and (me, SD.endpoint, me) in g
+    assert (me, SD.supportedLanguage, SD.SPARQL11Query) in g
+    formats = set(g.objects(me, SD.resultFormat))
+    assert rdflib.URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON") in formats
+    assert rdflib.URIRef("http://www.w3.org/ns/formats/RDF_XML") in formats
+    ds = g.value(me, SD.defaultDataset)
+    dumps = {str(d) for d in g.objects(ds, VOID.dataDump)}
+    assert dumps == {server + n for n in ("catalog.ttl", "catalog.nt", "catalog.jsonld")}
+    for url in [*dumps, str(g.value(ds, rdflib.RDFS.seeAlso))]:
+        st, _, got = call(url)
+        assert st == 200 and got == (built / url.rsplit("/", 1)[1]).read_bytes()
+    st, h, _ = call(server + "catalog.jsonld")
+    assert h["Content-Type"].startswith("application/ld+json")
+    st, h, body = call(server + "sparql", headers={"Accept": "application/ld+json"})
+    assert st == 200 and same_graph(rdflib.Graph().parse(data=body, format="json-ld"), g)
+
+
+# ---------------------------------------------------------------- Linked Data
+
+
+def test_linked_data_html_and_rdf(server, built, graph):
+    work = next(graph.subjects(rdflib.RDF.type, S.LearningResource))
+    uuid = str(work).rsplit("/", 1)[1]
+    url = server + "id/material/" + uuid
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def head(accept):
+        try:
+            opener.open(urllib.request.Request(url, headers={"Accept": accept}), timeout=30)
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers
+        raise AssertionError("expected a 303")
+
+    st, h = head("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    assert st == 303 and h["Location"] == server + f"material/{uuid}.html" and "Accept" in h["Vary"]
+    assert f'<{server}material/{uuid}.html>; rel="alternate"; type="text/html"' in h["Link"]
+    st, _, page = call(h["Location"])
+    assert st == 200 and page == (built / "site" / "material" / f"{uuid}.html").read_bytes()
+    want = rdflib.Graph()
+    for p, o in graph.predicate_objects(work):
+        want.add((work, p, o))
+    for accept, fmt in (
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+        ("application/rdf+xml", "xml"),
+    ):
+        st, h = head(accept)
+        assert st == 303 and h["Location"].startswith(url + "?format=")
+        st, h2, body = call(h["Location"])
+        assert st == 200 and h2["Content-Type"].startswith(accept)
+        got = rdflib.Graph().parse(data=body, format=fmt)
+        assert set(want) <= set(got), fmt
+        for o in graph.objects(work, S.author):  # labels of what it links to
+            assert (o, S.name, graph.value(o, S.name)) in got
+    st, h, body = call(url, headers={"Accept": "text/turtle"})  # followed by urllib
+    assert st == 200 and set(want) <= set(rdflib.Graph().parse(data=body, format="turtle"))
+    st, _, _ = call(server + "id/material/no-such-thing", headers={"Accept": "text/turtle"})
+    assert st == 404
+    st, _, _ = call(url, headers={"Accept": "image/png"})
+    assert st == 406
+
+
+def test_vocabulary_and_concept_schemes_dereference(server):
+    st, h, body = call(server + "vocab", headers={"Accept": "text/turtle"})
+    assert st == 200 and "Accept" in h["Vary"]
+    g = rdflib.Graph().parse(data=body, format="turtle")
+    kg_terms = {
+        s for s in g.subjects() if str(s).startswith("https://nfdi4bioimage.github.io/training/kg/vocab#")
+    }
+    assert kg_terms  # the vocabulary's terms are described
+    st, _, body = call(server + "scheme/level/novice", headers={"Accept": "application/n-triples"})
+    assert st == 200
+    g = rdflib.Graph().parse(data=body, format="nt")
+    novice = rdflib.URIRef("https://nfdi4bioimage.github.io/training/kg/scheme/level/novice")
+    assert (novice, rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/2004/02/skos/core#Concept")) in g
 
 
 def test_site_is_served(server, built):
-    st, ct, body = call(server + "index.html")
-    assert st == 200 and ct.startswith("text/html")
+    st, h, _ = call(server + "index.html")
+    assert st == 200 and h["Content-Type"].startswith("text/html")
     page = next((built / "site" / "material").glob("*.html"))
     st, _, body = call(server + f"material/{page.name}")
     assert st == 200 and body == page.read_bytes()
-    st, ct, body = call(server + f"material/{page.stem}.jsonld")
-    assert st == 200 and ct.startswith("application/ld+json") and json.loads(body)["@id"].endswith(page.stem)
-    st, _, _ = call(server + "../../../../etc/passwd")
-    assert st == 404
-    st, _, _ = call(server + "material/%2e%2e/%2e%2e/catalog.nt")
-    assert st == 404
-
-
-def test_connections_beyond_the_limit_get_503(built):
-    """--max-connections 1: while one client holds a connection, the next is answered 503 at once."""
-    import socket
-    import time
-
-    with kg_serve(built, "--max-connections", "1") as base:
-        port = int(base.rsplit(":", 1)[1].strip("/"))
-        for _ in range(20):  # until the holder owns the one slot (an earlier request may still hold it)
-            holder = socket.create_connection(("127.0.0.1", port), timeout=10)
-            holder.sendall(b"GET /index.html HTTP/1.1\r\n")  # a request that never ends
-            holder.settimeout(0.3)
-            try:
-                turned_away = holder.recv(100).startswith(b"HTTP/1.1 503")
-            except TimeoutError:
-                break  # no answer: the server is waiting for the rest of our request
-            holder.close()
-            assert turned_away
-        try:
-            st, _, body = call(base + "index.html")
-            assert st == 503, body
-        finally:
-            holder.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            st, _, _ = call(base + "index.html")
-            if st == 200:
-                break
-            time.sleep(0.2)
-        assert st == 200
-
-
-@pytest.mark.parametrize(
-    "accept, kind, expected",
-    [
-        ("text/csv;q=0.5, application/sparql-results+xml", "solutions", "xml"),
-        ("application/sparql-results+json;q=0.1, text/tab-separated-values;q=0.9", "solutions", "tsv"),
-        ("*/*", "solutions", "json"),
-        ("", "solutions", "json"),
-        ("text/*", "solutions", "csv"),
-        ("image/png", "solutions", None),
-        ("text/turtle, */*;q=0.1", "graph", "ttl"),
-        ("application/sparql-results+json", "graph", None),
-        ("*/*", "graph", "nt"),
-    ],
-)
-def test_content_negotiation(accept, kind, expected):
-    from kg.serve import negotiate
-
-    assert negotiate(accept, kind) == expected
+    st, h, body = call(server + f"material/{page.stem}.jsonld")
+    assert st == 200 and h["Content-Type"].startswith("application/ld+json")
+    assert json.loads(body)["@id"].endswith(page.stem)
+    for path in (
+        "../../../../etc/passwd",
+        "material/%2e%2e/%2e%2e/catalog.nt",
+        "material/..%2f..%2fcatalog.nt",
+    ):
+        st, _, _ = call(server + path)
+        assert st == 404, path
 
 
 def test_cli_errors_are_one_line(built, tmp_path):
     import socket
-    import subprocess
     import sys
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(1)
-        port = s.getsockname()[1]
-        r = subprocess.run(
-            [sys.executable, "-m", "kg", "serve", str(built), "--port", str(port)],
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "kg", "serve", *args],
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        r = run(str(built), "--port", str(port))
     assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "kg", "serve", str(tmp_path / "nope")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = run(str(tmp_path / "nope"))
     assert r.returncode == 2 and "nope" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run(
         [sys.executable, "-m", "kg", "serve", str(built), "--timeout", "0"],

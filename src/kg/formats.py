@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
+
 __all__ = [
     "BUILD_FILE_ORDER",
     "DEFAULT_FORMATS",
@@ -45,13 +47,19 @@ class RdfFormatInfo:
     streamable: bool = False  # ``kg build --stream`` can write it line by line
     own_writer: bool = False  # written by kg (compact JSON-LD), not by pyoxigraph
     aliases: tuple[str, ...] = ()  # other media types accepted for it
+    w3c: str = ""  # its IRI in http://www.w3.org/ns/formats/ (service descriptions)
 
 
 RDF_FORMATS: dict[str, RdfFormatInfo] = {
     f.name: f
     for f in (
         RdfFormatInfo(
-            "turtle", "catalog.ttl", "text/turtle", RdfFormat.TURTLE, aliases=("application/x-turtle",)
+            "turtle",
+            "catalog.ttl",
+            "text/turtle",
+            RdfFormat.TURTLE,
+            aliases=("application/x-turtle", "application/turtle"),
+            w3c=W3C_FORMATS + "Turtle",
         ),
         RdfFormatInfo(
             "ntriples",
@@ -60,6 +68,7 @@ RDF_FORMATS: dict[str, RdfFormatInfo] = {
             RdfFormat.N_TRIPLES,
             streamable=True,
             aliases=("text/plain",),
+            w3c=W3C_FORMATS + "N-Triples",
         ),
         RdfFormatInfo(
             "jsonld",
@@ -67,18 +76,28 @@ RDF_FORMATS: dict[str, RdfFormatInfo] = {
             "application/ld+json",
             RdfFormat.JSON_LD,
             own_writer=True,
-            aliases=("application/json",),
+            aliases=("application/json", "application/x-json+ld"),
+            w3c=W3C_FORMATS + "JSON-LD",
         ),
         RdfFormatInfo(
-            "nquads", "catalog.nq", "application/n-quads", RdfFormat.N_QUADS, dataset=True, streamable=True
+            "nquads",
+            "catalog.nq",
+            "application/n-quads",
+            RdfFormat.N_QUADS,
+            dataset=True,
+            streamable=True,
+            w3c=W3C_FORMATS + "N-Quads",
         ),
-        RdfFormatInfo("trig", "catalog.trig", "application/trig", RdfFormat.TRIG, dataset=True),
+        RdfFormatInfo(
+            "trig", "catalog.trig", "application/trig", RdfFormat.TRIG, dataset=True, w3c=W3C_FORMATS + "TriG"
+        ),
         RdfFormatInfo(
             "rdfxml",
             "catalog.rdf",
             "application/rdf+xml",
             RdfFormat.RDF_XML,
             aliases=("application/xml", "text/xml"),
+            w3c=W3C_FORMATS + "RDF_XML",
         ),
     )
 }
@@ -112,19 +131,30 @@ class ResultFormatInfo:
     media_type: str
     oxigraph: QueryResultsFormat
     aliases: tuple[str, ...] = ()
+    w3c: str = ""
 
 
 RESULT_FORMATS: dict[str, ResultFormatInfo] = {
     f.name: f
     for f in (
         ResultFormatInfo(
-            "json", "application/sparql-results+json", QueryResultsFormat.JSON, ("application/json",)
+            "json",
+            "application/sparql-results+json",
+            QueryResultsFormat.JSON,
+            ("application/json",),
+            W3C_FORMATS + "SPARQL_Results_JSON",
         ),
         ResultFormatInfo(
-            "xml", "application/sparql-results+xml", QueryResultsFormat.XML, ("application/xml", "text/xml")
+            "xml",
+            "application/sparql-results+xml",
+            QueryResultsFormat.XML,
+            ("application/xml", "text/xml"),
+            W3C_FORMATS + "SPARQL_Results_XML",
         ),
-        ResultFormatInfo("csv", "text/csv", QueryResultsFormat.CSV),
-        ResultFormatInfo("tsv", "text/tab-separated-values", QueryResultsFormat.TSV),
+        ResultFormatInfo("csv", "text/csv", QueryResultsFormat.CSV, (), W3C_FORMATS + "SPARQL_Results_CSV"),
+        ResultFormatInfo(
+            "tsv", "text/tab-separated-values", QueryResultsFormat.TSV, (), W3C_FORMATS + "SPARQL_Results_TSV"
+        ),
     )
 }
 

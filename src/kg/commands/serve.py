@@ -1,67 +1,96 @@
-"""`kg serve`: the site, the SPARQL endpoint and the query page over a build folder."""
+"""`kg serve`: the site, the SPARQL endpoint, Linked Data and the query page over a build folder."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..errors import UsageError
-    from ..serve import Limits, make_server, serve_forever
+    from ..errors import KgError, UsageError
+    from ..serve import Limits, ServeOptions, serve
     from ..site.queries import default_queries_dir
 
     if (
-        min(args.timeout, args.max_rows, args.workers, args.max_connections) <= 0
-        or args.queue_wait < 0
-        or args.max_memory < 0
+        min(args.timeout, args.max_result_mb, args.workers, args.max_connections, args.max_queue) <= 0
+        or min(args.queue_wait, args.max_memory, args.client_queue) < 0
     ):
-        raise UsageError("--timeout, --max-rows, --workers and --max-connections must be positive")
+        raise UsageError(
+            "--timeout, --max-result-mb, --workers, --max-connections and --max-queue must be positive"
+        )
     limits = Limits(
         timeout=args.timeout,
-        max_rows=args.max_rows,
         workers=args.workers,
-        max_connections=args.max_connections,
         queue_wait=args.queue_wait,
+        max_queue=args.max_queue,
+        client_queue=args.client_queue or args.max_queue,
+        max_result_mb=args.max_result_mb,
         memory_mb=args.max_memory,
+        allow_service=frozenset(h.lower() for h in args.allow_service),
+    )
+    opts = ServeOptions(
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        allow_hosts=args.allow_host,
+        cors_origin=None if args.cors == "none" else args.cors,
+        max_connections=args.max_connections,
+        trust_proxy=args.trust_proxy,
+        head_timeout=args.head_timeout,
+        keep_alive=args.keep_alive,
+        quiet=args.quiet,
     )
     qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
     try:
-        server = make_server(
+        serve(
             args.build,
-            args.host,
-            args.port,
             site_dir=args.site,
             queries_dir=qdir,
+            rewrite_site=args.queries is not None,
             limits=limits,
-            quiet=args.quiet,
+            opts=opts,
         )
     except OSError as e:
-        from ..errors import KgError
-
         raise KgError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
-    import signal
-
-    def _stop(signum, frame):  # SIGTERM: stop like Ctrl-C, so the query workers are shut down
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _stop)
-    host, port = server.server_address[:2]
-    print(
-        f"kg: serving {server.site_dir} and SPARQL at http://{host}:{port}/sparql "
-        f"(query page http://{host}:{port}/query.html); Ctrl-C stops",
-        file=sys.stderr,
-        flush=True,
-    )
-    serve_forever(server)
+    except RuntimeError as e:
+        raise KgError(str(e)) from None
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="serve the site and a read-only SPARQL endpoint for a build folder")
+    p = sub.add_parser(
+        "serve", help="serve the site, a read-only SPARQL endpoint and Linked Data for a build folder"
+    )
     p.add_argument("build", metavar="BUILD_DIR", help="folder written by `kg build` (reads catalog.nt)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="URL at which the build's base IRI is served (behind a proxy: the public one); its host is "
+        "accepted in the Host header (default: http://HOST:PORT/id/ for the default base)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header is NAME (repeatable; IP addresses and, on a "
+        "loopback bind, localhost are always accepted)",
+    )
+    p.add_argument(
+        "--allow-service",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow SPARQL SERVICE (federation) to this host (repeatable; default: SERVICE is refused "
+        "and queries make no outbound connection)",
+    )
+    p.add_argument(
+        "--cors",
+        default="*",
+        metavar="ORIGIN",
+        help="Access-Control-Allow-Origin for cross-origin reads (default *; 'none' sends no CORS headers)",
+    )
     p.add_argument(
         "--site",
         metavar="DIR",
@@ -69,9 +98,11 @@ def register(sub) -> None:
         "or refreshed from the graph when missing or older than it)",
     )
     p.add_argument("--queries", metavar="DIR", help="named queries for the query page (default ./queries)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per query (default 10)")
-    p.add_argument("--max-rows", type=int, default=10_000, help="most result rows/triples (default 10000)")
-    p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per query (default 10; 504 beyond)")
+    p.add_argument(
+        "--max-result-mb", type=int, default=50, help="MB of one result (default 50; 422 beyond, add a LIMIT)"
+    )
+    p.add_argument("--workers", type=int, default=4, help="query worker processes (default 4)")
     p.add_argument(
         "--queue-wait",
         type=float,
@@ -79,10 +110,19 @@ def register(sub) -> None:
         help="seconds a query waits for a free worker before 503 (default 5)",
     )
     p.add_argument(
+        "--max-queue", type=int, default=256, help="queries waiting, all clients (default 256; 503 beyond)"
+    )
+    p.add_argument(
+        "--client-queue",
+        type=int,
+        default=64,
+        help="queries waiting from one client address (default 64; 503 beyond)",
+    )
+    p.add_argument(
         "--max-connections",
         type=int,
-        default=32,
-        help="requests handled at once; more get 503 at once (default 32)",
+        default=512,
+        help="open connections; requests beyond get 503 (default 512)",
     )
     p.add_argument(
         "--max-memory",
@@ -91,6 +131,25 @@ def register(sub) -> None:
         metavar="MB",
         help="memory a query worker may add to its loaded graph; a query needing more gets "
         "503 (default 1024; 0: no limit)",
+    )
+    p.add_argument(
+        "--keep-alive",
+        type=int,
+        default=5,
+        metavar="SECONDS",
+        help="an idle kept-alive connection is closed after this long (default 5)",
+    )
+    p.add_argument(
+        "--head-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a connection that has not sent a complete request head within this long is closed (default 10)",
+    )
+    p.add_argument(
+        "--trust-proxy",
+        action="store_true",
+        help="take the client address from X-Forwarded-For sent by a proxy on 127.0.0.1",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no request log")
     p.set_defaults(func=cmd_serve)

@@ -1,0 +1,106 @@
+"""Where the graph's IRIs live on the server, and which site page shows each one.
+
+``IriMap`` maps the build's base (``<base>material/<uuid>``, ``<base>person/...``) to the server:
+``--public-url`` is the URL of the base there; by default it is the base's path below the project
+home (``/id/`` for the default base) on the local server. The ``kg:`` vocabulary and the concept
+schemes, fixed below the project home (``KG_HOME``), are served the same way: ``<home>vocab``,
+``<home>scheme/...``. The static site and ``/sparql`` live at the home path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..vocab import KG_HOME
+
+# IRIs under KG_HOME that are ours (not under a build's base): the vocabulary document (its terms are
+# hash IRIs) and the concept schemes (slash IRIs).
+HOME_SPACES = ("vocab", "scheme/")
+
+
+@dataclass(frozen=True)
+class IriMap:
+    base: str  # the build's base IRI
+    origin: str  # scheme://host[:port] of the public URL
+    base_path: str  # server path of the base, ends with "/"
+    home_path: str  # server path of KG_HOME (site, /sparql), ends with "/"
+
+    @classmethod
+    def make(cls, base: str, public_url: str | None, server_root: str) -> IriMap:
+        """``server_root``: http://host:port/ of the local server, used when no ``public_url``."""
+        rel = base[len(KG_HOME) :] if base.startswith(KG_HOME) else None
+        if not public_url:
+            public_url = (
+                server_root.rstrip("/") + "/" + (rel if rel is not None else urlsplit(base).path.lstrip("/"))
+            )
+        if not public_url.endswith("/"):
+            public_url += "/"
+        parts = urlsplit(public_url)
+        path = parts.path or "/"
+        home = path[: len(path) - len(rel)] if rel and path.endswith("/" + rel) else "/"
+        return cls(base, f"{parts.scheme}://{parts.netloc}", path, home)
+
+    @property
+    def home_url(self) -> str:
+        return self.origin + self.home_path
+
+    def iri_for_path(self, path: str) -> str | None:
+        """The IRI a server path stands for, or None."""
+        if path.startswith(self.base_path) and len(path) > len(self.base_path):
+            return self.base + path[len(self.base_path) :]
+        if path.startswith(self.home_path):
+            rest = path[len(self.home_path) :]
+            if rest == "vocab" or (rest.startswith("scheme/") and len(rest) > len("scheme/")):
+                return KG_HOME + rest
+        return None
+
+    def url_for_iri(self, iri: str) -> str | None:
+        """The URL that dereferences ``iri`` on this server, or None."""
+        if iri.startswith(self.base) and len(iri) > len(self.base):
+            return self.origin + self.base_path + iri[len(self.base) :]
+        if iri.startswith(KG_HOME):
+            rest = iri[len(KG_HOME) :].split("#", 1)[0]
+            if rest == "vocab" or rest.startswith("scheme/"):
+                return self.origin + self.home_path + rest
+        return None
+
+    @staticmethod
+    def is_document(iri: str) -> bool:
+        """A document IRI (the vocabulary, whose terms are ``#`` IRIs): served with 200, not 303."""
+        return iri == KG_HOME + "vocab"
+
+
+class Pages:
+    """IRI -> the static site's page for it (a path relative to the site root), from the site
+    writer's own layout (``kg.site.pages.Site.path``), so the two cannot disagree."""
+
+    def __init__(self, build_dir: str | Path, site_dir: str | Path):
+        from ..site.graph import Graph, load_store
+        from ..site.pages import Site
+
+        self.site_dir = Path(site_dir)
+        self.path = Site(Graph.from_store(load_store(build_dir))).path
+
+    def page_for_iri(self, iri: str) -> str | None:
+        rel = self.path.get(iri)
+        return rel if rel is not None and (self.site_dir / rel).is_file() else None
+
+
+def build_base(build_dir: str | Path) -> str:
+    """The base IRI a build was made with (``void:uriSpace`` of its ``void.ttl``), else the default."""
+    from pyoxigraph import NamedNode, RdfFormat, parse
+
+    from ..vocab import DEFAULT_BASE, VOID
+
+    f = Path(build_dir) / "void.ttl"
+    if f.is_file():
+        try:
+            with open(f, "rb") as fh:
+                for t in parse(fh, RdfFormat.TURTLE):
+                    if t.predicate == VOID.uriSpace and not isinstance(t.object, NamedNode):
+                        return t.object.value
+        except SyntaxError:
+            pass
+    return DEFAULT_BASE

@@ -1,0 +1,134 @@
+"""The pieces of `kg serve` that need no server: the SERVICE check, Host names, content negotiation
+over the format registry, and the IRI <-> URL mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.serve.guard import QueryRefused, allowed_host, check_query, host_name, host_names
+from kg.serve.ld import IriMap
+from kg.serve.negotiate import rdf_format, result_format
+from kg.vocab import DEFAULT_BASE, KG_HOME
+
+REFUSED = [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "select * where { service silent <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * WHERE { \\U00000073ervice <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }",
+    "PREFIX e: <http://127.0.0.1:9/> SELECT * WHERE { OPTIONAL { { SERVICE e:x { ?s ?p ?o } } } }",
+    "ASK { FILTER EXISTS { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
+    "SELECT * WHERE { SERVICE <http://a.example.org/> { ?s ?p ?o } }",  # not exactly the allowed host
+    "SELECT * WHERE { ?s ?p ?o # service\n SERVICE <http://x/> {} }",
+    "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } ",  # unparsable but mentions SERVICE: refused
+]
+ALLOWED = [
+    'SELECT * WHERE { ?s ?p "SERVICE <http://127.0.0.1:9/> { ?s ?p ?o }" }',
+    "SELECT * WHERE { ?s <http://example.org/service> ?o }",
+    "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://127.0.0.1:9/>",
+    "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE <https://EXAMPLE.org:8443/q> { ?s ?p ?o } }",
+]
+
+
+@pytest.mark.parametrize("query", REFUSED)
+def test_service_refused(query):
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        check_query(query, frozenset({"example.org"}))
+
+
+@pytest.mark.parametrize("query", ALLOWED)
+def test_no_service_or_an_allowed_one(query):
+    check_query(query, frozenset({"example.org"}))
+
+
+def test_without_allow_list_every_service_is_refused():
+    with pytest.raises(QueryRefused, match="--allow-service"):
+        check_query(ALLOWED[3])
+
+
+@pytest.mark.parametrize(
+    "header, name",
+    [
+        ("127.0.0.1:8000", "127.0.0.1"),
+        ("[::1]:80", "::1"),
+        ("LocalHost", "localhost"),
+        ("a:b", None),
+        ("", None),
+    ],
+)
+def test_host_name(header, name):
+    assert host_name(header) == name
+
+
+def test_allowed_hosts():
+    names = host_names("127.0.0.1", "https://kg.example.org/id/", ["other.example"])
+    assert names == {"localhost", "kg.example.org", "other.example"}
+    for ok in (
+        "127.0.0.1:8000",
+        "localhost:8000",
+        "kg.example.org",
+        "KG.example.org.",
+        "[::1]:8000",
+        "10.0.0.2",
+    ):
+        assert allowed_host(ok, names), ok
+    for bad in ("attacker.example", "localhost.attacker.example", "kg.example.org.evil", None, "x y"):
+        assert not allowed_host(bad, names), bad
+    assert "localhost" not in host_names("0.0.0.0", None)
+
+
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("text/csv;q=0.5, application/sparql-results+xml", "xml"),
+        ("application/sparql-results+json;q=0.1, text/tab-separated-values;q=0.9", "tsv"),
+        ("*/*", "json"),
+        ("", "json"),
+        (None, "json"),
+        ("text/*", "csv"),
+        ("application/sparql-results+xml, application/rdf+xml, */*", "xml"),  # SPARQLWrapper's default
+        ("application/json", "json"),
+        ("text/csv;q=0, */*", "json"),
+        ("image/png", None),
+        ("*/*;q=0", None),
+    ],
+)
+def test_result_negotiation(accept, expected):
+    f = result_format(accept)
+    assert (f.name if f else None) == expected
+
+
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("text/turtle, */*;q=0.1", "turtle"),
+        ("application/rdf+xml", "rdfxml"),
+        ("application/x-json+ld", "jsonld"),
+        ("application/turtle", "turtle"),
+        ("application/n-triples;q=0.9, application/ld+json", "jsonld"),
+        ("*/*", "turtle"),
+        ("application/sparql-results+json", None),
+    ],
+)
+def test_rdf_negotiation(accept, expected):
+    f = rdf_format(accept)
+    assert (f.name if f else None) == expected
+
+
+def test_iri_map_default_and_public_url():
+    m = IriMap.make(DEFAULT_BASE, None, "http://127.0.0.1:8000/")
+    assert (m.base_path, m.home_path, m.home_url) == ("/id/", "/", "http://127.0.0.1:8000/")
+    work = DEFAULT_BASE + "material/abc"
+    assert m.url_for_iri(work) == "http://127.0.0.1:8000/id/material/abc"
+    assert m.iri_for_path("/id/material/abc") == work
+    assert m.iri_for_path("/vocab") == KG_HOME + "vocab"
+    assert m.url_for_iri(KG_HOME + "vocab#Term") == "http://127.0.0.1:8000/vocab"
+    assert m.iri_for_path("/scheme/level/novice") == KG_HOME + "scheme/level/novice"
+    assert m.iri_for_path("/index.html") is None and m.iri_for_path("/id/") is None
+    m = IriMap.make(DEFAULT_BASE, DEFAULT_BASE, "http://127.0.0.1:8000/")  # kg serve hosts the IRIs
+    assert (m.base_path, m.home_path) == ("/training/kg/id/", "/training/kg/")
+    assert m.url_for_iri(work) == work
+    m = IriMap.make("https://example.org/data/", None, "http://127.0.0.1:8000/")
+    assert (m.base_path, m.home_path) == ("/data/", "/")
+    assert m.iri_for_path("/data/person/x") == "https://example.org/data/person/x"
