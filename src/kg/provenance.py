@@ -25,7 +25,7 @@ from .terms import Node, iri, quoted, term, typed
 from .vocab import RDF, SCHEMA, XSD
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .build import Build
+    from .api import Build
 
 
 def source_graph_iris(b: Build) -> dict[str, NamedNode]:

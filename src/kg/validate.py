@@ -126,7 +126,7 @@ class Validation:
         return "\n".join(out) + "\n"
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        from .writers import atomic_file
+        from .outputs import atomic_file
 
         out = Path(out_dir)
         paths = {"turtle": out / "validation.ttl", "markdown": out / "validation.md"}
@@ -195,7 +195,7 @@ def load_graph(target: str | Path) -> tuple[rdflib.Graph, str]:
         raise ValidationInputError("no such file or folder", file=str(p))
     suffix = p.suffix.lower()
     if suffix in (".yml", ".yaml"):
-        from .build import build
+        from .api import build
 
         return build(p).graph(), str(p)
     fmt = GRAPH_SUFFIXES.get(suffix)
@@ -381,7 +381,7 @@ def read_triples(target: str | Path) -> tuple[list, str]:
 
     p = _resolve(target)
     if p.suffix.lower() in (".yml", ".yaml"):
-        from .build import build
+        from .api import build
 
         return build(p).triples, str(p)
     fmt = OX_FORMATS.get(p.suffix.lower())

@@ -1,64 +1,25 @@
-"""Serialisations of one graph: Turtle, N-Triples, N-Quads and compacted JSON-LD.
+"""Serialisations of one graph.
 
-All writers take the same nodes (``kg.terms``: a subject with its predicates and objects, as
-N-Triples text); none has a mapping of its own. Files are written
-atomically: into a temporary file beside the target, then renamed over it.
+Every syntax pyoxigraph writes (N-Triples, N-Quads, Turtle, TriG, RDF/XML; ``kg.formats``) is
+written by pyoxigraph, from the nodes (``kg.terms``) parsed a chunk at a time: the memory a write
+needs stays bounded by the chunk. Compact JSON-LD, which no library writes at the speed of a whole
+graph, is written here, from the nodes' N-Triples text.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from itertools import islice
-from pathlib import Path
 from typing import IO
 
+from pyoxigraph import Quad, RdfFormat, parse, serialize
+
+from .formats import RDF_FORMATS
 from .terms import Node, in_graph, nt_bytes
 from .vocab import PREFIXES, RDF, SCHEMA
 
-FORMATS = {  # name -> (file name, media type)
-    "turtle": ("catalog.ttl", "text/turtle"),
-    "ntriples": ("catalog.nt", "application/n-triples"),
-    "jsonld": ("catalog.jsonld", "application/ld+json"),
-    "nquads": ("catalog.nq", "application/n-quads"),  # one named graph per source (kg.provenance)
-}
-
-
-def temp_beside(path: Path) -> tuple[int, str]:
-    """A new temporary file ``.<name>.*.part`` in ``path``'s folder (made if missing), readable as
-    published files are: (file descriptor, its path)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files should be readable
-    return fd, tmp
-
-
-@contextmanager
-def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
-    """Write to a temporary file in the same folder; rename it over ``path`` only on success."""
-    path = Path(path)
-    fd, tmp = temp_beside(path)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-_NODES = 5_000  # nodes (~40,000 triples) made into text per write: bounds the extra memory
+_NODES = 5_000  # nodes (~40,000 triples) made into text per chunk: bounds the extra memory
 
 
 def _chunks(nodes: Iterable[Node]) -> Iterator[list[Node]]:
@@ -68,93 +29,33 @@ def _chunks(nodes: Iterable[Node]) -> Iterator[list[Node]]:
         yield chunk
 
 
-def write_ntriples(nodes: Iterable[Node], out: IO[bytes]) -> None:
-    """The nodes' lines, written a chunk of nodes at a time."""
-    for chunk in _chunks(nodes):
-        out.write(nt_bytes(chunk))
-
-
-def write_nquads(graphs: Iterable[tuple[str, Iterable[Node]]], out: IO[bytes]) -> None:
-    """Named graphs (graph IRI as N-Triples text, its nodes; ``kg.provenance.source_graphs``) as
-    N-Quads, a chunk of nodes at a time."""
+def quads(graphs: Iterable[tuple[str | None, Iterable[Node]]]) -> Iterator[Quad]:
+    """``(graph, nodes)`` pairs as pyoxigraph quads, parsed from the nodes' N-Triples text a chunk at
+    a time. ``graph`` is the N-Triples text of a graph IRI, or ``None`` for the default graph."""
     for graph, nodes in graphs:
         for chunk in _chunks(nodes):
-            out.write(in_graph(nt_bytes(chunk), graph))
+            nt = nt_bytes(chunk)
+            if graph is None:
+                yield from parse(nt, RdfFormat.N_TRIPLES)
+            else:
+                yield from parse(in_graph(nt, graph), RdfFormat.N_QUADS)
 
 
-# A local name Turtle takes after a prefix without escapes (ASCII letters, digits, '_', '-', '.'
-# inside); any other IRI is written in full.
-_PLAIN_LOCAL = "[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
-
-
-class _Shortener:
-    """IRIs (N-Triples text) as prefixed names where a prefix's namespace is all of the IRI but a
-    plain local name (one regular expression over all namespaces)."""
-
-    KEEP = 65_536  # object IRIs remembered (people, tags, licences repeat; landing pages do not)
-
-    def __init__(self, prefixes: dict[str, str]):
-        self.by_ns: dict[str, str] = {}
-        for p, ns in prefixes.items():
-            self.by_ns.setdefault(ns, p)
-        alternatives = "|".join(re.escape(ns) for ns in sorted(self.by_ns, key=len, reverse=True))
-        self.match = (
-            re.compile(f"<({alternatives})({_PLAIN_LOCAL})>").fullmatch if self.by_ns else lambda t: None
-        )
-        self.cache: dict[str, str] = {}  # datatypes: few and repeated
-        self.seen: dict[str, str] = {}  # object IRIs
-
-    def iri(self, t: str) -> str:
-        m = self.match(t)
-        return t if m is None else self.by_ns[m.group(1)] + ":" + m.group(2)
-
-    def cached(self, t: str) -> str:
-        hit = self.cache.get(t)
-        if hit is None:
-            hit = self.cache[t] = self.iri(t)
-        return hit
-
-    def obj(self, o: str) -> str:
-        last = o[-1]
-        if last == ">":  # an IRI, or "lexical"^^<datatype>
-            if o[0] == "<":
-                hit = self.seen.get(o)
-                if hit is None:
-                    if len(self.seen) >= self.KEEP:
-                        self.seen.clear()
-                    hit = self.seen[o] = self.iri(o)
-                return hit
-            end = o.rindex('"') + 1
-            return o[: end + 2] + self.cached(o[end + 2 :])
-        return o  # "lexical", "lexical"@lang, _:blank
-
-
-def write_turtle(nodes: Iterable[Node], out: IO[bytes], prefixes: dict[str, str] | None = None) -> None:
-    """One statement per node: ``subject p o1, o2 ; p2 o3 .``, rdf:type as ``a``. Literals are
-    written as N-Triples writes them (a valid Turtle string with the same escapes)."""
-    prefixes = prefixes or PREFIXES
-    short = _Shortener(prefixes)
-    pcache = {str(RDF.type): "a"}  # predicates' short forms (not the datatypes': "^^a" is no datatype)
-
-    def pred(p: str) -> str:
-        got = pcache[p] = short.iri(p)
-        return got
-
-    preds, obj, seen = pcache.get, short.obj, short.seen.get  # seen: object IRIs already shortened
-    out.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode("utf-8"))
-    for chunk in _chunks(nodes):
-        done = []
-        for s, props in chunk:
-            parts = []
-            for p, objs in props:
-                if len(objs) == 1:
-                    o = objs[0]
-                    parts.append((preds(p) or pred(p)) + " " + ((seen(o) or obj(o)) if o[-1] == ">" else o))
-                else:
-                    parts.append((preds(p) or pred(p)) + " " + ", ".join(map(obj, objs)))
-            # each node encoded on its own: see kg.terms.nt_bytes
-            done.append(("\n" + short.iri(s) + " " + " ;\n\t".join(parts) + " .\n").encode("utf-8"))
-        out.write(b"".join(done))
+def write_rdf(
+    fmt: str,
+    graphs: Iterable[tuple[str | None, Iterable[Node]]],
+    out: IO[bytes],
+    prefixes: dict[str, str] | None = None,
+) -> None:
+    """Write registered format ``fmt`` with pyoxigraph. A syntax without named graphs gets the
+    nodes of every graph in its one graph."""
+    info = RDF_FORMATS[fmt]
+    if info.own_writer:
+        raise ValueError(f"{fmt} is written by kg's own writer, not by pyoxigraph")
+    graphs = list(graphs)
+    if not info.dataset and any(g is not None for g, _nodes in graphs):
+        raise ValueError(f"{fmt} has no named graphs")
+    serialize(quads(graphs), out, info.oxigraph, prefixes=prefixes or PREFIXES)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -210,23 +111,10 @@ class _Compactor:
         return out
 
 
-class TermCounts:
-    """Distinct subjects, predicates and objects and the instances per class, counted on the
-    N-Triples text of the terms (one text per term, so equal texts are equal terms) as a by-product
-    of writing JSON-LD; ``kg.void`` needs them for the dataset description."""
-
-    def __init__(self) -> None:
-        self.subjects: set[str] = set()
-        self.predicates: set[str] = set()
-        self.objects: set[str] = set()
-        self.classes: dict[str, int] = {}
-
-
 def write_jsonld(
     nodes: Iterable[Node],
     out: IO[bytes],
     prefixes: dict[str, str] | None = None,
-    counts: TermCounts | None = None,
 ) -> None:
     """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``.
 
@@ -274,27 +162,18 @@ def write_jsonld(
         return name
 
     keys_get = keys.get
-    if counts is not None:
-        add_s, add_objs, classes = counts.subjects.add, counts.objects.update, counts.classes
     sep = b""
     for chunk in _chunks(nodes):
         done: list[bytes] = []
         for s, props in chunk:
             if s[0] != "<":
                 raise ValueError(f"blank nodes are not produced by kg: {s}")
-            if counts is not None:
-                add_s(s)
             node: dict[str, list[str]] = {}
             for p, objs in props:
                 key = keys_get(p)
                 if key is None:
                     key = keys[p] = "," + jstr(comp.term(p[1:-1], vocab=True)) + ":"
-                if counts is not None:
-                    add_objs(objs)
                 if key is type_key:  # IRIs go to "@type"; a literal stays under rdf:type's own key
-                    if counts is not None:
-                        for o in objs:
-                            classes[o] = classes.get(o, 0) + 1
                     names = [class_name(o) for o in objs if o[0] == "<"]
                     if names:
                         node.setdefault(at_type, []).extend(names)
@@ -323,11 +202,8 @@ def write_jsonld(
             )  # each node on its own: see kg.terms.nt_bytes
         out.write(sep + b",\n".join(done))
         sep = b",\n"
-    if counts is not None:
-        # every predicate met has its key in ``keys`` (rdf:type's is there from the start: it counts
-        # only if a type was written, i.e. once a class was counted)
-        counts.predicates.update(p for p in keys if p != rdf_type or counts.classes)
     out.write(b"\n ]\n}\n")
 
 
-WRITERS = {"turtle": write_turtle, "ntriples": write_ntriples, "jsonld": write_jsonld}
+# The formats kg writes itself (``RdfFormatInfo.own_writer``): name -> writer(nodes, out, prefixes).
+OWN_WRITERS = {"jsonld": write_jsonld}

@@ -8,7 +8,7 @@ import sys
 
 def cmd_render(args: argparse.Namespace) -> int:
     from ..render import load_store, render_page
-    from ..writers import atomic_file
+    from ..outputs import atomic_file
 
     page = render_page(load_store(args.data), args.kind, args.name)
     if args.output and args.output != "-":
