@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.formats import RDF_FORMATS
-from kg.terms import as_nodes
+from kg.terms import as_nodes, to_triples
 from kg.vocab import PREFIXES, instance_prefixes
-from kg.writers import OWN_WRITERS, write_jsonld, write_rdf
+from kg.writers import OWN_WRITERS, quads, write_jsonld, write_rdf
 
 ALL_PREFIXES = {**PREFIXES, **instance_prefixes("https://example.org/id/")}
 ODD = [
@@ -126,14 +126,14 @@ def _back(data: bytes, fmt) -> set:
 
 def _write(name: str, triples, graph_of=None) -> bytes:
     """``triples`` in registered format ``name``; for a dataset format, triple i goes into the named
-    graph ``graph_of(i)`` (N-Triples text of its IRI)."""
+    graph ``graph_of(i)`` (N-Triples text of its IRI), through the nodes as kg.provenance gives them."""
     buf = io.BytesIO()
     if name in OWN_WRITERS:
         OWN_WRITERS[name](as_nodes(triples), buf, ALL_PREFIXES)
     elif graph_of is None:
-        write_rdf(name, [(None, as_nodes(triples))], buf, ALL_PREFIXES)
+        write_rdf(name, to_triples(as_nodes(triples)), buf, ALL_PREFIXES)  # as Build.triples
     else:
-        write_rdf(name, [(graph_of(i), as_nodes([t])) for i, t in enumerate(triples)], buf, ALL_PREFIXES)
+        write_rdf(name, quads((graph_of(i), as_nodes([t])) for i, t in enumerate(triples)), buf, ALL_PREFIXES)
     return buf.getvalue()
 
 

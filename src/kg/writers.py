@@ -1,9 +1,10 @@
 """Serialisations of one graph.
 
 Every syntax pyoxigraph writes (N-Triples, N-Quads, Turtle, TriG, RDF/XML; ``kg.formats``) is
-written by pyoxigraph, from the nodes (``kg.terms``) parsed a chunk at a time: the memory a write
-needs stays bounded by the chunk. Compact JSON-LD, which no library writes at the speed of a whole
-graph, is written here, from the nodes' N-Triples text.
+written by pyoxigraph: the graph's triples are parsed once from the nodes' N-Triples text
+(``kg.api.Build.triples``) and serialised in each format; the named graphs of N-Quads and TriG are
+parsed a chunk at a time as they are written. Compact JSON-LD, which no library writes at the speed
+of a whole graph (pyoxigraph writes expanded JSON-LD), is written here, from the nodes' text.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import IO
 
-from pyoxigraph import Quad, RdfFormat, parse, serialize
+from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
 from .formats import RDF_FORMATS
 from .terms import Node, in_graph, nt_bytes
@@ -29,33 +30,23 @@ def _chunks(nodes: Iterable[Node]) -> Iterator[list[Node]]:
         yield chunk
 
 
-def quads(graphs: Iterable[tuple[str | None, Iterable[Node]]]) -> Iterator[Quad]:
-    """``(graph, nodes)`` pairs as pyoxigraph quads, parsed from the nodes' N-Triples text a chunk at
-    a time. ``graph`` is the N-Triples text of a graph IRI, or ``None`` for the default graph."""
+def quads(graphs: Iterable[tuple[str, Iterable[Node]]]) -> Iterator[Quad]:
+    """Named graphs, ``(graph IRI as N-Triples text, its nodes)`` (``kg.provenance.source_graphs``),
+    as pyoxigraph quads, parsed from the nodes' N-Triples text a chunk of nodes at a time."""
     for graph, nodes in graphs:
         for chunk in _chunks(nodes):
-            nt = nt_bytes(chunk)
-            if graph is None:
-                yield from parse(nt, RdfFormat.N_TRIPLES)
-            else:
-                yield from parse(in_graph(nt, graph), RdfFormat.N_QUADS)
+            yield from parse(in_graph(nt_bytes(chunk), graph), RdfFormat.N_QUADS)
 
 
 def write_rdf(
-    fmt: str,
-    graphs: Iterable[tuple[str | None, Iterable[Node]]],
-    out: IO[bytes],
-    prefixes: dict[str, str] | None = None,
+    fmt: str, statements: Iterable[Triple | Quad], out: IO[bytes], prefixes: dict[str, str] | None = None
 ) -> None:
-    """Write registered format ``fmt`` with pyoxigraph. A syntax without named graphs gets the
-    nodes of every graph in its one graph."""
+    """Write triples (or, for a format with named graphs, quads) as registered format ``fmt``, with
+    pyoxigraph."""
     info = RDF_FORMATS[fmt]
     if info.own_writer:
         raise ValueError(f"{fmt} is written by kg's own writer, not by pyoxigraph")
-    graphs = list(graphs)
-    if not info.dataset and any(g is not None for g, _nodes in graphs):
-        raise ValueError(f"{fmt} has no named graphs")
-    serialize(quads(graphs), out, info.oxigraph, prefixes=prefixes or PREFIXES)
+    serialize(statements, out, info.oxigraph, prefixes=prefixes or PREFIXES)
 
 
 # ----------------------------------------------------------------------------------------------
