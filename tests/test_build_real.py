@@ -55,6 +55,7 @@ def two_source_build(real_yaml):
     return kg.build([real_yaml, EXAMPLES])
 
 
+@pytest.mark.realdata
 def test_every_registered_format_is_the_same_graph(two_source_build, tmp_path_factory):
     """Every format of the registry, written for the real catalogue merged with the example: the
     formats without named graphs parse back to the build's graph; those with named graphs (one per
