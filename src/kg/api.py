@@ -154,10 +154,7 @@ class Build:
 
             write_rdf(fmt, quads(source_graphs(self)), out, self.prefixes)
         else:
-            # parsed once, then kept: each further format costs only pyoxigraph's serialisation
-            # (Turtle + N-Triples of the real catalogue: 110-130 ms of CPU against 185-195 ms when
-            # each format parsed the nodes again; kept, they take ~230 bytes a triple)
-            write_rdf(fmt, self.triples, out, self.prefixes)
+            write_rdf(fmt, quads([(None, self.nodes)]), out, self.prefixes)
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:

@@ -102,8 +102,9 @@ def count(nodes: Iterable[Node]) -> int:
 
 
 def to_triples(nodes: Iterable[Node]) -> list[Triple]:
-    """The nodes as pyoxigraph triples, parsed from their N-Triples text (in Rust)."""
-    return [q.triple for q in parse(nt_bytes(nodes), RdfFormat.N_TRIPLES)]
+    """The nodes as pyoxigraph triples, parsed from their N-Triples text (in Rust; ``lenient``: the
+    IRIs were checked when made, see ``kg.writers.quads``)."""
+    return [q.triple for q in parse(nt_bytes(nodes), RdfFormat.N_TRIPLES, lenient=True)]
 
 
 def as_nodes(triples: Iterable[Triple]) -> Iterator[Node]:
