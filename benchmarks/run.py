@@ -176,8 +176,8 @@ def _emit(stage: str, seconds: float, triples: int | None = None, **extra) -> No
 
 
 def child_kg(src: str, out: str) -> None:
-    """kg, stage by stage, through the same functions `kg build` uses (which pause the cyclic
-    garbage collector while they run, as here)."""
+    """kg, stage by stage, through the same functions `kg build` uses, with the cyclic garbage
+    collector paused as the `kg` command pauses it."""
     import gc
 
     gc.disable()
