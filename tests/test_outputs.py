@@ -113,18 +113,3 @@ def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
     assert names == ["a.txt", "b.txt", "c.txt"]  # no .part files
     # a.txt was renamed before the failing b.txt; c.txt is untouched
     assert (out / "a.txt").read_bytes() == b"new a" and (out / "c.txt").read_bytes() == b"old c.txt"
-
-
-def test_every_registered_format_is_found_in_a_build_folder(tmp_path, example_build):
-    """Build.write names its files from the registry, and the registry finds them again: each
-    format alone, and the best one (BUILD_FILE_ORDER) when a build wrote several."""
-    from kg.formats import BUILD_FILE_ORDER, RDF_FORMATS, build_graph_file, rdf_format_for_path
-
-    assert set(BUILD_FILE_ORDER) == set(RDF_FORMATS)
-    for name, info in RDF_FORMATS.items():
-        paths = example_build.write(tmp_path / name, [name])
-        assert build_graph_file(tmp_path / name) == (paths[name], info)
-        assert rdf_format_for_path(paths[name]) == info
-    paths = example_build.write(tmp_path / "default")
-    assert build_graph_file(tmp_path / "default") == (paths["ntriples"], RDF_FORMATS["ntriples"])
-    assert build_graph_file(tmp_path) is None

@@ -16,7 +16,6 @@ a syntax pyoxigraph does not write, one writer module).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
@@ -27,10 +26,8 @@ __all__ = [
     "RESULT_FORMATS",
     "RdfFormatInfo",
     "ResultFormatInfo",
-    "build_graph_file",
     "format_list",
     "rdf_format_for_media_type",
-    "rdf_format_for_path",
     "result_format_for_media_type",
 ]
 
@@ -96,23 +93,6 @@ BUILD_FILE_ORDER = ("ntriples", "nquads", "turtle", "trig", "rdfxml", "jsonld")
 def format_list(*, streamable: bool | None = None) -> list[str]:
     """The ``--format`` choices (optionally only those ``--stream`` writes)."""
     return [n for n, f in RDF_FORMATS.items() if streamable is None or f.streamable == streamable]
-
-
-def build_graph_file(folder: str | Path) -> tuple[Path, RdfFormatInfo] | None:
-    """The graph file of a build folder, the first of ``BUILD_FILE_ORDER`` present, with its
-    format; ``None`` when the folder holds none of them."""
-    for name in BUILD_FILE_ORDER:
-        f = RDF_FORMATS[name]
-        path = Path(folder) / f.file_name
-        if path.is_file():
-            return path, f
-    return None
-
-
-def rdf_format_for_path(path: str | Path) -> RdfFormatInfo | None:
-    """The registered format of a graph file, by its extension (that of the file a build writes)."""
-    suffix = Path(path).suffix.lower()
-    return next((f for f in RDF_FORMATS.values() if Path(f.file_name).suffix == suffix), None)
 
 
 def rdf_format_for_media_type(media_type: str) -> RdfFormatInfo | None:
