@@ -3,7 +3,8 @@
     python benchmarks/bench_load.py [--triples 1000000] [--servers oxigraph,virtuoso] [--no-sync] [CATALOGUE]
 
 The graph: the real catalogue's build, copied with every IRI under the base renamed per copy
-(``.../material/<uuid>`` -> ``.../material/<uuid>-c7``; every subject IRI, ORCIDs too) until it has --triples triples. Each row is
+(``.../material/<uuid>`` -> ``.../material/<uuid>-c7``; every subject IRI, ORCIDs too) until it has
+--triples triples. Each row is
 end to end as `kg load` runs it: reading catalog.nt, sending the chunks into the temporary graph,
 counting it, the MOVE swap and the final COUNT. The sync row changes five entries' names and sends
 the difference. Beside wall seconds each row gives the CPU seconds of kg (all its threads) and of the

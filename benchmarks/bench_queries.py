@@ -166,7 +166,8 @@ def table(rows, goal_ms, labels):
 
 
 def main() -> int:
-    from kg.sparql import memory_store, named_queries, open_store
+    from kg.graphfile import open_graph
+    from kg.sparql import named_queries, open_store
     from kg.vocab import DEFAULT_BASE
 
     ap = catalogue_parser(runs=7)
@@ -225,7 +226,7 @@ def main() -> int:
             f"store built once: {t_build * 1000:.0f} ms; opened again: {t_open * 1000:.1f} ms; "
             f"a whole `kg query top-people` process: {t_cli * 1000:.0f} ms\n"
         )
-        mem = memory_store(real)
+        mem = open_graph(real)
         rows = measure(
             [store, mem],
             [(name, {}, q.bound()) for name, q in queries.items()],
@@ -247,7 +248,7 @@ def main() -> int:
         print(f"## Synthetic: the real graph x {args.copies} ({960 * args.copies} entries, {n} triples)\n")
         print(f"generated in {t_gen:.1f} s; store built once in {t_build:.1f} s\n")
         t0 = time.perf_counter()
-        mem = memory_store(syn)
+        mem = open_graph(syn)
         print(f"(in memory: loaded in {time.perf_counter() - t0:.1f} s)\n")
         rows = measure(
             [store, mem],

@@ -23,7 +23,10 @@ from pathlib import Path
 
 from bench_common import catalogue_parser, missing_catalogue
 
-SMALL = "SELECT ?w ?name WHERE { ?w a <http://schema.org/LearningResource> ; <http://schema.org/name> ?name } LIMIT 10"
+SMALL = (
+    "SELECT ?w ?name WHERE { ?w a <http://schema.org/LearningResource> ; "
+    "<http://schema.org/name> ?name } LIMIT 10"
+)
 GROUP = (
     "SELECT ?tag (COUNT(?w) AS ?n) WHERE { ?w a <http://schema.org/LearningResource> ; "
     "<http://schema.org/about> ?tag } GROUP BY ?tag ORDER BY DESC(?n)"

@@ -41,7 +41,8 @@ def main() -> int:
             return 2
     import kg
     from kg.export_dalia import export_dalia
-    from kg.render import load_store, render_page
+    from kg.graphfile import open_graph
+    from kg.render import render_page
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +62,7 @@ def main() -> int:
         )
         y = kg.build(YAML)
         y.write(Path(tmp) / "y", ["ntriples"])
-        t, st = best(lambda: load_store(Path(tmp) / "y"), args.runs)
+        t, st = best(lambda: open_graph(Path(tmp) / "y"), args.runs)
         rows.append(("load catalog.nt into a store", t, f"{len(st)} quads"))
         t, page = best(lambda: render_page(st, "author", "Christian Schmidt"), args.runs)
         rows.append(("render author page", t, f"{page.count(chr(10) + '## ')} entries"))

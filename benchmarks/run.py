@@ -25,6 +25,7 @@ as JSON to benchmarks/out/results.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -77,8 +78,8 @@ def wait4_child(
 ) -> tuple[float, float, int]:
     """Exact peak RSS of one child (wait4), output to ``log``; (wall s, peak RSS MB, status).
     The child's CPU time is left in ``LAST_CPU[0]``."""
-    fh = open(log, "w") if log else subprocess.DEVNULL
-    try:
+    with contextlib.ExitStack() as stack:
+        fh = stack.enter_context(open(log, "w")) if log else subprocess.DEVNULL
         t0 = time.perf_counter()
         p = subprocess.Popen(
             argv, stdout=fh, stderr=subprocess.STDOUT if log else subprocess.DEVNULL, cwd=cwd
@@ -87,9 +88,6 @@ def wait4_child(
         LAST_CPU[0] = ru.ru_utime + ru.ru_stime
         p.returncode = os.waitstatus_to_exitcode(status)
         return time.perf_counter() - t0, ru.ru_maxrss / 1024, p.returncode
-    finally:
-        if log:
-            fh.close()
 
 
 def child_json(argv: list[str]) -> list[dict]:
@@ -119,17 +117,19 @@ def table(head: list[str], rows: list[list[str]]) -> str:
 def machine() -> str:
     cpu = "?"
     try:
-        for ln in open("/proc/cpuinfo"):
-            if ln.startswith("model name"):
-                cpu = ln.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                if ln.startswith("model name"):
+                    cpu = ln.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     mem = "?"
     try:
-        for ln in open("/proc/meminfo"):
-            if ln.startswith("MemTotal"):
-                mem = f"{int(ln.split()[1]) / 1024 / 1024:.0f} GB"
+        with open("/proc/meminfo") as f:
+            for ln in f:
+                if ln.startswith("MemTotal"):
+                    mem = f"{int(ln.split()[1]) / 1024 / 1024:.0f} GB"
     except OSError:
         pass
     import pyoxigraph
@@ -265,7 +265,7 @@ def child_floor(src: str, nt_path: str, out: str) -> None:
     import yaml
 
     rows = _nt_rows(nt_path)  # not timed: the triples themselves, as plain strings
-    loader = getattr(yaml, "CSafeLoader")
+    loader = yaml.CSafeLoader
     gc.disable()
     t = _start()
     with open(src, "rb") as f:
@@ -332,7 +332,7 @@ def section_real(args, results: dict) -> str:
     compiled_kg_env()  # kg byte-compiled once, as a normal (non-editable) install has it
     rows, walls, cpus = [], [], []
     with tempfile.TemporaryDirectory() as out:
-        for i in range(args.runs):
+        for _ in range(args.runs):
             wall, rss, code = wait4_child([sys.executable, "-m", "kg", "build", str(src), "--out", out, "-q"])
             if code != 0:
                 return "kg build failed on the real catalogue\n"

@@ -257,7 +257,7 @@ def synth_entry(t: dict, i: int, people: People, rng: random.Random) -> dict:
         slots = [isinstance(a, str) and is_plain_person(a) for a in authors]
         drawn = iter(people.draw(sum(slots)))
         names, with_orcid = [], []
-        for a, plain in zip(authors, slots):
+        for a, plain in zip(authors, slots, strict=True):
             if plain:
                 p = next(drawn)
                 names.append(people.written(p))

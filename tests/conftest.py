@@ -9,7 +9,14 @@ SHARED = ROOT.parent / "shared" / "data"
 REAL_YAML = SHARED / "nfdi4bioimage-training" / "nfdi4bioimage.yml"
 REAL_CSV = SHARED / "nfdi4bioimage-training" / "DALIA_training_materials.csv"
 SEED_PAGE = SHARED / "seed" / "author-page-christian-schmidt.md"
+BIOSCHEMAS_PROFILE = SHARED.parent / "specs" / "bioschemas" / "TrainingMaterial_v1.0-RELEASE.json"
 EXAMPLES = ROOT / "examples" / "catalogue.yml"
+
+
+# Tests reach ../shared only through need(), by way of the fixtures below: a test that asks for one
+# of them (directly or through another fixture) is marked `realdata` here, and skips with a reason
+# where the data are absent. tests/test_markers.py checks that no test module names the paths.
+REALDATA_FIXTURES = frozenset({"real_yaml", "real_csv", "seed_page", "bioschemas_profile"})
 
 
 def need(path: Path) -> Path:
@@ -18,9 +25,35 @@ def need(path: Path) -> Path:
     return path
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if REALDATA_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.realdata)
+
+
 @pytest.fixture(scope="session")
 def real_yaml() -> Path:
+    """The real catalogue (``nfdi4bioimage.yml``, ~960 entries)."""
     return need(REAL_YAML)
+
+
+@pytest.fixture(scope="session")
+def real_csv() -> Path:
+    """The DALIA CSV export of the training materials."""
+    return need(REAL_CSV)
+
+
+@pytest.fixture(scope="session")
+def seed_page() -> Path:
+    """A listing page of the website in markdown (one author's works)."""
+    return need(SEED_PAGE)
+
+
+@pytest.fixture(scope="session")
+def bioschemas_profile() -> Path:
+    """The Bioschemas TrainingMaterial 1.0-RELEASE profile (JSON-LD with its JSON Schema)."""
+    return need(BIOSCHEMAS_PROFILE)
 
 
 @pytest.fixture(scope="session")

@@ -235,24 +235,36 @@ class VirtuosoServer(_Server):
         _wait_http(self.base + "/sparql?query=ASK%7B%7D", self.proc, 90, log)
 
 
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """One Virtuoso for every test module that needs one (it takes 5-10 s to start here)."""
+    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as s:
+        yield s
+
+
 class FaultProxy:
     """A small HTTP proxy on 127.0.0.1 in front of a real server that injects faults.
 
     ``fail`` maps a request number (1-based, counting requests whose method and path match
-    ``match``) to a status the proxy answers instead of forwarding. ``seen`` lists (method, path, status)
-    for every request. ``basic_auth`` (user, password): every request without exactly those
-    credentials gets 401 with a Basic challenge. ``on_request`` is called (with no arguments) as each
-    request arrives, while the client waits for its answer. Only for tests: one thread per
-    connection, bodies read whole.
+    ``match``; ``match=None`` counts every request) to a status the proxy answers instead of
+    forwarding. ``lose`` does the same after forwarding: the server has done the request, but the
+    client gets the status instead of the server's answer (a gateway that timed out); ``lose_if``, a
+    function of the request body, loses the answer (504) to every request it returns true for;
+    ``refuse_if`` answers 503 without forwarding to every request it returns true for.
+    ``seen`` lists (method, path, status) for every request. ``basic_auth`` (user, password): every
+    request without exactly those credentials gets 401 with a Basic challenge. ``on_request`` is
+    called (with no arguments) as each request arrives, while the client waits for its answer. Only
+    for tests: one thread per connection, bodies read whole.
     """
 
     def __init__(
         self,
         upstream: str,
         fail: dict[int, int] | None = None,
-        match: tuple[str, str] = ("POST", "/store"),
+        match: tuple[str, str] | None = ("POST", "/store"),
         basic_auth: tuple[str, str] | None = None,
         on_request=None,
+        lose: dict[int, int] | None = None,
     ):
         import base64
         import http.server
@@ -260,6 +272,9 @@ class FaultProxy:
 
         self.upstream = upstream.rstrip("/")
         self.fail = dict(fail or {})
+        self.lose = dict(lose or {})
+        self.lose_if = None
+        self.refuse_if = None
         self.match = match
         self.seen: list[tuple[str, str, int]] = []
         self.matched = 0
@@ -288,17 +303,23 @@ class FaultProxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                if (self.command, path) == proxy.match:
+                lost = status = None
+                if proxy.match is None or (self.command, path) == proxy.match:
                     proxy.matched += 1
+                    lost = proxy.lose.get(proxy.matched)
                     status = proxy.fail.get(proxy.matched)
-                    if status:
-                        proxy.seen.append((self.command, path, status))
-                        msg = b"injected fault"
-                        self.send_response(status)
-                        self.send_header("Content-Length", str(len(msg)))
-                        self.end_headers()
-                        self.wfile.write(msg)
-                        return
+                if not lost and proxy.lose_if and proxy.lose_if(body or b""):
+                    lost = 504
+                if not status and proxy.refuse_if and proxy.refuse_if(body or b""):
+                    status = 503
+                if status:
+                    proxy.seen.append((self.command, path, status))
+                    msg = b"injected fault"
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    self.wfile.write(msg)
+                    return
                 req = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command)
                 for k in ("Content-Type", "Accept", "Authorization"):
                     if self.headers.get(k):
@@ -306,12 +327,20 @@ class FaultProxy:
                 try:
                     with urllib.request.urlopen(req, timeout=120) as r:
                         status, data, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
+                        challenge = None
                 except urllib.error.HTTPError as e:
                     status, data, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
-                proxy.seen.append((self.command, path, status))
+                    challenge = e.headers.get("WWW-Authenticate")
+                if lost:
+                    proxy.seen.append((self.command, path, lost))
+                    status, data, ctype = lost, b"injected fault: the answer was lost", "text/plain"
+                else:
+                    proxy.seen.append((self.command, path, status))
                 self.send_response(status)
                 if ctype:
                     self.send_header("Content-Type", ctype)
+                if challenge and not lost:
+                    self.send_header("WWW-Authenticate", challenge)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

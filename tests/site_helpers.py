@@ -30,23 +30,6 @@ TESS_LEVELS = {
 }
 
 
-DATE_TYPES = (XSD + "date", XSD + "gYear", XSD + "gYearMonth", XSD + "dateTime")
-
-
-def same_date(a: str, b: str) -> bool:
-    """Same lexical form, or the same instant (a store may write +00:00 as Z)."""
-    if a == b:
-        return True
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(
-            b.replace("Z", "+00:00")
-        )
-    except ValueError:
-        return False
-
-
 def offline_loader(url, options=None):
     if url.rstrip("/") in {u.rstrip("/") for u in CONTEXT_URLS}:
         return {
@@ -111,11 +94,14 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
             graph_levels = {x[2][1][len(LEVEL_NS) :] for x in mine if x[1] == p}
             assert o[1] in {TESS_LEVELS[g] for g in graph_levels}, (work, o, graph_levels)
         elif p == S + "datePublished":
+            # a full date: a plain string read as schema:Date; years, months, date-times are exact literals
             assert o[0] == "lit" and o[2] == S + "Date", o
-            assert any(x[1] == p and same_date(x[2][1], o[1]) and x[2][2] in DATE_TYPES for x in mine), (
-                work,
-                o,
-            )
+            assert (work, p, ("lit", o[1], XSD + "date", None)) in mine, (work, o)
+        elif p == S + "identifier":  # the graph's identifier IRI, written as the same text
+            assert o[0] == "lit" and o[2] == XSD + "string", o
+            assert (work, p, ("iri", o[1])) in mine, (work, o)
+        elif p == S + "sameAs":  # a further landing page: the profile takes one url
+            assert (work, S + "url", o) in mine, (work, o)
         else:
             raise AssertionError(f"{work}: embed triple not in the graph: {(s, p, o)}")
     # 2. Every schema.org statement of the work in the graph is in the embed, up to the same differences.
@@ -123,6 +109,7 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
     kw_graph = {t for t in mine if t[1] == S + "keywords"}
     kw_emb = {t for t in emb_mine if t[1] == S + "keywords"}
     assert kw_emb <= kw_graph and len(kw_emb) == min(20, len(kw_graph)), work
+    assert sum(1 for t in emb_mine if t[1] == S + "url") == min(1, sum(1 for t in mine if t[1] == S + "url"))
     for s, p, o in mine:
         if p == RDF_TYPE:
             if o[1].startswith(S):
@@ -142,10 +129,13 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
                 o,
             )
             continue
-        if p == S + "datePublished":
-            assert any(x[1] == p and x[2][2] == S + "Date" and same_date(x[2][1], o[1]) for x in emb_mine), (
-                work,
-                o,
-            )
+        if p == S + "datePublished" and o[2] == XSD + "date":
+            assert (s, p, ("lit", o[1], S + "Date", None)) in emb_mine, (work, o)
+            continue
+        if p == S + "identifier" and o[0] == "iri":
+            assert (s, p, ("lit", o[1], XSD + "string", None)) in emb_mine, (work, o)
+            continue
+        if p == S + "url":
+            assert (s, p, o) in emb_mine or (s, S + "sameAs", o) in emb_mine, (work, o)
             continue
         assert (s, p, o) in emb_mine, f"{work}: graph triple missing from the embed: {(p, o)}"

@@ -12,15 +12,13 @@ from collections import Counter
 import pytest
 import yaml
 
-from .conftest import REAL_CSV, REAL_YAML, ROOT, need
+from .conftest import ROOT
 
 BENCH = ROOT / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def synth_mod():
-    need(REAL_YAML)
-    need(REAL_CSV)
+def synth_mod(real_yaml, real_csv):  # synth.py draws its values from the real files
     sys.path.insert(0, str(BENCH))
     try:
         import synth
@@ -36,10 +34,10 @@ def synth_1k(synth_mod, tmp_path_factory):
     return synth_mod.ensure(1000, "yaml", out), synth_mod.ensure(1000, "csv", out)
 
 
-def test_synthetic_yaml_follows_the_real_catalogue(synth_1k):
+def test_synthetic_yaml_follows_the_real_catalogue(synth_1k, real_yaml):
     path, _ = synth_1k
     entries = yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader)["resources"]
-    real = yaml.load(REAL_YAML.read_text("utf-8"), Loader=yaml.CSafeLoader)["resources"]
+    real = yaml.load(real_yaml.read_text("utf-8"), Loader=yaml.CSafeLoader)["resources"]
     assert len(entries) == 1000
     for key in ("uuid", "name"):
         values = [e[key] for e in entries if key in e]
@@ -67,9 +65,9 @@ def test_synthetic_yaml_follows_the_real_catalogue(synth_1k):
     assert orcids and all(orcid_checksum_ok(o) for o in orcids)
 
 
-def test_synthetic_csv_has_the_dalia_columns(synth_1k):
+def test_synthetic_csv_has_the_dalia_columns(synth_1k, real_csv):
     _, path = synth_1k
-    with open(REAL_CSV, encoding="utf-8", newline="") as f:
+    with open(real_csv, encoding="utf-8", newline="") as f:
         real_fields = csv.DictReader(f).fieldnames
     with open(path, encoding="utf-8", newline="") as f:
         r = csv.DictReader(f)

@@ -13,20 +13,18 @@ import kg
 import kg.errors
 from kg.cli import main
 
-from .conftest import REAL_CSV, REAL_YAML, need
-
 ORCID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 
 
 @pytest.fixture(scope="module")
-def rows():
-    with open(need(REAL_CSV), encoding="utf-8", newline="") as f:
+def rows(real_csv):
+    with open(real_csv, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
-def csv_build():
-    return kg.build(need(REAL_CSV))
+def csv_build(real_csv):
+    return kg.build(real_csv)
 
 
 def test_every_row_is_a_work(rows, csv_build):
@@ -73,9 +71,9 @@ def test_lenient_forms_map_like_the_yaml(rows, csv_build):
     assert seen_glued > 50 and seen_family_first > 30
 
 
-def test_csv_people_are_the_yaml_people(rows, csv_build):
+def test_csv_people_are_the_yaml_people(rows, csv_build, real_yaml):
     """A name written 'Family, Given' in the CSV and 'Given Family' in the YAML is one person IRI."""
-    y = kg.build(need(REAL_YAML))
+    y = kg.build(real_yaml)
     yw = {w.uuid: w for w in y.works}
     same = 0
     for w in csv_build.works:
@@ -101,9 +99,9 @@ def _export(data_dir, out, *extra):
 
 
 @pytest.fixture(scope="module")
-def yaml_round(tmp_path_factory):
+def yaml_round(tmp_path_factory, real_yaml):
     tmp = tmp_path_factory.mktemp("dalia-round")
-    b1 = kg.build(need(REAL_YAML))
+    b1 = kg.build(real_yaml)
     b1.write(tmp / "g1", ["ntriples"])
     rows1 = _export(tmp / "g1", tmp / "one.csv", "--all")
     b2 = kg.build(tmp / "one.csv")
@@ -112,10 +110,10 @@ def yaml_round(tmp_path_factory):
     return b1, rows1, b2, rows2, tmp
 
 
-def test_export_format(yaml_round):
+def test_export_format(yaml_round, real_csv):
     b1, rows1, _b2, _rows2, tmp = yaml_round
     header = (tmp / "one.csv").read_text(encoding="utf-8").split("\n", 1)[0]
-    with open(need(REAL_CSV), encoding="utf-8") as f:
+    with open(real_csv, encoding="utf-8") as f:
         assert header == f.readline().strip()  # the DIF 1.3 columns of the catalogue's own export
     assert len(rows1) == len(b1.works)
     spdx = re.compile(r"^[A-Za-z0-9.+-]+$")
@@ -134,9 +132,9 @@ def test_export_format(yaml_round):
     assert with_orcid > 200
 
 
-def test_export_leaves_out_works_excluded_from_dalia(yaml_round):
+def test_export_leaves_out_works_excluded_from_dalia(yaml_round, real_yaml):
     _b1, rows1, *_rest, tmp = yaml_round
-    doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
+    doc = yaml.load(real_yaml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     excluded = {
         str(e["uuid"])
         for e in doc
@@ -189,9 +187,9 @@ def test_round_trip_keeps_every_dif_field(yaml_round):
     assert {tuple(r) for r in stores[0].query(order)} == {tuple(r) for r in stores[1].query(order)}
 
 
-def test_real_csv_round_trip_keeps_rows(rows, tmp_path):
+def test_real_csv_round_trip_keeps_rows(rows, tmp_path, real_csv):
     """The catalogue's own DALIA file, read and written again: same works, titles, links and keywords."""
-    b = kg.build(need(REAL_CSV))
+    b = kg.build(real_csv)
     b.write(tmp_path / "g", ["ntriples"])
     out = _export(tmp_path / "g", tmp_path / "again.csv", "--all")
     by = {r["uuid"]: r for r in out}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -34,10 +35,10 @@ def nt_set(path) -> set:
 def changed_catalogue(tmp_path, src, n: int, name="changed.yml"):
     """A copy of a catalogue with the names of its first ``n`` named entries changed, edited as text so
     nothing else changes; returns (path, [(uuid, old name, new name)])."""
-    lines = open(src, encoding="utf-8").read().splitlines(keepends=True)
+    lines = Path(src).read_text(encoding="utf-8").splitlines(keepends=True)
     starts = [i for i, ln in enumerate(lines) if ln.startswith("- ")] + [len(lines)]
     changed = []
-    for a, b in zip(starts, starts[1:]):
+    for a, b in zip(starts, starts[1:], strict=False):
         if len(changed) == n:
             break
         entry = yaml.load("".join(lines[a:b]), Loader=yaml.BaseLoader)[0]
@@ -161,3 +162,38 @@ def test_server_key_compares_typed_literals_by_value():
         assert (server_key(la) == server_key(lb)) is same
     s1, s2 = _t(4, Literal("007")), _t(4, Literal("7"))  # plain strings stay text
     assert server_key(s1) != server_key(s2)
+
+
+def test_diff_chunk_writes_small_requests_deletions_first_that_apply_in_order(tmp_path):
+    """`kg diff --chunk N --out DIR`: numbered files, each one update request of at most N triples,
+    every deletion before any insertion; applied in file order they turn OLD into NEW."""
+    changed, _ = changed_catalogue(tmp_path, EXAMPLES, 6)
+    for name, src in (("old", EXAMPLES), ("new", changed)):
+        assert main(["build", str(src), "-o", str(tmp_path / name), "-q", "--format", "ntriples"]) == 0
+    g = "http://example.org/graphs/training"
+    out = tmp_path / "changes"
+    rc, stdout, err = run(
+        ["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--graph", g, "--chunk", "3", "-o", str(out)]
+    )
+    assert rc == 0 and stdout == "", err
+    files = sorted(out.glob("*.ru"))
+    assert len(files) >= 4 and files[0].name == "0001.ru"
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    kinds = ["DELETE" if t.startswith("DELETE DATA") else "INSERT" for t in texts]
+    assert kinds == sorted(kinds, key=lambda k: k != "DELETE") and {"DELETE", "INSERT"} <= set(kinds)
+    assert all(1 <= t.count(" .\n") <= 3 for t in texts)
+    assert f"{len(files)} update request(s) in {out}, deletions first" in err
+    assert "curl -sSf --digest --netrc --data-urlencode" in err
+    got = apply_update(tmp_path / "old" / "catalog.nt", "", g)
+    st = Store()
+    st.extend(Quad(s, p, o, NamedNode(g)) for s, p, o in got)
+    for t in texts:
+        st.update(t)
+    assert to_rdflib_set((q.subject, q.predicate, q.object) for q in st) == nt_set(
+        tmp_path / "new" / "catalog.nt"
+    )
+    # the folder must be empty (no stale requests mixed in), and --chunk needs --out
+    rc, _, err = run(["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--chunk", "3", "-o", str(out)])
+    assert rc == 2 and "already holds .ru files" in err
+    rc, _, err = run(["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--chunk", "3"])
+    assert rc == 2 and "give --out DIR" in err

@@ -40,7 +40,7 @@ def _key(row, variables):
     """A comparable row; GROUP_CONCAT lists (?names) have no defined order, so their parts are sorted."""
     return tuple(
         "" if t is None else ("; ".join(sorted(t.value.split("; "))) if v == "names" else str(t))
-        for t, v in zip(row, variables)
+        for t, v in zip(row, variables, strict=True)
     )
 
 
@@ -127,7 +127,7 @@ def test_timeout(capsys):
 
 def test_credentials_in_the_url_are_refused(capsys):
     code, err = one_line_error(capsys, "top-people", "-e", "http://alice:s3cret@127.0.0.1:1/sparql")
-    assert code == 64 and "s3cret" not in err and "KG_SPARQL_USER" in err
+    assert code == 2 and "s3cret" not in err and "KG_SPARQL_USER" in err
 
 
 # ---------------------------------------------------------------------------------------------

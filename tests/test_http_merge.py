@@ -16,8 +16,6 @@ import kg
 from kg.cli import main
 from kg.errors import NothingBuilt
 
-from .conftest import REAL_CSV, REAL_YAML, SEED_PAGE, need
-
 UUID = "11111111-1111-4111-8111-111111111111"
 
 
@@ -71,9 +69,9 @@ def _nt(b) -> set:
     return set(b.triples)
 
 
-def test_build_over_http_equals_build_from_files(server):
+def test_build_over_http_equals_build_from_files(server, real_yaml, seed_page, real_csv):
     root, url = server
-    files = [need(REAL_YAML), need(SEED_PAGE), need(REAL_CSV)]
+    files = [real_yaml, seed_page, real_csv]
     for f in files:
         (root / f.name).write_bytes(f.read_bytes())
     local = kg.build(files)
@@ -310,17 +308,17 @@ def test_same_file_twice_is_not_merged_into_itself(tmp_path):
     assert "merge-conflict" not in {x.kind for x in b.problems}
 
 
-def test_real_sources_merge(tmp_path):
+def test_real_sources_merge(tmp_path, real_yaml, seed_page, real_csv):
     """YAML + seed page + DALIA CSV: every page and CSV entry is a catalogue entry, so the merged
     graph has exactly the catalogue's works (checked against the files read independently)."""
     import csv
 
-    doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
+    doc = yaml.load(real_yaml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     uuids = {str(e["uuid"]) for e in doc if e.get("uuid")}
-    with open(need(REAL_CSV), encoding="utf-8", newline="") as f:
+    with open(real_csv, encoding="utf-8", newline="") as f:
         assert {r["uuid"] for r in csv.DictReader(f)} <= uuids
-    b = kg.build([REAL_YAML, need(SEED_PAGE), REAL_CSV])
+    b = kg.build([real_yaml, seed_page, real_csv])
     assert len(b.works) == len(doc)
     assert b.catalog.entries_read == len(doc) + 23 + 267
     assert len(b.sources) == 3
-    assert Path(b.sources[1].path).name == SEED_PAGE.name
+    assert Path(b.sources[1].path).name == seed_page.name

@@ -21,7 +21,7 @@ from kg.http import EndpointError
 from kg.load import Progress, connect, load, read_triples, temp_graph
 
 from .conftest import EXAMPLES
-from .servers import FaultProxy, OxigraphServer, VirtuosoServer
+from .servers import FaultProxy, OxigraphServer, VirtuosoServer, virtuoso_server  # noqa: F401
 from .test_diff import changed_catalogue
 
 pytestmark = pytest.mark.server
@@ -154,6 +154,8 @@ def test_a_500_on_one_chunk_is_retried(oxigraph, builds):
                 g,
                 "--chunk-size",
                 str(chunk),
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
             ]
@@ -181,13 +183,15 @@ def test_persistent_500_fails_and_leaves_previous_graph(oxigraph, builds):
                 g,
                 "--chunk-size",
                 "10000",
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
                 "--retries",
                 "2",
             ]
         )
-    assert rc == 5
+    assert rc == 6
     assert err.strip().splitlines()[-1].startswith("kg: error: sending chunk 2/")
     assert "failed after 3 attempts" in err and f"<{g}> was not changed" in err
     assert canon(server_graph(oxigraph.base + "/store", g)) == canon(nt_set(d / "ex/catalog.nt"))
@@ -211,6 +215,8 @@ def test_parallel_chunks_with_a_500_are_retried_and_complete(oxigraph, builds):
                 str(chunk),
                 "--parallel",
                 "3",
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
             ]
@@ -241,13 +247,15 @@ def test_parallel_chunks_stop_at_a_persistent_failure(oxigraph, builds):
                 "3000",
                 "--parallel",
                 "2",
+                "--strategy",
+                "swap",
                 "--backoff",
                 "0.01",
                 "--retries",
                 "1",
             ]
         )
-    assert rc == 5
+    assert rc == 6
     assert "failed after 2 attempts" in err and f"<{g}> was not changed" in err
     posts = [s for s in proxy.seen if s[:2] == ("POST", "/store")]
     assert len(posts) < n_chunks  # no chunk was started after the failure
@@ -274,7 +282,7 @@ def test_nothing_listening_is_reported(builds):
             "0.01",
         ]
     )
-    assert rc == 5 and len(err.strip().splitlines()) == 2  # one retry notice, one error
+    assert rc == 6 and len(err.strip().splitlines()) == 2  # one retry notice, one error
     assert "connection refused" in err and "was not changed" in err
 
 
@@ -292,7 +300,7 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
                 if self.done == 2 * 20:
                     srv.kill()
 
-        remote = connect(srv.query_url, retries=2, backoff=0.01)
+        remote = connect(srv.query_url, retries=2, backoff=0.01, strategy="swap")
         triples = read_triples(tmp_path / "new")
         assert len(triples) > 3 * 20
         with pytest.raises(EndpointError) as err:
@@ -320,9 +328,8 @@ def test_server_killed_mid_load_keeps_previous_graph(tmp_path, builds):
 
 
 @pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory):
-    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as s:
-        yield s
+def virtuoso(virtuoso_server):  # noqa: F811
+    return virtuoso_server
 
 
 @pytest.fixture
@@ -380,13 +387,13 @@ def test_virtuoso_refuses_without_or_with_wrong_credentials(virtuoso, builds, mo
     monkeypatch.delenv("KG_SPARQL_USER", raising=False)
     monkeypatch.setenv("NETRC", str(d / "no-netrc"))
     rc, out, err = run(["load", str(d / "ex"), "--endpoint", virtuoso.auth_url, "--graph", G + "/x"])
-    assert rc == 6 and "without credentials" in err
+    assert rc == 6 and "no credentials given" in err
     for scheme in ("digest", "basic"):
         monkeypatch.setenv("KG_SPARQL_USER", "dba")
         monkeypatch.setenv("KG_SPARQL_PASSWORD", secret)
         monkeypatch.setenv("KG_SPARQL_AUTH", scheme)
         rc, out, err = run(["load", str(d / "ex"), "--endpoint", virtuoso.auth_url, "--graph", G + "/x"])
-        assert rc == 6 and "refused access (401)" in err and "'dba'" in err
+        assert rc == 6 and "refused access (HTTP 401)" in err and "'dba'" in err
         assert secret not in err and secret not in out
     # credentials in the URL are used and not shown either
     monkeypatch.delenv("KG_SPARQL_USER")
@@ -408,3 +415,33 @@ def test_virtuoso_credentials_from_netrc(virtuoso, builds, monkeypatch, tmp_path
     rc, out, err = run(["load", str(d / "ex"), "--endpoint", virtuoso.auth_url, "--graph", g])
     assert rc == 0, err
     assert canon(server_graph(virtuoso.base + "/sparql-graph-crud", g)) == canon(nt_set(d / "ex/catalog.nt"))
+
+
+def test_kg_query_negotiates_digest_on_virtuoso_like_kg_load(virtuoso, builds, dba, monkeypatch):
+    """Virtuoso's /sparql-auth offers Digest only: kg query answers the challenge as kg load does, and
+    a wrong password is the same one-line error (exit 6) without the password."""
+    d, _ = builds
+    g = G + "/query-auth"
+    assert run(["load", str(d / "ex"), "--endpoint", virtuoso.auth_url, "--graph", g, "-q"])[0] == 0
+    count = [
+        "query",
+        "-e",
+        virtuoso.auth_url,
+        "--graph",
+        g,
+        "-t",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    ]
+    rc, out, err = run([*count, "-f", "csv"])
+    assert rc == 0 and out.splitlines() == ["n", str(len(nt_set(d / "ex/catalog.nt")))], err
+    secret = "wrong-secret-51c2"
+    monkeypatch.setenv("KG_SPARQL_PASSWORD", secret)
+    rc, out, err = run(count)
+    assert rc == 6 and "refused access (HTTP 401)" in err and "'dba'" in err and secret not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_query_graph_needs_an_endpoint(builds):
+    d, _ = builds
+    rc, out, err = run(["query", "top-people", "--data", str(d / "ex"), "--graph", G])
+    assert rc == 2 and "give --endpoint URL too" in err

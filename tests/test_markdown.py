@@ -12,9 +12,8 @@ from hypothesis import strategies as hs
 import kg
 from kg.cli import main
 from kg.errors import NothingBuilt
-from kg.render import load_store, render_page
-
-from .conftest import REAL_YAML, SEED_PAGE, need
+from kg.graphfile import open_graph
+from kg.render import render_page
 
 SCHEMA = "http://schema.org/"
 
@@ -28,8 +27,8 @@ def _fix(s: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed():
-    return need(SEED_PAGE)
+def seed(seed_page):
+    return seed_page
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +48,7 @@ def test_seed_page_gives_its_23_works(seed, seed_build):
     title = seed.read_text(encoding="utf-8").split("\n", 1)[0]
     assert title.endswith("(23)")
     # every URL line of the page is a URL or DOI of its work
-    for block, w in zip(seed_blocks(seed), seed_build.works):
+    for block, w in zip(seed_blocks(seed), seed_build.works, strict=True):
         for u in re.findall(r"(?m)^\[[^\]]*\]\(([^)]+)\)$", block):
             doi = re.match(r"https://doi\.org/(.+)", u)
             assert (doi and doi.group(1).lower() in w.dois) or u in w.urls, (w.name, u)
@@ -63,8 +62,8 @@ def test_seed_page_gives_its_23_works(seed, seed_build):
         assert w.raw_types == ([t.strip() for t in m.group(1).split(",")] if m else [])
 
 
-def _yaml_entries_for(seed_build):
-    doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
+def _yaml_entries_for(seed_build, real_yaml):
+    doc = yaml.load(real_yaml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     by_url = {}
     for e in doc:
         for u in e["url"] if isinstance(e.get("url"), list) else [e.get("url")]:
@@ -77,11 +76,11 @@ def _yaml_entries_for(seed_build):
     return out
 
 
-def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path):
+def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path, real_yaml):
     """The same entries from the YAML (ORCIDs removed, since the page carries none) give the same
     person IRIs, licence IRIs, dates, types and DOIs."""
     entries = []
-    for e in _yaml_entries_for(seed_build):
+    for e in _yaml_entries_for(seed_build, real_yaml):
         e = {k: v for k, v in e.items() if k != "authors_with_orcid"}
         e["authors"] = [re.sub(r"\s*https://orcid\.org/\S+", "", a) for a in e.get("authors") or []]
         entries.append(e)
@@ -91,7 +90,7 @@ def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path):
     g_page, g_yaml = seed_build.graph(), yb.graph()
     from rdflib import URIRef
 
-    for wp, wy in zip(seed_build.works, yb.works):
+    for wp, wy in zip(seed_build.works, yb.works, strict=True):
         assert wp.name == wy.name
         assert wp.authors == wy.authors
         assert wp.dois == wy.dois and wp.date_published == wy.date_published
@@ -99,21 +98,21 @@ def test_seed_normalised_exactly_like_yaml(seed_build, tmp_path):
         lic = URIRef(SCHEMA + "license")
         assert set(g_page.objects(URIRef(wp.iri), lic)) == set(g_yaml.objects(URIRef(wy.iri), lic))
         # tags both spell (the page is an older rendering, case aside) are the same concepts
-        tp = {k.casefold(): t for k, t in zip(wp.keywords, wp.tags)}
-        ty = {k.casefold(): t for k, t in zip(wy.keywords, wy.tags)}
+        tp = {k.casefold(): t for k, t in zip(wp.keywords, wp.tags, strict=True)}
+        ty = {k.casefold(): t for k, t in zip(wy.keywords, wy.tags, strict=True)}
         assert {k: tp[k] for k in tp.keys() & ty.keys()} == {k: ty[k] for k in tp.keys() & ty.keys()}
 
 
-def test_seed_with_yaml_gets_the_yaml_people(seed):
+def test_seed_with_yaml_gets_the_yaml_people(seed, real_yaml):
     """Built together, the page's authors resolve to the ORCID IRIs the YAML gives them."""
-    doc = yaml.load(need(REAL_YAML).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
+    doc = yaml.load(real_yaml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["resources"]
     orcid = next(
         re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", a).group(0)
         for e in doc
         for a in e.get("authors_with_orcid") or []
         if a.startswith("Christian Schmidt ") and "orcid" in a
     )
-    b = kg.build([REAL_YAML, seed])
+    b = kg.build([real_yaml, seed])
     assert len(b.works) == len(doc)  # every page entry is a catalogue entry: merged, no new nodes
     page_views = [w for w in b.catalog.merger.views if w.file == str(seed)]
     assert len(page_views) == 23
@@ -336,7 +335,7 @@ def test_render_by_orcid_reads_the_store(tmp_path):
     out = tmp_path / "b"
     b.write(out, ["turtle"])
     assert b.works[0].authors == ["https://orcid.org/0000-0002-1825-0097"]
-    page = render_page(load_store(out), "author", "0000-0002-1825-0097")
+    page = render_page(open_graph(out), "author", "0000-0002-1825-0097")
     again = kg.build(_write(tmp_path / "p.md", page))
     assert [w.name for w in again.works] == ["W"]
 
@@ -393,7 +392,7 @@ def test_any_description_round_trips(tmp_path_factory, lines, with_head):
     (tmp / "c.yml").write_text(yaml.safe_dump({"resources": [entry]}), encoding="utf-8")
     b = kg.build(tmp / "c.yml")
     b.write(tmp / "g", ["ntriples"])
-    page = render_page(load_store(tmp / "g"), "tag", "t")
+    page = render_page(open_graph(tmp / "g"), "tag", "t")
     w = kg.build(_write(tmp / "p.md", page)).works[0]
     assert _fields(w) == _fields(b.works[0])
 

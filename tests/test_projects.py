@@ -9,7 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 import kg
-from kg.projects import RegistryError, parse_registry
+from kg.errors import PackageDataError
+from kg.registry import parse_registry
 
 from .conftest import write_catalogue
 
@@ -71,7 +72,10 @@ def work_iri(b, name):
 
 def test_links_by_tag_grant_mention_and_author(small):
     b, st = small
-    org = lambda name: objs(st, work_iri(b, name), "sourceOrganization")
+
+    def org(name):
+        return objs(st, work_iri(b, name), "sourceOrganization")
+
     assert org("Tagged") == {NFDI4BIOIMAGE}
     assert org("Tagged in another spelling") == {I3DBIO}
     assert org("Funded") == {NFDI4BIOIMAGE}
@@ -114,9 +118,9 @@ def test_counts_per_rule(small):
 
 
 def test_registry_rejects_unknown_funder_and_duplicates():
-    with pytest.raises(RegistryError, match="funder 'nobody'"):
+    with pytest.raises(PackageDataError, match="funder 'nobody'"):
         parse_registry("organizations:\n- {slug: a, name: A, grants: [{funder: nobody, number: '1'}]}\n")
-    with pytest.raises(RegistryError, match="used twice"):
+    with pytest.raises(PackageDataError, match="used twice"):
         parse_registry("organizations:\n- {slug: a, name: A}\n- {slug: a, name: B}\n")
 
 
@@ -133,8 +137,7 @@ def _word(pattern: str):
 
 def _iris(raw, b):
     """Entry (by identity) -> work IRI: every entry of the real catalogue is one work, in order."""
-    assert len(raw) == len(b.works)
-    return {id(e): w.iri for e, w in zip(raw, b.works)}
+    return {id(e): w.iri for e, w in zip(raw, b.works, strict=True)}
 
 
 EXPECT = {  # project -> (tag spellings after dropping case and non-letters, name pattern, grant pattern)

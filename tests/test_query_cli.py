@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from kg.cli import main
+from kg.errors import QueryError, UsageError
 from kg.sparql import STAMP, named_queries, open_store
 
 from .conftest import EXAMPLES
@@ -76,19 +77,19 @@ def test_every_format_gives_the_same_rows(capsys, data, fmt):
         lines = out.splitlines()
         i = lines[0].split("\t").index("?works")
         got = sorted(
-            int(ox.Literal(l.split("\t")[i].split('"')[1]).value)
-            if l.split("\t")[i].startswith('"')
-            else int(l.split("\t")[i])
-            for l in lines[1:]
+            int(ox.Literal(ln.split("\t")[i].split('"')[1]).value)
+            if ln.split("\t")[i].startswith('"')
+            else int(ln.split("\t")[i])
+            for ln in lines[1:]
         )
     elif fmt == "md":
         lines = out.splitlines()
         assert lines[1].startswith("|---")
-        got = sorted(int(l.strip("|").split("|")[-1]) for l in lines[2:])
+        got = sorted(int(ln.strip("|").split("|")[-1]) for ln in lines[2:])
     else:
         lines = out.splitlines()
         assert lines[-1] == f"({len(ref)} rows)"
-        got = sorted(int(l.split()[-1]) for l in lines[2:-1])
+        got = sorted(int(ln.split()[-1]) for ln in lines[2:-1])
     assert got == counts and sum(counts) >= len(example_entries())
 
 
@@ -215,10 +216,11 @@ def test_processes_building_the_store_at_the_same_time_all_answer(data):
     assert not [p for p in data.iterdir() if p.name.startswith(".store") and p.is_dir()]
 
 
-def test_memory_store_answers_like_the_disk_store(data):
-    from kg.sparql import memory_store, run_local
+def test_an_in_memory_graph_answers_like_the_disk_store(data):
+    from kg.graphfile import open_graph
+    from kg.sparql import run_local
 
-    disk, mem = open_store(data), memory_store(data)
+    disk, mem = open_store(data), open_graph(data)
     for q in named_queries():
         a, b = run_local(disk, q.bound()), run_local(mem, q.bound())
         assert (a.variables, a.rows, a.boolean, set(a.triples)) == (
@@ -250,17 +252,25 @@ def test_a_read_only_build_folder_still_answers(capsys, data, tmp_path):
 @pytest.mark.parametrize(
     "args,exit_code,message",
     [
-        (["query", "nope-query"], 64, "no named query 'nope-query'"),
-        (["query", "top-people", "-p", "limt=3"], 64, "has no parameter 'limt'"),
-        (["query", "top-people", "-p", "limit=ten"], 64, "parameter limit: 'ten' is not a valid integer"),
+        (["query", "nope-query"], UsageError.exit_code, "no named query 'nope-query'"),
+        (["query", "top-people", "-p", "limt=3"], UsageError.exit_code, "has no parameter 'limt'"),
+        (
+            ["query", "top-people", "-p", "limit=ten"],
+            UsageError.exit_code,
+            "parameter limit: 'ten' is not a valid integer",
+        ),
         (
             ["query", "is-catalogued", "-p", "url=not a url"],
-            64,
+            UsageError.exit_code,
             "parameter url: 'not a url' is not an absolute IRI",
         ),
-        (["query", "--text", "SELECT ?x WHERE {\n ?x ?y }"], 5, "malformed query: error at 2:"),
-        (["query"], 64, "give a query NAME or FILE.rq, or --text"),
-        (["query", "top-people", "--text", "ASK {}"], 64, "one of them"),
+        (
+            ["query", "--text", "SELECT ?x WHERE {\n ?x ?y }"],
+            QueryError.exit_code,
+            "malformed query: error at 2:",
+        ),
+        (["query"], UsageError.exit_code, "give a query NAME or FILE.rq, or --text"),
+        (["query", "top-people", "--text", "ASK {}"], UsageError.exit_code, "one of them"),
     ],
 )
 def test_errors_are_one_line(capsys, data, args, exit_code, message):

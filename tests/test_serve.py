@@ -272,4 +272,4 @@ def test_cli_errors_are_one_line(built, tmp_path):
         timeout=120,
         check=False,
     )
-    assert r.returncode == 64 and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -358,13 +358,6 @@ def test_ask_and_graph_results():
     assert [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)] == [t]
 
 
-def test_readme_lists_the_named_queries():
-    from kg.sparql import queries_table_markdown
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
-    assert queries_table_markdown().strip() in readme
-
-
 def test_formats_of_the_command_match_the_library():
     from kg.commands.query import FORMATS as CLI_FORMATS
 

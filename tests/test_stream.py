@@ -32,7 +32,7 @@ def ordinary(src, tmp_path) -> tuple[set, list]:
     return triples_of(out / "catalog.nt"), json.loads((out / "problems.json").read_text("utf-8"))
 
 
-@pytest.mark.parametrize("which", ["examples", "real"])
+@pytest.mark.parametrize("which", ["examples", pytest.param("real", marks=pytest.mark.realdata)])
 def test_stream_is_the_same_graph(which, tmp_path, request):
     src = EXAMPLES if which == "examples" else request.getfixturevalue("real_yaml")
     expected, expected_problems = ordinary(src, tmp_path)

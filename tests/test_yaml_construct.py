@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from kg.sources import SourceInfo
 from kg.sources.yaml_source import _Base, _construct, _Loader, read_yaml
 
-from .conftest import EXAMPLES, REAL_YAML
+from .conftest import EXAMPLES
 
 SNIPPETS = {
     "scalars": "a: 1\nb: -0x1F\nc: 0o17\nd: 0b101\ne: 1_000\nf: 190:20:30\ng: 3.5\nh: .inf\ni: -.Inf\n"
@@ -104,10 +104,9 @@ def test_refuses_what_pyyaml_refuses(name):
         _ours(text)
 
 
-@pytest.mark.parametrize("path", [EXAMPLES, REAL_YAML], ids=["examples", "real"])
-def test_whole_catalogues_load_as_pyyaml_loads_them(path):
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
+@pytest.mark.parametrize("which", ["examples", pytest.param("real", marks=pytest.mark.realdata)])
+def test_whole_catalogues_load_as_pyyaml_loads_them(which, request):
+    path = EXAMPLES if which == "examples" else request.getfixturevalue("real_yaml")
     text = path.read_text(encoding="utf-8")
     ref, ref_dups, ref_root = _reference(text)  # the loader kg uses, with PyYAML's constructor
     got, got_dups, got_root = _ours(text)
@@ -196,15 +195,13 @@ def test_the_fast_scalar_resolution_gives_pyyaml_tags(values):
     assert loader.resolve(yaml.MappingNode, None, (True, False)) == "tag:yaml.org,2002:map"
 
 
-def test_real_catalogue_loads_as_with_the_stock_resolver():
-    if not REAL_YAML.exists():
-        pytest.skip(f"real data not available: {REAL_YAML}")
+def test_real_catalogue_loads_as_with_the_stock_resolver(real_yaml):
 
     class Stock(_Base):  # kg's loader without its resolver fast path
         pass
 
     Stock.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
-    text = REAL_YAML.read_text(encoding="utf-8")
+    text = real_yaml.read_text(encoding="utf-8")
     ref = yaml.load(text, Loader=Stock)
     got, _dups, _root = _ours(text)
     assert len(got["resources"]) > 900 and _same(ref, got)

@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 
 from kg.sources.yaml_source import _entry_lines, _Loader, _scan_entry_lines
 
-from .conftest import REAL_YAML
-
 
 def by_lines(text: str) -> list[int]:
     """The rule, one line at a time (how kg scanned until session 5): after the first
@@ -117,8 +115,8 @@ def test_lines_are_libyamls_marks(entries, indent, head, tail):
     assert _entry_lines(text, len(entries)) == marks(text)
 
 
-def test_real_catalogue_lines_are_libyamls_marks():
-    text = REAL_YAML.read_text(encoding="utf-8")
+def test_real_catalogue_lines_are_libyamls_marks(real_yaml):
+    text = real_yaml.read_text(encoding="utf-8")
     found = _scan_entry_lines(text)
     assert len(found) > 900
     assert found == marks(text)

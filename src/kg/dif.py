@@ -10,6 +10,17 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "COLUMNS",
+    "LRT_MEDIA",
+    "LRT_TO_TYPE",
+    "media_type",
+    "REQUIRED",
+    "SEP",
+    "split_list",
+    "TYPE_TO_LRT",
+]
+
 COLUMNS = [
     "Authors",
     "License",

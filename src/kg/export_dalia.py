@@ -25,6 +25,8 @@ from .normalize.levels import LEVELS
 from .render import _custom_spelling
 from .vocab import CTYPE, DOI, KG, LEVEL, PREFIXES, SCHEMA, XSD
 
+__all__ = ["Export", "export_dalia", "work_row"]
+
 _PREFIX = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
 _EXT = {mime: ext for ext, mime in _MIME_EXTRA.items()}
 

@@ -1,4 +1,11 @@
-"""A small HTTP client for SPARQL servers: credentials, retries with back-off, safe error messages.
+"""The one HTTP client of kg for SPARQL servers (``kg load``, ``kg sync``, ``kg query --endpoint``):
+credentials, Basic/Digest negotiation, retries with back-off, timeouts, safe error messages, and the
+one ``EndpointError`` (exit code 6). ``sparql_query`` / ``sparql_update`` speak the SPARQL 1.1
+Protocol over it, ``Client.request`` the Graph Store Protocol; ``parse_results`` reads SPARQL results
+with pyoxigraph.
+
+A request that must not be repeated blindly (a ``MOVE``) is sent with ``retries=0``; its caller reads
+the server's state before sending anything again (``kg.load.safe_swap``).
 
 Credentials come from ``KG_SPARQL_USER`` / ``KG_SPARQL_PASSWORD``, else from the netrc file
 (``$NETRC`` or ``~/.netrc``) entry for the endpoint's host, else from ``user:password@`` in the URL.
@@ -20,19 +27,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import KgError
+from .errors import AuthError, EndpointError
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-
-
-class EndpointError(KgError):
-    """A SPARQL server could not be reached or refused a request."""
-
-    exit_code = 5
-
-
-class AuthError(EndpointError):
-    exit_code = 6
 
 
 @dataclass(frozen=True)
@@ -92,13 +89,14 @@ def _describe(exc: BaseException) -> str:
     """A one-line reason for a transport error, without URLs (they could hold credentials)."""
     name = type(exc).__name__
     text = str(exc)
+    if any(m in text for m in ("Name or service not known", "name resolution", "nodename nor servname")):
+        return f"{name}: host name not found"
     for marker in (
         "Connection refused",
         "Connection reset",
         "Connection aborted",
         "timed out",
         "Remote end closed connection",
-        "Name or service not known",
         "RemoteDisconnected",
         "BrokenPipe",
         "Broken pipe",
@@ -161,8 +159,12 @@ class Client:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
+        retries: int | None = None,
     ):
-        """Send one request; return the response. ``what`` names the step for messages."""
+        """Send one request; return the response. ``what`` names the step for messages. ``retries``
+        overrides the client's count for this request: 0 for a request that must not be sent twice
+        blindly (a ``MOVE``), whose caller looks at the server's state before trying again."""
+        retries = self.retries if retries is None else max(0, retries)
         requests = self._requests
         shown = public_url(url)
         if isinstance(data, str):
@@ -180,7 +182,10 @@ class Client:
                     auth=self._auth,
                     timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as e:
+            except requests.Timeout:
+                reason = f"no answer within {self.timeout:g} s (timeout)"
+                r = None
+            except requests.ConnectionError as e:
                 reason = _describe(e)
                 r = None
             if r is not None:
@@ -192,28 +197,98 @@ class Client:
                     who = (
                         f"as user {self.credentials.user!r} (credentials from {self.credentials.origin})"
                         if self.credentials
-                        else "without credentials (set KG_SPARQL_USER and "
+                        else "with no credentials given (set KG_SPARQL_USER and "
                         "KG_SPARQL_PASSWORD, or a netrc entry for the host)"
                     )
-                    raise AuthError(f"{what}: {shown} refused access ({r.status_code}) {who}")
+                    raise AuthError(
+                        f"{what}: {shown} refused access (HTTP {r.status_code}) {who}", status=r.status_code
+                    )
                 if r.status_code in ok or (200 <= r.status_code < 300 and not ok):
                     return r
                 if r.status_code not in RETRY_STATUS:
                     raise EndpointError(
-                        f"{what}: {shown} answered {r.status_code} {r.reason}: {_snippet(r.text)}"
+                        f"{what}: {shown} answered HTTP {r.status_code} {r.reason}: {_snippet(r.text)}",
+                        status=r.status_code,
+                        detail=_snippet(r.text),
                     )
                 reason = f"HTTP {r.status_code} {r.reason}: {_snippet(r.text, 200)}"
-            if attempt >= self.retries:
+            if attempt >= retries:
                 tries = attempt + 1
                 raise EndpointError(
-                    f"{what}: {shown} failed after {tries} attempt{'s' * (tries > 1)}: {reason}"
+                    f"{what}: {shown} failed after {tries} attempt{'s' * (tries > 1)}: {reason}",
+                    status=None if r is None else r.status_code,
                 )
             attempt += 1
             self.retried += 1
             delay = self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4)
             if self.on_retry:
-                self.on_retry(f"{what}: {reason}; retry {attempt}/{self.retries} in {delay:.1f} s")
+                self.on_retry(f"{what}: {reason}; retry {attempt}/{retries} in {delay:.1f} s")
             time.sleep(delay)
+
+
+FORM = "application/x-www-form-urlencoded"
+JSON_RESULTS = "application/sparql-results+json"
+
+
+def sparql_query(
+    client: Client,
+    url: str,
+    text: str,
+    *,
+    what: str,
+    accept: str = JSON_RESULTS,
+    default_graphs: tuple[str, ...] = (),
+    retries: int | None = None,
+):
+    """One SPARQL 1.1 Protocol query (POST, form-encoded); ``default_graphs`` become
+    ``default-graph-uri`` parameters. A query string already in ``url`` is kept as it is."""
+    from urllib.parse import urlencode
+
+    fields = [("query", text)] + [("default-graph-uri", g) for g in default_graphs]
+    return client.request(
+        "POST",
+        url,
+        what=what,
+        data=urlencode(fields).encode("ascii"),
+        headers={"Accept": accept, "Content-Type": FORM},
+        ok=(200,),
+        retries=retries,
+    )
+
+
+def sparql_update(client: Client, url: str, text: str, *, what: str, retries: int | None = None) -> None:
+    """One SPARQL 1.1 Protocol update (POST, form-encoded)."""
+    from urllib.parse import urlencode
+
+    client.request(
+        "POST",
+        url,
+        what=what,
+        data=urlencode({"update": text}).encode("ascii"),
+        headers={"Content-Type": FORM},
+        retries=retries,
+    )
+
+
+def parse_results(response, what: str, shown: str):
+    """A SPARQL results document (JSON, XML, CSV or TSV, by its media type) read by pyoxigraph:
+    ``QuerySolutions`` or ``QueryBoolean``."""
+    from pyoxigraph import QueryResultsFormat, parse_query_results
+
+    ctype = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    fmt = {
+        "application/sparql-results+xml": QueryResultsFormat.XML,
+        "application/xml": QueryResultsFormat.XML,
+        "text/csv": QueryResultsFormat.CSV,
+        "text/tab-separated-values": QueryResultsFormat.TSV,
+    }.get(ctype, QueryResultsFormat.JSON)
+    try:
+        return parse_query_results(response.content, format=fmt)
+    except (SyntaxError, ValueError) as e:
+        raise EndpointError(
+            f"{what}: {shown} did not answer SPARQL results ({ctype or 'no content type'}): "
+            f"{_snippet(str(e), 200)}"
+        ) from None
 
 
 def _snippet(text: str, n: int = 300) -> str:

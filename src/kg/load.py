@@ -1,12 +1,19 @@
 """Put a build into a SPARQL 1.1 server: replace one named graph (``load``) or send only the
-difference (``sync``).
+difference (``sync``), so that a reader sees the old graph or the new one, never an empty or mixed one.
 
-``load`` writes the build into a temporary graph in chunks (Graph Store HTTP Protocol POSTs, or SPARQL
-Update ``INSERT DATA`` batches; two at a time on Virtuoso; the next chunk is cut from the file while
-the previous ones are sent), checks the temporary graph's triple count against the build,
-then swaps it in with one ``MOVE`` and counts the target graph again. Until the ``MOVE`` the target
-graph is not touched, so a failure on the way leaves the previous graph whole; the message says which
-step failed.
+How a graph is replaced depends on what the server guarantees (``default_strategy``):
+
+- ``put`` (Oxigraph: one request is one transaction): one Graph Store PUT of the whole build, then a
+  COUNT. A PUT may be retried blindly: sending it twice gives the same graph.
+- ``swap`` (Virtuoso and the rest): chunks (Graph Store POSTs or ``INSERT DATA``; two at a time on
+  Virtuoso; the next chunk is cut from the file while the previous ones are sent) into a temporary
+  graph, a COUNT of it, then one swap (``safe_swap``), which is never retried without first reading
+  the server's state, and a COUNT of the target.
+
+``sync`` sends the difference as one update request where that is one transaction, else applies it
+to a copy in the temporary graph and swaps the copy in; a large difference becomes a full ``load``.
+Temporary graphs are named ``urn:kg:load-tmp:...``; a load drops the one an interrupted load of the
+same graph left, ``clean`` drops all of them.
 """
 
 from __future__ import annotations
@@ -20,10 +27,20 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import NamedNode, QuerySolutions, RdfFormat, Triple, parse, serialize
 
-from .errors import KgError, UsageError
-from .http import Client, EndpointError, find_credentials, public_url
+from .errors import KgError, LoadError, UsageError
+from .graphfile import read_triples
+from .http import (
+    AuthError,
+    Client,
+    EndpointError,
+    find_credentials,
+    parse_results,
+    public_url,
+    sparql_query,
+    sparql_update,
+)
 
 DEFAULT_CHUNK = {"gsp": 100_000, "update": 1_000}
 # chunk requests in flight at once, per server kind (default 1). Virtuoso parses a Graph Store POST on one
@@ -31,13 +48,14 @@ DEFAULT_CHUNK = {"gsp": 100_000, "update": 1_000}
 # of the time. Oxigraph (in memory) moved a fifth of its upload work to a second thread with two, but
 # the loads were not faster (benchmarks/bench_load.py), so it keeps one.
 DEFAULT_PARALLEL = {"virtuoso": 2}
+STRATEGIES = ("put", "swap")
 SERVERS = ("auto", "oxigraph", "virtuoso", "fuseki", "graphdb", "qlever", "generic")
 
 
-class LoadError(KgError):
-    """The server took the request but the result is not what was sent (counts differ, swap failed)."""
-
-    exit_code = 5
+def default_strategy(server: str, protocol: str) -> str:
+    """``put`` where one request is one transaction and a Graph Store endpoint exists (Oxigraph), else
+    ``swap`` (Virtuoso: one large POST answered 201 with part of the triples stored)."""
+    return "put" if server == "oxigraph" and protocol == "gsp" else "swap"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -84,7 +102,7 @@ def endpoints_for(
 ) -> Endpoints:
     """The query, update and Graph Store endpoints of a server, from its SPARQL (query) endpoint URL."""
     if server not in SERVERS:
-        raise KgError(f"unknown server kind {server!r} (one of {', '.join(SERVERS)})")
+        raise UsageError(f"unknown server kind {server!r} (one of {', '.join(SERVERS)})")
     kind = guess_server(url) if server == "auto" else server
     path = urlsplit(url).path.rstrip("/")
     q, u, s = url, url, None
@@ -109,24 +127,6 @@ def endpoints_for(
 # ----------------------------------------------------------------------------------------------
 
 
-def read_triples(path: str | Path) -> list[Triple]:
-    """The triples of a build folder (its ``catalog.nt``) or of an N-Triples / Turtle file, once each
-    and in file order."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "catalog.nt"
-        if not p.exists():
-            raise KgError(f"{path}: not a build folder (no catalog.nt; run `kg build` first)")
-    if not p.exists():
-        raise KgError(f"{p}: no such file")
-    fmt = RdfFormat.TURTLE if p.suffix in (".ttl", ".turtle") else RdfFormat.N_TRIPLES
-    try:
-        triples = [q.triple for q in parse(path=str(p), format=fmt)]
-    except SyntaxError as e:
-        raise KgError(f"{p}: not valid {fmt.name}: {e}") from None
-    return list(dict.fromkeys(triples))
-
-
 def read_lines(path: str | Path) -> list[bytes]:
     """The distinct lines of a build's N-Triples file, for ``load``: N-Triples has one triple per line,
     so chunks are cut from the lines without parsing and re-serialising (the server parses them, and
@@ -147,7 +147,7 @@ class LineFile:
         self.path = path
         if data and not data.endswith(b"\n"):
             data += b"\n"
-        self._data = data
+        self.data = data
         self._lines = data.count(b"\n")
         self.count: int | None = None
 
@@ -161,7 +161,7 @@ class LineFile:
 
         seen: set[bytes] = set()
         total = 0
-        lines = iter(io.BytesIO(self._data))
+        lines = iter(io.BytesIO(self.data))
         while block := list(islice(lines, size)):
             # empty and comment lines are left out ('#' is also inside IRIs: look at line starts only)
             fresh = [
@@ -229,56 +229,65 @@ def data_block(triples: Iterable[Triple]) -> str:
 class Remote:
     """One server, one protocol. All requests go through ``Client`` (auth, retries, safe errors)."""
 
-    def __init__(self, endpoints: Endpoints, client: Client, protocol: str = "gsp"):
+    def __init__(
+        self, endpoints: Endpoints, client: Client, protocol: str = "gsp", strategy: str | None = None
+    ):
         if protocol not in ("gsp", "update"):
-            raise KgError(f"unknown protocol {protocol!r} (gsp or update)")
+            raise UsageError(f"unknown protocol {protocol!r} (gsp or update)")
         if protocol == "gsp" and not endpoints.store:
             raise KgError(
                 f"{endpoints.server} endpoint {public_url(endpoints.query)}: no Graph Store "
                 "endpoint known; give --store-endpoint URL or use --protocol update"
             )
+        strategy = strategy or default_strategy(endpoints.server, protocol)
+        if strategy not in STRATEGIES:
+            raise UsageError(f"unknown strategy {strategy!r} ({' or '.join(STRATEGIES)})")
+        if strategy == "put" and protocol != "gsp":
+            raise UsageError("--strategy put needs the Graph Store protocol (--protocol gsp)")
         self.ep = endpoints
         self.client = client
         self.protocol = protocol
+        self.strategy = strategy
 
-    def query_json(self, query: str, what: str) -> dict:
-        r = self.client.request(
-            "POST",
-            self.ep.query,
-            what=what,
-            data=_form(query=query),
-            headers={
-                "Accept": "application/sparql-results+json",
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
-        try:
-            return r.json()
-        except ValueError:
-            raise EndpointError(
-                f"{what}: {public_url(self.ep.query)} did not answer SPARQL JSON results "
-                f"(Content-Type {r.headers.get('Content-Type')!r})"
-            ) from None
+    def select(self, query: str, what: str) -> list[dict[str, object]]:
+        """The solutions of a SELECT query (SPARQL 1.1 Protocol, JSON results read by pyoxigraph)."""
+        r = sparql_query(self.client, self.ep.query, query, what=what)
+        sols = parse_results(r, what, public_url(self.ep.query))
+        if not isinstance(sols, QuerySolutions):
+            raise EndpointError(f"{what}: {public_url(self.ep.query)} answered a boolean to a SELECT query")
+        names = [v.value for v in sols.variables]
+        return [{n: sol[n] for n in names} for sol in sols]
 
     def count(self, graph: str) -> int:
-        res = self.query_json(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-            f"counting the triples of <{graph}>",
-        )
+        what = f"counting the triples of <{graph}>"
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", what)
         try:
-            return int(res["results"]["bindings"][0]["n"]["value"])
-        except (KeyError, IndexError, ValueError, TypeError):
-            raise EndpointError(
-                f"counting <{graph}>: unexpected answer from {public_url(self.ep.query)}"
-            ) from None
+            return int(rows[0]["n"].value)  # type: ignore[union-attr]
+        except (IndexError, KeyError, AttributeError, ValueError):
+            raise EndpointError(f"{what}: unexpected answer from {public_url(self.ep.query)}") from None
 
-    def update(self, text: str, what: str) -> None:
+    def temp_graphs(self) -> dict[str, int]:
+        """kg's temporary graphs on the server (left by loads that were killed), with their sizes."""
+        rows = self.select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER(STRSTARTS(STR(?g), "{TEMP_PREFIX}")) }} GROUP BY ?g',
+            "looking for kg's temporary graphs",
+        )
+        return {r["g"].value: int(r["n"].value) for r in rows if r.get("g") is not None}  # type: ignore[union-attr]
+
+    def update(self, text: str, what: str, *, retries: int | None = None) -> None:
+        sparql_update(self.client, self.ep.update, text, what=what, retries=retries)
+
+    def put(self, graph: str, body: bytes, what: str) -> None:
+        """Replace ``graph`` with an N-Triples body (Graph Store PUT; sending it twice does no harm)."""
+        assert self.ep.store
         self.client.request(
-            "POST",
-            self.ep.update,
+            "PUT",
+            self.ep.store,
             what=what,
-            data=_form(update=text),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            params={"graph": graph},
+            data=body,
+            headers={"Content-Type": "application/n-triples"},
         )
 
     def add(self, graph: str, triples: Sequence[Triple] | Sequence[bytes], what: str) -> None:
@@ -307,13 +316,6 @@ class Remote:
             )  # type: ignore[arg-type]
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{block}}} }}", what)
 
-    def swap_update(self, tmp: str, graph: str) -> str:
-        """The swap: one update, so one transaction on the servers we know. (On Virtuoso, dropping the
-        temporary graph outside the transaction with ``DEFINE sql:log-enable 3`` would be 2-3 times
-        faster, but the mode stayed with the server's HTTP thread and later deletions on it were
-        incomplete, so kg does not use it.)"""
-        return f"MOVE GRAPH <{tmp}> TO GRAPH <{graph}>"
-
     def fetch(self, graph: str) -> set[Triple]:
         """All triples of ``graph``; checked against COUNT so a server that truncates is caught."""
         what = f"reading <{graph}>"
@@ -330,12 +332,12 @@ class Remote:
             )
             body = b"" if r.status_code == 404 else r.content
         else:
-            r = self.client.request(
-                "POST",
+            r = sparql_query(
+                self.client,
                 self.ep.query,
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
                 what=what,
-                data=_form(query=f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"),
-                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+                accept=accept,
             )
             body = r.content
         ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -351,12 +353,6 @@ class Remote:
                 "results (Virtuoso: raise [SPARQL] ResultSetMaxRows)"
             )
         return got
-
-
-def _form(**fields: str) -> bytes:
-    from urllib.parse import urlencode
-
-    return urlencode(fields).encode("ascii")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -400,6 +396,9 @@ def chunks(seq: Sequence, size: int) -> Iterable[Sequence]:
 
 
 # ----------------------------------------------------------------------------------------------
+
+
+# ----------------------------------------------------------------------------------------------
 # load and sync
 # ----------------------------------------------------------------------------------------------
 
@@ -413,13 +412,19 @@ class Report:
     deleted: int = 0
     inserted: int = 0
     seconds: float = 0.0
+    before: int | None = None  # triples in the graph before
+    how: str = ""  # what was done, in words (for the summary)
+    notes: list[str] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)
+
+
+TEMP_PREFIX = "urn:kg:load-tmp:"
 
 
 def temp_graph(graph: str) -> str:
     """The temporary graph a load of ``graph`` writes into (the same for every load of that graph, so
-    a load that died is cleaned up by the next one)."""
-    return "urn:kg:load-tmp:" + hashlib.sha256(graph.encode("utf-8")).hexdigest()[:20]
+    a load that died is cleaned up by the next one; ``kg load --clean`` removes all of them)."""
+    return TEMP_PREFIX + hashlib.sha256(graph.encode("utf-8")).hexdigest()[:20]
 
 
 def _check_iri(graph: str) -> str:
@@ -432,6 +437,138 @@ def _check_iri(graph: str) -> str:
     return graph
 
 
+def clean(remote: Remote) -> dict[str, int]:
+    """Drop every kg temporary graph on the server; return what was dropped (graph: triples)."""
+    found = remote.temp_graphs()
+    for g in found:
+        remote.update(f"DROP SILENT GRAPH <{g}>", f"dropping the leftover temporary graph <{g}>")
+    return found
+
+
+def state(
+    remote: Remote,
+    graph: str,
+    before: int | None,
+    expected: int,
+    tmp: str | None = None,
+    new: Callable[[], Iterable[Triple]] | None = None,
+) -> str:
+    """What ``graph`` holds now, in words: the old graph, the new one, or (never expected) neither.
+    Counts tell them apart unless both have the same size; then the graph is read and compared with
+    the new triples (``new``)."""
+    from .diff import server_key
+
+    try:
+        n = remote.count(graph)
+        left = remote.count(tmp) if tmp else 0
+        same = None
+        if n == expected and new is not None and (n == before or before is None):
+            same = {server_key(t) for t in remote.fetch(graph)} == {server_key(t) for t in new()}
+    except (EndpointError, LoadError):
+        return (
+            f"<{graph}> holds the old or the new graph (the step that failed is one transaction), but the "
+            "server could not be read to tell which; run the command again"
+        )
+    extra = f"; the new data is still in the temporary graph <{tmp}>" if left else ""
+    if n == expected and same is not False and (n != before or same):
+        return f"<{graph}> holds the new graph ({n} triples){extra}"
+    if n == before and (n != expected or same is False):
+        return f"<{graph}> is unchanged: it holds the old graph ({n} triples){extra}"
+    if n == before == expected:
+        return f"<{graph}> holds {n} triples, as the old and the new graph both do{extra}"
+    return f"<{graph}> holds {n} triples: neither the old ({before}) nor the new graph ({expected}){extra}"
+
+
+def guarded_move(tmp: str, graph: str) -> str:
+    """A swap that does nothing when ``tmp`` is empty or gone, so sending it twice cannot empty ``graph``
+    (a plain ``MOVE`` from a missing graph empties the target on Virtuoso). 2-5 times slower than
+    ``MOVE`` on Virtuoso (37,629 triples 1.6 s vs 1.0 s; 300,416 triples 21.9 s vs 4.4 s), so it is
+    only the retry form."""
+    return (
+        f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ "
+        f"{{ SELECT ?x WHERE {{ GRAPH <{tmp}> {{ ?x ?y ?z }} }} LIMIT 1 }} "
+        f"GRAPH <{graph}> {{ ?s ?p ?o }} }} ;\n"
+        f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{tmp}> {{ ?s ?p ?o }} }} ;\n"
+        f"DROP SILENT GRAPH <{tmp}>"
+    )
+
+
+def safe_swap(
+    remote: Remote,
+    tmp: str,
+    graph: str,
+    expected: int,
+    before: int | None,
+    rep: Report,
+    new: Callable[[], Iterable[Triple]] | None = None,
+) -> None:
+    """Swap ``tmp`` (holding ``expected`` triples, counted just before) in as ``graph``.
+
+    The swap is not idempotent, so it is never retried blindly: when its answer is lost (a timeout, a
+    gateway's 5xx, a dropped connection), kg reads the state (how many triples are in ``tmp`` and in
+    ``graph``, twice, until two readings agree) and only then acts: done if ``tmp`` is gone and
+    ``graph`` holds the new count; the guarded swap (``guarded_move``) again if ``tmp`` still holds
+    every new triple; otherwise it stops and says what the graph holds. It never runs ``MOVE`` from a
+    graph that is not there."""
+    client = remote.client
+    tries = 1 + client.retries
+    last: EndpointError | None = None
+    for attempt in range(tries):
+        text = f"MOVE GRAPH <{tmp}> TO GRAPH <{graph}>"
+        if attempt:
+            seen = None
+            try:
+                for i in range(5):  # bounded: until two readings agree
+                    time.sleep(client.backoff * (2**i))
+                    now = (remote.count(tmp), remote.count(graph))
+                    if now == seen:
+                        break
+                    seen = now
+            except EndpointError as e:
+                raise EndpointError(
+                    f"{last}; then the server could not be read ({e}): the swap is one update, so "
+                    f"<{graph}> holds either the old graph or the new one; run the command again"
+                ) from None
+            n_tmp, n_graph = seen  # type: ignore[misc]
+            rep.requests += 2 * (i + 1)
+            if n_tmp == 0 and n_graph == expected:
+                rep.notes.append("the swap's answer was lost, but the server had done it")
+                return
+            if n_tmp != expected:
+                raise LoadError(
+                    f"{last}; afterwards the temporary graph <{tmp}> holds {n_tmp} triples, not "
+                    f"{expected}, so kg does not swap from it; "
+                    f"{state(remote, graph, before, expected, tmp, new)}"
+                )
+            text = guarded_move(tmp, graph)
+            if client.on_retry:
+                client.on_retry(
+                    f"the swap's answer was lost and <{tmp}> still holds the new data: swapping again "
+                    f"(guarded: a no-op if the first swap is applied meanwhile), try {attempt + 1}/{tries}"
+                )
+        try:
+            remote.update(text, f"swapping <{tmp}> in as <{graph}>", retries=0)
+            rep.requests += 1
+            return
+        except AuthError:
+            raise
+        except EndpointError as e:
+            last = e
+            rep.requests += 1
+    raise EndpointError(f"{last}; {state(remote, graph, before, expected, tmp, new)}")
+
+
+def _lines_body(triples: Sequence[Triple] | Sequence[bytes] | LineFile) -> tuple[bytes, int]:
+    """The whole N-Triples body of a load and its number of distinct triples."""
+    if isinstance(triples, LineFile):  # the file as it is (the server keeps each triple once)
+        for _ in triples.chunks(1 << 16):  # counts the distinct triples
+            pass
+        return triples.data, triples.count or 0
+    if triples and isinstance(triples[0], bytes):
+        return b"".join(ln if ln.endswith(b"\n") else ln + b"\n" for ln in triples), len(triples)  # type: ignore[union-attr,operator]
+    return nt_bytes(triples), len(triples)  # type: ignore[arg-type]
+
+
 def load(
     triples: Sequence[Triple] | Sequence[bytes] | LineFile,
     remote: Remote,
@@ -442,19 +579,20 @@ def load(
     parallel: int | None = None,
 ) -> Report:
     """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, the
-    distinct lines of an N-Triples file (``read_lines``), or a ``LineFile`` (``open_lines``), whose
-    chunks are cut while the previous ones are being sent. ``parallel``: chunk requests in flight at
-    once (default per server kind, ``DEFAULT_PARALLEL``)."""
+    distinct lines of an N-Triples file (``read_lines``), or a ``LineFile`` (``open_lines``).
+
+    ``remote.strategy`` says how: ``put`` replaces the graph with one Graph Store PUT (for servers that
+    run one request as one transaction: Oxigraph), then counts it; ``swap`` sends chunks into a
+    temporary graph (``parallel`` requests in flight, default per server), counts it, and swaps it in
+    (``safe_swap``). Either way a failure leaves the old graph or the new one, and the message says
+    which. A temporary graph left by an earlier load of ``graph`` is dropped first."""
     _check_iri(graph)
     streamed = isinstance(triples, LineFile)
     if triples and not streamed and not isinstance(triples[0], bytes):  # type: ignore[index]
         _check_no_blank(triples, "load")  # type: ignore[arg-type]
-    size = chunk_size or DEFAULT_CHUNK[remote.protocol]
-    workers = max(1, parallel or DEFAULT_PARALLEL.get(remote.ep.server, 1))
     tmp = temp_graph(graph)
     rep = Report(graph, len(triples))
     t0 = time.monotonic()
-    n_chunks = max(1, -(-len(triples) // size))
     untouched = f"<{graph}> was not changed"
 
     def step(name: str, fn: Callable[[], object]):
@@ -462,54 +600,81 @@ def load(
         try:
             return fn()
         except EndpointError as e:
-            raise type(e)(f"{e}; {untouched}") from None
+            raise type(e)(f"{e}; {untouched}", status=e.status) from None
         finally:
             rep.steps[name] = rep.steps.get(name, 0.0) + time.monotonic() - ts
 
-    step(
-        "clear temporary graph",
-        lambda: remote.update(f"DROP SILENT GRAPH <{tmp}>", f"clearing the temporary graph <{tmp}>"),
-    )
-    parts: Iterable[Sequence] = (
-        triples.chunks(size)
-        if streamed  # type: ignore[union-attr]
-        else chunks(triples, size)
-    )  # type: ignore[arg-type]
-    sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
-    expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
-    if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
-        raise LoadError(f"kg sent {sent} triples but the build has {expected}; {untouched}")
-    rep.triples = expected
-    rep.requests = 1 + n_chunks
-    if progress:
-        progress.close()
-    got = step("count temporary graph", lambda: remote.count(tmp))
-    if got != expected:
-        remote.update(f"DROP SILENT GRAPH <{tmp}>", f"dropping the temporary graph <{tmp}>")
-        raise LoadError(f"the temporary graph holds {got} triples, the build {expected}; {untouched}")
+    def new() -> list[Triple]:  # the build's triples, to tell the old graph from the new one
+        if isinstance(triples, LineFile):
+            return [q.triple for q in parse(triples.data, format=RdfFormat.N_TRIPLES)]
+        if triples and isinstance(triples[0], bytes):
+            return [q.triple for q in parse(_lines_body(triples)[0], format=RdfFormat.N_TRIPLES)]
+        return list(triples)  # type: ignore[arg-type]
+
+    rep.before = step("count before", lambda: remote.count(graph))
+    leftover = step("look for a leftover temporary graph", lambda: remote.count(tmp))
+    rep.requests += 2
+    if leftover:
+        step(
+            "drop leftover temporary graph",
+            lambda: remote.update(
+                f"DROP SILENT GRAPH <{tmp}>", f"dropping the leftover temporary graph <{tmp}>"
+            ),
+        )
+        rep.requests += 1
+        rep.notes.append(f"dropped {leftover} triples an interrupted load had left in <{tmp}>")
+    if remote.strategy == "put":
+        body, expected = _lines_body(triples)
+        rep.triples = expected
+        ts = time.monotonic()
+        try:
+            remote.put(graph, body, f"replacing <{graph}> ({expected} triples, one Graph Store PUT)")
+        except EndpointError as e:
+            raise type(e)(
+                f"{e}; {state(remote, graph, rep.before, expected, new=new)}", status=e.status
+            ) from None
+        rep.steps["put"] = time.monotonic() - ts
+        rep.requests += 1
+        rep.how = "one Graph Store PUT (one transaction)"
+        if progress:
+            progress.advance(expected)
+            progress.close()
+    else:
+        size = chunk_size or DEFAULT_CHUNK[remote.protocol]
+        workers = max(1, parallel or DEFAULT_PARALLEL.get(remote.ep.server, 1))
+        n_chunks = max(1, -(-len(triples) // size))
+        parts: Iterable[Sequence] = triples.chunks(size) if streamed else chunks(triples, size)  # type: ignore[union-attr,arg-type]
+        sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
+        expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
+        if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
+            raise LoadError(f"kg sent {sent} triples but the build has {expected}; {untouched}")
+        rep.triples = expected
+        rep.requests += n_chunks
+        if progress:
+            progress.close()
+        got = step("count temporary graph", lambda: remote.count(tmp))
+        rep.requests += 1
+        if got != expected:
+            remote.update(f"DROP SILENT GRAPH <{tmp}>", f"dropping the temporary graph <{tmp}>")
+            raise LoadError(f"the temporary graph holds {got} triples, the build {expected}; {untouched}")
+        ts = time.monotonic()
+        safe_swap(remote, tmp, graph, expected, rep.before, rep, new)
+        rep.steps["swap"] = time.monotonic() - ts
+        rep.how = f"{n_chunks} chunk(s) into a temporary graph, counted, then swapped in"
     ts = time.monotonic()
     try:
-        remote.update(remote.swap_update(tmp, graph), f"swapping <{tmp}> in as <{graph}>")
-    except EndpointError as e:
-        raise type(e)(
-            f"{e}; the swap is one update, so <{graph}> is either unchanged (the new data is "
-            f"then in <{tmp}>) or entirely the new data if the server applied it before "
-            "the connection failed"
-        ) from None
-    rep.steps["swap (MOVE)"] = time.monotonic() - ts
-    rep.requests += 2
-    ts = time.monotonic()
-    try:  # not step(): the graph has changed by now, so its message would be wrong
         final = remote.count(graph)
     except EndpointError as e:
         raise type(e)(
-            f"{e}; the swap was done, so <{graph}> holds the new data, but it could not be counted afterwards"
+            f"{e}; the graph was replaced, so <{graph}> holds the new data, but it could not be counted "
+            "afterwards",
+            status=e.status,
         ) from None
     finally:
         rep.steps["verify"] = time.monotonic() - ts
-    if final != expected:
-        raise LoadError(f"after the swap <{graph}> holds {final} triples, the build {expected}")
     rep.requests += 1
+    if final != expected:
+        raise LoadError(f"after the load <{graph}> holds {final} triples, the build {expected}")
     rep.retries = remote.client.retried
     rep.inserted = expected
     rep.seconds = time.monotonic() - t0
@@ -563,6 +728,9 @@ def _send_chunks(
     return sent
 
 
+SYNC_THRESHOLD = 0.5  # a difference larger than this share of the graph is sent as a full load
+
+
 def sync(
     triples: Sequence[Triple],
     remote: Remote,
@@ -570,38 +738,90 @@ def sync(
     *,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    threshold: float = SYNC_THRESHOLD,
 ) -> Report:
-    """Make ``graph`` equal to ``triples`` by sending only the difference (DELETE DATA / INSERT DATA).
+    """Make ``graph`` equal to ``triples`` by sending the difference, so that readers see the old graph
+    or the new one, never a mix.
 
-    A difference that fits in one chunk is sent as one update request (atomic on servers that run an
-    update request in one transaction); a larger one is sent in chunks, deletions first."""
+    Where one request is one transaction (``remote.strategy == "put"``: Oxigraph) the whole difference
+    goes in one update request (DELETE DATA; INSERT DATA: sending it twice does no harm). Elsewhere the
+    graph is copied into the temporary graph, the difference applied to the copy in chunks (deletions
+    first), the copy counted and swapped in (``safe_swap``). A difference larger than ``threshold``
+    of the graph is sent as a full ``load`` instead (``Report.how`` says so)."""
     from .diff import difference, server_key, update_requests
 
     _check_iri(graph)
     _check_no_blank(triples, "sync")
     t0 = time.monotonic()
-    rep = Report(graph, len(triples))
     ts = time.monotonic()
-    current = remote.fetch(graph)
-    rep.steps["read server graph"] = time.monotonic() - ts
+    try:
+        current = remote.fetch(graph)
+    except EndpointError as e:
+        raise type(e)(f"{e}; <{graph}> was not changed", status=e.status) from None
+    before = len(current)
     deleted, inserted = difference(current, triples, key=server_key)
-    rep.deleted, rep.inserted = len(deleted), len(inserted)
-    size = chunk_size or DEFAULT_CHUNK["update"]
-    reqs = update_requests(deleted, inserted, graph, size)
-    if progress:
-        progress.total = len(deleted) + len(inserted)
-    ts = time.monotonic()
-    for i, text in enumerate(reqs, 1):
-        remote.update(text, f"sending change {i}/{len(reqs)} to <{graph}>")
+    changes = len(deleted) + len(inserted)
+    expected = len(triples)
+    if changes and changes > threshold * max(before, expected, 1):
+        rep = load(triples, remote, graph, chunk_size=chunk_size, progress=progress)
+        rep.deleted, rep.inserted, rep.before = len(deleted), len(inserted), before
+        rep.how = (
+            f"full load ({rep.how}): the difference ({changes} triples) is more than "
+            f"{threshold:.0%} of the graph"
+        )
+        rep.requests += 2
+        rep.seconds = time.monotonic() - t0
+        return rep
+    rep = Report(graph, expected, before=before, deleted=len(deleted), inserted=len(inserted))
+    rep.steps["read server graph"] = time.monotonic() - ts
+    rep.requests = 2
+    if not changes:
+        rep.how = "nothing to change"
+    elif remote.strategy == "put":
+        text = "".join(update_requests(deleted, inserted, graph))
+        try:
+            remote.update(text, f"sending the difference to <{graph}> (one update request)")
+        except EndpointError as e:
+            raise type(e)(
+                f"{e}; {state(remote, graph, before, expected, new=lambda: triples)}", status=e.status
+            ) from None
+        rep.requests += 1
+        rep.how = "the difference in one update request (one transaction)"
+    else:
+        tmp = temp_graph(graph)
+        size = chunk_size or DEFAULT_CHUNK["update"]
+        untouched = f"<{graph}> was not changed"
+        try:
+            remote.update(f"COPY SILENT GRAPH <{graph}> TO GRAPH <{tmp}>", f"copying <{graph}> into <{tmp}>")
+            got = remote.count(tmp)
+            if got != before:
+                raise LoadError(f"the copy <{tmp}> holds {got} triples, <{graph}> {before}; {untouched}")
+            reqs = update_requests(deleted, inserted, tmp, size)
+            for i, text in enumerate(reqs, 1):
+                remote.update(text, f"applying change {i}/{len(reqs)} to the copy <{tmp}>")
+                if progress:
+                    progress.advance(min(size, changes - (i - 1) * size))
+            got = remote.count(tmp)
+            if got != expected:
+                raise LoadError(
+                    f"the changed copy <{tmp}> holds {got} triples, the build {expected}; {untouched}"
+                )
+        except EndpointError as e:
+            raise type(e)(f"{e}; {untouched}", status=e.status) from None
         if progress:
-            progress.advance(min(size, len(deleted) + len(inserted) - (i - 1) * size))
-    if progress:
-        progress.close()
-    rep.steps["send difference"] = time.monotonic() - ts
-    final = remote.count(graph)
-    if final != len(triples):
-        raise LoadError(f"after the sync <{graph}> holds {final} triples, the build {len(triples)}")
-    rep.requests = len(reqs) + 3
+            progress.close()
+        rep.requests += 3 + len(reqs)
+        safe_swap(remote, tmp, graph, expected, before, rep, lambda: triples)
+        rep.how = f"the difference applied to a copy in {len(reqs)} request(s), counted, then swapped in"
+    try:
+        final = remote.count(graph)
+    except EndpointError as e:
+        raise type(e)(
+            f"{e}; {state(remote, graph, before, expected, new=lambda: triples)}", status=e.status
+        ) from None
+    rep.requests += 1
+    if final != expected:
+        raise LoadError(f"after the sync <{graph}> holds {final} triples, the build {expected}")
     rep.retries = remote.client.retried
     rep.seconds = time.monotonic() - t0
     return rep
@@ -612,6 +832,7 @@ def connect(
     *,
     server: str = "auto",
     protocol: str | None = None,
+    strategy: str | None = None,
     update_endpoint: str | None = None,
     store_endpoint: str | None = None,
     retries: int = 4,
@@ -625,4 +846,4 @@ def connect(
     client = Client(
         find_credentials(endpoint), retries=retries, backoff=backoff, timeout=timeout, on_retry=on_retry
     )
-    return Remote(ep, client, proto)
+    return Remote(ep, client, proto, strategy)

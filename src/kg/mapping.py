@@ -422,13 +422,10 @@ def shared_nodes(
 
 def mapping_table_markdown() -> str:
     """The README's field -> property table, generated from ``WORK_FIELDS``."""
-    from .vocab import PREFIXES
+    from .vocab import CURIES
 
     def curie(n: NamedNode) -> str:
-        for p, ns in PREFIXES.items():
-            if n.value.startswith(ns):
-                return f"{p}:{n.value[len(ns) :]}"
-        return f"<{n.value}>"
+        return CURIES.compress(n.value) or f"<{n.value}>"
 
     rows = ["| catalogue key | record field | property | value | note |", "|---|---|---|---|---|"]
     for attr, preds, conv, note in WORK_FIELDS:

@@ -27,7 +27,6 @@ from .vocab import (
     DCT,
     DEFAULT_BASE,
     KG,
-    KG_HOME,
     LEVEL,
     LICENSE,
     MODALIA,
@@ -40,6 +39,28 @@ from .vocab import (
     XSD,
     instance_prefixes,
 )
+
+__all__ = [
+    "content_type_triples",
+    "context_document",
+    "CTYPE_EXACT_DCMI",
+    "CTYPE_EXACT_SCHEMA",
+    "CTYPE_MODALIA",
+    "CTYPE_SCHEME",
+    "FILE_PREFIXES",
+    "GENERATED",
+    "LEVEL_MODALIA",
+    "LEVEL_SCHEME",
+    "LEVEL_TESS",
+    "level_triples",
+    "LICENSE_MODALIA",
+    "LICENSE_NOTES",
+    "LICENSE_SCHEME",
+    "license_triples",
+    "organization_triples",
+    "stale_files",
+    "write_generated",
+]
 
 LEVEL_SCHEME = NamedNode(LEVEL.iri.rstrip("/"))
 CTYPE_SCHEME = NamedNode(CTYPE.iri.rstrip("/"))
@@ -213,7 +234,8 @@ def license_triples() -> Iterator[Triple]:
 
 def organization_triples(base: str = DEFAULT_BASE) -> Iterator[Triple]:
     """The registry as RDF: every organisation and project, and the grants they hold."""
-    from .projects import registry, tag_key
+    from .projects import tag_key
+    from .registry import registry
 
     orgs = registry()
     slugs = {o.slug: o for o in orgs}
@@ -299,6 +321,3 @@ def stale_files(folder: str | Path) -> list[str]:
         for name, make in GENERATED.items()
         if not (Path(folder) / name).is_file() or (Path(folder) / name).read_bytes() != make()
     ]
-
-
-KG_ONTOLOGY = NamedNode(KG_HOME + "vocab")

@@ -23,100 +23,19 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-import yaml
-
-from .errors import KgError
 from .model import Agent, Grant, Work
+from .registry import GrantInfo, Registered, registry
+
+__all__ = [
+    "link_works",
+    "Linker",
+    "LinkReport",
+    "RULES",
+    "tag_key",
+]
 
 RULES = ("author", "tag", "mention", "grant")
-
-
-@dataclass(frozen=True)
-class GrantInfo:
-    funder: str  # slug of the funder's registry entry
-    number: str
-    also: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Registered:
-    slug: str
-    name: str
-    type: str
-    iri: str | None
-    url: str | None
-    description: str | None
-    identifier: str | None
-    names: tuple[str, ...]
-    mention: bool
-    grants: tuple[GrantInfo, ...]
-
-    def node_iri(self, base: str) -> str:
-        """The ROR IRI where the registry gives one, else ``<base>org/<slug>`` (as catalog.py mints)."""
-        return self.iri or base + "org/" + self.slug
-
-
-class RegistryError(KgError):
-    """The shipped registry is malformed (a packaging error, reported in one line like any other)."""
-
-    exit_code = 2
-
-
-@lru_cache(maxsize=1)
-def registry() -> tuple[Registered, ...]:
-    text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
-    return parse_registry(text)
-
-
-def parse_registry(text: str) -> tuple[Registered, ...]:
-    """Read the registry YAML; a malformed row raises ``RegistryError`` naming it."""
-    rows = (yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get(
-        "organizations"
-    ) or []
-    out: list[Registered] = []
-    slugs: set[str] = set()
-    for i, r in enumerate(rows, 1):
-        if not isinstance(r, dict) or not r.get("slug") or not r.get("name"):
-            raise RegistryError(f"organizations.yml: row {i} needs a slug and a name")
-        if r["slug"] in slugs:
-            raise RegistryError(f"organizations.yml: slug {r['slug']!r} is used twice")
-        slugs.add(r["slug"])
-        grants = tuple(
-            GrantInfo(
-                funder=str(g["funder"]),
-                number=str(g["number"]),
-                also=tuple(str(a) for a in g.get("also", ())),
-            )
-            for g in r.get("grants") or ()
-        )
-        out.append(
-            Registered(
-                slug=str(r["slug"]),
-                name=str(r["name"]),
-                type=r.get("type", "Organization"),
-                iri=r.get("iri"),
-                url=r.get("url"),
-                description=r.get("description"),
-                identifier=r.get("identifier"),
-                names=tuple(dict.fromkeys([str(r["name"]), *map(str, r.get("names", ()))])),
-                mention=bool(r.get("mention", False)),
-                grants=grants,
-            )
-        )
-    for org in out:
-        for g in org.grants:
-            if g.funder not in slugs:
-                raise RegistryError(
-                    f"organizations.yml: grant {g.number} of {org.slug!r} names the funder "
-                    f"{g.funder!r}, which is not in the registry"
-                )
-    return tuple(out)
-
-
-def by_slug() -> dict[str, Registered]:
-    return {o.slug: o for o in registry()}
 
 
 @lru_cache(maxsize=65536)  # tags repeat across works

@@ -1,5 +1,5 @@
 """Listing pages from the graph, in the website's markdown format (the one ``kg.sources.markdown``
-reads): ``render_page(store, "author", "Christian Schmidt")``.
+reads): ``render_page(open_graph("build/"), "author", "Christian Schmidt")``.
 
 Everything comes from SPARQL over the built graph: which works belong on the page (by author or
 editor name or ORCID, tag label, licence id or name, content type), then each work's fields.
@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import KgError
+from .errors import UsageError
 from .normalize.licenses import CUSTOM, normalize_license
 from .normalize.text import protect_mojibake
 from .normalize.types import lookup_type
 from .sources import markdown as md
 from .vocab import CTYPE, DOI, PREFIXES, SCHEMA
 
+__all__ = ["Entry", "fetch", "format_page", "KINDS", "render_page", "select_works"]
+
 KINDS = ("author", "tag", "license", "type")
-
-
-class RenderError(KgError):
-    exit_code = 2
 
 
 @dataclass
@@ -41,24 +38,6 @@ class Entry:
     tags: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
-
-
-def load_store(data: str | Path) -> ox.Store:
-    """The built graph from a build folder (catalog.nt, else catalog.ttl) or one graph file."""
-    p = Path(data)
-    candidates = [p / "catalog.nt", p / "catalog.ttl"] if p.is_dir() else [p]
-    for c in candidates:
-        if c.is_file():
-            fmt = ox.RdfFormat.from_extension(c.suffix.lstrip(".")) or ox.RdfFormat.N_TRIPLES
-            st = ox.Store()
-            try:
-                st.bulk_load(path=str(c), format=fmt)
-            except (SyntaxError, ValueError, OSError) as e:
-                raise RenderError(f"cannot load the graph: {e}", file=str(c)) from None
-            return st
-    raise RenderError(
-        "no built graph here (expected catalog.nt or catalog.ttl; run `kg build` first)", file=str(p)
-    )
 
 
 _PREFIX = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
@@ -139,10 +118,10 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
                 low=low,
             )
     else:
-        raise RenderError(f"unknown page kind {kind!r}; one of {', '.join(KINDS)}")
+        raise UsageError(f"unknown page kind {kind!r}; one of {', '.join(KINDS)}")
     works = list(dict.fromkeys(r["w"].value for r in rows))
     if not works:
-        raise RenderError(f"no works with {kind} {value!r} in the graph")
+        raise UsageError(f"no works with {kind} {value!r} in the graph")
     titles = [r["title"].value for r in rows if r["title"] is not None]
     return (titles[0] if titles else v), works
 

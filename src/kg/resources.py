@@ -1,24 +1,20 @@
-"""Where the shipped files at the top of the repository are found: ``ontologies/`` and ``queries/``.
+"""The package data that people edit at the top of the repository: ``ontologies/`` and ``queries/``.
 
-Ontologies, in this order:
-1. ``$KG_ONTOLOGIES`` (a folder), for deployments that keep the files elsewhere;
-2. the repository's ``ontologies/`` beside ``src/`` (source checkout, ``pip install -e .``);
-3. ``<sys.prefix>/share/kg/ontologies`` (a regular ``pip install .`` puts a copy there, see
-   ``[tool.setuptools.data-files]`` in pyproject.toml).
-
-Named queries: ``$KG_QUERIES_DIR``, else the repository's ``queries/``, else
-``<sys.prefix>/share/kg/queries``.
+Both are read from the installed package with :mod:`importlib.resources`. In the source tree
+``src/kg/data/ontologies`` and ``src/kg/data/queries`` are symbolic links to the top-level folders,
+so an edit there is what ``pip install -e .`` sees at once; setuptools follows the links and copies
+the files into sdists and wheels (``[tool.setuptools.package-data]`` in pyproject.toml), so a
+regular, ``--user`` or ``--target`` install carries its own copy.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from importlib import resources
 from pathlib import Path
 
-from .errors import KgError
+from .errors import PackageDataError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+__all__ = ["ONTOLOGY_FILES", "ontologies_dir", "ontology_file", "queries_dir"]
 
 ONTOLOGY_FILES = (
     "kg.ttl",
@@ -31,43 +27,41 @@ ONTOLOGY_FILES = (
 )
 
 
-class MissingResource(KgError):
-    exit_code = 2
-
-
-def _candidates() -> list[Path]:
-    out = []
-    env = os.environ.get("KG_ONTOLOGIES")
-    if env:
-        out.append(Path(env))
-    out.append(REPO_ROOT / "ontologies")
-    out.append(Path(sys.prefix) / "share" / "kg" / "ontologies")
-    return out
+def _package_folder(name: str) -> Path:
+    """``kg/data/<name>`` as a folder on disk; :class:`PackageDataError` when the install lacks it."""
+    folder = resources.files("kg").joinpath("data").joinpath(name)
+    if not isinstance(folder, Path):
+        raise PackageDataError(
+            f"kg's package data ({name}/) is inside an archive; install kg as a normal package "
+            "(pip install) so its data files are on disk"
+        )
+    if not folder.is_dir():
+        raise PackageDataError(
+            f"the package data folder {folder} is missing: the install is incomplete (reinstall kg; "
+            f"in a source checkout src/kg/data/{name} is a symbolic link to the top-level {name}/)"
+        )
+    return folder
 
 
 def ontologies_dir() -> Path:
-    """The first folder that holds ``kg.ttl`` and ``shapes.ttl``; ``MissingResource`` if none does."""
-    tried = _candidates()
-    for d in tried:
-        if (d / "kg.ttl").is_file() and (d / "shapes.ttl").is_file():
-            return d
-    raise MissingResource(
-        "the ontology files (kg.ttl, shapes.ttl) were not found; looked in "
-        + ", ".join(str(d) for d in tried)
-        + " (set KG_ONTOLOGIES to their folder)"
-    )
+    """The folder of the shipped ontologies and SHACL shapes (``ontologies/`` of the repository)."""
+    folder = _package_folder("ontologies")
+    missing = [n for n in ONTOLOGY_FILES if not (folder / n).is_file()]
+    if missing:
+        raise PackageDataError(f"{folder} lacks {', '.join(missing)}: the install is incomplete")
+    return folder
 
 
 def ontology_file(name: str) -> Path:
+    """One file of :func:`ontologies_dir`, e.g. ``ontology_file("shapes.ttl")``."""
     return ontologies_dir() / name
 
 
 def queries_dir() -> Path:
-    """The folder of named SPARQL queries (``queries/*.rq``)."""
-    env = os.environ.get("KG_QUERIES_DIR")
-    if env:
-        return Path(env)
-    repo = REPO_ROOT / "queries"
-    if repo.is_dir():
-        return repo
-    return Path(sys.prefix) / "share" / "kg" / "queries"
+    """The folder of named SPARQL queries (``queries/*.rq`` of the repository)."""
+    folder = _package_folder("queries")
+    if not any(folder.glob("*.rq")):
+        raise PackageDataError(
+            f"the named-query folder {folder} holds no .rq file: the install is incomplete"
+        )
+    return folder

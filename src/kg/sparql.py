@@ -32,19 +32,46 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .errors import KgError, SourceError, UsageError
-from .vocab import DEFAULT_BASE, PREFIXES, XSD, instance_prefixes
+from .errors import QueryError, SourceError, UsageError
+from .graphfile import find_graph, load_into
+from .vocab import DEFAULT_BASE, PREFIXES, XSD, Converter, instance_prefixes
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+__all__ = [
+    "bind",
+    "find_query",
+    "format_result",
+    "FORMATS",
+    "HEADER_KEYS",
+    "json_term",
+    "known_prefixes",
+    "load_query_file",
+    "named_queries",
+    "NamedQuery",
+    "open_store",
+    "Param",
+    "PARAM_TYPES",
+    "ParamError",
+    "parameter_names",
+    "parse_params",
+    "parse_query",
+    "queries_table_markdown",
+    "query_form",
+    "Result",
+    "run_local",
+    "scan",
+    "sparql_term",
+    "STAMP",
+    "STORE_DIR",
+    "store_is_current",
+    "store_path",
+    "Term",
+    "to_term",
+]
+
 Term = NamedNode | BlankNode | Literal | Triple
-
-
-class QueryError(KgError):
-    """A query is malformed or its header is (file:line where known)."""
-
-    exit_code = 5
 
 
 class ParamError(UsageError):
@@ -141,14 +168,15 @@ def known_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
     return {**PREFIXES, **instance_prefixes(base)}
 
 
+_CURIES = Converter(known_prefixes())  # prefix:name in a parameter value
+
+
 def _iri(value: str, name: str) -> NamedNode:
     v = value.strip()
     if v.startswith("<") and v.endswith(">"):
         v = v[1:-1]
-    m = _CURIE.match(v)
-    prefixes = known_prefixes()
-    if m and m.group(1) in prefixes and not v.startswith(("http:", "https:", "urn:")):
-        v = prefixes[m.group(1)] + m.group(2)
+    if _CURIE.match(v) and not v.startswith(("http:", "https:", "urn:")):
+        v = _CURIES.expand(v) or v
     if not _SCHEME.match(v) or not _IRIREF.fullmatch(f"<{v}>"):
         raise ParamError(f"parameter {name}: {value!r} is not an absolute IRI")
     try:
@@ -161,8 +189,7 @@ def _looks_like_iri(value: str) -> bool:
     v = value.strip()
     if v.startswith("<") and v.endswith(">"):
         return True
-    m = _CURIE.match(v)
-    if m and m.group(1) in known_prefixes() and "://" not in v:
+    if _CURIE.match(v) and _CURIES.expand(v) is not None and "://" not in v:
         return True
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", v) or re.match(r"^urn:\S+$", v))
 
@@ -303,11 +330,8 @@ _PARAM_LINE = re.compile(
 HEADER_KEYS = ("title", "description", "param")
 
 
-def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool = True) -> NamedQuery:
-    """A query with its header. Errors name the file and line. ``strict`` (the named queries):
-    title and description are required and every ``$name`` must be declared; otherwise undeclared
-    ``$name`` tokens become parameters without a default."""
-    where = str(path) if path else name
+def _read_header(text: str, where: str) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """The header comment's fields (title, description) and its ``param`` lines with their line numbers."""
     fields: dict[str, str] = {}
     params: list[tuple[int, str]] = []
     current: tuple[str, int] | None = None
@@ -345,50 +369,64 @@ def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool 
             )
         else:
             current = None
-    plist: list[Param] = []
-    for lineno, val in params:
-        m = _PARAM_LINE.match(val)
-        if not m:
-            raise QueryError(
-                f"parameter line {val!r} is not 'NAME (TYPE) = DEFAULT -- DESCRIPTION'",
-                file=where,
-                line=lineno,
-            )
-        typ = (m.group("type") or "term").lower()
-        if typ not in PARAM_TYPES:
-            raise QueryError(
-                f"parameter {m.group('name')}: unknown type {typ!r} (one of {', '.join(PARAM_TYPES)})",
-                file=where,
-                line=lineno,
-            )
-        default = m.group("default").strip()
-        if len(default) >= 2 and default[0] == default[-1] == '"':
-            default = default[1:-1]
-        p = Param(m.group("name"), typ, default, (m.group("desc") or "").strip())
-        try:
-            p.term()
-        except ParamError as e:
-            raise QueryError(f"default of {e}", file=where, line=lineno) from None
-        plist.append(p)
+    return fields, params
+
+
+def _param(val: str, where: str, lineno: int) -> Param:
+    """One ``# param:`` line: ``NAME (TYPE) = DEFAULT -- DESCRIPTION``, its default checked."""
+    m = _PARAM_LINE.match(val)
+    if not m:
+        raise QueryError(
+            f"parameter line {val!r} is not 'NAME (TYPE) = DEFAULT -- DESCRIPTION'", file=where, line=lineno
+        )
+    typ = (m.group("type") or "term").lower()
+    if typ not in PARAM_TYPES:
+        raise QueryError(
+            f"parameter {m.group('name')}: unknown type {typ!r} (one of {', '.join(PARAM_TYPES)})",
+            file=where,
+            line=lineno,
+        )
+    default = m.group("default").strip()
+    if len(default) >= 2 and default[0] == default[-1] == '"':
+        default = default[1:-1]
+    p = Param(m.group("name"), typ, default, (m.group("desc") or "").strip())
+    try:
+        p.term()
+    except ParamError as e:
+        raise QueryError(f"default of {e}", file=where, line=lineno) from None
+    return p
+
+
+def _check_named(fields: dict[str, str], used: list[str], declared: list[str], where: str) -> None:
+    """A named query describes itself: a title, a description, and every ``$name`` declared and used."""
+    for k in ("title", "description"):
+        if not fields.get(k):
+            raise QueryError(f"header has no '# {k}:' line", file=where, line=1)
+    missing = [u for u in used if u not in declared]
+    if missing:
+        raise QueryError(
+            f"${missing[0]} is used but not declared with '# param: {missing[0]} ...'", file=where
+        )
+    unused = [d for d in declared if d not in used]
+    if unused:
+        raise QueryError(
+            f"parameter {unused[0]!r} is declared but the query never uses ${unused[0]}", file=where
+        )
+
+
+def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool = True) -> NamedQuery:
+    """A query with its header. Errors name the file and line. ``strict`` (the named queries):
+    title and description are required and every ``$name`` must be declared; otherwise undeclared
+    ``$name`` tokens become parameters without a default."""
+    where = str(path) if path else name
+    fields, params = _read_header(text, where)
+    plist = [_param(val, where, lineno) for lineno, val in params]
     used = parameter_names(text)
     declared = [p.name for p in plist]
-    if strict:  # named queries must be self-describing
-        for k in ("title", "description"):
-            if not fields.get(k):
-                raise QueryError(f"header has no '# {k}:' line", file=where, line=1)
-        missing = [u for u in used if u not in declared]
-        if missing:
-            raise QueryError(
-                f"${missing[0]} is used but not declared with '# param: {missing[0]} ...'", file=where
-            )
-        unused = [d for d in declared if d not in used]
-        if unused:
-            raise QueryError(
-                f"parameter {unused[0]!r} is declared but the query never uses ${unused[0]}", file=where
-            )
+    if strict:
+        _check_named(fields, used, declared, where)
     else:  # ad-hoc text: every $name is a parameter without a default
         plist += [Param(u, "term", None, "") for u in used if u not in declared]
-    form = query_form(text)
     return NamedQuery(
         name=name,
         title=fields.get("title", ""),
@@ -396,7 +434,7 @@ def parse_query(text: str, name: str, path: Path | None = None, *, strict: bool 
         parameters=tuple(plist),
         text=text,
         path=path,
-        form=form or "SELECT",
+        form=query_form(text) or "SELECT",
     )
 
 
@@ -461,9 +499,6 @@ class Result:
     boolean: bool | None = None
     triples: list[Triple] = field(default_factory=list)
 
-    def dicts(self) -> list[dict[str, Term]]:
-        return [{v: t for v, t in zip(self.variables, r) if t is not None} for r in self.rows]
-
     def values(self) -> list[tuple[str | None, ...]]:
         """Rows as plain strings (IRI, literal lexical form, or None)."""
         return [tuple(None if t is None else t.value for t in r) for r in self.rows]
@@ -472,19 +507,11 @@ class Result:
 FORMATS = ("table", "csv", "tsv", "json", "md")
 
 
-def _short(term: Term | None, prefixes: dict[str, str]) -> str:
+def _short(term: Term | None, curies: Converter) -> str:
     if term is None:
         return ""
     if isinstance(term, NamedNode):
-        best = None
-        for p, ns in prefixes.items():
-            if term.value.startswith(ns) and (best is None or len(ns) > len(best[1])):
-                best = (p, ns)
-        if best:
-            local = term.value[len(best[1]) :]
-            if re.fullmatch(r"[\w.\-]*", local) and not local.endswith("."):
-                return f"{best[0]}:{local}"
-        return f"<{term.value}>"
+        return curies.compress(term.value) or f"<{term.value}>"
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     if isinstance(term, Literal):
@@ -546,7 +573,7 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
             "head": {"vars": result.variables},
             "results": {
                 "bindings": [
-                    {v: json_term(t) for v, t in zip(result.variables, r) if t is not None}
+                    {v: json_term(t) for v, t in zip(result.variables, r, strict=True) if t is not None}
                     for r in result.rows
                 ]
             },
@@ -565,7 +592,8 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
         lines = ["\t".join("?" + v for v in result.variables)]
         lines += ["\t".join(_tsv_term(t) for t in r) for r in result.rows]
         return "\n".join(lines) + "\n"
-    cells = [[_short(t, prefixes) for t in r] for r in result.rows]
+    curies = Converter(prefixes)
+    cells = [[_short(t, curies) for t in r] for r in result.rows]
     if fmt == "md":
 
         def esc(s: str) -> str:
@@ -586,10 +614,12 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
             return s if len(s) <= w else s[: w - 1] + "…"
 
         lines = [
-            "  ".join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
+            "  ".join(v.ljust(w) for v, w in zip(result.variables, widths, strict=True)).rstrip(),
             "  ".join("-" * w for w in widths),
         ]
-        lines += ["  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+        lines += [
+            "  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+        ]
         lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
         return "\n".join(lines) + "\n"
     raise UsageError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -599,28 +629,8 @@ def format_result(result: Result, fmt: str = "table", prefixes: dict[str, str] |
 # The embedded store, persisted next to the build
 # ---------------------------------------------------------------------------------------------
 
-GRAPH_FILES = (("catalog.nt", "N_TRIPLES"), ("catalog.ttl", "TURTLE"), ("catalog.jsonld", "JSON_LD"))
 STORE_DIR = "store"
 STAMP = "kg-store.json"
-
-
-def graph_file(data: str | Path) -> tuple[Path, str]:
-    """The graph file of a build folder (N-Triples preferred), or ``data`` itself if it is a file."""
-    data = Path(data)
-    if data.is_file():
-        ext = {".nt": "N_TRIPLES", ".ttl": "TURTLE", ".jsonld": "JSON_LD", ".json": "JSON_LD"}
-        fmt = ext.get(data.suffix.lower())
-        if fmt is None:
-            raise SourceError(f"{data}: not a graph file (.nt, .ttl or .jsonld)")
-        return data, fmt
-    if not data.is_dir():
-        raise SourceError(f"{data}: no such build folder; run `kg build ... --out {data}` first")
-    for name, fmt in GRAPH_FILES:
-        if (data / name).is_file():
-            return data / name, fmt
-    raise SourceError(
-        f"{data}: no catalog.nt, catalog.ttl or catalog.jsonld in it; run `kg build ... --out {data}` first"
-    )
 
 
 def store_path(data: str | Path) -> Path:
@@ -634,7 +644,7 @@ def _stamp_of(src: Path) -> dict:
 
 
 def store_is_current(data: str | Path) -> bool:
-    src, _fmt = graph_file(data)
+    src = find_graph(data).path
     stamp = store_path(data) / STAMP
     try:
         return json.loads(stamp.read_text("utf-8")) == _stamp_of(src)
@@ -678,9 +688,10 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
     It is built in a temporary folder and renamed into place under a lock, so a reader never sees
     half a store and two processes never build at once. When the build folder is not writable, the
     graph is loaded into memory instead."""
-    from pyoxigraph import RdfFormat, Store
+    from pyoxigraph import Store
 
-    src, fmt = graph_file(data)
+    gf = find_graph(data)
+    src = gf.path
     target = store_path(data)
     if not rebuild:
         with _store_lock(target, exclusive=False):
@@ -696,7 +707,7 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
             if tmp.exists():
                 shutil.rmtree(tmp)
             st = Store(str(tmp))
-            st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            load_into(st, gf)
             # bulk_load leaves a big graph in several overlapping files; compacting them once here
             # makes every later look-up cheaper (a 3.9M-triple store answered 4x faster)
             st.optimize()
@@ -706,15 +717,15 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
             if target.exists():
                 os.replace(target, old)
             os.replace(tmp, target)
-        except SyntaxError as e:
+        except SourceError:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise SourceError(f"{src}: not valid RDF: {e}") from None
+            raise
         except OSError as e:  # a read-only folder or file system
             shutil.rmtree(tmp, ignore_errors=True)
             if log:
                 log(f"kg: cannot write the store {target} ({e.strerror or e}); querying an in-memory copy")
             mem = Store()
-            mem.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
+            load_into(mem, gf)
             return mem
         shutil.rmtree(old, ignore_errors=True)
         if log:
@@ -723,20 +734,6 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
         if st is None:
             raise SourceError(f"{target}: the store was written but cannot be opened")
         return st
-
-
-def memory_store(data: str | Path) -> pyoxigraph.Store:
-    """The build's graph in an in-memory pyoxigraph store: slower to get (the graph file is parsed)
-    but several times faster to query than the on-disk store; for long-running processes."""
-    from pyoxigraph import RdfFormat, Store
-
-    src, fmt = graph_file(data)
-    st = Store()
-    try:
-        st.bulk_load(path=str(src), format=getattr(RdfFormat, fmt))
-    except SyntaxError as e:
-        raise SourceError(f"{src}: not valid RDF: {e}") from None
-    return st
 
 
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:

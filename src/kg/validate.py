@@ -1,7 +1,7 @@
 """SHACL validation of a built graph with ``ontologies/shapes.ttl`` (pyshacl), and its reports.
 
-``validate(target)`` takes a build folder (reads ``catalog.nt``, else ``catalog.ttl`` / ``catalog.jsonld``),
-one graph file, or a catalogue YAML (built in memory first). The result groups every SHACL result by
+``validate(target)`` takes a build folder (its graph file, found by ``kg.graphfile``), one graph
+file, or a catalogue YAML (built in memory first). The result groups every SHACL result by
 severity, shape and path and counts the distinct focus nodes (works, people) in each group.
 """
 
@@ -12,18 +12,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import KgError, SourceError
-from .vocab import RDF, SH
+from . import graphfile
+from .graphfile import find_graph
+from .vocab import CURIES, KGSH, RDF, SH
 
 if TYPE_CHECKING:  # pragma: no cover
     import rdflib
 
-GRAPH_SUFFIXES = {".nt": "nt", ".ttl": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
+__all__ = [
+    "Group",
+    "read_triples",
+    "Result",
+    "SEVERITY_ORDER",
+    "shapes_graph",
+    "simple_paths",
+    "validate",
+    "validate_graph",
+    "Validation",
+]
+
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
-
-
-class ValidationInputError(KgError):
-    exit_code = 2
 
 
 @dataclass
@@ -141,7 +149,7 @@ class Validation:
                 prefixes={
                     "sh": SH.iri,
                     "schema": "http://schema.org/",
-                    "kgsh": "https://nfdi4bioimage.github.io/training/kg/shapes#",
+                    "kgsh": KGSH.iri,
                 },
             )
         with atomic_file(paths["markdown"], "w") as f:
@@ -149,68 +157,15 @@ class Validation:
         return paths
 
 
+_CURIES = CURIES.with_prefixes({"sh": SH.iri, "kgsh": KGSH.iri})
+
+
 def _short(iri: str | None) -> str:
-    if not iri:
-        return ""
-    for ns, p in (
-        ("http://schema.org/", "schema:"),
-        ("https://nfdi4bioimage.github.io/training/kg/shapes#", "kgsh:"),
-    ):
-        if iri.startswith(ns):
-            return p + iri[len(ns) :]
-    return iri
+    return _CURIES.compress(iri, passthrough=True) if iri else ""
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _resolve(target: str | Path) -> Path:
-    p = Path(target)
-    if p.is_dir():
-        for name in ("catalog.nt", "catalog.ttl", "catalog.jsonld"):
-            if (p / name).is_file():
-                return p / name
-        raise ValidationInputError("folder holds no catalog.nt, catalog.ttl or catalog.jsonld", file=str(p))
-    if not p.is_file():
-        raise ValidationInputError("no such file or folder", file=str(p))
-    return p
-
-
-def load_graph(target: str | Path) -> tuple[rdflib.Graph, str]:
-    """A build folder, a graph file (.nt/.ttl/.jsonld) or a catalogue YAML -> (rdflib graph, what was read)."""
-    import rdflib
-
-    p = Path(target)
-    if p.is_dir():
-        for name in ("catalog.nt", "catalog.ttl", "catalog.jsonld"):
-            if (p / name).is_file():
-                p = p / name
-                break
-        else:
-            raise ValidationInputError(
-                "folder holds no catalog.nt, catalog.ttl or catalog.jsonld", file=str(p)
-            )
-    if not p.is_file():
-        raise ValidationInputError("no such file or folder", file=str(p))
-    suffix = p.suffix.lower()
-    if suffix in (".yml", ".yaml"):
-        from .api import build
-
-        return build(p).graph(), str(p)
-    fmt = GRAPH_SUFFIXES.get(suffix)
-    if fmt is None:
-        raise ValidationInputError(
-            f"cannot validate a {suffix or 'suffix-less'} file "
-            "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)",
-            file=str(p),
-        )
-    g = rdflib.Graph()
-    try:
-        g.parse(str(p), format=fmt)
-    except Exception as e:  # noqa: BLE001 - rdflib raises many kinds; the user needs the file and the reason
-        raise SourceError(f"not valid {fmt}: {str(e).splitlines()[0][:300]}", file=str(p)) from None
-    return g, str(p)
 
 
 def shapes_graph(path: str | Path | None = None) -> rdflib.Graph:
@@ -372,29 +327,17 @@ def validate_graph(
     )
 
 
-OX_FORMATS = {".nt": "N_TRIPLES", ".ttl": "TURTLE", ".jsonld": "JSON_LD", ".json": "JSON_LD"}
-
-
 def read_triples(target: str | Path) -> tuple[list, str]:
-    """Like ``load_graph`` but parsed by pyoxigraph (several times faster than rdflib's parsers)."""
-    import pyoxigraph as ox
-
-    p = _resolve(target)
-    if p.suffix.lower() in (".yml", ".yaml"):
+    """The triples to validate and what they were read from: a build folder's graph, a graph file
+    (both parsed by pyoxigraph, several times faster than rdflib's parsers) or a catalogue YAML,
+    built in memory first."""
+    p = Path(target)
+    if p.is_file() and p.suffix.lower() in (".yml", ".yaml"):
         from .api import build
 
         return build(p).triples, str(p)
-    fmt = OX_FORMATS.get(p.suffix.lower())
-    if fmt is None:
-        raise ValidationInputError(
-            f"cannot validate a {p.suffix or 'suffix-less'} file "
-            "(give .nt, .ttl, .jsonld, a catalogue .yml or a build folder)",
-            file=str(p),
-        )
-    try:
-        return list(ox.parse(path=str(p), format=getattr(ox.RdfFormat, fmt))), str(p)
-    except (SyntaxError, ValueError, OSError) as e:
-        raise SourceError(f"not valid {fmt.lower()}: {str(e).splitlines()[0][:300]}", file=str(p)) from None
+    gf = find_graph(p)
+    return graphfile.read_triples(gf.path), str(gf.path)
 
 
 def simple_paths(shapes: rdflib.Graph) -> set[str] | None:

@@ -109,36 +109,31 @@ class _Compactor:
         return out
 
 
-def write_jsonld(
-    nodes: Iterable[Node],
-    out: IO[bytes],
-    prefixes: dict[str, str] | None = None,
-) -> None:
-    """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``.
+class _NodeObjects:
+    """Nodes as compact JSON-LD node objects, from their N-Triples text. IRIs contain no quote or
+    backslash, and a quoted N-Triples string is also a valid JSON string with the same value (both
+    escape only quote, backslash and control characters, with escapes that JSON reads the same:
+    \\t \\n \\r \\b \\f \\uXXXX), so literals are copied as they are and only the few predicate,
+    class and datatype IRIs are compacted (cached)."""
 
-    Each node is one node object (keys in the order the node has its predicates; a single value is
-    written without the array, as compaction does). The terms are N-Triples text already: IRIs
-    contain no quote or backslash, and a quoted N-Triples string is also a valid JSON string with the
-    same value (both escape only quote, backslash and control characters, with escapes that JSON
-    reads the same: \\t \\n \\r \\b \\f \\uXXXX), so literals are copied as they are and only the
-    few predicate, class and datatype IRIs are compacted (cached).
-    """
-    prefixes = prefixes or PREFIXES
-    comp = _Compactor(prefixes)
-    head = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=1)
-    out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
+    AT_TYPE = ',"@type":'
 
-    def jstr(text: str) -> str:
-        return json.dumps(text, ensure_ascii=False)
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.comp = _Compactor(prefixes)
+        self.keys: dict[str, str] = {}  # "<predicate IRI>" -> ',"key":'
+        self.types: dict[str, str] = {}  # "<class IRI>" -> JSON string of its compact form
+        self.datatypes: dict[str, str] = {}  # "^^<datatype IRI>" -> ',"@type":"xsd:date"}'
+        self.keys[str(RDF.type)] = self.type_key = (
+            "," + _jstr(self.comp.term(RDF.type.value, vocab=True)) + ":"
+        )
 
-    keys: dict[str, str] = {}  # "<predicate IRI>" -> ',"key":'
-    types: dict[str, str] = {}  # "<class IRI>" -> JSON string of its compact form
-    datatypes: dict[str, str] = {}  # "^^<datatype IRI>" -> ',"@type":"xsd:date"}'
-    rdf_type = str(RDF.type)
-    keys[rdf_type] = type_key = "," + jstr(comp.term(RDF.type.value, vocab=True)) + ":"
-    at_type = ',"@type":'
+    def key(self, p: str) -> str:
+        key = self.keys.get(p)
+        if key is None:
+            key = self.keys[p] = "," + _jstr(self.comp.term(p[1:-1], vocab=True)) + ":"
+        return key
 
-    def value(o: str) -> str:
+    def value(self, o: str) -> str:
         first = o[0]
         if first == "<":
             return '{"@id":"' + o[1:-1] + '"}'
@@ -148,57 +143,63 @@ def write_jsonld(
         if o[end] == "@":
             return '{"@value":' + o[:end] + ',"@language":"' + o[end + 1 :] + '"}'
         dt = o[end:]
-        tail = datatypes.get(dt)
+        tail = self.datatypes.get(dt)
         if tail is None:
-            tail = datatypes[dt] = ',"@type":' + jstr(comp.term(dt[3:-1], vocab=False)) + "}"
+            tail = self.datatypes[dt] = ',"@type":' + _jstr(self.comp.term(dt[3:-1], vocab=False)) + "}"
         return '{"@value":' + o[:end] + tail
 
-    def class_name(o: str) -> str:
-        name = types.get(o)
+    def class_name(self, o: str) -> str:
+        name = self.types.get(o)
         if name is None:
-            name = types[o] = jstr(comp.term(o[1:-1], vocab=True))
+            name = self.types[o] = _jstr(self.comp.term(o[1:-1], vocab=True))
         return name
 
-    keys_get = keys.get
+    def node(self, s: str, props: list[tuple[str, list[str]]]) -> bytes:
+        """One node object: keys in the order the node has its predicates; a single value is
+        written without the array, as compaction does."""
+        if s[0] != "<":
+            raise ValueError(f"blank nodes are not produced by kg: {s}")
+        node: dict[str, list[str]] = {}
+        for p, objs in props:
+            key = self.key(p)
+            if key is self.type_key:  # IRIs go to "@type"; a literal stays under rdf:type's own key
+                names = [self.class_name(o) for o in objs if o[0] == "<"]
+                if names:
+                    node.setdefault(self.AT_TYPE, []).extend(names)
+                if len(names) == len(objs):
+                    continue
+                objs = [o for o in objs if o[0] != "<"]
+            if len(objs) == 1:  # most properties have one value
+                o = objs[0]
+                vals = [o if o[-1] == '"' else '{"@id":"' + o[1:-1] + '"}' if o[0] == "<" else self.value(o)]
+            else:  # a plain literal (the N-Triples string is the JSON string) or anything else
+                vals = [o if o[-1] == '"' else self.value(o) for o in objs]
+            if key in node:
+                node[key].extend(vals)
+            else:
+                node[key] = vals
+        body = "".join([k + (vs[0] if len(vs) == 1 else "[" + ",".join(vs) + "]") for k, vs in node.items()])
+        return ('{"@id":"' + s[1:-1] + '"' + body + "}").encode("utf-8")  # on its own: see terms.nt_bytes
+
+
+def _jstr(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def write_jsonld(
+    nodes: Iterable[Node],
+    out: IO[bytes],
+    prefixes: dict[str, str] | None = None,
+) -> None:
+    """Streams node by node: ``{"@context": ..., "@graph": [node, node, ...]}``, each node one
+    node object (``_NodeObjects``)."""
+    prefixes = prefixes or PREFIXES
+    objects = _NodeObjects(prefixes)
+    head = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=1)
+    out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
     sep = b""
     for chunk in _chunks(nodes):
-        done: list[bytes] = []
-        for s, props in chunk:
-            if s[0] != "<":
-                raise ValueError(f"blank nodes are not produced by kg: {s}")
-            node: dict[str, list[str]] = {}
-            for p, objs in props:
-                key = keys_get(p)
-                if key is None:
-                    key = keys[p] = "," + jstr(comp.term(p[1:-1], vocab=True)) + ":"
-                if key is type_key:  # IRIs go to "@type"; a literal stays under rdf:type's own key
-                    names = [class_name(o) for o in objs if o[0] == "<"]
-                    if names:
-                        node.setdefault(at_type, []).extend(names)
-                    if len(names) == len(objs):
-                        continue
-                    objs = [o for o in objs if o[0] != "<"]
-                if len(objs) == 1:  # most properties have one value
-                    o = objs[0]
-                    vals = [o if o[-1] == '"' else '{"@id":"' + o[1:-1] + '"}' if o[0] == "<" else value(o)]
-                else:  # a plain literal (the N-Triples string is the JSON string) or anything else
-                    vals = [o if o[-1] == '"' else value(o) for o in objs]
-                if key in node:
-                    node[key].extend(vals)
-                else:
-                    node[key] = vals
-            done.append(
-                (
-                    '{"@id":"'
-                    + s[1:-1]
-                    + '"'
-                    + "".join(
-                        [k + (vs[0] if len(vs) == 1 else "[" + ",".join(vs) + "]") for k, vs in node.items()]
-                    )
-                    + "}"
-                ).encode("utf-8")
-            )  # each node on its own: see kg.terms.nt_bytes
-        out.write(sep + b",\n".join(done))
+        out.write(sep + b",\n".join([objects.node(s, props) for s, props in chunk]))
         sep = b",\n"
     out.write(b"\n ]\n}\n")
 

@@ -8,10 +8,10 @@ import sys
 
 def cmd_export_dalia(args: argparse.Namespace) -> int:
     from ..export_dalia import export_dalia
-    from ..render import load_store
+    from ..graphfile import open_graph
     from ..outputs import atomic_file
 
-    ex = export_dalia(load_store(args.data), include_excluded=args.all, only_flagged=args.flagged)
+    ex = export_dalia(open_graph(args.data), include_excluded=args.all, only_flagged=args.flagged)
     text = ex.csv_text()
     if args.output and args.output != "-":
         with atomic_file(args.output, "w") as f:

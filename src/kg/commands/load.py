@@ -17,6 +17,7 @@ def _remote(args: argparse.Namespace):
         args.endpoint,
         server=args.server,
         protocol=args.protocol,
+        strategy=getattr(args, "strategy", None),
         update_endpoint=args.update_endpoint,
         store_endpoint=args.store_endpoint,
         retries=args.retries,
@@ -32,9 +33,50 @@ def _progress(args, total: int, label: str):
     return None if args.quiet else Progress(total, label)
 
 
-def cmd_load(args: argparse.Namespace) -> int:
-    from ..load import load, open_lines
+def query_line(endpoint: str, graph: str) -> str:
+    """The ``kg query`` command that reads ``graph`` on ``endpoint`` (no credentials in it)."""
+    import shlex
 
+    from ..http import public_url
+
+    return (
+        f"kg query --endpoint {shlex.quote(public_url(endpoint))} --graph {shlex.quote(graph)} "
+        "--text 'SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }'"
+    )
+
+
+def _summary(args, rep, what: str) -> None:
+    if args.quiet:
+        return
+    for note in rep.notes:
+        print(f"kg: {note}", file=sys.stderr)
+    print(
+        f"kg: {what} in {rep.seconds:.2f} s: {rep.how}; verified by COUNT"
+        + (f"; {rep.retries} retries" if rep.retries else ""),
+        file=sys.stderr,
+    )
+    print(f"kg: read it with: {query_line(args.endpoint, rep.graph)}", file=sys.stderr)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..load import clean, load, open_lines
+
+    if args.clean:
+        if args.build or args.graph:
+            raise UsageError("--clean takes only --endpoint (it drops every kg temporary graph)")
+        remote = _remote(args)
+        try:
+            dropped = clean(remote)
+        finally:
+            remote.client.close()
+        if not args.quiet:
+            for g, n in dropped.items():
+                print(f"kg: dropped <{g}> ({n} triples)", file=sys.stderr)
+            print(f"kg: {len(dropped)} leftover temporary graph(s) dropped", file=sys.stderr)
+        return 0
+    if not args.build or not args.graph:
+        raise UsageError("kg load needs BUILD and --graph IRI (or --clean)")
     triples = open_lines(args.build)
     remote = _remote(args)
     try:
@@ -48,13 +90,11 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
     finally:
         remote.client.close()
-    if not args.quiet:
-        print(
-            f"kg: loaded {rep.triples} triples into <{rep.graph}> via {remote.protocol} "
-            f"({remote.ep.server}) in {rep.seconds:.2f} s; verified by COUNT"
-            + (f"; {rep.retries} retries" if rep.retries else ""),
-            file=sys.stderr,
-        )
+    _summary(
+        args,
+        rep,
+        f"loaded {rep.triples} triples into <{rep.graph}> via {remote.protocol} ({remote.ep.server})",
+    )
     return 0
 
 
@@ -65,36 +105,96 @@ def cmd_sync(args: argparse.Namespace) -> int:
     remote = _remote(args)
     try:
         rep = sync(
-            triples, remote, args.graph, chunk_size=args.chunk_size, progress=_progress(args, 0, "syncing")
+            triples,
+            remote,
+            args.graph,
+            chunk_size=args.chunk_size,
+            progress=_progress(args, 0, "syncing"),
+            threshold=args.threshold,
         )
     finally:
         remote.client.close()
-    if not args.quiet:
-        print(
-            f"kg: synced <{rep.graph}>: deleted {rep.deleted}, inserted {rep.inserted} triples; "
-            f"it now holds {rep.triples} (verified by COUNT) in {rep.seconds:.2f} s",
-            file=sys.stderr,
-        )
+    _summary(
+        args,
+        rep,
+        f"synced <{rep.graph}>: deleted {rep.deleted}, inserted {rep.inserted} triples; "
+        f"it now holds {rep.triples}",
+    )
     return 0
+
+
+APPLY = {
+    "oxigraph": "http://127.0.0.1:7878/update",
+    "virtuoso": "http://127.0.0.1:8890/sparql-auth",
+}
+
+
+def apply_commands(folder: str) -> list[str]:
+    """Shell lines that send the numbered update files of ``folder`` in order, one request each,
+    stopping at the first failure (curl's --netrc reads the credentials; they are never typed)."""
+    import shlex
+
+    d = shlex.quote(folder)
+    loop = 'for f in {d}/*.ru; do curl -sSf {auth}--data-urlencode "update@$f" {url} || break; done'
+    return [
+        "Oxigraph:  " + loop.format(d=d, auth="", url=APPLY["oxigraph"]),
+        "Virtuoso:  " + loop.format(d=d, auth="--digest --netrc ", url=APPLY["virtuoso"]),
+    ]
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from ..diff import difference, read_graph, update_requests
+    from pathlib import Path
 
+    from ..diff import difference, read_graph, update_requests
+    from ..errors import OutputError, UsageError
+
+    if args.chunk is not None and args.chunk < 1:
+        raise UsageError("--chunk must be at least 1")
+    if args.chunk is not None and not args.out:
+        raise UsageError("--chunk writes one file per request: give --out DIR")
     old = read_graph(args.old, args.base)
     new = read_graph(args.new, args.base)
     deleted, inserted = difference(old, new)
-    for text in update_requests(deleted, inserted, args.graph):
-        sys.stdout.write(text)
+    requests = update_requests(deleted, inserted, args.graph, args.chunk)
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            stale = sorted(out.glob("*.ru"))
+            if stale:
+                raise UsageError(
+                    f"{out}: already holds .ru files ({stale[0].name}, ...); give an empty folder"
+                )
+            width = max(4, len(str(len(requests))))
+            for i, text in enumerate(requests, 1):
+                (out / f"{i:0{width}d}.ru").write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise OutputError(f"{out}: cannot write the update files: {e.strerror or e}") from None
+    else:
+        for text in requests:
+            sys.stdout.write(text)
     if not args.quiet:
-        print(f"kg: {len(deleted)} triples to delete, {len(inserted)} to insert", file=sys.stderr)
+        print(
+            f"kg: {len(deleted)} triples to delete, {len(inserted)} to insert"
+            + (f"; {len(requests)} update request(s) in {args.out}, deletions first" if args.out else ""),
+            file=sys.stderr,
+        )
+        if args.out and requests:
+            print("kg: apply them in order with, e.g.:", file=sys.stderr)
+            for line in apply_commands(args.out):
+                print(f"kg:   {line}", file=sys.stderr)
     return 0
 
 
-def _remote_args(p: argparse.ArgumentParser, what: str) -> None:
+def _remote_args(p: argparse.ArgumentParser, what: str, optional: bool = False) -> None:
     from ..load import SERVERS
 
-    p.add_argument("build", metavar="BUILD", help="build folder (with catalog.nt) or an .nt/.ttl file")
+    p.add_argument(
+        "build",
+        metavar="BUILD",
+        nargs="?" if optional else None,
+        help="build folder (with catalog.nt) or an .nt/.ttl file",
+    )
     p.add_argument(
         "--endpoint",
         required=True,
@@ -102,7 +202,7 @@ def _remote_args(p: argparse.ArgumentParser, what: str) -> None:
         help="the server's SPARQL query endpoint (e.g. http://host:7878/query for Oxigraph, "
         "http://host:8890/sparql-auth for Virtuoso)",
     )
-    p.add_argument("--graph", required=True, metavar="IRI", help=f"the named graph to {what}")
+    p.add_argument("--graph", required=not optional, metavar="IRI", help=f"the named graph to {what}")
     p.add_argument(
         "--server",
         choices=SERVERS,
@@ -143,11 +243,24 @@ def register(sub) -> None:
     lo = sub.add_parser(
         "load",
         help="replace a named graph on a SPARQL server with a build",
-        description="Load into a temporary graph in chunks, check its count, swap it in "
-        "with MOVE, verify by COUNT. Credentials: KG_SPARQL_USER / "
-        "KG_SPARQL_PASSWORD or netrc; KG_SPARQL_AUTH=basic|digest.",
+        description="Replace a named graph so that readers see the old or the new graph, never a mix: "
+        "on Oxigraph with one Graph Store PUT (one transaction), elsewhere in chunks into a temporary "
+        "graph, counted, then swapped in; verified by COUNT. Credentials: KG_SPARQL_USER / "
+        "KG_SPARQL_PASSWORD or netrc; KG_SPARQL_AUTH=basic|digest. Exit codes: 5 the server holds "
+        "other counts than the build, 6 the server could not be reached, refused or failed.",
     )
-    _remote_args(lo, "replace")
+    _remote_args(lo, "replace", optional=True)
+    lo.add_argument(
+        "--strategy",
+        choices=["put", "swap"],
+        help="put: one Graph Store PUT; swap: chunks into a temporary graph, then a swap (default: "
+        "put on Oxigraph, swap elsewhere)",
+    )
+    lo.add_argument(
+        "--clean",
+        action="store_true",
+        help="only drop the temporary graphs interrupted loads left on the server (no BUILD, no --graph)",
+    )
     lo.add_argument(
         "--protocol",
         choices=["gsp", "update"],
@@ -162,8 +275,22 @@ def register(sub) -> None:
     )
     lo.set_defaults(func=cmd_load)
 
-    sy = sub.add_parser("sync", help="send only the difference between a server's graph and a build")
+    sy = sub.add_parser(
+        "sync",
+        help="send only the difference between a server's graph and a build",
+        description="Apply the difference so that readers see the old or the new graph: on Oxigraph "
+        "in one update request (one transaction), elsewhere to a copy that is then swapped in. A "
+        "difference larger than --threshold of the graph is sent as a full load.",
+    )
     _remote_args(sy, "update")
+    sy.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="a difference larger than this share of the graph is sent as a full load (default 0.5)",
+    )
+    sy.add_argument("--strategy", choices=["put", "swap"], help="as for kg load (default per server)")
     sy.add_argument(
         "--protocol",
         choices=["gsp", "update"],
@@ -172,12 +299,27 @@ def register(sub) -> None:
     )
     sy.set_defaults(func=cmd_sync)
 
-    di = sub.add_parser("diff", help="print the SPARQL Update that turns OLD into NEW")
+    di = sub.add_parser(
+        "diff",
+        help="print the SPARQL Update that turns OLD into NEW",
+        description="Print the SPARQL Update that turns OLD into NEW (one request), or with --chunk N "
+        "--out DIR write a sequence of requests of at most N triples each, deletions first, as "
+        "DIR/0001.ru, DIR/0002.ru, ... to be sent in that order (the summary prints curl loops for "
+        "Oxigraph and Virtuoso).",
+    )
     di.add_argument("old", metavar="OLD", help="build folder, .nt/.ttl file, or catalogue YAML")
     di.add_argument("new", metavar="NEW", help="build folder, .nt/.ttl file, or catalogue YAML")
     di.add_argument(
         "--graph", metavar="IRI", help="the named graph the update acts on (default graph if not given)"
     )
     di.add_argument("--base", metavar="IRI", help="base IRI when building catalogue YAML")
+    di.add_argument(
+        "--chunk",
+        type=int,
+        metavar="N",
+        help="at most N triples per update request (Virtuoso refuses large ones; 1000 is safe there): "
+        "a sequence of requests, deletions first, one numbered .ru file each in --out DIR",
+    )
+    di.add_argument("--out", "-o", metavar="DIR", help="write the update request(s) as DIR/0001.ru, ...")
     di.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     di.set_defaults(func=cmd_diff)

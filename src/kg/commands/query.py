@@ -22,10 +22,12 @@ def cmd_query(args: argparse.Namespace) -> int:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
     where = str(q.path) if q.path else None
+    if args.graph and not args.endpoint:
+        raise UsageError("--graph reads a named graph on a server: give --endpoint URL too")
     if args.endpoint:
         from ..endpoint import query_endpoint
 
-        result = query_endpoint(args.endpoint, text, timeout=args.timeout)
+        result = query_endpoint(args.endpoint, text, timeout=args.timeout, graph=args.graph)
     else:
         log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
         store = open_store(args.data, rebuild=args.rebuild_store, log=log)
@@ -87,8 +89,8 @@ def register(sub) -> None:
         help="run a SPARQL query (named, a .rq file or --text) on the build or an endpoint",
         description="Run a named query (see `kg queries`), a .rq file or a SPARQL text on the "
         "embedded store of a build (persisted in <data>/store/) or on a SPARQL endpoint. "
-        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 no build, 5 malformed query, "
-        "6 endpoint error, 64 usage.",
+        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 usage error or no build, 5 malformed query, "
+        "6 endpoint error (unreachable, refused, or an error answer after retries).",
     )
     q.add_argument("query", nargs="?", metavar="NAME|FILE.rq", help="a named query or a .rq file")
     q.add_argument("--text", "-t", metavar="SPARQL", help="the query text itself")
@@ -120,6 +122,13 @@ def register(sub) -> None:
         metavar="URL",
         help="query a SPARQL endpoint instead (credentials: KG_SPARQL_USER/KG_SPARQL_PASSWORD "
         "or ~/.netrc; KG_SPARQL_AUTH=basic|digest)",
+    )
+    q.add_argument(
+        "--graph",
+        "-g",
+        metavar="IRI",
+        help="with --endpoint: read only this named graph (sent as default-graph-uri), e.g. the "
+        "graph `kg load --graph IRI` wrote",
     )
     q.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="endpoint timeout (default 30)"

@@ -7,10 +7,11 @@ import sys
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from ..render import load_store, render_page
+    from ..graphfile import open_graph
     from ..outputs import atomic_file
+    from ..render import render_page
 
-    page = render_page(load_store(args.data), args.kind, args.name)
+    page = render_page(open_graph(args.data), args.kind, args.name)
     if args.output and args.output != "-":
         with atomic_file(args.output, "w") as f:
             f.write(page)

@@ -7,10 +7,10 @@ import sys
 
 
 def cmd_site(args: argparse.Namespace) -> int:
+    from ..resources import queries_dir
     from ..site import DEFAULT_SITE_URL, build_site
-    from ..site.queries import default_queries_dir
 
-    qdir = args.queries if args.queries is not None else default_queries_dir()
+    qdir = args.queries if args.queries is not None else queries_dir()
     s = build_site(args.build, args.out, queries_dir=qdir, site_url=args.site_url or DEFAULT_SITE_URL)
     if not args.quiet:
         c = s.counts
@@ -27,10 +27,14 @@ def register(sub) -> None:
     p = sub.add_parser(
         "site", help="write the static site (pages with Bioschemas JSON-LD) from a build folder"
     )
-    p.add_argument("build", metavar="BUILD_DIR", help="folder written by `kg build` (reads catalog.nt)")
+    p.add_argument(
+        "build", metavar="BUILD_DIR", help="folder written by `kg build` (reads its graph, catalog.nt first)"
+    )
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder (replaced as a whole)")
     p.add_argument(
-        "--queries", metavar="DIR", help="named queries (*.rq) for the query page (default ./queries)"
+        "--queries",
+        metavar="DIR",
+        help="named queries (*.rq) for the query page (default: kg's own, see `kg queries`)",
     )
     p.add_argument(
         "--site-url",

@@ -10,6 +10,8 @@ from pathlib import Path
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..validate import validate
 
+    if args.profile:
+        return cmd_profile(args)
     v = validate(args.target, shapes=args.shapes)
     target = Path(args.target)
     out = Path(args.report) if args.report else (target if target.is_dir() else Path("."))
@@ -21,6 +23,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from ..errors import StrictFailure
 
         raise StrictFailure(f"--strict: {v.count('Violation')} SHACL violations; see {paths['markdown']}")
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """One line per work whose embedded record lacks a required or recommended property of the profile
+    (stdout); a summary per property (stderr). --strict: exit 4 when a required property is missing."""
+    from ..site.bioschemas import check_profile
+
+    r = check_profile(args.target, args.profile)
+    for f in r.findings:
+        print(f.text(r.source))
+    if not args.quiet:
+        print("\n".join(r.summary_lines()), file=sys.stderr)
+    if args.strict and r.missing_required():
+        from ..errors import StrictFailure
+
+        raise StrictFailure(
+            f"--strict: {len(r.missing_required())} of {r.works} works lack a property the "
+            f"{args.profile} profile requires"
+        )
     return 0
 
 
@@ -55,7 +77,18 @@ def register(sub) -> None:
         "(default: the build folder, or the current folder for a file)",
     )
     v.add_argument("--shapes", metavar="FILE", help="another shapes file (default ontologies/shapes.ttl)")
-    v.add_argument("--strict", action="store_true", help="exit 4 when there are violations")
+    v.add_argument(
+        "--profile",
+        choices=["bioschemas"],
+        help="instead of SHACL, check each work's embedded record against a profile (bioschemas: "
+        "TrainingMaterial 1.0-RELEASE): one line per work naming the missing required and recommended "
+        "properties, on stdout (--report and --shapes do not apply)",
+    )
+    v.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 4 when there are violations (with --profile: when a required property is missing)",
+    )
     v.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     v.set_defaults(func=cmd_validate)
 

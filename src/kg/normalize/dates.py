@@ -8,6 +8,8 @@ import datetime as _dt
 import re
 from functools import lru_cache
 
+__all__ = ["DATE", "DATETIME", "normalize_date", "YEAR", "YEAR_MONTH"]
+
 DATE = "date"
 YEAR = "gYear"
 YEAR_MONTH = "gYearMonth"

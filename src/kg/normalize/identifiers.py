@@ -9,6 +9,18 @@ from urllib.parse import quote, unquote
 
 from pyoxigraph import NamedNode
 
+__all__ = [
+    "doi_from_url",
+    "doi_path",
+    "is_doi_url",
+    "KG_UUID_NAMESPACE",
+    "orcid_checksum_ok",
+    "parse_uuid",
+    "split_orcid",
+    "uuid_for",
+    "valid_iri",
+]
+
 # Namespace for UUIDv5 of entries that have no uuid (derived from their first URL).
 KG_UUID_NAMESPACE = _uuid.UUID("5b0c5b35-2f0c-4f4e-9d55-3a51e3c7a1a7")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["APPROXIMATE", "LEVELS", "normalize_level"]
+
 LEVELS = {  # slug -> label, in order
     "novice": "novice",
     "advanced-beginner": "advanced beginner",

@@ -15,6 +15,20 @@ from importlib import resources
 
 from ..problems import INFO, WARNING
 
+__all__ = [
+    "ALIASES",
+    "CUSTOM",
+    "is_spdx_id",
+    "key",
+    "License",
+    "LicenseResult",
+    "normalize_license",
+    "spdx_list",
+    "SpdxList",
+    "TYPOS",
+    "UNKNOWN",
+]
+
 
 @dataclass(frozen=True)
 class License:

@@ -11,23 +11,19 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-import yaml
-
+from ..registry import Registered, registry
 from .identifiers import split_orcid
 from .text import clean_text
 
-
-@dataclass(frozen=True)
-class OrgInfo:
-    slug: str
-    name: str
-    type: str = "Organization"
-    iri: str | None = None
-    url: str | None = None
-    description: str | None = None
-    names: tuple[str, ...] = ()
+__all__ = [
+    "looks_like_org",
+    "lookup_org",
+    "name_key",
+    "parse_author",
+    "ParsedName",
+    "slug",
+]
 
 
 @dataclass
@@ -38,33 +34,15 @@ class ParsedName:
     family: str | None = None
     orcid: str | None = None  # glued to the name in the source, unchecked
     role: str = "author"  # or "editor"
-    org: OrgInfo | None = None  # set when the name is a registered organisation
+    org: Registered | None = None  # set when the name is a registered organisation
     is_org: bool = False
     notes: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
 
 
 @lru_cache(maxsize=1)
-def org_registry() -> tuple[OrgInfo, ...]:
-    text = resources.files("kg").joinpath("data/organizations.yml").read_text("utf-8")
-    rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["organizations"]
-    return tuple(
-        OrgInfo(
-            slug=r["slug"],
-            name=r["name"],
-            type=r.get("type", "Organization"),
-            iri=r.get("iri"),
-            url=r.get("url"),
-            description=r.get("description"),
-            names=tuple(r.get("names", ())),
-        )
-        for r in rows
-    )
-
-
-@lru_cache(maxsize=1)
-def _org_by_key() -> dict[str, OrgInfo]:
-    out: dict[str, OrgInfo] = {}
-    for org in org_registry():
+def _org_by_key() -> dict[str, Registered]:
+    out: dict[str, Registered] = {}
+    for org in registry():
         for n in (org.name, *org.names):
             out[name_key(n)] = org
     return out
@@ -112,7 +90,7 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "unnamed"
 
 
-def lookup_org(name: str) -> OrgInfo | None:
+def lookup_org(name: str) -> Registered | None:
     return _org_by_key().get(name_key(name))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+__all__ = ["clean_text", "protect_mojibake", "repair_mojibake"]
+
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = ["CONTENT_TYPES", "ContentType", "lookup_type", "type_key"]
+
 _SPACES = re.compile(r"\s+")
 
 

@@ -1,13 +1,16 @@
-"""The Bioschemas TrainingMaterial JSON-LD embedded in each work page, framed from the graph.
+"""The JSON-LD embedded in the site's pages, framed from the graph: the Bioschemas TrainingMaterial
+record of each work page (``work_embed``), the node record of each person, organisation, tag and
+licence page (``entity_embed``) and the ItemList of each list page (``list_embed``).
 
 This is not a second mapping of the catalogue: it takes the work's ``schema:`` statements from the
 graph as they are and compacts them against the schema.org context (the shipped local stand-in,
 ``kg/data/schemaorg-context.jsonld``, decides which terms take a bare IRI string). Linked people,
 organisations and tags are embedded one level deep with their type and name, also from the graph.
 
-Where the embed differs from the graph, it is because ELIXIR TeSS rejects a material otherwise or
-because Bioschemas asks for it. Every difference is listed in ``DIFFERENCES`` (and the README), and
-the tests check the embed against the graph allowing only these.
+Where a work's record differs from the graph, it is because ELIXIR TeSS rejects a material otherwise
+or because the Bioschemas profile (its JSON Schema) asks for it. Every difference is listed in
+``DIFFERENCES`` (and the README), and the tests check the record against the graph allowing only
+these. The other pages' records add only ``sameAs`` of an ORCID or ROR node to itself.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from importlib import resources
 
 from pyoxigraph import Literal, NamedNode
 
-from ..vocab import LEVEL, SCHEMA, SPDX, XSD
+from ..vocab import LEVEL, ORCID, SCHEMA, SPDX, XSD
 from .graph import Graph
 
 PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
@@ -52,8 +55,16 @@ DIFFERENCES = {
     "educationalLevel": "the graph's proficiency-level concept (novice ... expert) becomes the text Beginner, "
     "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
     "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
-    "dates": "datePublished is a plain string; read with the schema.org context it is typed schema:Date, "
-    "where the graph has xsd:date, xsd:gYearMonth, xsd:gYear or xsd:dateTime",
+    "dates": "a full date (xsd:date in the graph) is a plain string YYYY-MM-DD, which the schema.org "
+    "context types schema:Date; a year, a year and month or a date and time (xsd:gYear, xsd:gYearMonth, "
+    "xsd:dateTime) is a JSON-LD value object with that XSD datatype, the very literal of the graph. The "
+    "profile's JSON Schema takes a date string only as an RFC 3339 full-date; padding a year to a day "
+    "would state a day the catalogue does not know",
+    "identifier": "the graph's schema:identifier IRIs (https://doi.org/<doi>) are written as text, the same "
+    "characters: the profile takes an identifier as text or PropertyValue, not as a node; the DOI IRI "
+    "stays a node in sameAs, where the graph states it too",
+    "url": "the profile takes one url: with several landing pages in the graph (which does not order "
+    "them), the first in code-point order is the url and the others go to sameAs",
     "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
     "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
     "carries the schema.org statements only",
@@ -82,6 +93,9 @@ def _types(g: Graph, s: str) -> list[str]:
     return sorted(t for t in (_term(x) for x in g.types(s)) if t)
 
 
+_TYPED_DATES = frozenset(getattr(XSD, t).value for t in ("gYear", "gYearMonth", "dateTime"))
+
+
 def _literal(o: Literal):
     dt = o.datatype.value if o.datatype else None
     if o.language:
@@ -93,7 +107,9 @@ def _literal(o: Literal):
             return {"@value": o.value, "@type": dt}
     if dt == XSD.boolean.value:
         return o.value == "true"
-    return o.value  # strings and dates (the context types dates)
+    if dt in _TYPED_DATES:  # kept as the graph's literal; a plain string would read as schema:Date
+        return {"@value": o.value, "@type": dt}
+    return o.value  # strings and full dates (the context types dates)
 
 
 def _license(iri: str):
@@ -122,6 +138,7 @@ def _linked(g: Graph, iri: str) -> dict | str:
 
 _AUTHOR, _LICENSE = SCHEMA.author.value, SCHEMA.license.value
 _LEVEL, _KEYWORDS = SCHEMA.educationalLevel.value, SCHEMA.keywords.value
+_IDENTIFIER = SCHEMA.identifier.value
 
 
 def work_embed(g: Graph, work: str) -> dict:
@@ -147,6 +164,8 @@ def work_embed(g: Graph, work: str) -> dict:
                 v = _license(o.value)
             elif p == _LEVEL:
                 v = _level(o.value)
+            elif p == _IDENTIFIER and isinstance(o, NamedNode):
+                v = o.value
             elif isinstance(o, Literal):
                 v = _literal(o)
             elif isinstance(o, NamedNode):
@@ -163,7 +182,93 @@ def work_embed(g: Graph, work: str) -> dict:
             values = values[:MAX_KEYWORDS]
         if values:
             doc[term] = values[0] if len(values) == 1 else values
+    urls = doc.get("url")
+    if isinstance(urls, list):  # one url (the first in code-point order); the others are sameAs
+        first, *rest = sorted(urls)
+        doc["url"] = first
+        same = doc.get("sameAs", [])
+        same = (same if isinstance(same, list) else [same]) + [u for u in rest if u not in same]
+        doc["sameAs"] = same[0] if len(same) == 1 else same
     return doc
+
+
+# Statements by which a work points to the subject of a person, organisation, tag or licence page; the
+# page's record lists the works with them as reverse properties (the same triples as the graph).
+WORK_LINKS = (SCHEMA.author, SCHEMA.editor, SCHEMA.sourceOrganization, SCHEMA.about, SCHEMA.license)
+
+# Node IRIs that are themselves a public registry's page for the thing (ORCID for people, ROR for
+# organisations): the record adds ``sameAs`` to the same IRI, where consumers look for it.
+REGISTRY_IRIS = (ORCID.iri, "https://ror.org/")
+
+
+def _one(values: list):
+    return values[0] if len(values) == 1 else values
+
+
+def _statements(g: Graph, iri: str, doc: dict, nested: bool) -> dict:
+    """Add the node's schema.org types and statements to ``doc``; IRI objects as linked nodes (type
+    and name) when ``nested``, else as bare references."""
+    types = _types(g, iri)
+    if types:
+        doc["@type"] = _one(types)
+    iri_terms = _iri_terms()
+    for p, objs in sorted(g.po.get(iri, {}).items()):
+        term = _term(p)
+        if term is None:
+            continue
+        values = []
+        for o in sorted(objs, key=lambda o: (o.value.casefold(), o.value)):
+            if isinstance(o, Literal):
+                v = _literal(o)
+            elif isinstance(o, NamedNode):
+                v = (
+                    o.value
+                    if term in iri_terms
+                    else (_linked(g, o.value) if nested and o.value in g.po else {"@id": o.value})
+                )
+            else:
+                continue
+            if v not in values:
+                values.append(v)
+        if values:
+            doc[term] = _one(values)
+    return doc
+
+
+def entity_embed(g: Graph, iri: str, works: list[str], grants: list[tuple[str, str]] = ()) -> dict:
+    """The JSON-LD of a person, organisation, tag or licence page: the node's schema.org statements from
+    the graph (linked nodes one level deep, with type and name), ``sameAs`` its own IRI where that is an
+    ORCID or ROR IRI, the page's ``works`` by IRI through the statements that link them to it, and the
+    ``grants`` ((property, grant IRI): schema:fundedItem or schema:funder this node) with their own
+    statements (name, identifier, ...)."""
+    doc = _statements(g, iri, {"@context": CONTEXT_IRI, "@id": iri}, nested=True)
+    if iri.startswith(REGISTRY_IRIS):
+        same = doc.get("sameAs", [])
+        same = same if isinstance(same, list) else [same]
+        doc["sameAs"] = _one(same + [iri] if iri not in same else same)
+    reverse = {}
+    for p in WORK_LINKS:
+        linked = [{"@id": w} for w in works if iri in g.iris(w, p)]
+        if linked:
+            reverse[_term(p.value)] = linked
+    for p, grant in sorted(grants):
+        reverse.setdefault(_term(p), []).append(_statements(g, grant, {"@id": grant}, nested=False))
+    if reverse:
+        doc["@reverse"] = reverse
+    return doc
+
+
+def list_embed(g: Graph, page_iri: str, title: str, items: list[str]) -> dict:
+    """The JSON-LD of a list page: an ItemList (identified by the page's URL) of the listed nodes, each
+    with its type and name from the graph."""
+    return {
+        "@context": CONTEXT_IRI,
+        "@id": page_iri,
+        "@type": "ItemList",
+        "name": title,
+        "numberOfItems": len(items),
+        "itemListElement": [_linked(g, i) for i in items],
+    }
 
 
 def script_json(doc: dict) -> str:

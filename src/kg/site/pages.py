@@ -13,8 +13,8 @@ import re
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-from ..vocab import KG, ORCID, RDF, SCHEMA, SKOS
-from .embed import script_json, work_embed
+from ..vocab import KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
+from .embed import entity_embed, list_embed, script_json, work_embed
 from .graph import Graph
 
 CSS = """
@@ -65,6 +65,8 @@ class Site:
         self.g = g
         self.named_queries = named_queries or []
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
+        # absolute page URLs identify the nodes that only the site has (the lists, the site itself)
+        self.page_base = self.site_url or KG_HOME + "site/"
         po = g.po
         s_lr = SCHEMA.LearningResource.value
         self.works = sorted(
@@ -90,6 +92,13 @@ class Site:
                 kinds["license"].add(lic)
                 self.works_of[("license", lic)].append(w)
         self.entities = {k: sorted(v, key=lambda i: (g.name(i).casefold(), i)) for k, v in kinds.items()}
+        # node -> (property, grant) for the grants that fund it or that it funds
+        self.grants_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for s, d in po.items():
+            if SCHEMA.Grant.value in {o.value for o in d.get(RDF.type.value, [])}:
+                for p in (SCHEMA.fundedItem.value, SCHEMA.funder.value):
+                    for o in d.get(p, []):
+                        self.grants_of[o.value].append((p, s))
         self.path: dict[str, str] = {}  # IRI -> page path relative to the site root
         for w in self.works:
             self.path[w] = self._unique("material", _key(w))
@@ -131,6 +140,11 @@ class Site:
             f"<body><header>{nav}</header>\n<main>\n{body}\n</main>\n"
             f"<footer><small>Generated from the knowledge graph by kg.</small></footer></body></html>\n"
         )
+
+    @staticmethod
+    def ld(doc: dict) -> str:
+        """The page's one JSON-LD block (for the ``head``)."""
+        return f'\n<script type="application/ld+json">\n{script_json(doc)}\n</script>\n'
 
     def _orcid(self, iri: str) -> str:
         if iri.startswith(ORCID.iri):
@@ -214,7 +228,7 @@ class Site:
 
     def work_page(self, w: str) -> tuple[str, str, dict]:
         doc = work_embed(self.g, w)
-        head = f'\n<script type="application/ld+json">\n{script_json(doc)}\n</script>\n'
+        head = self.ld(doc)
         body = f'<article class="work" data-iri="{esc(w)}">\n{self.work_block(w, "../", "h1", full=True)}\n'
         body += (
             f'<p class="meta">Linked data: <a href="{esc(self.path[w][len("material/") : -5])}.jsonld">'
@@ -246,7 +260,8 @@ class Site:
         body.append(f'<p class="meta">IRI <code>{esc(iri)}</code></p>')
         for w in works:
             body.append(f'<article class="work">{self.work_block(w, "../")}</article>')
-        return self.path[iri], self.page(name, "\n".join(body), "../")
+        head = self.ld(entity_embed(g, iri, works, self.grants_of.get(iri, [])))
+        return self.path[iri], self.page(name, "\n".join(body), "../", head)
 
     def list_page(self, fname: str, title: str, kind: str) -> tuple[str, str]:
         items = self.works if kind == "work" else self.entities[kind]
@@ -255,7 +270,8 @@ class Site:
             n = 1 if kind == "work" else len(self.works_of[(kind, i)])
             rows.append(f"<li>{self.link(i, '')}" + ("" if kind == "work" else f" ({n})") + "</li>")
         body = f"<h1>{esc(title)} ({len(items)})</h1>\n<ul>\n" + "\n".join(rows) + "\n</ul>"
-        return fname, self.page(title, body, "")
+        head = self.ld(list_embed(self.g, self.page_base + fname, title, items))
+        return fname, self.page(title, body, "", head)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -284,7 +300,14 @@ class Site:
             + '\n</tbody></table>\n<p><a href="query.html">Query the graph with SPARQL</a> '
             '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>'
         )
-        return "index.html", self.page("Training materials knowledge graph", body, "")
+        site = {
+            "@context": "https://schema.org",
+            "@id": self.page_base,
+            "@type": "WebSite",
+            "name": "Training materials knowledge graph",
+            "url": self.page_base,
+        }
+        return "index.html", self.page("Training materials knowledge graph", body, "", self.ld(site))
 
     def query_page(self) -> tuple[str, str]:
         data = json.dumps(self.named_queries, ensure_ascii=False)
@@ -302,7 +325,14 @@ class Site:
 <pre id="graph"></pre>
 <script type="application/json" id="named-queries">{data}</script>
 <script>{QUERY_JS}</script>"""
-        return "query.html", self.page("SPARQL query", body, "")
+        doc = {
+            "@context": "https://schema.org",
+            "@id": self.page_base + "query.html",
+            "@type": "WebPage",
+            "name": "SPARQL query",
+            "isPartOf": {"@id": self.page_base},
+        }
+        return "query.html", self.page("SPARQL query", body, "", self.ld(doc))
 
     def sitemap(self) -> str:
         urls = [self.site_url + self.path[w] for w in self.works]

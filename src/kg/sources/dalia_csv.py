@@ -135,7 +135,7 @@ def read_dalia_csv(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
                         "warning",
                     )
                 )
-            row = dict(zip(header, cells))  # a short row lacks its last columns
+            row = dict(zip(header, cells, strict=False))  # a short row lacks its last columns
             data, notes = row_to_entry(row)
             if not any(data.values()):
                 line = reader.line_num + 1

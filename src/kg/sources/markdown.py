@@ -141,7 +141,7 @@ def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     text = read_text(path, info)
     repaired = repair_mojibake(text)
     lines = repaired.split("\n")
-    changed = {i for i, (a, b) in enumerate(zip(text.split("\n"), lines)) if a != b}
+    changed = {i for i, (a, b) in enumerate(zip(text.split("\n"), lines, strict=False)) if a != b}
     title_count: int | None = None
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
