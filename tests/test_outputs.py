@@ -113,3 +113,18 @@ def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
     assert names == ["a.txt", "b.txt", "c.txt"]  # no .part files
     # a.txt was renamed before the failing b.txt; c.txt is untouched
     assert (out / "a.txt").read_bytes() == b"new a" and (out / "c.txt").read_bytes() == b"old c.txt"
+
+
+def test_the_graph_opener_finds_every_registered_format_a_build_writes(tmp_path, example_build):
+    """Build.write names its files from the registry (kg.formats) and kg.graphfile finds each
+    again, alone in a folder, and reads back the build's triples (a dataset's graphs merged)."""
+    from kg.formats import RDF_FORMATS
+    from kg.graphfile import find_graph, read_triples
+
+    want = set(example_build.triples)
+    for name, info in RDF_FORMATS.items():
+        paths = example_build.write(tmp_path / name, [name])
+        found = find_graph(tmp_path / name)
+        assert (found.path, found.format) == (paths[name], info.oxigraph), name
+        got = set(read_triples(tmp_path / name))
+        assert got >= want if info.dataset else got == want, name  # a dataset adds each source's description
