@@ -46,6 +46,50 @@ def test_three_formats_are_the_same_graph(graphs, real_build):
     assert len(graphs["nt"]) == len(real_build.triples) > 30000
 
 
+@pytest.fixture(scope="module")
+def two_source_build(real_yaml):
+    import kg
+
+    from .conftest import EXAMPLES
+
+    return kg.build([real_yaml, EXAMPLES])
+
+
+@pytest.mark.realdata
+def test_every_registered_format_is_the_same_graph(two_source_build, tmp_path_factory):
+    """Every format of the registry, written for the real catalogue merged with the example: the
+    formats without named graphs parse back to the build's graph; those with named graphs (one per
+    source) to the same quads as each other, graph by graph, as kg.provenance makes them."""
+    from kg.formats import RDF_FORMATS
+    from kg.provenance import source_graphs
+    from kg.terms import to_triples
+
+    b = two_source_build
+    out = tmp_path_factory.mktemp("all-formats")
+    paths = b.write(out, list(RDF_FORMATS))
+    assert set(RDF_FORMATS) <= set(paths)
+    want = set(b.triples)
+    want_quads = {
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g[1:-1]))
+        for g, nodes in source_graphs(b)
+        for t in to_triples(nodes)
+    }
+    assert len({q.graph_name for q in want_quads}) == 2
+    for name, info in RDF_FORMATS.items():
+        got = set(ox.parse(path=str(paths[name]), format=info.oxigraph))
+        if info.dataset:
+            assert got == want_quads, name
+        else:
+            assert {q.triple for q in got} == want, name
+            assert {q.graph_name for q in got} == {ox.DefaultGraph()}, name
+    # a second parser for the syntaxes where a writer could slip most easily (XML well-formedness)
+    import rdflib
+
+    assert len(rdflib.Graph().parse(str(paths["rdfxml"]), format="xml")) == len(want)
+    trig = rdflib.Dataset().parse(str(paths["trig"]), format="trig")
+    assert sum(1 for _q in trig.quads((None, None, None, None))) == len(want_quads)
+
+
 def test_jsonld_also_parses_with_rdflib_and_matches(real_out, graphs):
     """A second, independent JSON-LD processor reads the same graph (no network: context inline)."""
     import rdflib
@@ -178,8 +222,8 @@ def test_tags_one_node_per_case_insensitive_tag(real_raw, store):
 def test_dalia_flags_kept(real_raw, store):
     inc = sum(1 for e in real_raw if "include in DALIA" in (e.get("tags") or []))
     q = (
-        "SELECT (COUNT(?w) AS ?n) WHERE { ?w <https://nfdi4bioimage.github.io/training/kg/vocab#includeInDalia> "
-        "true }"
+        "SELECT (COUNT(?w) AS ?n) WHERE { "
+        "?w <https://nfdi4bioimage.github.io/training/kg/vocab#includeInDalia> true }"
     )
     assert int(next(iter(store.query(q)))["n"].value) == inc > 100
 

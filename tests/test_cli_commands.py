@@ -59,10 +59,10 @@ def test_query_commands_do_not_import_the_build_and_kg_build_stays_the_function(
     # build (catalogue, normalisers, mapping, PyYAML) before its first line ran
     code = (
         "import sys, kg.cli, kg.sparql, kg.load\n"
-        "print(sorted(m for m in ('kg.build', 'kg.catalog', 'kg.mapping', 'yaml') if m in sys.modules))\n"
-        "from kg.build import Build\n"  # the first import of the submodule kg/build.py
+        "print(sorted(m for m in ('kg.api', 'kg.catalog', 'kg.mapping', 'yaml') if m in sys.modules))\n"
+        "from kg.api import Build\n"
         "import kg\n"
         "print(kg.build.__module__, kg.build.__name__, kg.Build is Build, kg.KgError.__name__)\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert r.stdout.splitlines() == ["[]", "kg.build build True KgError"]
+    assert r.stdout.splitlines() == ["[]", "kg.api build True KgError"]

@@ -1,16 +1,15 @@
-"""kg.outputs.write_files: a set of files replaced together, one of them possibly written by a forked
-process; any failure leaves the previous files and no temporary file behind."""
+"""kg.outputs.write_files: a set of files replaced together; any failure leaves the previous files
+and no temporary file behind."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
-import threading
 
 import pytest
 
-from kg.outputs import _cores, _room_for_a_copy, write_files
+from kg.outputs import write_files
 
 
 def _old(tmp_path):
@@ -32,33 +31,21 @@ def _writer(data: bytes):
     return write
 
 
-@pytest.mark.parametrize("fork", [0, 1, 2])
-def test_all_files_are_replaced(tmp_path, fork):
+def test_all_files_are_replaced(tmp_path):
     out = _old(tmp_path)
-    parent = os.getpid()
-
-    def elsewhere(f):  # with fork, the last jobs really run in another process
-        f.write(str(os.getpid() != parent).encode())
-
     digests = write_files(
         [
             (out / "a.txt", _writer(b"new a")),
-            (out / "b.txt", elsewhere if fork == 2 else _writer(b"new b" * 10000)),
-            (out / "c.txt", elsewhere),
-        ],
-        fork=fork,
+            (out / "b.txt", _writer(b"new b" * 10000)),
+            (out / "c.txt", _writer(b"new c")),
+        ]
     )
     # the checksums computed while writing are those of the files as they are on disk
     assert digests == {
         p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
         for p in (out / "a.txt", out / "b.txt", out / "c.txt")
     }
-    forked = bool(fork) and _cores() > 1 and threading.active_count() == 1 and _room_for_a_copy()
-    assert _snapshot(out) == {
-        "a.txt": b"new a",
-        "c.txt": str(forked).encode(),
-        "b.txt": str(forked).encode() if fork == 2 else b"new b" * 10000,
-    }
+    assert _snapshot(out) == {"a.txt": b"new a", "b.txt": b"new b" * 10000, "c.txt": b"new c"}
     assert oct((out / "c.txt").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
@@ -68,8 +55,7 @@ def _umask() -> int:
     return m
 
 
-@pytest.mark.parametrize("fork", [0, 1, 2])
-def test_an_os_error_in_the_last_job_keeps_every_old_file(tmp_path, fork):
+def test_an_os_error_in_the_last_job_keeps_every_old_file(tmp_path):
     out = _old(tmp_path)
     before = _snapshot(out)
 
@@ -79,45 +65,36 @@ def test_an_os_error_in_the_last_job_keeps_every_old_file(tmp_path, fork):
 
     with pytest.raises(OSError) as e:
         write_files(
-            [(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")), (out / "c.txt", full)],
-            fork=fork,
+            [(out / "a.txt", _writer(b"new a")), (out / "b.txt", _writer(b"new b")), (out / "c.txt", full)]
         )
     assert e.value.errno == errno.ENOSPC and e.value.filename == str(out / "c.txt")
     assert _snapshot(out) == before  # nothing replaced, no .part file left
 
 
-@pytest.mark.parametrize("fork", [0, 1, 2])
-def test_a_bug_in_the_last_job_is_reported_and_keeps_every_old_file(tmp_path, fork):
+def test_a_bug_in_the_last_job_is_reported_and_keeps_every_old_file(tmp_path):
     out = _old(tmp_path)
     before = _snapshot(out)
 
     def bug(f):
         raise KeyError("no such term")
 
-    with pytest.raises((KeyError, RuntimeError)) as e:
-        write_files([(out / "a.txt", _writer(b"new a")), (out / "c.txt", bug)], fork=fork)
+    with pytest.raises(KeyError) as e:
+        write_files([(out / "a.txt", _writer(b"new a")), (out / "c.txt", bug)])
     assert "no such term" in str(e.value)
     assert _snapshot(out) == before
 
 
-@pytest.mark.parametrize("fork", [0, 1, 2])
-def test_a_failing_first_job_stops_the_forked_one_and_cleans_up(tmp_path, fork):
+def test_a_failing_first_job_writes_no_other_file(tmp_path):
     out = _old(tmp_path)
     before = _snapshot(out)
-
-    def slow(f):
-        f.write(b"x" * 1000)
-        import time
-
-        time.sleep(30)  # cancelled long before
-        f.write(b"late")
+    later = []
 
     def broken(f):
         raise OSError(errno.EIO, "Input/output error", str(out / "a.txt"))
 
     with pytest.raises(OSError):
-        write_files([(out / "a.txt", broken), (out / "c.txt", slow)], fork=fork)
-    assert _snapshot(out) == before
+        write_files([(out / "a.txt", broken), (out / "c.txt", lambda f: later.append(f.write(b"c")))])
+    assert later == [] and _snapshot(out) == before
 
 
 def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
@@ -130,8 +107,7 @@ def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
                 (out / "a.txt", _writer(b"new a")),
                 (out / "b.txt", _writer(b"new b")),
                 (out / "c.txt", _writer(b"new c")),
-            ],
-            fork=1,
+            ]
         )
     names = sorted(p.name for p in out.iterdir())
     assert names == ["a.txt", "b.txt", "c.txt"]  # no .part files
@@ -139,19 +115,16 @@ def test_a_rename_that_fails_leaves_no_temporary_files(tmp_path):
     assert (out / "a.txt").read_bytes() == b"new a" and (out / "c.txt").read_bytes() == b"old c.txt"
 
 
-def test_when_fork_fails_everything_is_written_here(tmp_path, monkeypatch):
-    out = _old(tmp_path)
+def test_the_graph_opener_finds_every_registered_format_a_build_writes(tmp_path, example_build):
+    """Build.write names its files from the registry (kg.formats) and kg.graphfile finds each
+    again, alone in a folder, and reads back the build's triples (a dataset's graphs merged)."""
+    from kg.formats import RDF_FORMATS
+    from kg.graphfile import find_graph, read_triples
 
-    def no_fork():
-        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
-
-    monkeypatch.setattr(os, "fork", no_fork)
-    parent = os.getpid()
-    write_files(
-        [
-            (out / "a.txt", _writer(b"new a")),
-            (out / "c.txt", lambda f: f.write(str(os.getpid() == parent).encode())),
-        ],
-        fork=1,
-    )
-    assert _snapshot(out) == {"a.txt": b"new a", "b.txt": b"old b.txt", "c.txt": b"True"}
+    want = set(example_build.triples)
+    for name, info in RDF_FORMATS.items():
+        paths = example_build.write(tmp_path / name, [name])
+        found = find_graph(tmp_path / name)
+        assert (found.path, found.format) == (paths[name], info.oxigraph), name
+        got = set(read_triples(tmp_path / name))
+        assert got >= want if info.dataset else got == want, name  # a dataset adds each source's description

@@ -184,13 +184,13 @@ def test_outputs_written_atomically(tmp_path, monkeypatch):
     b.write(tmp_path)
     before = (tmp_path / "catalog.ttl").read_bytes()
 
-    import kg.writers as w
+    from kg import api
 
-    def boom(triples, out, prefixes=None):
+    def boom(fmt, graphs, out, prefixes=None):
         out.write(b"@prefix broken")
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(w.WRITERS, "turtle", boom)
+    monkeypatch.setattr(api, "write_rdf", boom)
     with pytest.raises(KeyboardInterrupt):
         b.write(tmp_path)
     assert (tmp_path / "catalog.ttl").read_bytes() == before

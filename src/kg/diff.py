@@ -141,7 +141,7 @@ def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
         raise KgError(f"{path}: no such file or folder")
     if (p.is_dir() and (p / "catalog.nt").exists()) or p.suffix in (".nt", ".ttl", ".turtle"):
         return read_triples(p)
-    from .build import build
+    from .api import build
     from .vocab import DEFAULT_BASE
 
     return list(dict.fromkeys(build(p, base=base or DEFAULT_BASE).triples))

@@ -303,7 +303,7 @@ GENERATED: dict[str, Callable[[], bytes]] = {
 
 
 def write_generated(folder: str | Path) -> list[Path]:
-    from .writers import atomic_file
+    from .outputs import atomic_file
 
     out = []
     for name, make in GENERATED.items():

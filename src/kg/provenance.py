@@ -1,6 +1,7 @@
-"""Where each triple came from: one named graph per source, written as ``catalog.nq``.
+"""Where each triple came from: one named graph per source, written by the formats with named
+graphs (``kg.formats``: ``catalog.nq``, ``catalog.trig``).
 
-The merged graph (``Build.nodes``; catalog.ttl/.nt/.jsonld) is the union view. ``catalog.nq``
+The merged graph (``Build.nodes``; catalog.ttl/.nt/.jsonld/.rdf) is the union view. The dataset
 holds, for every source, a named graph ``<base>source/<n>-<file name>`` with
 - that source's works exactly as the source states them (mapped by the same ``kg.mapping``, with
   the merged work's IRI as subject), so values the merge set aside stay visible here;
@@ -25,7 +26,7 @@ from .terms import Node, iri, quoted, term, typed
 from .vocab import RDF, SCHEMA, XSD
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .build import Build
+    from .api import Build
 
 
 def source_graph_iris(b: Build) -> dict[str, NamedNode]:
@@ -52,7 +53,8 @@ def _describe(g: NamedNode, info) -> Iterator[Node]:
 
 
 def source_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
-    """The named graphs of ``catalog.nq``: (graph IRI as N-Triples text, its nodes) per source."""
+    """The named graphs (``catalog.nq``, ``catalog.trig``): (graph IRI as N-Triples text, its
+    nodes) per source."""
     graphs = source_graph_iris(b)
     views = defaultdict(list)
     for w in b.catalog.merger.views:

@@ -42,11 +42,11 @@ from pathlib import Path
 from typing import IO
 
 from .errors import NothingBuilt, OutputError, SourceError, StrictFailure
+from .formats import RDF_FORMATS, format_list
 from .problems import Problem, Problems, array_end, array_item
 from .sources import YAML_SUFFIXES, RawEntry, SourceInfo, expand_sources, is_url
 from .vocab import DEFAULT_BASE
 
-STREAM_FORMATS = {"ntriples": "catalog.nt", "nquads": "catalog.nq"}
 BLOCK = 500  # entries loaded per YAML call: amortises the loader's set-up, keeps memory small
 # The normalisers' caches are bounded at 65,536 entries each (~75 MB together once full, and a
 # million-entry catalogue fills them); --stream keeps each to this many, emptying one that has
@@ -400,9 +400,10 @@ def stream_build(
     *,
     strict: bool = False,
 ) -> StreamResult:
-    """Build the graph entry by entry into ``out_dir`` (``catalog.nt`` and/or ``catalog.nq``, plus
+    """Build the graph entry by entry into ``out_dir`` (the files of ``formats``, those of
+    ``kg.formats.RDF_FORMATS`` marked streamable: catalog.nt and/or catalog.nq; plus
     ``problems.json``)."""
-    from .build import _check_base, _gc_paused
+    from .api import _check_base
 
     t0 = time.perf_counter()
     if isinstance(sources, (str, Path)):
@@ -411,26 +412,22 @@ def stream_build(
         base += "/"
     _check_base(base)
     formats = list(dict.fromkeys(formats))
-    bad = [f for f in formats if f not in STREAM_FORMATS]
+    streamable = format_list(streamable=True)
+    bad = [f for f in formats if f not in streamable]
     if bad or not formats:
-        raise NothingBuilt(
-            f"--stream writes only {' and '.join(STREAM_FORMATS)}; not {', '.join(bad) or 'none'}"
-        )
+        raise NothingBuilt(f"--stream writes only {' and '.join(streamable)}; not {', '.join(bad) or 'none'}")
     paths = expand_sources(list(sources))
     out = Path(out_dir)
     infos = [SourceInfo(str(p)) for p in paths]
     graph = f"<{graph_iri(base)}>"
-    with _gc_paused():  # no reference cycles to collect; the collector would only rescan the heap
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            return _stream(paths, infos, out, base, formats, graph, strict, t0)
-        except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
-            raise NothingBuilt(str(e.args[0]), file=e.file, line=e.line) from None
-        except OSError as e:  # (the sources' read errors are SourceErrors) the words of kg build's
-            where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
-            raise OutputError(
-                f"cannot write the outputs: {e.strerror or e}", file=str(where or out)
-            ) from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _stream(paths, infos, out, base, formats, graph, strict, t0)
+    except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
+        raise NothingBuilt(str(e.args[0]), file=e.file, line=e.line) from None
+    except OSError as e:  # (the sources' read errors are SourceErrors) the words of kg build's
+        where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
+        raise OutputError(f"cannot write the outputs: {e.strerror or e}", file=str(where or out)) from None
 
 
 def _caches() -> tuple:
@@ -452,9 +449,9 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
     from .catalog import Catalog, Tally
     from .edam import with_edam
     from .mapping import shared_nodes, works_nodes
+    from .outputs import atomic_file
     from .projects import link_works
     from .terms import in_graph, nt_bytes
-    from .writers import atomic_file
 
     with atomic_file(out / "problems.json", "w") as pf:
         problems = StreamedProblems(pf)
@@ -472,7 +469,7 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
         cat.several_sources = False  # see _NoMerger
         cat._people.KEEP = STREAM_CACHE  # type: ignore[union-attr]  # its remembered answers, likewise
         caches = _caches()
-        files = {fmt: atomic_file(out / STREAM_FORMATS[fmt]) for fmt in formats}
+        files = {fmt: atomic_file(out / RDF_FORMATS[fmt].file_name) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
         licenses: dict = {}
         levels: set[str] = set()
@@ -548,7 +545,7 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
 
     res = StreamResult(
         base=base,
-        paths={**{f: out / STREAM_FORMATS[f] for f in formats}, "problems": out / "problems.json"},
+        paths={**{f: out / RDF_FORMATS[f].file_name for f in formats}, "problems": out / "problems.json"},
         sources=infos,
         entries_read=cat.entries_read,
         works=n_works,

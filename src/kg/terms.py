@@ -1,16 +1,16 @@
-"""RDF terms as their N-Triples text, and the graph as a list of nodes made of such texts.
+"""RDF terms as their N-Triples text, and the graph as a list of nodes made of such texts: kg's
+one internal model of a graph.
 
 The mapping (``kg.mapping``) writes every term once, as the text N-Triples gives it: ``<iri>``,
 ``"text"``, ``"text"@en`` or ``"text"^^<datatype>``. A *node* is one subject with its properties,
-``(subject, [(predicate, [object, ...]), ...])``; a graph is a list of nodes. Every output is made
-from that one form (``kg.writers``): N-Triples and N-Quads are its lines, Turtle and JSON-LD group
-what the node already groups, the store loads the N-Triples text, and ``pyoxigraph`` terms are
-parsed from it only where a caller wants them (``Build.triples``).
+``(subject, [(predicate, [object, ...]), ...])``; a graph is a list of nodes. Their N-Triples
+bytes (``nt_bytes``) are what pyoxigraph parses for every syntax it writes (``kg.writers``) and
+what the store loads; the compact JSON-LD writer and the VoID counts read the texts directly.
 
 Why text and not pyoxigraph objects: making a ``Triple`` from Python costs 0.5 us with an IRI object
-and ~4 us with a literal (pyo3 tries each term kind in turn), and every writer then had to turn the
-objects back into text. The texts here are exactly pyoxigraph's (a test compares them on any
-string), so every file is the same as when pyoxigraph wrote it.
+and ~4 us with a literal (pyo3 tries each term kind in turn), where the text costs well under a
+microsecond and pyoxigraph parses it in one call. The texts here are exactly pyoxigraph's (a test
+compares them on any string), so parsing them gives back the terms the mapping meant.
 """
 
 from __future__ import annotations
@@ -102,8 +102,9 @@ def count(nodes: Iterable[Node]) -> int:
 
 
 def to_triples(nodes: Iterable[Node]) -> list[Triple]:
-    """The nodes as pyoxigraph triples, parsed from their N-Triples text (in Rust)."""
-    return [q.triple for q in parse(nt_bytes(nodes), RdfFormat.N_TRIPLES)]
+    """The nodes as pyoxigraph triples, parsed from their N-Triples text (in Rust; ``lenient``: the
+    IRIs were checked when made, see ``kg.writers.quads``)."""
+    return [q.triple for q in parse(nt_bytes(nodes), RdfFormat.N_TRIPLES, lenient=True)]
 
 
 def as_nodes(triples: Iterable[Triple]) -> Iterator[Node]:

@@ -134,7 +134,7 @@ class Validation:
         return "\n".join(out) + "\n"
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        from .writers import atomic_file
+        from .outputs import atomic_file
 
         out = Path(out_dir)
         paths = {"turtle": out / "validation.ttl", "markdown": out / "validation.md"}
@@ -333,7 +333,7 @@ def read_triples(target: str | Path) -> tuple[list, str]:
     built in memory first."""
     p = Path(target)
     if p.is_file() and p.suffix.lower() in (".yml", ".yaml"):
-        from .build import build
+        from .api import build
 
         return build(p).triples, str(p)
     gf = find_graph(p)

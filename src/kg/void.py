@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from . import __version__
+from .formats import RDF_FORMATS
 from .terms import Node
 from .vocab import (
     DCAT,
@@ -38,10 +39,9 @@ from .vocab import (
     XSD,
     instance_prefixes,
 )
-from .writers import FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .build import Build
+    from .api import Build
 
 SOURCE_LICENSE = "CC-BY-4.0"  # the licence of the NFDI4BIOIMAGE training catalogue (and so of this graph)
 TIME_PREDICATES = (PROV.startedAtTime, PROV.endedAtTime, PROV.generatedAtTime, DCT.modified)
@@ -91,8 +91,7 @@ class Stats:
 
 def graph_stats(nodes: Iterable[Node]) -> Stats:
     """Distinct subjects, properties and objects, and instances per class, in one pass over the
-    nodes' N-Triples texts (one text per term). This runs on every build written without JSON-LD
-    (whose writer counts the same on its way, ``kg.writers.TermCounts``)."""
+    nodes' N-Triples texts (one text per term, so equal texts are equal terms)."""
     subjects: set[str] = set()
     properties: set[str] = set()
     objects: set[str] = set()
@@ -106,16 +105,6 @@ def graph_stats(nodes: Iterable[Node]) -> Stats:
             if p == rdf_type:
                 classes.update(o[1:-1] for o in objs if o[0] == "<")
     return Stats(len(subjects), len(properties), len(objects), classes)
-
-
-def stats_from_counts(counts) -> Stats:
-    """``Stats`` from the ``kg.writers.TermCounts`` the JSON-LD writer gathered."""
-    return Stats(
-        len(counts.subjects),
-        len(counts.predicates),
-        len(counts.objects),
-        Counter({k[1:-1]: n for k, n in counts.classes.items() if k[0] == "<"}),
-    )
 
 
 def void_triples(
@@ -167,8 +156,8 @@ def void_triples(
     yield Triple(d, PROV.generatedAtTime, Literal(ended, datatype=XSD.dateTime))
     yield Triple(d, DCT.modified, Literal(ended, datatype=XSD.dateTime))
     for fmt in sorted(files):
-        yield Triple(d, DCAT.distribution, NamedNode(dv + "/" + FORMATS[fmt][0]))
-        yield Triple(d, VOID.dataDump, NamedNode(dv + "/" + FORMATS[fmt][0]))
+        yield Triple(d, DCAT.distribution, NamedNode(dv + "/" + RDF_FORMATS[fmt].file_name))
+        yield Triple(d, VOID.dataDump, NamedNode(dv + "/" + RDF_FORMATS[fmt].file_name))
     for cls in sorted(classes):
         yield Triple(d, VOID.classPartition, NamedNode(dv + "/class/" + _slug(cls)))
 
@@ -178,7 +167,7 @@ def void_triples(
         yield Triple(part, VOID.entities, _int(classes[cls]))
 
     for fmt in sorted(files):
-        name, media = FORMATS[fmt]
+        name, media = RDF_FORMATS[fmt].file_name, RDF_FORMATS[fmt].media_type
         dist = NamedNode(dv + "/" + name)
         digest, size = digests[files[fmt]]
         yield Triple(dist, RDF.type, DCAT.Distribution)
@@ -224,17 +213,17 @@ def write_void(
     out_dir: Path,
     files: dict[str, Path],
     started: str | None,
-    stats: Stats,
     digests: dict[Path, tuple[str, int]],
 ) -> Path:
-    """``digests``: (sha256, size) of each file, computed while it was written (kg.outputs)."""
-    from .writers import atomic_file
+    """Write ``void.ttl`` for build ``b`` whose RDF files (format -> path) were just written;
+    ``digests``: (sha256, size) of each file, computed while it was written (kg.outputs)."""
+    from .outputs import atomic_file
 
     ended = now()
     path = Path(out_dir) / "void.ttl"
     with atomic_file(path) as f:
         serialize(
-            list(void_triples(b, files, started or ended, ended, stats, digests)),
+            list(void_triples(b, files, started or ended, ended, graph_stats(b.nodes), digests)),
             f,
             RdfFormat.TURTLE,
             prefixes={**PREFIXES, **VOID_PREFIXES, **instance_prefixes(b.base)},

@@ -43,17 +43,16 @@ def _summary(b, paths) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ..build import _gc_paused, build
+    from ..api import build
     from ..vocab import DEFAULT_BASE
 
     if args.stream:
         return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
-    with _gc_paused():  # one pause for build + write + summary: no collection pass in between
-        b = build(args.sources, base=args.base or DEFAULT_BASE)
-        paths = b.write(args.out, formats, fork=True)
-        if not args.quiet:
-            print(_summary(b, paths), file=sys.stderr)
+    b = build(args.sources, base=args.base or DEFAULT_BASE)
+    paths = b.write(args.out, formats)
+    if not args.quiet:
+        print(_summary(b, paths), file=sys.stderr)
     if args.strict:
         serious = [p for p in b.problems if p.severity in ("warning", "error")]
         if serious:
@@ -67,13 +66,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_stream(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..stream import STREAM_FORMATS, stream_build
+    from ..formats import format_list
+    from ..stream import stream_build
     from ..vocab import DEFAULT_BASE
 
     formats = args.format or ["ntriples"]
-    other = [f for f in formats if f not in STREAM_FORMATS]
+    streamable = format_list(streamable=True)
+    other = [f for f in formats if f not in streamable]
     if other:
-        raise UsageError(f"--stream writes {' and '.join(STREAM_FORMATS)} only, not {', '.join(other)}")
+        raise UsageError(f"--stream writes {' and '.join(streamable)} only, not {', '.join(other)}")
     r = stream_build(
         args.sources, args.out, base=args.base or DEFAULT_BASE, formats=formats, strict=args.strict
     )
@@ -105,6 +106,8 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    from ..formats import DEFAULT_FORMATS, format_list
+
     b = sub.add_parser(
         "build",
         help="build the graph from catalogue YAML, listing pages (.md), DALIA CSV, folders or http(s) URLs",
@@ -125,15 +128,16 @@ def register(sub) -> None:
     b.add_argument(
         "--format",
         action="append",
-        choices=["turtle", "ntriples", "jsonld", "nquads"],
-        help="write only these formats (repeatable; default turtle, ntriples, jsonld, plus nquads "
-        "when several sources are merged, nquads = catalog.nq with one named graph per source; "
-        "with --stream: ntriples and/or nquads, default ntriples)",
+        choices=format_list(),
+        help=f"write only these formats (repeatable; default {', '.join(DEFAULT_FORMATS)}, plus nquads "
+        "when several sources are merged; nquads and trig hold one named graph per source; "
+        f"with --stream: {' and/or '.join(format_list(streamable=True))}, default ntriples)",
     )
     b.add_argument(
         "--stream",
         action="store_true",
-        help="entry by entry, memory flat in the catalogue's size (N-Triples / N-Quads only)",
+        help="entry by entry, memory flat in the catalogue's size "
+        f"({', '.join(format_list(streamable=True))} only)",
     )
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")

@@ -9,7 +9,7 @@ import sys
 def cmd_export_dalia(args: argparse.Namespace) -> int:
     from ..export_dalia import export_dalia
     from ..graphfile import open_graph
-    from ..writers import atomic_file
+    from ..outputs import atomic_file
 
     ex = export_dalia(open_graph(args.data), include_excluded=args.all, only_flagged=args.flagged)
     text = ex.csv_text()

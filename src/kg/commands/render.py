@@ -8,8 +8,8 @@ import sys
 
 def cmd_render(args: argparse.Namespace) -> int:
     from ..graphfile import open_graph
+    from ..outputs import atomic_file
     from ..render import render_page
-    from ..writers import atomic_file
 
     page = render_page(open_graph(args.data), args.kind, args.name)
     if args.output and args.output != "-":

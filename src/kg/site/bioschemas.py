@@ -116,7 +116,7 @@ def check_profile(target: str | Path, profile: str = "bioschemas") -> ProfileRep
     p = Path(target)
     lines: dict[str, tuple[str | None, int | None]] = {}
     if p.is_file() and p.suffix.lower() in (".yml", ".yaml"):
-        from ..build import build
+        from ..api import build
 
         b = build(p)
         triples, source = b.triples, str(p)

@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 import functools
-import gc
 import time
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
 from .edam import EdamReport, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
+from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
 from .mapping import catalog_nodes
+from .outputs import atomic_file, write_files
 from .problems import ERROR, Problem, Problems
 from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
 from .terms import Node, count, nt_bytes, nt_text, to_triples
 from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
-from .writers import FORMATS, WRITERS, atomic_file
+from .writers import OWN_WRITERS, quads, write_rdf
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
     import rdflib
     from pyoxigraph import Triple
-
-
-@contextmanager
-def _gc_paused():
-    """The build makes millions of small objects and no reference cycles worth collecting; the
-    cyclic collector would rescan the growing heap again and again (a third of the time at 100k
-    entries). Paused for the duration, restored after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _output_errors(write):
@@ -57,10 +43,6 @@ def _output_errors(write):
             ) from None
 
     return wrapper
-
-
-# Below this many triples a second process costs more than it saves.
-FORK_FROM = 5000
 
 
 @dataclass
@@ -138,93 +120,43 @@ class Build:
         }
 
     @_output_errors
-    def write(
-        self, out_dir: str | Path, formats: Iterable[str] | None = None, *, fork: bool = False
-    ) -> dict[str, Path]:
-        """Write the chosen formats, problems.json and void.ttl into ``out_dir``; returns the paths.
+    def write(self, out_dir: str | Path, formats: Iterable[str] | None = None) -> dict[str, Path]:
+        """Write the chosen formats (names in ``kg.formats.RDF_FORMATS``), problems.json and
+        void.ttl into ``out_dir``; returns the paths.
 
-        By default: Turtle, N-Triples and JSON-LD, plus N-Quads (one named graph per source) when the
-        build merged more than one source; with a single source the provenance is in void.ttl.
-        The RDF files are replaced together, after all of them were written (``kg.outputs``);
-        ``fork=True`` writes JSON-LD in a forked process meanwhile (for programs without threads of
-        their own, like the ``kg`` command)."""
+        By default ``kg.formats.DEFAULT_FORMATS``, plus N-Quads (one named graph per source) when
+        the build merged more than one source; with a single source the provenance is in void.ttl.
+        The RDF files are replaced together, after all of them were written (``kg.outputs``)."""
+        from .void import write_void  # the dataset description: counts, files, sources, time
+
         if formats is None:
-            formats = ["turtle", "ntriples", "jsonld"] + (["nquads"] if len(self.sources) > 1 else [])
+            formats = [*DEFAULT_FORMATS, *(["nquads"] if len(self.sources) > 1 else [])]
+        formats = list(dict.fromkeys(formats))
+        unknown = [f for f in formats if f not in RDF_FORMATS]
+        if unknown:
+            raise UsageError(f"unknown format(s) {', '.join(unknown)} (one of {', '.join(format_list())})")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths: dict[str, Path] = {}
-        from .void import graph_stats, write_void  # the dataset description: counts, files, sources, time
-
-        formats = list(formats)
-        returned: dict[Path, object] = {}  # what each writer returned: JSON-LD's VoID counts
-        counted = []
-        with _gc_paused():
-            # the JSON-LD writer counts distinct terms on its way (kg.writers.TermCounts); without
-            # JSON-LD, this process counts them while the others are written
-            digests = self._write(
-                out,
-                formats,
-                paths,
-                fork,
-                returned=returned,
-                meanwhile=None if "jsonld" in formats else lambda: counted.append(graph_stats(self.nodes)),
-            )
-        stats = returned[paths["jsonld"]] if "jsonld" in formats else counted[0]
+        files = {f: out / RDF_FORMATS[f].file_name for f in formats}
+        digests = write_files([(path, functools.partial(self.serialize, f)) for f, path in files.items()])
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
-        paths["problems"] = out / "problems.json"
-        paths["void"] = write_void(
-            self, out, {f: p for f, p in paths.items() if f in FORMATS}, self.started, stats, digests
-        )
+        paths = {**files, "problems": out / "problems.json"}
+        paths["void"] = write_void(self, out, files, self.started, digests)
         return paths
 
-    def _write(
-        self,
-        out: Path,
-        formats: Iterable[str],
-        paths: dict[str, Path],
-        fork: bool = False,
-        meanwhile=None,
-        returned: dict | None = None,
-    ) -> dict[Path, tuple[str, int]]:
-        from .outputs import write_files
-
-        formats = list(dict.fromkeys(formats))
-        # With fork, JSON-LD (the slowest writer, which also counts the terms for VoID) goes to the
-        # second process; Turtle and N-Triples (+ N-Quads) stay here. Measured on the real catalogue,
-        # this split beat Turtle + JSON-LD in the child (the child also pays for copying the pages
-        # it touches); on 26,700 DALIA rows both splits took about as long.
-        second = [f for f in ("jsonld",) if f in formats]
-        formats = [f for f in formats if f not in second] + second
-        jobs = []
-        for fmt in formats:
-            name, _media = FORMATS[fmt]
-            jobs.append((out / name, functools.partial(self._write_one, fmt)))
-            paths[fmt] = out / name
-        return write_files(
-            jobs,
-            fork=len(second) if fork and len(self) >= FORK_FROM else 0,
-            meanwhile=meanwhile,
-            returned=returned,
-        )
-
-    def _write_one(self, fmt: str, f):
-        if fmt == "jsonld":  # returns the VoID counts (small, so they can come back from a child)
-            from .void import stats_from_counts
-            from .writers import TermCounts, write_jsonld
-
-            counts = TermCounts()
-            write_jsonld(self.nodes, f, self.prefixes, counts)
-            return stats_from_counts(counts)
-        if fmt == "ntriples":
-            WRITERS[fmt](self.nodes, f)
-        elif fmt == "nquads":
+    def serialize(self, fmt: str, out: IO[bytes]) -> None:
+        """Write the graph in format ``fmt`` (a name in ``kg.formats.RDF_FORMATS``) to a binary
+        file. Formats with named graphs get one graph per source (``kg.provenance``)."""
+        info = RDF_FORMATS[fmt]
+        if info.own_writer:
+            OWN_WRITERS[fmt](self.nodes, out, self.prefixes)
+        elif info.dataset:
             from .provenance import source_graphs
-            from .writers import write_nquads
 
-            write_nquads(source_graphs(self), f)
+            write_rdf(fmt, quads(source_graphs(self)), out, self.prefixes)
         else:
-            WRITERS[fmt](self.nodes, f, self.prefixes)
+            write_rdf(fmt, quads([(None, self.nodes)]), out, self.prefixes)
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:
@@ -276,20 +208,17 @@ def build(
         base += "/"
     _check_base(base)
     problems = Problems()
-    with _gc_paused():
-        entries, infos = _read_all(sources, problems)
-        catalog = Catalog(base, problems)
-        catalog.learn(entries)
-        for e in entries:
-            catalog.add(e)
-        catalog.finish()
-        grants, links = link_works(catalog.works, catalog.agents, base)
-        link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
-        b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
-        b.nodes = list(
-            catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants)
-        )
-        b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
+    entries, infos = _read_all(sources, problems)
+    catalog = Catalog(base, problems)
+    catalog.learn(entries)
+    for e in entries:
+        catalog.add(e)
+    catalog.finish()
+    grants, links = link_works(catalog.works, catalog.agents, base)
+    link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
+    b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
+    b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]
