@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import threading
@@ -56,7 +57,7 @@ class _Server(http.server.ThreadingHTTPServer):
 def server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
-    handler = lambda *a, **kw: _Handler(*a, directory=str(root), **kw)
+    handler = functools.partial(_Handler, directory=str(root))
     srv = _Server(("127.0.0.1", 0), handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()

@@ -265,7 +265,7 @@ class Catalog:
             tag.alt_labels = set(ranked[1:]) or _NO_NAMES
 
     # -- pass two ----------------------------------------------------------------------------
-    def add(self, raw: RawEntry) -> Work | None:
+    def add(self, raw: RawEntry) -> Work | None:  # noqa: C901 - one step per entry field
         self.entries_read += 1
         data = raw.data
         ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
@@ -454,37 +454,8 @@ class Catalog:
                     self.licenses.setdefault(res.license.custom, res.license)
 
     def _authors(self, work: Work, data: dict, ctx: EntryContext) -> None:
-        authors = data.get("authors")
-        if isinstance(authors, str):
-            ctx.report("field-shape", "authors is one string, not a list", field="authors", value=authors)
-            # 'A, B, C' with more than one comma names several people; 'Last, First' names one.
-            authors = [a for a in authors.split(",")] if authors.count(",") > 1 else [authors]
-        elif authors is not None and not isinstance(authors, list):
-            ctx.report(
-                "field-shape",
-                f"authors is a {type(authors).__name__}; ignored",
-                field="authors",
-                severity=ERROR,
-                value=_jsonable(authors),
-            )
-            authors = []
-        # ORCIDs given in authors_with_orcid, by name key (not by position)
-        with_orcid: dict[str, tuple[ParsedName, str | None]] = {}
-        for v in _as_list(data.get("authors_with_orcid")):
-            if not isinstance(v, str):
-                continue
-            for n in parse_author(v):
-                orcid = n.orcid
-                if orcid and not ids.orcid_checksum_ok(orcid):
-                    ctx.report(
-                        "orcid-invalid",
-                        f"ORCID {orcid} of {n.display!r} fails its checksum; not used",
-                        field="authors_with_orcid",
-                        severity=WARNING,
-                        value=v,
-                    )
-                    orcid = None
-                with_orcid.setdefault(n.key, (n, orcid))
+        authors = _author_list(data.get("authors"), ctx)
+        with_orcid = _orcids_by_name(data.get("authors_with_orcid"), ctx)
         by_tokens = {_token_key(k): k for k in with_orcid}
         matched: set[str] = set()
         for v in authors or []:
@@ -715,3 +686,44 @@ def _jsonable(v: object) -> object:
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     return str(v)
+
+
+def _author_list(authors: object, ctx: EntryContext) -> list:
+    """The ``authors`` field as a list (a string of several comma-separated names split; another
+    shape reported and ignored)."""
+    if isinstance(authors, str):
+        ctx.report("field-shape", "authors is one string, not a list", field="authors", value=authors)
+        # 'A, B, C' with more than one comma names several people; 'Last, First' names one.
+        authors = [a for a in authors.split(",")] if authors.count(",") > 1 else [authors]
+    elif authors is not None and not isinstance(authors, list):
+        ctx.report(
+            "field-shape",
+            f"authors is a {type(authors).__name__}; ignored",
+            field="authors",
+            severity=ERROR,
+            value=_jsonable(authors),
+        )
+        authors = []
+    return authors or []
+
+
+def _orcids_by_name(value: object, ctx: EntryContext) -> dict[str, tuple[ParsedName, str | None]]:
+    """The ORCIDs given in ``authors_with_orcid``, by name key (not by position); an ORCID that fails
+    its checksum is reported and not used."""
+    with_orcid: dict[str, tuple[ParsedName, str | None]] = {}
+    for v in _as_list(value):
+        if not isinstance(v, str):
+            continue
+        for n in parse_author(v):
+            orcid = n.orcid
+            if orcid and not ids.orcid_checksum_ok(orcid):
+                ctx.report(
+                    "orcid-invalid",
+                    f"ORCID {orcid} of {n.display!r} fails its checksum; not used",
+                    field="authors_with_orcid",
+                    severity=WARNING,
+                    value=v,
+                )
+                orcid = None
+            with_orcid.setdefault(n.key, (n, orcid))
+    return with_orcid

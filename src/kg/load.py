@@ -569,7 +569,7 @@ def _lines_body(triples: Sequence[Triple] | Sequence[bytes] | LineFile) -> tuple
     return nt_bytes(triples), len(triples)  # type: ignore[arg-type]
 
 
-def load(
+def load(  # noqa: C901 - the load steps in order, each with its own failure message
     triples: Sequence[Triple] | Sequence[bytes] | LineFile,
     remote: Remote,
     graph: str,

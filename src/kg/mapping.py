@@ -252,7 +252,15 @@ def work_nodes(work: Work) -> Iterator[Node]:
         members = _MEMBER
         if len(work.authors) > len(members):
             members = [T(RDF[f"_{i}"]) for i in range(1, len(work.authors) + 1)]
-        subs.append((seq, [(_RDF_TYPE, _SEQ_TYPE), *((m, [iri(a)]) for m, a in zip(members, work.authors))]))
+        subs.append(
+            (
+                seq,
+                [
+                    (_RDF_TYPE, _SEQ_TYPE),
+                    *((m, [iri(a)]) for m, a in zip(members, work.authors, strict=False)),
+                ],
+            )
+        )
     if work.downloads is not None:
         counter = iri(work.iri + "#downloads")
         props.append((_INTERACTION, [counter]))

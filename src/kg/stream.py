@@ -217,7 +217,7 @@ def _no_second_resources(ln: str, path: Path, lineno: int) -> None:
         )
 
 
-def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
+def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:  # noqa: C901
     """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
     indentation removed. The file is read line by line; nothing else is kept."""
     state = "head"  # head -> items -> tail
@@ -494,7 +494,7 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
 
         try:
             # pass two: every entry, its triples written as soon as it is normalised
-            for p, info in zip(paths, infos):
+            for p, info in zip(paths, infos, strict=True):
                 pending = []
                 for e in _entries(p, info):
                     w = cat.add(e)

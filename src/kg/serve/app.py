@@ -108,41 +108,46 @@ async def read_body(request: Request) -> bytes:
     return b"".join(parts)
 
 
-def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = True) -> object:
-    m = settings.iri_map
-    home = m.home_path
-    endpoint_url = m.home_url + "sparql"
+class _Handlers:
+    """The request handlers of one server: the SPARQL protocol and Linked Data."""
 
-    def client_key(request: Request) -> str:
+    def __init__(self, settings: Settings, pool: Pool, pages: Pages | None):
+        self.settings, self.pool, self.pages = settings, pool, pages
+        self.m = settings.iri_map
+        self.endpoint_url = self.m.home_url + "sparql"
+        self.sd_cache: dict[str, bytes] = {}
+
+    @staticmethod
+    def client_key(self, request: Request) -> str:
         return request.client.host if request.client else "?"
 
     # ---------------------------------------------------------------- SPARQL protocol
 
-    async def run(request: Request, params: dict[str, list[str]]) -> Response:
+    async def run(self, request: Request, params: dict[str, list[str]]) -> Response:
         if "update" in params:
             return text(403, "this endpoint is read-only: updates are not accepted")
         queries = params.get("query", [])
         if not queries:
             if not params or set(params) <= {"format", "output", "results"}:
-                return service_description(request)
+                return self.service_description(request)
             return text(400, "give a 'query' parameter (SPARQL 1.1 Protocol)")
         if len(queries) != 1 or not queries[0].strip():
             return text(400, "give exactly one non-empty 'query' parameter")
         if params.get("default-graph-uri") or params.get("named-graph-uri"):
             return text(400, "default-graph-uri / named-graph-uri are not supported: the store has one graph")
         try:
-            status, ctype, body = await pool.submit(
-                client_key(request), ("query", queries[0], request.headers.get("accept") or "*/*")
+            status, ctype, body = await self.pool.submit(
+                self.client_key(request), ("query", queries[0], request.headers.get("accept") or "*/*")
             )
         except Busy as e:
             return text(e.status, str(e), {"Retry-After": "5"} if e.status == 503 else None)
         return Response(body, status, headers={"Content-Type": ctype, "Vary": "Accept"})
 
-    async def sparql(request: Request) -> Response:
+    async def sparql(self, request: Request) -> Response:
         try:
             if request.method in ("GET", "HEAD"):
                 params = parse_qs(request.url.query, keep_blank_values=True, errors="strict")
-                return await run(request, params)
+                return await self.run(request, params)
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
             ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -165,19 +170,17 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
                 params = parse_qs(request.url.query, keep_blank_values=True, errors="strict")
                 params.pop("query", None)
                 params["query"] = [decoded]
-                return await run(request, params)
+                return await self.run(request, params)
             params = parse_qs(decoded, keep_blank_values=True, errors="strict")
             for k, v in parse_qs(request.url.query, keep_blank_values=True, errors="strict").items():
                 params.setdefault(k, v)
-            return await run(request, params)
+            return await self.run(request, params)
         except UnicodeDecodeError:
             return text(400, "parameters are not UTF-8")
         except HttpError as e:
             return text(e.status, str(e))
 
-    sd_cache: dict[str, bytes] = {}
-
-    def service_description(request: Request) -> Response:
+    def service_description(self, request: Request) -> Response:
         fmt = rdf_format(request.headers.get("accept"), ("turtle", "ntriples", "rdfxml", "jsonld"))
         if fmt is None:
             return text(
@@ -185,16 +188,18 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
                 "the service description is given as "
                 + ", ".join(RDF_FORMATS[n].media_type for n in ("turtle", "ntriples", "rdfxml", "jsonld")),
             )
-        if fmt.name not in sd_cache:
-            sd_cache[fmt.name] = describe_service(settings, endpoint_url, pool.limits.allow_service, fmt.name)
+        if fmt.name not in self.sd_cache:
+            self.sd_cache[fmt.name] = describe_service(
+                self.settings, self.endpoint_url, self.pool.limits.allow_service, fmt.name
+            )
         return Response(
-            sd_cache[fmt.name], headers={"Content-Type": content_type(fmt.media_type), "Vary": "Accept"}
+            self.sd_cache[fmt.name], headers={"Content-Type": content_type(fmt.media_type), "Vary": "Accept"}
         )
 
     # ---------------------------------------------------------------- Linked Data
 
-    def alternates(iri: str, url: str, page: str | None) -> str:
-        links = [f'<{m.home_url}{page}>; rel="alternate"; type="text/html"'] if page else []
+    def alternates(self, iri: str, url: str, page: str | None) -> str:
+        links = [f'<{self.m.home_url}{page}>; rel="alternate"; type="text/html"'] if page else []
         for n in GRAPH_ORDER:
             if not RDF_FORMATS[n].dataset:
                 links.append(
@@ -202,28 +207,30 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
                 )
         return ", ".join(links)
 
-    async def describe(request: Request, iri: str, fmt_name: str, headers: dict) -> Response:
+    async def describe(self, request: Request, iri: str, fmt_name: str, headers: dict) -> Response:
         try:
-            status, ctype, body = await pool.submit(client_key(request), ("describe", iri, fmt_name))
+            status, ctype, body = await self.pool.submit(
+                self.client_key(request), ("describe", iri, fmt_name)
+            )
         except Busy as e:
             return text(e.status, str(e), {"Retry-After": "5"} if e.status == 503 else None)
         return Response(body, status, headers={**headers, "Content-Type": ctype})
 
-    async def linked_data(request: Request) -> Response:
+    async def linked_data(self, request: Request) -> Response:
         path = request.scope["path"]  # percent-decoded: IRIs may hold non-ASCII letters
-        iri = m.iri_for_path(path)
+        iri = self.m.iri_for_path(path)
         if iri is None:
             return text(404, "not found")
-        url = m.origin + quote(path, safe=URL_SAFE)  # headers carry URLs, ASCII only
-        page = pages.page_for_iri(iri) if pages else None
-        headers = {"Vary": "Accept", "Link": alternates(iri, url, page)}
+        url = self.m.origin + quote(path, safe=URL_SAFE)  # headers carry URLs, ASCII only
+        page = self.pages.page_for_iri(iri) if self.pages else None
+        headers = {"Vary": "Accept", "Link": self.alternates(iri, url, page)}
         fmt_name = request.query_params.get("format")
         if fmt_name is not None:
             if fmt_name not in RDF_FORMATS or RDF_FORMATS[fmt_name].dataset:
                 return text(
                     400, "format is one of " + ", ".join(n for n in GRAPH_ORDER if not RDF_FORMATS[n].dataset)
                 )
-            return await describe(request, iri, fmt_name, {"Link": headers["Link"]})
+            return await self.describe(request, iri, fmt_name, {"Link": headers["Link"]})
         offers = [("html", ("text/html", "application/xhtml+xml"))] if page else []
         offers += [
             (n, (RDF_FORMATS[n].media_type, *RDF_FORMATS[n].aliases))
@@ -234,10 +241,16 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
         if choice is None:
             return text(406, "this resource is available as " + ", ".join(t[0] for _, t in offers), headers)
         if choice == "html":
-            return RedirectResponse(m.home_url + page, 303, headers=headers)
-        if m.is_document(iri):
-            return await describe(request, iri, choice, headers)
+            return RedirectResponse(self.m.home_url + page, 303, headers=headers)
+        if self.m.is_document(iri):
+            return await self.describe(request, iri, choice, headers)
         return RedirectResponse(f"{url}?{urlencode({'format': choice})}", 303, headers=headers)
+
+
+def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = True) -> object:
+    h = _Handlers(settings, pool, pages)
+    m = settings.iri_map
+    home = m.home_path
 
     # ---------------------------------------------------------------- dumps
 
@@ -255,11 +268,11 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
     dumps.append(dump_route("void.ttl", RDF_FORMATS["turtle"].media_type))
 
     routes = [
-        Route(home + "sparql", sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+        Route(home + "sparql", h.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
         *dumps,
-        Route(m.base_path + "{rest:path}", linked_data, methods=["GET", "HEAD"]),
-        Route(home + "vocab", linked_data, methods=["GET", "HEAD"]),
-        Route(home + "scheme/{rest:path}", linked_data, methods=["GET", "HEAD"]),
+        Route(m.base_path + "{rest:path}", h.linked_data, methods=["GET", "HEAD"]),
+        Route(home + "vocab", h.linked_data, methods=["GET", "HEAD"]),
+        Route(home + "scheme/{rest:path}", h.linked_data, methods=["GET", "HEAD"]),
         Mount(home.rstrip("/") or "/", app=StaticFiles(directory=settings.site_dir, html=True)),
     ]
 

@@ -48,7 +48,7 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, str | None, str]]]:
+def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, str | None, str]]]:  # noqa: C901
     """One entry's lines (after its heading, before its separator) -> (catalogue dict, notes)."""
     data: dict = {"name": name}
     notes: list[tuple[str, str, str | None, str]] = []
