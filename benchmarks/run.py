@@ -184,6 +184,7 @@ def child_kg(src: str, out: str) -> None:
     t = _start()
     from kg.api import Build, _read_all
     from kg.catalog import Catalog
+    from kg.edam import add_edam
     from kg.formats import DEFAULT_FORMATS, RDF_FORMATS
     from kg.mapping import catalog_nodes
     from kg.problems import Problems
@@ -206,8 +207,11 @@ def child_kg(src: str, out: str) -> None:
     _emit("normalise", time.perf_counter() - t)
     del entries
     t = _start()
+    # the steps of kg.api.build after normalising, in its order
     grants, _links = link_works(cat.works, cat.agents, DEFAULT_BASE)
+    link_works(cat.merger.restated(), {}, DEFAULT_BASE)
     nodes = list(catalog_nodes(cat.works, cat.agents.values(), cat.tags.values(), DEFAULT_BASE, grants))
+    add_edam(nodes)
     n = count(nodes)
     _emit("map", time.perf_counter() - t, n)
     b = Build(base=DEFAULT_BASE, catalog=cat, sources=infos, problems=problems, nodes=nodes)

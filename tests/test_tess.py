@@ -13,18 +13,17 @@ from pathlib import Path
 import pytest
 from pyoxigraph import RdfFormat, Store
 
-from .conftest import EXAMPLES, ROOT, need
+from .conftest import EXAMPLES, ROOT
 
-PROFILE_FILE = ROOT.parent / "shared" / "specs" / "bioschemas" / "TrainingMaterial_v1.0-RELEASE.json"
 SPDX_HTML = re.compile(r"^https://spdx\.org/licenses/[A-Za-z0-9.+-]+\.html$")
 EDAM = "http://edamontology.org/"
 PAGE = 7
 
 
 @pytest.fixture(scope="module")
-def validator():
+def validator(bioschemas_profile):
     jsonschema = pytest.importorskip("jsonschema")
-    d = json.loads(need(PROFILE_FILE).read_text(encoding="utf-8"))
+    d = json.loads(bioschemas_profile.read_text(encoding="utf-8"))
     (node,) = [n for n in d["@graph"] if n.get("@id") == "bioschemas:TrainingMaterial"]
     v = jsonschema.Draft7Validator(
         node["$validation"], format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER

@@ -21,7 +21,7 @@ from .edam import EDAM
 from .site.embed import CONTEXT_IRI, work_embed
 from .site.graph import Graph, load_store
 from .vocab import RDF, SCHEMA, SKOS
-from .writers import atomic_file
+from .outputs import atomic_file
 
 __all__ = ["TessExport", "tess_records", "write_tess"]
 
