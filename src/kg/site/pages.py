@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections import defaultdict
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from ..vocab import KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
+from pyoxigraph import NamedNode
+
+from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
 from .embed import entity_embed, list_embed, script_json, work_embed
 from .graph import Graph
+from .layout import page_path, page_url, rdf_path, root_prefix, site_root
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#222}
@@ -49,20 +51,49 @@ def ext_link(url: str, text: str | None = None) -> str:
     return f'<span class="not-a-link">{label}</span>'
 
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+PREFIXES = {
+    "schema": "http://schema.org/",
+    "dct": "http://purl.org/dc/terms/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "bibo": "http://purl.org/ontology/bibo/",
+    "kg": KG_HOME + "vocab#",
+}
+RDFS_LABEL = NamedNode(PREFIXES["rdfs"] + "label")
+DCT_TITLE = NamedNode(PREFIXES["dct"] + "title")
 
 
-def _key(iri: str) -> str:
-    tail = iri.rstrip("/").rsplit("/", 1)[-1].split("#")[-1]
-    k = _SAFE.sub("-", tail).strip("-.") or "x"
-    return k[:120]
+def as_uri(iri: str) -> str:
+    """An IRI as a URI (non-ASCII characters percent-encoded as UTF-8), as sitemaps want it."""
+    return quote(iri, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+def curie(iri: str) -> str:
+    for pfx, ns in PREFIXES.items():
+        if iri.startswith(ns) and iri != ns:
+            return f"{pfx}:{iri[len(ns) :]}"
+    return iri
+
+
+LISTS = ("works.html", "people.html", "projects.html", "tags.html", "licenses.html", "query.html")
 
 
 class Site:
     """Pages of one graph. ``pages()`` yields (relative path, text)."""
 
-    def __init__(self, g: Graph, named_queries: list[dict] | None = None, site_url: str = ""):
+    def __init__(
+        self,
+        g: Graph,
+        named_queries: list[dict] | None = None,
+        site_url: str = "",
+        base: str = DEFAULT_BASE,
+        extra: Graph | None = None,
+    ):
         self.g = g
+        self.extra = extra if extra is not None else Graph(g.store)  # vocabulary and concept schemes
         self.named_queries = named_queries or []
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
         # absolute page URLs identify the nodes that only the site has (the lists, the site itself)
@@ -99,31 +130,44 @@ class Site:
                 for p in (SCHEMA.fundedItem.value, SCHEMA.funder.value):
                     for o in d.get(p, []):
                         self.grants_of[o.value].append((p, s))
+        self.base = base
         self.path: dict[str, str] = {}  # IRI -> page path relative to the site root
+        taken: set[str] = set()
+        for i in self.works + [i for k in ("person", "project", "tag", "license") for i in self.entities[k]]:
+            p = page_path(i, base)
+            if p is not None and p not in taken and i not in self.path:
+                self.path[i] = p
+                taken.add(p)
+        # works linking to a node (by any property), for the pages of the other nodes
+        self.linked_from: dict[str, list[str]] = defaultdict(list)
         for w in self.works:
-            self.path[w] = self._unique("material", _key(w))
-        for kind in ("person", "project", "tag", "license"):
-            for i in sorted(self.entities[kind]):
-                if i not in self.path:
-                    self.path[i] = self._unique(kind, _key(i))
-
-    _taken: set
-
-    def _unique(self, folder: str, key: str) -> str:
-        taken = self.__dict__.setdefault("_taken", set())
-        cand, n = key, 1
-        while f"{folder}/{cand}".casefold() in taken:
-            n += 1
-            cand = f"{key}-{n}"
-        taken.add(f"{folder}/{cand}".casefold())
-        return f"{folder}/{cand}.html"
+            for objs in po[w].values():
+                for o in objs:
+                    if isinstance(o, NamedNode) and w not in self.linked_from[o.value][-1:]:
+                        self.linked_from[o.value].append(w)
+        # every other node with an IRI under the site root (catalogue graph, kg's vocabulary and
+        # concept schemes) is described on the page of its document (fragment IRIs on their document's)
+        self.docs: dict[str, list[str]] = defaultdict(list)  # page path -> subjects described there
+        self.doc_iri: dict[str, str] = {}
+        root = site_root(base)
+        for s in sorted(set(po) | set(self.extra.po)):
+            if not s.startswith(root) or s == root:
+                continue
+            p = page_path(s, base)
+            if p is None or p in taken:
+                continue
+            self.docs[p].append(s)
+            self.doc_iri.setdefault(p, s.split("#", 1)[0])
+        for p, subs in self.docs.items():
+            for s in subs:
+                self.path.setdefault(s, p)
 
     # -- building blocks -------------------------------------------------------------------------
 
     def link(self, iri: str, root: str, text: str | None = None) -> str:
         label = esc(text if text is not None else self.g.name(iri))
         if iri in self.path:
-            return f'<a href="{root}{esc(self.path[iri])}">{label}</a>'
+            return f'<a href="{esc(root + page_url(self.path[iri]) or "./")}">{label}</a>'
         return ext_link(iri, text if text is not None else self.g.name(iri))
 
     def page(self, title: str, body: str, root: str, head: str = "") -> str:
@@ -229,16 +273,17 @@ class Site:
     def work_page(self, w: str) -> tuple[str, str, dict]:
         doc = work_embed(self.g, w)
         head = self.ld(doc)
-        body = f'<article class="work" data-iri="{esc(w)}">\n{self.work_block(w, "../", "h1", full=True)}\n'
-        body += (
-            f'<p class="meta">Linked data: <a href="{esc(self.path[w][len("material/") : -5])}.jsonld">'
-            f"JSON-LD</a> · IRI <code>{esc(w)}</code></p></article>"
-        )
-        return self.path[w], self.page(self.g.name(w), body, "../", head), doc
+        path = self.path[w]
+        root = root_prefix(path)
+        body = f'<article class="work" data-iri="{esc(w)}">\n{self.work_block(w, root, "h1", full=True)}\n'
+        body += self.rdf_links(w, path) + "</article>"
+        return path, self.page(self.g.name(w), body, root, head + self.alternates(w, path)), doc
 
     def entity_page(self, kind: str, iri: str) -> tuple[str, str]:
         g = self.g
         works = sorted(self.works_of[(kind, iri)], key=lambda w: (g.name(w).casefold(), w))
+        path = self.path[iri]
+        root = root_prefix(path)
         name = g.name(iri)
         if kind == "license" and name == iri:
             name = iri.rstrip("/").rsplit("/", 1)[-1]
@@ -257,11 +302,127 @@ class Site:
                 body.append('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>")
         if kind == "license" and is_web_url(iri):
             body.append(f"<p>{ext_link(iri)}</p>")
-        body.append(f'<p class="meta">IRI <code>{esc(iri)}</code></p>')
         for w in works:
-            body.append(f'<article class="work">{self.work_block(w, "../")}</article>')
-        head = self.ld(entity_embed(g, iri, works, self.grants_of.get(iri, [])))
-        return self.path[iri], self.page(name, "\n".join(body), "../", head)
+            body.append(f'<article class="work">{self.work_block(w, root)}</article>')
+        body.append(self.rdf_links(iri, path))
+        head = self.ld(entity_embed(g, iri, works, self.grants_of.get(iri, []))) + self.alternates(iri, path)
+        return path, self.page(name, "\n".join(body), root, head)
+
+    def rdf_files(self, iri: str) -> dict[str, str]:
+        """Media type -> path of the RDF files beside the page of ``iri`` (none outside the site root)."""
+        if not iri.startswith(site_root(self.base)):
+            return {}
+        out = {}
+        for media, ext in (("text/turtle", "ttl"), ("application/ld+json", "jsonld")):
+            p = rdf_path(iri, ext, self.base)
+            if p is not None:
+                out[media] = p
+        return out
+
+    def _rel(self, target: str, page: str) -> str:
+        return root_prefix(page) + target
+
+    def alternates(self, iri: str, page: str) -> str:
+        return "".join(
+            f'<link rel="alternate" type="{media}" href="{esc(self._rel(p, page))}">'
+            for media, p in self.rdf_files(iri).items()
+        )
+
+    def rdf_links(self, iri: str, page: str) -> str:
+        files = self.rdf_files(iri)
+        names = {"text/turtle": "Turtle", "application/ld+json": "JSON-LD"}
+        links = " · ".join(
+            f'<a href="{esc(self._rel(p, page))}" type="{media}">{names[media]}</a>'
+            for media, p in files.items()
+        )
+        return f'<p class="meta">IRI <code>{esc(iri)}</code>' + (f" · as {links}" if links else "") + "</p>"
+
+    def node_page(self, path: str) -> tuple[str, str, dict]:
+        """The page of a document under the site root that is neither a work nor a listed entity (a
+        grant, a concept, a concept scheme, the kg vocabulary with its terms): what the graph says
+        about each subject of the document, and the works that link to it."""
+        root = root_prefix(path)
+        doc_iri = self.doc_iri[path]
+        subjects = sorted(self.docs[path], key=lambda s: (s != doc_iri, s))
+        title = self.label(doc_iri)
+        body = [f"<h1>{esc(title)}</h1>"]
+        for s in subjects:
+            frag = s.split("#", 1)[1] if "#" in s else ""
+            if frag:
+                body.append(f'<h2 id="{esc(frag)}">{esc(self.label(s))}</h2>')
+            rows = []
+            for p, objs in sorted(self.props(s).items()):
+                vals = sorted({self.show(o, root) for o in objs})
+                rows.append(f"<tr><th>{esc(curie(p))}</th><td>{'<br>'.join(vals)}</td></tr>")
+            if rows:
+                body.append('<table class="props"><tbody>' + "".join(rows) + "</tbody></table>")
+            body.append(f'<p class="meta">IRI <code>{esc(s)}</code></p>')
+            works = sorted(self.linked_from.get(s, []), key=lambda w: (self.g.name(w).casefold(), w))
+            if works:
+                body.append(f"<h2>Materials ({len(works)})</h2><ul>")
+                body += [f"<li>{self.link(w, root)}</li>" for w in works]
+                body.append("</ul>")
+        body.append(self.rdf_links(doc_iri, path))
+        doc = {"@graph": json.loads(self.rdf_doc(doc_iri, "jsonld"))}
+        head = self.ld(doc) + self.alternates(doc_iri, path)
+        return path, self.page(title, "\n".join(body), root, head), doc
+
+    def props(self, s: str) -> dict[str, list]:
+        """What the catalogue graph and kg's vocabulary files say about ``s``."""
+        out: dict[str, list] = defaultdict(list)
+        for src in (self.g, self.extra):
+            for p, objs in src.po.get(s, {}).items():
+                out[p] += [o for o in objs if o not in out[p]]
+        return out
+
+    def label(self, s: str) -> str:
+        for p in (SCHEMA.name, SKOS.prefLabel, RDFS_LABEL, DCT_TITLE):
+            for src in (self.g, self.extra):
+                t = src.texts(s, p)
+                if t:
+                    return t[0]
+        return s
+
+    def show(self, o, root: str) -> str:
+        if isinstance(o, NamedNode):
+            if o.value in self.path:
+                return self.link(o.value, root, self.label(o.value))
+            return ext_link(o.value)
+        lang = f' <span class="meta">@{esc(o.language)}</span>' if getattr(o, "language", None) else ""
+        return f'<span class="desc">{esc(o.value)}</span>{lang}'
+
+    def doc_triples(self, iri: str) -> list:
+        """The triples of the document of ``iri``: every subject ``iri`` or ``iri#...``, sorted."""
+        from pyoxigraph import Triple
+
+        doc = iri.split("#", 1)[0]
+        seen = set()
+        for src in (self.g, self.extra):
+            for s in [doc] + self.fragments.get(doc, []):
+                for p, objs in src.po.get(s, {}).items():
+                    for o in objs:
+                        seen.add(Triple(NamedNode(s), NamedNode(p), o))
+        return sorted(seen, key=str)
+
+    @property
+    def fragments(self) -> dict[str, list[str]]:
+        f = self.__dict__.get("_fragments")
+        if f is None:
+            f = defaultdict(list)
+            for s in sorted(set(self.g.po) | set(self.extra.po)):
+                if "#" in s:
+                    f[s.split("#", 1)[0]].append(s)
+            self.__dict__["_fragments"] = f
+        return f
+
+    def rdf_doc(self, iri: str, ext: str) -> str:
+        """The document of ``iri`` as Turtle (``ttl``) or JSON-LD (``jsonld``, expanded form)."""
+        from pyoxigraph import RdfFormat, serialize
+
+        triples = self.doc_triples(iri)
+        if ext == "ttl":
+            return serialize(triples, format=RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+        return serialize(triples, format=RdfFormat.JSON_LD).decode("utf-8") + "\n"
 
     def list_page(self, fname: str, title: str, kind: str) -> tuple[str, str]:
         items = self.works if kind == "work" else self.entities[kind]
@@ -335,11 +496,18 @@ class Site:
         return "query.html", self.page("SPARQL query", body, "", self.ld(doc))
 
     def sitemap(self) -> str:
-        urls = [self.site_url + self.path[w] for w in self.works]
+        """Every page: the IRI itself where the page is at its IRI, else its URL under the site URL."""
+        root = site_root(self.base)
+        urls = [self.site_url + f for f in ("index.html",) + LISTS]
+        for iri, path in sorted(self.path.items(), key=lambda x: x[1]):
+            doc = iri.split("#", 1)[0]
+            if doc != iri:
+                continue
+            urls.append(doc if doc.startswith(root) else self.site_url + page_url(path))
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            + "".join(f"<url><loc>{esc(u)}</loc></url>\n" for u in urls)
+            + "".join(f"<url><loc>{esc(as_uri(u))}</loc></url>\n" for u in dict.fromkeys(urls))
             + "</urlset>\n"
         )
 
