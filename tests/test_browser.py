@@ -116,3 +116,109 @@ def test_query_page_runs_a_named_query(browser, served):
     tags = {str(t): str(g.value(t, S.name)) for t in g.subjects(rdflib.RDF.type, S.DefinedTerm)}
     assert {str(s): str(o) for s, o in shown.subject_objects()} == tags
     page.close()
+
+
+# ------------------------------------------------------------- the published site on a plain static server
+
+HOME = "https://nfdi4bioimage.github.io/training/kg/"
+S = "http://schema.org/"
+
+
+@pytest.fixture(scope="module")
+def published(real_out, tmp_path_factory):
+    """The real catalogue's site (with its search index) served as files by Python's http.server."""
+    from kg.site import build_site
+
+    from .site_helpers import static_server
+
+    root = tmp_path_factory.mktemp("published")
+    build_site(real_out, root / "training" / "kg")
+    with static_server(root) as url:
+        yield real_out, url + "training/kg/"
+
+
+def _store(build_dir):
+    import pyoxigraph as ox
+
+    st = ox.Store()
+    st.bulk_load(path=str(build_dir / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    return st
+
+
+def _works(st, where: str) -> set[str]:
+    q = f"PREFIX schema: <{S}> SELECT DISTINCT ?w WHERE {{ ?w a schema:LearningResource . {where} }}"
+    return {r["w"].value for r in st.query(q)}
+
+
+TAGGED_OMERO = '?w schema:about ?t . ?t schema:name "OMERO" .'
+CC_BY = "?w schema:license <http://spdx.org/licenses/CC-BY-4.0> ."
+
+
+def _search(page, url: str) -> tuple[int, list[str]]:
+    """Open a search URL, wait for its results; (count the page states, IRIs of every result shown
+    after pressing "Show more" until all are listed)."""
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+    count = int(page.evaluate("document.body.dataset.searchCount"))
+    for _ in range(100):  # bounded: 50 results a press
+        if page.locator("#smore").is_hidden():
+            break
+        n = page.locator("#sresults li").count()
+        page.click("#smore")
+        page.wait_for_function(f"document.querySelectorAll('#sresults li').length > {n}", timeout=30000)
+    hrefs = page.eval_on_selector_all("#sresults a.result-title", "els => els.map(e => e.href)")
+    base = url.split("search.html", 1)[0]
+    iris = [HOME + h[len(base) :].rstrip("/") for h in hrefs]
+    return count, iris
+
+
+@pytest.mark.realdata
+def test_search_finds_the_works_tagged_omero_first(browser, published):
+    build_dir, base = published
+    st = _store(build_dir)
+    tagged = _works(st, TAGGED_OMERO)
+    assert len(tagged) > 10
+    page = browser.new_page()
+    count, iris = _search(page, base + "search.html?q=OMERO")
+    assert count == len(iris) and len(set(iris)) == len(iris)
+    assert tagged <= set(iris)  # every work tagged OMERO is found
+    # ... and ranked before every work that has the word neither in its tags nor in its title (Pagefind
+    # ranks title matches highly, so untagged works titled "... OMERO ..." come between tagged ones)
+    titled = _works(st, '?w schema:name ?n . FILTER(CONTAINS(LCASE(?n), "omero"))')
+    rank = {w: i for i, w in enumerate(iris)}
+    others = [rank[w] for w in iris if w not in tagged | titled]
+    assert others and max(rank[w] for w in tagged) < min(others)
+    # the results link to the work pages, which name the work (its title is the result's title)
+    first = page.locator("#sresults a.result-title").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == title
+    page.close()
+
+
+@pytest.mark.realdata
+def test_facets_narrow_to_the_counts_the_graph_gives(browser, published):
+    build_dir, base = published
+    st = _store(build_dir)
+    tagged, cc_by = _works(st, TAGGED_OMERO), _works(st, CC_BY)
+    page = browser.new_page()
+    # the tag facet alone: exactly the tagged works
+    count, iris = _search(page, base + "search.html?tag=OMERO")
+    assert count == len(tagged) and set(iris) == tagged
+    # ticking the CC-BY-4.0 box narrows them, and the URL holds both facets
+    label = page.locator('fieldset[data-facet="license"] label').filter(
+        has=page.locator('input[value="CC-BY-4.0"]')
+    )
+    assert label.inner_text().strip() == f"CC-BY-4.0 ({len(tagged & cc_by)})"  # the count before ticking
+    box = label.locator("input")
+    box.check()
+    page.wait_for_function(f"document.body.dataset.searchCount === '{len(tagged & cc_by)}'", timeout=30000)
+    assert "tag=OMERO" in page.url and "license=CC-BY-4.0" in page.url
+    count, iris = _search(page, page.url)  # the shared URL gives the same results
+    assert count == len(tagged & cc_by) and set(iris) == tagged & cc_by
+    # with words: the facet keeps exactly the found works with that licence
+    _n, found = _search(page, base + "search.html?q=OMERO")
+    count, iris = _search(page, base + "search.html?q=OMERO&license=CC-BY-4.0")
+    assert set(iris) == set(found) & cc_by and count == len(iris) < len(found)
+    page.close()

@@ -13,7 +13,14 @@ def cmd_site(args: argparse.Namespace) -> int:
     from ..site.queries import default_queries_dir
 
     qdir = args.queries if args.queries is not None else default_queries_dir()
-    s = build_site(args.build, args.out, queries_dir=qdir, site_url=args.site_url, base=args.base)
+    s = build_site(
+        args.build,
+        args.out,
+        queries_dir=qdir,
+        site_url=args.site_url,
+        base=args.base,
+        search=not args.no_search,
+    )
     if not args.quiet:
         c = s.counts
         print(
@@ -45,6 +52,11 @@ def register(sub) -> None:
         metavar="IRI",
         default=DEFAULT_BASE,
         help=f"IRI base the graph was built with (default {DEFAULT_BASE})",
+    )
+    p.add_argument(
+        "--no-search",
+        action="store_true",
+        help="leave out the search index (Pagefind, from the pagefind[bin] package)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     p.set_defaults(func=cmd_site)

@@ -22,6 +22,7 @@ from .hosting import htaccess, nginx_conf
 from .layout import site_root
 from .pages import CSS, Site
 from .queries import load_named_queries
+from .search import facet_table, index_site
 
 MARKER = ".kg-site"  # marks a folder written by build_site, so that it may be replaced
 DEFAULT_SITE_URL = site_root(DEFAULT_BASE)
@@ -62,6 +63,7 @@ def build_site(
     queries_dir: str | Path | None = None,
     site_url: str | None = None,
     base: str = DEFAULT_BASE,
+    search: bool = True,
 ) -> SiteSummary:
     """Write the site for the graph in ``build_dir`` into ``out_dir`` (replaced as a whole)."""
     t0 = time.perf_counter()
@@ -118,10 +120,14 @@ def build_site(
             write(*site.list_page(fname, title, kind))
         write(*site.index_page())
         write(*site.query_page())
+        write(*site.search_page())
+        write("search-facets.json", facet_table(site))
         write("style.css", CSS.lstrip())
         write("sitemap.xml", site.sitemap())
         write(".htaccess", htaccess(site_url, base))
         write("nginx-kg.conf", nginx_conf(site_url, base))
+        if search:
+            index_site(tmp)
         write(MARKER, "written by kg site; the whole folder is replaced on the next run\n")
         os.chmod(tmp, 0o755)
         if out.exists():

@@ -20,14 +20,40 @@ from .graph import Graph
 from .layout import page_path, page_url, rdf_path, root_prefix, site_root
 
 CSS = """
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#222}
-header a,footer a{margin-right:1rem}
-h1{font-size:1.6rem} .meta{color:#555} .desc{white-space:pre-wrap}
-ul.tags li{display:inline;margin-right:.6rem}
-article.work{border-top:1px solid #ddd;padding:.4rem 0}
-table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}
+:root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5a5a60;--bg:#fff;--line:#d8d8de;--link:#0b57b0;--accent:#eef2f8}
+@media (prefers-color-scheme:dark){
+ :root{--fg:#e6e6ea;--muted:#a3a3ad;--bg:#16171a;--line:#3a3b42;--link:#8ab4f8;--accent:#22252c}}
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;max-width:64rem;margin:0 auto;padding:0 1rem 2rem;line-height:1.45;
+ color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
+a{color:var(--link)}
+header{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1rem;padding:.6rem 0;border-bottom:1px solid var(--line)}
+header nav{display:flex;flex-wrap:wrap;gap:.2rem .9rem}
+.search-box{display:flex;gap:.3rem;margin-left:auto;min-width:0;flex:1 1 12rem;max-width:22rem}
+.search-box input,.search-main input{flex:1;min-width:0;width:100%;padding:.3rem;font:inherit}
+input,button,select,textarea{color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:3px}
+button{padding:.3rem .6rem;cursor:pointer}
+h1{font-size:1.6rem;line-height:1.2} .meta{color:var(--muted)} .desc{white-space:pre-wrap}
+ul.tags{padding:0} ul.tags li{display:inline-block;margin:0 .6rem .2rem 0}
+article.work{border-top:1px solid var(--line);padding:.4rem 0}
+table{border-collapse:collapse;max-width:100%}
+td,th{border:1px solid var(--line);padding:.2rem .4rem;text-align:left;vertical-align:top}
+table.props{display:block;overflow-x:auto}
 textarea{width:100%;font-family:monospace}
-.error{color:#a00;white-space:pre-wrap}
+code{overflow-wrap:anywhere}
+.error{color:#c33;white-space:pre-wrap}
+.letters{display:flex;flex-wrap:wrap;gap:.3rem .7rem;padding:0;list-style:none}
+.columns{columns:16rem auto;padding-left:1.2rem}
+.search-layout{display:grid;grid-template-columns:15rem 1fr;gap:1.5rem}
+.facet{border:1px solid var(--line);margin:0 0 .8rem;max-height:16rem;overflow-y:auto}
+.facet label{display:block;font-size:.92rem}
+ol.results li{margin-bottom:.8rem} .excerpt{margin:.2rem 0;color:var(--muted)}
+mark{background:var(--accent);color:inherit;font-weight:600}
+.chart{max-width:100%;height:auto} .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.chart a:hover rect,.chart a:focus rect{opacity:.75}
+@media (max-width:40rem){.search-layout{grid-template-columns:1fr} .search-box{max-width:none;margin-left:0}}
+@media print{header,footer,.search-box,nav,.links-rdf{display:none} body{max-width:none;color:#000;background:#fff}
+ a{color:#000;text-decoration:none} .desc{white-space:pre-wrap} article.work{border:0}}
 """
 
 
@@ -78,7 +104,15 @@ def curie(iri: str) -> str:
     return iri
 
 
-LISTS = ("works.html", "people.html", "projects.html", "tags.html", "licenses.html", "query.html")
+LISTS = (
+    "works.html",
+    "people.html",
+    "projects.html",
+    "tags.html",
+    "licenses.html",
+    "search.html",
+    "query.html",
+)
 
 
 class Site:
@@ -175,13 +209,18 @@ class Site:
             f'<a href="{root}index.html">Index</a><a href="{root}works.html">Materials</a>'
             f'<a href="{root}people.html">People</a><a href="{root}tags.html">Tags</a>'
             f'<a href="{root}licenses.html">Licences</a><a href="{root}projects.html">Projects</a>'
-            f'<a href="{root}query.html">Query</a>'
+            f'<a href="{root}search.html">Search</a><a href="{root}query.html">Query</a>'
+        )
+        search = (
+            f'<form class="search-box" role="search" action="{root}search.html">'
+            '<input name="q" type="search" aria-label="Search the materials" placeholder="Search materials">'
+            '<button type="submit">Search</button></form>'
         )
         return (
             f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>{esc(title)}</title><link rel="stylesheet" href="{root}style.css">{head}</head>\n'
-            f"<body><header>{nav}</header>\n<main>\n{body}\n</main>\n"
+            f'<body><header><nav aria-label="Site">{nav}</nav>{search}</header>\n<main>\n{body}\n</main>\n'
             f"<footer><small>Generated from the knowledge graph by kg.</small></footer></body></html>\n"
         )
 
@@ -206,7 +245,21 @@ class Site:
         g = self.g
         parts = []
         title = g.name(w)
-        parts.append(f"<{heading}>{self.link(w, root, title) if not full else esc(title)}</{heading}>")
+        tags = sorted(g.iris(w, SCHEMA.about), key=lambda t: g.name(t).casefold())
+        tag_list = (
+            '<ul class="tags" aria-label="Tags"'
+            + (' data-pagefind-weight="10">' if full else ">")
+            + "".join(f"<li>{self.link(t, root)}</li>" for t in tags)
+            + "</ul>"
+        )
+        if full:
+            # the work's own page: title and tags first, weighing most in the search index (Pagefind
+            # ranked works whose tag came last, after a long description, below passing mentions)
+            parts.append(f'<{heading} data-pagefind-weight="10">{esc(title)}</{heading}>')
+            if tags:
+                parts.append(tag_list)
+        else:
+            parts.append(f"<{heading}>{self.link(w, root, title)}</{heading}>")
         authors = g.author_order(w)
         if authors:
             parts.append(
@@ -249,15 +302,8 @@ class Site:
         if full:
             for ab in g.texts(w, SCHEMA.abstract):
                 parts.append(f'<h2>Abstract</h2><div class="desc abstract">{esc(ab)}</div>')
-        tags = g.iris(w, SCHEMA.about)
-        if tags:
-            parts.append(
-                '<p>Tags:</p><ul class="tags">'
-                + "".join(
-                    f"<li>{self.link(t, root)}</li>" for t in sorted(tags, key=lambda t: g.name(t).casefold())
-                )
-                + "</ul>"
-            )
+        if tags and not full:
+            parts.append(tag_list)
         orgs = g.iris(w, SCHEMA.sourceOrganization)
         if orgs:
             parts.append("<p>Project: " + ", ".join(self.link(o, root) for o in orgs) + "</p>")
@@ -275,9 +321,26 @@ class Site:
         head = self.ld(doc)
         path = self.path[w]
         root = root_prefix(path)
-        body = f'<article class="work" data-iri="{esc(w)}">\n{self.work_block(w, root, "h1", full=True)}\n'
-        body += self.rdf_links(w, path) + "</article>"
+        body = (
+            f'<article class="work" data-iri="{esc(w)}" data-pagefind-body>\n'
+            f"{self.work_block(w, root, 'h1', full=True)}\n</article>\n"
+        )
+        body += self.rdf_links(w, path)
         return path, self.page(self.g.name(w), body, root, head + self.alternates(w, path)), doc
+
+    def facets(self, w: str) -> dict[str, list[str]]:
+        """The work's values of each search facet (``search.FACETS``), as the search page shows them."""
+        g = self.g
+        out = {
+            "tag": [g.name(t) for t in g.iris(w, SCHEMA.about)],
+            "license": [g.text(x, SCHEMA.identifier) or self.label(x) for x in g.iris(w, SCHEMA.license)],
+            "level": [self.label(x) for x in g.iris(w, SCHEMA.educationalLevel)],
+            "type": [self.label(x) for x in g.iris(w, KG.contentType)],
+            "language": g.texts(w, SCHEMA.inLanguage),
+            "project": [g.name(o) for o in g.iris(w, SCHEMA.sourceOrganization)],
+            "year": sorted({d[:4] for d in g.texts(w, SCHEMA.datePublished) if d[:4].isdigit()}),
+        }
+        return {k: sorted(set(v)) for k, v in out.items() if v}
 
     def entity_page(self, kind: str, iri: str) -> tuple[str, str]:
         g = self.g
@@ -469,6 +532,18 @@ class Site:
             "url": self.page_base,
         }
         return "index.html", self.page("Training materials knowledge graph", body, "", self.ld(site))
+
+    def search_page(self) -> tuple[str, str]:
+        from .search import search_body
+
+        doc = {
+            "@context": "https://schema.org",
+            "@id": self.page_base + "search.html",
+            "@type": "SearchResultsPage",
+            "name": "Search the training materials",
+            "isPartOf": {"@id": self.page_base},
+        }
+        return "search.html", self.page("Search", search_body(), "", self.ld(doc))
 
     def query_page(self) -> tuple[str, str]:
         data = json.dumps(self.named_queries, ensure_ascii=False)
