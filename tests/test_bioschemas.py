@@ -219,7 +219,11 @@ def test_one_block_per_page_of_the_right_type(records, idx):
             continue
         types = set(_as_list(doc.get("@type", [])))
         if folder is None:
-            want = {"index.html": {"WebSite"}, "query.html": {"WebPage"}}.get(path, {"ItemList"})
+            want = {
+                "index.html": {"WebSite"},
+                "query.html": {"WebPage"},
+                "search.html": {"SearchResultsPage"},
+            }.get(path, {"ItemList"})
             assert types == want, path
             if path in expected_list:
                 seen.add(path)

@@ -222,3 +222,70 @@ def test_facets_narrow_to_the_counts_the_graph_gives(browser, published):
     count, iris = _search(page, base + "search.html?q=OMERO&license=CC-BY-4.0")
     assert set(iris) == set(found) & cc_by and count == len(iris) < len(found)
     page.close()
+
+
+LAYOUT_PAGES = [
+    "index.html",
+    "works.html",
+    "people.html",
+    "tags.html",
+    "projects.html",
+    "licenses.html",
+    "query.html",
+    "search.html?q=OMERO",
+    "vocab/",
+    "scheme/level/novice/",
+]
+
+
+@pytest.mark.realdata
+def test_no_horizontal_scroll_at_phone_and_desktop_width(browser, published, tmp_path):
+    """Screenshots at 1280 and 390 px (and 360 px): the page is never wider than the window."""
+    build_dir, base = published
+    st = _store(build_dir)
+    # the longest work title and the person with the most works: long words, long lists
+    (longest,) = [
+        r["w"].value
+        for r in st.query(
+            f"SELECT ?w WHERE {{ ?w a <{S}LearningResource> ; <{S}name> ?n }} ORDER BY DESC(STRLEN(?n)) ?w LIMIT 1"
+        )
+    ]
+    pages = LAYOUT_PAGES + [longest.replace(HOME, "") + "/"]
+    page = browser.new_page()
+    for width in (1280, 390, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        for rel in pages:
+            page.goto(base + rel)
+            page.wait_for_load_state("load")
+            if rel.startswith("search.html"):
+                page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+            if width != 360:
+                page.screenshot(path=str(tmp_path / f"{width}-{rel.replace('/', '_')}.png"), full_page=False)
+            scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+            assert scroll <= inner, (width, rel, scroll, inner)
+    page.close()
+
+
+@pytest.mark.realdata
+def test_dark_mode_and_print(browser, published):
+    """The colours follow prefers-color-scheme; printing a work page leaves out navigation and search."""
+    _build_dir, base = published
+    work = base + "id/material/" + "a2a8690a-53de-4997-8b08-6acdffabe200/"
+
+    def luminance(rgb: str) -> float:
+        r, g, b = (int(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    page = browser.new_page()
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme, media="screen")
+        page.goto(work)
+        bg = luminance(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+        fg = luminance(page.evaluate("getComputedStyle(document.body).color"))
+        assert (bg > fg) if scheme == "light" else (bg < fg), (scheme, bg, fg)
+        assert abs(bg - fg) > 120  # readable contrast
+    page.emulate_media(media="print", color_scheme="light")
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "none"
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).display") != "none"
+    assert page.locator("h1").is_visible()
+    page.close()

@@ -488,14 +488,65 @@ class Site:
         return serialize(triples, format=RdfFormat.JSON_LD).decode("utf-8") + "\n"
 
     def list_page(self, fname: str, title: str, kind: str) -> tuple[str, str]:
+        """A list page: works grouped by year (newest first), people by the initial of their family
+        name (A-Z), tags, licences and projects by number of works; each group with its count."""
+        g = self.g
         items = self.works if kind == "work" else self.entities[kind]
-        rows = []
-        for i in items:
-            n = 1 if kind == "work" else len(self.works_of[(kind, i)])
-            rows.append(f"<li>{self.link(i, '')}" + ("" if kind == "work" else f" ({n})") + "</li>")
-        body = f"<h1>{esc(title)} ({len(items)})</h1>\n<ul>\n" + "\n".join(rows) + "\n</ul>"
+
+        def n(i: str) -> int:
+            return len(self.works_of[(kind, i)])
+
+        def row(i: str) -> str:
+            return f"<li>{self.link(i, '')}" + ("" if kind == "work" else f" ({n(i)})") + "</li>"
+
+        body = [f"<h1>{esc(title)} ({len(items)})</h1>"]
+        if kind in ("work", "person"):
+            groups: dict[str, list[str]] = defaultdict(list)
+            for i in items:
+                groups[self.work_year(i) if kind == "work" else self.initial(i)].append(i)
+            order = sorted(groups, reverse=kind == "work")
+            if kind == "work" and "–" in order:  # works without a year last
+                order = [k for k in order if k != "–"] + ["–"]
+            label = "Works published in" if kind == "work" else "Family names starting with"
+            body.append(
+                f'<nav aria-label="Groups"><ul class="letters">'
+                + "".join(
+                    f'<li><a href="#g-{esc(k)}" aria-label="{label} {esc(k)}">{esc(k)}</a> '
+                    f'<span class="meta">({len(groups[k])})</span></li>'
+                    for k in order
+                )
+                + "</ul></nav>"
+            )
+            for k in order:
+                members = groups[k]
+                if kind == "person":
+                    members = sorted(members, key=lambda i: (self.family_key(i), i))
+                body.append(f'<h2 id="g-{esc(k)}">{esc(k)} <span class="meta">({len(members)})</span></h2>')
+                body.append('<ul class="columns">' + "".join(row(i) for i in members) + "</ul>")
+        else:
+            ranked = sorted(items, key=lambda i: (-n(i), g.name(i).casefold(), i))
+            body.append('<p class="meta">Sorted by number of materials.</p>')
+            body.append('<ul class="columns">' + "".join(row(i) for i in ranked) + "</ul>")
         head = self.ld(list_embed(self.g, self.page_base + fname, title, items))
-        return fname, self.page(title, body, "", head)
+        return fname, self.page(title, "\n".join(body), "", head)
+
+    def work_year(self, w: str) -> str:
+        years = sorted(d[:4] for d in self.g.texts(w, SCHEMA.datePublished) if d[:4].isdigit())
+        return years[0] if years else "–"
+
+    def family_key(self, person: str) -> tuple[str, str]:
+        """Sort key of a person: family name (schema:familyName, else the last word of the name),
+        then the whole name, both without case."""
+        name = self.g.name(person)
+        family = self.g.text(person, SCHEMA.familyName) or (name.split()[-1] if name.split() else name)
+        return (family.casefold(), name.casefold())
+
+    def initial(self, person: str) -> str:
+        """A-Z group of a person's family name (accents dropped; anything else under '#')."""
+        import unicodedata
+
+        first = unicodedata.normalize("NFKD", self.family_key(person)[0][:1])[:1].upper()
+        return first if "A" <= first <= "Z" else "#"
 
     def counts(self) -> dict[str, int]:
         return {
