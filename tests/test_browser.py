@@ -289,3 +289,17 @@ def test_dark_mode_and_print(browser, published):
     assert page.evaluate("getComputedStyle(document.querySelector('h1')).display") != "none"
     assert page.locator("h1").is_visible()
     page.close()
+
+
+@pytest.mark.realdata
+def test_index_chart_bars_open_the_search_they_count(browser, published):
+    _build_dir, base = published
+    page = browser.new_page()
+    page.goto(base + "index.html")
+    bar = page.locator('svg[data-facet="license"] a[data-value="CC-BY-4.0"]')
+    n = int(bar.get_attribute("data-count"))
+    bar.locator("rect").click()
+    page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+    assert "license=CC-BY-4.0" in page.url
+    assert int(page.evaluate("document.body.dataset.searchCount")) == n
+    page.close()

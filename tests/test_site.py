@@ -559,3 +559,40 @@ def test_two_runs_write_the_same_bytes(example_site, tmp_path):
     a = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     b = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert a.keys() == b.keys() and a == b
+
+
+def test_index_charts_link_into_the_search_with_their_counts(example_site):
+    """Each bar of the index charts links to search.html with facet values; its number is the number
+    of works the search page gives for them (read from search-facets.json), and the licence bars
+    count what the graph says."""
+    from urllib.parse import parse_qs
+
+    build_dir, site = example_site
+    table = json.loads((site / "search-facets.json").read_text(encoding="utf-8"))
+    p = _Collect()
+    p.feed((site / "index.html").read_text(encoding="utf-8"))
+    svgs = [dict(a).get("data-facet") for t, a in p.starts if t == "svg"]
+    assert svgs == ["year,type", "license", "level", "tag"]
+    links = [dict(a) for t, a in p.starts if t == "a" and "data-count" in dict(a)]
+    assert len(links) > 10
+    for a in links:
+        assert a["href"].startswith("search.html?")
+        want = {k: v for k, v in parse_qs(a["href"].split("?", 1)[1]).items()}
+        n = sum(all(set(vs) & set(w["facets"].get(k, [])) for k, vs in want.items()) for w in table["works"])
+        if a.get("data-part") == "other":
+            assert 0 < int(a["data-count"]) <= n, a
+        else:
+            assert int(a["data-count"]) == n, a
+    # the licence facet values and counts, from the graph itself
+    st = ox.Store()
+    st.bulk_load(path=str(build_dir / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    rows = st.query(
+        f"SELECT ?v (COUNT(DISTINCT ?w) AS ?n) WHERE {{ ?w a <{S}LearningResource> ; <{S}license> ?l . "
+        f"OPTIONAL {{ ?l <{S}identifier> ?id }} OPTIONAL {{ ?l <{S}name> ?name }} "
+        f"BIND(COALESCE(?id, ?name, STR(?l)) AS ?v) }} GROUP BY ?v"
+    )
+    expected = {r["v"].value: int(r["n"].value) for r in rows}
+    shown = {
+        a["data-value"]: int(a["data-count"]) for a in links if a["href"].startswith("search.html?license=")
+    }
+    assert shown and shown == dict(sorted(expected.items(), key=lambda kv: (-kv[1], kv[0].casefold()))[:12])

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from pyoxigraph import NamedNode
 
 from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
+from .charts import index_charts
 from .embed import entity_embed, list_embed, script_json, work_embed
 from .graph import Graph
 from .layout import page_path, page_url, rdf_path, root_prefix, site_root
@@ -49,7 +50,10 @@ code{overflow-wrap:anywhere}
 .facet label{display:block;font-size:.92rem}
 ol.results li{margin-bottom:.8rem} .excerpt{margin:.2rem 0;color:var(--muted)}
 mark{background:var(--accent);color:inherit;font-weight:600}
-.chart{max-width:100%;height:auto} .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.chart{max-width:100%;height:auto} .chart-box{margin:0;min-width:0} figcaption{font-weight:600}
+.legend{display:flex;flex-wrap:wrap;gap:.2rem .8rem;padding:0;list-style:none;font-size:.85rem}
+.swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+.wide{grid-column:1/-1} .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1rem}
 .chart a:hover rect,.chart a:focus rect{opacity:.75}
 @media (max-width:40rem){.search-layout{grid-template-columns:1fr} .search-box{max-width:none;margin-left:0}}
 @media print{header,footer,.search-box,nav,.links-rdf{display:none} body{max-width:none;color:#000;background:#fff}
@@ -572,7 +576,9 @@ class Site:
                 f'<tr><th><a href="{f}">{esc(t)}</a></th><td data-count="{k}">{n}</td></tr>'
                 for (f, t, n), k in zip(rows, c)
             )
-            + '\n</tbody></table>\n<p><a href="query.html">Query the graph with SPARQL</a> '
+            + "\n</tbody></table>\n"
+            + index_charts(self)
+            + '\n<p><a href="query.html">Query the graph with SPARQL</a> '
             '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>'
         )
         site = {
