@@ -247,7 +247,8 @@ def test_no_horizontal_scroll_at_phone_and_desktop_width(browser, published, tmp
     (longest,) = [
         r["w"].value
         for r in st.query(
-            f"SELECT ?w WHERE {{ ?w a <{S}LearningResource> ; <{S}name> ?n }} ORDER BY DESC(STRLEN(?n)) ?w LIMIT 1"
+            f"SELECT ?w WHERE {{ ?w a <{S}LearningResource> ; <{S}name> ?n }} "
+            "ORDER BY DESC(STRLEN(?n)) ?w LIMIT 1"
         )
     ]
     pages = LAYOUT_PAGES + [longest.replace(HOME, "") + "/"]

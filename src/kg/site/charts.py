@@ -83,9 +83,10 @@ def year_type_chart(pairs: Counter, per_year: Counter, types_shown: int = 7) -> 
             base -= h
             href = _href(year=y) if t == "other" else _href(year=y, type=t)
             part = ' data-part="other"' if t == "other" else ""  # a part of the year's results
+            colour = PALETTE[j % len(PALETTE)]
             parts.append(
                 f'<a href="{_esc(href)}" data-count="{n}"{part}><title>{_esc(y)}, {_esc(t)}: {n}</title>'
-                f'<rect x="{x}" y="{base}" width="{col_w}" height="{h}" fill="{PALETTE[j % len(PALETTE)]}"/></a>'
+                f'<rect x="{x}" y="{base}" width="{col_w}" height="{h}" fill="{colour}"/></a>'
             )
         parts.append(
             f'<a href="{_esc(_href(year=y))}" data-count="{per_year[y]}">'
