@@ -97,6 +97,15 @@ def test_query_page_runs_a_named_query(browser, served):
     assert headers == ["tag", "label", "materials"]
     rows = [r.locator("td").all_inner_texts() for r in page.locator("#results tbody tr").all()]
     assert {label: int(n) for _tag, label, n in rows} == expected
+    # IRIs in the results are links; a tag's leads to the tag's page (at its IRI's path)
+    link = page.locator("#results tbody tr").first.locator("td").first.locator("a")
+    tag_iri, label = link.inner_text(), rows[0][1]
+    assert tag_iri.startswith("https://nfdi4bioimage.github.io/training/kg/id/tag/")
+    link.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(tag_iri.split("/kg/", 1)[1] + "/")
+    assert page.locator("h1").inner_text().startswith(label)
+    page.go_back()
     assert page.locator("#error").inner_text() == ""
     # a malformed query shows the endpoint's error, no rows
     page.fill("#query", "SELECT WHERE {")

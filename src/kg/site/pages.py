@@ -614,7 +614,7 @@ class Site:
 <form id="qform"><textarea id="query" name="query" rows="14" spellcheck="false">{esc(first)}</textarea>
 <p><button id="run" type="submit">Run</button> <span id="status" class="meta"></span></p></form>
 <div id="error" class="error"></div>
-<table id="results"><thead></thead><tbody></tbody></table>
+<table id="results" data-root="{esc(site_root(self.base))}"><thead></thead><tbody></tbody></table>
 <pre id="graph"></pre>
 <script type="application/json" id="named-queries">{data}</script>
 <script>{QUERY_JS}</script>"""
@@ -649,6 +649,14 @@ class Site:
 QUERY_JS = r"""
 (function () {
   var named = JSON.parse(document.getElementById('named-queries').textContent);
+  var root = document.getElementById('results').dataset.root;
+  // an IRI under the site root links to its page here (kg.site.layout: <path>/index.html), others as they are
+  function pageOf(iri) {
+    if (iri.indexOf(root) !== 0) { return iri; }
+    var rest = iri.slice(root.length), hash = rest.indexOf('#'), frag = '';
+    if (hash >= 0) { frag = rest.slice(hash); rest = rest.slice(0, hash); }
+    return (rest === '' || rest.slice(-1) === '/' ? rest : rest + '/') + frag || './';
+  }
   var sel = document.getElementById('named'), ta = document.getElementById('query');
   named.forEach(function (q, i) {
     var o = document.createElement('option'); o.value = String(i); o.textContent = q.title; sel.appendChild(o);
@@ -689,7 +697,12 @@ QUERY_JS = r"""
         rows.forEach(function (b) {
           var tr = document.createElement('tr');
           vars.forEach(function (v) {
-            var td = document.createElement('td'); td.textContent = b[v] ? b[v].value : ''; tr.appendChild(td);
+            var td = document.createElement('td');
+            if (b[v] && b[v].type === 'uri' && /^https?:\/\//i.test(b[v].value)) {
+              var a = document.createElement('a'); a.textContent = b[v].value; a.href = pageOf(b[v].value);
+              td.appendChild(a);
+            } else { td.textContent = b[v] ? b[v].value : ''; }
+            tr.appendChild(td);
           });
           tbody.appendChild(tr);
         });
