@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -152,19 +153,43 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
 # --------------------------------------------------------------------------- static servers, no rewriting
 
 NGINX = Path("/usr/sbin/nginx")
+APACHE = Path("/usr/sbin/apache2")
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
 
 @contextlib.contextmanager
-def static_server(root: Path, nginx_include: Path | None = None):
-    """Serve ``root`` on 127.0.0.1: Python's http.server, or (with ``nginx_include``) Debian's nginx
-    with a minimal configuration of its own that includes that file in its server block. Yields the
-    base URL; the process is stopped by its PID."""
+def static_server(root: Path, nginx_include: Path | None = None, apache: bool = False):
+    """Serve ``root`` on 127.0.0.1: Python's http.server; or (with ``nginx_include``) Debian's nginx
+    with a minimal configuration of its own that includes that file in its server block; or (with
+    ``apache``) Debian's Apache with a minimal configuration that lets the site's .htaccess apply, on
+    a copy of ``root`` that its unprivileged user can read. Yields the base URL; the process is
+    stopped by its PID."""
     from .servers import HOST, _wait_http, free_port
 
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="kg-static-"))
     log = tmp / "log"
-    if nginx_include is None:
+    if apache:
+        tmp.chmod(0o755)
+        docs = tmp / "root"
+        shutil.copytree(root, docs)
+        for d, _dirs, files in os.walk(docs):
+            os.chmod(d, 0o755)
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o644)
+        mods = "".join(
+            f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n"
+            for m in ("mpm_event", "authz_core", "dir", "mime", "rewrite", "headers")
+        )
+        conf = tmp / "httpd.conf"
+        conf.write_text(
+            f"ServerRoot {tmp}\nServerName {HOST}\nListen {HOST}:{port}\n{mods}"
+            f"User nobody\nGroup nogroup\nPidFile {tmp}/httpd.pid\nDefaultRuntimeDir {tmp}\n"
+            f"ErrorLog {log}\nTypesConfig /etc/mime.types\nDocumentRoot {docs}\n"
+            f"<Directory {docs}>\n  AllowOverride All\n  Require all granted\n</Directory>\n"
+        )
+        cmd = [str(APACHE), "-X", "-f", str(conf)]
+    elif nginx_include is None:
         cmd = [sys.executable, "-m", "http.server", str(port), "--bind", HOST, "--directory", str(root)]
     else:
         conf = tmp / "nginx.conf"

@@ -524,16 +524,24 @@ def test_real_iris_resolve_on_a_plain_static_server(real_site):
 
 
 @pytest.mark.server
-def test_nginx_with_the_shipped_rules_negotiates_turtle_and_json_ld(example_site):
-    from .site_helpers import NGINX, graph_index, http_get, static_server
+@pytest.mark.parametrize("server", ["nginx", "apache"])
+def test_shipped_rules_negotiate_turtle_and_json_ld(server, example_site):
+    """Debian's nginx with nginx-kg.conf included, or Apache reading the site's .htaccess: the IRI
+    answers Turtle, JSON-LD or the page as the Accept header asks."""
+    from .site_helpers import APACHE, NGINX, graph_index, http_get, static_server
 
-    if not NGINX.exists():
-        pytest.skip("no Debian nginx at /usr/sbin/nginx (apt-get install nginx-light)")
+    binary = NGINX if server == "nginx" else APACHE
+    if not binary.exists():
+        pytest.skip(f"no Debian {server} at {binary} (apt-get install nginx-light / apache2-bin)")
     build_dir, site = example_site
     idx = graph_index(build_dir / "catalog.nt")
     iris = minted_iris(build_dir)
     sample = iris[HOME + "id/material"][:3] + iris[HOME + "id/tag"][:2] + [HOME + "vocab"]
-    with static_server(site.parent.parent, nginx_include=site / "nginx-kg.conf") as url:
+    if server == "nginx":
+        serving = static_server(site.parent.parent, nginx_include=site / "nginx-kg.conf")
+    else:
+        serving = static_server(site.parent.parent, apache=True)
+    with serving as url:
         for iri in sample:
             at = iri.replace(HOME, url + "training/kg/")
             status, _f, ctype, body = http_get(at, "text/turtle")

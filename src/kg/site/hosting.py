@@ -58,11 +58,14 @@ DirectoryIndex index.html
 <IfModule mod_rewrite.c>
 RewriteEngine On
 RewriteBase {prefix}
+# (the file name without a trailing slash: the IRI's folder holds the page, the RDF is beside it)
 RewriteCond %{{HTTP_ACCEPT}} text/turtle
-RewriteCond %{{REQUEST_FILENAME}}.ttl -f
+RewriteCond %{{REQUEST_FILENAME}} ^(.+?)/?$
+RewriteCond %1.ttl -f
 RewriteRule ^(.+?)/?$ $1.ttl [L]
 RewriteCond %{{HTTP_ACCEPT}} application/ld\\+json
-RewriteCond %{{REQUEST_FILENAME}}.jsonld -f
+RewriteCond %{{REQUEST_FILENAME}} ^(.+?)/?$
+RewriteCond %1.jsonld -f
 RewriteRule ^(.+?)/?$ $1.jsonld [L]
 </IfModule>
 <IfModule mod_headers.c>
