@@ -604,3 +604,41 @@ def test_index_charts_link_into_the_search_with_their_counts(example_site):
         a["data-value"]: int(a["data-count"]) for a in links if a["href"].startswith("search.html?license=")
     }
     assert shown and shown == dict(sorted(expected.items(), key=lambda kv: (-kv[1], kv[0].casefold()))[:12])
+
+
+def test_person_pages_show_works_per_year_and_coauthors(example_site):
+    """Read back from the HTML: the co-authors of each person with their numbers of shared works,
+    and the works per year, as the graph gives them."""
+    import rdflib
+
+    from kg.site.layout import page_path
+
+    build_dir, site = example_site
+    g = rdflib.Graph().parse(build_dir / "catalog.nt", format="nt")
+    SCH = rdflib.Namespace(S)
+    people = set(g.subjects(rdflib.RDF.type, SCH.Person))
+    checked = 0
+    for person in people:
+        works = {w for w in g.subjects(SCH.author, person)} | {w for w in g.subjects(SCH.editor, person)}
+        expected: dict[str, int] = {}
+        for w in g.subjects(SCH.author, person):
+            for a in set(g.objects(w, SCH.author)) - {person}:
+                expected[str(a)] = expected.get(str(a), 0) + 1
+        text = (site / page_path(str(person))).read_text(encoding="utf-8")
+        found = {}
+        m = re.search(r'<details class="coauthors">(.*?)</details>', text, re.DOTALL)
+        if m:
+            for href, n in re.findall(r'<li><a href="([^"]+)">[^<]*</a> \((\d+)\)</li>', m.group(1)):
+                target = (site / page_path(str(person))).parent / href
+                rel = str(target.resolve().relative_to(site.resolve()))
+                node = "https://" + rel[len("ext/") :] if rel.startswith("ext/") else HOME + rel
+                found[node] = int(n)
+        assert found == expected, person
+        years: dict[str, int] = {}
+        for w in works:
+            ds = sorted(str(d)[:4] for d in g.objects(w, SCH.datePublished))
+            years[ds[0] if ds else "–"] = years.get(ds[0] if ds else "–", 0) + 1
+        shown = re.search(r'<p class="meta years">Works per year: (.*?)</p>', text).group(1)
+        assert dict((y, int(n)) for y, n in (x.split(": ") for x in shown.split(" · "))) == years
+        checked += bool(expected)
+    assert checked >= 3

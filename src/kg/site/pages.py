@@ -332,6 +332,30 @@ class Site:
         body += self.rdf_links(w, path)
         return path, self.page(self.g.name(w), body, root, head + self.alternates(w, path)), doc
 
+    def person_summary(self, person: str, works: list[str], root: str) -> str:
+        """Works per year and co-authors (by number of shared works) of a person."""
+        years: dict[str, int] = defaultdict(int)
+        for w in works:
+            years[self.work_year(w)] += 1
+        shared: dict[str, int] = defaultdict(int)
+        for w in works:
+            for a in self.g.author_order(w):
+                if a != person and a in self.path:
+                    shared[a] += 1
+        out = [
+            '<p class="meta years">Works per year: '
+            + " · ".join(f"{esc(y)}: {n}" for y, n in sorted(years.items(), reverse=True))
+            + "</p>"
+        ]
+        if shared:
+            ranked = sorted(shared, key=lambda a: (-shared[a], self.g.name(a).casefold(), a))
+            out.append(
+                f'<details class="coauthors"><summary>Co-authors ({len(ranked)})</summary><ul class="columns">'
+                + "".join(f"<li>{self.link(a, root)} ({shared[a]})</li>" for a in ranked)
+                + "</ul></details>"
+            )
+        return "\n".join(out)
+
     def facets(self, w: str) -> dict[str, list[str]]:
         """The work's values of each search facet (``search.FACETS``), as the search page shows them."""
         g = self.g
@@ -363,6 +387,8 @@ class Site:
                 body.append(f'<p class="orcid">ORCID {ext_link(iri)}</p>')
             for u in g.iris(iri, SCHEMA.url):
                 body.append(f"<p>{ext_link(u)}</p>")
+        if kind == "person":
+            body.append(self.person_summary(iri, works, root))
         if kind == "tag":
             alt = g.texts(iri, SKOS.altLabel)
             if alt:
