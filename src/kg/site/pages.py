@@ -264,7 +264,7 @@ class Site:
                 parts.append(tag_list)
         else:
             parts.append(f"<{heading}>{self.link(w, root, title)}</{heading}>")
-        authors = g.author_order(w)
+        authors = self.authors(w)
         if authors:
             parts.append(
                 '<p class="authors">'
@@ -332,6 +332,14 @@ class Site:
         body += self.rdf_links(w, path)
         return path, self.page(self.g.name(w), body, root, head + self.alternates(w, path)), doc
 
+    def authors(self, w: str) -> list[str]:
+        """``Graph.author_order``, once per work (the work and person pages ask for it ~6,700 times on
+        the real catalogue: 0.35 s of a 4.5 s run, measured with cProfile)."""
+        cache = self.__dict__.setdefault("_authors", {})
+        if w not in cache:
+            cache[w] = self.g.author_order(w)
+        return cache[w]
+
     def person_summary(self, person: str, works: list[str], root: str) -> str:
         """Works per year and co-authors (by number of shared works) of a person."""
         years: dict[str, int] = defaultdict(int)
@@ -339,7 +347,7 @@ class Site:
             years[self.work_year(w)] += 1
         shared: dict[str, int] = defaultdict(int)
         for w in works:
-            for a in self.g.author_order(w):
+            for a in self.authors(w):
                 if a != person and a in self.path:
                     shared[a] += 1
         out = [
