@@ -642,3 +642,14 @@ def test_person_pages_show_works_per_year_and_coauthors(example_site):
         assert dict((y, int(n)) for y, n in (x.split(": ") for x in shown.split(" · "))) == years
         checked += bool(expected)
     assert checked >= 3
+
+
+def test_no_search_leaves_out_the_index_only(example_site, tmp_path):
+    build_dir, site = example_site
+    r = run_kg("site", build_dir, "--out", tmp_path / "s", "--no-search", "-q")
+    assert r.returncode == 0 and r.stderr == ""
+    assert not (tmp_path / "s" / "pagefind").exists() and (site / "pagefind" / "pagefind.js").is_file()
+    # everything else is the same
+    ours = {p.relative_to(tmp_path / "s") for p in (tmp_path / "s").rglob("*") if p.is_file()}
+    full = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and "pagefind" not in p.parts}
+    assert ours == full
