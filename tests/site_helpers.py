@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -139,3 +148,83 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:
             assert (s, p, o) in emb_mine or (s, S + "sameAs", o) in emb_mine, (work, o)
             continue
         assert (s, p, o) in emb_mine, f"{work}: graph triple missing from the embed: {(p, o)}"
+
+
+# --------------------------------------------------------------------------- static servers, no rewriting
+
+NGINX = Path("/usr/sbin/nginx")
+APACHE = Path("/usr/sbin/apache2")
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+
+
+@contextlib.contextmanager
+def static_server(root: Path, nginx_include: Path | None = None, apache: bool = False):
+    """Serve ``root`` on 127.0.0.1: Python's http.server; or (with ``nginx_include``) Debian's nginx
+    with a minimal configuration of its own that includes that file in its server block; or (with
+    ``apache``) Debian's Apache with a minimal configuration that lets the site's .htaccess apply, on
+    a copy of ``root`` that its unprivileged user can read. Yields the base URL; the process is
+    stopped by its PID."""
+    from .servers import HOST, _wait_http, free_port
+
+    port = free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="kg-static-"))
+    log = tmp / "log"
+    if apache:
+        tmp.chmod(0o755)
+        docs = tmp / "root"
+        shutil.copytree(root, docs)
+        for d, _dirs, files in os.walk(docs):
+            os.chmod(d, 0o755)
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o644)
+        mods = "".join(
+            f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n"
+            for m in ("mpm_event", "authz_core", "dir", "mime", "rewrite", "headers")
+        )
+        conf = tmp / "httpd.conf"
+        conf.write_text(
+            f"ServerRoot {tmp}\nServerName {HOST}\nListen {HOST}:{port}\n{mods}"
+            f"User nobody\nGroup nogroup\nPidFile {tmp}/httpd.pid\nDefaultRuntimeDir {tmp}\n"
+            f"ErrorLog {log}\nTypesConfig /etc/mime.types\nDocumentRoot {docs}\n"
+            f"<Directory {docs}>\n  AllowOverride All\n  Require all granted\n</Directory>\n"
+        )
+        cmd = [str(APACHE), "-X", "-f", str(conf)]
+    elif nginx_include is None:
+        cmd = [sys.executable, "-m", "http.server", str(port), "--bind", HOST, "--directory", str(root)]
+    else:
+        conf = tmp / "nginx.conf"
+        temps = " ".join(
+            f"{k}_temp_path {tmp};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        conf.write_text(
+            f"daemon off; master_process off; worker_processes 1; pid {tmp}/nginx.pid; error_log {log};\n"
+            "events { worker_connections 64; }\n"
+            f"http {{ include /etc/nginx/mime.types; access_log off; {temps}\n"
+            f"  server {{ listen {HOST}:{port}; root {root}; index index.html;\n"
+            f"    include {nginx_include}; }} }}\n"
+        )
+        cmd = [str(NGINX), "-c", str(conf), "-e", str(log)]
+    with open(log, "ab") as lf:
+        proc = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT)
+    try:
+        _wait_http(f"http://{HOST}:{port}/", proc, 20, log)
+        yield f"http://{HOST}:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def http_get(url: str, accept: str = "text/html") -> tuple[int, str, str, bytes]:
+    """GET following redirects: (status, final URL, Content-Type, body); an HTTP error is returned."""
+    url = urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")  # an IRI's non-ASCII characters
+    req = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.geturl(), r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, url, e.headers.get("Content-Type", ""), e.read()

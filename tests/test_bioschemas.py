@@ -85,6 +85,36 @@ def idx(real_out):
     return graph_index(real_out / "catalog.nt")
 
 
+# Page folders of the site (``kg.site.layout``) -> the kind of node their pages describe.
+FOLDERS = {
+    "id/material/": "material",
+    "id/person/": "person",
+    "ext/orcid.org/": "person",
+    "id/tag/": "tag",
+    "id/org/": "project",
+    "ext/ror.org/": "project",
+    "ext/spdx.org/": "license",
+}
+
+
+def _kind(path: str, docs: list | None = None) -> str | None:
+    """The kind of node of a page path (None for a top-level page); "other" for the pages of the
+    remaining nodes (grants, concepts, schemes, vocabulary), which are not checked here. A kg licence
+    concept that works use has a licence page (a node record, not the ``@graph`` of the others)."""
+    if "/" not in path:
+        return None
+    for folder, kind in FOLDERS.items():
+        if path.startswith(folder):
+            return kind
+    if path.startswith("scheme/license/") and path.count("/") == 3 and docs and "@graph" not in docs[0]:
+        return "license"
+    return "other"
+
+
+def _uuid(path: str) -> str:
+    return Path(path).parent.name
+
+
 def _as_list(v) -> list:
     return v if isinstance(v, list) else [v]
 
@@ -94,10 +124,10 @@ def _uuids(raw: list[dict], records: dict[str, list[dict]]) -> list[str]:
     records' url, sameAs and identifier."""
     links: dict[str, set[str]] = {}
     for path, (doc,) in records.items():
-        if path.startswith("material/"):
+        if _kind(path) == "material":
             for k in ("url", "sameAs", "identifier"):
                 for u in _as_list(doc.get(k, [])):
-                    links.setdefault(str(u).casefold(), set()).add(Path(path).stem)
+                    links.setdefault(str(u).casefold(), set()).add(_uuid(path))
     out = []
     for e in raw:
         if e.get("uuid"):
@@ -141,7 +171,7 @@ def test_every_work_record_passes_the_profile_schema_where_the_catalogue_has_the
     records, validator, real_raw, idx
 ):
     lacking = _lacking_in_yaml(real_raw, records)
-    works = {k: v for k, v in records.items() if k.startswith("material/")}
+    works = {k: v for k, v in records.items() if _kind(k) == "material"}
     assert len(works) == len(real_raw)
     failed: dict[str, set[str]] = {}
     for path, (doc,) in works.items():
@@ -149,14 +179,14 @@ def test_every_work_record_passes_the_profile_schema_where_the_catalogue_has_the
         if errors:
             # only "required" errors, naming exactly the properties the record lacks
             assert {e.validator for e in errors} == {"required"}, (path, [e.message for e in errors])
-            failed[Path(path).stem] = {e.message.split("'")[1] for e in errors}
+            failed[_uuid(path)] = {e.message.split("'")[1] for e in errors}
     assert failed == lacking  # the failures are exactly the entries without the data
     passed = len(works) - len(failed)
     assert passed > 0 and len(failed) < len(works)
     # records of the forms that had failed pass now: year-only dates, several URLs, DOIs
     kinds = {"year": 0, "urls": 0, "doi": 0}
     for path, (doc,) in works.items():
-        if Path(path).stem in failed:
+        if _uuid(path) in failed:
             continue
         date = doc.get("datePublished")
         kinds["year"] += isinstance(date, dict) and date["@type"].endswith("#gYear")
@@ -183,10 +213,16 @@ def test_one_block_per_page_of_the_right_type(records, idx):
     for path, docs in records.items():
         assert len(docs) == 1, path
         doc = docs[0]
-        folder = path.split("/", 1)[0] if "/" in path else None
+        folder = _kind(path, docs)
+        if folder == "other":
+            continue
         types = set(_as_list(doc.get("@type", [])))
         if folder is None:
-            want = {"index.html": {"WebSite"}, "query.html": {"WebPage"}}.get(path, {"ItemList"})
+            want = {
+                "index.html": {"WebSite"},
+                "query.html": {"WebPage"},
+                "search.html": {"SearchResultsPage"},
+            }.get(path, {"ItemList"})
             assert types == want, path
             if path in expected_list:
                 seen.add(path)
@@ -223,7 +259,7 @@ def test_person_tag_organisation_and_licence_records_say_what_the_graph_says(rec
     with_grants = 0
     checked = {"person": 0, "tag": 0, "project": 0, "license": 0}
     for path, (doc,) in records.items():
-        kind = path.split("/", 1)[0]
+        kind = _kind(path, [doc])
         if kind not in checked:
             continue
         node = doc["@id"]
@@ -264,7 +300,7 @@ def test_list_records_name_every_listed_node(records, idx, site):
         (doc,) = records[fname]
         assert doc["@id"] == DEFAULT_SITE_URL + fname
         items = {i["@id"] for i in doc["itemListElement"]}
-        pages = {d[0]["@id"] for p, d in records.items() if p.startswith(folder + "/")}
+        pages = {d[0]["@id"] for p, d in records.items() if _kind(p, d) == folder}
         assert items == pages and doc["numberOfItems"] == len(pages), fname
         triples = embed_triples(doc)
         off_graph = {t for t in triples if t[0] != doc["@id"]} - set().union(*(idx[i] for i in items))
@@ -302,7 +338,7 @@ def test_validate_profile_names_each_missing_property_per_work(real_yaml, real_r
         root = yaml.compose(f, Loader=yaml.CSafeLoader)
     (seq,) = [v for k, v in root.value if k.value == "resources"]
     line_of = dict(zip(_uuids(real_raw, records), (n.start_mark.line + 1 for n in seq.value), strict=True))
-    by_uuid = {Path(p).stem: d[0] for p, d in records.items() if p.startswith("material/")}
+    by_uuid = {_uuid(p): d[0] for p, d in records.items() if _kind(p) == "material"}
     assert set(found) <= set(by_uuid)
     for uuid, doc in by_uuid.items():
         req = {k for k in profile_file["required"] if k not in doc}

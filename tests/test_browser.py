@@ -60,7 +60,7 @@ def test_work_page_title_and_json_ld_in_the_dom(browser, served):
             0
         ]  # expected values straight from the catalogue
     page = browser.new_page()
-    page.goto(f"{base}material/{entry['uuid']}.html")
+    page.goto(f"{base}id/material/{entry['uuid']}/")
     assert page.title() == entry["name"]
     assert page.locator("h1").inner_text() == entry["name"]
     blocks = page.evaluate("""() => Array.from(document.querySelectorAll('script[type="application/ld+json"]'))
@@ -74,7 +74,7 @@ def test_work_page_title_and_json_ld_in_the_dom(browser, served):
     # the author links lead to the author pages
     page.locator("p.authors a").first.click()
     page.wait_for_load_state()
-    assert "/person/" in page.url
+    assert "/person/" in page.url or "/orcid.org/" in page.url
     page.close()
 
 
@@ -97,6 +97,15 @@ def test_query_page_runs_a_named_query(browser, served):
     assert headers == ["tag", "label", "materials"]
     rows = [r.locator("td").all_inner_texts() for r in page.locator("#results tbody tr").all()]
     assert {label: int(n) for _tag, label, n in rows} == expected
+    # IRIs in the results are links; a tag's leads to the tag's page (at its IRI's path)
+    link = page.locator("#results tbody tr").first.locator("td").first.locator("a")
+    tag_iri, label = link.inner_text(), rows[0][1]
+    assert tag_iri.startswith("https://nfdi4bioimage.github.io/training/kg/id/tag/")
+    link.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(tag_iri.split("/kg/", 1)[1] + "/")
+    assert page.locator("h1").inner_text().startswith(label)
+    page.go_back()
     assert page.locator("#error").inner_text() == ""
     # a malformed query shows the endpoint's error, no rows
     page.fill("#query", "SELECT WHERE {")
@@ -115,4 +124,192 @@ def test_query_page_runs_a_named_query(browser, served):
     shown = rdflib.Graph().parse(data=page.locator("#graph").inner_text(), format="turtle")
     tags = {str(t): str(g.value(t, S.name)) for t in g.subjects(rdflib.RDF.type, S.DefinedTerm)}
     assert {str(s): str(o) for s, o in shown.subject_objects()} == tags
+    page.close()
+
+
+# ------------------------------------------------------------- the published site on a plain static server
+
+HOME = "https://nfdi4bioimage.github.io/training/kg/"
+S = "http://schema.org/"
+
+
+@pytest.fixture(scope="module")
+def published(real_out, tmp_path_factory):
+    """The real catalogue's site (with its search index) served as files by Python's http.server."""
+    from kg.site import build_site
+
+    from .site_helpers import static_server
+
+    root = tmp_path_factory.mktemp("published")
+    build_site(real_out, root / "training" / "kg")
+    with static_server(root) as url:
+        yield real_out, url + "training/kg/"
+
+
+def _store(build_dir):
+    import pyoxigraph as ox
+
+    st = ox.Store()
+    st.bulk_load(path=str(build_dir / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    return st
+
+
+def _works(st, where: str) -> set[str]:
+    q = f"PREFIX schema: <{S}> SELECT DISTINCT ?w WHERE {{ ?w a schema:LearningResource . {where} }}"
+    return {r["w"].value for r in st.query(q)}
+
+
+TAGGED_OMERO = '?w schema:about ?t . ?t schema:name "OMERO" .'
+CC_BY = "?w schema:license <http://spdx.org/licenses/CC-BY-4.0> ."
+
+
+def _search(page, url: str) -> tuple[int, list[str]]:
+    """Open a search URL, wait for its results; (count the page states, IRIs of every result shown
+    after pressing "Show more" until all are listed)."""
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+    count = int(page.evaluate("document.body.dataset.searchCount"))
+    for _ in range(100):  # bounded: 50 results a press
+        if page.locator("#smore").is_hidden():
+            break
+        n = page.locator("#sresults li").count()
+        page.click("#smore")
+        page.wait_for_function(f"document.querySelectorAll('#sresults li').length > {n}", timeout=30000)
+    hrefs = page.eval_on_selector_all("#sresults a.result-title", "els => els.map(e => e.href)")
+    base = url.split("search.html", 1)[0]
+    iris = [HOME + h[len(base) :].rstrip("/") for h in hrefs]
+    return count, iris
+
+
+@pytest.mark.realdata
+def test_search_finds_the_works_tagged_omero_first(browser, published):
+    build_dir, base = published
+    st = _store(build_dir)
+    tagged = _works(st, TAGGED_OMERO)
+    assert len(tagged) > 10
+    page = browser.new_page()
+    count, iris = _search(page, base + "search.html?q=OMERO")
+    assert count == len(iris) and len(set(iris)) == len(iris)
+    assert tagged <= set(iris)  # every work tagged OMERO is found
+    # ... and ranked before every work that has the word neither in its tags nor in its title (Pagefind
+    # ranks title matches highly, so untagged works titled "... OMERO ..." come between tagged ones)
+    titled = _works(st, '?w schema:name ?n . FILTER(CONTAINS(LCASE(?n), "omero"))')
+    rank = {w: i for i, w in enumerate(iris)}
+    others = [rank[w] for w in iris if w not in tagged | titled]
+    assert others and max(rank[w] for w in tagged) < min(others)
+    # the results link to the work pages, which name the work (its title is the result's title)
+    first = page.locator("#sresults a.result-title").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == title
+    page.close()
+
+
+@pytest.mark.realdata
+def test_facets_narrow_to_the_counts_the_graph_gives(browser, published):
+    build_dir, base = published
+    st = _store(build_dir)
+    tagged, cc_by = _works(st, TAGGED_OMERO), _works(st, CC_BY)
+    page = browser.new_page()
+    # the tag facet alone: exactly the tagged works
+    count, iris = _search(page, base + "search.html?tag=OMERO")
+    assert count == len(tagged) and set(iris) == tagged
+    # ticking the CC-BY-4.0 box narrows them, and the URL holds both facets
+    label = page.locator('fieldset[data-facet="license"] label').filter(
+        has=page.locator('input[value="CC-BY-4.0"]')
+    )
+    assert label.inner_text().strip() == f"CC-BY-4.0 ({len(tagged & cc_by)})"  # the count before ticking
+    box = label.locator("input")
+    box.check()
+    page.wait_for_function(f"document.body.dataset.searchCount === '{len(tagged & cc_by)}'", timeout=30000)
+    assert "tag=OMERO" in page.url and "license=CC-BY-4.0" in page.url
+    count, iris = _search(page, page.url)  # the shared URL gives the same results
+    assert count == len(tagged & cc_by) and set(iris) == tagged & cc_by
+    # with words: the facet keeps exactly the found works with that licence
+    _n, found = _search(page, base + "search.html?q=OMERO")
+    count, iris = _search(page, base + "search.html?q=OMERO&license=CC-BY-4.0")
+    assert set(iris) == set(found) & cc_by and count == len(iris) < len(found)
+    page.close()
+
+
+LAYOUT_PAGES = [
+    "index.html",
+    "works.html",
+    "people.html",
+    "tags.html",
+    "projects.html",
+    "licenses.html",
+    "query.html",
+    "search.html?q=OMERO",
+    "vocab/",
+    "scheme/level/novice/",
+]
+
+
+@pytest.mark.realdata
+def test_no_horizontal_scroll_at_phone_and_desktop_width(browser, published, tmp_path):
+    """Screenshots at 1280 and 390 px (and 360 px): the page is never wider than the window."""
+    build_dir, base = published
+    st = _store(build_dir)
+    # the longest work title and the person with the most works: long words, long lists
+    (longest,) = [
+        r["w"].value
+        for r in st.query(
+            f"SELECT ?w WHERE {{ ?w a <{S}LearningResource> ; <{S}name> ?n }} "
+            "ORDER BY DESC(STRLEN(?n)) ?w LIMIT 1"
+        )
+    ]
+    pages = LAYOUT_PAGES + [longest.replace(HOME, "") + "/"]
+    page = browser.new_page()
+    for width in (1280, 390, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        for rel in pages:
+            page.goto(base + rel)
+            page.wait_for_load_state("load")
+            if rel.startswith("search.html"):
+                page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+            if width != 360:
+                page.screenshot(path=str(tmp_path / f"{width}-{rel.replace('/', '_')}.png"), full_page=False)
+            scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+            assert scroll <= inner, (width, rel, scroll, inner)
+    page.close()
+
+
+@pytest.mark.realdata
+def test_dark_mode_and_print(browser, published):
+    """The colours follow prefers-color-scheme; printing a work page leaves out navigation and search."""
+    _build_dir, base = published
+    work = base + "id/material/" + "a2a8690a-53de-4997-8b08-6acdffabe200/"
+
+    def luminance(rgb: str) -> float:
+        r, g, b = (int(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    page = browser.new_page()
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme, media="screen")
+        page.goto(work)
+        bg = luminance(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+        fg = luminance(page.evaluate("getComputedStyle(document.body).color"))
+        assert (bg > fg) if scheme == "light" else (bg < fg), (scheme, bg, fg)
+        assert abs(bg - fg) > 120  # readable contrast
+    page.emulate_media(media="print", color_scheme="light")
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "none"
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).display") != "none"
+    assert page.locator("h1").is_visible()
+    page.close()
+
+
+@pytest.mark.realdata
+def test_index_chart_bars_open_the_search_they_count(browser, published):
+    _build_dir, base = published
+    page = browser.new_page()
+    page.goto(base + "index.html")
+    bar = page.locator('svg[data-facet="license"] a[data-value="CC-BY-4.0"]')
+    n = int(bar.get_attribute("data-count"))
+    bar.locator("rect").click()
+    page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+    assert "license=CC-BY-4.0" in page.url
+    assert int(page.evaluate("document.body.dataset.searchCount")) == n
     page.close()

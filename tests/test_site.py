@@ -9,7 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -32,7 +32,7 @@ def example_site(example_build, tmp_path_factory):
 
     build_dir = tmp_path_factory.mktemp("ex-build")
     example_build.write(build_dir)
-    out = tmp_path_factory.mktemp("ex-site-parent") / "site"
+    out = tmp_path_factory.mktemp("ex-site-parent") / "training" / "kg"
     build_site(build_dir, out, queries_dir=Path(__file__).parent / "data" / "queries")
     return build_dir, out
 
@@ -41,7 +41,7 @@ def example_site(example_build, tmp_path_factory):
 def real_site(real_out, tmp_path_factory):
     from kg.site import build_site
 
-    out = tmp_path_factory.mktemp("real-site-parent") / "site"
+    out = tmp_path_factory.mktemp("real-site-parent") / "training" / "kg"
     build_site(real_out, out)
     return real_out, out
 
@@ -59,7 +59,18 @@ def works_in(nt: Path) -> list[str]:
 
 
 def page_of(site: Path, work: str) -> Path:
-    return site / "material" / (work.rsplit("/", 1)[-1] + ".html")
+    return site / "id" / "material" / work.rsplit("/", 1)[-1] / "index.html"
+
+
+def doc_graph(idx: dict[str, set[tuple]], iri: str) -> set[tuple]:
+    """The graph's triples about ``iri`` and its fragment sub-nodes (``iri#...``)."""
+    return set().union(*(t for s, t in idx.items() if s == iri or s.startswith(iri + "#")))
+
+
+def parsed(data: bytes, fmt) -> set[tuple]:
+    from .site_helpers import _t
+
+    return {_t(t.subject, t.predicate, t.object) for t in ox.parse(data, format=fmt)}
 
 
 # ------------------------------------------------------------------------------------------ embeds
@@ -81,9 +92,12 @@ def test_each_embed_says_what_the_graph_says(which, request):
             "@id": "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
         }
         check_embed(doc, w, idx)
-        # the .jsonld file beside the page is the same document
-        side = json.loads(page_of(site, w).with_suffix(".jsonld").read_text(encoding="utf-8"))
-        assert side == doc
+        # the RDF files beside the page hold what the graph says about the work
+        stem = page_of(site, w).parent
+        expected = doc_graph(idx, w)
+        ttl = parsed(stem.with_name(stem.name + ".ttl").read_bytes(), ox.RdfFormat.TURTLE)
+        jld = parsed(stem.with_name(stem.name + ".jsonld").read_bytes(), ox.RdfFormat.JSON_LD)
+        assert ttl == expected and jld == expected, w
 
 
 @pytest.mark.realdata
@@ -93,8 +107,8 @@ def test_real_embeds_carry_what_the_catalogue_provides(real_site, real_raw):
     by_uuid = {str(e["uuid"]): e for e in real_raw if e.get("uuid")}
     no_desc_yaml = no_desc_embed = 0
     checked = 0
-    for page in sorted((site / "material").glob("*.html")):
-        uuid = page.stem
+    for page in sorted((site / "id" / "material").glob("*/index.html")):
+        uuid = page.parent.name
         if uuid not in by_uuid:
             continue
         e = by_uuid[uuid]
@@ -156,11 +170,11 @@ def test_escaping_and_only_web_links(tmp_path):
         p.feed(text)
         assert p.tags_named("img") == [] and p.tags_named("b") == [], page
         scripts = p.tags_named("script")
-        if page.name != "query.html":
+        if page.name not in ("query.html", "search.html"):  # the two pages with a script of ours
             assert all(dict(a).get("type") == "application/ld+json" for a in scripts), page
         for href in p.hrefs:
             assert not href.lower().startswith(("javascript:", "data:", "vbscript:")), (page, href)
-    work_page = (tmp_path / "site" / "material" / "00000000-0000-4000-8000-000000000001.html").read_text()
+    work_page = page_of(tmp_path / "site", w).read_text()
     (doc,) = ld_blocks(work_page)
     assert doc["name"] == evil_name and doc["description"] == evil_desc
     p = _Collect()
@@ -204,13 +218,29 @@ def test_internal_links_resolve_and_nothing_is_fetched_from_elsewhere(example_si
             if t == "link":
                 href = dict(attrs)["href"]
                 assert not urlsplit(href).scheme, (page, href)
+        # every page has the search box, sending its words to the search page
+        actions = [
+            dict(a).get("action")
+            for t, a in p.starts
+            if t == "form" and "search-box" in dict(a).get("class", "")
+        ]
+        assert (
+            len(actions) == 1 and (page.parent / actions[0]).resolve() == (site / "search.html").resolve()
+        ), page
         for href in p.hrefs:
             parts = urlsplit(href)
             if parts.scheme:
                 assert parts.scheme in ("http", "https"), (page, href)
                 continue
+            if not parts.path:  # a link within the page: to an element with that id
+                assert any(dict(a).get("id") == parts.fragment for _t, a in p.starts), (page, href)
+                continue
+            # a link to a folder ends in "/" and the folder has its index.html
             target = (page.parent / parts.path).resolve()
-            assert target.is_file(), (page, href)
+            assert target.is_file() or (parts.path.endswith("/") and (target / "index.html").is_file()), (
+                page,
+                href,
+            )
 
 
 def test_pages_per_person_tag_licence_and_index_counts(example_site):
@@ -229,10 +259,13 @@ def test_pages_per_person_tag_licence_and_index_counts(example_site):
     }
     tags = {t for w in works for t in g.objects(w, SCH.about)}
     licences = {x for w in works for x in g.objects(w, SCH.license)}
-    assert len(list((site / "person").glob("*.html"))) == len(people)
-    assert len(list((site / "tag").glob("*.html"))) == len(tags)
-    assert len(list((site / "license").glob("*.html"))) == len(licences)
-    assert len(list((site / "material").glob("*.html"))) == len(works)
+    from kg.site.layout import page_path
+
+    for kind in (people, tags, licences, works):  # one page each, naming the node's IRI
+        paths = {page_path(str(x)) for x in kind}
+        assert None not in paths and len(paths) == len(kind)
+        for x in kind:
+            assert f"<code>{x}</code>" in (site / page_path(str(x))).read_text(encoding="utf-8")
     index = (site / "index.html").read_text(encoding="utf-8")
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', index))
     assert int(counts["works"]) == len(works) and int(counts["people"]) == len(people)
@@ -240,24 +273,26 @@ def test_pages_per_person_tag_licence_and_index_counts(example_site):
     # a person page lists exactly that person's works
     for person in people:
         works_of = {w for w in works if (w, SCH.author, person) in g or (w, SCH.editor, person) in g}
-        pages = [p for p in (site / "person").glob("*.html") if f"<code>{person}</code>" in p.read_text()]
-        assert len(pages) == 1
         p = _Collect()
-        p.feed(pages[0].read_text(encoding="utf-8"))
-        linked = {h for h in p.hrefs if h.startswith("../material/")}
-        assert linked == {f"../material/{str(w).rsplit('/', 1)[-1]}.html" for w in works_of}
+        p.feed((site / page_path(str(person))).read_text(encoding="utf-8"))
+        linked = {h for h in p.hrefs if "/id/material/" in h}
+        assert linked == {f"../../../id/material/{str(w).rsplit('/', 1)[-1]}/" for w in works_of}
 
 
-def test_sitemap_lists_every_work_page(example_site):
+def test_sitemap_lists_every_page_by_its_iri(example_site):
     build_dir, site = example_site
     root = ET.parse(site / "sitemap.xml").getroot()
     ns = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locs = {e.text for e in root.findall("sm:url/sm:loc", ns)}
-    expected = {
-        "https://nfdi4bioimage.github.io/training/kg/site/material/" + w.rsplit("/", 1)[-1] + ".html"
-        for w in works_in(build_dir / "catalog.nt")
-    }
-    assert locs == expected
+    locs = [e.text for e in root.findall("sm:url/sm:loc", ns)]
+    assert len(locs) == len(set(locs)) == len(list(site.rglob("*.html")))
+    works = works_in(build_dir / "catalog.nt")
+    assert set(works) <= set(locs)  # the IRIs themselves, no .html
+    home = "https://nfdi4bioimage.github.io/training/kg/"
+    assert all(u.startswith(home) for u in locs)
+    # each loc is a page of the site: a folder with index.html or a file
+    for u in locs:
+        rel = u[len(home) :]
+        assert (site / rel / "index.html").is_file() or (site / rel).is_file(), u
 
 
 def test_query_page_offers_the_named_queries(example_site):
@@ -284,9 +319,9 @@ def test_cli_site_and_its_errors(tmp_path, example_site):
     assert r.returncode == 0, r.stderr
     assert "materials" in r.stderr
     root = ET.parse(tmp_path / "s" / "sitemap.xml").getroot()
-    assert all(
-        e.text.startswith("http://127.0.0.1:9/x/material/") for e in root.iter() if e.tag.endswith("loc")
-    )
+    locs = [e.text for e in root.iter() if e.tag.endswith("loc")]
+    assert "http://127.0.0.1:9/x/works.html" in locs  # the site's own pages at the site URL
+    assert any(u.startswith(WORK_NS) for u in locs)  # the nodes at their IRIs
     # rerun replaces the site as a whole
     (tmp_path / "s" / "stale.html").write_text("old")
     assert run_kg("site", build_dir, "--out", tmp_path / "s").returncode == 0
@@ -315,7 +350,7 @@ def test_work_pages_show_the_catalogue_entries(example_site):
     for e in entries:
         if not e.get("uuid"):
             continue
-        page = site / "material" / f"{e['uuid']}.html"
+        page = page_of(site, WORK_NS + e["uuid"])
         p = _Section()
         p.feed(page.read_text(encoding="utf-8"))
         if not e.get("name"):  # no title in the catalogue: the page is titled with the work's IRI
@@ -328,7 +363,7 @@ def test_work_pages_show_the_catalogue_entries(example_site):
     assert seen >= 10
     first = entries[0]
     p = _Section()
-    p.feed((site / "material" / f"{first['uuid']}.html").read_text(encoding="utf-8"))
+    p.feed(page_of(site, WORK_NS + first["uuid"]).read_text(encoding="utf-8"))
     assert p.author_names == first["authors"]
     orcid = first["authors_with_orcid"][0].split()[-1]
     assert orcid in p.hrefs
@@ -372,3 +407,249 @@ class _Section(_Collect):
             self.desc += data
         elif where == "author":
             self.author_names.append(data)
+
+
+# ------------------------------------------------------------------------------ pages at their IRIs
+
+HOME = "https://nfdi4bioimage.github.io/training/kg/"
+
+
+def test_page_path_maps_iris_to_folders_under_the_site_root():
+    from kg.site.layout import page_path, rdf_path, site_root
+
+    assert site_root(HOME + "id/") == HOME
+    assert page_path(WORK_NS + "abc-1") == "id/material/abc-1/index.html"
+    assert rdf_path(WORK_NS + "abc-1", "ttl") == "id/material/abc-1.ttl"
+    assert page_path(HOME + "vocab#contentType") == "vocab/index.html"
+    assert page_path(HOME) == "index.html"
+    assert page_path(HOME + "scheme/level/") == "scheme/level/index.html"
+    assert (
+        page_path("https://orcid.org/0000-0002-1825-0097") == "ext/orcid.org/0000-0002-1825-0097/index.html"
+    )
+    assert page_path("http://spdx.org/licenses/CC-BY-4.0") == "ext/spdx.org/licenses/CC-BY-4.0/index.html"
+    # another base moves the site root with it
+    assert page_path("https://ex.org/kg/id/tag/x", "https://ex.org/kg/id/") == "id/tag/x/index.html"
+    # nothing that could leave the site folder or is not a web IRI
+    assert page_path(HOME + "id/person/l%C3%A6titia") == "id/person/lætitia/index.html"
+    assert page_path(HOME + "id/person/lætitia") == "id/person/lætitia/index.html"
+    for bad in (
+        HOME + "id/%2E%2E/x",
+        HOME + "id/%FF",
+        HOME + "id/../../etc",
+        HOME + "id/a b",
+        HOME + "id/x?y=1",
+        "urn:x:y",
+        "mailto:a@b",
+        HOME + "id/.x",
+    ):
+        assert page_path(bad) is None, bad
+
+
+def minted_iris(build_dir: Path) -> dict[str, list[str]]:
+    """Every IRI under the site root in the graph and in kg's vocabulary files, by kind (the IRI
+    without its last segment and fragment)."""
+    from kg.resources import ontology_file
+
+    st = ox.Store()
+    st.bulk_load(path=str(build_dir / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    for name in ("kg.ttl", "content-types.ttl", "levels.ttl", "licenses.ttl"):
+        st.bulk_load(path=str(ontology_file(name)), format=ox.RdfFormat.TURTLE)
+    iris = set()
+    for q in st.quads_for_pattern(None, None, None, None):
+        for t in (q.subject, q.object):
+            if isinstance(t, ox.NamedNode) and t.value.startswith(HOME):
+                iris.add(t.value)
+    kinds: dict[str, list[str]] = {}
+    for i in sorted(iris):
+        doc = i.split("#", 1)[0]
+        kind = doc.rstrip("/").rsplit("/", 1)[0] + ("#" if "#" in i else "")
+        kinds.setdefault(kind, []).append(i)
+    return kinds
+
+
+def _iris_resolve(build_dir: Path, site: Path, per_kind: int) -> int:  # -> number of kinds
+    """GET a random sample of the minted IRIs (``per_kind`` per kind) from Python's http.server serving
+    the folder above the site as it is: each answers 200 with the HTML page naming that IRI, whose
+    Turtle alternate holds the graph's triples about it."""
+    import random
+
+    from .site_helpers import graph_index, http_get, static_server
+
+    idx = graph_index(build_dir / "catalog.nt")
+    kinds = minted_iris(build_dir)
+    assert {HOME + "id/material", HOME + "id/person", HOME + "id/tag", HOME[:-1] + "#"} <= set(kinds)
+    rnd = random.Random(18)
+    # and IRIs with characters beyond ASCII (the page's folder has the same name)
+    kinds["non-ASCII"] = sorted({i for v in kinds.values() for i in v if not i.isascii()})[:per_kind]
+    checked = 0
+    with static_server(site.parent.parent) as url:
+        for kind, iris in sorted(kinds.items()):
+            for iri in rnd.sample(iris, min(per_kind, len(iris))):
+                status, final, ctype, body = http_get(
+                    iri.split("#", 1)[0].replace(HOME, url + "training/kg/")
+                )
+                assert status == 200 and ctype.startswith("text/html"), (iri, status, ctype)
+                p = _Collect()
+                p.feed(body.decode("utf-8"))
+                # the page shows the IRI it is the page of (a work's sub-nodes are on the work's page;
+                # the vocabulary's terms have their own section)
+                assert iri.split("#", 1)[0] in p.text, iri
+                if kind == HOME[:-1] + "#":
+                    assert iri in p.text, iri
+                    assert any(dict(a).get("id") == iri.split("#", 1)[1] for _t, a in p.starts), iri
+                alt = {
+                    dict(a)["type"]: dict(a)["href"]
+                    for a in p.tags_named("link")
+                    if dict(a).get("rel") == "alternate"
+                }
+                assert set(alt) == {"text/turtle", "application/ld+json"}, iri
+                status, _f, _c, ttl = http_get(urljoin(final, alt["text/turtle"]), "text/turtle")
+                assert status == 200
+                got = parsed(ttl, ox.RdfFormat.TURTLE)
+                assert doc_graph(idx, iri) <= got, iri
+                checked += 1
+    assert checked == sum(min(per_kind, len(v)) for v in kinds.values())
+    return len(kinds)
+
+
+def test_every_kind_of_iri_resolves_on_a_plain_static_server(example_site):
+    build_dir, site = example_site
+    assert _iris_resolve(build_dir, site, 20) >= 8  # kinds of IRI
+
+
+@pytest.mark.realdata
+def test_real_iris_resolve_on_a_plain_static_server(real_site):
+    build_dir, site = real_site
+    assert _iris_resolve(build_dir, site, 20) >= 10  # kinds of IRI
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("server", ["nginx", "apache"])
+def test_shipped_rules_negotiate_turtle_and_json_ld(server, example_site):
+    """Debian's nginx with nginx-kg.conf included, or Apache reading the site's .htaccess: the IRI
+    answers Turtle, JSON-LD or the page as the Accept header asks."""
+    from .site_helpers import APACHE, NGINX, graph_index, http_get, static_server
+
+    binary = NGINX if server == "nginx" else APACHE
+    if not binary.exists():
+        pytest.skip(f"no Debian {server} at {binary} (apt-get install nginx-light / apache2-bin)")
+    build_dir, site = example_site
+    idx = graph_index(build_dir / "catalog.nt")
+    iris = minted_iris(build_dir)
+    sample = iris[HOME + "id/material"][:3] + iris[HOME + "id/tag"][:2] + [HOME + "vocab"]
+    if server == "nginx":
+        serving = static_server(site.parent.parent, nginx_include=site / "nginx-kg.conf")
+    else:
+        serving = static_server(site.parent.parent, apache=True)
+    with serving as url:
+        for iri in sample:
+            at = iri.replace(HOME, url + "training/kg/")
+            status, _f, ctype, body = http_get(at, "text/turtle")
+            assert status == 200 and ctype.startswith("text/turtle"), (iri, status, ctype)
+            assert doc_graph(idx, iri) <= parsed(body, ox.RdfFormat.TURTLE), iri
+            status, _f, ctype, body = http_get(at, "application/ld+json")
+            assert status == 200 and ctype.startswith("application/ld+json"), (iri, ctype)
+            assert parsed(body, ox.RdfFormat.JSON_LD) == parsed(
+                http_get(at, "text/turtle")[3], ox.RdfFormat.TURTLE
+            )
+            status, final, ctype, body = http_get(at, "text/html,application/xhtml+xml,*/*;q=0.8")
+            assert status == 200 and ctype.startswith("text/html") and final == at + "/", (iri, final)
+        status, *_ = http_get(url + "training/kg/id/material/no-such-thing", "text/turtle")
+        assert status == 404
+
+
+def test_two_runs_write_the_same_bytes(example_site, tmp_path):
+    from kg.site import build_site
+
+    build_dir, site = example_site
+    again = tmp_path / "again"
+    build_site(build_dir, again, queries_dir=Path(__file__).parent / "data" / "queries")
+    a = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    b = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert a.keys() == b.keys() and a == b
+
+
+def test_index_charts_link_into_the_search_with_their_counts(example_site):
+    """Each bar of the index charts links to search.html with facet values; its number is the number
+    of works the search page gives for them (read from search-facets.json), and the licence bars
+    count what the graph says."""
+    from urllib.parse import parse_qs
+
+    build_dir, site = example_site
+    table = json.loads((site / "search-facets.json").read_text(encoding="utf-8"))
+    p = _Collect()
+    p.feed((site / "index.html").read_text(encoding="utf-8"))
+    svgs = [dict(a).get("data-facet") for t, a in p.starts if t == "svg"]
+    assert svgs == ["year,type", "license", "level", "tag"]
+    links = [dict(a) for t, a in p.starts if t == "a" and "data-count" in dict(a)]
+    assert len(links) > 10
+    for a in links:
+        assert a["href"].startswith("search.html?")
+        want = {k: v for k, v in parse_qs(a["href"].split("?", 1)[1]).items()}
+        n = sum(all(set(vs) & set(w["facets"].get(k, [])) for k, vs in want.items()) for w in table["works"])
+        if a.get("data-part") == "other":
+            assert 0 < int(a["data-count"]) <= n, a
+        else:
+            assert int(a["data-count"]) == n, a
+    # the licence facet values and counts, from the graph itself
+    st = ox.Store()
+    st.bulk_load(path=str(build_dir / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    rows = st.query(
+        f"SELECT ?v (COUNT(DISTINCT ?w) AS ?n) WHERE {{ ?w a <{S}LearningResource> ; <{S}license> ?l . "
+        f"OPTIONAL {{ ?l <{S}identifier> ?id }} OPTIONAL {{ ?l <{S}name> ?name }} "
+        f"BIND(COALESCE(?id, ?name, STR(?l)) AS ?v) }} GROUP BY ?v"
+    )
+    expected = {r["v"].value: int(r["n"].value) for r in rows}
+    shown = {
+        a["data-value"]: int(a["data-count"]) for a in links if a["href"].startswith("search.html?license=")
+    }
+    assert shown and shown == dict(sorted(expected.items(), key=lambda kv: (-kv[1], kv[0].casefold()))[:12])
+
+
+def test_person_pages_show_works_per_year_and_coauthors(example_site):
+    """Read back from the HTML: the co-authors of each person with their numbers of shared works,
+    and the works per year, as the graph gives them."""
+    import rdflib
+
+    from kg.site.layout import page_path
+
+    build_dir, site = example_site
+    g = rdflib.Graph().parse(build_dir / "catalog.nt", format="nt")
+    SCH = rdflib.Namespace(S)
+    people = set(g.subjects(rdflib.RDF.type, SCH.Person))
+    checked = 0
+    for person in people:
+        works = {w for w in g.subjects(SCH.author, person)} | {w for w in g.subjects(SCH.editor, person)}
+        expected: dict[str, int] = {}
+        for w in g.subjects(SCH.author, person):
+            for a in set(g.objects(w, SCH.author)) - {person}:
+                expected[str(a)] = expected.get(str(a), 0) + 1
+        text = (site / page_path(str(person))).read_text(encoding="utf-8")
+        found = {}
+        m = re.search(r'<details class="coauthors">(.*?)</details>', text, re.DOTALL)
+        if m:
+            for href, n in re.findall(r'<li><a href="([^"]+)">[^<]*</a> \((\d+)\)</li>', m.group(1)):
+                target = (site / page_path(str(person))).parent / href
+                rel = str(target.resolve().relative_to(site.resolve()))
+                node = "https://" + rel[len("ext/") :] if rel.startswith("ext/") else HOME + rel
+                found[node] = int(n)
+        assert found == expected, person
+        years: dict[str, int] = {}
+        for w in works:
+            ds = sorted(str(d)[:4] for d in g.objects(w, SCH.datePublished))
+            years[ds[0] if ds else "–"] = years.get(ds[0] if ds else "–", 0) + 1
+        shown = re.search(r'<p class="meta years">Works per year: (.*?)</p>', text).group(1)
+        assert dict((y, int(n)) for y, n in (x.split(": ") for x in shown.split(" · "))) == years
+        checked += bool(expected)
+    assert checked >= 3
+
+
+def test_no_search_leaves_out_the_index_only(example_site, tmp_path):
+    build_dir, site = example_site
+    r = run_kg("site", build_dir, "--out", tmp_path / "s", "--no-search", "-q")
+    assert r.returncode == 0 and r.stderr == ""
+    assert not (tmp_path / "s" / "pagefind").exists() and (site / "pagefind" / "pagefind.js").is_file()
+    # everything else is the same
+    ours = {p.relative_to(tmp_path / "s") for p in (tmp_path / "s").rglob("*") if p.is_file()}
+    full = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and "pagefind" not in p.parts}
+    assert ours == full

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .edam import EDAM
+from .outputs import atomic_file
 from .site.embed import CONTEXT_IRI, work_embed
 from .site.graph import Graph, load_store
 from .vocab import RDF, SCHEMA, SKOS
-from .outputs import atomic_file
 
 __all__ = ["TessExport", "tess_records", "write_tess"]
 

@@ -7,8 +7,8 @@ import argparse
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..errors import KgError, UsageError
+    from ..resources import queries_dir
     from ..serve import Limits, ServeOptions, serve
-    from ..site.queries import default_queries_dir
 
     if (
         min(args.timeout, args.max_result_mb, args.workers, args.max_connections, args.max_queue) <= 0
@@ -39,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         keep_alive=args.keep_alive,
         quiet=args.quiet,
     )
-    qdir = args.queries if args.queries is not None else (None if args.site else default_queries_dir())
+    qdir = args.queries if args.queries is not None else (None if args.site else queries_dir())
     try:
         serve(
             args.build,

@@ -5,13 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..vocab import DEFAULT_BASE
+
 
 def cmd_site(args: argparse.Namespace) -> int:
     from ..resources import queries_dir
-    from ..site import DEFAULT_SITE_URL, build_site
+    from ..site import build_site
 
     qdir = args.queries if args.queries is not None else queries_dir()
-    s = build_site(args.build, args.out, queries_dir=qdir, site_url=args.site_url or DEFAULT_SITE_URL)
+    s = build_site(
+        args.build,
+        args.out,
+        queries_dir=qdir,
+        site_url=args.site_url,
+        base=args.base,
+        search=not args.no_search,
+    )
     if not args.quiet:
         c = s.counts
         print(
@@ -39,8 +48,19 @@ def register(sub) -> None:
     p.add_argument(
         "--site-url",
         metavar="URL",
-        help="absolute URL the site is published at, for sitemap.xml "
-        "(default https://nfdi4bioimage.github.io/training/kg/site/)",
+        help="absolute URL the site is published at (default: the parent of --base, where every "
+        "minted IRI then resolves to its page)",
+    )
+    p.add_argument(
+        "--base",
+        metavar="IRI",
+        default=DEFAULT_BASE,
+        help=f"IRI base the graph was built with (default {DEFAULT_BASE})",
+    )
+    p.add_argument(
+        "--no-search",
+        action="store_true",
+        help="leave out the search index (Pagefind, from the pagefind[bin] package)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     p.set_defaults(func=cmd_site)

@@ -1,12 +1,13 @@
-"""The static site: one page per work (with its Bioschemas JSON-LD), per person, tag, licence and
-project; lists, an index with counts, ``material/<uuid>.jsonld``, ``sitemap.xml`` and a query page.
+"""The static site: one page per work (with its Bioschemas JSON-LD), per person, tag, licence,
+project and every other node under the site root (grants, concepts, concept schemes, the kg
+vocabulary), each at its IRI (``kg.site.layout``) with its RDF beside it as Turtle and JSON-LD; lists,
+an index, ``sitemap.xml``, a query page and content-negotiation rules for Apache and nginx.
 
 ``build_site(build_dir, out_dir)`` reads the graph that ``kg build`` wrote; never the YAML.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -15,13 +16,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import KgError
-from ..vocab import KG_HOME
+from ..vocab import DEFAULT_BASE
 from .graph import Graph, load_store
+from .hosting import htaccess, nginx_conf
+from .layout import site_root
 from .pages import CSS, Site
 from .queries import load_named_queries
+from .search import facet_table, index_site
 
 MARKER = ".kg-site"  # marks a folder written by build_site, so that it may be replaced
-DEFAULT_SITE_URL = KG_HOME + "site/"
+DEFAULT_SITE_URL = site_root(DEFAULT_BASE)
+VOCABULARY_FILES = ("kg.ttl", "content-types.ttl", "levels.ttl", "licenses.ttl")
+
+
+def vocabulary_graph() -> Graph:
+    """kg's vocabulary and concept schemes (the ``ontologies/`` files), for their pages."""
+    from pyoxigraph import RdfFormat, Store
+
+    from ..resources import ontology_file
+
+    st = Store()
+    for name in VOCABULARY_FILES:
+        path = ontology_file(name)
+        if path.is_file():
+            with open(path, "rb") as f:
+                st.bulk_load(f, RdfFormat.TURTLE)
+    return Graph.from_store(st)
 
 
 class SiteError(KgError):
@@ -41,7 +61,9 @@ def build_site(
     out_dir: str | Path,
     *,
     queries_dir: str | Path | None = None,
-    site_url: str = DEFAULT_SITE_URL,
+    site_url: str | None = None,
+    base: str = DEFAULT_BASE,
+    search: bool = True,
 ) -> SiteSummary:
     """Write the site for the graph in ``build_dir`` into ``out_dir`` (replaced as a whole)."""
     t0 = time.perf_counter()
@@ -51,8 +73,10 @@ def build_site(
             "output exists and is not a site written by `kg site`; choose an empty or new folder",
             file=str(out),
         )
+    if site_url is None:
+        site_url = site_root(base)
     g = Graph.from_store(load_store(build_dir))
-    site = Site(g, load_named_queries(queries_dir), site_url)
+    site = Site(g, load_named_queries(queries_dir), site_url, base, vocabulary_graph())
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=out.parent))
     files = 0
@@ -69,13 +93,23 @@ def build_site(
             p.write_text(text, encoding="utf-8")
             files += 1
 
+        def write_rdf(iri: str) -> None:
+            for media, rel in site.rdf_files(iri).items():
+                write(rel, site.rdf_doc(iri, "ttl" if media == "text/turtle" else "jsonld"))
+
         for w in site.works:
-            rel, text, doc = site.work_page(w)
+            rel, text, _doc = site.work_page(w)
             write(rel, text)
-            write(rel[:-5] + ".jsonld", json.dumps(doc, ensure_ascii=False) + "\n")
+            write_rdf(w)
         for kind in ("person", "project", "tag", "license"):
             for iri in site.entities[kind]:
-                write(*site.entity_page(kind, iri))
+                if iri in site.path:
+                    write(*site.entity_page(kind, iri))
+                    write_rdf(iri)
+        for path in sorted(site.docs):
+            rel, text, _doc = site.node_page(path)
+            write(rel, text)
+            write_rdf(site.doc_iri[path])
         for fname, title, kind in (
             ("works.html", "Training materials", "work"),
             ("people.html", "People", "person"),
@@ -86,8 +120,14 @@ def build_site(
             write(*site.list_page(fname, title, kind))
         write(*site.index_page())
         write(*site.query_page())
+        write(*site.search_page())
+        write("search-facets.json", facet_table(site))
         write("style.css", CSS.lstrip())
         write("sitemap.xml", site.sitemap())
+        write(".htaccess", htaccess(site_url, base))
+        write("nginx-kg.conf", nginx_conf(site_url, base))
+        if search:
+            index_site(tmp)
         write(MARKER, "written by kg site; the whole folder is replaced on the next run\n")
         os.chmod(tmp, 0o755)
         if out.exists():

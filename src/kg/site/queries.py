@@ -11,14 +11,6 @@ from pathlib import Path
 from ..sparql import ParamError, named_queries
 
 
-def default_queries_dir() -> Path | None:
-    """The named-query library (``kg.resources.queries_dir()``), if it is there."""
-    from ..resources import queries_dir
-
-    d = queries_dir()
-    return d if d.is_dir() else None
-
-
 def load_named_queries(folder: str | Path | None) -> list[dict]:
     """Every ``*.rq`` in ``folder`` (sorted by name) as dicts: name, title, description,
     params ({name: default}), query (parameters bound to their defaults where they have one)."""
