@@ -328,10 +328,10 @@ def test_linked_data_html_and_rdf(server, built, graph):
         raise AssertionError("expected a 303")
 
     st, h = head("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-    assert st == 303 and h["Location"] == server + f"material/{uuid}.html" and "Accept" in h["Vary"]
-    assert f'<{server}material/{uuid}.html>; rel="alternate"; type="text/html"' in h["Link"]
+    assert st == 303 and h["Location"] == url + "/" and "Accept" in h["Vary"]  # the page's folder
+    assert f'<{url}/>; rel="alternate"; type="text/html"' in h["Link"]
     st, _, page = call(h["Location"])
-    assert st == 200 and page == (built / "site" / "material" / f"{uuid}.html").read_bytes()
+    assert st == 200 and page == (built / "site" / "id" / "material" / uuid / "index.html").read_bytes()
     want = rdflib.Graph()
     for p, o in graph.predicate_objects(work):
         want.add((work, p, o))
@@ -375,16 +375,18 @@ def test_vocabulary_and_concept_schemes_dereference(server):
 def test_site_is_served(server, built):
     st, h, _ = call(server + "index.html")
     assert st == 200 and h["Content-Type"].startswith("text/html")
-    page = next((built / "site" / "material").glob("*.html"))
-    st, _, body = call(server + f"material/{page.name}")
+    page = next((built / "site" / "id" / "material").glob("*/index.html"))
+    uuid = page.parent.name
+    st, _, body = call(server + f"id/material/{uuid}/")
     assert st == 200 and body == page.read_bytes()
-    st, h, body = call(server + f"material/{page.stem}.jsonld")
+    st, h, body = call(server + f"id/material/{uuid}.jsonld")  # the node's own triples, beside its page
     assert st == 200 and h["Content-Type"].startswith("application/ld+json")
-    assert json.loads(body)["@id"].endswith(page.stem)
+    assert any(n["@id"].endswith(uuid) for n in json.loads(body))
     for path in (
         "../../../../etc/passwd",
-        "material/%2e%2e/%2e%2e/catalog.nt",
-        "material/..%2f..%2fcatalog.nt",
+        "id/material/%2e%2e/%2e%2e/catalog.nt",
+        "id/material/..%2f..%2fcatalog.nt",
+        "id/material/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
     ):
         st, _, _ = call(server + path)
         assert st == 404, path

@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..formats import RDF_FORMATS, RESULT_FORMATS
+from ..site.layout import page_url
 from .guard import allowed_host
 from .ld import IriMap, Pages
 from .negotiate import GRAPH_ORDER, choose, content_type, rdf_format
@@ -118,7 +119,7 @@ class _Handlers:
         self.sd_cache: dict[str, bytes] = {}
 
     @staticmethod
-    def client_key(self, request: Request) -> str:
+    def client_key(request: Request) -> str:
         return request.client.host if request.client else "?"
 
     # ---------------------------------------------------------------- SPARQL protocol
@@ -199,7 +200,8 @@ class _Handlers:
     # ---------------------------------------------------------------- Linked Data
 
     def alternates(self, iri: str, url: str, page: str | None) -> str:
-        links = [f'<{self.m.home_url}{page}>; rel="alternate"; type="text/html"'] if page else []
+        page_link = self.m.home_url + quote(page_url(page), safe=URL_SAFE) if page else None
+        links = [f'<{page_link}>; rel="alternate"; type="text/html"'] if page_link else []
         for n in GRAPH_ORDER:
             if not RDF_FORMATS[n].dataset:
                 links.append(
@@ -216,8 +218,26 @@ class _Handlers:
             return text(e.status, str(e), {"Retry-After": "5"} if e.status == 503 else None)
         return Response(body, status, headers={**headers, "Content-Type": ctype})
 
+    def static_file(self, path: str) -> Path | None:
+        """The site's file at ``path`` when there is one: the page folders and the RDF files beside
+        them live under the IRIs' paths (``kg.site.layout``). A path naming a folder without the
+        final slash is an IRI, left to content negotiation."""
+        home = self.m.home_path
+        if not path.startswith(home):
+            return None
+        site = self.settings.site_dir.resolve()
+        f = (site / path[len(home) :]).resolve()
+        if f != site and site not in f.parents:
+            return None
+        if path.endswith("/") and (f / "index.html").is_file():
+            return f / "index.html"
+        return f if f.is_file() else None
+
     async def linked_data(self, request: Request) -> Response:
         path = request.scope["path"]  # percent-decoded: IRIs may hold non-ASCII letters
+        static = self.static_file(path)
+        if static is not None:
+            return FileResponse(static)
         iri = self.m.iri_for_path(path)
         if iri is None:
             return text(404, "not found")
@@ -241,7 +261,9 @@ class _Handlers:
         if choice is None:
             return text(406, "this resource is available as " + ", ".join(t[0] for _, t in offers), headers)
         if choice == "html":
-            return RedirectResponse(self.m.home_url + page, 303, headers=headers)
+            return RedirectResponse(
+                self.m.home_url + quote(page_url(page), safe=URL_SAFE), 303, headers=headers
+            )
         if self.m.is_document(iri):
             return await self.describe(request, iri, choice, headers)
         return RedirectResponse(f"{url}?{urlencode({'format': choice})}", 303, headers=headers)
