@@ -63,7 +63,8 @@ def test_work_page_title_and_json_ld_in_the_dom(browser, served):
     page.goto(f"{base}id/material/{entry['uuid']}/")
     assert page.title() == entry["name"]
     assert page.locator("h1").inner_text() == entry["name"]
-    blocks = page.evaluate("""() => Array.from(document.querySelectorAll('script[type="application/ld+json"]'))
+    blocks = page.evaluate("""() => Array.from(
+                                    document.querySelectorAll('script[type="application/ld+json"]'))
                                     .map(s => JSON.parse(s.textContent))""")
     assert len(blocks) == 1
     doc = blocks[0]

@@ -44,16 +44,16 @@ OMITTED = {SCHEMA.interactionStatistic.value, SCHEMA.recordedAt.value}
 LINKED = (SCHEMA.name,)
 
 DIFFERENCES = {
-    "conformsTo": "added: dct:conformsTo the Bioschemas TrainingMaterial 1.0-RELEASE profile (Bioschemas asks "
-    "for it; it says how the page is marked up, not something the catalogue states)",
+    "conformsTo": "added: dct:conformsTo the Bioschemas TrainingMaterial 1.0-RELEASE profile "
+    "(Bioschemas asks for it; it says how the page is marked up, not something the catalogue states)",
     "license": "SPDX licences as https://spdx.org/licenses/<ID>.html instead of the graph's "
     "http://spdx.org/licenses/<ID> (TeSS accepts only the former); licences that are not SPDX "
     "licences (kg licence concepts such as 'ALL RIGHTS RESERVED') are left out, since TeSS "
     "rejects a material whose licence it does not recognise; the work page still shows them",
     "keywords": f"at most {MAX_KEYWORDS} keywords (TeSS rejects more): the first {MAX_KEYWORDS} in "
     "case-insensitive alphabetical order; all tags stay in 'about'",
-    "educationalLevel": "the graph's proficiency-level concept (novice ... expert) becomes the text Beginner, "
-    "Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
+    "educationalLevel": "the graph's proficiency-level concept (novice ... expert) becomes the text "
+    "Beginner, Intermediate or Advanced (novice, advanced beginner -> Beginner; competent -> "
     "Intermediate; proficient, expert -> Advanced), the only values TeSS accepts",
     "dates": "a full date (xsd:date in the graph) is a plain string YYYY-MM-DD, which the schema.org "
     "context types schema:Date; a year, a year and month or a date and time (xsd:gYear, xsd:gYearMonth, "

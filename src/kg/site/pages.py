@@ -21,18 +21,21 @@ from .graph import Graph
 from .layout import page_path, page_url, rdf_path, root_prefix, site_root
 
 CSS = """
-:root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5a5a60;--bg:#fff;--line:#d8d8de;--link:#0b57b0;--accent:#eef2f8}
+:root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5a5a60;--bg:#fff;--line:#d8d8de;--link:#0b57b0;
+--accent:#eef2f8}
 @media (prefers-color-scheme:dark){
  :root{--fg:#e6e6ea;--muted:#a3a3ad;--bg:#16171a;--line:#3a3b42;--link:#8ab4f8;--accent:#22252c}}
 *{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;max-width:64rem;margin:0 auto;padding:0 1rem 2rem;line-height:1.45;
  color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
 a{color:var(--link)}
-header{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1rem;padding:.6rem 0;border-bottom:1px solid var(--line)}
+header{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1rem;padding:.6rem 0;
+border-bottom:1px solid var(--line)}
 header nav{display:flex;flex-wrap:wrap;gap:.2rem .9rem}
 .search-box{display:flex;gap:.3rem;margin-left:auto;min-width:0;flex:1 1 12rem;max-width:22rem}
 .search-box input,.search-main input{flex:1;min-width:0;width:100%;padding:.3rem;font:inherit}
-input,button,select,textarea{color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:3px}
+input,button,select,textarea{color:inherit;background:var(--bg);border:1px solid var(--line);
+border-radius:3px}
 button{padding:.3rem .6rem;cursor:pointer}
 h1{font-size:1.6rem;line-height:1.2} .meta{color:var(--muted)} .desc{white-space:pre-wrap}
 ul.tags{padding:0} ul.tags li{display:inline-block;margin:0 .6rem .2rem 0}
@@ -53,10 +56,12 @@ mark{background:var(--accent);color:inherit;font-weight:600}
 .chart{max-width:100%;height:auto} .chart-box{margin:0;min-width:0} figcaption{font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:.2rem .8rem;padding:0;list-style:none;font-size:.85rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
-.wide{grid-column:1/-1} .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1rem}
+.wide{grid-column:1/-1} .charts{display:grid;
+grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1rem}
 .chart a:hover rect,.chart a:focus rect{opacity:.75}
 @media (max-width:40rem){.search-layout{grid-template-columns:1fr} .search-box{max-width:none;margin-left:0}}
-@media print{header,footer,.search-box,nav,.links-rdf{display:none} body{max-width:none;color:#000;background:#fff}
+@media print{header,footer,.search-box,nav,.links-rdf{display:none} body{max-width:none;color:#000;
+background:#fff}
  a{color:#000;text-decoration:none} .desc{white-space:pre-wrap} article.work{border:0}}
 """
 
@@ -122,7 +127,7 @@ LISTS = (
 class Site:
     """Pages of one graph. ``pages()`` yields (relative path, text)."""
 
-    def __init__(
+    def __init__(  # noqa: C901 - one index per kind of node the pages list
         self,
         g: Graph,
         named_queries: list[dict] | None = None,
@@ -245,7 +250,7 @@ class Site:
             cache[key] = self._work_block(w, root, heading, full)
         return cache[key]
 
-    def _work_block(self, w: str, root: str, heading: str, full: bool) -> str:
+    def _work_block(self, w: str, root: str, heading: str, full: bool) -> str:  # noqa: C901
         g = self.g
         parts = []
         title = g.name(w)
@@ -358,7 +363,8 @@ class Site:
         if shared:
             ranked = sorted(shared, key=lambda a: (-shared[a], self.g.name(a).casefold(), a))
             out.append(
-                f'<details class="coauthors"><summary>Co-authors ({len(ranked)})</summary><ul class="columns">'
+                f'<details class="coauthors"><summary>Co-authors ({len(ranked)})</summary>'
+                '<ul class="columns">'
                 + "".join(f"<li>{self.link(a, root)} ({shared[a]})</li>" for a in ranked)
                 + "</ul></details>"
             )
@@ -608,7 +614,7 @@ class Site:
             '<h1>Training materials knowledge graph</h1>\n<table class="counts"><tbody>\n'
             + "\n".join(
                 f'<tr><th><a href="{f}">{esc(t)}</a></th><td data-count="{k}">{n}</td></tr>'
-                for (f, t, n), k in zip(rows, c)
+                for (f, t, n), k in zip(rows, c, strict=True)
             )
             + "\n</tbody></table>\n"
             + index_charts(self)
@@ -693,11 +699,13 @@ QUERY_JS = r"""
   }
   var sel = document.getElementById('named'), ta = document.getElementById('query');
   named.forEach(function (q, i) {
-    var o = document.createElement('option'); o.value = String(i); o.textContent = q.title; sel.appendChild(o);
+    var o = document.createElement('option'); o.value = String(i); o.textContent = q.title;
+    sel.appendChild(o);
   });
   function pick() {
     var q = named[Number(sel.value)];
-    if (q) { ta.value = q.query; document.getElementById('named-description').textContent = q.description || ''; }
+    if (q) { ta.value = q.query;
+    document.getElementById('named-description').textContent = q.description || ''; }
   }
   sel.addEventListener('change', pick);
   if (named.length) { pick(); }
@@ -725,7 +733,8 @@ QUERY_JS = r"""
         var vars = res.head && res.head.vars ? res.head.vars : [];
         var tr = document.createElement('tr');
         if ('boolean' in res) { vars = ['result']; }
-        vars.forEach(function (v) { var th = document.createElement('th'); th.textContent = v; tr.appendChild(th); });
+        vars.forEach(function (v) { var th = document.createElement('th'); th.textContent = v;
+        tr.appendChild(th); });
         thead.appendChild(tr);
         var rows = 'boolean' in res ? [{result: {value: String(res.boolean)}}] : res.results.bindings;
         rows.forEach(function (b) {
