@@ -35,6 +35,8 @@ HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g <http://schema
 MEMORY_HOG = "SELECT ?a ?d ?g WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 5"
 # about 3.5 s: the same with every typed node as the third pattern
 HEAVIER = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g a ?h }"
+# a four-way cross product: runs far longer than any time limit a test sets, on any machine
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SIMPLE = "ASK { ?s a <http://schema.org/Person> }"
 SELECT = "SELECT ?p ?n WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?n } LIMIT 5"
 
@@ -302,11 +304,13 @@ def test_a_query_that_needs_too_much_memory_gets_503_and_the_server_lives(built)
 
 
 def test_full_queue_and_too_many_connections_get_503_with_a_body(built):
-    """One worker held by a heavy query, a queue of one: the next query waits, the one after is
-    turned away at once; a query waiting longer than --queue-wait is turned away too. Connections
-    beyond --max-connections get 503 as well, and all of them say why."""
+    """One worker held by a query until the time limit stops it, a queue of one: the next query
+    waits, the one after is turned away at once; a query waiting longer than --queue-wait is turned
+    away too. Connections beyond --max-connections get 503 as well, and all of them say why."""
     with kg_serve(
-        built, "--workers", "1", "--max-queue", "1", "--queue-wait", "1", "--max-connections", "8"
+        built,
+        *("--workers", "1", "--max-queue", "1", "--queue-wait", "1", "--max-connections", "8"),
+        *("--timeout", "4"),
     ) as base:
         port = port_of(base)
         got: dict[str, tuple] = {}
@@ -314,9 +318,9 @@ def test_full_queue_and_too_many_connections_get_503_with_a_body(built):
         def run(name, query, source):
             got[name] = Client(port, source=source, timeout=60).request("GET", path(query))
 
-        heavy = threading.Thread(target=run, args=("heavy", HEAVIER, "127.0.0.2"))
+        heavy = threading.Thread(target=run, args=("heavy", ENDLESS, "127.0.0.2"))
         heavy.start()
-        time.sleep(0.5)  # the heavy query holds the worker
+        time.sleep(0.5)  # the endless query holds the worker until the 4 s limit
         waiting = threading.Thread(target=run, args=("waiting", SIMPLE, "127.0.0.3"))
         waiting.start()
         time.sleep(0.3)  # the second one is queued
@@ -326,7 +330,7 @@ def test_full_queue_and_too_many_connections_get_503_with_a_body(built):
         heavy.join(60)
         st, _, body = got["waiting"]
         assert st == 503 and b"no query worker became free within 1 s" in body
-        assert got["heavy"][0] == 200
+        assert got["heavy"][0] == 504  # stopped by the time limit, its worker replaced
         held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
         try:
             st, _, body = Client(port).request("GET", "/index.html")
