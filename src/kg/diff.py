@@ -125,12 +125,6 @@ def update_requests(
     return out
 
 
-def update_text(old: Iterable[Triple], new: Iterable[Triple], graph: str | None = None) -> str:
-    """One SPARQL Update request that turns OLD into NEW (an empty string when they are equal)."""
-    d, i = difference(old, new)
-    return "".join(update_requests(d, i, graph))
-
-
 def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
     """A graph from a build folder (``catalog.nt``), an N-Triples/Turtle file, or catalogue YAML
     (file or folder), which is built in memory."""

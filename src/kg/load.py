@@ -70,12 +70,6 @@ class Endpoints:
     store: str | None  # Graph Store HTTP Protocol endpoint (None: the server has none we know of)
     server: str
 
-    def describe(self) -> str:
-        return (
-            f"{self.server}: query {public_url(self.query)}, update {public_url(self.update)}, "
-            f"graph store {public_url(self.store) if self.store else '(none)'}"
-        )
-
 
 def _with_path(url: str, path: str) -> str:
     p = urlsplit(url)

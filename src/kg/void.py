@@ -23,6 +23,7 @@ from . import __version__
 from .formats import RDF_FORMATS
 from .terms import Node
 from .vocab import (
+    CURIES,
     DCAT,
     DCT,
     IANA_MEDIA,
@@ -75,9 +76,10 @@ def _int(n: int) -> Literal:
 
 
 def _slug(iri: str) -> str:
-    for p, ns in PREFIXES.items():
-        if iri.startswith(ns) and iri[len(ns) :].replace("-", "").replace("_", "").isalnum():
-            return f"{p}-{iri[len(ns) :]}"
+    """A path segment for a class or source: ``prefix-local`` from its CURIE, else a short hash."""
+    pair = CURIES.split(iri)
+    if pair is not None and pair[1] and pair[1].replace("-", "").replace("_", "").isalnum():
+        return f"{pair[0]}-{pair[1]}"
     return hashlib.sha1(iri.encode()).hexdigest()[:12]
 
 

@@ -17,7 +17,7 @@ from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
 from .formats import RDF_FORMATS
 from .terms import Node, in_graph, nt_bytes
-from .vocab import PREFIXES, RDF, SCHEMA
+from .vocab import PREFIXES, RDF, SCHEMA, Converter
 
 _NODES = 5_000  # nodes (~40,000 triples) made into text per chunk: bounds the extra memory
 
@@ -75,10 +75,9 @@ def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
 
 class _Compactor:
     def __init__(self, prefixes: dict[str, str]):
-        # longest namespace first so that 'kg' does not shadow a longer one sharing its start
-        self.prefixes = sorted(
-            ((p, ns) for p, ns in prefixes.items() if p != "schema"), key=lambda x: -len(x[1])
-        )
+        # schema.org terms are bare keys of the context; every other IRI goes through the one CURIE
+        # converter (longest namespace first, so 'kg' does not shadow a longer one sharing its start)
+        self.curies = Converter({p: ns for p, ns in prefixes.items() if p != "schema"})
         self.cache: dict[str, str] = {}
         self.names = set(prefixes) | {"schema"}  # terms of the context: schema:dct must not be "dct"
 
@@ -88,7 +87,6 @@ class _Compactor:
         hit = self.cache.get(iri)
         if hit is not None:
             return hit
-        out = iri
         local = iri[len(SCHEMA.iri) :] if iri.startswith(SCHEMA.iri) else None
         if (
             vocab
@@ -99,12 +97,7 @@ class _Compactor:
         ):
             out = local
         else:
-            for p, ns in self.prefixes:
-                if iri.startswith(ns):
-                    rest = iri[len(ns) :]
-                    if rest and "/" not in rest and "#" not in rest and ":" not in rest:
-                        out = f"{p}:{rest}"
-                        break
+            out = self.curies.compress(iri, passthrough=True)
         self.cache[iri] = out
         return out
 
