@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.serve.guard import QueryRefused, allowed_host, check_query, host_name, host_names
+from kg.query_guard import QueryRefused, check_query
+from kg.serve.guard import allowed_host, host_name, host_names
 from kg.serve.ld import IriMap
 from kg.serve.negotiate import rdf_format, result_format
 from kg.vocab import DEFAULT_BASE, KG_HOME

@@ -28,7 +28,9 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
+from . import query_guard as guard
 from .errors import KgError
+from .query_guard import check_query
 from .sparql import (
     QueryError,
     Result,
@@ -87,44 +89,30 @@ class QueryTimeout(AssistError):
 # Read-only check
 # ---------------------------------------------------------------------------------------------
 
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _UPDATE_WORDS = re.compile(
-    r"(?<![\w:-])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH|SERVICE)(?![\w:-])", re.IGNORECASE
+    r"(?<![\w:-])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)(?![\w:-])", re.IGNORECASE
 )
-
-
-def _unescape(text: str) -> str:
-    """SPARQL 1.1 (19.2) lets ``\\uXXXX`` escapes stand for any character anywhere in a query, before
-    parsing: a check must see the text as the parser will."""
-
-    def one(m: re.Match) -> str:
-        try:
-            return chr(int(m.group(1) or m.group(2), 16))
-        except (ValueError, OverflowError):
-            return "\ufffd"
-
-    return _ESCAPE.sub(one, text)
 
 
 def check_read_only(text: str) -> str:
     """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a query that may run; raises ``QueryRefused``
-    for an update, for ``SERVICE`` and for text that is no query.
+    for ``SERVICE`` (``kg.query_guard``, the check ``kg serve`` makes), for an update and for text
+    that is no query.
 
     The text is unescaped and split into SPARQL tokens (``kg.sparql.scan``): strings, IRIs, comments
-    and variables are opaque, so ``"service"`` in a string or ``ex:load`` as a prefixed name pass,
-    while the keyword itself (any case) anywhere in the query's syntax is refused."""
-    plain = _unescape(text)
+    and variables are opaque, so ``ex:load`` as a prefixed name passes, while an update keyword (any
+    case) anywhere in the query's syntax is refused."""
+    try:
+        check_query(text)
+    except guard.QueryRefused as e:
+        raise QueryRefused(str(e)) from None
+    plain = guard.unescape(text)
     for kind, a, b in scan(plain):
         if kind != "code":
             continue
         m = _UPDATE_WORDS.search(plain, a, b)
         if m:
             word = m.group(1).upper()
-            if word == "SERVICE":
-                raise QueryRefused(
-                    "SERVICE is not allowed: this server answers from the build's graph only and makes "
-                    "no outbound connection"
-                )
             raise QueryRefused(f"{word}: only read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE) run here")
     form = query_form(plain)
     if not form:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .guard import QueryRefused, check_query
+from ..query_guard import QueryRefused, check_query
 from .negotiate import content_type, rdf_format, result_format
 
 TEXT = "text/plain; charset=utf-8"
