@@ -659,6 +659,7 @@ def test_no_search_leaves_out_the_index_only(example_site, tmp_path):
 
 SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
 EDAM_NS = "http://edamontology.org/"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class _EdamLinks(HTMLParser):
@@ -734,3 +735,28 @@ def test_tag_pages_and_search_facets_carry_the_edam_terms(which, request):
         assert by_url[page_url(page_path(w))] == want, w
         with_edam += bool(want)
     assert len(by_url) == len(works) and with_edam > 0
+
+
+@pytest.mark.parametrize("which", ["example", pytest.param("real", marks=pytest.mark.realdata)])
+def test_work_records_are_about_their_tags_edam_terms(which, request):
+    """Each work record's ``about`` holds exactly the EDAM terms the graph gives the work's tags, after
+    the tags, each with the term's name from the graph (check_embed allows only these extra triples)."""
+    build_dir, site = request.getfixturevalue(f"{which}_site")
+    idx = graph_index(build_dir / "catalog.nt")
+    matches = (SKOS_NS + "exactMatch", SKOS_NS + "closeMatch")
+    with_edam = 0
+    for w in works_in(build_dir / "catalog.nt"):
+        (doc,) = ld_blocks(page_of(site, w).read_text(encoding="utf-8"))
+        about = doc.get("about", [])
+        about = about if isinstance(about, list) else [about]
+        tags = {t[2][1] for t in idx[w] if t[1] == S + "about"}
+        want = sorted({t[2][1] for tag in tags for t in idx[tag] if t[1] in matches})
+        got = [a for a in about if a["@id"].startswith(EDAM_NS)]
+        assert [a["@id"] for a in got] == want, w
+        head = about[: len(about) - len(got)]
+        assert {a["@id"] for a in head} == tags and about[len(head) :] == got, w
+        for a in got:
+            name = (a["@id"], S + "name", ("lit", a["name"], XSD_STRING, None))
+            assert set(a) == {"@id", "name"} and name in idx[a["@id"]], (w, a)
+        with_edam += bool(got)
+    assert with_edam > 0

@@ -66,6 +66,9 @@ DIFFERENCES = {
     "stays a node in sameAs, where the graph states it too",
     "url": "the profile takes one url: with several landing pages in the graph (which does not order "
     "them), the first in code-point order is the url and the others go to sameAs",
+    "about": "besides the work's tags, the EDAM topics and operations of those tags (each with its name): "
+    "the graph links the tag to the term (skos:exactMatch or skos:closeMatch, kg.edam), the record "
+    "states schema:about the term on the work, as TeSS's records do, so that an EDAM topic search finds it",
     "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
     "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
     "carries the schema.org statements only",
@@ -183,6 +186,11 @@ def work_embed(g: Graph, work: str) -> dict:
             values = values[:MAX_KEYWORDS]
         if values:
             doc[term] = values[0] if len(values) == 1 else values
+    edam = [_linked(g, e) for e in sorted({e for t in g.iris(work, SCHEMA.about) for e in _edam_of(g, t)})]
+    if edam:  # the EDAM terms of the work's tags, where TeSS looks for topics (DIFFERENCES["about"])
+        about = doc.get("about", [])
+        about = about if isinstance(about, list) else [about]
+        doc["about"] = _one(about + [x for x in edam if x not in about])
     urls = doc.get("url")
     if isinstance(urls, list):  # one url (the first in code-point order); the others are sameAs
         first, *rest = sorted(urls)
@@ -264,6 +272,10 @@ def entity_embed(g: Graph, iri: str, works: list[str], grants: list[tuple[str, s
 # A tag's EDAM links as the graph states them (kg.edam), under the context's ``skos:`` prefix: the
 # DefinedTerm record carries the same statements, so a reader of the page finds the EDAM term by IRI.
 EDAM_MATCHES = {"skos:exactMatch": SKOS.exactMatch.value, "skos:closeMatch": SKOS.closeMatch.value}
+
+
+def _edam_of(g: Graph, iri: str) -> list[str]:
+    return [e for found in edam_matches(g, iri).values() for e in found]
 
 
 def edam_matches(g: Graph, iri: str) -> dict[str, list[str]]:
