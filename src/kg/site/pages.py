@@ -651,7 +651,9 @@ class Site:
         body = f"""<h1>SPARQL query</h1>
 <p><label for="named">Example queries</label> <select id="named"></select></p>
 <p id="named-description" class="meta"></p>
-<form id="qform"><textarea id="query" name="query" rows="14" spellcheck="false">{esc(first)}</textarea>
+<style>{QUERY_CSS}</style>
+<form id="qform"><div class="editor"><pre id="hl" aria-hidden="true"></pre><textarea id="query" name="query"
+ rows="14" spellcheck="false" aria-label="SPARQL query">{esc(first)}</textarea></div>
 <p><button id="run" type="submit">Run</button> <span id="status" class="meta"></span></p></form>
 <div id="error" class="error"></div>
 <table id="results" data-root="{esc(site_root(self.base))}"><thead></thead><tbody></tbody></table>
@@ -686,8 +688,55 @@ class Site:
 
 # The query page's script: named queries into the select, POST to ./sparql, results as a table.
 # Values are put into the page with textContent only.
+# The query editor: the textarea's text is transparent over a <pre> that shows the same text
+# highlighted (keywords, variables, IRIs, prefixed names, strings, numbers, comments); both share one
+# font and box, and the <pre> follows the textarea's scrolling.
+QUERY_CSS = """
+.editor{position:relative}
+.editor pre,.editor textarea{font:13px/1.45 ui-monospace,monospace;padding:.5rem;margin:0;width:100%;
+ min-height:16rem;border:1px solid var(--line);border-radius:3px;white-space:pre-wrap;
+ overflow-wrap:anywhere;tab-size:2}
+.editor pre{position:absolute;inset:0;overflow:hidden;pointer-events:none;color:var(--fg);
+ border-color:transparent}
+.editor textarea{position:relative;display:block;resize:vertical;background:transparent;color:transparent;
+ caret-color:var(--fg)}
+#hl .k{color:#a626a4;font-weight:600} #hl .v{color:#c18401} #hl .i{color:#4078f2} #hl .p{color:#0184bc}
+#hl .s{color:#50a14f} #hl .n{color:#986801} #hl .c{color:var(--muted);font-style:italic}
+@media (prefers-color-scheme:dark){#hl .k{color:#c678dd} #hl .v{color:#e5c07b} #hl .i{color:#61afef}
+ #hl .p{color:#56b6c2} #hl .s{color:#98c379} #hl .n{color:#d19a66}}
+"""
+
 QUERY_JS = r"""
 (function () {
+  // SPARQL tokens, first match wins at each position: IRI, string, comment, variable, prefixed name,
+  // number, keyword; anything else is copied as it is
+  var TOKEN = new RegExp([
+    '(<[^<>"{}|^`\\\\\\s]*>)',
+    '("{3}[\\s\\S]*?"{3}|\'{3}[\\s\\S]*?\'{3}|"(?:[^"\\\\\\n]|\\\\.)*"|\'(?:[^\'\\\\\\n]|\\\\.)*\')',
+    '(#[^\\n]*)',
+    '([?$][A-Za-z0-9_\\u00B7-\\uFFFF]+)',
+    '((?:[A-Za-z][\\w.-]*)?:[\\w.:%-]*)',
+    '(\\b\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?\\b)',
+    '(\\b(?:SELECT|ASK|CONSTRUCT|DESCRIBE|WHERE|FROM|NAMED|PREFIX|BASE|DISTINCT|REDUCED|OPTIONAL|UNION|' +
+      'MINUS|FILTER|BIND|VALUES|GRAPH|SERVICE|SILENT|ORDER|GROUP|BY|HAVING|LIMIT|OFFSET|ASC|DESC|AS|NOT|' +
+      'EXISTS|IN|UNDEF|COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT|SEPARATOR|STR|LANG|LANGMATCHES|' +
+      'DATATYPE|BOUND|IRI|URI|COALESCE|IF|REGEX|CONTAINS|STRSTARTS|STRENDS|LCASE|UCASE|YEAR|a|true|false)\\b)'
+  ].join('|'), 'gi');
+  var CLASSES = [null, 'i', 's', 'c', 'v', 'p', 'n', 'k'];
+  function esc(t) { return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
+  function highlight(text) {
+    var out = '', last = 0, m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      if (m[0] === '') { TOKEN.lastIndex++; continue; }
+      out += esc(text.slice(last, m.index));
+      for (var g = 1; g < CLASSES.length; g++) {
+        if (m[g] !== undefined) { out += '<span class="' + CLASSES[g] + '">' + esc(m[0]) + '</span>'; break; }
+      }
+      last = m.index + m[0].length;
+    }
+    return out + esc(text.slice(last)) + '\n';
+  }
   var named = JSON.parse(document.getElementById('named-queries').textContent);
   var root = document.getElementById('results').dataset.root;
   // an IRI under the site root links to its page here (kg.site.layout: <path>/index.html), others as they are
@@ -698,6 +747,10 @@ QUERY_JS = r"""
     return (rest === '' || rest.slice(-1) === '/' ? rest : rest + '/') + frag || './';
   }
   var sel = document.getElementById('named'), ta = document.getElementById('query');
+  var hl = document.getElementById('hl');
+  function paint() { hl.innerHTML = highlight(ta.value); hl.scrollTop = ta.scrollTop; }
+  ta.addEventListener('input', paint);
+  ta.addEventListener('scroll', function () { hl.scrollTop = ta.scrollTop; });
   named.forEach(function (q, i) {
     var o = document.createElement('option'); o.value = String(i); o.textContent = q.title;
     sel.appendChild(o);
@@ -706,9 +759,10 @@ QUERY_JS = r"""
     var q = named[Number(sel.value)];
     if (q) { ta.value = q.query;
     document.getElementById('named-description').textContent = q.description || ''; }
+    paint();
   }
   sel.addEventListener('change', pick);
-  if (named.length) { pick(); }
+  if (named.length) { pick(); } else { paint(); }
   document.getElementById('qform').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var status = document.getElementById('status'), err = document.getElementById('error');
