@@ -138,6 +138,7 @@ class Site:
         self.g = g
         self.extra = extra if extra is not None else Graph(g.store)  # vocabulary and concept schemes
         self.named_queries = named_queries or []
+        self.dumps: list[tuple[str, str, int]] = []  # (file name, media type, bytes) copied beside index.html
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
         # absolute page URLs identify the nodes that only the site has (the lists, the site itself)
         self.page_base = self.site_url or KG_HOME + "site/"
@@ -619,7 +620,7 @@ class Site:
             + "\n</tbody></table>\n"
             + index_charts(self)
             + '\n<p><a href="query.html">Query the graph with SPARQL</a> '
-            '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>'
+            '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>' + self.dumps_list()
         )
         site = {
             "@context": "https://schema.org",
@@ -629,6 +630,17 @@ class Site:
             "url": self.page_base,
         }
         return "index.html", self.page("Training materials knowledge graph", body, "", self.ld(site))
+
+    def dumps_list(self) -> str:
+        """The whole graph's files, linked for download (those ``kg site`` copied from the build)."""
+        if not self.dumps:
+            return ""
+        items = "".join(
+            f'<li><a href="{esc(name)}" type="{esc(media)}" download>{esc(name)}</a> '
+            f'<span class="meta">({esc(media)}, {_size(size)})</span></li>'
+            for name, media, size in self.dumps
+        )
+        return f'\n<h2>Download the graph</h2>\n<ul class="dumps">{items}</ul>'
 
     def search_page(self) -> tuple[str, str]:
         from .search import search_body
@@ -691,6 +703,10 @@ class Site:
 # The query editor: the textarea's text is transparent over a <pre> that shows the same text
 # highlighted (keywords, variables, IRIs, prefixed names, strings, numbers, comments); both share one
 # font and box, and the <pre> follows the textarea's scrolling.
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(1, round(n / 1e3))} kB"
+
+
 QUERY_CSS = """
 .editor{position:relative}
 .editor pre,.editor textarea{font:13px/1.45 ui-monospace,monospace;padding:.5rem;margin:0;width:100%;
