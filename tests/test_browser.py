@@ -92,6 +92,17 @@ def test_query_page_runs_a_named_query(browser, served):
     page.goto(base + "query.html")
     page.select_option("#named", label="Tags by number of materials")
     assert "COUNT(?work)" in page.input_value("#query")
+    # the editor shows the same text highlighted: keywords, variables, IRIs or prefixed names
+    shown_text = "document.getElementById('hl').textContent"
+    assert page.evaluate(shown_text) == page.input_value("#query") + "\n"
+    assert "SELECT" in page.locator("#hl .k").all_inner_texts()
+    assert "?work" in page.locator("#hl .v").all_inner_texts()
+    page.fill("#query", 'ASK { ?s <http://schema.org/name> "a # b" } # note')
+    assert page.evaluate(shown_text) == 'ASK { ?s <http://schema.org/name> "a # b" } # note\n'
+    assert page.locator("#hl .i").all_inner_texts() == ["<http://schema.org/name>"]
+    assert page.locator("#hl .s").all_inner_texts() == ['"a # b"']
+    assert page.locator("#hl .c").all_inner_texts() == ["# note"]
+    page.select_option("#named", label="Tags by number of materials")
     page.click("#run")
     page.wait_for_function("document.querySelectorAll('#results tbody tr').length > 0", timeout=20000)
     headers = page.locator("#results thead th").all_inner_texts()

@@ -655,6 +655,42 @@ def test_no_search_leaves_out_the_index_only(example_site, tmp_path):
     assert ours == full
 
 
+def test_index_links_the_whole_graph_for_download(example_site):
+    """The build's graph files and void.ttl are copied beside index.html and linked from it, so a
+    static host offers the dumps too; each parses to the build's own graph."""
+    from html.parser import HTMLParser
+
+    from pyoxigraph import RdfFormat, parse
+
+    from kg.formats import RDF_FORMATS
+
+    build_dir, site = example_site
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs: dict[str, str] = {}
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "a" and "download" in a:
+                self.hrefs[a["href"]] = a["type"]
+
+    links = Links()
+    links.feed((site / "index.html").read_text(encoding="utf-8"))
+    written = [f for f in RDF_FORMATS.values() if (build_dir / f.file_name).is_file()]
+    assert links.hrefs == {
+        **{f.file_name: f.media_type for f in written},
+        "void.ttl": "text/turtle",
+    }
+    for f in written:
+        got = {str(q) for q in parse(path=str(site / f.file_name), format=f.oxigraph)}
+        want = {str(q) for q in parse(path=str(build_dir / f.file_name), format=f.oxigraph)}
+        assert got == want and got, f.file_name
+    assert (site / "void.ttl").read_bytes() == (build_dir / "void.ttl").read_bytes()
+    assert any(q for q in parse(path=str(site / "void.ttl"), format=RdfFormat.TURTLE))
+
+
 # ------------------------------------------------------------------------------------------ EDAM
 
 SKOS_NS = "http://www.w3.org/2004/02/skos/core#"

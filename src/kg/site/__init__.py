@@ -56,6 +56,19 @@ class SiteSummary:
     seconds: float
 
 
+def dump_files(build_dir: str | Path) -> list[tuple[str, str, int]]:
+    """The files of a build folder that hold the whole graph (every registered format it wrote, and
+    ``void.ttl``): (file name, media type, bytes)."""
+    from ..formats import RDF_FORMATS
+
+    d = Path(build_dir)
+    if not d.is_dir():
+        return []
+    found = [(f.file_name, f.media_type) for f in RDF_FORMATS.values()]
+    found.append(("void.ttl", RDF_FORMATS["turtle"].media_type))
+    return [(name, media, (d / name).stat().st_size) for name, media in found if (d / name).is_file()]
+
+
 def build_site(  # noqa: C901 - the site's steps in order, each optional part behind its flag
     build_dir: str | Path,
     out_dir: str | Path,
@@ -77,6 +90,7 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
         site_url = site_root(base)
     g = Graph.from_store(load_store(build_dir))
     site = Site(g, load_named_queries(queries_dir), site_url, base, vocabulary_graph())
+    site.dumps = dump_files(build_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=out.parent))
     files = 0
@@ -118,6 +132,9 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
             ("licenses.html", "Licences", "license"),
         ):
             write(*site.list_page(fname, title, kind))
+        for name, _media, _size in site.dumps:  # the whole graph, downloadable from the index
+            shutil.copyfile(Path(build_dir) / name, tmp / name)
+            files += 1
         write(*site.index_page())
         write(*site.query_page())
         write(*site.search_page())

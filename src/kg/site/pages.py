@@ -138,6 +138,7 @@ class Site:
         self.g = g
         self.extra = extra if extra is not None else Graph(g.store)  # vocabulary and concept schemes
         self.named_queries = named_queries or []
+        self.dumps: list[tuple[str, str, int]] = []  # (file name, media type, bytes) copied beside index.html
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
         # absolute page URLs identify the nodes that only the site has (the lists, the site itself)
         self.page_base = self.site_url or KG_HOME + "site/"
@@ -637,7 +638,7 @@ class Site:
             + "\n</tbody></table>\n"
             + index_charts(self)
             + '\n<p><a href="query.html">Query the graph with SPARQL</a> '
-            '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>'
+            '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>' + self.dumps_list()
         )
         site = {
             "@context": "https://schema.org",
@@ -647,6 +648,17 @@ class Site:
             "url": self.page_base,
         }
         return "index.html", self.page("Training materials knowledge graph", body, "", self.ld(site))
+
+    def dumps_list(self) -> str:
+        """The whole graph's files, linked for download (those ``kg site`` copied from the build)."""
+        if not self.dumps:
+            return ""
+        items = "".join(
+            f'<li><a href="{esc(name)}" type="{esc(media)}" download>{esc(name)}</a> '
+            f'<span class="meta">({esc(media)}, {_size(size)})</span></li>'
+            for name, media, size in self.dumps
+        )
+        return f'\n<h2>Download the graph</h2>\n<ul class="dumps">{items}</ul>'
 
     def search_page(self) -> tuple[str, str]:
         from .search import search_body
@@ -669,7 +681,9 @@ class Site:
         body = f"""<h1>SPARQL query</h1>
 <p><label for="named">Example queries</label> <select id="named"></select></p>
 <p id="named-description" class="meta"></p>
-<form id="qform"><textarea id="query" name="query" rows="14" spellcheck="false">{esc(first)}</textarea>
+<style>{QUERY_CSS}</style>
+<form id="qform"><div class="editor"><pre id="hl" aria-hidden="true"></pre><textarea id="query" name="query"
+ rows="14" spellcheck="false" aria-label="SPARQL query">{esc(first)}</textarea></div>
 <p><button id="run" type="submit">Run</button> <span id="status" class="meta"></span></p></form>
 <div id="error" class="error"></div>
 <table id="results" data-root="{esc(site_root(self.base))}"><thead></thead><tbody></tbody></table>
@@ -704,8 +718,59 @@ class Site:
 
 # The query page's script: named queries into the select, POST to ./sparql, results as a table.
 # Values are put into the page with textContent only.
+# The query editor: the textarea's text is transparent over a <pre> that shows the same text
+# highlighted (keywords, variables, IRIs, prefixed names, strings, numbers, comments); both share one
+# font and box, and the <pre> follows the textarea's scrolling.
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(1, round(n / 1e3))} kB"
+
+
+QUERY_CSS = """
+.editor{position:relative}
+.editor pre,.editor textarea{font:13px/1.45 ui-monospace,monospace;padding:.5rem;margin:0;width:100%;
+ min-height:16rem;border:1px solid var(--line);border-radius:3px;white-space:pre-wrap;
+ overflow-wrap:anywhere;tab-size:2}
+.editor pre{position:absolute;inset:0;overflow:hidden;pointer-events:none;color:var(--fg);
+ border-color:transparent}
+.editor textarea{position:relative;display:block;resize:vertical;background:transparent;color:transparent;
+ caret-color:var(--fg)}
+#hl .k{color:#a626a4;font-weight:600} #hl .v{color:#c18401} #hl .i{color:#4078f2} #hl .p{color:#0184bc}
+#hl .s{color:#50a14f} #hl .n{color:#986801} #hl .c{color:var(--muted);font-style:italic}
+@media (prefers-color-scheme:dark){#hl .k{color:#c678dd} #hl .v{color:#e5c07b} #hl .i{color:#61afef}
+ #hl .p{color:#56b6c2} #hl .s{color:#98c379} #hl .n{color:#d19a66}}
+"""
+
 QUERY_JS = r"""
 (function () {
+  // SPARQL tokens, first match wins at each position: IRI, string, comment, variable, prefixed name,
+  // number, keyword; anything else is copied as it is
+  var TOKEN = new RegExp([
+    '(<[^<>"{}|^`\\\\\\s]*>)',
+    '("{3}[\\s\\S]*?"{3}|\'{3}[\\s\\S]*?\'{3}|"(?:[^"\\\\\\n]|\\\\.)*"|\'(?:[^\'\\\\\\n]|\\\\.)*\')',
+    '(#[^\\n]*)',
+    '([?$][A-Za-z0-9_\\u00B7-\\uFFFF]+)',
+    '((?:[A-Za-z][\\w.-]*)?:[\\w.:%-]*)',
+    '(\\b\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?\\b)',
+    '(\\b(?:SELECT|ASK|CONSTRUCT|DESCRIBE|WHERE|FROM|NAMED|PREFIX|BASE|DISTINCT|REDUCED|OPTIONAL|UNION|' +
+      'MINUS|FILTER|BIND|VALUES|GRAPH|SERVICE|SILENT|ORDER|GROUP|BY|HAVING|LIMIT|OFFSET|ASC|DESC|AS|NOT|' +
+      'EXISTS|IN|UNDEF|COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT|SEPARATOR|STR|LANG|LANGMATCHES|' +
+      'DATATYPE|BOUND|IRI|URI|COALESCE|IF|REGEX|CONTAINS|STRSTARTS|STRENDS|LCASE|UCASE|YEAR|a|true|false)\\b)'
+  ].join('|'), 'gi');
+  var CLASSES = [null, 'i', 's', 'c', 'v', 'p', 'n', 'k'];
+  function esc(t) { return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
+  function highlight(text) {
+    var out = '', last = 0, m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      if (m[0] === '') { TOKEN.lastIndex++; continue; }
+      out += esc(text.slice(last, m.index));
+      for (var g = 1; g < CLASSES.length; g++) {
+        if (m[g] !== undefined) { out += '<span class="' + CLASSES[g] + '">' + esc(m[0]) + '</span>'; break; }
+      }
+      last = m.index + m[0].length;
+    }
+    return out + esc(text.slice(last)) + '\n';
+  }
   var named = JSON.parse(document.getElementById('named-queries').textContent);
   var root = document.getElementById('results').dataset.root;
   // an IRI under the site root links to its page here (kg.site.layout: <path>/index.html), others as they are
@@ -716,6 +781,10 @@ QUERY_JS = r"""
     return (rest === '' || rest.slice(-1) === '/' ? rest : rest + '/') + frag || './';
   }
   var sel = document.getElementById('named'), ta = document.getElementById('query');
+  var hl = document.getElementById('hl');
+  function paint() { hl.innerHTML = highlight(ta.value); hl.scrollTop = ta.scrollTop; }
+  ta.addEventListener('input', paint);
+  ta.addEventListener('scroll', function () { hl.scrollTop = ta.scrollTop; });
   named.forEach(function (q, i) {
     var o = document.createElement('option'); o.value = String(i); o.textContent = q.title;
     sel.appendChild(o);
@@ -724,9 +793,10 @@ QUERY_JS = r"""
     var q = named[Number(sel.value)];
     if (q) { ta.value = q.query;
     document.getElementById('named-description').textContent = q.description || ''; }
+    paint();
   }
   sel.addEventListener('change', pick);
-  if (named.length) { pick(); }
+  if (named.length) { pick(); } else { paint(); }
   document.getElementById('qform').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var status = document.getElementById('status'), err = document.getElementById('error');
