@@ -111,6 +111,12 @@ def check_embed(doc: dict, work: str, idx: dict[str, set[tuple]]) -> None:  # no
             assert (work, p, ("iri", o[1])) in mine, (work, o)
         elif p == S + "sameAs":  # a further landing page: the profile takes one url
             assert (work, S + "url", o) in mine, (work, o)
+        elif p == S + "about":  # an EDAM term of one of the work's tags (skos:exactMatch/closeMatch)
+            skos = "http://www.w3.org/2004/02/skos/core#"
+            tags = {t[2][1] for t in mine if t[1] == p}
+            assert any(
+                (t, skos + m, o) in idx.get(t, ()) for t in tags for m in ("exactMatch", "closeMatch")
+            ), o
         else:
             raise AssertionError(f"{work}: embed triple not in the graph: {(s, p, o)}")
     # 2. Every schema.org statement of the work in the graph is in the embed, up to the same differences.

@@ -365,3 +365,29 @@ def test_validate_profile_on_a_build_folder_and_on_bad_input(tmp_path, example_b
     assert {u: f[1:] for u, f in found.items()} == {u: f[1:] for u, f in yaml_found.items()}
     r = _kg("validate", "--profile", "bioschemas", tmp_path / "missing")
     assert r.returncode == 2 and "missing" in r.stderr and "Traceback" not in r.stderr
+
+
+SKOS_MATCHES = {"http://www.w3.org/2004/02/skos/core#" + p for p in ("exactMatch", "closeMatch")}
+
+
+@pytest.mark.realdata
+def test_tag_records_carry_the_tags_edam_terms(records, idx):
+    """Read back to triples, each tag record's EDAM statements are exactly the graph's
+    (skos:exactMatch / skos:closeMatch to EDAM IRIs), each term with its schema:name from the graph,
+    and nothing is said about a term that the graph does not say."""
+    with_edam = 0
+    for path, (doc,) in records.items():
+        if _kind(path, [doc]) != "tag":
+            continue
+        node = doc["@id"]
+        page = embed_triples(doc)
+        graph_links = {t for t in idx[node] if t[1] in SKOS_MATCHES}
+        assert {t for t in page if t[0] == node and t[1] in SKOS_MATCHES} == graph_links, path
+        terms = {t[2][1] for t in graph_links}
+        assert all(x.startswith("http://edamontology.org/") for x in terms), path
+        names = {t for e in terms for t in idx[e] if t[1] == S + "name"}
+        assert len(names) == len(terms) and names <= page, path
+        about_terms = {t for t in page if t[0] in terms}
+        assert about_terms <= set().union(set(), *(idx[e] for e in terms)), path
+        with_edam += bool(terms)
+    assert with_edam >= 20

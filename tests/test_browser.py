@@ -245,6 +245,26 @@ def test_facets_narrow_to_the_counts_the_graph_gives(browser, published):
     page.close()
 
 
+@pytest.mark.realdata
+def test_edam_facet_gives_the_works_of_the_tags_mapped_to_the_term(browser, published):
+    """search.html?edam=<label> lists exactly the works with a tag that the graph links to that EDAM
+    term (skos:exactMatch or skos:closeMatch), and the facet box shows that count."""
+    build_dir, base = published
+    st = _store(build_dir)
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    term = '?w schema:about ?t . ?t <%s> ?e . ?e schema:name "Machine learning" .'
+    want = _works(st, term % (skos + "exactMatch")) | _works(st, term % (skos + "closeMatch"))
+    assert len(want) > 5
+    page = browser.new_page()
+    count, iris = _search(page, base + "search.html?edam=Machine%20learning")
+    assert count == len(want) and set(iris) == want
+    label = page.locator('fieldset[data-facet="edam"] label').filter(
+        has=page.locator('input[value="Machine learning"]')
+    )
+    assert label.inner_text().strip() == f"Machine learning ({len(want)})"
+    page.close()
+
+
 LAYOUT_PAGES = [
     "index.html",
     "works.html",

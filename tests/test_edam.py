@@ -305,3 +305,131 @@ def test_add_edam_without_tags_adds_nothing():
     nodes = [("<urn:x:w>", [("<http://schema.org/name>", ['"x"'])])]
     report = add_edam(nodes, rows=[], terms={})
     assert nodes == [("<urn:x:w>", [("<http://schema.org/name>", ['"x"'])])] and report.tags == 0
+
+
+# --------------------------------------------------------------------------------- kg validate --profile edam
+
+TAG_SET = "http://schema.org/inDefinedTermSet"
+
+
+def tag_graph(spellings: dict[str, list[str]]) -> list:
+    """pyoxigraph triples of tags (IRI -> [preferred label, alternative labels...])."""
+    lines = []
+    for s, labels in spellings.items():
+        lines.append(f"<{s}> <{TAG_SET}> <urn:x:tags> .")
+        lines.append(f'<{s}> <{SKOS}prefLabel> "{labels[0]}" .')
+        lines += [f'<{s}> <{SKOS}altLabel> "{x}" .' for x in labels[1:]]
+    return list(parse(("\n".join(lines) + "\n").encode(), format=RdfFormat.N_TRIPLES))
+
+
+def write_mapping(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    body = "# comment\ntag\tedam\tmatch\tnote\n" + "".join("\t".join(r) + "\n" for r in rows)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_check_tags_on_a_fixture(fixture_terms, tmp_path):
+    from kg.edam import check_tags
+
+    mapping = write_mapping(
+        tmp_path / "m.tsv",
+        [
+            ("Deep learning", EDAM + "topic_3474", "close", "ok"),  # line 3
+            ("Pipelines", "-", "none", "reviewed"),  # line 4
+            ("Segmentation", EDAM + "topic_0001", "exact", "obsolete"),  # line 5
+            ("Cell tracking", EDAM + "topic_9999", "close", "unknown"),  # line 6
+            ("Images", EDAM + "data_2968", "close", "a data term"),  # line 7
+        ],
+    )
+    triples = tag_graph(
+        {
+            "urn:t:dl": ["Deep Learning"],
+            "urn:t:ia": ["image-analysis"],  # automatic
+            "urn:t:pipes": ["pipelines"],
+            "urn:t:seg": ["Segmentation"],
+            "urn:t:ct": ["Cell Tracking"],
+            "urn:t:zz": ["Zebrafish", "zebra fish"],
+        }
+    )
+    r = check_tags(triples, "fixture", mapping=mapping, terms=fixture_terms)
+    assert (r.tags, r.reviewed, r.automatic) == (6, 1, 1)
+    got = [(f.kind, f.tag, f.line, f.iri) for f in r.findings]
+    assert got == [
+        ("obsolete", "Segmentation", 5, ""),
+        ("unknown", "Cell tracking", 6, ""),
+        ("branch", "Images", 7, ""),
+        ("unmapped", "Cell Tracking", None, "urn:t:ct"),
+        ("unmapped", "Segmentation", None, "urn:t:seg"),
+        ("unmapped", "Zebrafish", None, "urn:t:zz"),
+        ("none", "pipelines", 4, "urn:t:pipes"),
+    ]
+    assert [f.kind for f in r.errors()] == ["obsolete", "unknown", "branch"]
+    assert r.findings[0].text(str(mapping)).startswith(f"{mapping}:5: obsolete: tag 'Segmentation': ")
+    assert "line 5" in r.findings[4].message and "no automatic match" in r.findings[5].message
+
+
+def run_validate_edam(target: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kg", "validate", "--profile", "edam", str(target), *extra],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+
+
+FINDING = re.compile(r"^(?:(?P<file>.+):(?P<line>\d+): )?(?P<kind>\w+): tag '(?P<tag>.*)': (?P<msg>.*)$")
+
+
+@pytest.mark.realdata
+def test_validate_edam_on_the_real_catalogue(real_yaml, tmp_path):
+    """Read back from stdout: the unmapped tags are exactly the built graph's tags without an EDAM
+    link and without a reviewed "none" row; the "none" tags exactly those with such rows; no row of
+    the shipped file points to an unknown or obsolete term."""
+    r = run_validate_edam(real_yaml, "--strict")
+    assert r.returncode == 0, r.stderr
+    found: dict[str, set[str]] = {}
+    for line in r.stdout.splitlines():
+        m = FINDING.match(line)
+        assert m, line
+        found.setdefault(m["kind"], set()).add(m["tag"])
+    assert set(found) <= {"unmapped", "none"}
+    b = kg.build(real_yaml)
+    b.write(tmp_path)
+    graph = triples_of(tmp_path / "catalog.nt")
+    tags = {s for s, p, o in graph if p.value == TAG_SET}
+    pref = {s: o.value for s, p, o in graph if p.value == SKOS + "prefLabel" and s in tags}
+    spell: dict = {}
+    for s, p, o in graph:
+        if s in tags and p.value in (SKOS + "prefLabel", SKOS + "altLabel"):
+            spell.setdefault(s, set()).add(" ".join(o.value.replace("-", " ").casefold().split()))
+    linked = {s for s, p, o in graph if p.value in (SKOS + "exactMatch", SKOS + "closeMatch")}
+    none_keys = {
+        " ".join(r.tag.replace("-", " ").casefold().split())
+        for r in read_mapping(mapping_file())
+        if r.match == "none"
+    }
+    none_tags = {t for t in tags - linked if spell[t] & none_keys}
+    assert found.get("none", set()) == {pref[t] for t in none_tags} != set()
+    assert found.get("unmapped", set()) == {pref[t] for t in tags - linked - none_tags} != set()
+    m = re.search(r"(\d+) reviewed with no term that fits, (\d+) without a mapping; 0 problems", r.stderr)
+    assert m and [int(x) for x in m.groups()] == [len(none_tags), len(tags - linked - none_tags)], r.stderr
+
+
+def test_validate_edam_strict_fails_on_a_bad_row(tmp_path, monkeypatch, capsys):
+    """--strict exits 4 when a mapping row points to an obsolete term; the finding names the row's line."""
+    from kg.cli import main
+
+    edam = read_edam()
+    obsolete = sorted(t.iri for t in edam.values() if t.obsolete and t.branch == "topic")[0]
+    rows = [(r.tag, r.edam or "-", r.match, r.note) for r in read_mapping(mapping_file())]
+    mapping = write_mapping(tmp_path / "m.tsv", [*rows, ("Microscopy", obsolete, "close", "obsolete")])
+    monkeypatch.setattr("kg.edam.mapping_file", lambda: mapping)
+    code = main(["validate", "--profile", "edam", "--strict", str(EXAMPLES)])
+    out = capsys.readouterr()
+    assert code == 4, out.err
+    bad = [m for m in map(FINDING.match, out.out.splitlines()) if m and m["kind"] == "obsolete"]
+    assert [(b["file"], int(b["line"]), b["tag"]) for b in bad] == [
+        (str(mapping), len(rows) + 3, "Microscopy")
+    ]
+    assert "--strict" in out.err

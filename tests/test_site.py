@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from .conftest import EXAMPLES
-from .site_helpers import S, check_embed, graph_index
+from .site_helpers import RDF_TYPE, S, check_embed, graph_index
 
 WORK_NS = "https://nfdi4bioimage.github.io/training/kg/id/material/"
 
@@ -689,3 +689,110 @@ def test_index_links_the_whole_graph_for_download(example_site):
         assert got == want and got, f.file_name
     assert (site / "void.ttl").read_bytes() == (build_dir / "void.ttl").read_bytes()
     assert any(q for q in parse(path=str(site / "void.ttl"), format=RdfFormat.TURTLE))
+
+
+# ------------------------------------------------------------------------------------------ EDAM
+
+SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
+EDAM_NS = "http://edamontology.org/"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class _EdamLinks(HTMLParser):
+    """(href, text, kind) of each link in the tag page's EDAM paragraph, kind from the text after it."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[list[str]] = []
+        self._in_p = self._in_a = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "p" and a.get("class") == "edam":
+            self._in_p = True
+        elif tag == "a" and self._in_p:
+            self._in_a = True
+            self.links.append([a.get("href", ""), "", ""])
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self._in_p = False
+        elif tag == "a":
+            self._in_a = False
+
+    def handle_data(self, data):
+        if self._in_a:
+            self.links[-1][1] += data
+        elif self._in_p and self.links and not self.links[-1][2]:
+            m = re.search(r"\((exact|close) match\)", data)
+            if m:
+                self.links[-1][2] = m[1]
+
+
+@pytest.mark.parametrize("which", ["example", pytest.param("real", marks=pytest.mark.realdata)])
+def test_tag_pages_and_search_facets_carry_the_edam_terms(which, request):
+    """Each tag page links exactly the EDAM terms the graph gives the tag (label from the graph, kind
+    of match), and search-facets.json's EDAM facet of each work is the labels of its tags' terms."""
+    from kg.site.layout import page_path
+
+    build_dir, site = request.getfixturevalue(f"{which}_site")
+    idx = graph_index(build_dir / "catalog.nt")
+    works = {s for s, ts in idx.items() if (s, RDF_TYPE, ("iri", S + "LearningResource")) in ts}
+    tags = {t[2][1] for w in works for t in idx[w] if t[1] == S + "about"}
+    name = {s: t[2][1] for s, ts in idx.items() if s.startswith(EDAM_NS) for t in ts if t[1] == S + "name"}
+    matched = 0
+    for tag in tags:
+        want = {
+            (t[2][1], name[t[2][1]], t[1][len(SKOS_NS) : -len("Match")])
+            for t in idx[tag]
+            if t[1] in (SKOS_NS + "exactMatch", SKOS_NS + "closeMatch")
+        }
+        p = _EdamLinks()
+        p.feed((site / page_path(tag)).read_text(encoding="utf-8"))
+        assert {tuple(x) for x in p.links} == want and len(p.links) == len(want), tag
+        matched += bool(want)
+    assert matched > 0
+    table = json.loads((site / "search-facets.json").read_text(encoding="utf-8"))
+    assert table["facets"]["edam"].startswith("EDAM")
+    by_url = {w["url"]: w["facets"].get("edam", []) for w in table["works"]}
+    with_edam = 0
+    for w in works:
+        tags_of = {t[2][1] for t in idx[w] if t[1] == S + "about"}
+        want = sorted(
+            {
+                name[t[2][1]]
+                for tag in tags_of
+                for t in idx[tag]
+                if t[1] in (SKOS_NS + "exactMatch", SKOS_NS + "closeMatch")
+            }
+        )
+        from kg.site.layout import page_url
+
+        assert by_url[page_url(page_path(w))] == want, w
+        with_edam += bool(want)
+    assert len(by_url) == len(works) and with_edam > 0
+
+
+@pytest.mark.parametrize("which", ["example", pytest.param("real", marks=pytest.mark.realdata)])
+def test_work_records_are_about_their_tags_edam_terms(which, request):
+    """Each work record's ``about`` holds exactly the EDAM terms the graph gives the work's tags, after
+    the tags, each with the term's name from the graph (check_embed allows only these extra triples)."""
+    build_dir, site = request.getfixturevalue(f"{which}_site")
+    idx = graph_index(build_dir / "catalog.nt")
+    matches = (SKOS_NS + "exactMatch", SKOS_NS + "closeMatch")
+    with_edam = 0
+    for w in works_in(build_dir / "catalog.nt"):
+        (doc,) = ld_blocks(page_of(site, w).read_text(encoding="utf-8"))
+        about = doc.get("about", [])
+        about = about if isinstance(about, list) else [about]
+        tags = {t[2][1] for t in idx[w] if t[1] == S + "about"}
+        want = sorted({t[2][1] for tag in tags for t in idx[tag] if t[1] in matches})
+        got = [a for a in about if a["@id"].startswith(EDAM_NS)]
+        assert [a["@id"] for a in got] == want, w
+        head = about[: len(about) - len(got)]
+        assert {a["@id"] for a in head} == tags and about[len(head) :] == got, w
+        for a in got:
+            name = (a["@id"], S + "name", ("lit", a["name"], XSD_STRING, None))
+            assert set(a) == {"@id", "name"} and name in idx[a["@id"]], (w, a)
+        with_edam += bool(got)
+    assert with_edam > 0

@@ -40,7 +40,11 @@ __all__ = [
     "mapping_file",
     "read_edam",
     "read_mapping",
+    "row_problems",
     "tag_matches",
+    "EdamFinding",
+    "EdamCheck",
+    "check_tags",
 ]
 
 EDAM = "http://edamontology.org/"
@@ -179,26 +183,34 @@ def read_mapping(path: str | Path | None = None) -> list[MappingRow]:
     return rows
 
 
-def check_mapping(rows: Iterable[MappingRow], terms: dict[str, EdamTerm], where: str = "") -> list[str]:
-    """Problems of the rows against an EDAM release: unknown or obsolete terms, terms that are not a
-    topic or operation, a tag and term given twice. Empty when the file is sound."""
+def row_problems(rows: Iterable[MappingRow], terms: dict[str, EdamTerm]) -> list[tuple[MappingRow, str, str]]:
+    """(row, kind, message) for each problem of the rows against an EDAM release; kind is ``unknown``,
+    ``obsolete``, ``branch`` (not a topic or operation) or ``twice`` (a tag and term given twice)."""
     out, seen = [], set()
     for r in rows:
-        at = f"{where}:{r.line}: " if where else f"line {r.line}: "
         pair = (key(r.tag), r.edam)
         if pair in seen:
-            out.append(f"{at}{r.tag!r} -> {r.edam or 'none'} is given twice")
+            out.append((r, "twice", f"{r.tag!r} -> {r.edam or 'none'} is given twice"))
         seen.add(pair)
         if r.match == "none":
             continue
         t = terms.get(r.edam)
         if t is None:
-            out.append(f"{at}{r.edam} is not a term of EDAM {edam_version()}")
+            out.append((r, "unknown", f"{r.edam} is not a term of EDAM {edam_version()}"))
         elif t.obsolete:
-            out.append(f"{at}{r.edam} ({t.label}) is obsolete in EDAM {edam_version()}")
+            out.append((r, "obsolete", f"{r.edam} ({t.label}) is obsolete in EDAM {edam_version()}"))
         elif t.branch not in BRANCHES:
-            out.append(f"{at}{r.edam} ({t.label}) is a {t.branch}, not a topic or operation")
+            out.append((r, "branch", f"{r.edam} ({t.label}) is a {t.branch}, not a topic or operation"))
     return out
+
+
+def check_mapping(rows: Iterable[MappingRow], terms: dict[str, EdamTerm], where: str = "") -> list[str]:
+    """Problems of the rows against an EDAM release (``row_problems``) as text starting with
+    ``where:line:``. Empty when the file is sound."""
+    return [
+        (f"{where}:{r.line}: " if where else f"line {r.line}: ") + msg
+        for r, _kind, msg in row_problems(rows, terms)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,3 +371,135 @@ def with_edam(nodes) -> list:
     out = list(nodes)
     add_edam(out)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# kg validate --profile edam
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EdamFinding:
+    """One finding of ``check_tags``. ``kind``: ``unmapped`` (a tag with neither an automatic match nor
+    a usable reviewed row), ``none`` (reviewed: no EDAM term fits), or a row problem of
+    ``row_problems`` (``unknown``, ``obsolete``, ``branch``, ``twice``) with the row's line."""
+
+    kind: str
+    tag: str
+    message: str
+    line: int | None = None
+    iri: str = ""  # the tag's IRI, for tag findings
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind not in ("unmapped", "none")
+
+    def text(self, mapping: str) -> str:
+        where = f"{mapping}:{self.line}: " if self.line is not None else ""
+        return f"{where}{self.kind}: tag {self.tag!r}: {self.message}"
+
+
+@dataclass
+class EdamCheck:
+    source: str
+    mapping: str
+    edam_version: str
+    tags: int = 0
+    reviewed: int = 0
+    automatic: int = 0
+    findings: list[EdamFinding] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[EdamFinding]:
+        return [f for f in self.findings if f.kind == kind]
+
+    def errors(self) -> list[EdamFinding]:
+        return [f for f in self.findings if f.is_error]
+
+    def summary_lines(self) -> list[str]:
+        return [
+            f"kg: EDAM {self.edam_version} for the {self.tags} tags of {self.source} "
+            f"(mapping {self.mapping}): {self.reviewed} mapped by reviewed rows, {self.automatic} "
+            f"automatically, {len(self.of('none'))} reviewed with no term that fits, "
+            f"{len(self.of('unmapped'))} without a mapping; {len(self.errors())} problems in mapping rows"
+        ]
+
+
+def _tag_spellings(triples) -> dict[str, tuple[str, list[str]]]:
+    """Tag IRI -> (preferred label, all spellings) from pyoxigraph triples."""
+    from pyoxigraph import Literal
+
+    in_set = f"{_SCHEMA}inDefinedTermSet"
+    pref, alt = f"{_SKOS}prefLabel", f"{_SKOS}altLabel"
+    tags: set[str] = set()
+    prefs: dict[str, list[str]] = {}
+    spell: dict[str, list[str]] = {}
+    for t in triples:
+        p = t.predicate.value
+        if p == in_set:
+            tags.add(t.subject.value)
+        elif p in (pref, alt) and isinstance(t.object, Literal):
+            spell.setdefault(t.subject.value, []).append(t.object.value)
+            if p == pref:
+                prefs.setdefault(t.subject.value, []).append(t.object.value)
+    out = {}
+    for s in tags:
+        labels = sorted(set(spell.get(s, [])))
+        name = min(prefs[s]) if prefs.get(s) else (labels[0] if labels else s)
+        out[s] = (name, [name, *(x for x in labels if x != name)])
+    return out
+
+
+def check_tags(
+    triples, source: str, *, mapping: str | Path | None = None, terms: dict[str, EdamTerm] | None = None
+) -> EdamCheck:
+    """The EDAM state of every tag in ``triples`` (pyoxigraph triples of a built graph) under the
+    mapping file (default: the shipped one) and an EDAM release (default: the shipped one): tags
+    without a mapping, tags reviewed as having no fitting term, and rows pointing to unknown, obsolete
+    or non-topic/operation terms (with their line). Findings: rows first in file order, then tags by
+    name."""
+    path = Path(mapping) if mapping is not None else mapping_file()
+    rows = read_mapping(path)
+    terms = read_edam() if terms is None else terms
+    tags = _tag_spellings(triples)
+    matches = tag_matches({s: labels for s, (_n, labels) in tags.items()}, rows, terms)
+    by_key: dict[str, list[MappingRow]] = {}
+    for r in rows:
+        by_key.setdefault(key(r.tag), []).append(r)
+    check = EdamCheck(source=source, mapping=str(path), edam_version=edam_version(), tags=len(tags))
+    for r, kind, msg in row_problems(rows, terms):
+        check.findings.append(EdamFinding(kind, r.tag, msg, r.line))
+    tag_findings = []
+    for s, (name, labels) in tags.items():
+        found = matches[s]
+        if found:
+            if found[0][2] == "reviewed":
+                check.reviewed += 1
+            else:
+                check.automatic += 1
+            continue
+        mine = [r for k in dict.fromkeys(key(x) for x in labels) for r in by_key.get(k, [])]
+        if mine and all(r.match == "none" for r in mine):
+            lines = ", ".join(str(r.line) for r in mine)
+            tag_findings.append(
+                EdamFinding("none", name, f"reviewed, no EDAM term fits (row {lines})", mine[0].line, s)
+            )
+        elif mine:
+            lines = ", ".join(str(r.line) for r in mine)
+            tag_findings.append(
+                EdamFinding(
+                    "unmapped",
+                    name,
+                    f"no usable EDAM term: every reviewed row (line {lines}) is a problem",
+                    None,
+                    s,
+                )
+            )
+        else:
+            tag_findings.append(
+                EdamFinding(
+                    "unmapped", name, "no EDAM mapping: no automatic match and no reviewed row", None, s
+                )
+            )
+    tag_findings.sort(key=lambda f: (f.kind != "unmapped", f.tag.casefold(), f.iri))
+    check.findings += tag_findings
+    return check

@@ -2,8 +2,8 @@
 
 Each record is the one the site embeds in the work's page (``kg.site.embed.work_embed``: licence as
 ``https://spdx.org/licenses/<ID>.html``, at most 20 keywords, difficulty Beginner/Intermediate/Advanced,
-the profile's ``dct:conformsTo``), with the EDAM topics and operations of the work's tags
-(``kg.edam``) added to ``about`` as ``DefinedTerm`` nodes, where TeSS looks for them.
+the profile's ``dct:conformsTo``, the EDAM topics and operations of the work's tags in ``about``), with
+those EDAM terms typed ``DefinedTerm`` in the EDAM term set, as TeSS reads topics.
 
 A work goes into the feed only when its record has what the profile requires (name, description,
 keywords) and what TeSS needs to list it (a url); the others are counted by reason, never sent
@@ -21,13 +21,12 @@ from .edam import EDAM
 from .outputs import atomic_file
 from .site.embed import CONTEXT_IRI, work_embed
 from .site.graph import Graph, load_store
-from .vocab import RDF, SCHEMA, SKOS
+from .vocab import RDF, SCHEMA
 
 __all__ = ["TessExport", "tess_records", "write_tess"]
 
 REQUIRED = ("name", "description", "keywords")  # the profile's required properties
 NEEDED_BY_TESS = ("url",)
-_MATCHES = (SKOS.exactMatch.value, SKOS.closeMatch.value)
 
 
 @dataclass
@@ -38,18 +37,17 @@ class TessExport:
     files: list[Path] = field(default_factory=list)
 
 
-def _edam_terms(g: Graph, work: str) -> list[dict]:
-    found: dict[str, dict] = {}
-    for tag in g.iris(work, SCHEMA.about):
-        for p in _MATCHES:
-            for o in g.po.get(tag, {}).get(p, []):
-                if o.value.startswith(EDAM) and o.value not in found:
-                    node = {"@id": o.value, "@type": "DefinedTerm", "inDefinedTermSet": EDAM}
-                    label = g.text(o.value, SKOS.prefLabel)
-                    if label:
-                        node["name"] = label
-                    found[o.value] = node
-    return [found[k] for k in sorted(found)]
+def _edam_nodes(doc: dict) -> list[dict]:
+    """The EDAM terms that the record's ``about`` holds (``work_embed`` adds those of the work's tags),
+    typed as TeSS reads them: ``DefinedTerm`` in the EDAM term set. Changes ``doc`` in place."""
+    about = doc.get("about", [])
+    found = []
+    for node in about if isinstance(about, list) else [about]:
+        if isinstance(node, dict) and node.get("@id", "").startswith(EDAM):
+            node["@type"] = "DefinedTerm"
+            node["inDefinedTermSet"] = EDAM
+            found.append(node)
+    return found
 
 
 def tess_records(g: Graph) -> TessExport:
@@ -63,10 +61,7 @@ def tess_records(g: Graph) -> TessExport:
         if missing:
             ex.left_out.setdefault("no " + " / ".join(missing), []).append(w)
             continue
-        edam = _edam_terms(g, w)
-        if edam:
-            about = doc.get("about", [])
-            doc["about"] = (about if isinstance(about, list) else [about]) + edam
+        if _edam_nodes(doc):
             ex.with_edam += 1
         del doc["@context"]
         ex.records.append(doc)

@@ -10,6 +10,8 @@ from pathlib import Path
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..validate import validate
 
+    if args.profile == "edam":
+        return cmd_edam(args)
     if args.profile:
         return cmd_profile(args)
     v = validate(args.target, shapes=args.shapes)
@@ -46,6 +48,26 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edam(args: argparse.Namespace) -> int:
+    """One line per EDAM finding (stdout): mapping rows pointing to unknown, obsolete or
+    non-topic/operation terms (file:line), tags without a mapping, tags reviewed as having no fitting
+    term; a summary on stderr. --strict: exit 4 when a mapping row has a problem."""
+    from ..edam import check_tags
+    from ..validate import read_triples
+
+    triples, source = read_triples(args.target)
+    r = check_tags(triples, source)
+    for f in r.findings:
+        print(f.text(r.mapping))
+    if not args.quiet:
+        print("\n".join(r.summary_lines()), file=sys.stderr)
+    if args.strict and r.errors():
+        from ..errors import StrictFailure
+
+        raise StrictFailure(f"--strict: {len(r.errors())} rows of {r.mapping} point to no usable EDAM term")
+    return 0
+
+
 def cmd_ontologies(args: argparse.Namespace) -> int:
     from ..errors import KgError
     from ..ontology import GENERATED, stale_files, write_generated
@@ -79,15 +101,18 @@ def register(sub) -> None:
     v.add_argument("--shapes", metavar="FILE", help="another shapes file (default ontologies/shapes.ttl)")
     v.add_argument(
         "--profile",
-        choices=["bioschemas"],
+        choices=["bioschemas", "edam"],
         help="instead of SHACL, check each work's embedded record against a profile (bioschemas: "
         "TrainingMaterial 1.0-RELEASE): one line per work naming the missing required and recommended "
-        "properties, on stdout (--report and --shapes do not apply)",
+        "properties; or (edam) the tags' EDAM mapping: tags without one, tags reviewed as having no "
+        "fitting term, and mapping rows pointing to unknown or obsolete terms; on stdout "
+        "(--report and --shapes do not apply)",
     )
     v.add_argument(
         "--strict",
         action="store_true",
-        help="exit 4 when there are violations (with --profile: when a required property is missing)",
+        help="exit 4 when there are violations (with --profile bioschemas: when a required property "
+        "is missing; with --profile edam: when a mapping row points to no usable term)",
     )
     v.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     v.set_defaults(func=cmd_validate)

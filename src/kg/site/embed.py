@@ -21,7 +21,8 @@ from importlib import resources
 
 from pyoxigraph import Literal, NamedNode
 
-from ..vocab import LEVEL, ORCID, SCHEMA, SPDX, XSD
+from ..edam import EDAM
+from ..vocab import LEVEL, ORCID, SCHEMA, SKOS, SPDX, XSD
 from .graph import Graph
 
 PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
@@ -65,6 +66,9 @@ DIFFERENCES = {
     "stays a node in sameAs, where the graph states it too",
     "url": "the profile takes one url: with several landing pages in the graph (which does not order "
     "them), the first in code-point order is the url and the others go to sameAs",
+    "about": "besides the work's tags, the EDAM topics and operations of those tags (each with its name): "
+    "the graph links the tag to the term (skos:exactMatch or skos:closeMatch, kg.edam), the record "
+    "states schema:about the term on the work, as TeSS's records do, so that an EDAM topic search finds it",
     "omitted": "the Dublin Core, BIBO and kg: statements (dct:title, dct:creator, bibo:authorList, "
     "kg:contentType, ...) and the sub-nodes for downloads and events are not embedded: the embed "
     "carries the schema.org statements only",
@@ -182,6 +186,11 @@ def work_embed(g: Graph, work: str) -> dict:
             values = values[:MAX_KEYWORDS]
         if values:
             doc[term] = values[0] if len(values) == 1 else values
+    edam = [_linked(g, e) for e in sorted({e for t in g.iris(work, SCHEMA.about) for e in _edam_of(g, t)})]
+    if edam:  # the EDAM terms of the work's tags, where TeSS looks for topics (DIFFERENCES["about"])
+        about = doc.get("about", [])
+        about = about if isinstance(about, list) else [about]
+        doc["about"] = _one(about + [x for x in edam if x not in about])
     urls = doc.get("url")
     if isinstance(urls, list):  # one url (the first in code-point order); the others are sameAs
         first, *rest = sorted(urls)
@@ -240,12 +249,14 @@ def entity_embed(g: Graph, iri: str, works: list[str], grants: list[tuple[str, s
     the graph (linked nodes one level deep, with type and name), ``sameAs`` its own IRI where that is an
     ORCID or ROR IRI, the page's ``works`` by IRI through the statements that link them to it, and the
     ``grants`` ((property, grant IRI): schema:fundedItem or schema:funder this node) with their own
-    statements (name, identifier, ...)."""
+    statements (name, identifier, ...), and a tag's EDAM links (``edam_matches``) with the terms' names."""
     doc = _statements(g, iri, {"@context": CONTEXT_IRI, "@id": iri}, nested=True)
     if iri.startswith(REGISTRY_IRIS):
         same = doc.get("sameAs", [])
         same = same if isinstance(same, list) else [same]
         doc["sameAs"] = _one(same + [iri] if iri not in same else same)
+    for term, found in edam_matches(g, iri).items():
+        doc[term] = _one([_linked(g, e) for e in found])
     reverse = {}
     for p in WORK_LINKS:
         linked = [{"@id": w} for w in works if iri in g.iris(w, p)]
@@ -256,6 +267,25 @@ def entity_embed(g: Graph, iri: str, works: list[str], grants: list[tuple[str, s
     if reverse:
         doc["@reverse"] = reverse
     return doc
+
+
+# A tag's EDAM links as the graph states them (kg.edam), under the context's ``skos:`` prefix: the
+# DefinedTerm record carries the same statements, so a reader of the page finds the EDAM term by IRI.
+EDAM_MATCHES = {"skos:exactMatch": SKOS.exactMatch.value, "skos:closeMatch": SKOS.closeMatch.value}
+
+
+def _edam_of(g: Graph, iri: str) -> list[str]:
+    return [e for found in edam_matches(g, iri).values() for e in found]
+
+
+def edam_matches(g: Graph, iri: str) -> dict[str, list[str]]:
+    """``skos:exactMatch`` / ``skos:closeMatch`` -> the EDAM IRIs the node has by that link, sorted."""
+    out = {}
+    for term, p in EDAM_MATCHES.items():
+        found = sorted({o.value for o in g.po.get(iri, {}).get(p, []) if o.value.startswith(EDAM)})
+        if found:
+            out[term] = found
+    return out
 
 
 def list_embed(g: Graph, page_iri: str, title: str, items: list[str]) -> dict:

@@ -16,7 +16,7 @@ from pyoxigraph import NamedNode
 
 from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
 from .charts import index_charts
-from .embed import entity_embed, list_embed, script_json, work_embed
+from .embed import edam_matches, entity_embed, list_embed, script_json, work_embed
 from .graph import Graph
 from .layout import page_path, page_url, rdf_path, root_prefix, site_root
 
@@ -382,6 +382,12 @@ class Site:
             "language": g.texts(w, SCHEMA.inLanguage),
             "project": [g.name(o) for o in g.iris(w, SCHEMA.sourceOrganization)],
             "year": sorted({d[:4] for d in g.texts(w, SCHEMA.datePublished) if d[:4].isdigit()}),
+            "edam": [
+                self.label(e)
+                for t in g.iris(w, SCHEMA.about)
+                for found in edam_matches(g, t).values()
+                for e in found
+            ],
         }
         return {k: sorted(set(v)) for k, v in out.items() if v}
 
@@ -408,6 +414,8 @@ class Site:
             alt = g.texts(iri, SKOS.altLabel)
             if alt:
                 body.append('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>")
+            if edam_matches(g, iri):
+                body.append(self.edam_line(iri))
         if kind == "license" and is_web_url(iri):
             body.append(f"<p>{ext_link(iri)}</p>")
         for w in works:
@@ -415,6 +423,16 @@ class Site:
         body.append(self.rdf_links(iri, path))
         head = self.ld(entity_embed(g, iri, works, self.grants_of.get(iri, []))) + self.alternates(iri, path)
         return path, self.page(name, "\n".join(body), root, head)
+
+    def edam_line(self, tag: str) -> str:
+        """The EDAM terms of a tag (``kg.edam``), each linked to its IRI, exact matches first."""
+        kinds = {"skos:exactMatch": "exact match", "skos:closeMatch": "close match"}
+        items = [
+            f'{ext_link(e, self.label(e))} <span class="meta">({kinds[term]})</span>'
+            for term, found in edam_matches(self.g, tag).items()
+            for e in found
+        ]
+        return '<p class="edam">EDAM: ' + "; ".join(items) + "</p>"
 
     def rdf_files(self, iri: str) -> dict[str, str]:
         """Media type -> path of the RDF files beside the page of ``iri`` (none outside the site root)."""

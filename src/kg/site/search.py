@@ -30,6 +30,7 @@ FACETS = {
     "language": "Language",
     "project": "Project",
     "year": "Year",
+    "edam": "EDAM topic / operation",  # the EDAM terms of the work's tags (kg.edam), by label
 }
 WORK_GLOB = "id/material/*/index.html"  # only the work pages are indexed
 
