@@ -56,6 +56,32 @@ def write_rdf(
     serialize(statements, out, info.oxigraph, prefixes=prefixes or PREFIXES)
 
 
+# N-Triples and N-Quads are written as the nodes' own text, which is byte for byte what pyoxigraph
+# writes for them (``kg.terms``; tests/test_terms.py compares the two on any string, and
+# tests/test_hostile_writers.py writes hostile strings both ways): parsing that text only to print
+# it again cost nearly two thirds of the time (20k synthetic entries, N-Triples, CPU median of 3:
+# 1.18 s -> 0.44 s). The real catalogue's catalog.nt and catalog.nq are byte-identical either way.
+_AS_TEXT = {RdfFormat.N_TRIPLES, RdfFormat.N_QUADS}
+
+
+def write_graphs(
+    fmt: str,
+    graphs: Iterable[tuple[str | None, Iterable[Node]]],
+    out: IO[bytes],
+    prefixes: dict[str, str] | None = None,
+) -> None:
+    """Write ``(graph, nodes)`` pairs (as for ``quads``) as registered format ``fmt``: the
+    line-based syntaxes as the nodes' text a chunk at a time, every other one with ``write_rdf``."""
+    info = RDF_FORMATS[fmt]
+    if info.oxigraph not in _AS_TEXT:
+        write_rdf(fmt, quads(graphs), out, prefixes)
+        return
+    for graph, nodes in graphs:
+        for chunk in _chunks(nodes):
+            data = nt_bytes(chunk)
+            out.write(data if graph is None else in_graph(data, graph))
+
+
 # ----------------------------------------------------------------------------------------------
 # JSON-LD: compacted against a context of schema.org terms (@vocab) plus our prefixes.
 # ----------------------------------------------------------------------------------------------
