@@ -1,9 +1,10 @@
 """Serialisations of one graph.
 
-Every syntax pyoxigraph writes (N-Triples, N-Quads, Turtle, TriG, RDF/XML; ``kg.formats``) is
-written by pyoxigraph, from the nodes (``kg.terms``) parsed a chunk at a time as they are written.
-Compact JSON-LD, which no library writes at the speed of a whole graph (pyoxigraph writes expanded
-JSON-LD), is written here, from the nodes' text.
+N-Triples and N-Quads are the nodes' own text (``kg.terms``), which is what pyoxigraph writes for
+them. Every other syntax pyoxigraph writes (Turtle, TriG, RDF/XML; ``kg.formats``) is written by
+pyoxigraph, from the nodes parsed a chunk at a time as they are written. Compact JSON-LD, which no
+library writes at the speed of a whole graph (pyoxigraph writes expanded JSON-LD), is written here,
+from the nodes' text.
 """
 
 from __future__ import annotations
