@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.formats import RDF_FORMATS
-from kg.terms import as_nodes, to_triples
+from kg.terms import as_nodes
 from kg.vocab import PREFIXES, instance_prefixes
-from kg.writers import OWN_WRITERS, quads, write_jsonld, write_rdf
+from kg.writers import OWN_WRITERS, write_graphs, write_jsonld
 
 ALL_PREFIXES = {**PREFIXES, **instance_prefixes("https://example.org/id/")}
 ODD = [
@@ -131,9 +131,9 @@ def _write(name: str, triples, graph_of=None) -> bytes:
     if name in OWN_WRITERS:
         OWN_WRITERS[name](as_nodes(triples), buf, ALL_PREFIXES)
     elif graph_of is None:
-        write_rdf(name, to_triples(as_nodes(triples)), buf, ALL_PREFIXES)  # as Build.triples
+        write_graphs(name, [(None, as_nodes(triples))], buf, ALL_PREFIXES)  # as Build.serialize
     else:
-        write_rdf(name, quads((graph_of(i), as_nodes([t])) for i, t in enumerate(triples)), buf, ALL_PREFIXES)
+        write_graphs(name, ((graph_of(i), as_nodes([t])) for i, t in enumerate(triples)), buf, ALL_PREFIXES)
     return buf.getvalue()
 
 

@@ -190,7 +190,7 @@ def test_outputs_written_atomically(tmp_path, monkeypatch):
         out.write(b"@prefix broken")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "write_rdf", boom)
+    monkeypatch.setattr(api, "write_graphs", boom)
     with pytest.raises(KeyboardInterrupt):
         b.write(tmp_path)
     assert (tmp_path / "catalog.ttl").read_bytes() == before

@@ -20,7 +20,7 @@ from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
 from .terms import Node, count, nt_bytes, nt_text, to_triples
 from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
-from .writers import OWN_WRITERS, quads, write_rdf
+from .writers import OWN_WRITERS, write_graphs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -154,9 +154,9 @@ class Build:
         elif info.dataset:
             from .provenance import source_graphs
 
-            write_rdf(fmt, quads(source_graphs(self)), out, self.prefixes)
+            write_graphs(fmt, source_graphs(self), out, self.prefixes)
         else:
-            write_rdf(fmt, quads([(None, self.nodes)]), out, self.prefixes)
+            write_graphs(fmt, [(None, self.nodes)], out, self.prefixes)
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:

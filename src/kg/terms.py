@@ -4,8 +4,9 @@ one internal model of a graph.
 The mapping (``kg.mapping``) writes every term once, as the text N-Triples gives it: ``<iri>``,
 ``"text"``, ``"text"@en`` or ``"text"^^<datatype>``. A *node* is one subject with its properties,
 ``(subject, [(predicate, [object, ...]), ...])``; a graph is a list of nodes. Their N-Triples
-bytes (``nt_bytes``) are what pyoxigraph parses for every syntax it writes (``kg.writers``) and
-what the store loads; the compact JSON-LD writer and the VoID counts read the texts directly.
+bytes (``nt_bytes``) are the N-Triples and N-Quads files, what pyoxigraph parses for the other
+syntaxes it writes (``kg.writers``) and what the store loads; the compact JSON-LD writer and the
+VoID counts read the texts directly.
 
 Why text and not pyoxigraph objects: making a ``Triple`` from Python costs 0.5 us with an IRI object
 and ~4 us with a literal (pyo3 tries each term kind in turn), where the text costs well under a

@@ -1,9 +1,10 @@
 """Serialisations of one graph.
 
-Every syntax pyoxigraph writes (N-Triples, N-Quads, Turtle, TriG, RDF/XML; ``kg.formats``) is
-written by pyoxigraph, from the nodes (``kg.terms``) parsed a chunk at a time as they are written.
-Compact JSON-LD, which no library writes at the speed of a whole graph (pyoxigraph writes expanded
-JSON-LD), is written here, from the nodes' text.
+N-Triples and N-Quads are the nodes' own text (``kg.terms``), which is what pyoxigraph writes for
+them. Every other syntax pyoxigraph writes (Turtle, TriG, RDF/XML; ``kg.formats``) is written by
+pyoxigraph, from the nodes parsed a chunk at a time as they are written. Compact JSON-LD, which no
+library writes at the speed of a whole graph (pyoxigraph writes expanded JSON-LD), is written here,
+from the nodes' text.
 """
 
 from __future__ import annotations
@@ -54,6 +55,33 @@ def write_rdf(
     if info.own_writer:
         raise ValueError(f"{fmt} is written by kg's own writer, not by pyoxigraph")
     serialize(statements, out, info.oxigraph, prefixes=prefixes or PREFIXES)
+
+
+# N-Triples and N-Quads are written as the nodes' own text, which is byte for byte what pyoxigraph
+# writes for them (``kg.terms``; tests/test_terms.py compares the two on any string, and
+# tests/test_hostile_writers.py writes hostile strings both ways): parsing that text only to print
+# it again cost nearly two thirds of the time (synthetic catalogue, N-Triples, CPU median of 3 runs
+# alternating old and new in one process: 100k entries 6.10 s -> 2.51 s, 20k 1.18 s -> 0.44 s).
+# The real catalogue's catalog.nt and catalog.nq are byte-identical either way.
+_AS_TEXT = {RdfFormat.N_TRIPLES, RdfFormat.N_QUADS}
+
+
+def write_graphs(
+    fmt: str,
+    graphs: Iterable[tuple[str | None, Iterable[Node]]],
+    out: IO[bytes],
+    prefixes: dict[str, str] | None = None,
+) -> None:
+    """Write ``(graph, nodes)`` pairs (as for ``quads``) as registered format ``fmt``: the
+    line-based syntaxes as the nodes' text a chunk at a time, every other one with ``write_rdf``."""
+    info = RDF_FORMATS[fmt]
+    if info.oxigraph not in _AS_TEXT:
+        write_rdf(fmt, quads(graphs), out, prefixes)
+        return
+    for graph, nodes in graphs:
+        for chunk in _chunks(nodes):
+            data = nt_bytes(chunk)
+            out.write(data if graph is None else in_graph(data, graph))
 
 
 # ----------------------------------------------------------------------------------------------
