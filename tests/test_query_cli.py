@@ -295,3 +295,57 @@ def test_malformed_query_file_names_the_file(capsys, data, tmp_path):
     assert code == 5 and re.fullmatch(
         rf"kg: error: {re.escape(str(q))}: malformed query: error at \d+:\d+: .*\n", err
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Which build answers: named on stderr; no silent answer from the bundled example
+# ---------------------------------------------------------------------------------------------
+
+
+def test_without_data_a_missing_build_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = kg(capsys, "query", "top-people")
+    assert code == UsageError.exit_code and out == ""
+    assert err.startswith("kg: error: no build at ./build/") and "--data DIR" in err and err.count("\n") == 1
+
+
+def test_without_data_the_example_build_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", str(EXAMPLES), "--out", "build", "-q"]) == 0
+    code, out, err = kg(capsys, "query", "top-people")
+    assert code == UsageError.exit_code and out == ""
+    assert "built from kg's bundled example" in err and "--data DIR" in err and err.count("\n") == 1
+    # saying which build is meant answers from it, and stderr names it
+    code, out, err = kg(capsys, "query", "top-people", "-p", "limit=2", "--data", "build", "-f", "csv")
+    assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == 2
+    assert err.splitlines()[-1].startswith(f"kg: answered from {os.path.join('build', 'catalog.nt')} (built ")
+    assert err.splitlines()[-1].endswith(f" from {EXAMPLES.name})")
+
+
+def test_without_data_a_build_of_ones_own_catalogue_answers_and_is_named(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "mine.yml"
+    entries = example_entries() + [{"name": "Our own entry", "url": "https://example.org/own"}]
+    mine.write_text(yaml.safe_dump({"resources": entries}), "utf-8")
+    assert main(["build", str(mine), "--out", "build", "-q"]) == 0
+    code, out, err = kg(capsys, "query", "--text", "SELECT ?u WHERE { ?w <http://schema.org/url> ?u }")
+    assert code == 0 and "example.org/own" in out
+    note = err.splitlines()[-1]
+    assert re.fullmatch(r"kg: answered from build/catalog\.nt \(built \S+Z from mine\.yml\)", note), err
+    # -q: nothing on stderr, the same rows on stdout
+    code, out_q, err = kg(
+        capsys, "query", "--text", "SELECT ?u WHERE { ?w <http://schema.org/url> ?u }", "-q"
+    )
+    assert code == 0 and err == "" and out_q == out
+
+
+def test_a_graph_file_is_named(capsys, data):
+    # a graph file given itself: its build's void.ttl still names the sources
+    nt = data / "catalog.nt"
+    code, _, err = kg(capsys, "query", "top-people", "-d", str(nt))
+    assert code == 0 and err.splitlines()[-1].startswith(f"kg: answered from {nt} (built ")
+    # a graph file without void.ttl beside it: named by its path alone
+    alone = data.parent / "alone.nt"
+    shutil.copy(nt, alone)
+    code, _, err = kg(capsys, "query", "top-people", "-d", str(alone))
+    assert code == 0 and err.splitlines()[-1] == f"kg: answered from {alone}"

@@ -41,6 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "bind",
+    "BuildInfo",
+    "build_info",
+    "default_build",
     "find_query",
     "format_result",
     "FORMATS",
@@ -734,6 +737,83 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
         if st is None:
             raise SourceError(f"{target}: the store was written but cannot be opened")
         return st
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What a build folder says about itself in its ``void.ttl``: the graph file, the source files
+    it was built from (name, SHA-256) and when it was built."""
+
+    graph: Path
+    sources: tuple[tuple[str, str], ...] = ()  # (file name, sha256), sorted
+    built: str | None = None  # prov:endedAtTime of the build
+
+    def describe(self) -> str:
+        """One line for stderr: ``build/catalog.nt (built … from nfdi4bioimage.yml)``."""
+        parts = []
+        if self.built:
+            parts.append(f"built {self.built}")
+        if self.sources:
+            parts.append("from " + ", ".join(name for name, _ in self.sources))
+        return f"{self.graph}" + (f" ({' '.join(parts)})" if parts else "")
+
+
+def build_info(data: str | Path) -> BuildInfo:
+    """The build's graph file and, when ``void.ttl`` lies beside it, its sources and build time.
+    A missing or unreadable ``void.ttl`` gives the graph file alone."""
+    from pyoxigraph import RdfFormat, parse
+
+    gf = find_graph(data)
+    void = gf.path.parent / "void.ttl"
+    try:
+        triples = list(parse(path=str(void), format=RdfFormat.TURTLE))
+    except (OSError, SyntaxError, ValueError):
+        return BuildInfo(gf.path)
+    dct_title = "http://purl.org/dc/terms/title"
+    prov = "http://www.w3.org/ns/prov#"
+    used = {t.object for t in triples if t.predicate.value == prov + "used"}
+    titles = {t.subject: t.object.value for t in triples if t.predicate.value == dct_title}
+    built = next((t.object.value for t in triples if t.predicate.value == prov + "endedAtTime"), None)
+    sources = sorted((titles.get(s, ""), s.value.rsplit("/", 1)[-1]) for s in used)
+    return BuildInfo(gf.path, tuple(sources), built)
+
+
+def _example_digests() -> set[str]:
+    """SHA-256 of kg's bundled example catalogue, as found beside the source tree or in
+    ``./examples/`` (a checkout); empty when neither is there."""
+    import hashlib
+
+    here = Path(__file__).resolve().parents[2] / "examples" / "catalogue.yml"
+    out = set()
+    for p in {here, Path("examples") / "catalogue.yml"}:
+        try:
+            out.add(hashlib.sha256(p.read_bytes()).hexdigest())
+        except OSError:
+            continue
+    return out
+
+
+def default_build(data: str | Path = "build") -> BuildInfo:
+    """The build ``kg query`` answers from when given neither ``--data`` nor ``--endpoint``:
+    ``./build/``, unless it is missing or was built from kg's bundled example alone (its
+    ``void.ttl`` names sources whose SHA-256 is that of ``examples/catalogue.yml``), which would
+    answer a question about the user's catalogue from 13 made-up entries. Then a UsageError says
+    what to pass."""
+    p = Path(data)
+    if not p.is_dir():
+        raise UsageError(
+            f"no build at ./{p}/ to query: pass --data DIR (a folder written by `kg build CATALOGUE "
+            "--out DIR`) or --endpoint URL"
+        )
+    info = build_info(p)
+    examples = _example_digests()
+    if info.sources and examples and all(sha in examples for _, sha in info.sources):
+        raise UsageError(
+            f"./{p}/ was built from kg's bundled example (examples/catalogue.yml), not from your "
+            f"catalogue: pass --data DIR for the build of your own sources (kg build CATALOGUE --out "
+            f"DIR), or --data {p} to query the example anyway"
+        )
+    return info
 
 
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:
