@@ -349,3 +349,83 @@ def test_a_graph_file_is_named(capsys, data):
     shutil.copy(nt, alone)
     code, _, err = kg(capsys, "query", "top-people", "-d", str(alone))
     assert code == 0 and err.splitlines()[-1] == f"kg: answered from {alone}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Any spelling finds a person: 'Last, First', 'First Last', an ORCID bare or as IRI
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "term"),
+    [
+        ("Schmidt, Christian", ox.Literal("Christian Schmidt")),
+        ("  Christian Schmidt ", ox.Literal("Christian Schmidt")),
+        ("Schmidt, Christian (Editor)", ox.Literal("Christian Schmidt")),
+        ("0000-0001-9568-895x", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("https://orcid.org/0000-0001-9568-895X", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("<http://orcid.org/0000-0001-9568-895X>", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("orcid:0000-0001-9568-895X", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("Christian Schmidt 0000-0001-9568-895X", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("https://example.org/people/ada", ox.NamedNode("https://example.org/people/ada")),
+        ("Ada Lovelace", ox.Literal("Ada Lovelace")),
+        ('x" } UNION { ?s ?p ?o } #', ox.Literal('x" } UNION { ?s ?p ?o } #')),
+    ],
+)
+def test_person_parameter_term(value, term):
+    from kg.sparql import person_term, to_term
+
+    assert person_term(value) == term
+    assert to_term(value, "person", "person") == term
+
+
+def _rows(out: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_example_person_found_by_every_spelling(capsys, data):
+    """Josiah Carberry (ORCID 0000-0002-1825-0097): by IRI, bare ORCID, name and 'Last, First'."""
+    answers = {}
+    for value in (CARBERRY, CARBERRY.rsplit("/", 1)[1], "Josiah Carberry", "Carberry, Josiah"):
+        for name in ("works-by-person", "coauthors"):
+            code, out, _ = kg(
+                capsys, "query", name, "-p", f"person={value}", "-d", str(data), "-f", "csv", "-q"
+            )
+            assert code == 0
+            answers.setdefault(name, set()).add(out)
+    assert all(len(outs) == 1 for outs in answers.values()), answers
+    assert len(_rows(next(iter(answers["works-by-person"])))) == 4
+
+
+def test_real_catalogue_schmidt_found_by_every_spelling(capsys, real_out, real_raw):
+    """12 entries spell the author 'Schmidt, Christian': that spelling, 'Christian Schmidt' and the
+    bare ORCID give the same rows, and the works are those the YAML gives him under any spelling."""
+
+    def one_line(s: str) -> str:
+        return " ".join(s.split())
+
+    def strings(v) -> list[str]:
+        return [str(x) for x in (v if isinstance(v, list) else [v] if v else [])]
+
+    spelt = [e for e in real_raw if any(a.strip() == "Schmidt, Christian" for a in strings(e.get("authors")))]
+    assert len(spelt) == 12
+    marks = ("Schmidt, Christian", "Christian Schmidt", "0000-0001-9568-895X")
+    expected = {
+        one_line(e["name"])
+        for e in real_raw
+        if any(
+            m in a for a in strings(e.get("authors")) + strings(e.get("authors_with_orcid")) for m in marks
+        )
+    }
+    outs = {}
+    for value in ("Schmidt, Christian", "Christian Schmidt", "0000-0001-9568-895X"):
+        for name in ("works-by-person", "coauthors"):
+            code, out, _ = kg(
+                capsys, "query", name, "-p", f"person={value}", "-d", str(real_out), "-f", "csv", "-q"
+            )
+            assert code == 0
+            outs.setdefault(name, {})[value] = out
+    for name, by_value in outs.items():
+        assert len(set(by_value.values())) == 1, name  # the same rows in the same order
+    titles = {one_line(r["title"]) for r in _rows(outs["works-by-person"]["Schmidt, Christian"])}
+    assert titles == expected and {one_line(e["name"]) for e in spelt} <= titles

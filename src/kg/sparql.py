@@ -60,6 +60,7 @@ __all__ = [
     "parameter_names",
     "parse_params",
     "parse_query",
+    "person_term",
     "queries_table_markdown",
     "query_form",
     "Result",
@@ -162,7 +163,7 @@ def parameter_names(text: str) -> list[str]:
 # Terms: parameter values -> RDF terms -> SPARQL syntax
 # ---------------------------------------------------------------------------------------------
 
-PARAM_TYPES = ("string", "iri", "term", "integer", "decimal", "boolean", "date")
+PARAM_TYPES = ("string", "iri", "term", "person", "integer", "decimal", "boolean", "date")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*)?:(\S*)$")
 
@@ -197,11 +198,33 @@ def _looks_like_iri(value: str) -> bool:
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", v) or re.match(r"^urn:\S+$", v))
 
 
+def person_term(value: str, name: str = "person") -> NamedNode | Literal:
+    """The term a person is found by, whatever the spelling: a value holding an ORCID (bare
+    ``0000-0002-1825-0097``, ``https://orcid.org/…``, ``<…>``, ``orcid:…``, or after a name as the
+    catalogue writes it) gives the ORCID IRI; another IRI itself; a name the spelling kg gives that
+    name in the graph, by the very parser the build reads author strings with (``Schmidt, Christian``
+    gives ``Christian Schmidt``, a trailing ``(Editor)`` is dropped). A query compares that term with
+    ``schema:name`` and ``schema:alternateName``, which hold the parser's spellings too."""
+    from .normalize.identifiers import split_orcid
+    from .normalize.people import parse_author
+
+    v = value.strip()
+    _rest, orcid = split_orcid(v)
+    if orcid:
+        return NamedNode("https://orcid.org/" + orcid)
+    if _looks_like_iri(v):
+        return _iri(v, name)
+    names = parse_author(v)
+    return Literal(names[0].display if len(names) == 1 else v)
+
+
 def to_term(value: str, typ: str = "term", name: str = "value") -> Term:
     """The RDF term a parameter value stands for. ``term`` means: an IRI when the value looks like
     one (``https://…``, ``<…>``, ``urn:…``, or a known prefix such as ``spdx:MIT``), else a string."""
     if typ == "term":
         typ = "iri" if _looks_like_iri(value) else "string"
+    if typ == "person":
+        return person_term(value, name)
     if typ == "string":
         return Literal(value)
     if typ == "iri":
