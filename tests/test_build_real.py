@@ -160,10 +160,16 @@ def test_licence_iris_are_valid_spdx(graphs):
     assert all(v.startswith("https://nfdi4bioimage.github.io/training/kg/scheme/license/") for v in other)
 
 
-def test_unknown_licence_gives_no_triple(real_raw, real_build, store):
+def test_unknown_licence_is_the_unknown_concept(real_raw, real_build, store):
     unknown = [e for e in real_raw if e.get("license") in ("UNKNOWN", "UNKOWN") and "uuid" in e]
     assert len(unknown) >= 100
-    for e in unknown[:20]:
+    concept = N("https://nfdi4bioimage.github.io/training/kg/scheme/license/unknown")
+    for e in unknown:
+        work = N(real_build.base + "material/" + e["uuid"])
+        assert [q.object for q in store.quads_for_pattern(work, N(SCHEMA + "license"), None)] == [concept]
+    absent = [e for e in real_raw if "license" not in e and "uuid" in e]
+    assert absent
+    for e in absent:
         work = N(real_build.base + "material/" + e["uuid"])
         assert list(store.quads_for_pattern(work, N(SCHEMA + "license"), None)) == []
 

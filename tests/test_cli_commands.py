@@ -66,3 +66,34 @@ def test_query_commands_do_not_import_the_build_and_kg_build_stays_the_function(
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.splitlines() == ["[]", "kg.api build True KgError"]
+
+
+def test_render_author_finds_the_person_by_any_spelling(real_out, real_raw, tmp_path):
+    """`kg render author` with 'Last, First' (12 entries spell Christian Schmidt so), 'First Last' in
+    any case, or the bare ORCID: the same page, and read back it holds the works the YAML gives him
+    under any of those spellings."""
+    import kg
+
+    pages = {}
+    for i, value in enumerate(
+        ("Schmidt, Christian", "Christian Schmidt", "CHRISTIAN SCHMIDT", "0000-0001-9568-895X")
+    ):
+        page = tmp_path / f"page{i}.md"
+        assert main(["render", "author", value, "--data", str(real_out), "-o", str(page)]) == 0
+        pages[value] = page.read_text("utf-8")
+    assert len(set(pages.values())) == 1
+    marks = ("Schmidt, Christian", "Christian Schmidt", "0000-0001-9568-895X")
+
+    def strings(v) -> list[str]:
+        return [str(x) for x in (v if isinstance(v, list) else [v] if v else [])]
+
+    expected = {
+        " ".join(e["name"].split())
+        for e in real_raw
+        if any(
+            m in a for a in strings(e.get("authors")) + strings(e.get("authors_with_orcid")) for m in marks
+        )
+    }
+    again = kg.build(tmp_path / "page0.md")
+    assert {" ".join(w.name.split()) for w in again.works} == expected
+    assert pages["Schmidt, Christian"].startswith(f"# Christian Schmidt ({len(again.works)})\n")

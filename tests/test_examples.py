@@ -40,7 +40,9 @@ def test_licences(example_build):
         "http://spdx.org/licenses/GPL-3.0-only",
         "http://spdx.org/licenses/BSD-3-Clause",
     }
-    assert objects(b, work(b, "Image analysis scripts collection").iri, S + "license") == set()
+    assert objects(b, work(b, "Image analysis scripts collection").iri, S + "license") == {
+        "https://nfdi4bioimage.github.io/training/kg/scheme/license/unknown"  # the entry says UNKNOWN
+    }
     arr = objects(b, work(b, "Imaging technologies webinar series").iri, S + "license")
     assert arr == {"https://nfdi4bioimage.github.io/training/kg/scheme/license/all-rights-reserved"}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kg.normalize.licenses import is_spdx_id, normalize_license
+from kg.normalize.licenses import UNKNOWN_LICENSE, LicenseResult, is_spdx_id, normalize_license
 
 SPDX_CASES = {
     "CC-BY-4.0": "CC-BY-4.0",
@@ -47,11 +47,56 @@ def test_spdx_spellings(raw, expected):
     assert is_spdx_id(expected)
 
 
-@pytest.mark.parametrize("raw", ["UNKNOWN", "UNKOWN", "unknown"])
-def test_unknown_gives_no_licence_and_a_problem(raw):
+@pytest.mark.parametrize("raw", ["UNKNOWN", "UNKOWN", "unknown", " n/a "])
+def test_unknown_is_the_unknown_licence_concept_and_a_problem(raw):
     res = normalize_license(raw)
-    assert res.license is None
-    assert res.kind == "license-unknown"
+    assert res.license == UNKNOWN_LICENSE and res.license.custom == "unknown" and not res.license.spdx
+    assert res.kind == "license-unknown" and res.severity == "warning" and raw.strip() in res.message
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_an_absent_licence_is_no_licence_and_no_problem(raw):
+    assert normalize_license(raw) == LicenseResult(None)
+
+
+def test_unknown_and_absent_licences_stay_distinct_in_the_graph(tmp_path):
+    """A work whose licence is UNKNOWN links to kglicense:unknown, described in the scheme as the
+    shipped ontology describes it; a work without a licence field has no licence triple."""
+    import pyoxigraph as ox
+
+    import kg
+    from kg.resources import ontology_file
+    from kg.vocab import DCT, LICENSE, SCHEMA
+
+    p = tmp_path / "c.yml"
+    p.write_text(
+        "resources:\n"
+        "- {name: a, url: 'https://e.org/a', license: UNKNOWN}\n"
+        "- {name: b, url: 'https://e.org/b'}\n"
+        "- {name: c, url: 'https://e.org/c', license: CC-BY-4.0}\n",
+        "utf-8",
+    )
+    b = kg.build(p)
+    iri = {w.name: ox.NamedNode(w.iri) for w in b.works}
+    unknown = ox.NamedNode(LICENSE.iri + "unknown")
+    got = {
+        (t.subject, t.predicate, t.object) for t in b.triples if t.predicate in (SCHEMA.license, DCT.license)
+    }
+    spdx = ox.NamedNode("http://spdx.org/licenses/CC-BY-4.0")
+    assert got == {
+        (iri["a"], SCHEMA.license, unknown),
+        (iri["a"], DCT.license, unknown),
+        (iri["c"], SCHEMA.license, spdx),
+        (iri["c"], DCT.license, spdx),
+    }
+    node = {(t.predicate, t.object) for t in b.triples if t.subject == unknown}
+    shipped = {
+        (t.predicate, t.object)
+        for t in ox.parse(path=str(ontology_file("licenses.ttl")), format=ox.RdfFormat.TURTLE)
+        if t.subject == unknown
+    }
+    assert node and {(pr, ob.value) for pr, ob in node} <= {(pr, ob.value) for pr, ob in shipped}
+    assert [(x.kind, x.value) for x in b.problems] == [("license-unknown", "UNKNOWN")]
 
 
 @pytest.mark.parametrize(
@@ -98,7 +143,7 @@ def test_all_real_spellings_resolve(real_raw):
     assert len(seen) >= 60
     for raw in seen:
         res = normalize_license(raw)
-        if res.license is None:
+        if res.license is None or res.license == UNKNOWN_LICENSE:
             assert res.kind == "license-unknown", raw
         elif res.license.spdx:
             assert is_spdx_id(res.license.spdx), raw

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.catalog import Tally
-from kg.normalize.dates import normalize_date
+from kg.normalize.dates import normalize_date, repair_date
 from kg.normalize.identifiers import doi_from_url, orcid_checksum_ok, split_orcid, uuid_for, valid_iri
 from kg.normalize.levels import normalize_level
 from kg.normalize.people import name_key, parse_author
@@ -225,3 +225,58 @@ def test_tally_answers_as_one_counter_per_key(pairs):
     for key in "abcd":
         assert t.most_common(key) == (ref[key].most_common() if key in ref else [])
     assert dict(t.several()) == {k: c for k, c in ref.items() if len(c) > 1}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024-29-05", (("2024-05-29", "date"), "read as 2024-05-29 (day and month swapped)")),
+        ("2024-13-5", (("2024-05-13", "date"), "read as 2024-05-13 (day and month swapped)")),
+        ("2024-29-05T10:00:00", (("2024-05-29", "date"), "read as 2024-05-29 (day and month swapped)")),
+        # no order makes a real date: the year is what is known
+        ("2024-02-30", (("2024", "gYear"), "only the year 2024 kept (no such day or month)")),
+        ("2023-31-02", (("2023", "gYear"), "only the year 2023 kept (no such day or month)")),
+        ("2024-13", (("2024", "gYear"), "only the year 2024 kept (no such day or month)")),
+        ("2024-06-10T25:15:02", (("2024", "gYear"), "only the year 2024 kept (no such day or month)")),
+        # dates already, or nothing date-shaped: nothing to repair
+        ("2024-05-06", None),
+        ("2024", None),
+        ("UNKNOWN", None),
+        ("July 2024", None),
+        ("0999-29-05", None),
+        (20240529, None),
+        (None, None),
+    ],
+)
+def test_repair_date(raw, expected):
+    assert repair_date(raw) == expected
+
+
+def test_an_impossible_date_keeps_what_it_says_with_a_warning(tmp_path):
+    import kg
+    from kg.vocab import SCHEMA
+
+    p = tmp_path / "c.yml"
+    p.write_text(
+        "resources:\n"
+        "- {name: a, url: 'https://e.org/a', publication_date: 2024-29-05}\n"
+        "- {name: b, url: 'https://e.org/b', publication_date: 2024-02-30}\n"
+        "- {name: c, url: 'https://e.org/c', publication_date: UNKNOWN}\n",
+        "utf-8",
+    )
+    b = kg.build(p)
+    got = {
+        (t.subject.value.rsplit("/", 1)[-1], t.object.value, t.object.datatype.value.rsplit("#", 1)[-1])
+        for t in b.triples
+        if t.predicate == SCHEMA.datePublished
+    }
+    by_name = {w.iri.rsplit("/", 1)[-1]: w.name for w in b.works}
+    assert {(by_name[s], v, dt) for s, v, dt in got} == {("a", "2024-05-29", "date"), ("b", "2024", "gYear")}
+    problems = list(b.problems)
+    probs = [(x.kind, x.severity, x.value, x.line) for x in problems]
+    assert probs == [
+        ("date-invalid", "warning", "2024-29-05", 2),
+        ("date-invalid", "warning", "2024-02-30", 3),
+        ("date-invalid", "warning", "UNKNOWN", 4),
+    ]
+    assert "read as 2024-05-29" in problems[0].message and "2024-29-05" in problems[0].message

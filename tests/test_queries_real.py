@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 import yaml
 
+from kg.normalize.dates import repair_date
 from kg.normalize.identifiers import orcid_checksum_ok
 from kg.normalize.levels import normalize_level
 from kg.normalize.licenses import normalize_license
@@ -304,7 +305,7 @@ def test_works_per_license(run, real_raw):
         key = None if node is None else (spdx.value if spdx is not None else node.value.rsplit("/", 1)[1])
         got[key] = int(n.value)
     assert got == dict(expected)
-    assert got["CC-BY-4.0"] > 500 and got[None] > 100
+    assert got["CC-BY-4.0"] > 500 and got["unknown"] > 100 and got[None] > 50  # UNKNOWN vs no field
 
 
 @pytest.mark.parametrize(
@@ -418,6 +419,8 @@ def test_works_per_year_and_type(run, real_raw):
             except ValueError:
                 ok = None
         year = d[:4] if ok else "unknown"
+        if not ok and repair_date(d):  # an impossible date keeps its year (2024-29-05: 2024-05-29)
+            year = repair_date(d)[0][0][:4]
         types = {
             lookup_type(" ".join(t.split())).slug
             for t in L(e.get("type"))
@@ -433,7 +436,7 @@ def test_works_per_year_and_type(run, real_raw):
 def test_works_missing_license(run, real_raw):
     expected = Counter(title(e) for e in real_raw if not _licenses(e))
     got = Counter(t.value for t in col(run("works-missing-license"), "title"))
-    assert got == expected and sum(got.values()) > 100
+    assert got == expected and sum(got.values()) > 50  # no licence field ('UNKNOWN' is a concept)
 
 
 def test_works_missing_description(run, real_raw):

@@ -295,3 +295,137 @@ def test_malformed_query_file_names_the_file(capsys, data, tmp_path):
     assert code == 5 and re.fullmatch(
         rf"kg: error: {re.escape(str(q))}: malformed query: error at \d+:\d+: .*\n", err
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Which build answers: named on stderr; no silent answer from the bundled example
+# ---------------------------------------------------------------------------------------------
+
+
+def test_without_data_a_missing_build_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = kg(capsys, "query", "top-people")
+    assert code == UsageError.exit_code and out == ""
+    assert err.startswith("kg: error: no build at ./build/") and "--data DIR" in err and err.count("\n") == 1
+
+
+def test_without_data_the_example_build_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", str(EXAMPLES), "--out", "build", "-q"]) == 0
+    code, out, err = kg(capsys, "query", "top-people")
+    assert code == UsageError.exit_code and out == ""
+    assert "built from kg's bundled example" in err and "--data DIR" in err and err.count("\n") == 1
+    # saying which build is meant answers from it, and stderr names it
+    code, out, err = kg(capsys, "query", "top-people", "-p", "limit=2", "--data", "build", "-f", "csv")
+    assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == 2
+    assert err.splitlines()[-1].startswith(f"kg: answered from {os.path.join('build', 'catalog.nt')} (built ")
+    assert err.splitlines()[-1].endswith(f" from {EXAMPLES.name})")
+
+
+def test_without_data_a_build_of_ones_own_catalogue_answers_and_is_named(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "mine.yml"
+    entries = example_entries() + [{"name": "Our own entry", "url": "https://example.org/own"}]
+    mine.write_text(yaml.safe_dump({"resources": entries}), "utf-8")
+    assert main(["build", str(mine), "--out", "build", "-q"]) == 0
+    code, out, err = kg(capsys, "query", "--text", "SELECT ?u WHERE { ?w <http://schema.org/url> ?u }")
+    assert code == 0 and "example.org/own" in out
+    note = err.splitlines()[-1]
+    assert re.fullmatch(r"kg: answered from build/catalog\.nt \(built \S+Z from mine\.yml\)", note), err
+    # -q: nothing on stderr, the same rows on stdout
+    code, out_q, err = kg(
+        capsys, "query", "--text", "SELECT ?u WHERE { ?w <http://schema.org/url> ?u }", "-q"
+    )
+    assert code == 0 and err == "" and out_q == out
+
+
+def test_a_graph_file_is_named(capsys, data):
+    # a graph file given itself: its build's void.ttl still names the sources
+    nt = data / "catalog.nt"
+    code, _, err = kg(capsys, "query", "top-people", "-d", str(nt))
+    assert code == 0 and err.splitlines()[-1].startswith(f"kg: answered from {nt} (built ")
+    # a graph file without void.ttl beside it: named by its path alone
+    alone = data.parent / "alone.nt"
+    shutil.copy(nt, alone)
+    code, _, err = kg(capsys, "query", "top-people", "-d", str(alone))
+    assert code == 0 and err.splitlines()[-1] == f"kg: answered from {alone}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Any spelling finds a person: 'Last, First', 'First Last', an ORCID bare or as IRI
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "term"),
+    [
+        ("Schmidt, Christian", ox.Literal("Christian Schmidt")),
+        ("  Christian Schmidt ", ox.Literal("Christian Schmidt")),
+        ("Schmidt, Christian (Editor)", ox.Literal("Christian Schmidt")),
+        ("0000-0001-9568-895x", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("https://orcid.org/0000-0001-9568-895X", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("<http://orcid.org/0000-0001-9568-895X>", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("orcid:0000-0001-9568-895X", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("Christian Schmidt 0000-0001-9568-895X", ox.NamedNode("https://orcid.org/0000-0001-9568-895X")),
+        ("https://example.org/people/ada", ox.NamedNode("https://example.org/people/ada")),
+        ("Ada Lovelace", ox.Literal("Ada Lovelace")),
+        ('x" } UNION { ?s ?p ?o } #', ox.Literal('x" } UNION { ?s ?p ?o } #')),
+    ],
+)
+def test_person_parameter_term(value, term):
+    from kg.sparql import person_term, to_term
+
+    assert person_term(value) == term
+    assert to_term(value, "person", "person") == term
+
+
+def _rows(out: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_example_person_found_by_every_spelling(capsys, data):
+    """Josiah Carberry (ORCID 0000-0002-1825-0097): by IRI, bare ORCID, name and 'Last, First'."""
+    answers = {}
+    for value in (CARBERRY, CARBERRY.rsplit("/", 1)[1], "Josiah Carberry", "Carberry, Josiah"):
+        for name in ("works-by-person", "coauthors"):
+            code, out, _ = kg(
+                capsys, "query", name, "-p", f"person={value}", "-d", str(data), "-f", "csv", "-q"
+            )
+            assert code == 0
+            answers.setdefault(name, set()).add(out)
+    assert all(len(outs) == 1 for outs in answers.values()), answers
+    assert len(_rows(next(iter(answers["works-by-person"])))) == 4
+
+
+def test_real_catalogue_schmidt_found_by_every_spelling(capsys, real_out, real_raw):
+    """12 entries spell the author 'Schmidt, Christian': that spelling, 'Christian Schmidt' and the
+    bare ORCID give the same rows, and the works are those the YAML gives him under any spelling."""
+
+    def one_line(s: str) -> str:
+        return " ".join(s.split())
+
+    def strings(v) -> list[str]:
+        return [str(x) for x in (v if isinstance(v, list) else [v] if v else [])]
+
+    spelt = [e for e in real_raw if any(a.strip() == "Schmidt, Christian" for a in strings(e.get("authors")))]
+    assert len(spelt) == 12
+    marks = ("Schmidt, Christian", "Christian Schmidt", "0000-0001-9568-895X")
+    expected = {
+        one_line(e["name"])
+        for e in real_raw
+        if any(
+            m in a for a in strings(e.get("authors")) + strings(e.get("authors_with_orcid")) for m in marks
+        )
+    }
+    outs = {}
+    for value in ("Schmidt, Christian", "Christian Schmidt", "0000-0001-9568-895X"):
+        for name in ("works-by-person", "coauthors"):
+            code, out, _ = kg(
+                capsys, "query", name, "-p", f"person={value}", "-d", str(real_out), "-f", "csv", "-q"
+            )
+            assert code == 0
+            outs.setdefault(name, {})[value] = out
+    for name, by_value in outs.items():
+        assert len(set(by_value.values())) == 1, name  # the same rows in the same order
+    titles = {one_line(r["title"]) for r in _rows(outs["works-by-person"]["Schmidt, Christian"])}
+    assert titles == expected and {one_line(e["name"]) for e in spelt} <= titles

@@ -11,7 +11,7 @@ from functools import lru_cache
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work, catalogue_keys
 from .normalize import identifiers as ids
-from .normalize.dates import normalize_date
+from .normalize.dates import normalize_date, repair_date
 from .normalize.levels import normalize_level
 from .normalize.licenses import License, normalize_license
 from .normalize.people import ParsedName, parse_author, slug
@@ -541,13 +541,16 @@ class Catalog:
                 continue
             d = normalize_date(v)
             if d is None:
+                fixed = repair_date(v)  # an impossible date keeps what it still says, reported
                 ctx.report(
                     "date-invalid",
-                    f"{fld} {v!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                    f"{fld} {v!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+                    + (f"; {fixed[1]}" if fixed else ""),
                     field=fld,
                     value=_jsonable(v),
                 )
-            else:
+                d = fixed[0] if fixed else None
+            if d is not None:
                 setattr(work, attr, d)
 
     def _types(self, work: Work, value: object, ctx: EntryContext) -> None:

@@ -119,6 +119,7 @@ LICENSE_NOTES = {
     "other-attribution": "A licence requiring attribution that the catalogue does not name.",
     "public-domain": "Stated to be in the public domain, without a named dedication such as CC0.",
     "unlicensed": "Published without any licence.",
+    "unknown": "The catalogue says the licence is not known (UNKNOWN), unlike an absent licence field.",
     "cc-by-nc-sa-unversioned": "Creative Commons Attribution-NonCommercial-ShareAlike, version not stated.",
     "cc-by-nd-sa-4.0": "Written as CC BY-ND-SA 4.0, a combination Creative Commons does not offer.",
     "cc0-mostly": "CC0 for most of the resource; parts may carry other terms.",

@@ -20,6 +20,7 @@ from .normalize.licenses import CUSTOM, normalize_license
 from .normalize.text import protect_mojibake
 from .normalize.types import lookup_type
 from .sources import markdown as md
+from .sparql import person_term
 from .vocab import CTYPE, DOI, PREFIXES, SCHEMA
 
 __all__ = ["Entry", "fetch", "format_page", "KINDS", "render_page", "select_works"]
@@ -60,9 +61,11 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
     v = value.strip()
     low = _lit(v.casefold())
     if kind == "author":
-        m = re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", v, re.IGNORECASE)
-        if m:
-            agents = [ox.NamedNode("https://orcid.org/" + m.group(0).upper())]
+        # the term the named queries bind too: an ORCID (bare or IRI), an IRI, or the name as kg
+        # spells it in the graph ('Schmidt, Christian' -> 'Christian Schmidt'), compared in any case
+        who = person_term(v)
+        if isinstance(who, ox.NamedNode):
+            agents = [who]
         else:
             agents = [
                 r["a"]
@@ -70,7 +73,7 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
                     st,
                     """SELECT DISTINCT ?a WHERE {
                 ?a schema:name|schema:alternateName ?n . FILTER(LCASE(STR(?n)) = ?low_) }""",
-                    low=low,
+                    low=_lit(who.value.casefold()),
                 )
             ]
         rows = [

@@ -41,6 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "bind",
+    "BuildInfo",
+    "build_info",
+    "default_build",
     "find_query",
     "format_result",
     "FORMATS",
@@ -57,6 +60,7 @@ __all__ = [
     "parameter_names",
     "parse_params",
     "parse_query",
+    "person_term",
     "queries_table_markdown",
     "query_form",
     "Result",
@@ -159,7 +163,7 @@ def parameter_names(text: str) -> list[str]:
 # Terms: parameter values -> RDF terms -> SPARQL syntax
 # ---------------------------------------------------------------------------------------------
 
-PARAM_TYPES = ("string", "iri", "term", "integer", "decimal", "boolean", "date")
+PARAM_TYPES = ("string", "iri", "term", "person", "integer", "decimal", "boolean", "date")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*)?:(\S*)$")
 
@@ -194,11 +198,33 @@ def _looks_like_iri(value: str) -> bool:
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", v) or re.match(r"^urn:\S+$", v))
 
 
+def person_term(value: str, name: str = "person") -> NamedNode | Literal:
+    """The term a person is found by, whatever the spelling: a value holding an ORCID (bare
+    ``0000-0002-1825-0097``, ``https://orcid.org/…``, ``<…>``, ``orcid:…``, or after a name as the
+    catalogue writes it) gives the ORCID IRI; another IRI itself; a name the spelling kg gives that
+    name in the graph, by the very parser the build reads author strings with (``Schmidt, Christian``
+    gives ``Christian Schmidt``, a trailing ``(Editor)`` is dropped). A query compares that term with
+    ``schema:name`` and ``schema:alternateName``, which hold the parser's spellings too."""
+    from .normalize.identifiers import split_orcid
+    from .normalize.people import parse_author
+
+    v = value.strip()
+    _rest, orcid = split_orcid(v)
+    if orcid:
+        return NamedNode("https://orcid.org/" + orcid)
+    if _looks_like_iri(v):
+        return _iri(v, name)
+    names = parse_author(v)
+    return Literal(names[0].display if len(names) == 1 else v)
+
+
 def to_term(value: str, typ: str = "term", name: str = "value") -> Term:
     """The RDF term a parameter value stands for. ``term`` means: an IRI when the value looks like
     one (``https://…``, ``<…>``, ``urn:…``, or a known prefix such as ``spdx:MIT``), else a string."""
     if typ == "term":
         typ = "iri" if _looks_like_iri(value) else "string"
+    if typ == "person":
+        return person_term(value, name)
     if typ == "string":
         return Literal(value)
     if typ == "iri":
@@ -734,6 +760,83 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
         if st is None:
             raise SourceError(f"{target}: the store was written but cannot be opened")
         return st
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What a build folder says about itself in its ``void.ttl``: the graph file, the source files
+    it was built from (name, SHA-256) and when it was built."""
+
+    graph: Path
+    sources: tuple[tuple[str, str], ...] = ()  # (file name, sha256), sorted
+    built: str | None = None  # prov:endedAtTime of the build
+
+    def describe(self) -> str:
+        """One line for stderr: ``build/catalog.nt (built … from nfdi4bioimage.yml)``."""
+        parts = []
+        if self.built:
+            parts.append(f"built {self.built}")
+        if self.sources:
+            parts.append("from " + ", ".join(name for name, _ in self.sources))
+        return f"{self.graph}" + (f" ({' '.join(parts)})" if parts else "")
+
+
+def build_info(data: str | Path) -> BuildInfo:
+    """The build's graph file and, when ``void.ttl`` lies beside it, its sources and build time.
+    A missing or unreadable ``void.ttl`` gives the graph file alone."""
+    from pyoxigraph import RdfFormat, parse
+
+    gf = find_graph(data)
+    void = gf.path.parent / "void.ttl"
+    try:
+        triples = list(parse(path=str(void), format=RdfFormat.TURTLE))
+    except (OSError, SyntaxError, ValueError):
+        return BuildInfo(gf.path)
+    dct_title = "http://purl.org/dc/terms/title"
+    prov = "http://www.w3.org/ns/prov#"
+    used = {t.object for t in triples if t.predicate.value == prov + "used"}
+    titles = {t.subject: t.object.value for t in triples if t.predicate.value == dct_title}
+    built = next((t.object.value for t in triples if t.predicate.value == prov + "endedAtTime"), None)
+    sources = sorted((titles.get(s, ""), s.value.rsplit("/", 1)[-1]) for s in used)
+    return BuildInfo(gf.path, tuple(sources), built)
+
+
+def _example_digests() -> set[str]:
+    """SHA-256 of kg's bundled example catalogue, as found beside the source tree or in
+    ``./examples/`` (a checkout); empty when neither is there."""
+    import hashlib
+
+    here = Path(__file__).resolve().parents[2] / "examples" / "catalogue.yml"
+    out = set()
+    for p in {here, Path("examples") / "catalogue.yml"}:
+        try:
+            out.add(hashlib.sha256(p.read_bytes()).hexdigest())
+        except OSError:
+            continue
+    return out
+
+
+def default_build(data: str | Path = "build") -> BuildInfo:
+    """The build ``kg query`` answers from when given neither ``--data`` nor ``--endpoint``:
+    ``./build/``, unless it is missing or was built from kg's bundled example alone (its
+    ``void.ttl`` names sources whose SHA-256 is that of ``examples/catalogue.yml``), which would
+    answer a question about the user's catalogue from 13 made-up entries. Then a UsageError says
+    what to pass."""
+    p = Path(data)
+    if not p.is_dir():
+        raise UsageError(
+            f"no build at ./{p}/ to query: pass --data DIR (a folder written by `kg build CATALOGUE "
+            "--out DIR`) or --endpoint URL"
+        )
+    info = build_info(p)
+    examples = _example_digests()
+    if info.sources and examples and all(sha in examples for _, sha in info.sources):
+        raise UsageError(
+            f"./{p}/ was built from kg's bundled example (examples/catalogue.yml), not from your "
+            f"catalogue: pass --data DIR for the build of your own sources (kg build CATALOGUE --out "
+            f"DIR), or --data {p} to query the example anyway"
+        )
+    return info
 
 
 def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -> Result:

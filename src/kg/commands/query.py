@@ -8,7 +8,16 @@ import sys
 
 def cmd_query(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..sparql import find_query, format_result, open_store, parse_params, parse_query, run_local
+    from ..sparql import (
+        build_info,
+        default_build,
+        find_query,
+        format_result,
+        open_store,
+        parse_params,
+        parse_query,
+        run_local,
+    )
 
     if (args.query is None) == (args.text is None):
         raise UsageError("give a query NAME or FILE.rq, or --text 'SPARQL' (one of them)")
@@ -24,14 +33,20 @@ def cmd_query(args: argparse.Namespace) -> int:
     where = str(q.path) if q.path else None
     if args.graph and not args.endpoint:
         raise UsageError("--graph reads a named graph on a server: give --endpoint URL too")
+    log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     if args.endpoint:
         from ..endpoint import query_endpoint
 
         result = query_endpoint(args.endpoint, text, timeout=args.timeout, graph=args.graph)
+        source = args.endpoint + (f" (graph {args.graph})" if args.graph else "")
     else:
-        log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
-        store = open_store(args.data, rebuild=args.rebuild_store, log=log)
+        data = args.data if args.data is not None else "build"
+        info = default_build(data) if args.data is None else build_info(data)
+        store = open_store(data, rebuild=args.rebuild_store, log=log)
         result = run_local(store, text, where=where)
+        source = info.describe()
+    if log:  # after the query ran, so that an error stays the only line on stderr
+        log(f"kg: answered from {source}")
     sys.stdout.write(format_result(result, args.format))
     if result.form == "ASK":
         return 0 if result.boolean else 1
@@ -89,7 +104,9 @@ def register(sub) -> None:
         help="run a SPARQL query (named, a .rq file or --text) on the build or an endpoint",
         description="Run a named query (see `kg queries`), a .rq file or a SPARQL text on the "
         "embedded store of a build (persisted in <data>/store/) or on a SPARQL endpoint. "
-        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 usage error or no build, 5 malformed query, "
+        "The build or endpoint answering is named on stderr (not with -q). "
+        "Exit codes: 0 ok (ASK: true), 1 ASK false, 2 usage error, no build, or a default ./build/ made "
+        "from kg's bundled example, 5 malformed query, "
         "6 endpoint error (unreachable, refused, or an error answer after retries).",
     )
     q.add_argument("query", nargs="?", metavar="NAME|FILE.rq", help="a named query or a .rq file")
@@ -112,9 +129,10 @@ def register(sub) -> None:
     src.add_argument(
         "--data",
         "-d",
-        default="build",
+        default=None,
         metavar="DIR",
-        help="build folder (catalog.nt) to query (default build/)",
+        help="build folder (catalog.nt) to query; without it (and without --endpoint) ./build/, "
+        "refused when missing or built from kg's bundled example",
     )
     src.add_argument(
         "--endpoint",

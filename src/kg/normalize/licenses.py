@@ -2,7 +2,9 @@
 
 ``normalize_license("cc-by-4.0")`` -> ``License(spdx="CC-BY-4.0")``. Only identifiers that are in
 the shipped SPDX list ever become SPDX; everything else is a ``custom`` licence with a label and a
-slug, or ``None`` (unknown: no licence triple at all).
+slug. A value that says the licence is not known (``UNKNOWN``, ``n/a``, ...) is the concept
+``UNKNOWN_LICENSE`` (slug ``unknown``), so a work whose licence nobody knows stays distinct from one
+whose entry gives no licence field (``None``: no licence triple at all).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "SpdxList",
     "TYPOS",
     "UNKNOWN",
+    "UNKNOWN_LICENSE",
 ]
 
 
@@ -76,8 +79,9 @@ def is_spdx_id(value: str) -> bool:
     return value in spdx_list().names
 
 
-# Values that mean "we do not know": no licence triple, reported.
+# Values that mean "we do not know": the unknown-licence concept of kg's scheme, reported.
 UNKNOWN = {"unknown", "unkown", "n-a", "na", "none", "not-specified", "unspecified", "tbd", "?"}
+UNKNOWN_LICENSE = License(custom="unknown", label="Unknown licence")  # also in CUSTOM, for the scheme
 
 # Spellings the generic rules cannot reach. Keys are ``key()`` forms.
 ALIASES = {
@@ -107,6 +111,7 @@ CUSTOM = {
     "other-at": ("other-attribution", "Other (attribution)"),
     "other-attribution": ("other-attribution", "Other (attribution)"),
     "public-domain": ("public-domain", "Public domain"),
+    "unknown-licence": ("unknown", "Unknown licence"),
     "unlicensed": ("unlicensed", "Unlicensed (no licence granted)"),
     "cc-by-nc-sa": ("cc-by-nc-sa-unversioned", "CC BY-NC-SA (version not stated)"),
     "cc-by-nd-sa-4.0": ("cc-by-nd-sa-4.0", "CC BY-ND-SA 4.0 (no such Creative Commons licence)"),
@@ -192,7 +197,11 @@ def _normalize_license(raw: object) -> LicenseResult:
         return LicenseResult(None)
     k = key(text)
     if k in UNKNOWN:
-        return LicenseResult(None, "license-unknown", f"licence given as {text!r}: no licence recorded")
+        return LicenseResult(
+            UNKNOWN_LICENSE,
+            "license-unknown",
+            f"licence given as {text!r}: stated as the unknown-licence concept (kglicense:unknown)",
+        )
 
     spdx = spdx_list()
     m = _SPDX_URL.match(text)
