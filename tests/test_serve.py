@@ -382,10 +382,13 @@ def test_site_is_served(server, built):
     st, h, body = call(server + f"id/material/{uuid}.jsonld")  # the node's own triples, beside its page
     assert st == 200 and h["Content-Type"].startswith("application/ld+json")
     assert any(n["@id"].endswith(uuid) for n in json.loads(body))
+    # nothing outside the site folder (BUILD/site) is reachable: not the build's problems.json beside it
+    assert not (built / "site" / "problems.json").exists() and (built / "problems.json").exists()
     for path in (
         "../../../../etc/passwd",
-        "id/material/%2e%2e/%2e%2e/catalog.nt",
-        "id/material/..%2f..%2fcatalog.nt",
+        "id/material/%2e%2e/%2e%2e/%2e%2e/problems.json",
+        "id/material/..%2f..%2f..%2fproblems.json",
+        "id/%2e%2e/%2e%2e/problems.json",
         "id/material/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
     ):
         st, _, _ = call(server + path)
