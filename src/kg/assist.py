@@ -30,7 +30,7 @@ from pyoxigraph import Literal, NamedNode
 
 from . import query_guard as guard
 from .errors import KgError
-from .query_guard import check_query
+from .query_guard import check_query, limit_memory
 from .sparql import (
     QueryError,
     Result,
@@ -125,26 +125,12 @@ def check_read_only(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _limit_memory(extra_mb: int) -> None:
-    """Cap this process's address space at what it maps now plus ``extra_mb`` MB (Linux only): a query
-    over a cross product grows fast, and the time limit alone does not bound memory."""
-    try:
-        import resource
-
-        with open("/proc/self/status") as f:
-            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-        cap = vm + extra_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    except (ImportError, OSError, StopIteration, ValueError):
-        pass
-
-
 def _child(conn, data: str, memory_mb: int) -> None:
     from pyoxigraph import QueryBoolean, QuerySolutions
 
     store = open_store(data)
     if memory_mb:
-        _limit_memory(memory_mb)
+        limit_memory(memory_mb)
     conn.send(("ready",))
     while True:
         try:

@@ -15,6 +15,7 @@ import urllib.parse
 from pyoxigraph import QuerySolutions, RdfFormat, parse
 
 from .errors import UsageError
+from .formats import rdf_format_for_media_type
 from .http import AuthError, Client, Credentials, EndpointError, find_credentials, parse_results, sparql_query
 from .sparql import QueryError, Result, query_form
 
@@ -138,12 +139,8 @@ def query_endpoint(
             return Result(form=form, variables=variables, rows=[tuple(s[v] for v in variables) for s in res])
         return Result(form="ASK", boolean=bool(res))
     ctype = (r.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    fmt = {
-        "application/n-triples": RdfFormat.N_TRIPLES,
-        "text/plain": RdfFormat.N_TRIPLES,
-        "application/rdf+xml": RdfFormat.RDF_XML,
-        "application/ld+json": RdfFormat.JSON_LD,
-    }.get(ctype, RdfFormat.TURTLE)
+    info = rdf_format_for_media_type(ctype)
+    fmt = info.oxigraph if info else RdfFormat.TURTLE
     try:
         return Result(form=form, triples=[q.triple for q in parse(r.content, fmt)])
     except (ValueError, SyntaxError) as e:

@@ -114,13 +114,14 @@ def format_list(*, streamable: bool | None = None) -> list[str]:
     return [n for n, f in RDF_FORMATS.items() if streamable is None or f.streamable == streamable]
 
 
+def _by_media_type(formats, media_type: str):
+    mt = media_type.split(";", 1)[0].strip().lower()
+    return next((f for f in formats.values() if mt == f.media_type or mt in f.aliases), None)
+
+
 def rdf_format_for_media_type(media_type: str) -> RdfFormatInfo | None:
     """The registered RDF format for a media type (parameters such as ``charset`` ignored)."""
-    mt = media_type.split(";", 1)[0].strip().lower()
-    for f in RDF_FORMATS.values():
-        if mt == f.media_type or mt in f.aliases:
-            return f
-    return None
+    return _by_media_type(RDF_FORMATS, media_type)
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,5 @@ RESULT_FORMATS: dict[str, ResultFormatInfo] = {
 
 
 def result_format_for_media_type(media_type: str) -> ResultFormatInfo | None:
-    mt = media_type.split(";", 1)[0].strip().lower()
-    for f in RESULT_FORMATS.values():
-        if mt == f.media_type or mt in f.aliases:
-            return f
-    return None
+    """The registered SPARQL results format for a media type (parameters ignored)."""
+    return _by_media_type(RESULT_FORMATS, media_type)

@@ -275,13 +275,11 @@ def parse_results(response, what: str, shown: str):
     ``QuerySolutions`` or ``QueryBoolean``."""
     from pyoxigraph import QueryResultsFormat, parse_query_results
 
+    from .formats import result_format_for_media_type
+
     ctype = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    fmt = {
-        "application/sparql-results+xml": QueryResultsFormat.XML,
-        "application/xml": QueryResultsFormat.XML,
-        "text/csv": QueryResultsFormat.CSV,
-        "text/tab-separated-values": QueryResultsFormat.TSV,
-    }.get(ctype, QueryResultsFormat.JSON)
+    info = result_format_for_media_type(ctype)
+    fmt = info.oxigraph if info else QueryResultsFormat.JSON
     try:
         return parse_query_results(response.content, format=fmt)
     except (SyntaxError, ValueError) as e:

@@ -1,5 +1,5 @@
-"""Queries that make no outbound connection: the one check before ``kg serve`` and ``kg mcp`` run a
-query someone sent.
+"""Queries someone sent, made safe to run: the one check before ``kg serve`` and ``kg mcp`` run one (no
+outbound connection), and the memory cap of the processes that run them.
 
 pyoxigraph's ``Store.query`` evaluates ``SERVICE <url>`` by sending the query to that URL, so a
 query is checked *before* it runs. SPARQL allows ``\\uXXXX`` escapes anywhere in a query (SPARQL
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["QueryRefused", "check_query", "unescape"]
+__all__ = ["QueryRefused", "check_query", "limit_memory", "unescape"]
 
 
 class QueryRefused(Exception):
@@ -89,3 +89,18 @@ def check_query(query: str, allow_service: frozenset[str] = frozenset()) -> None
                     else " (start kg serve with --allow-service HOST to allow federation)"
                 )
             )
+
+
+def limit_memory(extra_mb: int) -> None:
+    """Cap this process's address space at what it maps now plus ``extra_mb`` MB (Linux; elsewhere
+    nothing): a query over a cross product grows fast, and a time limit alone does not bound memory.
+    An allocation beyond it fails: pyoxigraph aborts the process, Python raises MemoryError."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as f:
+            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        cap = vm + extra_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (ImportError, OSError, StopIteration, ValueError):
+        pass

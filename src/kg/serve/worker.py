@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..query_guard import QueryRefused, check_query
+from ..query_guard import QueryRefused, check_query, limit_memory
 from .negotiate import content_type, rdf_format, result_format
 
 TEXT = "text/plain; charset=utf-8"
@@ -212,20 +212,6 @@ def load_vocab_store(build_dir: str | Path):
     return st
 
 
-def _limit_memory(extra_mb: int) -> None:
-    """Cap this process's address space at what it maps now plus ``extra_mb`` MB (Linux; elsewhere
-    nothing). An allocation beyond it fails: pyoxigraph aborts the process, Python raises MemoryError."""
-    try:
-        import resource
-
-        with open("/proc/self/status") as f:
-            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-        cap = vm + extra_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    except (ImportError, OSError, StopIteration, ValueError):
-        pass
-
-
 def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
     import signal
 
@@ -238,7 +224,7 @@ def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_serv
         send_msg(sock, ("error", str(e)))
         return
     if memory_mb:
-        _limit_memory(memory_mb)
+        limit_memory(memory_mb)
     send_msg(sock, ("ready", None))
     while True:
         try:
