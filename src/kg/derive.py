@@ -1,0 +1,154 @@
+"""What kg adds to what the catalogue says: the derivation rules, and the statements each made.
+
+Every triple kg concludes rather than reads belongs to exactly one rule of ``RULES`` (the one
+place rules are declared). A build keeps the statements of each rule apart (``Derived``); the
+formats with named graphs write them as one graph per rule, ``<base>graph/derived/<rule>``, each
+described with PROV (``rule_nodes``: what the rule reads, what it concludes, how many triples it
+made). Curation read from a curator's file (``kg.curation``) is not derived: it is stated by the
+curator, in its own graph ``<base>graph/curation``.
+
+The union of the stated graphs and the derived graphs is the merged graph (``Build.nodes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .terms import Node, iri, quoted, term, typed
+from .vocab import DCT, KG, PROV, RDF, RDFS, VOID, XSD
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # slug: the graph is <base>graph/derived/<name>
+    label: str
+    reads: str  # what the rule reads
+    concludes: str  # what it concludes
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _rule(name: str, label: str, reads: str, concludes: str) -> Rule:
+    if name in RULES:
+        raise AssertionError(f"rule {name} declared twice")
+    RULES[name] = r = Rule(name, label, reads, concludes)
+    return r
+
+
+# The rules, in the order their graphs are written. Modules that apply a rule name it by these
+# constants; a rule not listed here cannot be used.
+ORCID_BY_NAME = _rule(
+    "orcid-by-name",
+    "ORCID copied by name",
+    "the author names of an entry without an ORCID, and the ORCIDs other entries give the same name",
+    "the entry's author is the person with that ORCID (schema:author, dct:creator, rdf:_n)",
+)
+AUTHORS_WITH_ORCID = _rule(
+    "authors-with-orcid",
+    "author list extended from authors_with_orcid",
+    "an entry's authors_with_orcid naming a person its authors list lacks",
+    "that person is an author of the work",
+)
+DOI_FROM_RECORD = _rule(
+    "doi-from-record",
+    "Zenodo DOI from the record number",
+    "a zenodo.org/records/<n> URL",
+    "the work's DOI is 10.5281/zenodo.<n> (schema:identifier, schema:sameAs, dct:identifier)",
+)
+SOURCE_ORGANIZATION = _rule(
+    "source-organization",
+    "project or organisation from authors, tags and text",
+    "authors, tags, name, description and abstract naming a registered project or organisation",
+    "schema:sourceOrganization of the work",
+)
+FUNDING = _rule(
+    "funding",
+    "grant from a number in the text",
+    "a grant number of a registered project in the work's texts",
+    "schema:funding of the work (a schema:Grant)",
+)
+EDAM_TOPIC = _rule(
+    "edam-topic",
+    "EDAM topic or operation from a tag",
+    "the work's tags and the tag-to-EDAM mapping (ontologies/edam-mapping.tsv, exact EDAM labels)",
+    "schema:about the EDAM term on the work",
+)
+SAME_PERSON = _rule(
+    "same-person",
+    "same person by unambiguous spelling",
+    "person names that differ only in word order or diacritics, one of them with an ORCID",
+    "one person node; the other spelling kept as schema:alternateName, the other IRI owl:sameAs",
+)
+IRI_CONTINUITY = _rule(
+    "iri-continuity",
+    "IRI of the previous build",
+    "the previous build's works, matched by uuid, URL and DOI",
+    "the work's IRI replaces the previous one (dct:replaces, owl:sameAs)",
+)
+
+
+def graph_iri(base: str, rule: str) -> str:
+    if rule not in RULES:
+        raise KeyError(f"no derivation rule {rule!r} (one of {', '.join(RULES)})")
+    return f"{base}graph/derived/{rule}"
+
+
+def rule_iri(base: str, rule: str) -> str:
+    return f"{base}rule/{rule}"
+
+
+def curation_graph_iri(base: str) -> str:
+    return f"{base}graph/curation"
+
+
+class Derived:
+    """The statements one build derived, per rule: nodes (``kg.terms``) in the order added."""
+
+    def __init__(self) -> None:
+        self.by_rule: dict[str, list[Node]] = {}
+
+    def add(self, rule: Rule | str, subject: str, predicate: str, objects: list[str]) -> None:
+        """Record that ``rule`` concluded ``subject predicate object`` for each object (all terms as
+        N-Triples text, as ``kg.terms`` makes them)."""
+        name = rule.name if isinstance(rule, Rule) else rule
+        if name not in RULES:
+            raise KeyError(f"no derivation rule {name!r}")
+        if objects:
+            self.by_rule.setdefault(name, []).append((subject, [(predicate, list(objects))]))
+
+    def nodes(self, rule: str) -> list[Node]:
+        return self.by_rule.get(rule, [])
+
+    def count(self, rule: str) -> int:
+        return sum(len(objs) for _s, props in self.nodes(rule) for _p, objs in props)
+
+    def counts(self) -> dict[str, int]:
+        return {r: self.count(r) for r in RULES if r in self.by_rule}
+
+
+def rule_nodes(base: str, rule: str, triples: int) -> Iterator[Node]:
+    """The PROV description of one rule's graph: the graph is a ``prov:Entity`` generated by the
+    rule (a ``prov:Plan`` applied by kg), with the rule's label, what it reads and concludes, and
+    its triple count."""
+    r = RULES[rule]
+    g, plan = iri(graph_iri(base, rule)), iri(rule_iri(base, rule))
+    yield (
+        plan,
+        [
+            (term(RDF.type), [term(PROV.Plan)]),
+            (term(RDFS.label), [quoted(r.label)]),
+            (term(KG.reads), [quoted(r.reads)]),
+            (term(KG.concludes), [quoted(r.concludes)]),
+        ],
+    )
+    yield (
+        g,
+        [
+            (term(RDF.type), [term(PROV.Entity)]),
+            (term(KG.byRule), [plan]),
+            (term(DCT.title), [quoted(f"statements kg derived: {r.label}")]),
+            (term(VOID.triples), [typed(str(triples), term(XSD.integer))]),
+        ],
+    )
