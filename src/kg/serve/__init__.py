@@ -163,7 +163,7 @@ def serve(
         sock.close()
         raise
     try:
-        pages = Pages(b, site)
+        pages = Pages(site)
         app = make_app(settings, pool, pages)
         config = uvicorn.Config(
             app,
