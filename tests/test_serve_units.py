@@ -154,3 +154,19 @@ def test_pages_are_the_site_layout(example_build, tmp_path):
     assert {i: pages.page_for_iri(i) for i in others} == dict.fromkeys(others)
     for kind in ("material", "person"):
         assert pages.page_for_iri(f"{DEFAULT_BASE}{kind}/no-such-node") is None
+
+
+def test_a_worker_answers_a_memory_error_as_over_memory():
+    """Python's MemoryError (an allocation past ``limit_memory``'s cap that does not abort the worker)
+    gets the same error as a worker ended by the cap: ``OverMemory``, HTTP 503."""
+    from kg.query_guard import PROBLEMS, OverMemory, over_memory
+    from kg.serve.worker import _answer
+
+    class Exhausted:
+        def query(self, text):
+            raise MemoryError
+
+    for job in (("query", "ASK { ?s ?p ?o }", "*/*"), ("rows", "ASK { ?s ?p ?o }", 10)):
+        kind, name, message = _answer(job, (Exhausted(), None), 1_000_000, 300, frozenset())
+        assert (kind, PROBLEMS[name], message) == ("problem", OverMemory, str(over_memory(300)))
+    assert OverMemory.status == 503

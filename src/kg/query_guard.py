@@ -37,6 +37,7 @@ __all__ = [
     "WorkerFailed",
     "check_query",
     "limit_memory",
+    "over_memory",
     "unescape",
 ]
 
@@ -81,6 +82,11 @@ class OverMemory(QueryProblem):
     """Stopped: it needed more memory than a query may use (its worker is replaced)."""
 
     status = 503
+
+
+def over_memory(memory_mb: int) -> OverMemory:
+    """The error of a query stopped by the memory cap of ``limit_memory(memory_mb)``."""
+    return OverMemory(f"query stopped: it needed more than the {memory_mb} MB a query may use")
 
 
 class QueryTimeout(QueryProblem):

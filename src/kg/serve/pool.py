@@ -33,7 +33,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..query_guard import PROBLEMS, Busy, OverMemory, QueryProblem, QueryTimeout, WorkerFailed
+from ..query_guard import PROBLEMS, Busy, QueryProblem, QueryTimeout, WorkerFailed, over_memory
 from .worker import HEADER, recv_msg, send_msg, worker_main
 
 USAGE_HALF_LIFE = 10.0  # seconds
@@ -273,9 +273,7 @@ class Pool:
             await loop.run_in_executor(self.executor, worker.proc.join, 2)
             code = worker.proc.exitcode
             if code is not None and code < 0 and self.limits.memory_mb:
-                result = OverMemory(
-                    f"query stopped: it needed more than the {self.limits.memory_mb} MB a query may use"
-                )
+                result = over_memory(self.limits.memory_mb)
             else:
                 result = WorkerFailed("the query worker failed")
         except Exception as e:  # noqa: BLE001 - the request still gets an answer

@@ -18,7 +18,15 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from ..query_guard import NotAcceptable, QueryFailed, QueryProblem, ResultTooLarge, check_query, limit_memory
+from ..query_guard import (
+    NotAcceptable,
+    QueryFailed,
+    QueryProblem,
+    ResultTooLarge,
+    check_query,
+    limit_memory,
+    over_memory,
+)
 from .negotiate import content_type, rdf_format, result_format
 
 TEXT = "text/plain; charset=utf-8"
@@ -92,7 +100,7 @@ def run_query(
             raise QueryProblem("unexpected result kind")
     except _Full:
         raise _too_large(max_bytes) from None
-    except QueryProblem:
+    except (QueryProblem, MemoryError):
         raise
     except Exception as e:  # noqa: BLE001 - an evaluation error is the query's
         raise QueryFailed(f"query failed: {' '.join(str(e).split())}") from None
@@ -124,6 +132,8 @@ def run_rows(store, query: str, max_rows: int, allow_service: frozenset[str] = f
                 return Result(form=query_form(query), triples=triples), True
             triples.append(t)
         return Result(form=query_form(query), triples=triples), False
+    except MemoryError:
+        raise
     except Exception as e:  # noqa: BLE001 - an evaluation error is the query's
         raise QueryFailed(f"query failed: {' '.join(str(e).split())}") from None
 
@@ -258,7 +268,7 @@ def load_vocab_store(build_dir: str | Path):
     return st
 
 
-def _answer(job, stores, max_bytes: int, allow_service: frozenset[str]) -> tuple:
+def _answer(job, stores, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> tuple:
     kind, arg, extra = job
     try:
         if kind == "query":
@@ -271,6 +281,9 @@ def _answer(job, stores, max_bytes: int, allow_service: frozenset[str]) -> tuple
         if kind == "describe":
             return ("ok", run_describe(stores, arg, extra, max_bytes))
         return ("problem", "QueryProblem", f"unknown job {kind!r}")
+    except MemoryError:  # over the cap of limit_memory, raised by Python rather than aborting
+        e = over_memory(memory_mb)
+        return ("problem", type(e).__name__, str(e))
     except QueryProblem as e:
         return ("problem", type(e).__name__, str(e))
 
@@ -297,6 +310,6 @@ def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_serv
         if msg is None:
             return
         try:
-            send_msg(sock, _answer(msg, stores, max_bytes, allow_service))
+            send_msg(sock, _answer(msg, stores, max_bytes, memory_mb, allow_service))
         except OSError:
             return
