@@ -117,6 +117,111 @@ def _listing_triples(page_iri: str, name: str, works: set[str], idx: dict[str, s
     return out
 
 
+PAGE = (
+    '<!DOCTYPE html>\r\n<html><head><meta charset="utf-8"><title>{title}</title>{head}</head>\r\n'
+    "<body><h1>{title}</h1>{links}</body></html>\r\n"
+)
+
+
+def _page(path: Path, title: str, links: list[str], head: str = "") -> bytes:
+    body = "".join(f'<p><a href="{u}">{u}</a></p>' for u in links)
+    data = PAGE.format(title=title, head=head, links=body).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
+@pytest.fixture
+def example_out(example_build, tmp_path):
+    d = tmp_path / "build"
+    example_build.write(d)
+    return d
+
+
+def test_rules_links_and_problems_on_hand_written_pages(example_out, tmp_path, capsys):
+    """Rules decide first (path glob, heading expression with groups), links second; a page whose rule
+    names nothing in the graph is left alone with a problem naming it and the rule, the others are
+    written; CRLF line ends and the rest of each page stay as they were."""
+    st = _store(example_out)
+    idx = graph_index(example_out / "catalog.nt")
+    fair = _works(st, "?w schema:url <https://example.org/fair-cheat-sheet> .")
+    (fair_work,) = fair
+    omero = _works(st, '?w schema:about ?t . ?t schema:name "OMERO" .')
+    assert len(omero) == 2
+    site = tmp_path / "site"
+    originals = {
+        "works/fair.html": _page(
+            site / "works/fair.html", "Cheat sheet", ["http://www.example.org/fair-cheat-sheet/"]
+        ),
+        "tags/omero.html": _page(site / "tags/omero.html", "Works tagged OMERO (2)", []),
+        "people/nobody.html": _page(site / "people/nobody.html", "Nobody Known (3)", []),
+        "about.html": _page(site / "about.html", "About", ["https://example.org/elsewhere"]),
+        "skipped.html": _page(site / "skipped.html", "Skipped", ["https://example.org/fair-cheat-sheet"]),
+    }
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "- heading: 'Works tagged (?P<tag>.+) \\(\\d+\\)'\n  tag: '{tag}'\n"
+        "- path: 'people/*.html'\n  heading: '(?P<name>.+?) \\(\\d+\\)'\n  author: '{name}'\n"
+        "- path: skipped.html\n  skip: true\n",
+        encoding="utf-8",
+    )
+    args = ["embed", str(site), "--data", str(example_out), "--rules", str(rules), "--site-url", SITE]
+    assert main(args) == 1  # one page with a problem
+    err = capsys.readouterr().err
+    assert "people/nobody.html" in err and "Nobody Known" in err
+    assert "1 work records and 1 listings in 5 pages" in err and "1 with problems" in err
+    for rel in ("people/nobody.html", "about.html", "skipped.html"):
+        assert (site / rel).read_bytes() == originals[rel], rel
+    fair_page = (site / "works/fair.html").read_bytes().decode("utf-8")
+    (doc,) = _blocks(fair_page, SITE + "works/fair.html")
+    assert doc["@id"] == fair_work
+    check_embed(doc, fair_work, idx)
+    tag_page = (site / "tags/omero.html").read_bytes().decode("utf-8")
+    (doc,) = _blocks(tag_page, SITE + "tags/omero.html")
+    expect = _listing_triples(SITE + "tags/omero.html", "Works tagged OMERO (2)", omero, idx)
+    assert embed_triples(doc) == expect
+    for rel, page in (("works/fair.html", fair_page), ("tags/omero.html", tag_page)):
+        start = page.index("<script")
+        end = page.index("</script>\n", start) + len("</script>\n")
+        assert (page[:start] + page[end:]).encode("utf-8") == originals[rel]
+        assert page[end:].startswith("</head>\r\n")
+    # a listing page needs an address: without --site-url or a canonical link it is a problem
+    again = _snapshot(site)
+    assert main(args[:-2]) == 1
+    assert "tags/omero.html: a listing needs the page's address" in capsys.readouterr().err
+    assert _snapshot(site) == again
+
+
+@pytest.mark.parametrize(
+    ("rules", "line", "says"),
+    [
+        ("- path: a.html\n  author: X\n  tag: Y\n", 1, "exactly one of"),
+        ("- path: a.html\n  auther: X\n", 1, "unknown key auther"),
+        ("- author: X\n", 1, "give a condition"),
+        ("# rules\n- path: a.html\n  author: X\n- heading: '(unclosed'\n  tag: Y\n", 4, "regular expression"),
+        ("path: a.html\n", 1, "a list of rules"),
+        ("- path: [a, b]\n  tag: Y\n", 1, "mapping of keys to text"),
+        ("- path: a.html\n  skip: maybe\n", 1, "skip takes true"),
+    ],
+)
+def test_bad_rules_files_name_file_and_line(rules, line, says, example_out, tmp_path, capsys):
+    f = tmp_path / "rules.yml"
+    f.write_text(rules, encoding="utf-8")
+    (tmp_path / "site").mkdir()
+    assert main(["embed", str(tmp_path / "site"), "--data", str(example_out), "--rules", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"{f}:{line}:" in err and says in err, err
+
+
+def test_link_keys():
+    from kg.embed import link_key
+
+    assert link_key("http://dx.doi.org/10.5281/ZENODO.1") == link_key("https://doi.org/10.5281/zenodo.1")
+    assert link_key("https://www.example.org/a/#x") == link_key("http://example.org/a")
+    assert link_key("https://example.org/A") != link_key("https://example.org/a")  # paths keep case
+    assert link_key("mailto:someone@example.org") is None and link_key("../index.html") is None
+
+
 def test_embed_on_sphinx_pages(book, tmp_path, capsys):
     build, _src, html, expected, lone_work = book
     site = tmp_path / "html"
