@@ -281,9 +281,12 @@ class Site:
             + "</ul>"
         )
         if full:
-            # the work's own page: title and tags first, weighing most in the search index (Pagefind
-            # ranked works whose tag came last, after a long description, below passing mentions)
-            parts = [f'<{heading} data-pagefind-weight="10">{esc(title)}</{heading}>']
+            # the work's own page: title and tags first. In the search index the tags weigh most (10),
+            # the title twice the text (2): a search for a tag's word lists the works tagged with it
+            # first (for "OMERO" on the real catalogue, 44 of 44 tagged works in the first 44 results;
+            # with the title at 10, 28; at 5, 41), then titles, then mentions. search.py turns off
+            # Pagefind's extra boost for title matches, which outranked the tags at any weight.
+            parts = [f'<{heading} data-pagefind-weight="2">{esc(title)}</{heading}>']
             if tags:
                 parts.append(tag_list)
         else:
