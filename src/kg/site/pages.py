@@ -554,10 +554,18 @@ class Site:
         return f'<span class="desc">{esc(o.value)}</span>{lang}'
 
     def doc_triples(self, iri: str) -> list:
-        """The triples of the document of ``iri``: every subject ``iri`` or ``iri#...``, sorted."""
+        """The triples of the document of ``iri``: every subject ``iri`` or ``iri#...``, sorted. The
+        last document's are kept: its page asks for them two or three times in a row (Turtle, JSON-LD,
+        the node page's embed)."""
+        doc = iri.split("#", 1)[0]
+        last = self.__dict__.get("_last_doc")
+        if last is None or last[0] != doc:
+            last = self.__dict__["_last_doc"] = (doc, self._doc_triples(doc))
+        return last[1]
+
+    def _doc_triples(self, doc: str) -> list:
         from pyoxigraph import Triple
 
-        doc = iri.split("#", 1)[0]
         seen = set()
         for src in (self.g, self.extra):
             for s in [doc] + self.fragments.get(doc, []):
