@@ -28,7 +28,7 @@ from .errors import UsageError
 from .render import KINDS, select_works
 from .site.embed import list_embed, script_json, work_embed
 from .site.graph import Graph
-from .vocab import SCHEMA
+from .vocab import RDF, SCHEMA
 
 __all__ = ["EmbedReport", "PageResult", "Rule", "embed_folder", "load_rules", "link_key"]
 
@@ -234,13 +234,15 @@ class EmbedReport:
 
 
 class _Embedder:
+    """Decides what each page is about (rules, then links) and makes its block, for one graph."""
+
     def __init__(self, g: Graph, rules: list[Rule], site_url: str | None, links: bool) -> None:
         self.g = g
         self.rules = rules
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
         self.links = links
         lr = SCHEMA.LearningResource.value
-        self.works = sorted(s for s, d in g.po.items() if lr in {o.value for o in d.get(RDF_TYPE, [])})
+        self.works = sorted(s for s, d in g.po.items() if lr in {o.value for o in d.get(RDF.type.value, [])})
         self.by_link = work_links(g, self.works)
         self._listings: dict[tuple[str, str], list[str]] = {}
 
@@ -308,9 +310,6 @@ class _Embedder:
             items = sorted(res.works, key=lambda w: (self.g.name(w).casefold(), w))
             doc = list_embed(self.g, page_iri, title, items)
         return f"{OPEN}\n{script_json(doc)}\n</script>\n"
-
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def embed_page(text: str, block: str | None) -> str:
