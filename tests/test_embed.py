@@ -166,6 +166,14 @@ def test_rules_links_and_problems_on_hand_written_pages(example_out, tmp_path, c
         encoding="utf-8",
     )
     args = ["embed", str(site), "--data", str(example_out), "--rules", str(rules), "--site-url", SITE]
+    # a dry run lists what each page would get and writes nothing
+    assert main([*args, "--dry-run"]) == 1
+    listed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert sorted(listed) == [
+        ["tags/omero.html", "list", "2 works", f"{rules}:1", "changes"],
+        ["works/fair.html", "work", fair_work, "links", "changes"],
+    ]
+    assert all((site / rel).read_bytes() == data for rel, data in originals.items())
     assert main(args) == 1  # one page with a problem
     err = capsys.readouterr().err
     assert "people/nobody.html" in err and "Nobody Known" in err
