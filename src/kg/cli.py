@@ -20,6 +20,7 @@ COMMANDS = {
     "site": "site",
     "serve": "serve",
     "render": "render",
+    "embed": "embed",
     "export": "export",
     "validate": "validate",
     "ontologies": "validate",
