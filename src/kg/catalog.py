@@ -14,7 +14,7 @@ from .normalize import identifiers as ids
 from .normalize.dates import normalize_date, repair_date
 from .normalize.levels import normalize_level
 from .normalize.licenses import License, normalize_license
-from .normalize.people import ParsedName, parse_author, slug
+from .normalize.people import ParsedName, bogus_author, parse_author, slug
 from .normalize.text import clean_text
 from .normalize.types import lookup_type
 from .problems import ERROR, INFO, WARNING, EntryContext, Problems
@@ -240,6 +240,10 @@ class Catalog:
             agent.given, agent.family = n.given, n.family
         self._agent_names.add(iri, n.display)
         return iri
+
+    def spellings(self, iri: str) -> list[tuple[str, int]]:
+        """The spellings met for agent ``iri``, most used first, with their counts."""
+        return self._agent_names.most_common(iri)
 
     def _tag(self, label: str) -> str:
         key = _tag_key(label)
@@ -467,15 +471,7 @@ class Catalog:
                     value=_jsonable(v),
                 )
                 continue
-            names = parse_author(v)
-            if not names and v.strip():
-                ctx.report(
-                    "author-unknown",
-                    f"author {v.strip()!r} names nobody; dropped",
-                    field="authors",
-                    severity=INFO,
-                    value=v,
-                )
+            names = _names_of(v, ctx)
             for n in names:
                 for kind, msg in n.notes:
                     ctx.report(kind, msg, field="authors", severity=INFO, value=v)
@@ -669,6 +665,25 @@ class Catalog:
             v = data.get(fld)
             if v is not None:
                 setattr(work, fld, clean_text(str(v), single_line=True))
+
+
+def _names_of(v: str, ctx: EntryContext) -> tuple[ParsedName, ...]:
+    """The names in one author string; a bogus one ('et al.', several spellings in one string) is
+    reported as a warning and gives none, as does one that names nobody ('UNKNOWN')."""
+    bogus = bogus_author(v)
+    if bogus:
+        ctx.report("author-bogus", bogus, field="authors", value=v)
+        return ()
+    names = parse_author(v)
+    if not names and v.strip():
+        ctx.report(
+            "author-unknown",
+            f"author {v.strip()!r} names nobody; dropped",
+            field="authors",
+            severity=INFO,
+            value=v,
+        )
+    return names
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,516 @@
+"""People curation: the curator's file (``people.yml``), the automatic same-person rule, and how both
+turn several person nodes into one.
+
+The file (documented in docs/curation.md)::
+
+    same-as:                       # groups of nodes that are one person
+      - members: [Robert Haase, Haase Robert, 0000-0001-5949-2327]
+        name: Robert Haase         # optional: the preferred name (schema:name of the kept node)
+        orcid: 0000-0001-5949-2327 # optional; needed when the members carry several ORCIDs
+    not-same:                      # pairs that are different people: no merge, automatic or curated
+      - [Erika Snyder, Erika Thomas]
+    orcid-corrections:             # an ORCID the catalogue gives wrongly, and the right one
+      - {from: 0000-0003-2311-8004, to: 0000-0001-5949-2327}
+
+A member is an ORCID (bare or as IRI), a person IRI of the build, or a name (every node one of
+whose spellings has the same key, ``name_key``). Merged groups become one node: the ORCID IRI if the
+group has one, else the preferred name's minted IRI. The other names become ``schema:alternateName``;
+the merged-away IRIs are stated ``owl:sameAs`` the kept node (``dct:isReplacedBy`` for an ORCID
+correction) in the curation graph (``kg.derive.curation_graph_iri``), described with the file's path
+and SHA-256. The automatic rule ``kg.derive.SAME_PERSON`` records its statements in a ``Derived``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .derive import SAME_PERSON, Derived, curation_graph_iri
+from .errors import SourceError
+from .model import Agent
+from .normalize.identifiers import orcid_checksum_ok
+from .normalize.people import name_key, slug
+from .people_match import Person, fold, token_key
+from .problems import WARNING, Problem, Problems
+from .sources.yaml_source import load_yaml
+from .terms import Node, iri, quoted, term
+from .vocab import DCT, OWL, PROV, RDF, SCHEMA
+
+__all__ = [
+    "FILE_NAME",
+    "Curation",
+    "Merge",
+    "SameAs",
+    "apply_merges",
+    "auto_merges",
+    "blocked_pairs",
+    "correction_merges",
+    "people_nodes",
+    "resolve_people",
+    "same_as_merges",
+    "curation_nodes",
+    "find_curation",
+    "load_curation",
+]
+
+FILE_NAME = "people.yml"
+_ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dXx])/?$")
+_KEYS = {"same-as", "not-same", "orcid-corrections"}
+_GROUP_KEYS = {"members", "name", "orcid"}
+
+
+@dataclass
+class SameAs:
+    members: list[str]
+    name: str | None
+    orcid: str | None
+    line: int | None
+
+
+@dataclass
+class Curation:
+    path: str
+    sha256: str
+    same: list[SameAs] = field(default_factory=list)
+    not_same: list[tuple[str, str, int | None]] = field(default_factory=list)
+    corrections: list[tuple[str, str, int | None]] = field(default_factory=list)  # (from, to, line)
+
+
+@dataclass
+class Merge:
+    """Several nodes made one: ``kept`` stays, ``away`` are folded into it."""
+
+    kept: str
+    away: list[str]
+    name: str | None = None  # preferred name, when the curator gave one
+    orcid: str | None = None
+    by: str = "curation"  # "curation", "correction" or the derivation rule's name
+    line: int | None = None
+
+
+def find_curation(sources: Iterable[str | Path]) -> Path | None:
+    """The ``people.yml`` beside the sources (in the folder of a source file, or in a source
+    folder), if exactly one such file exists; two different ones are a ``SourceError``."""
+    found: list[Path] = []
+    for s in sources:
+        if "://" in str(s):
+            continue
+        p = Path(s)
+        candidate = (p if p.is_dir() else p.parent) / FILE_NAME
+        if candidate.is_file() and candidate.resolve() not in {f.resolve() for f in found}:
+            found.append(candidate)
+    if len(found) > 1:
+        raise SourceError(
+            f"several curation files beside the sources ({', '.join(map(str, found))}); "
+            "name one with --people FILE or none with --no-people"
+        )
+    return found[0] if found else None
+
+
+def _orcid(value: object, path: str, line: int | None, what: str) -> str:
+    m = _ORCID.match(str(value).strip()) if isinstance(value, str) else None
+    if not m or not orcid_checksum_ok(m.group(1).upper()):
+        raise SourceError(f"{what}: {value!r} is not a valid ORCID", file=path, line=line)
+    return m.group(1).upper()
+
+
+def load_curation(path: str | Path) -> Curation:
+    """Read a curation file; a malformed file or row is a ``SourceError`` naming file, line and row."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise SourceError(f"cannot read the curation file: {e.strerror or e}", file=str(p)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError("the curation file is not UTF-8 text", file=str(p)) from None
+    loaded = load_yaml(text, p)
+    cur = Curation(path=str(p), sha256=hashlib.sha256(raw).hexdigest())
+    data, node = loaded.data, loaded.node
+    if data is None:
+        return cur
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        raise SourceError("a curation file is a mapping (same-as, not-same, orcid-corrections)", file=str(p))
+    sections = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    for key in data:
+        if key not in _KEYS:
+            raise SourceError(
+                f"unknown key {key!r} (one of {', '.join(sorted(_KEYS))})",
+                file=str(p),
+                line=_line(loaded, _key_node(node, key)),
+            )
+    for key, rows in data.items():
+        seq = sections.get(key)
+        if rows is None:
+            continue
+        if not isinstance(rows, list):
+            raise SourceError(f"{key} is a list", file=str(p), line=_line(loaded, seq))
+        items = seq.value if isinstance(seq, yaml.SequenceNode) else [None] * len(rows)
+        for i, (row, n) in enumerate(zip(rows, items, strict=True), 1):
+            line = _line(loaded, n)
+            where = f"{key} row {i}"
+            if key == "same-as":
+                cur.same.append(_same_row(row, str(p), line, where))
+            elif key == "not-same":
+                if (
+                    not isinstance(row, list)
+                    or len(row) != 2
+                    or not all(isinstance(x, str) and x.strip() for x in row)
+                ):
+                    raise SourceError(
+                        f"{where}: a not-same row is a pair of two names, ORCIDs or IRIs",
+                        file=str(p),
+                        line=line,
+                    )
+                cur.not_same.append((row[0].strip(), row[1].strip(), line))
+            else:
+                if not isinstance(row, dict) or set(row) != {"from", "to"}:
+                    raise SourceError(
+                        f"{where}: an ORCID correction is {{from: ORCID, to: ORCID}}", file=str(p), line=line
+                    )
+                a = _orcid(row["from"], str(p), line, where)
+                b = _orcid(row["to"], str(p), line, where)
+                cur.corrections.append((a, b, line))
+    return cur
+
+
+def _same_row(row: object, path: str, line: int | None, where: str) -> SameAs:
+    if not isinstance(row, dict):
+        raise SourceError(
+            f"{where}: a same-as row is a mapping with members (and name, orcid)", file=path, line=line
+        )
+    unknown = set(row) - _GROUP_KEYS
+    if unknown:
+        raise SourceError(
+            f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+            f"(one of {', '.join(sorted(_GROUP_KEYS))})",
+            file=path,
+            line=line,
+        )
+    members = row.get("members")
+    if (
+        not isinstance(members, list)
+        or not members
+        or not all(isinstance(m, str) and m.strip() for m in members)
+    ):
+        raise SourceError(f"{where}: members is a list of names, ORCIDs or person IRIs", file=path, line=line)
+    name = row.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise SourceError(f"{where}: name is a text", file=path, line=line)
+    orcid = _orcid(row["orcid"], path, line, where) if row.get("orcid") is not None else None
+    return SameAs([m.strip() for m in members], name.strip() if name else None, orcid, line)
+
+
+def _key_node(node: yaml.MappingNode, key: str) -> yaml.Node | None:
+    return next((k for k, _v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+
+
+def _line(loaded, node: yaml.Node | None) -> int | None:
+    return loaded.line_of(node.start_mark.line) if node is not None else None
+
+
+# -- which nodes a member names -------------------------------------------------------------------
+class _Lookup:
+    def __init__(self, people: dict[str, Person]) -> None:
+        self.people = people
+        self.by_orcid = {p.orcid: i for i, p in people.items() if p.orcid}
+        self.by_key: dict[str, list[str]] = {}
+        for i, p in people.items():
+            for s in p.spellings:
+                lst = self.by_key.setdefault(name_key(s), [])
+                if i not in lst:
+                    lst.append(i)
+
+    def find(self, member: str) -> list[str]:
+        m = _ORCID.match(member)
+        if m:
+            hit = self.by_orcid.get(m.group(1).upper())
+            return [hit] if hit else []
+        if member.startswith(("http://", "https://")):
+            return [member] if member in self.people else []
+        return list(self.by_key.get(name_key(member), []))
+
+
+def blocked_pairs(
+    cur: Curation | None, people: dict[str, Person], problems: Problems | None = None
+) -> set[frozenset[str]]:
+    """The node pairs the not-same rows name (a member naming nobody is a warning in ``problems``)."""
+    look = _Lookup(people)
+    out: set[frozenset[str]] = set()
+    for a, b, line in cur.not_same if cur else ():
+        xs, ys = look.find(a), look.find(b)
+        for who, hits in ((a, xs), (b, ys)):
+            if not hits and problems is not None:
+                _unmatched(problems, cur, line, who, "not-same")
+        out.update(frozenset({x, y}) for x in xs for y in ys if x != y)
+    return out
+
+
+def _unmatched(problems: Problems, cur: Curation, line: int | None, member: str, section: str) -> None:
+    problems.add(
+        Problem(
+            kind="curation-unmatched",
+            message=f"{section}: {member!r} names no person of this build; the row is applied without it",
+            severity=WARNING,
+            file=cur.path,
+            line=line,
+            field=section,
+            value=member,
+        )
+    )
+
+
+def correction_merges(cur: Curation, people: dict[str, Person], problems: Problems) -> list[Merge]:
+    """The ORCID corrections: the node of the wrong ORCID becomes (or joins) the right ORCID's node."""
+    look = _Lookup(people)
+    out: list[Merge] = []
+    for a, b, line in cur.corrections:
+        hits = look.find(a)
+        if not hits:
+            _unmatched(problems, cur, line, a, "orcid-corrections")
+            continue
+        out.append(Merge("https://orcid.org/" + b, hits, orcid=b, by="correction", line=line))
+    return out
+
+
+def same_as_merges(
+    cur: Curation, people: dict[str, Person], base: str, problems: Problems, blocked: set[frozenset[str]]
+) -> list[Merge]:
+    """The curator's same-as groups. A group that contradicts a not-same pair, shares a node with
+    another group or holds several ORCIDs without saying which is kept is a ``SourceError``; a
+    member that names no node is a warning (the catalogue may have changed)."""
+    look = _Lookup(people)
+    merges: list[Merge] = []
+    taken: dict[str, int | None] = {}
+    for g in cur.same:
+        nodes: list[str] = []
+        for m in g.members:
+            hits = look.find(m)
+            if not hits:
+                _unmatched(problems, cur, g.line, m, "same-as")
+            nodes += [h for h in hits if h not in nodes]
+        for x in nodes:
+            if x in taken:
+                raise SourceError(
+                    f"same-as: {people[x].name!r} ({x}) is also in the group at line {taken[x]}; "
+                    "make them one group",
+                    file=cur.path,
+                    line=g.line,
+                )
+            taken[x] = g.line
+            for y in nodes:
+                if x < y and frozenset({x, y}) in blocked:
+                    raise SourceError(
+                        f"same-as: {people[x].name!r} and {people[y].name!r} are also a not-same pair",
+                        file=cur.path,
+                        line=g.line,
+                    )
+        orcids = sorted({people[i].orcid for i in nodes if people[i].orcid})
+        if g.orcid is None and len(orcids) > 1:
+            raise SourceError(
+                f"same-as: the members carry {len(orcids)} ORCIDs ({', '.join(orcids)}); "
+                "say which is the person's with orcid:",
+                file=cur.path,
+                line=g.line,
+            )
+        orcid = g.orcid or (orcids[0] if orcids else None)
+        if not nodes:
+            continue
+        if orcid:
+            kept = "https://orcid.org/" + orcid
+        else:
+            kept = base + "person/" + slug(g.name or _ranked(people, nodes)[0])
+        merges.append(Merge(kept, [i for i in nodes if i != kept], g.name, orcid, "curation", g.line))
+    return merges
+
+
+def _ranked(people: dict[str, Person], nodes: list[str]) -> list[str]:
+    """The spellings of ``nodes``: the name of the node with most works first."""
+    order = sorted(nodes, key=lambda i: (-len(people[i].works), people[i].name))
+    return list(dict.fromkeys(s for i in order for s in people[i].spellings))
+
+
+def _auto_keys(spelling: str) -> set[str]:
+    """Keys equal for spellings that differ only in word order, diacritics, transliteration or hyphens."""
+    return {token_key(k) for k in fold(spelling)}
+
+
+def auto_merges(
+    people: dict[str, Person], orcid_for, blocked: set[frozenset[str]], skip: set[str]
+) -> list[Merge]:
+    """The unambiguous merges of ``SAME_PERSON``: a node without ORCID whose spelling differs from a
+    spelling of a node with an ORCID only in word order, diacritics or hyphens is that node. When
+    several ORCID nodes qualify, the one the catalogue's other entries give that name
+    (``orcid_for``, as ``kg.derive.ORCID_BY_NAME``) is taken if it is among them; else none.
+    ``blocked`` pairs (not-same) and the nodes in ``skip`` (curated) are left alone."""
+    targets: dict[str, set[str]] = {}
+    for i, p in people.items():
+        if p.orcid and i not in skip:
+            for s in p.spellings:
+                for k in _auto_keys(s):
+                    targets.setdefault(k, set()).add(i)
+    into: dict[str, list[str]] = {}
+    for i, p in people.items():
+        if p.orcid or i in skip:
+            continue
+        hits = set().union(*(targets.get(k, set()) for s in p.spellings for k in _auto_keys(s)))
+        if len(hits) > 1:
+            chosen = {orcid_for(name_key(people[h].name)) for h in hits}
+            hits = {h for h in hits if people[h].orcid in chosen} if len(chosen) == 1 else set()
+        if len(hits) != 1:
+            continue
+        (t,) = hits
+        if frozenset({i, t}) not in blocked:
+            into.setdefault(t, []).append(i)
+    return [
+        Merge(t, sorted(away), orcid=people[t].orcid, by=SAME_PERSON.name) for t, away in sorted(into.items())
+    ]
+
+
+# -- applying merges -------------------------------------------------------------------------------
+def apply_merges(catalog, merges: list[Merge]) -> dict[str, str]:
+    """Fold each merge's nodes into its kept node in ``catalog`` (agents, names, every work's and
+    every source view's authors and editors); returns merged-away IRI -> kept IRI."""
+    remap: dict[str, str] = {}
+    for m in merges:
+        members = [i for i in (m.kept, *m.away) if i in catalog.agents]
+        counts: Counter[str] = Counter()
+        for i in members:
+            for s, n in catalog.spellings(i):
+                counts[s] += n
+        ranked = [s for s, _ in counts.most_common()]
+        name = m.name or (ranked[0] if ranked else m.kept)
+        old = [catalog.agents[i] for i in members]
+        first = next((a for a in old if a.name == name and a.family), None) or next(
+            (a for a in old if a.family), None
+        )
+        catalog.agents[m.kept] = Agent(
+            iri=m.kept,
+            kind="Person",
+            name=name,
+            alt_names={s for s in ranked if s != name} or frozenset(),
+            given=first.given if first else None,
+            family=first.family if first else None,
+            orcid=m.orcid,
+        )
+        for i in m.away:
+            if i != m.kept:
+                catalog.agents.pop(i, None)
+                remap[i] = m.kept
+    if remap:
+        seen: set[int] = set()
+        for w in (*catalog.works, *catalog.merger.views):
+            if id(w) in seen:
+                continue
+            seen.add(id(w))
+            if any(a in remap for a in w.authors):
+                w.authors = list(dict.fromkeys(remap.get(a, a) for a in w.authors))
+            if any(a in remap for a in w.editors):
+                w.editors = list(dict.fromkeys(remap.get(a, a) for a in w.editors))
+    return remap
+
+
+def derived_statements(merges: list[Merge], catalog, derived: Derived, people: dict[str, Person]) -> None:
+    """Record the automatic merges as statements of ``SAME_PERSON`` in ``derived``: each
+    merged-away IRI ``owl:sameAs`` the kept node, and its spellings as the kept node's
+    ``schema:alternateName``."""
+    for m in merges:
+        if m.by != SAME_PERSON.name:
+            continue
+        kept = catalog.agents[m.kept]
+        for i in m.away:
+            derived.add(SAME_PERSON, iri(i), term(OWL.sameAs), [iri(m.kept)])
+            alts = [quoted(s) for s in people[i].spellings if s != kept.name] if i in people else []
+            derived.add(SAME_PERSON, iri(m.kept), term(SCHEMA.alternateName), alts)
+
+
+def curation_nodes(base: str, cur: Curation, merges: list[Merge], catalog) -> list[Node]:
+    """The curation graph's statements: merged-away IRIs ``owl:sameAs`` (or, for an ORCID
+    correction, ``dct:isReplacedBy``) the kept node, preferred names, and the graph's description
+    (a ``prov:Entity`` derived from the file, with its path and SHA-256)."""
+    g = curation_graph_iri(base)
+    nodes: list[Node] = [
+        (
+            iri(g),
+            [
+                (term(RDF.type), [term(PROV.Entity)]),
+                (term(DCT.title), [quoted("people curation")]),
+                (term(DCT.source), [quoted(cur.path)]),
+                (term(SCHEMA.sha256), [quoted(cur.sha256)]),
+            ],
+        )
+    ]
+    for m in merges:
+        if m.by == SAME_PERSON.name:
+            continue
+        rel = term(DCT.isReplacedBy) if m.by == "correction" else term(OWL.sameAs)
+        for i in m.away:
+            nodes.append((iri(i), [(rel, [iri(m.kept)])]))
+        if m.name:
+            nodes.append((iri(m.kept), [(term(SCHEMA.name), [quoted(catalog.agents[m.kept].name)])]))
+    return nodes
+
+
+@dataclass
+class Resolution:
+    """What people resolution did in one build."""
+
+    merges: list[Merge] = field(default_factory=list)
+    remap: dict[str, str] = field(default_factory=dict)  # merged-away IRI -> kept IRI
+    curation: Curation | None = None
+    nodes: list[Node] = field(default_factory=list)  # the curation graph's statements
+
+    def count(self, by: str) -> int:
+        return sum(len(m.away) for m in self.merges if m.by == by)
+
+
+def resolve_people(
+    catalog, base: str, cur: Curation | None, derived: Derived, *, auto: bool = True
+) -> Resolution:
+    """Apply the curation file (ORCID corrections, then same-as groups) and then the automatic rule
+    to ``catalog`` (after ``Catalog.finish``). Curated statements go to ``Resolution.nodes`` (the
+    curation graph), automatic ones to ``derived``."""
+    from .people_match import people_of
+
+    res = Resolution(curation=cur)
+
+    def run(merges: list[Merge]) -> None:
+        res.merges += merges
+        for a, b in apply_merges(catalog, merges).items():
+            res.remap[a] = b
+        for a, b in list(res.remap.items()):  # chains: a -> b -> c
+            while b in res.remap and res.remap[b] != b:
+                b = res.remap[b]
+            res.remap[a] = b
+
+    if cur is not None:
+        run(correction_merges(cur, people_of(catalog.agents, catalog.works), catalog.problems))
+        people = people_of(catalog.agents, catalog.works)
+        blocked = blocked_pairs(cur, people)
+        run(same_as_merges(cur, people, base, catalog.problems, blocked))
+    people = people_of(catalog.agents, catalog.works)
+    blocked = blocked_pairs(cur, people, catalog.problems)
+    if auto:
+        curated = {m.kept for m in res.merges}
+        merges = auto_merges(people, catalog.people.orcid_for, blocked, curated)
+        run(merges)
+        derived_statements(merges, catalog, derived, people)
+    if cur is not None:
+        res.nodes = curation_nodes(base, cur, res.merges, catalog)
+    return res
+
+
+def people_nodes(b) -> list[Node]:
+    """What a build adds to its merged graph beside the mapped records: the same-person rule's
+    statements and the curation graph's."""
+    out = list(b.derived.nodes(SAME_PERSON.name))
+    if b.people is not None:
+        out += b.people.nodes
+    return out
