@@ -29,6 +29,7 @@ COMMANDS = {
     "sync": "load",
     "diff": "load",
     "mcp": "mcp",
+    "people": "people",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

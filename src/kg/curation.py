@@ -217,7 +217,7 @@ def _line(loaded, node: yaml.Node | None) -> int | None:
 
 
 # -- which nodes a member names -------------------------------------------------------------------
-class _Lookup:
+class Lookup:
     def __init__(self, people: dict[str, Person]) -> None:
         self.people = people
         self.by_orcid = {p.orcid: i for i, p in people.items() if p.orcid}
@@ -242,7 +242,7 @@ def blocked_pairs(
     cur: Curation | None, people: dict[str, Person], problems: Problems | None = None
 ) -> set[frozenset[str]]:
     """The node pairs the not-same rows name (a member naming nobody is a warning in ``problems``)."""
-    look = _Lookup(people)
+    look = Lookup(people)
     out: set[frozenset[str]] = set()
     for a, b, line in cur.not_same if cur else ():
         xs, ys = look.find(a), look.find(b)
@@ -269,7 +269,7 @@ def _unmatched(problems: Problems, cur: Curation, line: int | None, member: str,
 
 def correction_merges(cur: Curation, people: dict[str, Person], problems: Problems) -> list[Merge]:
     """The ORCID corrections: the node of the wrong ORCID becomes (or joins) the right ORCID's node."""
-    look = _Lookup(people)
+    look = Lookup(people)
     out: list[Merge] = []
     for a, b, line in cur.corrections:
         hits = look.find(a)
@@ -286,7 +286,7 @@ def same_as_merges(
     """The curator's same-as groups. A group that contradicts a not-same pair, shares a node with
     another group or holds several ORCIDs without saying which is kept is a ``SourceError``; a
     member that names no node is a warning (the catalogue may have changed)."""
-    look = _Lookup(people)
+    look = Lookup(people)
     merges: list[Merge] = []
     taken: dict[str, int | None] = {}
     for g in cur.same:

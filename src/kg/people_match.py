@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from .normalize.people import name_key
 
@@ -247,3 +248,53 @@ def _shared(sets: Iterable[set[str]]) -> int:
         both |= seen & s
         seen |= s
     return len(both)
+
+
+@dataclass
+class Review:
+    """The candidates of one catalogue, each with what a build does with it: ``auto`` (the
+    same-person rule merges all its nodes into one; ``part-auto``: some of them), ``curated`` (the curation file names some of its
+    nodes in a same-as group), ``not-same`` (a not-same pair of the file is inside it) or ``open``."""
+
+    candidates: list[Candidate]
+    status: list[str]
+    curation: str | None  # the curation file read, if any
+    people: int  # person nodes before any merge
+
+
+def review(sources, base: str, people_file=None, min_score: float = 0.0) -> Review:
+    """Read ``sources`` (``kg.build`` without merging people) and list the candidate groups."""
+    from .api import build
+    from .curation import Lookup, auto_merges, blocked_pairs, find_curation, load_curation
+
+    sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    b = build(sources, base, people=False, merge_people=False)
+    path = find_curation(sources) if people_file is None else people_file
+    cur = load_curation(path) if path else None
+    ppl = people_of(b.catalog.agents, b.works)
+    blocked = blocked_pairs(cur, ppl)
+    named: set[str] = set()
+    if cur is not None:
+        look = Lookup(ppl)
+        named = {i for g in cur.same for m in g.members for i in look.find(m)}
+    auto = {
+        i for m in auto_merges(ppl, b.catalog.people.orcid_for, blocked, named) for i in (m.kept, *m.away)
+    }
+    out, status = [], []
+    for c in candidates(ppl):
+        if c.score < min_score:
+            continue
+        iris = {p.iri for p in c.people}
+        if any(frozenset({x, y}) in blocked for x, y in c.pairs):
+            st = "not-same"
+        elif iris & named:
+            st = "curated"
+        elif iris <= auto:
+            st = "auto"
+        elif len(iris & auto) > 1:
+            st = "part-auto"
+        else:
+            st = "open"
+        out.append(c)
+        status.append(st)
+    return Review(out, status, str(path) if path else None, len(ppl))
