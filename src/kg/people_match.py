@@ -253,8 +253,9 @@ def _shared(sets: Iterable[set[str]]) -> int:
 @dataclass
 class Review:
     """The candidates of one catalogue, each with what a build does with it: ``auto`` (the
-    same-person rule merges all its nodes into one; ``part-auto``: some of them), ``curated`` (the curation file names some of its
-    nodes in a same-as group), ``not-same`` (a not-same pair of the file is inside it) or ``open``."""
+    same-person rule merges all its nodes into one; ``part-auto``: some of them), ``curated``
+    (the curation file names some of its nodes in a same-as group), ``not-same`` (a not-same pair
+    of the file is inside it) or ``open``."""
 
     candidates: list[Candidate]
     status: list[str]
