@@ -508,9 +508,15 @@ def resolve_people(
 
 
 def people_nodes(b) -> list[Node]:
-    """What a build adds to its merged graph beside the mapped records: the same-person rule's
-    statements and the curation graph's."""
-    out = list(b.derived.nodes(SAME_PERSON.name))
+    """What a build adds to its merged graph beside the mapped records: the same-person rule's and
+    the curation graph's statements, less the names (the kept node's record states those already)."""
+    names = {term(SCHEMA.name), term(SCHEMA.alternateName)}
+    nodes = list(b.derived.nodes(SAME_PERSON.name))
     if b.people is not None:
-        out += b.people.nodes
+        nodes += b.people.nodes
+    out: list[Node] = []
+    for s, props in nodes:
+        kept = [(p, objs) for p, objs in props if p not in names]
+        if kept:
+            out.append((s, kept))
     return out
