@@ -386,3 +386,36 @@ def test_real_curation_reduces_people_by_the_merged_away_nodes(real_yaml, tmp_pa
     assert len(before) - len(persons(curated)) == away
     # each of the 8 groups keeps one node: Haase's loses 2, each other group 1
     assert curated.people.count("curation") == 9
+
+
+# -- organisations ---------------------------------------------------------------------------------
+def test_sub_group_keeps_its_own_node_with_its_parent(tmp_path):
+    src = catalogue(tmp_path, [entry(1, ["Euro-BioImaging Data Steward Expert Group", "Jane Doe"])])
+    b = build(src)
+    sub, parent = f"{BASE}org/euro-bioimaging-data-stewards", f"{BASE}org/euro-bioimaging"
+    assert about(b, sub) == {
+        T(sub, RDF_TYPE, NamedNode(SCHEMA + "Organization")),
+        T(sub, NAME, Literal("Euro-BioImaging Data Steward Expert Group")),
+        T(sub, NamedNode(SCHEMA + "parentOrganization"), parent),
+    }
+    assert about(b, parent) == {
+        T(parent, RDF_TYPE, NamedNode(SCHEMA + "Organization")),
+        T(parent, NAME, Literal("Euro-BioImaging ERIC")),
+        T(parent, ALT, Literal("Euro-BioImaging")),
+        T(parent, NamedNode(SCHEMA + "url"), "https://www.eurobioimaging.eu"),
+    }
+    assert {t.object for t in about(b, work(1)) if t.predicate == AUTHOR} == {
+        NamedNode(sub),
+        NamedNode(person("jane-doe")),
+    }
+
+
+def test_registry_parent_must_be_another_entry():
+    from kg.errors import PackageDataError
+    from kg.registry import parse_registry
+
+    rows = "organizations:\n  - {slug: a, name: A, parent: b}\n"
+    with pytest.raises(PackageDataError, match="parent 'b' of 'a'"):
+        parse_registry(rows)
+    (a, b) = parse_registry(rows + "  - {slug: b, name: B}\n")
+    assert (a.parent, b.parent) == ("b", None)

@@ -509,14 +509,35 @@ def resolve_people(
 
 def people_nodes(b) -> list[Node]:
     """What a build adds to its merged graph beside the mapped records: the same-person rule's and
-    the curation graph's statements, less the names (the kept node's record states those already)."""
+    the curation graph's statements, less the names (the kept node's record states those already),
+    and each registered sub-organisation's ``schema:parentOrganization`` (with the parent's record
+    when no work names the parent itself)."""
+    out = list(_parent_nodes(b.catalog.agents, b.base))
     names = {term(SCHEMA.name), term(SCHEMA.alternateName)}
     nodes = list(b.derived.nodes(SAME_PERSON.name))
     if b.people is not None:
         nodes += b.people.nodes
-    out: list[Node] = []
     for s, props in nodes:
         kept = [(p, objs) for p, objs in props if p not in names]
         if kept:
             out.append((s, kept))
+    return out
+
+
+def _parent_nodes(agents: dict[str, Agent], base: str) -> list[Node]:
+    from .mapping import agent_nodes
+    from .registry import parents
+
+    out: list[Node] = []
+    added: set[str] = set()
+    for sub, parent in parents(base).items():
+        if sub not in agents:
+            continue
+        p = parent.node_iri(base)
+        out.append((iri(sub), [(term(SCHEMA.parentOrganization), [iri(p)])]))
+        if p not in agents and p not in added:
+            added.add(p)
+            alts = {n for n in parent.names if n != parent.name} or frozenset()
+            rec = Agent(p, parent.type, parent.name, alts, url=parent.url, description=parent.description)
+            out += agent_nodes(rec)
     return out
