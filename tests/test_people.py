@@ -419,3 +419,50 @@ def test_registry_parent_must_be_another_entry():
         parse_registry(rows)
     (a, b) = parse_registry(rows + "  - {slug: b, name: B}\n")
     assert (a.parent, b.parent) == ("b", None)
+
+
+# -- names and licences as written -----------------------------------------------------------------
+KG_NS = "https://nfdi4bioimage.github.io/training/kg/vocab#"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def test_author_strings_and_licences_as_written(tmp_path):
+    src = catalogue(
+        tmp_path,
+        [
+            entry(1, ["Haase, Robert", "Jane Doe"], [f"Robert Haase https://orcid.org/{HAASE}"]),
+            {**entry(2, ["Haase Robert", "Ann Lee and Bob Smith"]), "license": ["cc-by 4.0", "UNKNOWN"]},
+        ],
+    )
+    b = build(src)
+    seq1, seq2 = work(1) + "#authors-as-written", work(2) + "#authors-as-written"
+    lit = Literal
+    assert about(b, seq1, seq2) == {
+        T(seq1, RDF_TYPE, NamedNode(RDF_NS + "Seq")),
+        T(seq1, NamedNode(RDF_NS + "_1"), lit("Haase, Robert")),
+        T(seq1, NamedNode(RDF_NS + "_2"), lit("Jane Doe")),
+        T(seq2, RDF_TYPE, NamedNode(RDF_NS + "Seq")),
+        T(seq2, NamedNode(RDF_NS + "_1"), lit("Haase Robert")),
+        T(seq2, NamedNode(RDF_NS + "_2"), lit("Ann Lee")),
+        T(seq2, NamedNode(RDF_NS + "_3"), lit("Bob Smith")),
+    }
+    assert {t for t in about(b, work(1), work(2)) if t.predicate.value.startswith(KG_NS)} == {
+        T(work(1), NamedNode(KG_NS + "authorsAsWritten"), seq1),
+        T(work(2), NamedNode(KG_NS + "authorsAsWritten"), seq2),
+        T(work(1), NamedNode(KG_NS + "licenseAsWritten"), lit("CC-BY-4.0")),
+        T(work(2), NamedNode(KG_NS + "licenseAsWritten"), lit("cc-by 4.0")),
+        T(work(2), NamedNode(KG_NS + "licenseAsWritten"), lit("UNKNOWN")),
+    }
+    # one plain SPARQL query pairs each author node with how the entry wrote it
+    rows = b.store().query(
+        "SELECT ?w ?p ?written WHERE { ?w <http://purl.org/ontology/bibo/authorList> ?s ; "
+        f"<{KG_NS}authorsAsWritten> ?s2 . ?s ?m ?p . ?s2 ?m ?written . FILTER(?m != <{RDF_NS}type>) }}"
+    )
+    got = {(r["w"].value, r["p"].value, r["written"].value) for r in rows}
+    assert got == {
+        (work(1), orcid(HAASE), "Haase, Robert"),
+        (work(1), person("jane-doe"), "Jane Doe"),
+        (work(2), orcid(HAASE), "Haase Robert"),  # merged by the same-person rule, as written kept
+        (work(2), person("ann-lee"), "Ann Lee"),
+        (work(2), person("bob-smith"), "Bob Smith"),
+    }

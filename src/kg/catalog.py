@@ -188,6 +188,9 @@ class Catalog:
         self.tags: dict[str, Tag] = {}
         self._tag_labels = Tally()  # tag IRI -> the labels met
         self.licenses: dict[str, License] = {}  # custom slug -> License (SPDX ones need no record)
+        # work IRI -> what its entry wrote: author IRI -> the author string; licence strings
+        self.authors_written: dict[str, dict[str, str]] = {}
+        self.licenses_written: dict[str, list[str]] = {}
         self._uuids: dict[str, str] = {}  # uuid -> entry name
         self._urls: dict[str, str] = {}
         self.entries_read = 0
@@ -447,6 +450,8 @@ class Catalog:
                 value=_jsonable(value),
             )
         for v in _as_list(value):
+            if isinstance(v, (str, int, float)) and str(v).strip():
+                self.licenses_written.setdefault(work.iri, []).append(" ".join(str(v).split()))
             res = normalize_license(v)
             if res.kind:
                 ctx.report(
@@ -514,6 +519,9 @@ class Catalog:
                     )
                 else:
                     target.append(iri)
+                    if target is work.authors:
+                        as_written = clean_text(v, single_line=True) if len(names) == 1 else n.display
+                        self.authors_written.setdefault(work.iri, {}).setdefault(iri, as_written)
         extra = [k for k in with_orcid if k not in matched]
         if extra and authors:
             ctx.report(
@@ -529,6 +537,7 @@ class Catalog:
             iri = self._agent(n, orcid, ctx)
             if iri not in work.authors:
                 work.authors.append(iri)
+                self.authors_written.setdefault(work.iri, {}).setdefault(iri, n.display)
 
     def _dates(self, work: Work, data: dict, ctx: EntryContext) -> None:
         for fld, attr in (("publication_date", "date_published"), ("submission_date", "date_submitted")):

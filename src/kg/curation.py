@@ -40,7 +40,7 @@ from .people_match import Person, fold, token_key
 from .problems import WARNING, Problem, Problems
 from .sources.yaml_source import load_yaml
 from .terms import Node, iri, quoted, term
-from .vocab import DCT, OWL, PROV, RDF, SCHEMA
+from .vocab import DCT, KG, OWL, PROV, RDF, SCHEMA
 
 __all__ = [
     "FILE_NAME",
@@ -48,6 +48,7 @@ __all__ = [
     "Merge",
     "SameAs",
     "apply_merges",
+    "as_written_nodes",
     "auto_merges",
     "blocked_pairs",
     "correction_merges",
@@ -414,6 +415,12 @@ def apply_merges(catalog, merges: list[Merge]) -> dict[str, str]:
                 w.authors = list(dict.fromkeys(remap.get(a, a) for a in w.authors))
             if any(a in remap for a in w.editors):
                 w.editors = list(dict.fromkeys(remap.get(a, a) for a in w.editors))
+        for w, written in catalog.authors_written.items():
+            if any(a in remap for a in written):
+                new: dict[str, str] = {}
+                for a, text in written.items():
+                    new.setdefault(remap.get(a, a), text)
+                catalog.authors_written[w] = new
     return remap
 
 
@@ -491,11 +498,11 @@ def resolve_people(
             res.remap[a] = b
 
     if cur is not None:
-        run(correction_merges(cur, people_of(catalog.agents, catalog.works), catalog.problems))
-        people = people_of(catalog.agents, catalog.works)
+        run(correction_merges(cur, people_of(catalog.agents, catalog.works, links=False), catalog.problems))
+        people = people_of(catalog.agents, catalog.works, links=False)
         blocked = blocked_pairs(cur, people)
         run(same_as_merges(cur, people, base, catalog.problems, blocked))
-    people = people_of(catalog.agents, catalog.works)
+    people = people_of(catalog.agents, catalog.works, links=False)
     blocked = blocked_pairs(cur, people, catalog.problems)
     if auto:
         curated = {m.kept for m in res.merges}
@@ -513,6 +520,7 @@ def people_nodes(b) -> list[Node]:
     and each registered sub-organisation's ``schema:parentOrganization`` (with the parent's record
     when no work names the parent itself)."""
     out = list(_parent_nodes(b.catalog.agents, b.base))
+    out += as_written_nodes(b.catalog.works, b.catalog)
     names = {term(SCHEMA.name), term(SCHEMA.alternateName)}
     nodes = list(b.derived.nodes(SAME_PERSON.name))
     if b.people is not None:
@@ -540,4 +548,37 @@ def _parent_nodes(agents: dict[str, Agent], base: str) -> list[Node]:
             alts = {n for n in parent.names if n != parent.name} or frozenset()
             rec = Agent(p, parent.type, parent.name, alts, url=parent.url, description=parent.description)
             out += agent_nodes(rec)
+    return out
+
+
+_MEMBERS = [term(RDF[f"_{i}"]) for i in range(1, 65)]
+
+
+def as_written_nodes(works, catalog) -> list[Node]:
+    """What each entry wrote, for the works' pages to show it so: ``kg:authorsAsWritten`` links a
+    work to an ``rdf:Seq`` (``<work>#authors-as-written``) whose ``rdf:_n`` is the author string
+    of the person at ``rdf:_n`` of its ``bibo:authorList``; ``kg:licenseAsWritten`` is each licence
+    value as written."""
+    out: list[Node] = []
+    seq_type, link, lic = [term(RDF.Seq)], term(KG.authorsAsWritten), term(KG.licenseAsWritten)
+    rdf_type = term(RDF.type)
+    for w in works:
+        props = []
+        written = catalog.authors_written.get(w.iri)
+        if written and w.authors:
+            seq = iri(w.iri + "#authors-as-written")
+            members = _MEMBERS
+            if len(w.authors) > len(members):
+                members = [term(RDF[f"_{i}"]) for i in range(1, len(w.authors) + 1)]
+            names = [
+                (m, [quoted(written[a])]) for m, a in zip(members, w.authors, strict=False) if a in written
+            ]
+            if names:
+                props.append((link, [seq]))
+                out.append((seq, [(rdf_type, seq_type), *names]))
+        lics = catalog.licenses_written.get(w.iri)
+        if lics:
+            props.append((lic, [quoted(x) for x in dict.fromkeys(lics)]))
+        if props:
+            out.append((iri(w.iri), props))
     return out

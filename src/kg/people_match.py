@@ -79,8 +79,9 @@ class Person:
     tags: set[str] = field(default_factory=set)
 
 
-def people_of(agents: dict, works: Iterable) -> dict[str, Person]:
-    """The person nodes of ``agents`` (``Catalog.agents``) with their works, co-authors and tags."""
+def people_of(agents: dict, works: Iterable, links: bool = True) -> dict[str, Person]:
+    """The person nodes of ``agents`` (``Catalog.agents``) with their works, and with ``links``
+    their co-authors and tags (which only the candidates' scores read)."""
     out = {
         i: Person(i, a.name, (a.name, *sorted(a.alt_names)), a.orcid)
         for i, a in agents.items()
@@ -91,8 +92,9 @@ def people_of(agents: dict, works: Iterable) -> dict[str, Person]:
         for a in who:
             p = out[a]
             p.works.add(w.iri)
-            p.coauthors.update(x for x in who if x != a)
-            p.tags.update(w.tags)
+            if links:
+                p.coauthors.update(x for x in who if x != a)
+                p.tags.update(w.tags)
     return out
 
 
