@@ -222,19 +222,20 @@ def build(
     _check_base(base)
     problems = Problems()
     entries, infos = _read_all(sources, problems)
+    cur_path = find_curation(sources) if people is None else (people or None)
+    cur = load_curation(cur_path) if cur_path and merge_people else None
     catalog = Catalog(base, problems)
+    catalog.merge_people = merge_people
+    catalog.not_same = [(a, b) for a, b, _line in cur.not_same] if cur else []
     catalog.learn(entries)
     for e in entries:
         catalog.add(e)
     catalog.finish()
-    derived = Derived()
-    cur_path = find_curation(sources) if people is None else (people or None)
-    cur = load_curation(cur_path) if cur_path and merge_people else None
-    resolution = resolve_people(catalog, base, cur, derived, auto=merge_people)
+    resolution = resolve_people(catalog, base, cur)
     grants, links = link_works(catalog.works, catalog.agents, base)
     link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
     b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
-    b.derived, b.people = derived, resolution
+    b.derived, b.people = catalog.derived, resolution
     b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
     b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
     b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from .curation import SamePerson
+from .derive import Derived
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work, catalogue_keys
 from .normalize import identifiers as ids
@@ -113,6 +115,7 @@ class PeopleIndex:
     def __init__(self) -> None:
         self.orcids_by_key = Tally()  # name key -> ORCIDs
         self.keys_by_orcid = Tally()  # ORCID -> name keys
+        self.names_by_orcid = Tally()  # ORCID -> names as written (for kg.curation.SamePerson)
 
     def learn(self, raw: object) -> None:
         if not isinstance(raw, dict):
@@ -127,6 +130,7 @@ class PeopleIndex:
                     if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
                         self.orcids_by_key.add(n.key, n.orcid)
                         self.keys_by_orcid.add(n.orcid, n.key)
+                        self.names_by_orcid.add(n.orcid, n.display)
 
     def plausible(self, key: str, orcid: str) -> bool:
         """Is ``key`` a spelling of the person that ``orcid`` mostly goes with? ('Josh Moore' and
@@ -191,6 +195,10 @@ class Catalog:
         # work IRI -> what its entry wrote: author IRI -> the author string; licence strings
         self.authors_written: dict[str, dict[str, str]] = {}
         self.licenses_written: dict[str, list[str]] = {}
+        self.derived = Derived()  # statements of the derivation rules (kg.derive)
+        self.merge_people = True  # apply the same-person rule (kg.curation.SamePerson)
+        self.not_same: list[tuple[str, str]] = []  # pairs the rule must not merge (a curation file's)
+        self.same_person: SamePerson | None = None
         self._uuids: dict[str, str] = {}  # uuid -> entry name
         self._urls: dict[str, str] = {}
         self.entries_read = 0
@@ -207,6 +215,8 @@ class Catalog:
             files.add(e.file)
         self.several_sources = len(files) > 1
         self._people = self.people.frozen()
+        if self.merge_people:
+            self.same_person = SamePerson(self.people, self.base, self.derived, self.not_same)
         for key, c in self.people.orcids_by_key.several():
             ctx = EntryContext(self.problems)
             ctx.report(
@@ -235,6 +245,8 @@ class Catalog:
             return iri
         if orcid is None:
             orcid = self._people.orcid_for(n.key)
+            if orcid is None and self.same_person is not None:
+                orcid = self.same_person.target(n.display)
         iri = ids_orcid_iri(orcid) if orcid else self.base + "person/" + slug(n.display)
         agent = self.agents.get(iri)
         if agent is None:

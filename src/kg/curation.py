@@ -49,12 +49,14 @@ __all__ = [
     "SameAs",
     "apply_merges",
     "as_written_nodes",
-    "auto_merges",
+    "SamePerson",
     "blocked_pairs",
     "correction_merges",
+    "parent_nodes",
     "people_nodes",
     "resolve_people",
     "same_as_merges",
+    "same_person_count",
     "curation_nodes",
     "find_curation",
     "load_curation",
@@ -343,36 +345,62 @@ def _auto_keys(spelling: str) -> set[str]:
     return {token_key(k) for k in fold(spelling)}
 
 
-def auto_merges(
-    people: dict[str, Person], orcid_for, blocked: set[frozenset[str]], skip: set[str]
-) -> list[Merge]:
-    """The unambiguous merges of ``SAME_PERSON``: a node without ORCID whose spelling differs from a
-    spelling of a node with an ORCID only in word order, diacritics or hyphens is that node. When
-    several ORCID nodes qualify, the one the catalogue's other entries give that name
-    (``orcid_for``, as ``kg.derive.ORCID_BY_NAME``) is taken if it is among them; else none.
-    ``blocked`` pairs (not-same) and the nodes in ``skip`` (curated) are left alone."""
-    targets: dict[str, set[str]] = {}
-    for i, p in people.items():
-        if p.orcid and i not in skip:
-            for s in p.spellings:
-                for k in _auto_keys(s):
-                    targets.setdefault(k, set()).add(i)
-    into: dict[str, list[str]] = {}
-    for i, p in people.items():
-        if p.orcid or i in skip:
-            continue
-        hits = set().union(*(targets.get(k, set()) for s in p.spellings for k in _auto_keys(s)))
+class SamePerson:
+    """The rule ``SAME_PERSON``, asked when a person node without ORCID is about to be made: is the
+    name a spelling of a person with an ORCID that differs only in word order, diacritics,
+    transliteration or hyphens ('Haase Robert', 'Bjoern Gruening')? Then the ORCID node is used.
+
+    Built from pass one's ORCID index (``catalog.PeopleIndex``: the names entries give with each
+    ORCID), so the ordinary and the streaming build decide alike. When several ORCIDs qualify, the
+    one the catalogue gives the name otherwise (``PeopleIndex.orcid_for``, as rule
+    ``ORCID_BY_NAME``) is taken if it is among them; else none. A not-same pair of the curation
+    file (a name or ORCID each) blocks the merge. Each merge is recorded in ``derived``: the name's
+    own IRI ``owl:sameAs`` the ORCID IRI, the name ``schema:alternateName`` of the ORCID node."""
+
+    def __init__(self, index, base: str, derived: Derived, not_same: list[tuple[str, str]] = ()) -> None:
+        self.index, self.base, self.derived = index, base, derived
+        self.targets: dict[str, set[str]] = {}
+        self.keys: dict[str, set[str]] = {}  # ORCID -> the name keys it plausibly goes with
+        for orcid, _ in index.names_by_orcid.items():
+            for name, _n in index.names_by_orcid.most_common(orcid):
+                if index.plausible(name_key(name), orcid):
+                    self.keys.setdefault(orcid, set()).add(name_key(name))
+                    for k in _auto_keys(name):
+                        self.targets.setdefault(k, set()).add(orcid)
+        self.not_same = [(a, b) for a, b in not_same]
+        self._done: set[tuple[str, str]] = set()
+
+    def target(self, display: str, record: bool = True) -> str | None:
+        """The ORCID whose node ``display`` (a name without ORCID) joins, or None."""
+        hits: set[str] = set()
+        for k in _auto_keys(display):
+            hits |= self.targets.get(k, set())
         if len(hits) > 1:
-            chosen = {orcid_for(name_key(people[h].name)) for h in hits}
-            hits = {h for h in hits if people[h].orcid in chosen} if len(chosen) == 1 else set()
+            chosen = {self.index.orcid_for(min(self.keys[h])) for h in hits}
+            hits = hits & chosen if len(chosen) == 1 else set()
         if len(hits) != 1:
-            continue
-        (t,) = hits
-        if frozenset({i, t}) not in blocked:
-            into.setdefault(t, []).append(i)
-    return [
-        Merge(t, sorted(away), orcid=people[t].orcid, by=SAME_PERSON.name) for t, away in sorted(into.items())
-    ]
+            return None
+        (orcid,) = hits
+        if any(
+            self._names(a, display) and self._is(b, orcid) or self._names(b, display) and self._is(a, orcid)
+            for a, b in self.not_same
+        ):
+            return None
+        if record and (display, orcid) not in self._done:
+            self._done.add((display, orcid))
+            o = "https://orcid.org/" + orcid
+            self.derived.add(
+                SAME_PERSON, iri(self.base + "person/" + slug(display)), term(OWL.sameAs), [iri(o)]
+            )
+            self.derived.add(SAME_PERSON, iri(o), term(SCHEMA.alternateName), [quoted(display)])
+        return orcid
+
+    def _names(self, member: str, display: str) -> bool:
+        return name_key(member) == name_key(display) or member == self.base + "person/" + slug(display)
+
+    def _is(self, member: str, orcid: str) -> bool:
+        m = _ORCID.match(member)
+        return m.group(1).upper() == orcid if m else name_key(member) in self.keys.get(orcid, ())
 
 
 # -- applying merges -------------------------------------------------------------------------------
@@ -424,20 +452,6 @@ def apply_merges(catalog, merges: list[Merge]) -> dict[str, str]:
     return remap
 
 
-def derived_statements(merges: list[Merge], catalog, derived: Derived, people: dict[str, Person]) -> None:
-    """Record the automatic merges as statements of ``SAME_PERSON`` in ``derived``: each
-    merged-away IRI ``owl:sameAs`` the kept node, and its spellings as the kept node's
-    ``schema:alternateName``."""
-    for m in merges:
-        if m.by != SAME_PERSON.name:
-            continue
-        kept = catalog.agents[m.kept]
-        for i in m.away:
-            derived.add(SAME_PERSON, iri(i), term(OWL.sameAs), [iri(m.kept)])
-            alts = [quoted(s) for s in people[i].spellings if s != kept.name] if i in people else []
-            derived.add(SAME_PERSON, iri(m.kept), term(SCHEMA.alternateName), alts)
-
-
 def curation_nodes(base: str, cur: Curation, merges: list[Merge], catalog) -> list[Node]:
     """The curation graph's statements: merged-away IRIs ``owl:sameAs`` (or, for an ORCID
     correction, ``dct:isReplacedBy``) the kept node, preferred names, and the graph's description
@@ -478,12 +492,10 @@ class Resolution:
         return sum(len(m.away) for m in self.merges if m.by == by)
 
 
-def resolve_people(
-    catalog, base: str, cur: Curation | None, derived: Derived, *, auto: bool = True
-) -> Resolution:
-    """Apply the curation file (ORCID corrections, then same-as groups) and then the automatic rule
-    to ``catalog`` (after ``Catalog.finish``). Curated statements go to ``Resolution.nodes`` (the
-    curation graph), automatic ones to ``derived``."""
+def resolve_people(catalog, base: str, cur: Curation | None) -> Resolution:
+    """Apply the curation file (ORCID corrections, then same-as groups) to ``catalog`` (after
+    ``Catalog.finish``; the automatic rule, ``SamePerson``, acted while the entries were read).
+    Its statements go to ``Resolution.nodes`` (the curation graph)."""
     from .people_match import people_of
 
     res = Resolution(curation=cur)
@@ -497,20 +509,14 @@ def resolve_people(
                 b = res.remap[b]
             res.remap[a] = b
 
-    if cur is not None:
-        run(correction_merges(cur, people_of(catalog.agents, catalog.works, links=False), catalog.problems))
-        people = people_of(catalog.agents, catalog.works, links=False)
-        blocked = blocked_pairs(cur, people)
-        run(same_as_merges(cur, people, base, catalog.problems, blocked))
+    if cur is None:
+        return res
     people = people_of(catalog.agents, catalog.works, links=False)
-    blocked = blocked_pairs(cur, people, catalog.problems)
-    if auto:
-        curated = {m.kept for m in res.merges}
-        merges = auto_merges(people, catalog.people.orcid_for, blocked, curated)
-        run(merges)
-        derived_statements(merges, catalog, derived, people)
-    if cur is not None:
-        res.nodes = curation_nodes(base, cur, res.merges, catalog)
+    blocked_pairs(cur, people, catalog.problems)  # reports the not-same members that name nobody
+    run(correction_merges(cur, people, catalog.problems))
+    people = people_of(catalog.agents, catalog.works, links=False)
+    run(same_as_merges(cur, people, base, catalog.problems, blocked_pairs(cur, people)))
+    res.nodes = curation_nodes(base, cur, res.merges, catalog)
     return res
 
 
@@ -519,12 +525,28 @@ def people_nodes(b) -> list[Node]:
     the curation graph's statements, less the names (the kept node's record states those already),
     and each registered sub-organisation's ``schema:parentOrganization`` (with the parent's record
     when no work names the parent itself)."""
-    out = list(_parent_nodes(b.catalog.agents, b.base))
+    out = list(parent_nodes(b.catalog.agents, b.base))
     out += as_written_nodes(b.catalog.works, b.catalog)
-    names = {term(SCHEMA.name), term(SCHEMA.alternateName)}
-    nodes = list(b.derived.nodes(SAME_PERSON.name))
+    out += same_person_nodes(b.derived)
     if b.people is not None:
-        nodes += b.people.nodes
+        out += _without_names(b.people.nodes)
+    return out
+
+
+def same_person_count(derived: Derived) -> int:
+    """How many name nodes the same-person rule folded into an ORCID node."""
+    return sum(len(objs) for _s, props in same_person_nodes(derived) for _p, objs in props)
+
+
+def same_person_nodes(derived: Derived) -> list[Node]:
+    """The same-person rule's statements the mapped records lack: the ``owl:sameAs`` links (the
+    alternate names are in the kept node's record already)."""
+    return _without_names(derived.nodes(SAME_PERSON.name))
+
+
+def _without_names(nodes: list[Node]) -> list[Node]:
+    names = {term(SCHEMA.name), term(SCHEMA.alternateName)}
+    out: list[Node] = []
     for s, props in nodes:
         kept = [(p, objs) for p, objs in props if p not in names]
         if kept:
@@ -532,7 +554,9 @@ def people_nodes(b) -> list[Node]:
     return out
 
 
-def _parent_nodes(agents: dict[str, Agent], base: str) -> list[Node]:
+def parent_nodes(agents: dict[str, Agent], base: str) -> list[Node]:
+    """Each registered sub-organisation among ``agents``: its ``schema:parentOrganization``, and
+    the parent's record when the parent is not among them."""
     from .mapping import agent_nodes
     from .registry import parents
 

@@ -268,7 +268,8 @@ class Review:
 def review(sources, base: str, people_file=None, min_score: float = 0.0) -> Review:
     """Read ``sources`` (``kg.build`` without merging people) and list the candidate groups."""
     from .api import build
-    from .curation import Lookup, auto_merges, blocked_pairs, find_curation, load_curation
+    from .curation import Lookup, SamePerson, blocked_pairs, find_curation, load_curation
+    from .derive import Derived
 
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     b = build(sources, base, people=False, merge_people=False)
@@ -280,9 +281,12 @@ def review(sources, base: str, people_file=None, min_score: float = 0.0) -> Revi
     if cur is not None:
         look = Lookup(ppl)
         named = {i for g in cur.same for m in g.members for i in look.find(m)}
-    auto = {
-        i for m in auto_merges(ppl, b.catalog.people.orcid_for, blocked, named) for i in (m.kept, *m.away)
-    }
+    rule = SamePerson(b.catalog.people, base, Derived(), [(x, y) for x, y, _ in cur.not_same] if cur else [])
+    auto: set[str] = set()
+    for p in ppl.values():
+        target = None if p.orcid or p.iri in named else rule.target(p.name, record=False)
+        if target and "https://orcid.org/" + target in ppl:
+            auto |= {p.iri, "https://orcid.org/" + target}
     out, status = [], []
     for c in candidates(ppl):
         if c.score < min_score:

@@ -447,6 +447,7 @@ def _trim(caches: tuple) -> None:
 
 def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult:
     from .catalog import Catalog, Tally
+    from .curation import as_written_nodes, parent_nodes, same_person_nodes
     from .edam import with_edam
     from .mapping import shared_nodes, works_nodes
     from .outputs import atomic_file
@@ -485,6 +486,13 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
             for g in found:
                 grants.setdefault(g.iri, g)
 
+        def as_written(works) -> list:
+            """The block's names and licences as written (kg.curation), then forgotten."""
+            nodes = as_written_nodes(works, cat)
+            cat.authors_written.clear()
+            cat.licenses_written.clear()
+            return nodes
+
         def emit(nodes) -> None:
             nonlocal n_triples
             data = nt_bytes(nodes)
@@ -504,13 +512,16 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
                         n_works += len(pending)
                         link_block(pending)
                         emit(works_nodes(pending, licenses, levels))
+                        emit(as_written(pending))
                         pending.clear()
                         cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
                 link_block(pending)
                 emit(works_nodes(pending, licenses, levels))
+                emit(as_written(pending))
                 cat.works.clear()
+            emit(same_person_nodes(cat.derived) + parent_nodes(cat.agents, base))  # kg.curation
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
             # dropped once written: settling gives every agent written several ways a fresh set of
             # alternate names, which for all of them at once would raise the peak.

@@ -28,10 +28,12 @@ def _summary(b, paths) -> str:
         )
         for m in e.mapping_problems:
             lines.append(f"kg: EDAM mapping: {m}")
-    if b.people is not None and (b.people.merges or b.people.curation):
-        r = b.people
+    from ..curation import same_person_count
+
+    r, auto = b.people, same_person_count(b.derived)
+    if auto or (r is not None and r.curation):
         cur = f"{r.count('curation') + r.count('correction')} by {r.curation.path}, " if r.curation else ""
-        lines.append(f"kg: people merged: {cur}{r.count('same-person')} by the same-person rule")
+        lines.append(f"kg: people merged: {cur}{auto} by the same-person rule")
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(
