@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Triple
 
 from kg.api import build
 from kg.cli import main
@@ -478,3 +478,25 @@ def test_author_strings_and_licences_as_written(tmp_path):
         (work(2), person("ann-lee"), "Ann Lee"),
         (work(2), person("bob-smith"), "Bob Smith"),
     }
+
+
+def test_kg_build_people_option_and_its_errors(tmp_path, capsys):
+    src = word_order_catalogue(tmp_path)
+    bad = tmp_path / "bad.yml"
+    bad.write_text("same-as:\n  - members: [Robert Haase]\n  - members: Haase Robert\n")
+    assert main(["build", str(src), "--people", str(bad), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"kg: error: {bad}:3: same-as row 2: members is a list" in err
+    assert not (tmp_path / "out" / "catalog.nt").exists()
+    assert main(["build", str(src), "--people", str(bad), "--stream", "-o", str(tmp_path / "s")]) == 2
+    good = tmp_path / "good.yml"
+    good.write_text("not-same:\n  - [Haase Robert, Robert Haase]\n")
+    assert (
+        main(["build", str(src), "--people", str(good), "-o", str(tmp_path / "out"), "--format", "ntriples"])
+        == 0
+    )
+    assert "people merged: 0 by " in capsys.readouterr().err
+    g = Store()
+    g.load(path=str(tmp_path / "out" / "catalog.nt"), format=RdfFormat.N_TRIPLES)
+    got = {r["p"].value for r in g.query(f"SELECT ?p WHERE {{ ?p a <{SCHEMA}Person> }}")}
+    assert got == {orcid(HAASE), person("haase-robert"), person("jane-doe")}
