@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import textwrap
@@ -500,3 +501,25 @@ def test_kg_build_people_option_and_its_errors(tmp_path, capsys):
     g.load(path=str(tmp_path / "out" / "catalog.nt"), format=RdfFormat.N_TRIPLES)
     got = {r["p"].value for r in g.query(f"SELECT ?p WHERE {{ ?p a <{SCHEMA}Person> }}")}
     assert got == {orcid(HAASE), person("haase-robert"), person("jane-doe")}
+
+
+def test_curation_graph_is_named_and_described(tmp_path):
+    from kg.curation import curation_graph
+
+    src = word_order_catalogue(tmp_path, "same-as:\n  - members: [Jane Doe, J. Doe]\n    name: Jane Doe\n")
+    b = build(src)
+    g, nodes = curation_graph(b)
+    assert g == f"<{curation_graph_iri(BASE)}>"
+    f = src.parent / "people.yml"
+    assert set(to_triples(nodes)) == {
+        T(curation_graph_iri(BASE), RDF_TYPE, NamedNode("http://www.w3.org/ns/prov#Entity")),
+        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/title"), Literal("people curation")),
+        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/source"), Literal(str(f))),
+        T(
+            curation_graph_iri(BASE),
+            NamedNode(SCHEMA + "sha256"),
+            Literal(hashlib.sha256(f.read_bytes()).hexdigest()),
+        ),
+        T(person("jane-doe"), NAME, Literal("Jane Doe")),
+    }
+    assert curation_graph(build(src, people=False)) is None

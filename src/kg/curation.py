@@ -52,6 +52,7 @@ __all__ = [
     "SamePerson",
     "blocked_pairs",
     "correction_merges",
+    "curation_graph",
     "parent_nodes",
     "people_nodes",
     "resolve_people",
@@ -531,6 +532,14 @@ def people_nodes(b) -> list[Node]:
     if b.people is not None:
         out += _without_names(b.people.nodes)
     return out
+
+
+def curation_graph(b) -> tuple[str, list[Node]] | None:
+    """The curation graph of build ``b`` for the formats with named graphs: (graph IRI as N-Triples
+    text, its statements and description), or None when no curation file was read."""
+    if b.people is None or b.people.curation is None:
+        return None
+    return iri(curation_graph_iri(b.base)), b.people.nodes
 
 
 def same_person_count(derived: Derived) -> int:
