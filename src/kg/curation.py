@@ -369,7 +369,7 @@ class SamePerson:
                     for k in _auto_keys(name):
                         self.targets.setdefault(k, set()).add(orcid)
         self.not_same = [(a, b) for a, b in not_same]
-        self._done: set[tuple[str, str]] = set()
+        self._done: set[str] = set()  # the names and IRIs recorded (each maps to one ORCID)
 
     def target(self, display: str, record: bool = True) -> str | None:
         """The ORCID whose node ``display`` (a name without ORCID) joins, or None."""
@@ -387,12 +387,13 @@ class SamePerson:
             for a, b in self.not_same
         ):
             return None
-        if record and (display, orcid) not in self._done:
-            self._done.add((display, orcid))
+        if record and display not in self._done:
+            self._done.add(display)
             o = "https://orcid.org/" + orcid
-            self.derived.add(
-                SAME_PERSON, iri(self.base + "person/" + slug(display)), term(OWL.sameAs), [iri(o)]
-            )
+            own = self.base + "person/" + slug(display)
+            if own not in self._done:  # 'Bjoern Gruening' and 'bjoern gruening': one IRI
+                self._done.add(own)
+                self.derived.add(SAME_PERSON, iri(own), term(OWL.sameAs), [iri(o)])
             self.derived.add(SAME_PERSON, iri(o), term(SCHEMA.alternateName), [quoted(display)])
         return orcid
 
