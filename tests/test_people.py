@@ -525,3 +525,27 @@ def test_curation_graph_is_named_and_described(tmp_path):
         T(person("jane-doe"), NAME, Literal("Jane Doe")),
     }
     assert curation_graph(build(src, people=False)) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "kinds"),
+    [
+        ("Robert Haase", "Robert  Haase", {"same-name"}),
+        ("Haase Robert", "Robert Haase", {"word-order"}),
+        ("Bjoern Gruening", "Björn Grüning", {"diacritics"}),
+        ("Gómez de Mariscal", "Gómez-de-Mariscal", {"hyphenation"}),
+        ("Paula Montero Llopis", "Paula Montero-Llopis", {"hyphenation"}),
+        ("Mara Lampert", "Mara Harriet Lampert", {"middle-name"}),
+        ("U. Sarkans", "Ugis Sarkans", {"initials"}),
+        ("J.R. Swedlow", "Jason R. Swedlow", {"initials"}),
+        ("Jeam-Marie Burel", "Jean-Marie Burel", {"edit-distance"}),
+        ("Constantin Pape", "Costantin Pape", {"edit-distance"}),
+        ("Anna Klemm", "Anna Kreshuk", set()),
+        ("Thomas Zobel", "Laurent Thomas", set()),
+        ("Jan Funke", "Jan-Philipp Mallm", set()),
+    ],
+)
+def test_evidence_between_two_spellings(a, b, kinds):
+    from kg.people_match import spelling_evidence
+
+    assert spelling_evidence(a, b) == kinds == spelling_evidence(b, a)

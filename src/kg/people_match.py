@@ -30,7 +30,16 @@ from pathlib import Path
 
 from .normalize.people import name_key
 
-__all__ = ["Candidate", "Person", "candidates", "fold", "people_of", "token_key", "translit_key"]
+__all__ = [
+    "Candidate",
+    "Person",
+    "candidates",
+    "fold",
+    "people_of",
+    "spelling_evidence",
+    "token_key",
+    "translit_key",
+]
 
 # How sure each kind of evidence makes a pair, alone (the strongest of a pair counts).
 WEIGHTS = {
@@ -134,7 +143,7 @@ def _initial_ok(x: str, y: str) -> bool:
     return x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
 
 
-def _spelling_evidence(a: str, b: str) -> set[str]:
+def spelling_evidence(a: str, b: str) -> set[str]:
     """The evidence kinds between two spellings of different nodes."""
     ka, kb = name_key(a), name_key(b)
     if ka == kb:
@@ -187,7 +196,7 @@ def _pair_evidence(a: Person, b: Person) -> set[str]:
     kinds: set[str] = set()
     for sa in a.spellings:
         for sb in b.spellings:
-            kinds |= _spelling_evidence(sa, sb)
+            kinds |= spelling_evidence(sa, sb)
     if kinds == {"edit-distance"} and not (a.coauthors & b.coauthors or a.tags & b.tags):
         return set()  # a near spelling alone is too weak: it needs a shared co-author or tag
     if "same-name" in kinds and a.orcid and b.orcid and a.orcid != b.orcid:
