@@ -33,9 +33,11 @@ from .normalize.people import name_key
 __all__ = [
     "Candidate",
     "Person",
+    "Review",
     "candidates",
     "fold",
     "people_of",
+    "review",
     "spelling_evidence",
     "token_key",
     "translit_key",
