@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Triple
+from pyoxigraph import parse as ox_parse
 
 from kg.api import build
 from kg.cli import main
@@ -549,3 +550,32 @@ def test_evidence_between_two_spellings(a, b, kinds):
     from kg.people_match import spelling_evidence
 
     assert spelling_evidence(a, b) == kinds == spelling_evidence(b, a)
+
+
+def test_nquads_hold_the_curation_graph_apart(tmp_path):
+    people = "same-as:\n  - members: [Mara Lampert, Mara Harriet Lampert]\n    name: Mara Lampert\n"
+    src = catalogue(tmp_path, [entry(1, ["Mara Lampert"]), entry(2, ["Mara Harriet Lampert"])], people)
+    out = tmp_path / "out"
+    build(src).write(out, ["nquads", "ntriples"])
+    quads = set(ox_parse(path=str(out / "catalog.nq"), format=RdfFormat.N_QUADS))
+    g = NamedNode(curation_graph_iri(BASE))
+    in_cur = {Triple(q.subject, q.predicate, q.object) for q in quads if q.graph_name == g}
+    away, kept = person("mara-harriet-lampert"), person("mara-lampert")
+    f = src.parent / "people.yml"
+    assert in_cur == {
+        T(away, OWL_SAME, kept),
+        T(kept, NAME, Literal("Mara Lampert")),
+        T(curation_graph_iri(BASE), RDF_TYPE, NamedNode("http://www.w3.org/ns/prov#Entity")),
+        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/title"), Literal("people curation")),
+        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/source"), Literal(str(f))),
+        T(
+            curation_graph_iri(BASE),
+            NamedNode(SCHEMA + "sha256"),
+            Literal(hashlib.sha256(f.read_bytes()).hexdigest()),
+        ),
+    }
+    # the source's graph does not state the curator's owl:sameAs; the merged graph (N-Triples) does
+    assert not any(q.predicate == OWL_SAME for q in quads if q.graph_name != g)
+    assert T(away, OWL_SAME, kept) in {
+        q.triple for q in ox_parse(path=str(out / "catalog.nt"), format=RdfFormat.N_TRIPLES)
+    }

@@ -192,9 +192,10 @@ class Catalog:
         self.tags: dict[str, Tag] = {}
         self._tag_labels = Tally()  # tag IRI -> the labels met
         self.licenses: dict[str, License] = {}  # custom slug -> License (SPDX ones need no record)
-        # work IRI -> what its entry wrote: author IRI -> the author string; licence strings
-        self.authors_written: dict[str, dict[str, str]] = {}
-        self.licenses_written: dict[str, list[str]] = {}
+        # work IRI -> source file -> what the source's entry wrote: author IRI -> the author
+        # string; the licence strings (kg.curation.as_written_nodes)
+        self.authors_written: dict[str, dict[str, dict[str, str]]] = {}
+        self.licenses_written: dict[str, dict[str, list[str]]] = {}
         self.derived = Derived()  # statements of the derivation rules (kg.derive)
         self.merge_people = True  # apply the same-person rule (kg.curation.SamePerson)
         self.not_same: list[tuple[str, str]] = []  # pairs the rule must not merge (a curation file's)
@@ -463,7 +464,8 @@ class Catalog:
             )
         for v in _as_list(value):
             if isinstance(v, (str, int, float)) and str(v).strip():
-                self.licenses_written.setdefault(work.iri, []).append(" ".join(str(v).split()))
+                written = self.licenses_written.setdefault(work.iri, {}).setdefault(work.file or "", [])
+                written.append(" ".join(str(v).split()))
             res = normalize_license(v)
             if res.kind:
                 ctx.report(
@@ -533,7 +535,7 @@ class Catalog:
                     target.append(iri)
                     if target is work.authors:
                         as_written = clean_text(v, single_line=True) if len(names) == 1 else n.display
-                        self.authors_written.setdefault(work.iri, {}).setdefault(iri, as_written)
+                        self._written(work).setdefault(iri, as_written)
         extra = [k for k in with_orcid if k not in matched]
         if extra and authors:
             ctx.report(
@@ -549,7 +551,10 @@ class Catalog:
             iri = self._agent(n, orcid, ctx)
             if iri not in work.authors:
                 work.authors.append(iri)
-                self.authors_written.setdefault(work.iri, {}).setdefault(iri, n.display)
+                self._written(work).setdefault(iri, n.display)
+
+    def _written(self, work: Work) -> dict[str, str]:
+        return self.authors_written.setdefault(work.iri, {}).setdefault(work.file or "", {})
 
     def _dates(self, work: Work, data: dict, ctx: EntryContext) -> None:
         for fld, attr in (("publication_date", "date_published"), ("submission_date", "date_submitted")):

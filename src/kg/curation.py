@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +58,7 @@ __all__ = [
     "resolve_people",
     "same_as_merges",
     "same_person_count",
+    "without_curation",
     "curation_nodes",
     "find_curation",
     "load_curation",
@@ -445,12 +446,13 @@ def apply_merges(catalog, merges: list[Merge]) -> dict[str, str]:
                 w.authors = list(dict.fromkeys(remap.get(a, a) for a in w.authors))
             if any(a in remap for a in w.editors):
                 w.editors = list(dict.fromkeys(remap.get(a, a) for a in w.editors))
-        for w, written in catalog.authors_written.items():
-            if any(a in remap for a in written):
-                new: dict[str, str] = {}
-                for a, text in written.items():
-                    new.setdefault(remap.get(a, a), text)
-                catalog.authors_written[w] = new
+        for by_file in catalog.authors_written.values():
+            for f, written in by_file.items():
+                if any(a in remap for a in written):
+                    new: dict[str, str] = {}
+                    for a, text in written.items():
+                        new.setdefault(remap.get(a, a), text)
+                    by_file[f] = new
     return remap
 
 
@@ -543,6 +545,16 @@ def curation_graph(b) -> tuple[str, list[Node]] | None:
     return iri(curation_graph_iri(b.base)), b.people.nodes
 
 
+def without_curation(nodes: list[Node], curation: list[Node]) -> Iterator[Node]:
+    """``nodes`` less the statements the curation graph adds to the merged graph (``people_nodes``)."""
+    drop = {(s, p, o) for s, props in _without_names(curation) for p, objs in props for o in objs}
+    for s, props in nodes:
+        kept = [(p, [o for o in objs if (s, p, o) not in drop]) for p, objs in props]
+        kept = [(p, objs) for p, objs in kept if objs]
+        if kept:
+            yield s, kept
+
+
 def same_person_count(derived: Derived) -> int:
     """How many name nodes the same-person rule folded into an ORCID node."""
     return sum(len(objs) for _s, props in same_person_nodes(derived) for _p, objs in props)
@@ -588,31 +600,37 @@ def parent_nodes(agents: dict[str, Agent], base: str) -> list[Node]:
 _MEMBERS = [term(RDF[f"_{i}"]) for i in range(1, 65)]
 
 
-def as_written_nodes(works, catalog) -> list[Node]:
+def as_written_nodes(works, catalog, own: bool = False) -> list[Node]:
     """What each entry wrote, for the works' pages to show it so: ``kg:authorsAsWritten`` links a
     work to an ``rdf:Seq`` (``<work>#authors-as-written``) whose ``rdf:_n`` is the author string
     of the person at ``rdf:_n`` of its ``bibo:authorList``; ``kg:licenseAsWritten`` is each licence
-    value as written."""
+    value as written. For the merged works, an author's string is the first source's that names
+    them and the licences those of every source; ``own``: the works are one source's records
+    (``Merger.views``), each with its source's strings only."""
     out: list[Node] = []
     seq_type, link, lic = [term(RDF.Seq)], term(KG.authorsAsWritten), term(KG.licenseAsWritten)
     rdf_type = term(RDF.type)
     for w in works:
         props = []
-        written = catalog.authors_written.get(w.iri)
-        if written and w.authors:
+        by_file = catalog.authors_written.get(w.iri, {})
+        files = [by_file.get(w.file or "", {})] if own else list(by_file.values())
+        if w.authors and any(files):
             seq = iri(w.iri + "#authors-as-written")
             members = _MEMBERS
             if len(w.authors) > len(members):
                 members = [term(RDF[f"_{i}"]) for i in range(1, len(w.authors) + 1)]
-            names = [
-                (m, [quoted(written[a])]) for m, a in zip(members, w.authors, strict=False) if a in written
-            ]
+            names = []
+            for m, a in zip(members, w.authors, strict=False):
+                text = next((f[a] for f in files if a in f), None)
+                if text is not None:
+                    names.append((m, [quoted(text)]))
             if names:
                 props.append((link, [seq]))
                 out.append((seq, [(rdf_type, seq_type), *names]))
-        lics = catalog.licenses_written.get(w.iri)
-        if lics:
-            props.append((lic, [quoted(x) for x in dict.fromkeys(lics)]))
+        lics = catalog.licenses_written.get(w.iri, {})
+        values = lics.get(w.file or "", []) if own else [x for v in lics.values() for x in v]
+        if values:
+            props.append((lic, [quoted(x) for x in dict.fromkeys(values)]))
         if props:
             out.append((iri(w.iri), props))
     return out
