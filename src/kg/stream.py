@@ -433,10 +433,11 @@ def stream_build(
 def _caches() -> tuple:
     from .catalog import _token_key
     from .normalize.identifiers import orcid_checksum_ok
-    from .normalize.people import name_key, parse_author, slug
+    from .normalize.people import bogus_author, name_key, parse_author, slug
+    from .people_match import fold, translit_key
     from .terms import iri
 
-    return parse_author, name_key, slug, _token_key, iri, orcid_checksum_ok
+    return parse_author, bogus_author, name_key, slug, _token_key, iri, orcid_checksum_ok, fold, translit_key
 
 
 def _trim(caches: tuple) -> None:

@@ -104,6 +104,7 @@ def looks_like_org(name: str) -> bool:
     return bool(lookup_org(name) or _ORG_WORDS.search(name) or _ERIC.search(name) or name.endswith("[bot]"))
 
 
+@lru_cache(maxsize=65536)  # author strings repeat across entries, as for parse_author
 def bogus_author(raw: str) -> str | None:
     """Why the author string ``raw`` must not become a person (None when it may): an 'et al.'
     alone, or several names and spellings in one string that cannot be told apart ('Snyder, Erika,
