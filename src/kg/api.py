@@ -63,7 +63,7 @@ class Build:
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
     derived: Derived = field(default_factory=Derived)  # statements per derivation rule (kg.derive)
-    people: Resolution | None = None  # what people curation and the same-person rule merged
+    people: Resolution | None = None  # what the people curation file merged (kg.curation)
 
     @property
     def works(self):
@@ -222,8 +222,8 @@ def build(
     _check_base(base)
     problems = Problems()
     entries, infos = _read_all(sources, problems)
-    cur_path = find_curation(sources) if people is None else (people or None)
-    cur = load_curation(cur_path) if cur_path and merge_people else None
+    cur_path = (find_curation(sources) if people is None else people or None) if merge_people else None
+    cur = load_curation(cur_path) if cur_path else None
     catalog = Catalog(base, problems)
     catalog.merge_people = merge_people
     catalog.not_same = [(a, b) for a, b, _line in cur.not_same] if cur else []
