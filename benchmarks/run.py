@@ -184,6 +184,7 @@ def child_kg(src: str, out: str) -> None:
     t = _start()
     from kg.api import Build, _read_all
     from kg.catalog import Catalog
+    from kg.curation import people_nodes
     from kg.edam import add_edam
     from kg.formats import DEFAULT_FORMATS, RDF_FORMATS
     from kg.mapping import catalog_nodes
@@ -212,6 +213,9 @@ def child_kg(src: str, out: str) -> None:
     link_works(cat.merger.restated(), {}, DEFAULT_BASE)
     nodes = list(catalog_nodes(cat.works, cat.agents.values(), cat.tags.values(), DEFAULT_BASE, grants))
     add_edam(nodes)
+    nodes += people_nodes(
+        Build(DEFAULT_BASE, cat, infos, problems, derived=cat.derived)
+    )  # same-person, as written
     n = count(nodes)
     _emit("map", time.perf_counter() - t, n)
     b = Build(base=DEFAULT_BASE, catalog=cat, sources=infos, problems=problems, nodes=nodes)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
+from .curation import Resolution, find_curation, load_curation, people_nodes, resolve_people
+from .derive import Derived
 from .edam import EdamReport, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
@@ -60,6 +62,8 @@ class Build:
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
+    derived: Derived = field(default_factory=Derived)  # statements per derivation rule (kg.derive)
+    people: Resolution | None = None  # what the people curation file merged (kg.curation)
 
     @property
     def works(self):
@@ -189,9 +193,18 @@ def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEn
 
 
 def build(
-    sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, *, strict: bool = False
+    sources: Iterable[str | Path] | str | Path,
+    base: str = DEFAULT_BASE,
+    *,
+    strict: bool = False,
+    people: str | Path | bool | None = None,
+    merge_people: bool = True,
 ) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
+
+    ``people`` is a curation file (``kg.curation``); None picks up a ``people.yml`` beside the
+    sources, False reads none. ``merge_people=False`` leaves out the automatic same-person rule
+    (and the curation file's merges: each node as the catalogue makes it).
 
     Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
     at all is reported there too, as long as another source could be. ``strict`` raises
@@ -209,15 +222,22 @@ def build(
     _check_base(base)
     problems = Problems()
     entries, infos = _read_all(sources, problems)
+    cur_path = (find_curation(sources) if people is None else people or None) if merge_people else None
+    cur = load_curation(cur_path) if cur_path else None
     catalog = Catalog(base, problems)
+    catalog.merge_people = merge_people
+    catalog.not_same = [(a, b) for a, b, _line in cur.not_same] if cur else []
     catalog.learn(entries)
     for e in entries:
         catalog.add(e)
     catalog.finish()
+    resolution = resolve_people(catalog, base, cur)
     grants, links = link_works(catalog.works, catalog.agents, base)
     link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
     b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
+    b.derived, b.people = catalog.derived, resolution
     b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
+    b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
     b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
     b.seconds = time.perf_counter() - t0
     if strict:

@@ -8,13 +8,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from .curation import SamePerson
+from .derive import Derived
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work, catalogue_keys
 from .normalize import identifiers as ids
 from .normalize.dates import normalize_date, repair_date
 from .normalize.levels import normalize_level
 from .normalize.licenses import License, normalize_license
-from .normalize.people import ParsedName, parse_author, slug
+from .normalize.people import ParsedName, bogus_author, parse_author, slug
 from .normalize.text import clean_text
 from .normalize.types import lookup_type
 from .problems import ERROR, INFO, WARNING, EntryContext, Problems
@@ -113,6 +115,7 @@ class PeopleIndex:
     def __init__(self) -> None:
         self.orcids_by_key = Tally()  # name key -> ORCIDs
         self.keys_by_orcid = Tally()  # ORCID -> name keys
+        self.names_by_orcid = Tally()  # ORCID -> names as written (for kg.curation.SamePerson)
 
     def learn(self, raw: object) -> None:
         if not isinstance(raw, dict):
@@ -127,6 +130,7 @@ class PeopleIndex:
                     if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
                         self.orcids_by_key.add(n.key, n.orcid)
                         self.keys_by_orcid.add(n.orcid, n.key)
+                        self.names_by_orcid.add(n.orcid, n.display)
 
     def plausible(self, key: str, orcid: str) -> bool:
         """Is ``key`` a spelling of the person that ``orcid`` mostly goes with? ('Josh Moore' and
@@ -188,6 +192,14 @@ class Catalog:
         self.tags: dict[str, Tag] = {}
         self._tag_labels = Tally()  # tag IRI -> the labels met
         self.licenses: dict[str, License] = {}  # custom slug -> License (SPDX ones need no record)
+        # work IRI -> source file -> what the source's entry wrote: author IRI -> the author
+        # string; the licence strings (kg.curation.as_written_nodes)
+        self.authors_written: dict[str, dict[str, dict[str, str]]] = {}
+        self.licenses_written: dict[str, dict[str, list[str]]] = {}
+        self.derived = Derived()  # statements of the derivation rules (kg.derive)
+        self.merge_people = True  # apply the same-person rule (kg.curation.SamePerson)
+        self.not_same: list[tuple[str, str]] = []  # pairs the rule must not merge (a curation file's)
+        self.same_person: SamePerson | None = None
         self._uuids: dict[str, str] = {}  # uuid -> entry name
         self._urls: dict[str, str] = {}
         self.entries_read = 0
@@ -204,6 +216,8 @@ class Catalog:
             files.add(e.file)
         self.several_sources = len(files) > 1
         self._people = self.people.frozen()
+        if self.merge_people:
+            self.same_person = SamePerson(self.people, self.base, self.derived, self.not_same)
         for key, c in self.people.orcids_by_key.several():
             ctx = EntryContext(self.problems)
             ctx.report(
@@ -232,6 +246,8 @@ class Catalog:
             return iri
         if orcid is None:
             orcid = self._people.orcid_for(n.key)
+            if orcid is None and self.same_person is not None:
+                orcid = self.same_person.target(n.display)
         iri = ids_orcid_iri(orcid) if orcid else self.base + "person/" + slug(n.display)
         agent = self.agents.get(iri)
         if agent is None:
@@ -240,6 +256,10 @@ class Catalog:
             agent.given, agent.family = n.given, n.family
         self._agent_names.add(iri, n.display)
         return iri
+
+    def spellings(self, iri: str) -> list[tuple[str, int]]:
+        """The spellings met for agent ``iri``, most used first, with their counts."""
+        return self._agent_names.most_common(iri)
 
     def _tag(self, label: str) -> str:
         key = _tag_key(label)
@@ -443,6 +463,9 @@ class Catalog:
                 value=_jsonable(value),
             )
         for v in _as_list(value):
+            if isinstance(v, (str, int, float)) and str(v).strip():
+                written = self.licenses_written.setdefault(work.iri, {}).setdefault(work.file or "", [])
+                written.append(" ".join(str(v).split()))
             res = normalize_license(v)
             if res.kind:
                 ctx.report(
@@ -467,15 +490,7 @@ class Catalog:
                     value=_jsonable(v),
                 )
                 continue
-            names = parse_author(v)
-            if not names and v.strip():
-                ctx.report(
-                    "author-unknown",
-                    f"author {v.strip()!r} names nobody; dropped",
-                    field="authors",
-                    severity=INFO,
-                    value=v,
-                )
+            names = _names_of(v, ctx)
             for n in names:
                 for kind, msg in n.notes:
                     ctx.report(kind, msg, field="authors", severity=INFO, value=v)
@@ -518,6 +533,9 @@ class Catalog:
                     )
                 else:
                     target.append(iri)
+                    if target is work.authors:
+                        as_written = clean_text(v, single_line=True) if len(names) == 1 else n.display
+                        self._written(work).setdefault(iri, as_written)
         extra = [k for k in with_orcid if k not in matched]
         if extra and authors:
             ctx.report(
@@ -533,6 +551,10 @@ class Catalog:
             iri = self._agent(n, orcid, ctx)
             if iri not in work.authors:
                 work.authors.append(iri)
+                self._written(work).setdefault(iri, n.display)
+
+    def _written(self, work: Work) -> dict[str, str]:
+        return self.authors_written.setdefault(work.iri, {}).setdefault(work.file or "", {})
 
     def _dates(self, work: Work, data: dict, ctx: EntryContext) -> None:
         for fld, attr in (("publication_date", "date_published"), ("submission_date", "date_submitted")):
@@ -669,6 +691,25 @@ class Catalog:
             v = data.get(fld)
             if v is not None:
                 setattr(work, fld, clean_text(str(v), single_line=True))
+
+
+def _names_of(v: str, ctx: EntryContext) -> tuple[ParsedName, ...]:
+    """The names in one author string; a bogus one ('et al.', several spellings in one string) is
+    reported as a warning and gives none, as does one that names nobody ('UNKNOWN')."""
+    bogus = bogus_author(v)
+    if bogus:
+        ctx.report("author-bogus", bogus, field="authors", value=v)
+        return ()
+    names = parse_author(v)
+    if not names and v.strip():
+        ctx.report(
+            "author-unknown",
+            f"author {v.strip()!r} names nobody; dropped",
+            field="authors",
+            severity=INFO,
+            value=v,
+        )
+    return names
 
 
 @lru_cache(maxsize=65536)

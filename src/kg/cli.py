@@ -30,6 +30,7 @@ COMMANDS = {
     "sync": "load",
     "diff": "load",
     "mcp": "mcp",
+    "people": "people",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

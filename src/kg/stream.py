@@ -433,10 +433,11 @@ def stream_build(
 def _caches() -> tuple:
     from .catalog import _token_key
     from .normalize.identifiers import orcid_checksum_ok
-    from .normalize.people import name_key, parse_author, slug
+    from .normalize.people import bogus_author, name_key, parse_author, slug
+    from .people_match import fold, translit_key
     from .terms import iri
 
-    return parse_author, name_key, slug, _token_key, iri, orcid_checksum_ok
+    return parse_author, bogus_author, name_key, slug, _token_key, iri, orcid_checksum_ok, fold, translit_key
 
 
 def _trim(caches: tuple) -> None:
@@ -447,6 +448,7 @@ def _trim(caches: tuple) -> None:
 
 def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult:
     from .catalog import Catalog, Tally
+    from .curation import as_written_nodes, parent_nodes, same_person_nodes
     from .edam import with_edam
     from .mapping import shared_nodes, works_nodes
     from .outputs import atomic_file
@@ -485,6 +487,13 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
             for g in found:
                 grants.setdefault(g.iri, g)
 
+        def as_written(works) -> list:
+            """The block's names and licences as written (kg.curation), then forgotten."""
+            nodes = as_written_nodes(works, cat)
+            cat.authors_written.clear()
+            cat.licenses_written.clear()
+            return nodes
+
         def emit(nodes) -> None:
             nonlocal n_triples
             data = nt_bytes(nodes)
@@ -504,13 +513,16 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
                         n_works += len(pending)
                         link_block(pending)
                         emit(works_nodes(pending, licenses, levels))
+                        emit(as_written(pending))
                         pending.clear()
                         cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
                 link_block(pending)
                 emit(works_nodes(pending, licenses, levels))
+                emit(as_written(pending))
                 cat.works.clear()
+            emit(same_person_nodes(cat.derived) + parent_nodes(cat.agents, base))  # kg.curation
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
             # dropped once written: settling gives every agent written several ways a fresh set of
             # alternate names, which for all of them at once would raise the peak.
