@@ -178,6 +178,9 @@ class _Forget(dict):
 
 _BREAK = re.compile(r"\r\n|\r|\n")  # YAML's line breaks
 _LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")  # after a line break '\r' that no '\n' follows
+# libyaml (YAML 1.1) also ends a line at NEL, LS and PS, which no line of the file ends at: text after
+# one is never a new key or item (PyYAML writes them inside quoted scalars, the next line indented)
+_EXTRA_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
 def _lines(path: Path, info: SourceInfo) -> Iterator[str]:
@@ -280,16 +283,27 @@ def _sequence_items(lines: Iterator[tuple[int, str]], path: Path) -> Iterator[tu
         if m and len(m.group(1)) == len(indent):
             if cur:
                 yield start, "".join(cur)
-            cur, start = [ln[len(indent) :]], lineno
-        elif ln[:1] not in (" ", "#", "\n", "\r", "") and not ln.startswith(indent + " "):
+            cur, start = [_dedent(ln, indent)], lineno
+        elif ln[:1] not in (" ", "#", "\n", "\r", "", *_EXTRA_BREAKS) and not ln.startswith(indent + " "):
             # the next top-level key (or a document end '...') ends the sequence
             for n, rest in chain([(lineno, ln)], lines):
                 _no_second_resources(rest, path, n)
             break
         else:
-            cur.append(ln[len(indent) :] if ln.startswith(indent) else ln)
+            cur.append(_dedent(ln, indent))
     if cur:
         yield start, "".join(cur)
+
+
+def _dedent(ln: str, indent: str) -> str:
+    """A line of an item without the sequence's indentation, at its start and (as libyaml starts a
+    line there too) after each NEL, LS or PS."""
+    if ln.startswith(indent):
+        ln = ln[len(indent) :]
+    if indent and not ln.isascii() and any(b + indent in ln for b in _EXTRA_BREAKS):
+        for b in _EXTRA_BREAKS:
+            ln = ln.replace(b + indent, b)
+    return ln
 
 
 _ALIAS = re.compile(r"(?:^|[\s\[{,])\*[A-Za-z0-9_-]")
