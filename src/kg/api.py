@@ -64,6 +64,8 @@ class Build:
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
     derived: Derived = field(default_factory=Derived)  # statements per derivation rule (kg.derive)
     people: Resolution | None = None  # what the people curation file merged (kg.curation)
+    # what each stage took, in order: stage -> (wall s, CPU s); build() adds its stages, write() its files
+    timings: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def works(self):
@@ -142,11 +144,20 @@ class Build:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         files = {f: out / RDF_FORMATS[f].file_name for f in formats}
-        digests = write_files([(path, functools.partial(self.serialize, f)) for f, path in files.items()])
+        lap = _Laps(self.timings)
+        digests = write_files(
+            [
+                (path, lap.after(f"write {f}", functools.partial(self.serialize, f)))
+                for f, path in files.items()
+            ]
+        )
+        lap.start()
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
+        lap("write problems.json")
         paths = {**files, "problems": out / "problems.json"}
         paths["void"] = write_void(self, out, files, self.started, digests)
+        lap("write void.ttl")
         return paths
 
     def serialize(self, fmt: str, out: IO[bytes]) -> None:
@@ -161,6 +172,33 @@ class Build:
             write_graphs(fmt, source_graphs(self), out, self.prefixes)
         else:
             write_graphs(fmt, [(None, self.nodes)], out, self.prefixes)
+
+
+class _Laps:
+    """Stage timings for ``Build.timings``: ``lap(stage)`` records the wall and CPU seconds since the
+    previous lap (or ``start()``) under ``stage``."""
+
+    def __init__(self, laps: dict[str, tuple[float, float]]):
+        self.laps = laps
+        self.start()
+
+    def start(self) -> None:
+        self._t = (time.perf_counter(), time.process_time())
+
+    def __call__(self, stage: str) -> None:
+        t = (time.perf_counter(), time.process_time())
+        self.laps[stage] = (t[0] - self._t[0], t[1] - self._t[1])
+        self._t = t
+
+    def after(self, stage: str, write):
+        """``write`` timed as ``stage`` on its own (whatever ran between the writers is not counted)."""
+
+        def timed(*args):
+            self.start()
+            write(*args)
+            self(stage)
+
+        return timed
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:
@@ -221,9 +259,11 @@ def build(
         base += "/"
     _check_base(base)
     problems = Problems()
+    lap = _Laps({})
     entries, infos = _read_all(sources, problems)
     cur_path = (find_curation(sources) if people is None else people or None) if merge_people else None
     cur = load_curation(cur_path) if cur_path else None
+    lap("read")
     catalog = Catalog(base, problems)
     catalog.merge_people = merge_people
     catalog.not_same = [(a, b) for a, b, _line in cur.not_same] if cur else []
@@ -232,6 +272,7 @@ def build(
         catalog.add(e)
     catalog.finish()
     resolution = resolve_people(catalog, base, cur)
+    lap("normalise")
     grants, links = link_works(catalog.works, catalog.agents, base)
     link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
     b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
@@ -239,6 +280,8 @@ def build(
     b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
     b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
     b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
+    lap("map")
+    b.timings = lap.laps
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]
