@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
-from .edam import EdamReport, add_edam
+from .derive import FUNDING, SOURCE_ORGANIZATION, Derived
+from .edam import EdamReport, Matcher, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
-from .mapping import catalog_nodes
+from .mapping import agent_nodes, catalog_nodes, grant_nodes, work_derived
 from .outputs import atomic_file, write_files
 from .problems import ERROR, Problem, Problems
 from .projects import LinkReport, link_works
@@ -60,6 +61,8 @@ class Build:
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
+    derived: Derived = field(default_factory=Derived)  # the statements each rule made (all in nodes)
+    stated_only: bool = False  # built without the rules (kg build --stated-only)
 
     @property
     def works(self):
@@ -115,6 +118,7 @@ class Build:
             "tags": len(self.catalog.tags),
             "triples": len(self),
             "links": self.links.as_dict(),
+            "derived": self.derived.counts(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
         }
@@ -189,9 +193,17 @@ def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEn
 
 
 def build(
-    sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, *, strict: bool = False
+    sources: Iterable[str | Path] | str | Path,
+    base: str = DEFAULT_BASE,
+    *,
+    strict: bool = False,
+    stated_only: bool = False,
 ) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
+
+    The graph is what the entries state plus what the rules of ``kg.derive`` conclude from them
+    (recorded per rule in ``Build.derived``); ``stated_only`` applies no rule: the catalogue's own
+    statements alone.
 
     Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
     at all is reported there too, as long as another source could be. ``strict`` raises
@@ -209,22 +221,52 @@ def build(
     _check_base(base)
     problems = Problems()
     entries, infos = _read_all(sources, problems)
-    catalog = Catalog(base, problems)
+    catalog = Catalog(base, problems, stated_only=stated_only)
     catalog.learn(entries)
     for e in entries:
         catalog.add(e)
     catalog.finish()
-    grants, links = link_works(catalog.works, catalog.agents, base)
-    link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
-    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
-    b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
-    b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, started=started)
+    b.stated_only = stated_only
+    if stated_only:  # the catalogue's own statements: no rule of kg.derive applied
+        b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base))
+    else:
+        b.nodes = _derive(b)
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]
         if serious:
             raise StrictFailure(f"{len(serious)} problems found (first: {serious[0]})")
     return b
+
+
+def _derive(b: Build) -> list[Node]:
+    """Apply the rules of ``kg.derive`` that read the whole catalogue (project, organisation and grant
+    links; EDAM topics) and map the works: the merged graph. What each rule concluded is recorded
+    in ``b.derived`` (the values the catalogue's pass marked, ``Work.derived``, included)."""
+    catalog, base, derived = b.catalog, b.base, b.derived
+    before = set(catalog.agents)
+    grants, b.links = link_works(catalog.works, catalog.agents, base)
+    link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
+    linked = {o for w in catalog.works for o in w.source_orgs}
+    for a in catalog.agents.values():  # described only because a rule links a work to them
+        if a.iri not in before:
+            derived.add_nodes(SOURCE_ORGANIZATION if a.iri in linked else FUNDING, agent_nodes(a))
+    for g in grants:
+        derived.add_nodes(FUNDING, grant_nodes(g))
+    matcher = Matcher()
+    spellings = {t.iri: [t.label, *sorted(t.alt_labels)] for t in catalog.tags.values()}
+    for w in (*catalog.works, *catalog.merger.restated()):
+        if w.tags:
+            w.topics = matcher.topics(w.tags, spellings.__getitem__)
+    for w in catalog.works:
+        if w.derived or w.source_orgs or w.topics:
+            for rule, node in work_derived(w):
+                derived.add_nodes(rule, [node])
+    nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
+    # tag -> EDAM links and the EDAM terms used (kg.edam)
+    b.edam = add_edam(nodes, matcher=matcher, derived=derived)
+    return nodes
 
 
 def _check_base(base: str) -> None:

@@ -12,7 +12,7 @@ The union of the stated graphs and the derived graphs is the merged graph (``Bui
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .terms import Node, iri, quoted, term, typed
@@ -73,7 +73,8 @@ EDAM_TOPIC = _rule(
     "edam-topic",
     "EDAM topic or operation from a tag",
     "the work's tags and the tag-to-EDAM mapping (ontologies/edam-mapping.tsv, exact EDAM labels)",
-    "schema:about the EDAM term on the work",
+    "schema:about the EDAM term on the work; skos:exactMatch/closeMatch from the tag concept to the "
+    "term, and the term's label",
 )
 SAME_PERSON = _rule(
     "same-person",
@@ -87,6 +88,15 @@ IRI_CONTINUITY = _rule(
     "the previous build's works, matched by uuid, URL and DOI",
     "the work's IRI replaces the previous one (dct:replaces, owl:sameAs)",
 )
+
+
+# The ``kg.model.Work`` fields that hold nothing but what one rule concluded (no catalogue key states
+# them); other fields mark their derived values one by one in ``Work.derived``.
+FIELD_RULES = {
+    "source_orgs": SOURCE_ORGANIZATION.name,
+    "grants": FUNDING.name,
+    "topics": EDAM_TOPIC.name,
+}
 
 
 def graph_iri(base: str, rule: str) -> str:
@@ -118,14 +128,50 @@ class Derived:
         if objects:
             self.by_rule.setdefault(name, []).append((subject, [(predicate, list(objects))]))
 
+    def add_nodes(self, rule: Rule | str, nodes: Iterable[Node]) -> None:
+        """Record whole nodes (``kg.terms``) as concluded by ``rule``."""
+        name = rule.name if isinstance(rule, Rule) else rule
+        if name not in RULES:
+            raise KeyError(f"no derivation rule {name!r}")
+        got = [n for n in nodes if n[1]]
+        if got:
+            self.by_rule.setdefault(name, []).extend(got)
+
     def nodes(self, rule: str) -> list[Node]:
         return self.by_rule.get(rule, [])
+
+    def triples(self) -> set[tuple[str, str, str]]:
+        """Every derived triple (all rules) as (subject, predicate, object) texts."""
+        return {
+            (s, p, o) for ns in self.by_rule.values() for s, props in ns for p, objs in props for o in objs
+        }
+
+    def rules(self) -> list[str]:
+        """The rules that made statements, in the order of ``RULES``."""
+        return [r for r in RULES if self.by_rule.get(r)]
 
     def count(self, rule: str) -> int:
         return sum(len(objs) for _s, props in self.nodes(rule) for _p, objs in props)
 
     def counts(self) -> dict[str, int]:
         return {r: self.count(r) for r in RULES if r in self.by_rule}
+
+
+def without(nodes: Iterable[Node], derived: set[tuple[str, str, str]]) -> Iterator[Node]:
+    """``nodes`` less the ``derived`` triples (``Derived.triples``): the stated statements. A node
+    whose subject has no derived triple passes as it is."""
+    subjects = {s for s, _p, _o in derived}
+    for s, props in nodes:
+        if s not in subjects:
+            yield s, props
+            continue
+        kept = []
+        for p, objs in props:
+            left = [o for o in objs if (s, p, o) not in derived]
+            if left:
+                kept.append((p, left))
+        if kept:
+            yield s, kept
 
 
 def rule_nodes(base: str, rule: str, triples: int) -> Iterator[Node]:

@@ -72,7 +72,7 @@ def _show(v: object) -> object:
 def copy_work(w: Work) -> Work:
     """A copy of ``w`` that shares no list with it (merging into the copy leaves ``w`` as its
     source states it)."""
-    return dataclasses.replace(w, **{f: list(getattr(w, f)) for f in _LIST_FIELDS})
+    return dataclasses.replace(w, **{f: list(getattr(w, f)) for f in _LIST_FIELDS}, derived=dict(w.derived))
 
 
 class Merger:
@@ -140,6 +140,11 @@ class Merger:
                     severity=WARNING,
                     value={there: _show(a), here: _show(b)},
                 )
+        # a value one source states is stated, whatever a rule concluded from another source
+        new_marks = {k: r for k, r in view.derived.items() if k[1] not in getattr(merged, k[0])}
+        for k in [k for k in merged.derived if k not in view.derived and k[1] in getattr(view, k[0])]:
+            del merged.derived[k]
+        merged.derived.update(new_marks)
         for f in LISTS:
             a, b = getattr(merged, f), getattr(view, f)
             new = [x for x in b if x not in a]
