@@ -198,3 +198,26 @@ def rule_nodes(base: str, rule: str, triples: int) -> Iterator[Node]:
             (term(VOID.triples), [typed(str(triples), term(XSD.integer))]),
         ],
     )
+
+
+def derived_links(build_dir) -> dict[tuple[str, str, str], str]:
+    """(subject, predicate, object) IRIs -> the label of the rule that derived the link, from a build
+    folder's layers (its catalog.nq, else catalog.trig); empty when the build wrote neither."""
+    from pathlib import Path
+
+    from pyoxigraph import NamedNode, RdfFormat, parse
+
+    d = Path(build_dir)
+    found = [(d / n, f) for n, f in (("catalog.nq", RdfFormat.N_QUADS), ("catalog.trig", RdfFormat.TRIG))]
+    found = [(p, f) for p, f in found if p.is_file()]
+    if not found:
+        return {}
+    path, fmt = found[0]
+    labels = {}
+    for q in parse(path=str(path), format=fmt):
+        g = q.graph_name
+        if isinstance(g, NamedNode) and "/graph/derived/" in g.value and isinstance(q.object, NamedNode):
+            rule = RULES.get(g.value.rsplit("/", 1)[-1])
+            if rule is not None:
+                labels[(q.subject.value, q.predicate.value, q.object.value)] = rule.label
+    return labels

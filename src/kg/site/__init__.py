@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..derive import derived_links
 from ..errors import KgError
 from ..vocab import DEFAULT_BASE
 from .graph import Graph, load_store
@@ -91,6 +92,9 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
     g = Graph.from_store(load_store(build_dir))
     site = Site(g, load_named_queries(queries_dir), site_url, base, vocabulary_graph())
     site.dumps = dump_files(build_dir)
+    site.derived = derived_links(
+        build_dir
+    )  # marks the links a rule derived (kg.derive), if layers were built
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=out.parent))
     files = 0

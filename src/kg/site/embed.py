@@ -142,7 +142,7 @@ def _linked(g: Graph, iri: str) -> dict | str:
 
 _AUTHOR, _LICENSE = SCHEMA.author.value, SCHEMA.license.value
 _LEVEL, _KEYWORDS = SCHEMA.educationalLevel.value, SCHEMA.keywords.value
-_IDENTIFIER = SCHEMA.identifier.value
+_IDENTIFIER, _ABOUT = SCHEMA.identifier.value, SCHEMA.about.value
 
 
 def work_embed(g: Graph, work: str) -> dict:
@@ -151,7 +151,9 @@ def work_embed(g: Graph, work: str) -> dict:
     types = ["LearningResource"] + [t for t in types if t != "LearningResource"]
     doc: dict = {"@context": CONTEXT_IRI, "@id": work, "@type": types, "dct:conformsTo": {"@id": PROFILE}}
     iri_terms = _iri_terms()
-    preds = g.po.get(work, {})
+    preds = dict(g.po.get(work, {}))
+    # the EDAM terms the graph states too come after the tags, named (below)
+    preds[_ABOUT] = [o for o in preds.get(_ABOUT, []) if not o.value.startswith(EDAM)]
     for p in sorted(preds):
         term = _term(p)
         if term is None or p in OMITTED:
