@@ -59,7 +59,8 @@ def two_source_build(real_yaml):
 def test_every_registered_format_is_the_same_graph(two_source_build, tmp_path_factory):
     """Every format of the registry, written for the real catalogue merged with the example: the
     formats without named graphs parse back to the build's graph; those with named graphs (one per
-    source, one per derivation rule) to the same quads as each other, graph by graph, as kg.provenance makes them."""
+    source, one per derivation rule) to the same quads as each other, graph by graph, as
+    kg.provenance makes them."""
     from kg.formats import RDF_FORMATS
     from kg.provenance import source_graphs
     from kg.terms import to_triples

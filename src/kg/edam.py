@@ -12,8 +12,8 @@ synonyms by kind, obsolete flag). A tag gets EDAM terms in one of two ways:
 ``add_edam(nodes)`` puts the result into a built graph (the list of nodes of ``kg.terms``), adding
 only: ``skos:exactMatch`` / ``skos:closeMatch`` from a tag concept to EDAM terms, and for each EDAM
 term used one node with its type (``skos:Concept``), preferred label, ``schema:name`` and scheme.
-A work's EDAM topics follow from its tags (``schema:about/skos:exactMatch|skos:closeMatch``);
-``work_topics`` lists them for the exports that state them on the work.
+The build also states ``schema:about`` each EDAM term of a work's tags on the work (``Work.topics``,
+``Matcher.topics``), as TeSS does. All of it is derived by the rule ``edam-topic`` (``kg.derive``).
 """
 
 from __future__ import annotations

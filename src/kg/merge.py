@@ -10,6 +10,8 @@ Rules (documented in the README):
   value of the source read first and the problem ``merge-conflict`` names both sources and values.
   Each source's own value stays in that source's named graph (``catalog.nq``).
 Works from one and the same source are never merged (duplicates inside a file are reported as such).
+A value one source states is stated in the merged work even where a rule derived it from another
+source (``Work.derived``, kg.derive).
 """
 
 from __future__ import annotations
