@@ -151,7 +151,8 @@ class Build:
 
     def serialize(self, fmt: str, out: IO[bytes]) -> None:
         """Write the graph in format ``fmt`` (a name in ``kg.formats.RDF_FORMATS``) to a binary
-        file. Formats with named graphs get one graph per source (``kg.provenance``)."""
+        file. Formats with named graphs get one graph per source with its stated triples and one per
+        derivation rule (``kg.provenance``)."""
         info = RDF_FORMATS[fmt]
         if info.own_writer:
             OWN_WRITERS[fmt](self.nodes, out, self.prefixes)

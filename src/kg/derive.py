@@ -7,7 +7,12 @@ described with PROV (``rule_nodes``: what the rule reads, what it concludes, how
 made). Curation read from a curator's file (``kg.curation``) is not derived: it is stated by the
 curator, in its own graph ``<base>graph/curation``.
 
-The union of the stated graphs and the derived graphs is the merged graph (``Build.nodes``).
+The union of the stated graphs and the derived graphs is the merged graph (``Build.nodes``): a rule
+applied to the built graph adds its nodes to ``Build.nodes`` and to ``Build.derived`` both; the
+stated graphs are the merged graph less ``Build.derived``'s triples (``without``). The rules applied
+while reading entries mark the values they conclude in ``kg.model.Work.derived`` (or fill a field
+that is derived as a whole, ``FIELD_RULES``); ``kg.mapping.work_derived`` turns those marks into
+the rule's triples. ``kg build --stated-only`` applies no rule.
 """
 
 from __future__ import annotations
