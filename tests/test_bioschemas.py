@@ -97,12 +97,18 @@ FOLDERS = {
 }
 
 
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+
+
 def _kind(path: str, docs: list | None = None) -> str | None:
     """The kind of node of a page path (None for a top-level page); "other" for the pages of the
     remaining nodes (grants, concepts, schemes, vocabulary), which are not checked here. A kg licence
-    concept that works use has a licence page (a node record, not the ``@graph`` of the others)."""
+    concept that works use has a licence page (a node record, not the ``@graph`` of the others); so
+    has an IRI merged into another node, with its ``owl:sameAs`` alone."""
     if "/" not in path:
         return None
+    if docs and all(set(n) == {"@id", OWL_SAME_AS} for n in docs[0].get("@graph", [{}])):
+        return "other"  # an IRI merged into another node (people curation): only its owl:sameAs
     for folder, kind in FOLDERS.items():
         if path.startswith(folder):
             return kind

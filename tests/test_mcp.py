@@ -1,5 +1,6 @@
 """`kg mcp`: the read-only check, the assistant library, and the server driven by the MCP SDK's own
-client over stdio and streamable HTTP. Answers are compared with SPARQL run directly on the graph."""
+client over stdio and streamable HTTP. Answers are compared with SPARQL run directly on the graph
+(tests/test_serve_mcp.py compares them with `kg serve`'s)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 from pyoxigraph import RdfFormat, Store
 
-from kg.assist import Assistant, AssistError, QueryRefused, QueryTimeout, check_read_only
+from kg.assist import Assistant, AssistError
+from kg.query_guard import QueryRefused, QueryTimeout, check_query
+from kg.serve.pool import Limits
 
 from .conftest import EXAMPLES, ROOT
 
@@ -82,7 +85,7 @@ def ex_build(tmp_path_factory) -> Path:
 )
 def test_refused(query):
     with pytest.raises(QueryRefused):
-        check_read_only(query)
+        check_query(query)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +100,7 @@ def test_refused(query):
     ],
 )
 def test_read_only_accepted(query, form):
-    assert check_read_only(query) == form
+    assert check_query(query) == form
 
 
 # --------------------------------------------------------------------------------- the library
@@ -224,7 +227,7 @@ def test_library_answers_match_direct_sparql(ex_build):
 
 
 def test_time_limit_stops_a_query_and_the_next_one_runs(ex_build):
-    with Assistant(ex_build, timeout=1.0) as a:
+    with Assistant(ex_build, limits=Limits(workers=1, timeout=1.0)) as a:
         t0 = time.monotonic()
         with pytest.raises(QueryTimeout):
             a.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")

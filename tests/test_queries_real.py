@@ -18,7 +18,7 @@ from kg.normalize.dates import repair_date
 from kg.normalize.identifiers import orcid_checksum_ok
 from kg.normalize.levels import normalize_level
 from kg.normalize.licenses import normalize_license
-from kg.normalize.people import name_key, parse_author
+from kg.normalize.people import name_key, parse_author, slug
 from kg.normalize.types import lookup_type
 from kg.sparql import find_query, named_queries, open_store, run_local
 
@@ -86,6 +86,13 @@ class People:
                     self.counts[n.key][n.orcid] += 1
                     self.keys_of[n.orcid].add(n.key)
         self.permuted = {k for ks in by_tokens.values() if len(ks) > 1 for k in ks}
+        self.same_as: dict[str, str] = {}  # person IRI slug -> ORCID IRI, as the same-person rule judged
+
+    def judged(self, store) -> People:
+        """Take the same-person rule's merges (its own tests are in tests/test_people.py)."""
+        q = "SELECT ?a ?o WHERE { ?a <http://www.w3.org/2002/07/owl#sameAs> ?o }"
+        self.same_as = {r["a"].value.rsplit("/", 1)[1]: r["o"].value for r in store.query(q)}
+        return self
 
     def orcid_clean(self, orcid: str) -> bool:
         """All names written with this ORCID share a word ('Josh Moore', 'Joshua A. Moore'); two
@@ -114,7 +121,7 @@ class People:
             if n.role == role:
                 c = self.counts.get(n.key)
                 o = local.get(n.key) or (c.most_common(1)[0][0] if c else None)
-                out.add(ORCID + o if o else n.key)
+                out.add(ORCID + o if o else self.same_as.get(slug(n.display), n.key))
         return out
 
 
@@ -129,8 +136,8 @@ def store(real_out):
 
 
 @pytest.fixture(scope="module")
-def people(real_raw):
-    return People(real_raw)
+def people(real_raw, store):
+    return People(real_raw).judged(store)
 
 
 @pytest.fixture(scope="module")

@@ -133,3 +133,40 @@ def test_iri_map_default_and_public_url():
     m = IriMap.make("https://example.org/data/", None, "http://127.0.0.1:8000/")
     assert (m.base_path, m.home_path) == ("/data/", "/")
     assert m.iri_for_path("/data/person/x") == "https://example.org/data/person/x"
+
+
+def test_pages_are_the_site_layout(example_build, tmp_path):
+    """`kg serve`'s IRI -> page look-up (``page_path`` checked against the site folder) gives every node
+    the page the site writer gave it, and no page to an IRI without one; IRIs with a fragment, which
+    no request path names, are the only ones it sends to a page the writer files under another IRI."""
+    from kg.serve.ld import Pages
+    from kg.site import build_site, vocabulary_graph
+    from kg.site.graph import Graph, load_store
+    from kg.site.pages import Site
+
+    example_build.write(tmp_path)
+    build_site(tmp_path, tmp_path / "site", search=False)
+    g = Graph.from_store(load_store(tmp_path))
+    site = Site(g, extra=vocabulary_graph())  # as build_site makes it: the graph and kg's vocabulary
+    pages = Pages(tmp_path / "site")
+    assert len(site.path) > 50 and {i: pages.page_for_iri(i) for i in site.path} == site.path
+    others = {i for i in set(g.po) | set(site.extra.po) if i not in site.path and "#" not in i}
+    assert {i: pages.page_for_iri(i) for i in others} == dict.fromkeys(others)
+    for kind in ("material", "person"):
+        assert pages.page_for_iri(f"{DEFAULT_BASE}{kind}/no-such-node") is None
+
+
+def test_a_worker_answers_a_memory_error_as_over_memory():
+    """Python's MemoryError (an allocation past ``limit_memory``'s cap that does not abort the worker)
+    gets the same error as a worker ended by the cap: ``OverMemory``, HTTP 503."""
+    from kg.query_guard import PROBLEMS, OverMemory, over_memory
+    from kg.serve.worker import _answer
+
+    class Exhausted:
+        def query(self, text):
+            raise MemoryError
+
+    for job in (("query", "ASK { ?s ?p ?o }", "*/*"), ("rows", "ASK { ?s ?p ?o }", 10)):
+        kind, name, message = _answer(job, (Exhausted(), None), 1_000_000, 300, frozenset())
+        assert (kind, PROBLEMS[name], message) == ("problem", OverMemory, str(over_memory(300)))
+    assert OverMemory.status == 503

@@ -330,3 +330,55 @@ def test_stream_of_a_url_source_is_the_same_graph(tmp_path):
         srv.shutdown()
         srv.server_close()
     assert triples_of(r.paths["ntriples"]) == ordinary(EXAMPLES, tmp_path)[0]
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"], ids=["NEL", "LS", "PS"])
+def test_yaml_11_line_breaks_in_values_leave_the_lines_of_the_file(tmp_path, char):
+    # libyaml (YAML 1.1) ends a line at NEL, LS and PS too; the file's lines, and --stream's cutter,
+    # do not. Both modes give each entry its line in the file, so an entry without uuid, url or name
+    # (whose IRI is derived from its file and line) is one node, the same in both modes.
+    text = (
+        "resources:\n"
+        f"- description: '{char.join(['one', 'two', 'three'])}'\n"
+        "  tags: [a]\n"
+        f"- description: 'x{char}y'\n"
+        "  x-extra:\n"
+        f"    k: 'v{char}w'\n"
+        "- description: z\n"
+    )
+    src = tmp_path / "c.yml"
+    src.write_text(text, encoding="utf-8")
+    for mode in MODES:
+        entries = list((iter_entries if mode == "stream" else _read_yaml)(src, SourceInfo(str(src))))
+        assert [e.line for e in entries] == [2, 4, 7], mode
+    got = {mode: build_in(mode, src, tmp_path / mode) for mode in MODES}
+    assert triples_of(got["build"] / "catalog.nt") == triples_of(got["stream"] / "catalog.nt")
+    rows = {mode: json.loads((out / "problems.json").read_text("utf-8")) for mode, out in got.items()}
+    assert rows["build"] == rows["stream"]
+    assert sorted({p["line"] for p in rows["build"]}) == [2, 4, 7]
+
+
+def _read_yaml(path, info):
+    from kg.sources.yaml_source import read_yaml
+
+    return read_yaml(path, info)
+
+
+@pytest.mark.parametrize("key", ["c\n\x85", "c\n\u2028x", "c\n\u2029"], ids=["NEL", "LS", "PS"])
+def test_a_line_that_starts_with_a_yaml_11_break_continues_its_entry(tmp_path, key):
+    # PyYAML writes a key holding a line break and NEL/LS/PS as a quoted scalar whose next line
+    # starts with that character; libyaml reads it as a break, so the line is not the start of a
+    # top-level key and --stream keeps cutting the sequence there
+    text = yaml.safe_dump(
+        {"resources": [{"language": {key: False}, "name": "n"}, {"name": "m"}]}, allow_unicode=True, width=20
+    )
+    assert any(ln[:1] in ("\x85", "\u2028", "\u2029") for ln in text.split("\n"))
+    src = tmp_path / "c.yml"
+    src.write_text(text, encoding="utf-8")
+    got = {mode: build_in(mode, src, tmp_path / mode) for mode in MODES}
+    assert triples_of(got["build"] / "catalog.nt") == triples_of(got["stream"] / "catalog.nt")
+    rows = {mode: json.loads((out / "problems.json").read_text("utf-8")) for mode, out in got.items()}
+    assert rows["build"] == rows["stream"]
+    last = text.count("\n")  # the second entry is the file's last line
+    for read in (iter_entries, _read_yaml):
+        assert [e.line for e in read(src, SourceInfo(str(src)))] == [2, last]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
+from .curation import Resolution, find_curation, load_curation, people_nodes, resolve_people
 from .derive import FUNDING, SOURCE_ORGANIZATION, Derived
 from .edam import EdamReport, Matcher, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
@@ -61,8 +62,11 @@ class Build:
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
-    derived: Derived = field(default_factory=Derived)  # the statements each rule made (all in nodes)
+    derived: Derived = field(default_factory=Derived)  # statements per derivation rule (kg.derive)
     stated_only: bool = False  # built without the rules (kg build --stated-only)
+    people: Resolution | None = None  # what the people curation file merged (kg.curation)
+    # what each stage took, in order: stage -> (wall s, CPU s); build() adds its stages, write() its files
+    timings: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def works(self):
@@ -142,11 +146,20 @@ class Build:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         files = {f: out / RDF_FORMATS[f].file_name for f in formats}
-        digests = write_files([(path, functools.partial(self.serialize, f)) for f, path in files.items()])
+        lap = _Laps(self.timings)
+        digests = write_files(
+            [
+                (path, lap.after(f"write {f}", functools.partial(self.serialize, f)))
+                for f, path in files.items()
+            ]
+        )
+        lap.start()
         with atomic_file(out / "problems.json", "w") as f:
             f.write(self.problems.to_json())
+        lap("write problems.json")
         paths = {**files, "problems": out / "problems.json"}
         paths["void"] = write_void(self, out, files, self.started, digests)
+        lap("write void.ttl")
         return paths
 
     def serialize(self, fmt: str, out: IO[bytes]) -> None:
@@ -162,6 +175,33 @@ class Build:
             write_graphs(fmt, source_graphs(self), out, self.prefixes)
         else:
             write_graphs(fmt, [(None, self.nodes)], out, self.prefixes)
+
+
+class _Laps:
+    """Stage timings for ``Build.timings``: ``lap(stage)`` records the wall and CPU seconds since the
+    previous lap (or ``start()``) under ``stage``."""
+
+    def __init__(self, laps: dict[str, tuple[float, float]]):
+        self.laps = laps
+        self.start()
+
+    def start(self) -> None:
+        self._t = (time.perf_counter(), time.process_time())
+
+    def __call__(self, stage: str) -> None:
+        t = (time.perf_counter(), time.process_time())
+        self.laps[stage] = (t[0] - self._t[0], t[1] - self._t[1])
+        self._t = t
+
+    def after(self, stage: str, write):
+        """``write`` timed as ``stage`` on its own (whatever ran between the writers is not counted)."""
+
+        def timed(*args):
+            self.start()
+            write(*args)
+            self(stage)
+
+        return timed
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:
@@ -198,13 +238,19 @@ def build(
     base: str = DEFAULT_BASE,
     *,
     strict: bool = False,
+    people: str | Path | bool | None = None,
+    merge_people: bool = True,
     stated_only: bool = False,
 ) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
 
     The graph is what the entries state plus what the rules of ``kg.derive`` conclude from them
     (recorded per rule in ``Build.derived``); ``stated_only`` applies no rule: the catalogue's own
-    statements alone.
+    statements alone (a curation file is still read: its statements are the curator's).
+
+    ``people`` is a curation file (``kg.curation``); None picks up a ``people.yml`` beside the
+    sources, False reads none. ``merge_people=False`` leaves out the automatic same-person rule
+    (and the curation file's merges: each node as the catalogue makes it).
 
     Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
     at all is reported there too, as long as another source could be. ``strict`` raises
@@ -221,18 +267,34 @@ def build(
         base += "/"
     _check_base(base)
     problems = Problems()
+    lap = _Laps({})
     entries, infos = _read_all(sources, problems)
+    cur_path = (find_curation(sources) if people is None else people or None) if merge_people else None
+    cur = load_curation(cur_path) if cur_path else None
+    lap("read")
     catalog = Catalog(base, problems, stated_only=stated_only)
+    catalog.merge_people = merge_people and not stated_only  # the same-person rule is a rule
+    catalog.not_same = [(a, b) for a, b, _line in cur.not_same] if cur else []
     catalog.learn(entries)
     for e in entries:
         catalog.add(e)
     catalog.finish()
+    resolution = resolve_people(catalog, base, cur)
+    lap("normalise")
     b = Build(base=base, catalog=catalog, sources=infos, problems=problems, started=started)
-    b.stated_only = stated_only
+    b.derived, b.people, b.stated_only = catalog.derived, resolution, stated_only
     if stated_only:  # the catalogue's own statements: no rule of kg.derive applied
         b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base))
+        b.nodes += people_nodes(b)  # kg.curation: curated people, sub-organisations, names as written
     else:
-        b.nodes = _derive(b)
+        matcher = Matcher()
+        b.nodes = _derive(b, matcher)
+        b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
+        # tag -> EDAM links and the EDAM terms they use (kg.edam)
+        b.edam = add_edam(b.nodes, matcher=matcher, derived=b.derived)
+        b.derived.keep_only(b.nodes)
+    lap("map")
+    b.timings = lap.laps
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]
@@ -241,10 +303,10 @@ def build(
     return b
 
 
-def _derive(b: Build) -> list[Node]:
+def _derive(b: Build, matcher: Matcher) -> list[Node]:
     """Apply the rules of ``kg.derive`` that read the whole catalogue (project, organisation and grant
-    links; EDAM topics) and map the works: the merged graph. What each rule concluded is recorded
-    in ``b.derived`` (the values the catalogue's pass marked, ``Work.derived``, included)."""
+    links; EDAM topics of the works) and map the works: the merged graph. What each rule concluded is
+    recorded in ``b.derived`` (the values the catalogue's pass marked, ``Work.derived``, included)."""
     catalog, base, derived = b.catalog, b.base, b.derived
     before = set(catalog.agents)
     grants, b.links = link_works(catalog.works, catalog.agents, base)
@@ -255,7 +317,6 @@ def _derive(b: Build) -> list[Node]:
             derived.add_nodes(SOURCE_ORGANIZATION if a.iri in linked else FUNDING, agent_nodes(a))
     for g in grants:
         derived.add_nodes(FUNDING, grant_nodes(g))
-    matcher = Matcher()
     spellings = {t.iri: [t.label, *sorted(t.alt_labels)] for t in catalog.tags.values()}
     for w in (*catalog.works, *catalog.merger.restated()):
         if w.tags:
@@ -264,10 +325,7 @@ def _derive(b: Build) -> list[Node]:
         if w.derived or w.source_orgs or w.topics:
             for rule, node in work_derived(w):
                 derived.add_nodes(rule, [node])
-    nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
-    # tag -> EDAM links and the EDAM terms used (kg.edam)
-    b.edam = add_edam(nodes, matcher=matcher, derived=derived)
-    return nodes
+    return list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
 
 
 def _check_base(base: str) -> None:

@@ -7,11 +7,12 @@ on its own::
     with Assistant("build") as a:
         a.search_materials("OMERO", licence="CC-BY-4.0", limit=5)
 
-Every query runs on the build's embedded store (``kg.sparql.open_store``, the same store as
-``kg query``) in one child process, so a query over its time limit is stopped by ending that process
-(the next query starts a fresh one). A SPARQL text from a caller is checked before it runs: only
-SELECT, ASK, CONSTRUCT and DESCRIBE queries are accepted, and never one with ``SERVICE`` (pyoxigraph
-would send the query to the service's URL). Results are cut at a row limit, and say so
+Every query runs in the query workers of ``kg serve`` (``kg.serve.pool``, driven here by a
+``BlockingPool``): a process holding the build's graph in memory, with the same time limit, memory cap
+and result-size limit, the same check before a query runs (``kg.query_guard.check_query``: only
+SELECT, ASK, CONSTRUCT and DESCRIBE, never an update or ``SERVICE``) and the same error types
+(``kg.query_guard.QueryProblem``: ``QueryRefused``, ``QueryTimeout``, ``OverMemory``, ...). A worker
+whose query overruns is ended and replaced. Results are cut at a row limit, and say so
 (``truncated``): nothing is dropped silently.
 
 Values from the caller enter a query only as one escaped RDF term (``kg.sparql.sparql_term``), never
@@ -20,30 +21,25 @@ as query syntax.
 
 from __future__ import annotations
 
-import multiprocessing
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from . import query_guard as guard
 from .errors import KgError
-from .query_guard import check_query, limit_memory
+from .graphfile import find_graph
+from .query_guard import QueryProblem, QueryRefused, QueryTimeout
+from .serve.pool import BlockingPool, Limits
 from .sparql import (
-    QueryError,
     Result,
     json_term,
     named_queries,
-    open_store,
-    query_form,
-    scan,
     sparql_term,
     to_term,
 )
 
-__all__ = ["Assistant", "AssistError", "QueryRefused", "QueryTimeout", "check_read_only"]
+__all__ = ["Assistant", "AssistError", "QueryProblem", "QueryRefused", "QueryTimeout"]
 
 SCHEMA = "http://schema.org/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -75,171 +71,6 @@ _YEAR = re.compile(r"^\d{4}$")
 
 class AssistError(KgError):
     """A question that cannot be answered as asked; the message says what to change."""
-
-
-class QueryRefused(AssistError):
-    """A SPARQL text that is not a read-only query, or that would make an outbound connection."""
-
-
-class QueryTimeout(AssistError):
-    """A query ran past its time limit and was stopped."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Read-only check
-# ---------------------------------------------------------------------------------------------
-
-_UPDATE_WORDS = re.compile(
-    r"(?<![\w:-])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)(?![\w:-])", re.IGNORECASE
-)
-
-
-def check_read_only(text: str) -> str:
-    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a query that may run; raises ``QueryRefused``
-    for ``SERVICE`` (``kg.query_guard``, the check ``kg serve`` makes), for an update and for text
-    that is no query.
-
-    The text is unescaped and split into SPARQL tokens (``kg.sparql.scan``): strings, IRIs, comments
-    and variables are opaque, so ``ex:load`` as a prefixed name passes, while an update keyword (any
-    case) anywhere in the query's syntax is refused."""
-    try:
-        check_query(text)
-    except guard.QueryRefused as e:
-        raise QueryRefused(str(e)) from None
-    plain = guard.unescape(text)
-    for kind, a, b in scan(plain):
-        if kind != "code":
-            continue
-        m = _UPDATE_WORDS.search(plain, a, b)
-        if m:
-            word = m.group(1).upper()
-            raise QueryRefused(f"{word}: only read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE) run here")
-    form = query_form(plain)
-    if not form:
-        raise QueryRefused("not a SPARQL query: give a SELECT, ASK, CONSTRUCT or DESCRIBE query")
-    return form
-
-
-# ---------------------------------------------------------------------------------------------
-# Running queries in a child process, with a time limit
-# ---------------------------------------------------------------------------------------------
-
-
-def _child(conn, data: str, memory_mb: int) -> None:
-    from pyoxigraph import QueryBoolean, QuerySolutions
-
-    store = open_store(data)
-    if memory_mb:
-        limit_memory(memory_mb)
-    conn.send(("ready",))
-    while True:
-        try:
-            msg = conn.recv()
-        except EOFError:
-            return
-        if msg is None:
-            return
-        text, max_rows = msg
-        try:
-            res = store.query(text)
-            if isinstance(res, QueryBoolean):
-                conn.send(("ask", bool(res)))
-            elif isinstance(res, QuerySolutions):
-                variables = [v.value for v in res.variables]
-                rows = []
-                for sol in res:
-                    if len(rows) > max_rows:
-                        break
-                    rows.append(tuple(sol))
-                conn.send(("select", variables, rows))
-            else:
-                triples = []
-                for t in res:
-                    if len(triples) > max_rows:
-                        break
-                    triples.append((t.subject, t.predicate, t.object))
-                conn.send(("graph", triples))
-        except SyntaxError as e:
-            conn.send(("error", f"malformed query: {' '.join(str(e).split())}"))
-        except (OSError, ValueError, RuntimeError, MemoryError) as e:
-            conn.send(("error", f"the query failed: {' '.join(str(e).split())}"))
-
-
-class QueryRunner:
-    """One child process holding the build's store; queries go to it one at a time."""
-
-    def __init__(self, data: str | Path, *, timeout: float = 10.0, memory_mb: int = 1024):
-        self.data = str(data)
-        self.timeout = timeout
-        self.memory_mb = memory_mb
-        self._ctx = multiprocessing.get_context("spawn")
-        self._proc = None
-        self._conn = None
-        self._lock = threading.Lock()
-
-    def _start(self) -> None:
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_child, args=(child, self.data, self.memory_mb), daemon=True)
-        proc.start()
-        child.close()
-        if not parent.poll(120):
-            proc.kill()
-            proc.join(5)
-            raise AssistError("the query process did not start within 120 s")
-        try:
-            parent.recv()
-        except EOFError:
-            proc.join(5)
-            raise AssistError(f"the query process could not open the store of {self.data}") from None
-        self._proc, self._conn = proc, parent
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.join(5)
-            self._conn.close()
-        self._proc = self._conn = None
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.send(None)
-                    self._proc.join(2)
-                except OSError:
-                    pass
-            self._stop()
-
-    def run(self, text: str, max_rows: int, timeout: float | None = None) -> tuple[Result, bool]:
-        """(result, truncated): at most ``max_rows`` rows or triples, ``truncated`` when there were more."""
-        limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        with self._lock:
-            if self._proc is None or not self._proc.is_alive():
-                self._stop()
-                self._start()
-            try:
-                self._conn.send((text, max_rows))
-                if not self._conn.poll(limit):
-                    self._stop()
-                    raise QueryTimeout(f"the query ran over its time limit of {limit:g} s and was stopped")
-                msg = self._conn.recv()
-            except (OSError, EOFError):
-                self._stop()
-                raise AssistError(
-                    f"the query stopped its process (it may have needed more than {self.memory_mb} MB)"
-                ) from None
-        kind = msg[0]
-        if kind == "error":
-            raise QueryError(msg[1])
-        if kind == "ask":
-            return Result(form="ASK", boolean=msg[1]), False
-        if kind == "select":
-            rows = msg[2]
-            return Result(form="SELECT", variables=msg[1], rows=rows[:max_rows]), len(rows) > max_rows
-        triples = msg[1]
-        return Result(form=query_form(text) or "CONSTRUCT", triples=triples[:max_rows]), len(
-            triples
-        ) > max_rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,16 +308,27 @@ SUMMARY_KEYS = (
 
 
 class Assistant:
-    """Answers from one build (a folder with catalog.nt / catalog.ttl, or a graph file)."""
+    """Answers from one build (a folder with catalog.nt / catalog.ttl, or a graph file).
 
-    def __init__(self, data: str | Path, *, timeout: float = 10.0, memory_mb: int = 1024):
+    ``limits`` are those of ``kg serve`` (``kg.serve.pool.Limits``: time limit, memory cap, result
+    size, workers); by default one worker and ``kg serve``'s bounds."""
+
+    def __init__(self, data: str | Path, *, limits: Limits | None = None):
         self.data = Path(data)
-        open_store(self.data)  # build the store now, so that a missing build is reported at once
-        self.runner = QueryRunner(self.data, timeout=timeout, memory_mb=memory_mb)
-        self.timeout = timeout
+        find_graph(self.data)  # a missing build or graph file is a SourceError now, not a worker's
+        self.limits = limits or Limits(workers=1, queue_wait=60.0)
+        try:
+            self.pool = BlockingPool(str(self.data), self.limits, client="assistant")
+        except RuntimeError as e:
+            raise AssistError(str(e)) from None
 
     def close(self) -> None:
-        self.runner.close()
+        self.pool.close()
+
+    def run(self, text: str, max_rows: int, timeout: float | None = None) -> tuple[Result, bool]:
+        """(result, truncated): at most ``max_rows`` rows or triples, ``truncated`` when there were
+        more; a ``QueryProblem`` when the query was refused, failed or was stopped."""
+        return self.pool.run(("rows", text, max_rows), timeout)
 
     def __enter__(self) -> Assistant:
         return self
@@ -496,7 +338,7 @@ class Assistant:
 
     def _select(self, text: str, max_rows: int = INTERNAL_ROWS) -> list[dict]:
         """Every row of one of the tools' own queries; more than ``max_rows`` is an error, not a cut."""
-        res, truncated = self.runner.run(text, max_rows)
+        res, truncated = self.run(text, max_rows)
         if truncated:
             raise AssistError(f"the question matches more than {max_rows:,} rows; narrow it down")
         return [{v: t for v, t in zip(res.variables, r, strict=True) if t is not None} for r in res.rows]
@@ -591,7 +433,7 @@ class Assistant:
 
     def _card_graph(self, work: str) -> tuple[dict[str, list], dict[str, str], list[str]]:
         q = next(q for q in named_queries() if q.name == "work-card")
-        res, truncated = self.runner.run(q.bound({"work": work}), INTERNAL_ROWS)
+        res, truncated = self.run(q.bound({"work": work}), INTERNAL_ROWS)
         if truncated:
             raise AssistError(f"the card of {work} has more than {INTERNAL_ROWS:,} statements")
         props: dict[str, list] = {}
@@ -789,20 +631,20 @@ class Assistant:
             raise AssistError(f"no named query {name!r}; the names are: {', '.join(sorted(qs))}")
         q = qs[name]
         text = q.bound({k: str(v) for k, v in (params or {}).items()})
-        out = self._result_json(*self.runner.run(text, n))
+        out = self._result_json(*self.run(text, n))
         return {
             "query": name,
             "parameters": {p.name: (params or {}).get(p.name, p.default) for p in q.parameters},
         } | out
 
     def sparql(self, query: str, *, limit: int = 50, timeout: float | None = None) -> dict:
-        """A read-only SPARQL query (checked by ``check_read_only`` before it runs), at most ``limit``
-        rows or triples, stopped after ``timeout`` seconds (never more than the server's own limit)."""
+        """A read-only SPARQL query (``kg.query_guard.check_query``, in the worker as for ``kg serve``),
+        at most ``limit`` rows or triples, stopped after ``timeout`` seconds (never more than the
+        server's own limit)."""
         n = _limit(limit, MAX_SPARQL_ROWS)
-        check_read_only(query)
         if timeout is not None and not float(timeout) > 0:
             raise AssistError("timeout must be a positive number of seconds")
-        return self._result_json(*self.runner.run(query, n, None if timeout is None else float(timeout)))
+        return self._result_json(*self.run(query, n, None if timeout is None else float(timeout)))
 
     @staticmethod
     def _result_json(res: Result, truncated: bool) -> dict:

@@ -8,14 +8,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from .derive import AUTHORS_WITH_ORCID, DOI_FROM_RECORD, ORCID_BY_NAME
+from .curation import SamePerson
+from .derive import AUTHORS_WITH_ORCID, DOI_FROM_RECORD, ORCID_BY_NAME, SAME_PERSON, Derived
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work, catalogue_keys
 from .normalize import identifiers as ids
 from .normalize.dates import normalize_date, repair_date
 from .normalize.levels import normalize_level
 from .normalize.licenses import License, normalize_license
-from .normalize.people import ParsedName, parse_author, slug
+from .normalize.people import ParsedName, bogus_author, parse_author, slug
 from .normalize.text import clean_text
 from .normalize.types import lookup_type
 from .problems import ERROR, INFO, WARNING, EntryContext, Problems
@@ -114,6 +115,7 @@ class PeopleIndex:
     def __init__(self) -> None:
         self.orcids_by_key = Tally()  # name key -> ORCIDs
         self.keys_by_orcid = Tally()  # ORCID -> name keys
+        self.names_by_orcid = Tally()  # ORCID -> names as written (for kg.curation.SamePerson)
 
     def learn(self, raw: object) -> None:
         if not isinstance(raw, dict):
@@ -128,6 +130,7 @@ class PeopleIndex:
                     if n.orcid and not n.is_org and ids.orcid_checksum_ok(n.orcid):
                         self.orcids_by_key.add(n.key, n.orcid)
                         self.keys_by_orcid.add(n.orcid, n.key)
+                        self.names_by_orcid.add(n.orcid, n.display)
 
     def plausible(self, key: str, orcid: str) -> bool:
         """Is ``key`` a spelling of the person that ``orcid`` mostly goes with? ('Josh Moore' and
@@ -192,6 +195,14 @@ class Catalog:
         self.tags: dict[str, Tag] = {}
         self._tag_labels = Tally()  # tag IRI -> the labels met
         self.licenses: dict[str, License] = {}  # custom slug -> License (SPDX ones need no record)
+        # work IRI -> source file -> what the source's entry wrote: author IRI -> the author
+        # string; the licence strings (kg.curation.as_written_nodes)
+        self.authors_written: dict[str, dict[str, dict[str, str]]] = {}
+        self.licenses_written: dict[str, dict[str, list[str]]] = {}
+        self.derived = Derived()  # statements of the derivation rules (kg.derive)
+        self.merge_people = True  # apply the same-person rule (kg.curation.SamePerson)
+        self.not_same: list[tuple[str, str]] = []  # pairs the rule must not merge (a curation file's)
+        self.same_person: SamePerson | None = None
         self._uuids: dict[str, str] = {}  # uuid -> entry name
         self._urls: dict[str, str] = {}
         self.entries_read = 0
@@ -208,6 +219,8 @@ class Catalog:
             files.add(e.file)
         self.several_sources = len(files) > 1
         self._people = self.people.frozen()
+        if self.merge_people:
+            self.same_person = SamePerson(self.people, self.base, self.derived, self.not_same)
         for key, c in self.people.orcids_by_key.several():
             ctx = EntryContext(self.problems)
             ctx.report(
@@ -236,6 +249,8 @@ class Catalog:
             return iri
         if orcid is None and not self.stated_only:
             orcid = self._people.orcid_for(n.key)
+            if orcid is None and self.same_person is not None:
+                orcid = self.same_person.target(n.display)
         iri = ids_orcid_iri(orcid) if orcid else self.base + "person/" + slug(n.display)
         agent = self.agents.get(iri)
         if agent is None:
@@ -244,6 +259,10 @@ class Catalog:
             agent.given, agent.family = n.given, n.family
         self._agent_names.add(iri, n.display)
         return iri
+
+    def spellings(self, iri: str) -> list[tuple[str, int]]:
+        """The spellings met for agent ``iri``, most used first, with their counts."""
+        return self._agent_names.most_common(iri)
 
     def _tag(self, label: str) -> str:
         key = _tag_key(label)
@@ -477,6 +496,9 @@ class Catalog:
                 value=_jsonable(value),
             )
         for v in _as_list(value):
+            if isinstance(v, (str, int, float)) and str(v).strip():
+                written = self.licenses_written.setdefault(work.iri, {}).setdefault(work.file or "", [])
+                written.append(" ".join(str(v).split()))
             res = normalize_license(v)
             if res.kind:
                 ctx.report(
@@ -501,15 +523,7 @@ class Catalog:
                     value=_jsonable(v),
                 )
                 continue
-            names = parse_author(v)
-            if not names and v.strip():
-                ctx.report(
-                    "author-unknown",
-                    f"author {v.strip()!r} names nobody; dropped",
-                    field="authors",
-                    severity=INFO,
-                    value=v,
-                )
+            names = _names_of(v, ctx)
             for n in names:
                 for kind, msg in n.notes:
                     ctx.report(kind, msg, field="authors", severity=INFO, value=v)
@@ -542,13 +556,16 @@ class Catalog:
                 iri = self._agent(n, copied or orcid, ctx)
                 if written != n.display:
                     self._agent_names.add(iri, written, 0)  # kept as an alternate spelling
-                self._place(work, n, iri, copied, v, ctx)
+                self._place(work, n, iri, self._rule(copied, orcid, iri), v, len(names) == 1, ctx)
         extra = [k for k in with_orcid if k not in matched]
         if extra:
             self._extra_authors(work, [with_orcid[k] for k in extra], bool(authors), ctx)
 
-    def _place(self, work: Work, n: ParsedName, iri: str, copied: object, v: str, ctx: EntryContext) -> None:
-        """Add an author (or editor) once; mark it when its ORCID was copied by name."""
+    def _place(
+        self, work: Work, n: ParsedName, iri: str, rule: str | None, v: str, single: bool, ctx: EntryContext
+    ) -> None:
+        """Add an author (or editor) once, with the name as the entry wrote it; mark it with the
+        ``rule`` that made it that node (None: stated)."""
         fld = "editors" if n.role == "editor" else "authors"
         target = work.editors if fld == "editors" else work.authors
         if iri in target:
@@ -559,12 +576,15 @@ class Catalog:
                 severity=INFO,
                 value=v,
             )
-            if not copied:  # stated once: stated
+            if rule is None:  # stated once: stated
                 work.derived.pop((fld, iri), None)
         else:
             target.append(iri)
-            if copied:
-                work.derived[(fld, iri)] = ORCID_BY_NAME.name
+            if rule is not None:
+                work.derived[(fld, iri)] = rule
+            if target is work.authors:
+                as_written = clean_text(v, single_line=True) if single else n.display
+                self._written(work).setdefault(iri, as_written)
 
     def _extra_authors(
         self, work: Work, extra: list[tuple[ParsedName, str | None]], listed: bool, ctx: EntryContext
@@ -592,15 +612,28 @@ class Catalog:
             iri = self._agent(n, copied or orcid, ctx)
             if iri not in work.authors:
                 work.authors.append(iri)
-                rule = AUTHORS_WITH_ORCID if listed else ORCID_BY_NAME if copied else None
+                rule = AUTHORS_WITH_ORCID.name if listed else self._rule(copied, orcid, iri)
                 if rule is not None:
-                    work.derived[("authors", iri)] = rule.name
+                    work.derived[("authors", iri)] = rule
+                self._written(work).setdefault(iri, n.display)
+
+    def _rule(self, copied: object, orcid: str | None, iri: str) -> str | None:
+        """The rule by which an author without an ORCID of its own is an ORCID node: copied by name
+        from other entries, or merged into it as the same person (kg.curation.SamePerson)."""
+        if copied:
+            return ORCID_BY_NAME.name
+        if orcid is None and iri.startswith("https://orcid.org/"):
+            return SAME_PERSON.name
+        return None
 
     def _copied_orcid(self, n: ParsedName) -> str | None:
         """The ORCID other entries give the person's name (rule ``orcid-by-name``), if any."""
         if n.is_org or self.stated_only:
             return None
         return self._people.orcid_for(n.key)
+
+    def _written(self, work: Work) -> dict[str, str]:
+        return self.authors_written.setdefault(work.iri, {}).setdefault(work.file or "", {})
 
     def _dates(self, work: Work, data: dict, ctx: EntryContext) -> None:
         for fld, attr in (("publication_date", "date_published"), ("submission_date", "date_submitted")):
@@ -737,6 +770,25 @@ class Catalog:
             v = data.get(fld)
             if v is not None:
                 setattr(work, fld, clean_text(str(v), single_line=True))
+
+
+def _names_of(v: str, ctx: EntryContext) -> tuple[ParsedName, ...]:
+    """The names in one author string; a bogus one ('et al.', several spellings in one string) is
+    reported as a warning and gives none, as does one that names nobody ('UNKNOWN')."""
+    bogus = bogus_author(v)
+    if bogus:
+        ctx.report("author-bogus", bogus, field="authors", value=v)
+        return ()
+    names = parse_author(v)
+    if not names and v.strip():
+        ctx.report(
+            "author-unknown",
+            f"author {v.strip()!r} names nobody; dropped",
+            field="authors",
+            severity=INFO,
+            value=v,
+        )
+    return names
 
 
 @lru_cache(maxsize=65536)

@@ -20,6 +20,7 @@ COMMANDS = {
     "site": "site",
     "serve": "serve",
     "render": "render",
+    "embed": "embed",
     "export": "export",
     "validate": "validate",
     "ontologies": "validate",
@@ -29,6 +30,7 @@ COMMANDS = {
     "sync": "load",
     "diff": "load",
     "mcp": "mcp",
+    "people": "people",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

@@ -151,6 +151,23 @@ class Derived:
             (s, p, o) for ns in self.by_rule.values() for s, props in ns for p, objs in props for o in objs
         }
 
+    def keep_only(self, nodes: Iterable[Node]) -> None:
+        """Drop the recorded statements that are not among ``nodes`` (the merged graph): a rule may
+        record more than the graph states (an alternate name that is the node's name)."""
+        subjects = {s for ns in self.by_rule.values() for s, _props in ns}
+        have = {(s, p, o) for s, props in nodes if s in subjects for p, objs in props for o in objs}
+        for rule, ns in list(self.by_rule.items()):
+            kept = []
+            for s, props in ns:
+                props = [(p, [o for o in objs if (s, p, o) in have]) for p, objs in props]
+                props = [(p, objs) for p, objs in props if objs]
+                if props:
+                    kept.append((s, props))
+            if kept:
+                self.by_rule[rule] = kept
+            else:
+                del self.by_rule[rule]
+
     def rules(self) -> list[str]:
         """The rules that made statements, in the order of ``RULES``."""
         return [r for r in RULES if self.by_rule.get(r)]

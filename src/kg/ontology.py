@@ -253,6 +253,8 @@ def organization_triples(base: str = DEFAULT_BASE) -> Iterator[Triple]:
         yield from to_triples(agent_nodes(agent))
         if o.identifier:
             yield _t(NamedNode(iri), SCHEMA.identifier, Literal(o.identifier))
+        if o.parent:
+            yield _t(NamedNode(iri), SCHEMA.parentOrganization, NamedNode(slugs[o.parent].node_iri(base)))
     for o in orgs:
         for g in o.grants:
             funder = slugs[g.funder]

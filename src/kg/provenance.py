@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode
 
+from .curation import as_written_nodes, curation_graph, without_curation
 from .derive import Derived, graph_iri, rule_nodes, without
 from .mapping import catalog_nodes, work_derived
 from .sources import is_url
@@ -90,15 +91,23 @@ def stated_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
     for w in b.catalog.merger.views:
         views[w.file].append(w)
     agents, tags = b.catalog.agents, b.catalog.tags
+    curation = curation_graph(b)  # the people curation file's statements: a graph of their own
     for info in b.sources:
         g = graphs[info.path]
         works = views.get(info.path, [])
         if len(b.sources) == 1 and len(works) == len(b.catalog.works):
-            # one source: its graph is the merged graph less what the rules concluded
-            nodes = without(b.nodes, derived) if (derived := b.derived.triples()) else b.nodes
+            # one source: its graph is the merged graph less what the rules concluded (and less
+            # the curation file's statements: their own graph)
+            nodes = b.nodes if curation is None else without_curation(b.nodes, curation[1])
+            nodes = without(nodes, derived) if (derived := b.derived.triples()) else nodes
         else:
             used_a = dict.fromkeys(a for w in works for a in (*w.authors, *w.editors))
             used_t = dict.fromkeys(t for w in works for t in w.tags)
-            nodes = catalog_nodes(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base)
+            nodes = chain(
+                catalog_nodes(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base),
+                as_written_nodes(works, b.catalog, own=True),
+            )
             nodes = without(nodes, _view_derived(works))
         yield term(g), chain(_describe(g, info), nodes)
+    if curation is not None:
+        yield curation

@@ -1,5 +1,6 @@
-"""Queries someone sent, made safe to run: the one check before ``kg serve`` and ``kg mcp`` run one (no
-outbound connection), and the memory cap of the processes that run them.
+"""Queries someone sent, made safe to run, and what can go wrong with them: the one check before
+``kg serve`` and ``kg mcp`` run a query (read-only, no outbound connection), the error types both
+report, and the memory cap of the processes that run queries.
 
 pyoxigraph's ``Store.query`` evaluates ``SERVICE <url>`` by sending the query to that URL, so a
 query is checked *before* it runs. SPARQL allows ``\\uXXXX`` escapes anywhere in a query (SPARQL
@@ -7,8 +8,13 @@ query is checked *before* it runs. SPARQL allows ``\\uXXXX`` escapes anywhere in
 looks for ``service``. Only when it is there does the full parse (rdflib's SPARQL parser, which
 follows the grammar) decide whether it is a ``SERVICE`` pattern or just a word in a string or an
 IRI; a query the parser cannot read while it mentions ``service`` is refused too. The ~4 ms parse is
-paid only by such queries. Updates (``LOAD`` among them) are not queries: ``Store.query`` refuses
-them, and the callers turn them away before that.
+paid only by such queries. Updates (``LOAD`` among them) are refused by their keywords, found among
+the query's SPARQL tokens (never inside a string, an IRI or a comment), before ``Store.query`` would
+refuse them as malformed.
+
+Every failure is a ``QueryProblem`` whose ``status`` is the HTTP status ``kg serve`` answers with;
+``kg mcp`` raises the same types, so a query is refused or stopped for the same reason, with the
+same message, by both.
 """
 
 from __future__ import annotations
@@ -16,12 +22,100 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["QueryRefused", "check_query", "limit_memory", "unescape"]
+from .errors import KgError
+
+__all__ = [
+    "PROBLEMS",
+    "Busy",
+    "NotAcceptable",
+    "OverMemory",
+    "QueryFailed",
+    "QueryProblem",
+    "QueryRefused",
+    "QueryTimeout",
+    "ResultTooLarge",
+    "WorkerFailed",
+    "check_query",
+    "limit_memory",
+    "over_memory",
+    "unescape",
+]
 
 
-class QueryRefused(Exception):
-    """A query that will not run; the message says why."""
+class QueryProblem(KgError):
+    """A query that got no result; ``status`` is the HTTP status ``kg serve`` answers it with."""
 
+    status = 500
+
+
+class QueryRefused(QueryProblem):
+    """Not run: an update, ``SERVICE`` (an outbound connection), or text that is no query."""
+
+    status = 400
+
+
+class QueryFailed(QueryProblem):
+    """Malformed, or failed while it was evaluated."""
+
+    status = 400
+
+
+class NotAcceptable(QueryProblem):
+    """No result format the client accepts."""
+
+    status = 406
+
+
+class ResultTooLarge(QueryProblem):
+    """The result is over the size limit (it is never cut silently)."""
+
+    status = 422
+
+
+class Busy(QueryProblem):
+    """Not started: too many queries waiting, or no worker became free in time."""
+
+    status = 503
+
+
+class OverMemory(QueryProblem):
+    """Stopped: it needed more memory than a query may use (its worker is replaced)."""
+
+    status = 503
+
+
+def over_memory(memory_mb: int) -> OverMemory:
+    """The error of a query stopped by the memory cap of ``limit_memory(memory_mb)``."""
+    return OverMemory(f"query stopped: it needed more than the {memory_mb} MB a query may use")
+
+
+class QueryTimeout(QueryProblem):
+    """Stopped at its time limit (its worker is replaced)."""
+
+    status = 504
+
+
+class WorkerFailed(QueryProblem):
+    """The process running it ended for another reason."""
+
+    status = 500
+
+
+# by name: a worker process reports a problem as (name, message)
+PROBLEMS: dict[str, type[QueryProblem]] = {
+    c.__name__: c
+    for c in (
+        QueryProblem,
+        QueryRefused,
+        QueryFailed,
+        NotAcceptable,
+        ResultTooLarge,
+        Busy,
+        OverMemory,
+        QueryTimeout,
+        WorkerFailed,
+    )
+}
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -59,7 +153,7 @@ def _service_terms(tree) -> list:
     return found
 
 
-def check_query(query: str, allow_service: frozenset[str] = frozenset()) -> None:
+def _check_service(query: str, allow_service: frozenset[str]) -> None:
     """Raise ``QueryRefused`` unless ``query`` is free of SERVICE patterns (or, with
     ``allow_service``, calls only those hosts by a constant IRI)."""
     if "service" not in unescape(query).casefold():
@@ -89,6 +183,34 @@ def check_query(query: str, allow_service: frozenset[str] = frozenset()) -> None
                     else " (start kg serve with --allow-service HOST to allow federation)"
                 )
             )
+
+
+_UPDATE_WORDS = re.compile(
+    r"(?<![\w:@-])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)(?![\w:-])", re.IGNORECASE
+)
+
+
+def check_query(query: str, allow_service: frozenset[str] = frozenset()) -> str:
+    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a query that may run. Raises ``QueryRefused``
+    for ``SERVICE`` (unless, with ``allow_service``, it calls only those hosts by a constant IRI),
+    for an update and for text that is no query.
+
+    The text is unescaped and split into SPARQL tokens (``kg.sparql.scan``): strings, IRIs, comments
+    and variables are opaque, so ``ex:load`` as a prefixed name passes, while an update keyword (any
+    case) anywhere in the query's syntax is refused: no SPARQL query uses one."""
+    from .sparql import query_form, scan
+
+    _check_service(query, allow_service)
+    plain = unescape(query)
+    for kind, a, b in scan(plain):
+        if kind == "code" and (m := _UPDATE_WORDS.search(plain, a, b)):
+            raise QueryRefused(
+                f"{m.group(1).upper()}: only read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE) run here"
+            )
+    form = query_form(plain)
+    if not form:
+        raise QueryRefused("not a SPARQL query: give a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    return form
 
 
 def limit_memory(extra_mb: int) -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from .errors import PackageDataError
 
-__all__ = ["GrantInfo", "Registered", "parse_registry", "registry"]
+__all__ = ["GrantInfo", "Registered", "parse_registry", "parents", "registry"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Registered:
     names: tuple[str, ...]
     mention: bool
     grants: tuple[GrantInfo, ...]
+    parent: str | None = None  # slug of the organisation this one is a part of (a sub-group)
 
     def node_iri(self, base: str) -> str:
         """The ROR IRI where the registry gives one, else ``<base>org/<slug>`` (as catalog.py mints)."""
@@ -79,9 +80,14 @@ def parse_registry(text: str) -> tuple[Registered, ...]:
                 names=tuple(dict.fromkeys([str(r["name"]), *map(str, r.get("names", ()))])),
                 mention=bool(r.get("mention", False)),
                 grants=grants,
+                parent=str(r["parent"]) if r.get("parent") else None,
             )
         )
     for org in out:
+        if org.parent is not None and (org.parent not in slugs or org.parent == org.slug):
+            raise PackageDataError(
+                f"organizations.yml: the parent {org.parent!r} of {org.slug!r} is not another registry entry"
+            )
         for g in org.grants:
             if g.funder not in slugs:
                 raise PackageDataError(
@@ -89,3 +95,9 @@ def parse_registry(text: str) -> tuple[Registered, ...]:
                     f"{g.funder!r}, which is not in the registry"
                 )
     return tuple(out)
+
+
+def parents(base: str) -> dict[str, Registered]:
+    """Node IRI of each sub-organisation -> its parent's registry entry (``schema:parentOrganization``)."""
+    by_slug = {o.slug: o for o in registry()}
+    return {o.node_iri(base): by_slug[o.parent] for o in registry() if o.parent}

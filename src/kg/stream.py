@@ -178,6 +178,9 @@ class _Forget(dict):
 
 _BREAK = re.compile(r"\r\n|\r|\n")  # YAML's line breaks
 _LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")  # after a line break '\r' that no '\n' follows
+# libyaml (YAML 1.1) also ends a line at NEL, LS and PS, which no line of the file ends at: text after
+# one is never a new key or item (PyYAML writes them inside quoted scalars, the next line indented)
+_EXTRA_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
 def _lines(path: Path, info: SourceInfo) -> Iterator[str]:
@@ -217,42 +220,54 @@ def _no_second_resources(ln: str, path: Path, lineno: int) -> None:
         )
 
 
-def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:  # noqa: C901
+def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
     """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
     indentation removed. The file is read line by line; nothing else is kept."""
-    state = "head"  # head -> items -> tail
+    lines = enumerate(_lines(path, info), 1)
+    text = content = False  # any text met; anything but blank lines and comments met
+    for lineno, ln in lines:
+        text = text or bool(ln.strip())
+        content = content or bool(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")))
+        if _starts_resources(ln, path, lineno):
+            yield from _sequence_items(lines, path)
+            return
+    if not content:  # the same words as the whole-file read
+        raise SourceError(
+            "no catalogue in it: the file holds only comments or blank YAML"
+            if text
+            else "empty file: no catalogue in it",
+            file=str(path),
+        )
+    raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
+
+
+def _starts_resources(ln: str, path: Path, lineno: int) -> bool:
+    """Whether a line before the entries is the ``resources:`` key that starts them; a line that
+    shows the file cannot be streamed is an error."""
+    if re.match(r"^resources\s*:\s*(#.*)?$", ln):
+        return True
+    if re.match(r"^resources\s*:", ln):
+        raise SourceError(
+            "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
+            file=str(path),
+            line=lineno,
+        )
+    if ln.strip() and not ln.startswith(("#", "---")) and not re.match(r"^[A-Za-z_][\w -]*:", ln):
+        raise SourceError(
+            "streaming reads a catalogue whose top level is a mapping with 'resources:' as a block sequence",
+            file=str(path),
+            line=lineno,
+        )
+    return False
+
+
+def _sequence_items(lines: Iterator[tuple[int, str]], path: Path) -> Iterator[tuple[int, str]]:
+    """The items of the block sequence that the remaining ``lines`` start with; the lines after it
+    are only checked for a second ``resources:`` key."""
     indent: str | None = None
     cur: list[str] = []
     start = 0
-    text = content = False  # any text met; anything but blank lines and comments met
-    for lineno, ln in enumerate(_lines(path, info), 1):
-        if state == "head":
-            text = text or bool(ln.strip())
-            content = content or bool(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")))
-            if re.match(r"^resources\s*:\s*(#.*)?$", ln):
-                state = "items"
-            elif re.match(r"^resources\s*:", ln):
-                raise SourceError(
-                    "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
-                    file=str(path),
-                    line=lineno,
-                )
-            elif (
-                ln.strip()
-                and not ln.startswith("#")
-                and not ln.startswith("---")
-                and not re.match(r"^[A-Za-z_][\w -]*:", ln)
-            ):
-                raise SourceError(
-                    "streaming reads a catalogue whose top level is a mapping with "
-                    "'resources:' as a block sequence",
-                    file=str(path),
-                    line=lineno,
-                )
-            continue
-        if state == "tail":
-            _no_second_resources(ln, path, lineno)
-            continue
+    for lineno, ln in lines:
         if indent is None:
             if not ln.strip() or ln.lstrip().startswith("#"):
                 continue
@@ -264,26 +279,31 @@ def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:  # n
                     line=lineno,
                 )
             indent = m.group(1)
-        if ln.startswith(indent + "-") and _ITEM.match(ln) and len(_ITEM.match(ln).group(1)) == len(indent):
+        m = _ITEM.match(ln)
+        if m and len(m.group(1)) == len(indent):
             if cur:
                 yield start, "".join(cur)
-            cur, start = [ln[len(indent) :]], lineno
-        elif ln[:1] not in (" ", "#", "\n", "\r", "") and not ln.startswith(indent + " "):
-            state = "tail"  # the next top-level key (or a document end '...') ends the sequence
-            _no_second_resources(ln, path, lineno)
+            cur, start = [_dedent(ln, indent)], lineno
+        elif ln[:1] not in (" ", "#", "\n", "\r", "", *_EXTRA_BREAKS) and not ln.startswith(indent + " "):
+            # the next top-level key (or a document end '...') ends the sequence
+            for n, rest in chain([(lineno, ln)], lines):
+                _no_second_resources(rest, path, n)
+            break
         else:
-            cur.append(ln[len(indent) :] if ln.startswith(indent) else ln)
-    if state == "head":
-        if not content:  # the same words as the whole-file read
-            raise SourceError(
-                "no catalogue in it: the file holds only comments or blank YAML"
-                if text
-                else "empty file: no catalogue in it",
-                file=str(path),
-            )
-        raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
+            cur.append(_dedent(ln, indent))
     if cur:
         yield start, "".join(cur)
+
+
+def _dedent(ln: str, indent: str) -> str:
+    """A line of an item without the sequence's indentation, at its start and (as libyaml starts a
+    line there too) after each NEL, LS or PS."""
+    if ln.startswith(indent):
+        ln = ln[len(indent) :]
+    if indent and not ln.isascii() and any(b + indent in ln for b in _EXTRA_BREAKS):
+        for b in _EXTRA_BREAKS:
+            ln = ln.replace(b + indent, b)
+    return ln
 
 
 _ALIAS = re.compile(r"(?:^|[\s\[{,])\*[A-Za-z0-9_-]")
@@ -437,10 +457,11 @@ def stream_build(
 def _caches() -> tuple:
     from .catalog import _token_key
     from .normalize.identifiers import orcid_checksum_ok
-    from .normalize.people import name_key, parse_author, slug
+    from .normalize.people import bogus_author, name_key, parse_author, slug
+    from .people_match import fold, translit_key
     from .terms import iri
 
-    return parse_author, name_key, slug, _token_key, iri, orcid_checksum_ok
+    return parse_author, bogus_author, name_key, slug, _token_key, iri, orcid_checksum_ok, fold, translit_key
 
 
 def _trim(caches: tuple) -> None:
@@ -559,13 +580,15 @@ class _Rules:
 
 def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=False) -> StreamResult:
     from .catalog import Catalog, Tally
-    from .derive import RULES
+    from .curation import as_written_nodes, parent_nodes, same_person_nodes
+    from .derive import RULES, SAME_PERSON
     from .mapping import shared_nodes, works_nodes
     from .outputs import atomic_file
 
     with atomic_file(out / "problems.json", "w") as pf:
         problems = StreamedProblems(pf)
         cat = Catalog(base, problems, stated_only=stated_only)
+        cat.merge_people = not stated_only  # the same-person rule is a rule (kg.derive)
         cat._uuids = _Seen()  # type: ignore[assignment]
         cat._urls = _Seen()  # type: ignore[assignment]
         cat.merger = _NoMerger()  # type: ignore[assignment]
@@ -590,6 +613,13 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=Fal
         emit = writer.emit
         rules = _Rules(cat, base, stated_only)
 
+        def as_written(works) -> list:
+            """The block's names and licences as written (kg.curation), then forgotten."""
+            nodes = as_written_nodes(works, cat)
+            cat.authors_written.clear()
+            cat.licenses_written.clear()
+            return nodes
+
         try:
             # pass two: every entry, its triples written as soon as it is normalised
             for p, info in zip(paths, infos, strict=True):
@@ -602,13 +632,17 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=Fal
                         n_works += len(pending)
                         derived = rules.works(pending)
                         emit(works_nodes(pending, licenses, levels), derived)
+                        emit(as_written(pending))
                         pending.clear()
                         cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
                 derived = rules.works(pending)
                 emit(works_nodes(pending, licenses, levels), derived)
+                emit(as_written(pending))
                 cat.works.clear()
+            same = same_person_nodes(cat.derived)  # kg.curation; the sameAs links in the rule's graph
+            emit(same + parent_nodes(cat.agents, base), [(SAME_PERSON, n) for n in same])
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
             # dropped once written: settling gives every agent written several ways a fresh set of
             # alternate names, which for all of them at once would raise the peak.

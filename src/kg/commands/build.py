@@ -37,6 +37,12 @@ def _summary(b, paths) -> str:
         )
         for m in e.mapping_problems:
             lines.append(f"kg: EDAM mapping: {m}")
+    from ..curation import same_person_count
+
+    r, auto = b.people, same_person_count(b.derived)
+    if auto or (r is not None and r.curation):
+        cur = f"{r.count('curation') + r.count('correction')} by {r.curation.path}, " if r.curation else ""
+        lines.append(f"kg: people merged: {cur}{auto} by the same-person rule")
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(
@@ -56,9 +62,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..vocab import DEFAULT_BASE
 
     if args.stream:
+        if args.people:
+            from ..errors import UsageError
+
+            raise UsageError("--people applies to a whole build, not with --stream")
         return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
-    b = build(args.sources, base=args.base or DEFAULT_BASE, stated_only=args.stated_only)
+    b = build(
+        args.sources,
+        base=args.base or DEFAULT_BASE,
+        people=False if args.no_people else args.people,
+        stated_only=args.stated_only,
+    )
     paths = b.write(args.out, formats)
     if not args.quiet:
         print(_summary(b, paths), file=sys.stderr)
@@ -163,8 +178,16 @@ def register(sub) -> None:
         "--stated-only",
         action="store_true",
         help="write only what the catalogue states: apply none of kg's derivation rules (no ORCID copied "
-        "by name, no author list extended, no DOI from a record number, no project, grant or EDAM links)",
+        "by name, no author list extended, no DOI from a record number, no project, grant or EDAM links, "
+        "no same-person merge)",
     )
+    who = b.add_mutually_exclusive_group()
+    who.add_argument(
+        "--people",
+        metavar="FILE",
+        help="people curation file (docs/curation.md; default: people.yml beside the sources, if any)",
+    )
+    who.add_argument("--no-people", action="store_true", help="read no people curation file")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     b.set_defaults(func=cmd_build, batch=True)

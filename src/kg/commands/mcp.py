@@ -27,8 +27,8 @@ def is_loopback(host: str) -> bool:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from ..errors import UsageError
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+    if min(args.timeout, args.workers, args.max_result_mb) <= 0 or args.max_memory < 0:
+        raise UsageError("--timeout, --workers and --max-result-mb must be positive, --max-memory 0 or more")
     if args.host is not None and not args.http:
         raise UsageError("--host applies only with --http")
     host = args.host or "127.0.0.1"
@@ -45,9 +45,17 @@ def cmd_mcp(args: argparse.Namespace) -> int:
             "install it with: pip install 'kg[mcp]'"
         ) from None
     from ..assist import Assistant
+    from ..serve.pool import Limits
 
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
-    assistant = Assistant(args.data, timeout=args.timeout)
+    limits = Limits(
+        timeout=args.timeout,
+        workers=args.workers,
+        queue_wait=60.0,
+        max_result_mb=args.max_result_mb,
+        memory_mb=args.max_memory,
+    )
+    assistant = Assistant(args.data, limits=limits)
     try:
         server = make_server(assistant)
         if args.http:
@@ -69,7 +77,9 @@ def register(sub) -> None:
         "search materials, read one, find people and their works and co-authors, run the named queries "
         "or a read-only SPARQL query, and see the dataset's statistics. stdio by default (the client "
         "starts `kg mcp BUILD`); --http serves streamable HTTP at http://127.0.0.1:PORT/mcp. Needs the "
-        "MCP SDK: pip install 'kg[mcp]'. Exit codes: 0 ok, 2 usage or no build, 70 SDK not installed.",
+        "MCP SDK: pip install 'kg[mcp]'. Queries run in the query workers of `kg serve`, with the same "
+        "limits and the same refusals (updates, SERVICE). Exit codes: 0 ok, 1 the query workers could not "
+        "start, 2 usage or no build, 70 SDK not installed.",
     )
     m.add_argument("data", metavar="BUILD", help="build folder (catalog.nt or catalog.ttl) or a graph file")
     m.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
@@ -82,6 +92,23 @@ def register(sub) -> None:
     )
     m.add_argument(
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit of each query (default 10)"
+    )
+    m.add_argument(
+        "--max-memory",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="memory a query worker may add to its loaded graph; a query needing more is stopped "
+        "(default 1024; 0: no limit)",
+    )
+    m.add_argument(
+        "--max-result-mb", type=int, default=50, help="MB of one query's result (default 50; an error beyond)"
+    )
+    m.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="query worker processes, each holding the graph in memory (default 1)",
     )
     m.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
     m.set_defaults(func=cmd_mcp)

@@ -17,6 +17,7 @@ from .identifiers import split_orcid
 from .text import clean_text
 
 __all__ = [
+    "bogus_author",
     "looks_like_org",
     "lookup_org",
     "name_key",
@@ -62,7 +63,8 @@ _KEY_PUNCT = re.compile(r"[.,;:'\"`()\[\]{}]")
 _SPACES = re.compile(r"\s+")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _EDITOR = re.compile(r"\s*\((editor|ed\.|eds\.|editors)\)\s*$", re.I)
-_ET_AL = re.compile(r",?\s*\bet al\.?$", re.I)
+# 'et al.', 'et. al', 'et.al.', 'et al': a truncated list, not a person
+_ET_AL = re.compile(r",?\s*\bet(?:\.\s*|\s+)al\b\.?$", re.I)
 _AND = re.compile(r"\s+(?:and|&)\s+")
 
 
@@ -100,6 +102,28 @@ _ERIC = re.compile(r"\bERIC\b")
 
 def looks_like_org(name: str) -> bool:
     return bool(lookup_org(name) or _ORG_WORDS.search(name) or _ERIC.search(name) or name.endswith("[bot]"))
+
+
+@lru_cache(maxsize=65536)  # author strings repeat across entries, as for parse_author
+def bogus_author(raw: str) -> str | None:
+    """Why the author string ``raw`` must not become a person (None when it may): an 'et al.'
+    alone, or several names and spellings in one string that cannot be told apart ('Snyder, Erika,
+    Erika Thomas, Erika T.'). ``parse_author`` gives no name for either."""
+    text = split_orcid(clean_text(raw, single_line=True))[0].strip(" ,;")
+    if text and _ET_AL.fullmatch(" " + text):
+        return f"{text!r} is not a name (a truncated author list); dropped"
+    if _several(text) is False:
+        return f"{text!r} holds several names or spellings in one string; dropped (list them one by one)"
+    return None
+
+
+def _several(text: str) -> list[str] | bool | None:
+    """A string with more than one comma: its parts when each is a whole name of two words or more
+    (several people), False when not (several spellings or fragments), None with one comma or none."""
+    if text.count(",") < 2:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    return parts if all(len(p.split()) >= 2 for p in parts) else False
 
 
 def _person(display: str, **kw) -> ParsedName:
@@ -161,5 +185,11 @@ def _parse_author(raw: str) -> list[ParsedName]:
             given = family = None
             text = text.replace(",", "").strip()
     elif commas > 1:
-        notes.append(("author-shape", f"author {raw!r} has several commas; kept as written"))
+        several = _several(text)
+        if not several:
+            return []  # bogus_author says why
+        notes.append(("author-shape", f"{raw!r} names {len(several)} people; split on commas"))
+        out = [_person(p, role=role) for p in several]
+        out[0].notes.extend(notes)
+        return out
     return [_person(text, given=given, family=family, orcid=orcid, role=role, notes=notes)]

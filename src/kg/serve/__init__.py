@@ -2,10 +2,12 @@
 folder, on Starlette (ASGI) and uvicorn.
 
 - ``app``: routes (``/sparql``, dumps, Linked Data, the site), Host check, CORS;
-- ``pool``: query worker processes with a time limit, and the fair scheduler in front of them;
-- ``worker``: what a worker does (queries, descriptions), results written by pyoxigraph;
-- ``guard``: which queries may run (no SERVICE, so no outbound connection) and which Host names;
-- ``ld``: IRI <-> URL on this server, IRI -> site page;
+- ``pool``: query worker processes with a time limit, and the fair scheduler in front of them (also
+  ``kg mcp``'s, through ``BlockingPool``);
+- ``worker``: what a worker does (queries, descriptions), results written by pyoxigraph; which queries
+  may run and the errors of those that get no result are ``kg.query_guard``'s;
+- ``guard``: which Host names the server answers to;
+- ``ld``: IRI <-> URL on this server, IRI -> site page (``kg.site.layout.page_path``);
 - ``negotiate``: Accept header -> a format of the registry ``kg.formats``.
 
 uvicorn keeps connections (``timeout_keep_alive`` closes idle ones), answers 503 beyond
@@ -163,7 +165,7 @@ def serve(
         sock.close()
         raise
     try:
-        pages = Pages(b, site)
+        pages = Pages(site)
         app = make_app(settings, pool, pages)
         config = uvicorn.Config(
             app,

@@ -17,11 +17,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..formats import RDF_FORMATS, RESULT_FORMATS
+from ..query_guard import QueryProblem
 from ..site.layout import page_url
 from .guard import allowed_host
 from .ld import IriMap, Pages
 from .negotiate import GRAPH_ORDER, choose, content_type, rdf_format
-from .pool import Busy, Pool
+from .pool import Pool
 
 MAX_BODY = 1_000_000  # bytes of a POSTed query
 BODY_TIMEOUT = 10.0  # seconds to receive a request body
@@ -43,6 +44,11 @@ class Settings:
 
 def text(status: int, msg: str, headers: dict | None = None) -> Response:
     return PlainTextResponse(msg.rstrip("\n") + "\n", status_code=status, headers=headers)
+
+
+def problem(e: QueryProblem) -> Response:
+    """A query without a result (``kg.query_guard``): its status and message; 503 says when to retry."""
+    return text(e.status, str(e), {"Retry-After": "5"} if e.status == 503 else None)
 
 
 class Gate:
@@ -140,8 +146,8 @@ class _Handlers:
             status, ctype, body = await self.pool.submit(
                 self.client_key(request), ("query", queries[0], request.headers.get("accept") or "*/*")
             )
-        except Busy as e:
-            return text(e.status, str(e), {"Retry-After": "5"} if e.status == 503 else None)
+        except QueryProblem as e:
+            return problem(e)
         return Response(body, status, headers={"Content-Type": ctype, "Vary": "Accept"})
 
     async def sparql(self, request: Request) -> Response:
@@ -214,8 +220,8 @@ class _Handlers:
             status, ctype, body = await self.pool.submit(
                 self.client_key(request), ("describe", iri, fmt_name)
             )
-        except Busy as e:
-            return text(e.status, str(e), {"Retry-After": "5"} if e.status == 503 else None)
+        except QueryProblem as e:
+            return problem(e)
         return Response(body, status, headers={**headers, "Content-Type": ctype})
 
     def static_file(self, path: str) -> Path | None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..vocab import KG_HOME
+from ..site.layout import page_path
+from ..vocab import DEFAULT_BASE, KG_HOME
 
 # IRIs under KG_HOME that are ours (not under a build's base): the vocabulary document (its terms are
 # hash IRIs) and the concept schemes (slash IRIs).
@@ -73,18 +74,18 @@ class IriMap:
 
 
 class Pages:
-    """IRI -> the static site's page for it (a path relative to the site root), from the site
-    writer's own layout (``kg.site.pages.Site.path``), so the two cannot disagree."""
+    """IRI -> the static site's page for it (a path relative to the site root): the path the site
+    writer gives it (``kg.site.layout.page_path``, the one place page paths are decided), when the
+    site holds that page. Nothing is read or rendered up front: one look-up per request.
 
-    def __init__(self, build_dir: str | Path, site_dir: str | Path):
-        from ..site.graph import Graph, load_store
-        from ..site.pages import Site
+    ``base`` is the IRI base the site was written with (``kg serve`` writes it with the default)."""
 
+    def __init__(self, site_dir: str | Path, base: str = DEFAULT_BASE):
         self.site_dir = Path(site_dir)
-        self.path = Site(Graph.from_store(load_store(build_dir))).path
+        self.base = base
 
     def page_for_iri(self, iri: str) -> str | None:
-        rel = self.path.get(iri)
+        rel = page_path(iri, self.base)
         return rel if rel is not None and (self.site_dir / rel).is_file() else None
 
 

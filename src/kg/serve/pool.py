@@ -11,22 +11,29 @@ killed and replaced. Fair share between clients (keyed by IP address):
 - a client that already has a job running may take a free worker only if another one stays free,
   so a newcomer finds a worker without waiting for a heavy query to end;
 - a job that has not started after ``queue_wait`` seconds gets 503.
+
+Every way a job can fail is a ``kg.query_guard.QueryProblem`` raised by ``Pool.submit`` (its
+``status`` is the HTTP answer of ``kg serve``). ``BlockingPool`` drives a pool from code without an
+event loop (``kg mcp``): the same workers, limits and errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import multiprocessing
 import pickle
 import socket
 import struct
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ..query_guard import PROBLEMS, Busy, QueryProblem, QueryTimeout, WorkerFailed, over_memory
 from .worker import HEADER, recv_msg, send_msg, worker_main
 
 USAGE_HALF_LIFE = 10.0  # seconds
@@ -42,14 +49,6 @@ class Limits:
     max_result_mb: int = 50  # bytes of one result (422 beyond)
     memory_mb: int = 1024  # address space a worker may add to its loaded graph
     allow_service: frozenset[str] = field(default_factory=frozenset)
-
-
-class Busy(Exception):
-    """The request cannot be served now: (status, message)."""
-
-    def __init__(self, status: int, message: str):
-        self.status = status
-        super().__init__(message)
 
 
 class _Lost(Exception):
@@ -138,6 +137,7 @@ class _Job:
     msg: tuple
     seq: int
     future: asyncio.Future
+    timeout: float
     started: bool = False
 
 
@@ -189,15 +189,17 @@ class Pool:
         secs, when = self.usage.get(client, (0.0, now))
         return secs * 0.5 ** ((now - when) / USAGE_HALF_LIFE)
 
-    async def submit(self, client: str, msg: tuple) -> tuple[int, str, bytes]:
-        """Run one job for ``client``: (status, content type, body); ``Busy`` when refused."""
+    async def submit(self, client: str, msg: tuple, timeout: float | None = None):
+        """Run one job (``kg.serve.worker``) for ``client`` and return the worker's answer; a
+        ``QueryProblem`` when it has none. ``timeout`` may shorten the time limit, never lengthen it."""
         lim = self.limits
         if self.queued >= lim.max_queue:
-            raise Busy(503, f"the server is busy ({lim.max_queue} queries waiting); try again later")
+            raise Busy(f"the server is busy ({lim.max_queue} queries waiting); try again later")
         q = self.waiting.setdefault(client, deque())
         if len(q) >= lim.client_queue:
-            raise Busy(503, f"you have {lim.client_queue} queries waiting already; try again later")
-        job = _Job(client, msg, next(self.seq), asyncio.get_running_loop().create_future())
+            raise Busy(f"you have {lim.client_queue} queries waiting already; try again later")
+        limit = lim.timeout if timeout is None else min(timeout, lim.timeout)
+        job = _Job(client, msg, next(self.seq), asyncio.get_running_loop().create_future(), limit)
         q.append(job)
         self.queued += 1
         self._dispatch()
@@ -207,7 +209,7 @@ class Pool:
             if not job.started:
                 self._withdraw(job)
                 raise Busy(
-                    503, f"no query worker became free within {lim.queue_wait:g} s; try again later"
+                    f"no query worker became free within {lim.queue_wait:g} s; try again later"
                 ) from None
             return await job.future
         except asyncio.CancelledError:
@@ -259,24 +261,23 @@ class Pool:
     async def _run(self, worker: Worker, job: _Job) -> None:
         loop = asyncio.get_running_loop()
         t0 = time.monotonic()
-        result: tuple | Busy
+        result: object
         healthy = False
         try:
-            result = await worker.call(job.msg, self.limits.timeout)
+            answer = await worker.call(job.msg, job.timeout)
             healthy = True
+            result = answer[1] if answer[0] == "ok" else PROBLEMS.get(answer[1], QueryProblem)(answer[2])
         except TimeoutError:
-            result = Busy(504, f"query timed out after {self.limits.timeout:g} s")
+            result = QueryTimeout(f"query timed out after {job.timeout:g} s")
         except _Lost:
             await loop.run_in_executor(self.executor, worker.proc.join, 2)
             code = worker.proc.exitcode
             if code is not None and code < 0 and self.limits.memory_mb:
-                result = Busy(
-                    503, f"query stopped: it needed more than the {self.limits.memory_mb} MB a query may use"
-                )
+                result = over_memory(self.limits.memory_mb)
             else:
-                result = Busy(500, "the query worker failed")
+                result = WorkerFailed("the query worker failed")
         except Exception as e:  # noqa: BLE001 - the request still gets an answer
-            result = Busy(500, f"the query worker failed: {e}")
+            result = WorkerFailed(f"the query worker failed: {e}")
         now = time.monotonic()
         self.usage[job.client] = (self._used(job.client, now) + (now - t0), now)
         if len(self.usage) > 10_000:  # forget clients whose usage has decayed away
@@ -287,7 +288,7 @@ class Pool:
         else:
             self.running.pop(job.client, None)
         if not job.future.done():
-            if isinstance(result, Busy):
+            if isinstance(result, QueryProblem):
                 job.future.set_exception(result)
             else:
                 job.future.set_result(result)
@@ -318,3 +319,43 @@ class Pool:
         task = asyncio.get_running_loop().create_task(start())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+class BlockingPool:
+    """A ``Pool`` for code without an event loop: the pool's loop runs in a thread of its own, and
+    ``run`` blocks until the worker's answer (or raises its ``QueryProblem``). Safe to call from
+    several threads at once."""
+
+    def __init__(self, build_dir: str, limits: Limits, client: str = "local"):
+        self.client = client
+        self.pool = Pool(build_dir, limits)
+        self.pool.start()  # RuntimeError when the workers cannot load the graph
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="kg-pool", daemon=True)
+        self.thread.start()
+
+    @property
+    def limits(self) -> Limits:
+        return self.pool.limits
+
+    def run(self, msg: tuple, timeout: float | None = None):
+        if self.pool.closed:
+            raise WorkerFailed("the query workers have been stopped")
+        done = asyncio.run_coroutine_threadsafe(self.pool.submit(self.client, msg, timeout), self.loop)
+        # the pool answers within the queue wait and the time limit, and a few seconds to replace a
+        # worker; beyond that only a stopped loop (``close`` from another thread) leaves it waiting
+        bound = self.limits.queue_wait + self.limits.timeout + 30
+        try:
+            return done.result(bound)
+        except concurrent.futures.TimeoutError:
+            done.cancel()
+            raise WorkerFailed(f"no answer from the query workers within {bound:g} s") from None
+
+    def close(self) -> None:
+        if self.pool.closed:
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.pool.close()
+        if not self.thread.is_alive():
+            self.loop.close()

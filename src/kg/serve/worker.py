@@ -1,16 +1,32 @@
 """The query worker: a process holding the build's graph in an in-memory pyoxigraph store. It runs
-SPARQL queries and Linked Data descriptions and answers ``(status, content type, body)``.
+SPARQL queries and Linked Data descriptions, for ``kg serve`` and ``kg mcp`` alike.
 
-Results are written by pyoxigraph (``QuerySolutions.serialize``, ``QueryBoolean.serialize``,
-``QueryTriples.serialize``, ``pyoxigraph.serialize``) into a writer that stops at ``max_bytes``:
-a result is never cut silently, an over-large one is a 422 asking for a LIMIT.
+A job is ``(kind, argument, extra)``; the answer is ``("ok", value)`` or ``("problem", name,
+message)``, ``name`` one of ``kg.query_guard.PROBLEMS`` (the pool raises that type). Kinds:
+
+- ``query``: a SPARQL text and an Accept header -> ``(status, content type, body)``, the result written
+  by pyoxigraph (``QuerySolutions.serialize``, ``QueryBoolean.serialize``, ``QueryTriples.serialize``)
+  into a writer that stops at ``max_bytes``: a result is never cut silently, an over-large one is
+  ``ResultTooLarge`` asking for a LIMIT;
+- ``rows``: a SPARQL text and a row limit -> ``(kg.sparql.Result, truncated)`` with at most that many
+  rows or triples, for callers that read terms rather than bytes (``kg mcp``);
+- ``describe``: an IRI and a format name -> ``(status, content type, body)``.
 """
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
-from ..query_guard import QueryRefused, check_query, limit_memory
+from ..query_guard import (
+    NotAcceptable,
+    QueryFailed,
+    QueryProblem,
+    ResultTooLarge,
+    check_query,
+    limit_memory,
+    over_memory,
+)
 from .negotiate import content_type, rdf_format, result_format
 
 TEXT = "text/plain; charset=utf-8"
@@ -19,7 +35,7 @@ TEXT = "text/plain; charset=utf-8"
 VOCAB_FILES = ("kg.ttl", "levels.ttl", "content-types.ttl", "licenses.ttl")
 
 
-class ResultTooLarge(Exception):
+class _Full(Exception):
     pass
 
 
@@ -32,7 +48,7 @@ class _Capped:
     def write(self, b) -> int:
         self.size += len(b)
         if self.size > self.limit:
-            raise ResultTooLarge
+            raise _Full
         self.parts.append(bytes(b))
         return len(b)
 
@@ -47,37 +63,79 @@ def _text(status: int, msg: str) -> tuple[int, str, bytes]:
     return status, TEXT, (msg.rstrip("\n") + "\n").encode()
 
 
+def _too_large(max_bytes: int) -> ResultTooLarge:
+    return ResultTooLarge(f"result too large: more than {max_bytes // 1_000_000} MB; add a LIMIT")
+
+
+def _evaluate(store, query: str, allow_service: frozenset[str]):
+    """``check_query``, then the (lazy) result of ``store.query``; QueryProblem when refused or
+    malformed."""
+    check_query(query, allow_service)
+    try:
+        return store.query(query)
+    except SyntaxError as e:
+        raise QueryFailed(f"malformed query: {' '.join(str(e).split())}") from None
+
+
 def run_query(
     store, query: str, accept: str, max_bytes: int, allow_service: frozenset[str] = frozenset()
 ) -> tuple[int, str, bytes]:
-    """Evaluate one query -> (status, content type, body). Never raises."""
+    """Evaluate one query -> (status, content type, body); ``QueryProblem`` when it has no result."""
     from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples
 
+    res = _evaluate(store, query, allow_service)
+    out = _Capped(max_bytes)
     try:
-        check_query(query, allow_service)
-        res = store.query(query)
-        out = _Capped(max_bytes)
         if isinstance(res, (QueryBoolean, QuerySolutions)):
             fmt = result_format(accept)
             if fmt is None:
-                return _text(406, "no acceptable result format: SELECT and ASK give " + _result_types())
+                raise NotAcceptable("no acceptable result format: SELECT and ASK give " + _result_types())
             res.serialize(out, fmt.oxigraph)
         elif isinstance(res, QueryTriples):
             fmt = rdf_format(accept)
             if fmt is None:
-                return _text(406, "no acceptable RDF format: CONSTRUCT and DESCRIBE give " + _rdf_types())
+                raise NotAcceptable("no acceptable RDF format: CONSTRUCT and DESCRIBE give " + _rdf_types())
             res.serialize(out, fmt.oxigraph)
         else:
-            return _text(500, "unexpected result kind")
-        return 200, content_type(fmt.media_type), out.value()
-    except QueryRefused as e:
-        return _text(400, f"query refused: {e}")
-    except ResultTooLarge:
-        return _text(422, f"result too large: more than {max_bytes // 1_000_000} MB; add a LIMIT")
-    except SyntaxError as e:
-        return _text(400, f"malformed query: {e}")
-    except Exception as e:  # noqa: BLE001 - an evaluation error is the query's, reported as 400
-        return _text(400, f"query failed: {e}")
+            raise QueryProblem("unexpected result kind")
+    except _Full:
+        raise _too_large(max_bytes) from None
+    except (QueryProblem, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - an evaluation error is the query's
+        raise QueryFailed(f"query failed: {' '.join(str(e).split())}") from None
+    return 200, content_type(fmt.media_type), out.value()
+
+
+def run_rows(store, query: str, max_rows: int, allow_service: frozenset[str] = frozenset()):
+    """Evaluate one query -> (``kg.sparql.Result``, truncated): at most ``max_rows`` rows or triples,
+    ``truncated`` when there were more; ``QueryProblem`` when it has no result."""
+    from pyoxigraph import QueryBoolean, QuerySolutions
+
+    from ..sparql import Result, query_form
+
+    res = _evaluate(store, query, allow_service)
+    try:
+        if isinstance(res, QueryBoolean):
+            return Result(form="ASK", boolean=bool(res)), False
+        if isinstance(res, QuerySolutions):
+            variables = [v.value for v in res.variables]
+            rows = []
+            for sol in res:
+                if len(rows) == max_rows:
+                    return Result(form="SELECT", variables=variables, rows=rows), True
+                rows.append(tuple(sol))
+            return Result(form="SELECT", variables=variables, rows=rows), False
+        triples = []
+        for t in res:
+            if len(triples) == max_rows:
+                return Result(form=query_form(query), triples=triples), True
+            triples.append(t)
+        return Result(form=query_form(query), triples=triples), False
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - an evaluation error is the query's
+        raise QueryFailed(f"query failed: {' '.join(str(e).split())}") from None
 
 
 def _result_types() -> str:
@@ -152,7 +210,7 @@ def run_describe(stores, iri: str, fmt_name: str, max_bytes: int) -> tuple[int, 
         kw = {"prefixes": PREFIXES} if fmt_name in ("turtle", "trig") else {}
         serialize(triples, out, fmt.oxigraph, **kw)
         return 200, content_type(fmt.media_type), out.value()
-    except ResultTooLarge:
+    except _Full:
         return _text(422, "description too large")
     except Exception as e:  # noqa: BLE001 - reported, never a dropped request
         return _text(500, f"cannot describe <{iri}>: {e}")
@@ -164,7 +222,6 @@ HEADER = "!Q"  # each message: its length (8 bytes, network order), then the pic
 
 
 def send_msg(sock, msg) -> None:
-    import pickle
     import struct
 
     data = pickle.dumps(msg)
@@ -183,7 +240,6 @@ def _recv_exactly(sock, n: int) -> bytes:
 
 
 def recv_msg(sock):
-    import pickle
     import struct
 
     (n,) = struct.unpack(HEADER, _recv_exactly(sock, struct.calcsize(HEADER)))
@@ -212,14 +268,34 @@ def load_vocab_store(build_dir: str | Path):
     return st
 
 
+def _answer(job, stores, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> tuple:
+    kind, arg, extra = job
+    try:
+        if kind == "query":
+            return ("ok", run_query(stores[0], arg, extra, max_bytes, allow_service))
+        if kind == "rows":
+            answer = ("ok", run_rows(stores[0], arg, extra, allow_service))
+            if len(pickle.dumps(answer)) > max_bytes:  # the same bound as a written result
+                raise _too_large(max_bytes)
+            return answer
+        if kind == "describe":
+            return ("ok", run_describe(stores, arg, extra, max_bytes))
+        return ("problem", "QueryProblem", f"unknown job {kind!r}")
+    except MemoryError:  # over the cap of limit_memory, raised by Python rather than aborting
+        e = over_memory(memory_mb)
+        return ("problem", type(e).__name__, str(e))
+    except QueryProblem as e:
+        return ("problem", type(e).__name__, str(e))
+
+
 def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
     import signal
 
-    from ..site.graph import load_store
+    from ..graphfile import open_graph
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops the workers
     try:
-        stores = (load_store(build_dir), load_vocab_store(build_dir))
+        stores = (open_graph(build_dir), load_vocab_store(build_dir))
     except Exception as e:  # noqa: BLE001 - reported to the server, which stops with the message
         send_msg(sock, ("error", str(e)))
         return
@@ -233,14 +309,7 @@ def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_serv
             return
         if msg is None:
             return
-        kind, arg, extra = msg
-        if kind == "query":
-            answer = run_query(stores[0], arg, extra, max_bytes, allow_service)
-        elif kind == "describe":
-            answer = run_describe(stores, arg, extra, max_bytes)
-        else:
-            answer = _text(500, "unknown job")
         try:
-            send_msg(sock, answer)
+            send_msg(sock, _answer(msg, stores, max_bytes, memory_mb, allow_service))
         except OSError:
             return

@@ -70,7 +70,96 @@ def dump_files(build_dir: str | Path) -> list[tuple[str, str, int]]:
     return [(name, media, (d / name).stat().st_size) for name, media in found if (d / name).is_file()]
 
 
-def build_site(  # noqa: C901 - the site's steps in order, each optional part behind its flag
+class _Writer:
+    """Writes the site's files under a folder, creating parent folders once; counts the files."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.files = 0
+        self._made: set[str] = set()
+
+    def __call__(self, rel: str, text: str) -> None:
+        p = self.root / rel
+        parent = str(p.parent)
+        if parent not in self._made:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(parent)
+        p.write_text(text, encoding="utf-8")
+        self.files += 1
+
+    def copy(self, src: Path, rel: str) -> None:
+        shutil.copyfile(src, self.root / rel)
+        self.files += 1
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise SiteError(
+            "output exists and is not a site written by `kg site`; choose an empty or new folder",
+            file=str(out),
+        )
+
+
+def _write_node_pages(site: Site, write: _Writer) -> None:
+    """Every page at an IRI (works, listed entities, other documents), each with its RDF beside it."""
+
+    def write_rdf(iri: str) -> None:
+        for media, rel in site.rdf_files(iri).items():
+            write(rel, site.rdf_doc(iri, "ttl" if media == "text/turtle" else "jsonld"))
+
+    for w in site.works:
+        rel, text, _doc = site.work_page(w)
+        write(rel, text)
+        write_rdf(w)
+    for kind in ("person", "project", "tag", "license"):
+        for iri in site.entities[kind]:
+            if iri in site.path:
+                write(*site.entity_page(kind, iri))
+                write_rdf(iri)
+    for path in sorted(site.docs):
+        rel, text, _doc = site.node_page(path)
+        write(rel, text)
+        write_rdf(site.doc_iri[path])
+
+
+LIST_PAGES = (
+    ("works.html", "Training materials", "work"),
+    ("people.html", "People", "person"),
+    ("projects.html", "Projects and organisations", "project"),
+    ("tags.html", "Tags", "tag"),
+    ("licenses.html", "Licences", "license"),
+)
+
+
+def _write_site_files(site: Site, write: _Writer, build_dir: Path, site_url: str, base: str) -> None:
+    """The lists, the whole graph's files, index, query and search pages, sitemap and server rules."""
+    for fname, title, kind in LIST_PAGES:
+        write(*site.list_page(fname, title, kind))
+    for name, _media, _size in site.dumps:  # the whole graph, downloadable from the index
+        write.copy(build_dir / name, name)
+    write(*site.index_page())
+    write(*site.query_page())
+    write(*site.search_page())
+    write("search-facets.json", facet_table(site))
+    write("style.css", CSS.lstrip())
+    write("sitemap.xml", site.sitemap())
+    write(".htaccess", htaccess(site_url, base))
+    write("nginx-kg.conf", nginx_conf(site_url, base))
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put the finished folder ``tmp`` at ``out``, replacing the previous site as a whole."""
+    os.chmod(tmp, 0o755)
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix="." + out.name + ".old.", dir=out.parent))
+        os.replace(out, old / "site")
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def build_site(
     build_dir: str | Path,
     out_dir: str | Path,
     *,
@@ -82,11 +171,7 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
     """Write the site for the graph in ``build_dir`` into ``out_dir`` (replaced as a whole)."""
     t0 = time.perf_counter()
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        raise SiteError(
-            "output exists and is not a site written by `kg site`; choose an empty or new folder",
-            file=str(out),
-        )
+    _check_out(out)
     if site_url is None:
         site_url = site_root(base)
     g = Graph.from_store(load_store(build_dir))
@@ -97,68 +182,15 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
     )  # marks the links a rule derived (kg.derive), if layers were built
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=out.parent))
-    files = 0
+    write = _Writer(tmp)
     try:
-        made: set[str] = set()
-
-        def write(rel: str, text: str) -> None:
-            nonlocal files
-            p = tmp / rel
-            parent = str(p.parent)
-            if parent not in made:
-                p.parent.mkdir(parents=True, exist_ok=True)
-                made.add(parent)
-            p.write_text(text, encoding="utf-8")
-            files += 1
-
-        def write_rdf(iri: str) -> None:
-            for media, rel in site.rdf_files(iri).items():
-                write(rel, site.rdf_doc(iri, "ttl" if media == "text/turtle" else "jsonld"))
-
-        for w in site.works:
-            rel, text, _doc = site.work_page(w)
-            write(rel, text)
-            write_rdf(w)
-        for kind in ("person", "project", "tag", "license"):
-            for iri in site.entities[kind]:
-                if iri in site.path:
-                    write(*site.entity_page(kind, iri))
-                    write_rdf(iri)
-        for path in sorted(site.docs):
-            rel, text, _doc = site.node_page(path)
-            write(rel, text)
-            write_rdf(site.doc_iri[path])
-        for fname, title, kind in (
-            ("works.html", "Training materials", "work"),
-            ("people.html", "People", "person"),
-            ("projects.html", "Projects and organisations", "project"),
-            ("tags.html", "Tags", "tag"),
-            ("licenses.html", "Licences", "license"),
-        ):
-            write(*site.list_page(fname, title, kind))
-        for name, _media, _size in site.dumps:  # the whole graph, downloadable from the index
-            shutil.copyfile(Path(build_dir) / name, tmp / name)
-            files += 1
-        write(*site.index_page())
-        write(*site.query_page())
-        write(*site.search_page())
-        write("search-facets.json", facet_table(site))
-        write("style.css", CSS.lstrip())
-        write("sitemap.xml", site.sitemap())
-        write(".htaccess", htaccess(site_url, base))
-        write("nginx-kg.conf", nginx_conf(site_url, base))
+        _write_node_pages(site, write)
+        _write_site_files(site, write, Path(build_dir), site_url, base)
         if search:
             index_site(tmp)
         write(MARKER, "written by kg site; the whole folder is replaced on the next run\n")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix="." + out.name + ".old.", dir=out.parent))
-            os.replace(out, old / "site")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return SiteSummary(out, site.counts(), files, time.perf_counter() - t0)
+    return SiteSummary(out, site.counts(), write.files, time.perf_counter() - t0)

@@ -142,7 +142,15 @@ def _linked(g: Graph, iri: str) -> dict | str:
 
 _AUTHOR, _LICENSE = SCHEMA.author.value, SCHEMA.license.value
 _LEVEL, _KEYWORDS = SCHEMA.educationalLevel.value, SCHEMA.keywords.value
-_IDENTIFIER, _ABOUT = SCHEMA.identifier.value, SCHEMA.about.value
+_IDENTIFIER = SCHEMA.identifier.value
+
+# The work record's values of these properties differ from the graph's objects (DIFFERENCES); None
+# leaves the value out.
+_RECORD_VALUES = {
+    _LICENSE: lambda o: _license(o.value),
+    _LEVEL: lambda o: _level(o.value),
+    _IDENTIFIER: lambda o: o.value if isinstance(o, NamedNode) else _literal(o),
+}
 
 
 def work_embed(g: Graph, work: str) -> dict:
@@ -150,49 +158,14 @@ def work_embed(g: Graph, work: str) -> dict:
     types = _types(g, work)
     types = ["LearningResource"] + [t for t in types if t != "LearningResource"]
     doc: dict = {"@context": CONTEXT_IRI, "@id": work, "@type": types, "dct:conformsTo": {"@id": PROFILE}}
-    iri_terms = _iri_terms()
-    preds = dict(g.po.get(work, {}))
-    # the EDAM terms the graph states too come after the tags, named (below)
-    preds[_ABOUT] = [o for o in preds.get(_ABOUT, []) if not o.value.startswith(EDAM)]
-    for p in sorted(preds):
-        term = _term(p)
-        if term is None or p in OMITTED:
-            continue
-        objs = preds[p]
-        if p == _AUTHOR:
-            order = g.author_order(work)
-            objs = sorted(objs, key=lambda o: order.index(o.value) if o.value in order else len(order))
-        else:
-            objs = sorted(objs, key=lambda o: (o.value.casefold(), o.value))
-        values = []
-        for o in objs:
-            if p == _LICENSE:
-                v = _license(o.value)
-            elif p == _LEVEL:
-                v = _level(o.value)
-            elif p == _IDENTIFIER and isinstance(o, NamedNode):
-                v = o.value
-            elif isinstance(o, Literal):
-                v = _literal(o)
-            elif isinstance(o, NamedNode):
-                v = (
-                    o.value
-                    if term in iri_terms
-                    else (_linked(g, o.value) if o.value in g.po else {"@id": o.value})
-                )
-            else:  # no blank nodes in our graph; never emit one
-                v = None
-            if v is not None and v not in values:
-                values.append(v)
-        if p == _KEYWORDS:
-            values = values[:MAX_KEYWORDS]
-        if values:
-            doc[term] = values[0] if len(values) == 1 else values
+    _statements(g, work, doc, nested=True, record=True)
     edam = [_linked(g, e) for e in sorted({e for t in g.iris(work, SCHEMA.about) for e in _edam_of(g, t)})]
     if edam:  # the EDAM terms of the work's tags, where TeSS looks for topics (DIFFERENCES["about"])
         about = doc.get("about", [])
         about = about if isinstance(about, list) else [about]
-        doc["about"] = _one(about + [x for x in edam if x not in about])
+        # the graph states the terms on the work too (kg.derive's edam-topic): after the tags, named
+        about = [a for a in about if not (a["@id"] if isinstance(a, dict) else a).startswith(EDAM)]
+        doc["about"] = _one(about + edam)
     urls = doc.get("url")
     if isinstance(urls, list):  # one url (the first in code-point order); the others are sameAs
         first, *rest = sorted(urls)
@@ -216,20 +189,29 @@ def _one(values: list):
     return values[0] if len(values) == 1 else values
 
 
-def _statements(g: Graph, iri: str, doc: dict, nested: bool) -> dict:
-    """Add the node's schema.org types and statements to ``doc``; IRI objects as linked nodes (type
-    and name) when ``nested``, else as bare references."""
+def _statements(g: Graph, iri: str, doc: dict, nested: bool, record: bool = False) -> dict:
+    """Add the node's schema.org types (unless ``doc`` has them) and statements to ``doc``; IRI objects
+    as linked nodes (type and name) when ``nested``, else as bare references. With ``record``, the
+    work's TrainingMaterial record: authors in catalogue order and the changes of ``DIFFERENCES``."""
     types = _types(g, iri)
-    if types:
+    if types and "@type" not in doc:
         doc["@type"] = _one(types)
     iri_terms = _iri_terms()
     for p, objs in sorted(g.po.get(iri, {}).items()):
         term = _term(p)
-        if term is None:
+        if term is None or (record and p in OMITTED):
             continue
+        if record and p == _AUTHOR:
+            order = g.author_order(iri)
+            objs = sorted(objs, key=lambda o: order.index(o.value) if o.value in order else len(order))
+        else:
+            objs = sorted(objs, key=lambda o: (o.value.casefold(), o.value))
+        convert = _RECORD_VALUES.get(p) if record else None
         values = []
-        for o in sorted(objs, key=lambda o: (o.value.casefold(), o.value)):
-            if isinstance(o, Literal):
+        for o in objs:
+            if convert is not None:
+                v = convert(o)
+            elif isinstance(o, Literal):
                 v = _literal(o)
             elif isinstance(o, NamedNode):
                 v = (
@@ -237,10 +219,12 @@ def _statements(g: Graph, iri: str, doc: dict, nested: bool) -> dict:
                     if term in iri_terms
                     else (_linked(g, o.value) if nested and o.value in g.po else {"@id": o.value})
                 )
-            else:
-                continue
-            if v not in values:
+            else:  # no blank nodes in our graph; never emit one
+                v = None
+            if v is not None and v not in values:
                 values.append(v)
+        if record and p == _KEYWORDS:
+            values = values[:MAX_KEYWORDS]
         if values:
             doc[term] = _one(values)
     return doc

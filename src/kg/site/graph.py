@@ -64,10 +64,23 @@ class Graph:
         return self.po.get(s, {}).get(p.value, [])
 
     def iris(self, s: str, p: NamedNode) -> list[str]:
-        return sorted({o.value for o in self.objects(s, p) if isinstance(o, NamedNode)})
+        return list(self._values(s, p.value, NamedNode))
 
     def texts(self, s: str, p: NamedNode) -> list[str]:
-        return sorted({o.value for o in self.objects(s, p) if isinstance(o, Literal)})
+        return list(self._values(s, p.value, Literal))
+
+    def _values(self, s: str, p: str, kind: type) -> tuple[str, ...]:
+        """The sorted IRIs or literal values of ``s p``, kept once computed (the graph does not change
+        after ``from_store``): the pages of ``kg site`` ask ~81,000 times for ~22,000 distinct ones on
+        the real catalogue; kept, the CPU time of writing its pages (in memory, best of 5) fell from
+        1.37 to 1.03 s. Callers get a new list each time."""
+        cache = self.__dict__.setdefault("_value_cache", {})
+        key = (s, p, kind)
+        found = cache.get(key)
+        if found is None:
+            objs = self.po.get(s, {}).get(p, [])
+            found = cache[key] = tuple(sorted({o.value for o in objs if isinstance(o, kind)}))
+        return found
 
     def text(self, s: str, p: NamedNode) -> str | None:
         t = self.texts(s, p)

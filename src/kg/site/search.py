@@ -177,7 +177,11 @@ async function run() {
   if (q) {
     if (!pagefind) {
       pagefind = await import(new URL('pagefind/pagefind.js', here).href);
-      await pagefind.options({ baseUrl: here.pathname, excerptLength: 30 });
+      // no extra score for words of the title (Pagefind's metaWeights): the weights in the
+      // work pages (tags 10, title 2, text 1) decide the ranking
+      await pagefind.options({
+        baseUrl: here.pathname, excerptLength: 30, ranking: { metaWeights: { title: 0 } },
+      });
     }
     const s = await pagefind.search(q);
     const data = await Promise.all(s.results.map(r => r.data()));  // in Pagefind's ranking

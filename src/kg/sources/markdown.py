@@ -48,12 +48,27 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, str | None, str]]]:  # noqa: C901
+def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, str | None, str]]]:
     """One entry's lines (after its heading, before its separator) -> (catalogue dict, notes)."""
     data: dict = {"name": name}
     notes: list[tuple[str, str, str | None, str]] = []
     lines = list(body)
-    # -- the foot: URL, Tags and Content type lines at the end, read backwards --------------
+    _read_foot(lines, data, notes)
+    head, i = _head_lines(lines)
+    _read_head(head, data)
+    desc = lines[i:]
+    while desc and not desc[0].strip():
+        desc.pop(0)
+    while desc and not desc[-1].strip():
+        desc.pop()
+    if desc:
+        data["description"] = "\n".join(desc)
+    return data, notes
+
+
+def _read_foot(lines: list[str], data: dict, notes: list) -> None:
+    """The foot: URL, Tags and Content type lines at the end of ``lines``, read backwards and removed
+    from it (trailing blank lines too)."""
     urls: list[str] = []
     while lines:
         ln = lines[-1]
@@ -67,7 +82,7 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
                 notes.append(
                     (
                         "markdown-link-text",
-                        (f"link text {m.group('text')!r} differs from its URL; the URL is used"),
+                        f"link text {m.group('text')!r} differs from its URL; the URL is used",
                         "url",
                         "info",
                     )
@@ -81,7 +96,15 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
         lines.pop()
     if urls:
         data["url"] = urls
-    # -- the head: authors, Published, Licensed --------------------------------------------
+
+
+def _is_field(line: str) -> bool:
+    return bool(PUBLISHED.match(line) or LICENSED.match(line))
+
+
+def _head_lines(lines: list[str]) -> tuple[list[str], int]:
+    """The head's one-line paragraphs (authors, Published, Licensed) at the start of ``lines``, and the
+    index where the description starts."""
     i = 0
     while i < len(lines) and not lines[i].strip():
         i += 1
@@ -96,24 +119,23 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
         while i < len(lines) and not lines[i].strip():
             blanks += 1
             i += 1
-        is_field = len(para) == 1 and bool(PUBLISHED.match(para[0]) or LICENSED.match(para[0]))
+        is_field = len(para) == 1 and _is_field(para[0])
         is_authors = (
             not head
             and len(para) == 1
             and leading_blanks < HEAD_GAP
             and not is_field
-            and (
-                blanks >= HEAD_GAP
-                or i >= len(lines)
-                or bool(PUBLISHED.match(lines[i]) or LICENSED.match(lines[i]))
-            )
+            and (blanks >= HEAD_GAP or i >= len(lines) or _is_field(lines[i]))
         )
         if not (is_field or is_authors):
-            i = start  # the description starts here
-            break
+            return head, start  # the description starts here
         head.append(para[0])
         if blanks >= HEAD_GAP:
             break
+    return head, i
+
+
+def _read_head(head: list[str], data: dict) -> None:
     for ln in head:
         m = PUBLISHED.match(ln)
         if m and "publication_date" not in data:
@@ -127,14 +149,6 @@ def parse_entry(name: str, body: list[str]) -> tuple[dict, list[tuple[str, str, 
             )
             continue
         data["authors"] = _split(ln)
-    desc = lines[i:]
-    while desc and not desc[0].strip():
-        desc.pop(0)
-    while desc and not desc[-1].strip():
-        desc.pop()
-    if desc:
-        data["description"] = "\n".join(desc)
-    return data, notes
 
 
 def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
