@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
 from .curation import Resolution, find_curation, load_curation, people_nodes, resolve_people
-from .derive import FUNDING, SOURCE_ORGANIZATION, Derived
+from .derive import FUNDING, SAME_PERSON, SOURCE_ORGANIZATION, Derived
 from .edam import EdamReport, Matcher, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
@@ -292,7 +292,7 @@ def build(
         b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
         # tag -> EDAM links and the EDAM terms they use (kg.edam)
         b.edam = add_edam(b.nodes, matcher=matcher, derived=b.derived)
-        b.derived.keep_only(b.nodes)
+        b.derived.keep_only(b.nodes, [SAME_PERSON])  # kg.curation records names the nodes state already
     lap("map")
     b.timings = lap.laps
     b.seconds = time.perf_counter() - t0
