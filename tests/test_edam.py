@@ -200,6 +200,11 @@ def expected_links(graph: set[tuple]) -> set[tuple]:
         for lab in [r["Preferred Label"], *exact]:
             by_label.setdefault(norm(lab), []).append(iri)
     out = set()
+    about = NamedNode("http://schema.org/about")
+    works_of: dict[NamedNode, set] = {}
+    for s, p, o in graph:
+        if p == about and o in tags:
+            works_of.setdefault(o, set()).add(s)
     for tag, labels in tags.items():
         keys = {norm(x) for x in labels}
         mine = [r for r in rows if norm(r.tag) in keys]
@@ -211,6 +216,8 @@ def expected_links(graph: set[tuple]) -> set[tuple]:
             out.add(
                 (tag, NamedNode(SKOS + ("exactMatch" if kind == "exact" else "closeMatch")), NamedNode(iri))
             )
+            # the works with the tag are about the term (rule edam-topic of kg.derive), as in TeSS
+            out |= {(w, about, NamedNode(iri)) for w in works_of.get(tag, ())}
             label = Literal(edam[iri]["Preferred Label"])
             out.add((NamedNode(iri), NamedNode(SKOS + "prefLabel"), label))
             out.add((NamedNode(iri), NamedNode("http://schema.org/name"), label))

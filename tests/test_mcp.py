@@ -202,7 +202,9 @@ def test_library_answers_match_direct_sparql(ex_build):
         ml = a.get_material(a.search_materials(topic="topic_3474")["results"][0]["iri"])
         want = direct(
             ex_build,
-            f"SELECT DISTINCT ?e WHERE {{ <{ml['iri']}> <http://schema.org/about> ?t . ?t ?m ?e "
+            f"SELECT DISTINCT ?e WHERE {{ <{ml['iri']}> <http://schema.org/about> ?t . ?t "
+            "<http://www.w3.org/2004/02/skos/core#exactMatch>|"
+            "<http://www.w3.org/2004/02/skos/core#closeMatch> ?e "
             'FILTER(STRSTARTS(STR(?e), "http://edamontology.org/")) }',
         )
         assert {e["iri"] for e in ml["edam"]} == {r["e"] for r in want} != set()

@@ -12,20 +12,25 @@ from kg.model import Work
 
 def test_every_field_declares_a_merge_rule_and_merge_covers_them_all():
     rules = {f.name: f.metadata["merge"] for f in dataclasses.fields(Work)}
-    kinds = {model.SINGLE, model.LIST, model.QUIET, model.WARN, model.TAGS, model.DERIVED, model.NOT_MERGED}
+    kinds = {
+        model.SINGLE, model.LIST, model.QUIET, model.WARN, model.TAGS, model.DERIVED, model.MARKS,
+        model.NOT_MERGED,
+    }  # fmt: skip
     assert set(rules.values()) <= kinds
     merged = set(merge.SINGLE) | set(merge.LISTS) | set(model.work_fields(model.TAGS))
+    merged |= set(model.work_fields(model.MARKS))
     rest = set(model.work_fields(model.DERIVED)) | set(model.work_fields(model.NOT_MERGED))
     assert merged.isdisjoint(rest) and merged | rest == set(rules)
-    assert {"source_orgs", "grants"} == set(model.work_fields(model.DERIVED))
+    assert {"source_orgs", "grants", "topics"} == set(model.work_fields(model.DERIVED))
 
 
 def test_a_copied_work_shares_no_list_with_the_original():
     w = Work(iri="x", uuid="u", urls=["a"], source_orgs=["o"], grants=["g"], tags=["t"], keywords=["k"])
+    w.derived[("authors", "a")] = "orcid-by-name"
     c = merge.copy_work(w)
     for f in dataclasses.fields(Work):
         v = getattr(w, f.name)
-        if isinstance(v, list):
+        if isinstance(v, (list, dict)):
             assert getattr(c, f.name) == v and getattr(c, f.name) is not v, f.name
 
 

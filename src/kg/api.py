@@ -11,11 +11,11 @@ from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
 from .curation import Resolution, find_curation, load_curation, people_nodes, resolve_people
-from .derive import Derived
-from .edam import EdamReport, add_edam
+from .derive import FUNDING, SAME_PERSON, SOURCE_ORGANIZATION, Derived
+from .edam import EdamReport, Matcher, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
-from .mapping import catalog_nodes
+from .mapping import agent_nodes, catalog_nodes, grant_nodes, work_derived
 from .outputs import atomic_file, write_files
 from .problems import ERROR, Problem, Problems
 from .projects import LinkReport, link_works
@@ -63,6 +63,7 @@ class Build:
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
     derived: Derived = field(default_factory=Derived)  # statements per derivation rule (kg.derive)
+    stated_only: bool = False  # built without the rules (kg build --stated-only)
     people: Resolution | None = None  # what the people curation file merged (kg.curation)
     # what each stage took, in order: stage -> (wall s, CPU s); build() adds its stages, write() its files
     timings: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -121,6 +122,7 @@ class Build:
             "tags": len(self.catalog.tags),
             "triples": len(self),
             "links": self.links.as_dict(),
+            "derived": self.derived.counts(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
         }
@@ -162,7 +164,8 @@ class Build:
 
     def serialize(self, fmt: str, out: IO[bytes]) -> None:
         """Write the graph in format ``fmt`` (a name in ``kg.formats.RDF_FORMATS``) to a binary
-        file. Formats with named graphs get one graph per source (``kg.provenance``)."""
+        file. Formats with named graphs get one graph per source with its stated triples and one per
+        derivation rule (``kg.provenance``)."""
         info = RDF_FORMATS[fmt]
         if info.own_writer:
             OWN_WRITERS[fmt](self.nodes, out, self.prefixes)
@@ -237,8 +240,13 @@ def build(
     strict: bool = False,
     people: str | Path | bool | None = None,
     merge_people: bool = True,
+    stated_only: bool = False,
 ) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
+
+    The graph is what the entries state plus what the rules of ``kg.derive`` conclude from them
+    (recorded per rule in ``Build.derived``); ``stated_only`` applies no rule: the catalogue's own
+    statements alone (a curation file is still read: its statements are the curator's).
 
     ``people`` is a curation file (``kg.curation``); None picks up a ``people.yml`` beside the
     sources, False reads none. ``merge_people=False`` leaves out the automatic same-person rule
@@ -264,8 +272,8 @@ def build(
     cur_path = (find_curation(sources) if people is None else people or None) if merge_people else None
     cur = load_curation(cur_path) if cur_path else None
     lap("read")
-    catalog = Catalog(base, problems)
-    catalog.merge_people = merge_people
+    catalog = Catalog(base, problems, stated_only=stated_only)
+    catalog.merge_people = merge_people and not stated_only  # the same-person rule is a rule
     catalog.not_same = [(a, b) for a, b, _line in cur.not_same] if cur else []
     catalog.learn(entries)
     for e in entries:
@@ -273,13 +281,18 @@ def build(
     catalog.finish()
     resolution = resolve_people(catalog, base, cur)
     lap("normalise")
-    grants, links = link_works(catalog.works, catalog.agents, base)
-    link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
-    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
-    b.derived, b.people = catalog.derived, resolution
-    b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
-    b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
-    b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
+    b = Build(base=base, catalog=catalog, sources=infos, problems=problems, started=started)
+    b.derived, b.people, b.stated_only = catalog.derived, resolution, stated_only
+    if stated_only:  # the catalogue's own statements: no rule of kg.derive applied
+        b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base))
+        b.nodes += people_nodes(b)  # kg.curation: curated people, sub-organisations, names as written
+    else:
+        matcher = Matcher()
+        b.nodes = _derive(b, matcher)
+        b.nodes += people_nodes(b)  # kg.curation: merged people, sub-organisations, names as written
+        # tag -> EDAM links and the EDAM terms they use (kg.edam)
+        b.edam = add_edam(b.nodes, matcher=matcher, derived=b.derived)
+        b.derived.keep_only(b.nodes, [SAME_PERSON])  # kg.curation records names the nodes state already
     lap("map")
     b.timings = lap.laps
     b.seconds = time.perf_counter() - t0
@@ -288,6 +301,31 @@ def build(
         if serious:
             raise StrictFailure(f"{len(serious)} problems found (first: {serious[0]})")
     return b
+
+
+def _derive(b: Build, matcher: Matcher) -> list[Node]:
+    """Apply the rules of ``kg.derive`` that read the whole catalogue (project, organisation and grant
+    links; EDAM topics of the works) and map the works: the merged graph. What each rule concluded is
+    recorded in ``b.derived`` (the values the catalogue's pass marked, ``Work.derived``, included)."""
+    catalog, base, derived = b.catalog, b.base, b.derived
+    before = set(catalog.agents)
+    grants, b.links = link_works(catalog.works, catalog.agents, base)
+    link_works(catalog.merger.restated(), {}, base)  # each source's own record, for catalog.nq
+    linked = {o for w in catalog.works for o in w.source_orgs}
+    for a in catalog.agents.values():  # described only because a rule links a work to them
+        if a.iri not in before:
+            derived.add_nodes(SOURCE_ORGANIZATION if a.iri in linked else FUNDING, agent_nodes(a))
+    for g in grants:
+        derived.add_nodes(FUNDING, grant_nodes(g))
+    spellings = {t.iri: [t.label, *sorted(t.alt_labels)] for t in catalog.tags.values()}
+    for w in (*catalog.works, *catalog.merger.restated()):
+        if w.tags:
+            w.topics = matcher.topics(w.tags, spellings.__getitem__)
+    for w in catalog.works:
+        if w.derived or w.source_orgs or w.topics:
+            for rule, node in work_derived(w):
+                derived.add_nodes(rule, [node])
+    return list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
 
 
 def _check_base(base: str) -> None:

@@ -168,7 +168,8 @@ def _tag_pattern(tag: str) -> str:
     if iri := _as_iri(tag):
         return f"?work schema:about {_iri(iri)} ."
     return (
-        "?work schema:about ?tagNode . ?tagNode skos:prefLabel|skos:altLabel ?tagLabel ."
+        "?work schema:about ?tagNode . ?tagNode a schema:DefinedTerm ;"
+        " skos:prefLabel|skos:altLabel ?tagLabel ."
         f" FILTER(LCASE(STR(?tagLabel)) = {_lit(tag.strip().lower())})"
     )
 
@@ -700,14 +701,14 @@ class Assistant:
             "people_with_orcid": count('?x a schema:Person FILTER(STRSTARTS(STR(?x), "https://orcid.org/"))'),
             "organisations": count("?x a schema:Organization"),
             "projects": count("?x a schema:ResearchProject"),
-            "tags": count("?w schema:about ?x . ?x a skos:Concept"),
+            "tags": count("?w schema:about ?x . ?x a schema:DefinedTerm"),  # not the EDAM terms
             "licences": count("?w a schema:LearningResource ; schema:license ?x"),
             "triples": self._triples(),
             "by_licence": facet("?work schema:license ?value . OPTIONAL { ?value schema:identifier ?l }"),
             "by_level": facet("?work schema:educationalLevel ?value . OPTIONAL { ?value schema:name ?l }"),
             "by_type": facet("?work schema:learningResourceType ?value ."),
             "by_year": facet("?work schema:datePublished ?d . BIND(SUBSTR(STR(?d), 1, 4) AS ?value)"),
-            "top_tags": facet("?work schema:about ?value . ?value skos:prefLabel ?l"),
+            "top_tags": facet("?work schema:about ?value . ?value a schema:DefinedTerm ; skos:prefLabel ?l"),
             "by_project": facet(
                 "?work schema:sourceOrganization ?value . ?value a schema:ResearchProject ; schema:name ?l"
             ),

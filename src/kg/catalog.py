@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from .curation import SamePerson
-from .derive import Derived
+from .derive import AUTHORS_WITH_ORCID, DOI_FROM_RECORD, ORCID_BY_NAME, SAME_PERSON, Derived
 from .merge import Merger, copy_work, match_keys
 from .model import Agent, Tag, Work, catalogue_keys
 from .normalize import identifiers as ids
@@ -182,8 +182,11 @@ class FrozenPeople:
 class Catalog:
     """Accumulates works, agents and tags; every problem goes to ``problems``."""
 
-    def __init__(self, base: str, problems: Problems | None = None):
+    def __init__(self, base: str, problems: Problems | None = None, *, stated_only: bool = False):
         self.base = base
+        # only what the entries state: no rule of kg.derive is applied (no ORCID copied by name, no
+        # author list extended, no DOI from a record number)
+        self.stated_only = stated_only
         self.problems = problems if problems is not None else Problems()
         self.people = PeopleIndex()
         self.works: list[Work] = []
@@ -244,7 +247,7 @@ class Catalog:
                 )
             self._agent_names.add(iri, n.display)
             return iri
-        if orcid is None:
+        if orcid is None and not self.stated_only:
             orcid = self._people.orcid_for(n.key)
             if orcid is None and self.same_person is not None:
                 orcid = self.same_person.target(n.display)
@@ -285,10 +288,37 @@ class Catalog:
             tag.alt_labels = set(ranked[1:]) or _NO_NAMES
 
     # -- pass two ----------------------------------------------------------------------------
-    def add(self, raw: RawEntry) -> Work | None:  # noqa: C901 - one step per entry field
+    def add(self, raw: RawEntry) -> Work | None:
+        """Normalise one entry into its ``Work`` (or fold it into the work another source gave, which
+        is returned); None when the entry is not a mapping. One step per part of the entry."""
         self.entries_read += 1
-        data = raw.data
         ctx = EntryContext(self.problems, file=raw.file, line=raw.line)
+        data = self._entry_data(raw, ctx)
+        if data is None:
+            return None
+        self._read_keys(data, ctx)
+        uuid_raw = data.get("uuid")
+        urls = self._urls_of(data.get("url"), ctx)
+        # known from another source? (a work is never merged with one of its own source's entries)
+        same = self.merger.find(match_keys(uuid_raw, urls), raw.file) if self.several_sources else None
+        uuid = self.works[self._index[same]].uuid if same else self._uuid_of(uuid_raw, urls, ctx)
+        work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
+        self._name(work, data.get("name"), ctx)
+        self._links(work, urls, same is not None, ctx)
+        self._text_field(work, data, "description", ctx)
+        self._text_field(work, data, "abstract", ctx)
+        self._licenses(work, data.get("license"), ctx)
+        self._authors(work, data, ctx)
+        self._dates(work, data, ctx)
+        self._types(work, data.get("type"), ctx)
+        self._tags(work, data.get("tags"), ctx)
+        self._misc(work, data, ctx)
+        return self._keep(work, same, uuid_raw, ctx)
+
+    def _entry_data(self, raw: RawEntry, ctx: EntryContext) -> dict | None:
+        """The entry as a fresh dict, with ``ctx`` naming it; a value that is not a mapping (or nests
+        too deep) is reported and gives None."""
+        data = raw.data
         if not raw.flat and _deeper_than(data, MAX_NESTING):
             ctx.report(
                 "entry-shape",
@@ -313,7 +343,10 @@ class Catalog:
         ctx.uuid = str(uuid_raw) if uuid_raw is not None else None
         for kind, msg, fld, severity in raw.notes:  # what the reader noticed
             ctx.report(kind, msg, field=fld, severity=severity)
+        return data
 
+    def _read_keys(self, data: dict, ctx: EntryContext) -> None:
+        """Known keys stay; a known key's variant spelling is renamed (reported); others reported."""
         for k in list(data):
             if k in KNOWN_KEYS:
                 continue
@@ -330,12 +363,7 @@ class Catalog:
                     value=_jsonable(data[k]),
                 )
 
-        urls = self._urls_of(data.get("url"), ctx)
-        # known from another source? (a work is never merged with one of its own source's entries)
-        same = self.merger.find(match_keys(uuid_raw, urls), raw.file) if self.several_sources else None
-        uuid = self.works[self._index[same]].uuid if same else self._uuid_of(uuid_raw, urls, ctx)
-        work = Work(iri=self.base + "material/" + uuid, uuid=uuid, file=raw.file, line=raw.line)
-
+    def _name(self, work: Work, name_raw: object, ctx: EntryContext) -> None:
         if name_raw is not None and not isinstance(name_raw, str):
             ctx.report(
                 "field-shape",
@@ -353,27 +381,32 @@ class Catalog:
                 severity=ERROR,
                 value=_jsonable(name_raw),
             )
+
+    def _links(self, work: Work, urls: list[str], merging: bool, ctx: EntryContext) -> None:
+        """Landing pages and DOIs. A DOI read from a Zenodo record number is marked as concluded by
+        the rule ``doi-from-record`` (not read at all with ``stated_only``); one a URL spells out is
+        stated, even when a record URL gave it too."""
         for u in urls:
-            doi = ids.doi_from_url(u)
-            if doi and doi not in work.dois:
-                work.dois.append(doi)
+            record = ids.is_record_url(u)
+            doi = ids.doi_from_url(u, records=not self.stated_only)
+            if doi:
+                if doi not in work.dois:
+                    work.dois.append(doi)
+                    if record:
+                        work.derived[("dois", doi)] = DOI_FROM_RECORD.name
+                elif not record:
+                    work.derived.pop(("dois", doi), None)
             if not ids.is_doi_url(u) and u not in work.urls:
                 work.urls.append(u)
         if not work.urls and work.dois:
             work.urls.append("https://doi.org/" + ids.doi_path(work.dois[0]))
         for u in work.urls:
-            if u in self._urls and self._urls[u] != work.iri and not same:
+            if u in self._urls and self._urls[u] != work.iri and not merging:
                 ctx.report("duplicate-url", f"url {u} is also the url of another entry", field="url", value=u)
             self._urls.setdefault(u, work.iri)
 
-        self._text_field(work, data, "description", ctx)
-        self._text_field(work, data, "abstract", ctx)
-        self._licenses(work, data.get("license"), ctx)
-        self._authors(work, data, ctx)
-        self._dates(work, data, ctx)
-        self._types(work, data.get("type"), ctx)
-        self._tags(work, data.get("tags"), ctx)
-        self._misc(work, data, ctx)
+    def _keep(self, work: Work, same: str | None, uuid_raw: object, ctx: EntryContext) -> Work:
+        """A new work joins the catalogue; a work another source gave is merged into it."""
         if same:
             i = self._index[same]
             if self.works[i] is self.merger.first[same]:  # keep the first source's own record intact
@@ -519,39 +552,85 @@ class Catalog:
                         value=n.display,
                     )
                     orcid = None
-                iri = self._agent(n, orcid, ctx)
+                copied = orcid is None and self._copied_orcid(n)
+                iri = self._agent(n, copied or orcid, ctx)
                 if written != n.display:
                     self._agent_names.add(iri, written, 0)  # kept as an alternate spelling
-                target = work.editors if n.role == "editor" else work.authors
-                if iri in target:
-                    ctx.report(
-                        "author-duplicate",
-                        f"{n.display!r} is listed twice; kept once",
-                        field="authors",
-                        severity=INFO,
-                        value=v,
-                    )
-                else:
-                    target.append(iri)
-                    if target is work.authors:
-                        as_written = clean_text(v, single_line=True) if len(names) == 1 else n.display
-                        self._written(work).setdefault(iri, as_written)
+                self._place(work, n, iri, self._rule(copied, orcid, iri), v, len(names) == 1, ctx)
         extra = [k for k in with_orcid if k not in matched]
-        if extra and authors:
+        if extra:
+            self._extra_authors(work, [with_orcid[k] for k in extra], bool(authors), ctx)
+
+    def _place(
+        self, work: Work, n: ParsedName, iri: str, rule: str | None, v: str, single: bool, ctx: EntryContext
+    ) -> None:
+        """Add an author (or editor) once, with the name as the entry wrote it; mark it with the
+        ``rule`` that made it that node (None: stated)."""
+        fld = "editors" if n.role == "editor" else "authors"
+        target = work.editors if fld == "editors" else work.authors
+        if iri in target:
+            ctx.report(
+                "author-duplicate",
+                f"{n.display!r} is listed twice; kept once",
+                field="authors",
+                severity=INFO,
+                value=v,
+            )
+            if rule is None:  # stated once: stated
+                work.derived.pop((fld, iri), None)
+        else:
+            target.append(iri)
+            if rule is not None:
+                work.derived[(fld, iri)] = rule
+            if target is work.authors:
+                as_written = clean_text(v, single_line=True) if single else n.display
+                self._written(work).setdefault(iri, as_written)
+
+    def _extra_authors(
+        self, work: Work, extra: list[tuple[ParsedName, str | None]], listed: bool, ctx: EntryContext
+    ) -> None:
+        """The people of authors_with_orcid that the authors list lacks. Beside an authors list they
+        extend it (rule ``authors-with-orcid``; left out with ``stated_only``); without one, they are
+        the entry's statement of its authors."""
+        if listed:
             ctx.report(
                 "authors-mismatch",
                 f"authors_with_orcid names {len(extra)} people not in authors; "
-                "they are added after the listed authors",
+                + (
+                    "they are left out (--stated-only)"
+                    if self.stated_only
+                    else "they are added after the listed authors"
+                ),
                 field="authors_with_orcid",
                 severity=INFO,
-                value=[with_orcid[k][0].display for k in extra],
+                value=[n.display for n, _o in extra],
             )
-        for k in extra:
-            n, orcid = with_orcid[k]
-            iri = self._agent(n, orcid, ctx)
+            if self.stated_only:
+                return
+        for n, orcid in extra:
+            copied = orcid is None and self._copied_orcid(n)
+            iri = self._agent(n, copied or orcid, ctx)
             if iri not in work.authors:
                 work.authors.append(iri)
+                rule = AUTHORS_WITH_ORCID.name if listed else self._rule(copied, orcid, iri)
+                if rule is not None:
+                    work.derived[("authors", iri)] = rule
                 self._written(work).setdefault(iri, n.display)
+
+    def _rule(self, copied: object, orcid: str | None, iri: str) -> str | None:
+        """The rule by which an author without an ORCID of its own is an ORCID node: copied by name
+        from other entries, or merged into it as the same person (kg.curation.SamePerson)."""
+        if copied:
+            return ORCID_BY_NAME.name
+        if orcid is None and iri.startswith("https://orcid.org/"):
+            return SAME_PERSON.name
+        return None
+
+    def _copied_orcid(self, n: ParsedName) -> str | None:
+        """The ORCID other entries give the person's name (rule ``orcid-by-name``), if any."""
+        if n.is_org or self.stated_only:
+            return None
+        return self._people.orcid_for(n.key)
 
     def _written(self, work: Work) -> dict[str, str]:
         return self.authors_written.setdefault(work.iri, {}).setdefault(work.file or "", {})

@@ -577,7 +577,12 @@ def same_person_count(derived: Derived) -> int:
 def same_person_nodes(derived: Derived) -> list[Node]:
     """The same-person rule's statements the mapped records lack: the ``owl:sameAs`` links (the
     alternate names are in the kept node's record already)."""
-    return _without_names(derived.nodes(SAME_PERSON.name))
+    same = term(OWL.sameAs)  # (the rule's graph also holds the works' links to the kept node: mapped)
+    return [
+        (s, [(p, o) for p, o in props if p == same])
+        for s, props in _without_names(derived.nodes(SAME_PERSON.name))
+        if any(p == same for p, _o in props)
+    ]
 
 
 def _without_names(nodes: list[Node]) -> list[Node]:

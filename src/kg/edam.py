@@ -12,8 +12,8 @@ synonyms by kind, obsolete flag). A tag gets EDAM terms in one of two ways:
 ``add_edam(nodes)`` puts the result into a built graph (the list of nodes of ``kg.terms``), adding
 only: ``skos:exactMatch`` / ``skos:closeMatch`` from a tag concept to EDAM terms, and for each EDAM
 term used one node with its type (``skos:Concept``), preferred label, ``schema:name`` and scheme.
-A work's EDAM topics follow from its tags (``schema:about/skos:exactMatch|skos:closeMatch``);
-``work_topics`` lists them for the exports that state them on the work.
+The build also states ``schema:about`` each EDAM term of a work's tags on the work (``Work.topics``,
+``Matcher.topics``), as TeSS does. All of it is derived by the rule ``edam-topic`` (``kg.derive``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ __all__ = [
     "tag_matches",
     "EdamFinding",
     "EdamCheck",
+    "Matcher",
     "check_tags",
 ]
 
@@ -246,23 +247,48 @@ def tag_matches(
     """For each tag (IRI -> its spellings): [(EDAM IRI, "exact"|"close", how)] with ``how`` "reviewed"
     or "automatic". Rows pointing to unknown, obsolete or non-topic/operation terms are left out
     (``check_mapping`` reports them)."""
-    by_key: dict[str, list[MappingRow]] = {}
-    for r in rows:
-        by_key.setdefault(key(r.tag), []).append(r)
-    index = _label_index(terms)
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for tag, labels in tags.items():
-        reviewed = [r for k in dict.fromkeys(key(lab) for lab in labels) for r in by_key.get(k, [])]
+    m = Matcher(rows, terms)
+    return {tag: m.matches(labels) for tag, labels in tags.items()}
+
+
+class Matcher:
+    """``tag_matches`` for one tag at a time, the mapping rows and EDAM's label index made once."""
+
+    def __init__(self, rows: list[MappingRow] | None = None, terms: dict[str, EdamTerm] | None = None):
+        self.terms = read_edam() if terms is None else terms
+        self.where = ""
+        if rows is None:
+            rows, self.where = read_mapping(), str(mapping_file())
+        self.rows = rows
+        self.by_key: dict[str, list[MappingRow]] = {}
+        for r in rows:
+            self.by_key.setdefault(key(r.tag), []).append(r)
+        self.index = _label_index(self.terms)
+        self._seen: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+
+    def matches(self, labels: Iterable[str]) -> list[tuple[str, str, str]]:
+        """[(EDAM IRI, "exact"|"close", "reviewed"|"automatic")] of a tag written as ``labels``."""
+        keys = tuple(dict.fromkeys(key(lab) for lab in labels))
+        got = self._seen.get(keys)
+        if got is not None:
+            return got
+        reviewed = [r for k in keys for r in self.by_key.get(k, [])]
         if reviewed:
-            got = []
+            found = []
             for r in reviewed:
-                t = terms.get(r.edam)
+                t = self.terms.get(r.edam)
                 if r.match != "none" and t and not t.obsolete and t.branch in BRANCHES:
-                    got.append((r.edam, r.match, "reviewed"))
-            out[tag] = list(dict.fromkeys(got))
+                    found.append((r.edam, r.match, "reviewed"))
+            got = list(dict.fromkeys(found))
         else:
-            out[tag] = [(t.iri, "exact", "automatic") for t in _automatic(tuple(labels), index)]
-    return out
+            got = [(t.iri, "exact", "automatic") for t in _automatic(keys, self.index)]
+        self._seen[keys] = got
+        return got
+
+    def topics(self, tags: Iterable[str], spellings) -> list[str]:
+        """The EDAM IRIs (exact and close matches) of a work's ``tags`` (IRIs), each once, in tag
+        order; ``spellings(tag IRI)`` gives the ways the catalogue writes the tag."""
+        return list(dict.fromkeys(e for t in tags for e, _k, _how in self.matches(spellings(t))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,7 +322,12 @@ def _literal_values(objs: list[str]) -> list[str]:
 
 
 def add_edam(
-    nodes: list, *, rows: list[MappingRow] | None = None, terms: dict[str, EdamTerm] | None = None
+    nodes: list,
+    *,
+    rows: list[MappingRow] | None = None,
+    terms: dict[str, EdamTerm] | None = None,
+    matcher: Matcher | None = None,
+    derived=None,
 ) -> EdamReport:
     """Add the EDAM links of every tag to ``nodes`` (in place; see the module's docstring) and say
     what was added. Tags are the nodes in a ``schema:inDefinedTermSet`` (only tags are, ``kg.mapping``);
@@ -317,17 +348,16 @@ def add_edam(
     report = EdamReport()
     if not tag_iris:
         return report
-    terms = read_edam() if terms is None else terms
-    where = ""
-    if rows is None:
-        rows, where = read_mapping(), str(mapping_file())
-    report.mapping_problems = check_mapping(rows, terms, where)
+    m = matcher if matcher is not None else Matcher(rows, terms)
+    terms = m.terms
+    report.mapping_problems = check_mapping(m.rows, terms, m.where)
     tag_nodes = {s: props for s, props in nodes if s in tag_iris}
     spellings = {
         s: _literal_values([o for p, objs in props if p in labels_p for o in objs])
         for s, props in tag_nodes.items()
     }
-    matches = tag_matches(spellings, rows, terms)
+    matches = {s: m.matches(labels) for s, labels in spellings.items()}
+    added: list = []  # what is added, for derived (kg.derive's edam-topic)
     used: dict[str, EdamTerm] = {}
     mapped_tags = set()
     for s, found in matches.items():
@@ -344,32 +374,37 @@ def add_edam(
             objs = [iri(e) for e, k, _how in found if k == kind]
             if objs:
                 tag_nodes[s].append((pred, objs))
+                added.append((s, [(pred, objs)]))
         for e, _k, _how in found:
             used[e] = terms[e]
     scheme = [iri(EDAM)]
     for e in sorted(used):
         label = [quoted(used[e].label)]
-        nodes.append(
-            (
-                iri(e),
-                [
-                    (_RDF_TYPE, [f"<{_SKOS}Concept>"]),
-                    (f"<{_SKOS}prefLabel>", label),
-                    (f"<{_SCHEMA}name>", label),
-                    (f"<{_SKOS}inScheme>", scheme),
-                ],
-            )
+        node = (
+            iri(e),
+            [
+                (_RDF_TYPE, [f"<{_SKOS}Concept>"]),
+                (f"<{_SKOS}prefLabel>", label),
+                (f"<{_SCHEMA}name>", label),
+                (f"<{_SKOS}inScheme>", scheme),
+            ],
         )
+        nodes.append(node)
+        added.append(node)
+    if derived is not None:
+        from .derive import EDAM_TOPIC
+
+        derived.add_nodes(EDAM_TOPIC, added)
     report.works_with_edam = sum(1 for objs in works_tags if any(o in mapped_tags for o in objs))
     report.terms_used = len(used)
     report.unmapped.sort(key=str.casefold)
     return report
 
 
-def with_edam(nodes) -> list:
+def with_edam(nodes, *, matcher: Matcher | None = None, derived=None) -> list:
     """``nodes`` as a list with the EDAM links added (``add_edam``), for a caller that writes them."""
     out = list(nodes)
-    add_edam(out)
+    add_edam(out, matcher=matcher, derived=derived)
     return out
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from pyoxigraph import NamedNode
 
+from .derive import FIELD_RULES
 from .model import Agent, Grant, Tag, Work
 from .normalize.identifiers import doi_path
 from .normalize.levels import LEVELS
@@ -158,6 +159,12 @@ WORK_FIELDS: list[Row] = [
         "project/organisation behind the work (author, tag, name in the text or grant; see below)",
     ),
     ("grants", (SCHEMA.funding,), iri, "a schema:Grant whose number the text names"),
+    (
+        "topics",
+        (SCHEMA.about,),
+        iri,
+        "EDAM topics/operations of the work's tags (kg.edam), as TeSS states them",
+    ),
 ]
 
 
@@ -183,6 +190,7 @@ SOURCE_KEYS = {
     "file_formats": "file_formats",
     "source_orgs": "authors, tags, name, description, abstract",
     "grants": "name, description, abstract",
+    "topics": "tags",
 }
 
 
@@ -193,11 +201,17 @@ def _values(work: Work, attr: str) -> list:
     return v if isinstance(v, list) else [v]
 
 
+# Predicates two rows may share because their values can never give the same term: tag concepts
+# (minted under the base) and EDAM terms (http://edamontology.org/) are both schema:about.
+_SHARED = {SCHEMA.about: {"tags", "topics"}}
+
+
 def _one_row_per_predicate() -> None:
     seen: dict[NamedNode, int] = {}
-    for row, (_attr, preds, _conv, _note) in enumerate(WORK_FIELDS):
+    for row, (attr, preds, _conv, _note) in enumerate(WORK_FIELDS):
         for p in preds:
-            if seen.setdefault(p, row) != row or preds.count(p) > 1:
+            other = WORK_FIELDS[seen.setdefault(p, row)][0]
+            if (seen[p] != row and {attr, other} != _SHARED.get(p)) or preds.count(p) > 1:
                 raise AssertionError(f"{p} is in two rows of WORK_FIELDS; work_nodes would repeat triples")
 
 
@@ -285,6 +299,52 @@ def work_nodes(work: Work) -> Iterator[Node]:
         subs.append((event, ev))
     yield s, props
     yield from subs
+
+
+_BY_ATTR: dict[str, list[tuple[tuple[str, ...], Callable[[object], object]]]] = {}
+for _attr, _preds, _conv, _is_type in _ROWS:
+    _BY_ATTR.setdefault(_attr, []).append((_preds, _conv))
+
+
+def _member(i: int) -> str:
+    return _MEMBER[i - 1] if i <= len(_MEMBER) else T(RDF[f"_{i}"])
+
+
+def work_derived(work: Work) -> Iterator[tuple[str, Node]]:
+    """(rule, node) for the triples of ``work_nodes`` that a rule of ``kg.derive`` concluded: the
+    fields that are derived as a whole (``FIELD_RULES``), and the values ``Work.derived`` marks, each
+    with every predicate of its rows (and, for an author, its place in the author list)."""
+    s = iri(work.iri)
+    for attr, rule in FIELD_RULES.items():
+        vals = getattr(work, attr)
+        if vals:
+            props = []
+            for preds, conv in _BY_ATTR[attr]:
+                objs = list(dict.fromkeys(o for o in map(conv, vals) if o is not None))
+                if objs:
+                    props += [(p, objs) for p in preds]
+            yield rule, (s, props)
+    if not work.derived:
+        return
+    stated: dict[str, set[str]] = {}  # attr -> terms a stated value of it gives (two values, one term)
+    for (attr, value), rule in work.derived.items():
+        if attr not in stated:
+            stated[attr] = {
+                o
+                for preds, conv in _BY_ATTR[attr]
+                for v in getattr(work, attr)
+                if (attr, v) not in work.derived and (o := conv(v)) is not None
+            }
+        props = [
+            (p, [o])
+            for preds, conv in _BY_ATTR[attr]
+            if (o := conv(value)) is not None and o not in stated[attr]
+            for p in preds
+        ]
+        if props:
+            yield rule, (s, props)
+        if attr == "authors" and value in work.authors:
+            yield rule, (iri(work.iri + "#authors"), [(_member(work.authors.index(value) + 1), [iri(value)])])
 
 
 _PERSON, _ORGANIZATION = T(SCHEMA.Person), T(SCHEMA.Organization)

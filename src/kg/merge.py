@@ -10,6 +10,8 @@ Rules (documented in the README):
   value of the source read first and the problem ``merge-conflict`` names both sources and values.
   Each source's own value stays in that source's named graph (``catalog.nq``).
 Works from one and the same source are never merged (duplicates inside a file are reported as such).
+A value one source states is stated in the merged work even where a rule derived it from another
+source (``Work.derived``, kg.derive).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _show(v: object) -> object:
 def copy_work(w: Work) -> Work:
     """A copy of ``w`` that shares no list with it (merging into the copy leaves ``w`` as its
     source states it)."""
-    return dataclasses.replace(w, **{f: list(getattr(w, f)) for f in _LIST_FIELDS})
+    return dataclasses.replace(w, **{f: list(getattr(w, f)) for f in _LIST_FIELDS}, derived=dict(w.derived))
 
 
 class Merger:
@@ -140,6 +142,11 @@ class Merger:
                     severity=WARNING,
                     value={there: _show(a), here: _show(b)},
                 )
+        # a value one source states is stated, whatever a rule concluded from another source
+        new_marks = {k: r for k, r in view.derived.items() if k[1] not in getattr(merged, k[0])}
+        for k in [k for k in merged.derived if k not in view.derived and k[1] in getattr(view, k[0])]:
+            del merged.derived[k]
+        merged.derived.update(new_marks)
         for f in LISTS:
             a, b = getattr(merged, f), getattr(view, f)
             new = [x for x in b if x not in a]

@@ -39,7 +39,8 @@ LIST = "list"  # united, first source's order first; differing lists a merge-uni
 QUIET = "quiet"  # united without a note (more is more)
 WARN = "warn"  # united; differing lists a merge-conflict warning
 TAGS = "tags"  # united in pairs with ``keywords`` (tag node and the label it was written with)
-DERIVED = "derived"  # computed from the merged record afterwards (kg.projects), not merged
+DERIVED = "derived"  # computed from the merged record afterwards (kg.projects, kg.edam), not merged
+MARKS = "marks"  # which values a rule concluded (kg.derive): a value any source states is stated
 NOT_MERGED = "not merged"  # identity and location: the first source's
 
 
@@ -81,6 +82,14 @@ class Work:
     event_location: str | None = _field("event_location", SINGLE, "")
     source_orgs: list[str] = _field("", DERIVED, "project/organisation IRIs (kg.projects)", True)
     grants: list[str] = _field("", DERIVED, "grant IRIs named in the work's texts (kg.projects)", True)
+    topics: list[str] = _field("", DERIVED, "EDAM topic/operation IRIs of the work's tags (kg.edam)", True)
+    # (field, value) -> the rule of kg.derive that concluded that value of a list field (an author
+    # whose ORCID was copied by name, a DOI read from a Zenodo record number, ...); values not in it
+    # are stated by the entry. ``source_orgs``, ``grants`` and ``topics`` are derived as a whole
+    # (kg.derive.FIELD_RULES) and never marked here.
+    derived: dict[tuple[str, str], str] = field(
+        default_factory=dict, metadata={"keys": (), "merge": MARKS, "doc": "(field, value) -> rule"}
+    )
     file: str | None = field(default=None, metadata={"keys": (), "merge": NOT_MERGED, "doc": "source"})
     line: int | None = field(default=None, metadata={"keys": (), "merge": NOT_MERGED, "doc": "entry's line"})
 

@@ -89,7 +89,7 @@ def select_works(st: ox.Store, kind: str, value: str) -> tuple[str, list[str]]:
     elif kind == "tag":
         rows = _q(
             st,
-            """SELECT DISTINCT ?w ?title WHERE { ?w schema:about ?t .
+            """SELECT DISTINCT ?w ?title WHERE { ?w schema:about ?t . ?t a schema:DefinedTerm .
             ?t skos:prefLabel ?title ; skos:prefLabel|skos:altLabel ?n . FILTER(LCASE(STR(?n)) = ?low_) }""",
             low=low,
         )

@@ -405,6 +405,7 @@ class StreamResult:
     problems: dict[str, int] = field(default_factory=dict)
     problems_by_severity: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    derived: dict[str, int] = field(default_factory=dict)  # triples per derivation rule (kg.derive)
 
 
 def graph_iri(base: str) -> str:
@@ -419,10 +420,13 @@ def stream_build(
     formats: Iterable[str] = ("ntriples",),
     *,
     strict: bool = False,
+    stated_only: bool = False,
 ) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (the files of ``formats``, those of
     ``kg.formats.RDF_FORMATS`` marked streamable: catalog.nt and/or catalog.nq; plus
-    ``problems.json``)."""
+    ``problems.json``). catalog.nq holds the stated triples in ``graph_iri(base)`` and what each
+    derivation rule concluded in its own graph (``kg.derive``), as ``kg build``'s does;
+    ``stated_only`` applies no rule."""
     from .api import _check_base
 
     t0 = time.perf_counter()
@@ -442,7 +446,7 @@ def stream_build(
     graph = f"<{graph_iri(base)}>"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        return _stream(paths, infos, out, base, formats, graph, strict, t0)
+        return _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only)
     except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
         raise NothingBuilt(str(e.args[0]), file=e.file, line=e.line) from None
     except OSError as e:  # (the sources' read errors are SourceErrors) the words of kg build's
@@ -466,18 +470,125 @@ def _trim(caches: tuple) -> None:
             cache.cache_clear()
 
 
-def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult:
+class _Writer:
+    """Writes nodes to the open files: all of them to catalog.nt; in catalog.nq the stated ones to the
+    catalogue's graph and what each rule concluded to that rule's graph (``kg.derive``)."""
+
+    def __init__(self, handles: dict, graph: str, base: str) -> None:
+        self.handles, self.graph, self.base = handles, graph, base
+        self.counts: Counter[str] = Counter()  # triples per derivation rule
+        self.n_triples = 0
+
+    def emit(self, nodes, derived=()) -> None:
+        """Write ``nodes`` (the merged graph's); ``derived``: (rule, node) pairs among them."""
+        from .derive import Derived, graph_iri, without
+        from .terms import in_graph, nt_bytes
+
+        nodes = list(nodes)
+        data = nt_bytes(nodes)
+        self.n_triples += data.count(b"\n")
+        d = Derived()
+        for rule, node in derived:
+            d.add_nodes(rule, [node])
+        for rule in d.rules():
+            self.counts[rule] += d.count(rule)
+        for fmt, fh in self.handles.items():
+            if fmt == "ntriples":
+                fh.write(data)
+            elif not d.by_rule:
+                fh.write(in_graph(data, self.graph))
+            else:
+                fh.write(in_graph(nt_bytes(without(nodes, d.triples())), self.graph))
+                for rule in d.rules():
+                    fh.write(in_graph(nt_bytes(d.nodes(rule)), f"<{graph_iri(self.base, rule)}>"))
+
+    def describe_rules(self) -> None:
+        """Each rule's graph in catalog.nq gets its description (``kg.derive.rule_nodes``)."""
+        from .derive import graph_iri, rule_nodes
+        from .terms import in_graph, nt_bytes
+
+        if "nquads" in self.handles:
+            for rule, n in self.counts.items():
+                g = f"<{graph_iri(self.base, rule)}>"
+                self.handles["nquads"].write(in_graph(nt_bytes(rule_nodes(self.base, rule, n)), g))
+
+
+class _Rules:
+    """The rules of ``kg.derive`` that the ordinary build applies over the whole catalogue (project,
+    grant and EDAM links), applied block by block; each step returns (rule, node) of what it
+    concluded. Nothing with ``stated_only``."""
+
+    def __init__(self, cat, base: str, stated_only: bool) -> None:
+        from .edam import Matcher
+        from .registry import registry
+
+        self.cat, self.base, self.stated_only = cat, base, stated_only
+        self.grants: dict = {}
+        self.linked: set[str] = set()  # organisations some work is linked to
+        self.registered = {o.node_iri(base) for o in registry()}
+        self.matcher = None if stated_only else Matcher()
+
+    def _spellings(self, tag: str) -> list[str]:
+        """The tag's spellings met so far (the ordinary build matches EDAM on all of them)."""
+        return [label for label, _n in self.cat._tag_labels.most_common(tag)]
+
+    def works(self, works) -> list:
+        from .mapping import work_derived
+        from .projects import link_works
+
+        if self.stated_only:
+            return []
+        found, _report = link_works(works, self.cat.agents, self.base)
+        for g in found:
+            self.grants.setdefault(g.iri, g)
+        for w in works:
+            self.linked.update(w.source_orgs)
+            if w.tags:
+                w.topics = self.matcher.topics(w.tags, self._spellings)
+        return [x for w in works if w.derived or w.source_orgs or w.topics for x in work_derived(w)]
+
+    def agents(self, done, named) -> list:
+        """An organisation no entry names (not in ``named``) is described because a rule links a
+        work to it."""
+        from .derive import FUNDING, SOURCE_ORGANIZATION
+        from .mapping import agent_nodes
+
+        return [
+            (SOURCE_ORGANIZATION if a.iri in self.linked else FUNDING, node)
+            for a in done
+            if a.iri in self.registered and a.iri not in named
+            for node in agent_nodes(a)
+        ]
+
+    def shared(self, tags, licenses, levels) -> tuple[list, list]:
+        """The last nodes (grants, tags, licences, levels) with the tags' EDAM links and terms, as
+        the ordinary build adds them (kg.edam), and what the rules concluded among them."""
+        from .derive import EDAM_TOPIC, FUNDING, Derived
+        from .edam import with_edam
+        from .mapping import grant_nodes, shared_nodes
+
+        ordered = [self.grants[k] for k in sorted(self.grants)]
+        last = shared_nodes((), tags, licenses, levels, self.base, ordered)
+        if self.stated_only:
+            return list(last), []
+        d = Derived()
+        last = with_edam(last, matcher=self.matcher, derived=d)
+        by_rule = [(EDAM_TOPIC, n) for n in d.nodes(EDAM_TOPIC.name)]
+        by_rule += [(FUNDING, n) for g in ordered for n in grant_nodes(g)]
+        return last, by_rule
+
+
+def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=False) -> StreamResult:
     from .catalog import Catalog, Tally
     from .curation import as_written_nodes, parent_nodes, same_person_nodes
-    from .edam import with_edam
+    from .derive import RULES, SAME_PERSON
     from .mapping import shared_nodes, works_nodes
     from .outputs import atomic_file
-    from .projects import link_works
-    from .terms import in_graph, nt_bytes
 
     with atomic_file(out / "problems.json", "w") as pf:
         problems = StreamedProblems(pf)
-        cat = Catalog(base, problems)
+        cat = Catalog(base, problems, stated_only=stated_only)
+        cat.merge_people = not stated_only  # the same-person rule is a rule (kg.derive)
         cat._uuids = _Seen()  # type: ignore[assignment]
         cat._urls = _Seen()  # type: ignore[assignment]
         cat.merger = _NoMerger()  # type: ignore[assignment]
@@ -495,17 +606,12 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
         licenses: dict = {}
         levels: set[str] = set()
-        n_triples = 0
         n_works = 0
         n_people = n_orgs = 0
 
-        grants: dict = {}
-
-        def link_block(works) -> None:
-            """Project and grant links, as the ordinary build makes them (kg.projects)."""
-            found, _report = link_works(works, cat.agents, base)
-            for g in found:
-                grants.setdefault(g.iri, g)
+        writer = _Writer(handles, graph, base)
+        emit = writer.emit
+        rules = _Rules(cat, base, stated_only)
 
         def as_written(works) -> list:
             """The block's names and licences as written (kg.curation), then forgotten."""
@@ -513,13 +619,6 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
             cat.authors_written.clear()
             cat.licenses_written.clear()
             return nodes
-
-        def emit(nodes) -> None:
-            nonlocal n_triples
-            data = nt_bytes(nodes)
-            n_triples += data.count(b"\n")
-            for fmt, fh in handles.items():
-                fh.write(data if fmt == "ntriples" else in_graph(data, graph))
 
         try:
             # pass two: every entry, its triples written as soon as it is normalised
@@ -531,41 +630,37 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
                         pending.append(w)
                     if len(pending) >= BLOCK:
                         n_works += len(pending)
-                        link_block(pending)
-                        emit(works_nodes(pending, licenses, levels))
+                        derived = rules.works(pending)
+                        emit(works_nodes(pending, licenses, levels), derived)
                         emit(as_written(pending))
                         pending.clear()
                         cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
-                link_block(pending)
-                emit(works_nodes(pending, licenses, levels))
+                derived = rules.works(pending)
+                emit(works_nodes(pending, licenses, levels), derived)
                 emit(as_written(pending))
                 cat.works.clear()
-            emit(same_person_nodes(cat.derived) + parent_nodes(cat.agents, base))  # kg.curation
+            same = same_person_nodes(cat.derived)  # kg.curation; the sameAs links in the rule's graph
+            emit(same + parent_nodes(cat.agents, base), [(SAME_PERSON, n) for n in same])
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
             # dropped once written: settling gives every agent written several ways a fresh set of
             # alternate names, which for all of them at once would raise the peak.
-            spellings, tag_labels = cat._agent_names, cat._tag_labels
+            spellings_of, tag_labels = cat._agent_names, cat._tag_labels
             cat._tag_labels = Tally()
             agent_iris = list(cat.agents)
             for i in range(0, len(agent_iris), 5_000):
                 part = agent_iris[i : i + 5_000]
-                cat._agent_names = Tally({iri: spellings[iri] for iri in part if iri in spellings})
+                cat._agent_names = Tally({iri: spellings_of[iri] for iri in part if iri in spellings_of})
                 cat.finish()
                 done = [cat.agents.pop(iri) for iri in part]
                 n_people += sum(1 for a in done if a.kind == "Person")
                 n_orgs += sum(1 for a in done if a.kind != "Person")
-                emit(shared_nodes(done, (), {}, set(), base, ()))
+                emit(shared_nodes(done, (), {}, set(), base, ()), rules.agents(done, spellings_of))
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
-            emit(
-                with_edam(  # the tags' EDAM links and terms, as the ordinary build adds them (kg.edam)
-                    shared_nodes(
-                        (), cat.tags.values(), licenses, levels, base, [grants[k] for k in sorted(grants)]
-                    )
-                )
-            )
+            emit(*rules.shared(cat.tags.values(), licenses, levels))
+            writer.describe_rules()
         except BaseException as exc:
             for cm in files.values():
                 cm.__exit__(type(exc), exc, exc.__traceback__)
@@ -584,10 +679,11 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0) -> StreamResult
         people=n_people,
         organizations=n_orgs,
         tags=len(cat.tags),
-        triples=n_triples,
+        triples=writer.n_triples,
         problems=dict(sorted(problems.by_kind().items())),
         problems_by_severity=dict(problems.by_severity()),
         seconds=time.perf_counter() - t0,
+        derived={r: writer.counts[r] for r in RULES if writer.counts[r]},
     )
     if strict and problems._first_serious is not None:
         raise StrictFailure(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from . import __version__
+from .derive import RULES, graph_iri, rule_iri
 from .formats import RDF_FORMATS
 from .terms import Node
 from .vocab import (
@@ -162,6 +163,15 @@ def void_triples(
         yield Triple(d, VOID.dataDump, NamedNode(dv + "/" + RDF_FORMATS[fmt].file_name))
     for cls in sorted(classes):
         yield Triple(d, VOID.classPartition, NamedNode(dv + "/class/" + _slug(cls)))
+
+    # the statements each derivation rule made (kg.derive): a subset per rule, its graph in catalog.nq
+    for rule, n in b.derived.counts().items():
+        g = NamedNode(graph_iri(b.base, rule))
+        yield Triple(d, VOID.subset, g)
+        yield Triple(g, RDF.type, VOID.Dataset)
+        yield Triple(g, DCT.title, Literal(f"statements kg derived: {RULES[rule].label}"))
+        yield Triple(g, KG.byRule, NamedNode(rule_iri(b.base, rule)))
+        yield Triple(g, VOID.triples, _int(n))
 
     for cls in sorted(classes):
         part = NamedNode(dv + "/class/" + _slug(cls))

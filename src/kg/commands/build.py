@@ -14,10 +14,19 @@ def _summary(b, paths) -> str:
         f"{s['triples']} triples in {b.seconds:.2f} s",
     ]
     links = s["links"]
-    lines.append(
-        f"kg: {links['works_linked']} works linked to projects/organisations; works per rule: "
-        + ", ".join(f"{r} {n}" for r, n in links["works_by_rule"].items())
-    )
+    if not b.stated_only:
+        lines.append(
+            f"kg: {links['works_linked']} works linked to projects/organisations; works per rule: "
+            + ", ".join(f"{r} {n}" for r, n in links["works_by_rule"].items())
+        )
+    derived = s["derived"]
+    if b.stated_only:
+        lines.append("kg: --stated-only: the catalogue's own statements; no derivation rule applied")
+    elif derived:
+        lines.append(
+            f"kg: {sum(derived.values())} triples derived (graph/derived/<rule> in catalog.nq/.trig): "
+            + ", ".join(f"{r} {n}" for r, n in derived.items())
+        )
     if b.edam is not None and b.edam.tags:
         e = b.edam
         lines.append(
@@ -59,7 +68,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             raise UsageError("--people applies to a whole build, not with --stream")
         return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
-    b = build(args.sources, base=args.base or DEFAULT_BASE, people=False if args.no_people else args.people)
+    b = build(
+        args.sources,
+        base=args.base or DEFAULT_BASE,
+        people=False if args.no_people else args.people,
+        stated_only=args.stated_only,
+    )
     paths = b.write(args.out, formats)
     if not args.quiet:
         print(_summary(b, paths), file=sys.stderr)
@@ -86,7 +100,12 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     if other:
         raise UsageError(f"--stream writes {' and '.join(streamable)} only, not {', '.join(other)}")
     r = stream_build(
-        args.sources, args.out, base=args.base or DEFAULT_BASE, formats=formats, strict=args.strict
+        args.sources,
+        args.out,
+        base=args.base or DEFAULT_BASE,
+        formats=formats,
+        strict=args.strict,
+        stated_only=args.stated_only,
     )
     if not args.quiet:
         sev = r.problems_by_severity
@@ -95,6 +114,11 @@ def _cmd_stream(args: argparse.Namespace) -> int:
             f"{r.people} people, {r.organizations} organisations, {r.tags} tags, {r.triples} triples "
             f"in {r.seconds:.2f} s"
         ]
+        if r.derived:
+            lines.append(
+                f"kg: {sum(r.derived.values())} triples derived: "
+                + ", ".join(f"{k} {n}" for k, n in r.derived.items())
+            )
         if r.problems:
             lines.append(
                 f"kg: {sum(r.problems.values())} problems "
@@ -140,7 +164,8 @@ def register(sub) -> None:
         action="append",
         choices=format_list(),
         help=f"write only these formats (repeatable; default {', '.join(DEFAULT_FORMATS)}, plus nquads "
-        "when several sources are merged; nquads and trig hold one named graph per source; "
+        "when several sources are merged; nquads and trig hold one named graph per source (stated "
+        "triples) and one per derivation rule; "
         f"with --stream: {' and/or '.join(format_list(streamable=True))}, default ntriples)",
     )
     b.add_argument(
@@ -148,6 +173,13 @@ def register(sub) -> None:
         action="store_true",
         help="entry by entry, memory flat in the catalogue's size "
         f"({', '.join(format_list(streamable=True))} only)",
+    )
+    b.add_argument(
+        "--stated-only",
+        action="store_true",
+        help="write only what the catalogue states: apply none of kg's derivation rules (no ORCID copied "
+        "by name, no author list extended, no DOI from a record number, no project, grant or EDAM links, "
+        "no same-person merge)",
     )
     who = b.add_mutually_exclusive_group()
     who.add_argument(

@@ -33,6 +33,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     where = str(q.path) if q.path else None
     if args.graph and not args.endpoint:
         raise UsageError("--graph reads a named graph on a server: give --endpoint URL too")
+    if args.stated_only and args.endpoint:
+        raise UsageError(
+            "--stated-only reads a build's catalog.nq/.trig; on an endpoint, name the source graphs "
+            "in the query (FROM <...source/...>) instead"
+        )
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     if args.endpoint:
         from ..endpoint import query_endpoint
@@ -42,15 +47,56 @@ def cmd_query(args: argparse.Namespace) -> int:
     else:
         data = args.data if args.data is not None else "build"
         info = default_build(data) if args.data is None else build_info(data)
-        store = open_store(data, rebuild=args.rebuild_store, log=log)
+        if args.stated_only:
+            store, layers = stated_store(data)
+            source = f"{layers} (stated triples only)"
+        else:
+            store = open_store(data, rebuild=args.rebuild_store, log=log)
+            source = info.describe()
         result = run_local(store, text, where=where)
-        source = info.describe()
     if log:  # after the query ran, so that an error stays the only line on stderr
         log(f"kg: answered from {source}")
     sys.stdout.write(format_result(result, args.format))
     if result.form == "ASK":
         return 0 if result.boolean else 1
     return 0
+
+
+def stated_store(data):
+    """An in-memory store of the build's layers (its catalog.nq or catalog.trig): every named graph
+    as written, and as the default graph the triples of all graphs but the derived ones
+    (``<base>graph/derived/<rule>``, kg.derive), so a query without GRAPH sees what the catalogue
+    states and a query with GRAPH sees each layer. Returns (store, the file read)."""
+    from pathlib import Path
+
+    import pyoxigraph as ox
+
+    from ..errors import SourceError, UsageError
+    from ..formats import RDF_FORMATS
+
+    p = Path(data)
+    names = [RDF_FORMATS[f].file_name for f in ("nquads", "trig")]
+    files = [p] if p.is_file() else [p / n for n in names if (p / n).is_file()]
+    if not files or files[0].name not in names:
+        raise UsageError(
+            f"--stated-only needs the build's layers ({' or '.join(names)}) in {p}: build it with "
+            "`kg build ... --format nquads` (or query a `kg build --stated-only` folder without the option)"
+        )
+    f = files[0]
+    fmt = ox.RdfFormat.N_QUADS if f.suffix == ".nq" else ox.RdfFormat.TRIG
+    store = ox.Store()
+    try:
+        quads = list(ox.parse(path=str(f), format=fmt))
+    except (SyntaxError, OSError) as e:
+        raise SourceError(f"cannot read the layers: {e}", file=str(f)) from None
+    stated = [
+        ox.Quad(q.subject, q.predicate, q.object)
+        for q in quads
+        if not (isinstance(q.graph_name, ox.NamedNode) and "/graph/derived/" in q.graph_name.value)
+    ]
+    store.bulk_extend(quads)
+    store.bulk_extend(stated)
+    return store, f
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
@@ -150,6 +196,12 @@ def register(sub) -> None:
     )
     q.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="endpoint timeout (default 30)"
+    )
+    q.add_argument(
+        "--stated-only",
+        action="store_true",
+        help="answer from what the catalogue states: the default graph holds the build's source graphs "
+        "(from its catalog.nq/.trig), not the graphs of kg's derivation rules; GRAPH ?g sees every layer",
     )
     q.add_argument("--rebuild-store", action="store_true", help="rebuild <data>/store/ even if it is current")
     q.add_argument(

@@ -13,6 +13,7 @@ __all__ = [
     "doi_from_url",
     "doi_path",
     "is_doi_url",
+    "is_record_url",
     "KG_UUID_NAMESPACE",
     "orcid_checksum_ok",
     "parse_uuid",
@@ -43,18 +44,25 @@ def valid_iri(value: str) -> bool:
     return True
 
 
-def doi_from_url(url: str) -> str | None:
-    """The DOI named by a doi.org URL or implied by a Zenodo record URL, lower-cased."""
+def doi_from_url(url: str, *, records: bool = True) -> str | None:
+    """The DOI named by a doi.org URL or implied by a Zenodo record URL, lower-cased; with
+    ``records=False`` only a DOI the URL spells out (the record number is not read as a DOI)."""
     m = _DOI_URL.match(url.strip())
     if m:
         return unquote(m.group(1)).rstrip(".").lower()
     m = _ZENODO_DOI.match(url.strip())
     if m:
         return m.group(1).lower()
-    m = _ZENODO.match(url.strip())
+    m = _ZENODO.match(url.strip()) if records else None
     if m:
         return f"10.5281/zenodo.{m.group(1)}"
     return None
+
+
+def is_record_url(url: str) -> bool:
+    """A Zenodo record URL: its DOI (``doi_from_url``) is concluded from the record number, not
+    written in it (kg.derive's rule ``doi-from-record``)."""
+    return bool(_ZENODO.match(url.strip()))
 
 
 # Characters a DOI name may hold but an IRI may not (RFC 3987), plus '%' itself: a DOI name is kept

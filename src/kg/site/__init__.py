@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..derive import derived_links
 from ..errors import KgError
 from ..vocab import DEFAULT_BASE
 from .graph import Graph, load_store
@@ -176,6 +177,9 @@ def build_site(
     g = Graph.from_store(load_store(build_dir))
     site = Site(g, load_named_queries(queries_dir), site_url, base, vocabulary_graph())
     site.dumps = dump_files(build_dir)
+    site.derived = derived_links(
+        build_dir
+    )  # marks the links a rule derived (kg.derive), if layers were built
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=out.parent))
     write = _Writer(tmp)

@@ -163,7 +163,9 @@ def work_embed(g: Graph, work: str) -> dict:
     if edam:  # the EDAM terms of the work's tags, where TeSS looks for topics (DIFFERENCES["about"])
         about = doc.get("about", [])
         about = about if isinstance(about, list) else [about]
-        doc["about"] = _one(about + [x for x in edam if x not in about])
+        # the graph states the terms on the work too (kg.derive's edam-topic): after the tags, named
+        about = [a for a in about if not (a["@id"] if isinstance(a, dict) else a).startswith(EDAM)]
+        doc["about"] = _one(about + edam)
     urls = doc.get("url")
     if isinstance(urls, list):  # one url (the first in code-point order); the others are sameAs
         first, *rest = sorted(urls)

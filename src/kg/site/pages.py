@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from pyoxigraph import NamedNode
 
+from ..edam import EDAM
 from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
 from .charts import index_charts
 from .embed import edam_matches, entity_embed, list_embed, script_json, work_embed
@@ -139,6 +140,8 @@ class Site:
         self.extra = extra if extra is not None else Graph(g.store)  # vocabulary and concept schemes
         self.named_queries = named_queries or []
         self.dumps: list[tuple[str, str, int]] = []  # (file name, media type, bytes) copied beside index.html
+        # (work, property, node) -> label of the rule that derived the link (kg.derive.derived_links)
+        self.derived: dict[tuple[str, str, str], str] = {}
         self.site_url = site_url if not site_url or site_url.endswith("/") else site_url + "/"
         # absolute page URLs identify the nodes that only the site has (the lists, the site itself)
         self.page_base = self.site_url or KG_HOME + "site/"
@@ -173,7 +176,7 @@ class Site:
                 add("person" if SCHEMA.Person.value in g.types(a) else "project", a, w, once=True)
             for o in g.iris(w, SCHEMA.sourceOrganization):
                 add("project", o, w, once=True)
-            for t in g.iris(w, SCHEMA.about):
+            for t in self.tags(w):
                 add("tag", t, w)
             for lic in g.iris(w, SCHEMA.license):
                 add("license", lic, w)
@@ -273,7 +276,7 @@ class Site:
     def _work_block(self, w: str, root: str, heading: str, full: bool) -> str:
         g = self.g
         title = g.name(w)
-        tags = sorted(g.iris(w, SCHEMA.about), key=lambda t: g.name(t).casefold())
+        tags = sorted(self.tags(w), key=lambda t: g.name(t).casefold())
         tag_list = (
             '<ul class="tags" aria-label="Tags"'
             + (' data-pagefind-weight="10">' if full else ">")
@@ -311,7 +314,10 @@ class Site:
         if authors:
             out.append(
                 '<p class="authors">'
-                + ", ".join(self.link(a, root) + (self._orcid(a) if full else "") for a in authors)
+                + ", ".join(
+                    self.link(a, root) + self.mark(w, SCHEMA.author, a) + (self._orcid(a) if full else "")
+                    for a in authors
+                )
                 + "</p>"
             )
         editors = self.g.iris(w, SCHEMA.editor)
@@ -353,7 +359,11 @@ class Site:
         out = []
         orgs = g.iris(w, SCHEMA.sourceOrganization)
         if orgs:
-            out.append("<p>Project: " + ", ".join(self.link(o, root) for o in orgs) + "</p>")
+            out.append(
+                "<p>Project: "
+                + ", ".join(self.link(o, root) + self.mark(w, SCHEMA.sourceOrganization, o) for o in orgs)
+                + "</p>"
+            )
         urls = g.iris(w, SCHEMA.url)
         links = urls + [d for d in g.iris(w, SCHEMA.identifier) if d not in urls]
         if links:
@@ -373,6 +383,15 @@ class Site:
         )
         body += self.rdf_links(w, path)
         return path, self.page(self.g.name(w), body, root, head + self.alternates(w, path)), doc
+
+    def tags(self, w: str) -> list[str]:
+        """The work's tags: its schema:about links but the EDAM terms (kg.edam states those too)."""
+        return [t for t in self.g.iris(w, SCHEMA.about) if not t.startswith(EDAM)]
+
+    def mark(self, w: str, p: NamedNode, o: str) -> str:
+        """A small mark after a link that a rule of kg.derive concluded (``derived``), naming the rule."""
+        rule = self.derived.get((w, p.value, o))
+        return f'<sup class="derived" title="derived: {esc(rule)}">*</sup>' if rule else ""
 
     def authors(self, w: str) -> list[str]:
         """``Graph.author_order``, once per work (the work and person pages ask for it ~6,700 times on
@@ -411,7 +430,7 @@ class Site:
         """The work's values of each search facet (``search.FACETS``), as the search page shows them."""
         g = self.g
         out = {
-            "tag": [g.name(t) for t in g.iris(w, SCHEMA.about)],
+            "tag": [g.name(t) for t in self.tags(w)],
             "license": [g.text(x, SCHEMA.identifier) or self.label(x) for x in g.iris(w, SCHEMA.license)],
             "level": [self.label(x) for x in g.iris(w, SCHEMA.educationalLevel)],
             "type": [self.label(x) for x in g.iris(w, KG.contentType)],
