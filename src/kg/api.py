@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
+from .continuity import Continuity
+from .derive import Derived
 from .edam import EdamReport, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
@@ -60,6 +62,8 @@ class Build:
     links: LinkReport = field(default_factory=LinkReport)  # per-rule counts of work -> project links
     started: str | None = None  # UTC build start, written only into void.ttl (kg.void)
     edam: EdamReport | None = None  # what kg.edam linked (tags -> EDAM terms)
+    derived: Derived = field(default_factory=Derived)  # statements kg derived, per rule (kg.derive)
+    continuity: Continuity | None = None  # works matched to a previous build (kg.continuity)
 
     @property
     def works(self):
@@ -117,6 +121,7 @@ class Build:
             "links": self.links.as_dict(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
+            **({"iris": self.continuity.counts()} if self.continuity else {}),
         }
 
     @_output_errors
@@ -145,6 +150,21 @@ class Build:
         paths["void"] = write_void(self, out, files, self.started, digests)
         return paths
 
+    def derived_graphs(self) -> Iterator[tuple[str, Iterable[Node]]]:
+        """One named graph per derivation rule that made statements (``kg.derive.graph_iri``): the
+        statements, then the rule's PROV description."""
+        from itertools import chain
+
+        from .derive import graph_iri, rule_nodes
+        from .terms import iri
+
+        for rule in self.derived.by_rule:
+            nodes = self.derived.nodes(rule)
+            yield (
+                iri(graph_iri(self.base, rule)),
+                chain(nodes, rule_nodes(self.base, rule, self.derived.count(rule))),
+            )
+
     def serialize(self, fmt: str, out: IO[bytes]) -> None:
         """Write the graph in format ``fmt`` (a name in ``kg.formats.RDF_FORMATS``) to a binary
         file. Formats with named graphs get one graph per source (``kg.provenance``)."""
@@ -152,9 +172,11 @@ class Build:
         if info.own_writer:
             OWN_WRITERS[fmt](self.nodes, out, self.prefixes)
         elif info.dataset:
+            from itertools import chain
+
             from .provenance import source_graphs
 
-            write_graphs(fmt, source_graphs(self), out, self.prefixes)
+            write_graphs(fmt, chain(source_graphs(self), self.derived_graphs()), out, self.prefixes)
         else:
             write_graphs(fmt, [(None, self.nodes)], out, self.prefixes)
 
@@ -189,13 +211,19 @@ def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEn
 
 
 def build(
-    sources: Iterable[str | Path] | str | Path, base: str = DEFAULT_BASE, *, strict: bool = False
+    sources: Iterable[str | Path] | str | Path,
+    base: str = DEFAULT_BASE,
+    *,
+    strict: bool = False,
+    previous: str | Path | None = None,
 ) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
 
     Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
     at all is reported there too, as long as another source could be. ``strict`` raises
-    ``StrictFailure`` when any problem of severity warning or error was found.
+    ``StrictFailure`` when any problem of severity warning or error was found. ``previous`` (a build
+    folder or its graph file) matches the works to that build's, stating the IRIs that changed as
+    replaced (``kg.continuity``; ``Build.continuity``).
     """
     t0 = time.perf_counter()
     from .void import now
@@ -219,6 +247,12 @@ def build(
     b = Build(base=base, catalog=catalog, sources=infos, problems=problems, links=links, started=started)
     b.nodes = list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
     b.edam = add_edam(b.nodes)  # tag -> EDAM links and the EDAM terms they use (kg.edam)
+    if previous is not None:
+        from .continuity import link_previous
+
+        b.continuity = link_previous(catalog.works, previous, b.derived, problems)
+    for rule in b.derived.by_rule:  # the merged graph is the union of stated and derived statements
+        b.nodes.extend(b.derived.nodes(rule))
     b.seconds = time.perf_counter() - t0
     if strict:
         serious = [p for p in problems if p.severity in ("warning", "error")]

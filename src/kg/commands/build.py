@@ -28,6 +28,8 @@ def _summary(b, paths) -> str:
         )
         for m in e.mapping_problems:
             lines.append(f"kg: EDAM mapping: {m}")
+    if b.continuity is not None:
+        lines.append(_continuity_line(b.continuity))
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(
@@ -42,14 +44,28 @@ def _summary(b, paths) -> str:
     return "\n".join(lines)
 
 
+def _continuity_line(c) -> str:
+    n = c.counts()
+    return (
+        f"kg: work IRIs against the previous build {c.previous}: {n['kept']} kept, {n['changed']} changed "
+        f"(dct:replaces the old IRI), {n['new']} new, {n['gone']} gone, {n['ambiguous']} ambiguous"
+        + (" (see problems.json, iri-ambiguous)" if n["ambiguous"] else "")
+        + f"; {n['replaced_iris']} replaced IRIs stated"
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ..api import build
     from ..vocab import DEFAULT_BASE
 
     if args.stream:
+        if args.previous:
+            from ..errors import UsageError
+
+            raise UsageError("--previous needs the whole build in memory: leave out --stream")
         return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
-    b = build(args.sources, base=args.base or DEFAULT_BASE)
+    b = build(args.sources, base=args.base or DEFAULT_BASE, previous=args.previous)
     paths = b.write(args.out, formats)
     if not args.quiet:
         print(_summary(b, paths), file=sys.stderr)
@@ -140,6 +156,12 @@ def register(sub) -> None:
         f"({', '.join(format_list(streamable=True))} only)",
     )
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
+    b.add_argument(
+        "--previous",
+        metavar="OLD_BUILD",
+        help="a previous build (folder, or its catalog.nt/.nq): match the works to it by uuid, URL and DOI "
+        "and state each changed IRI as replaced (dct:replaces, owl:sameAs; docs/iris.md)",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     b.set_defaults(func=cmd_build, batch=True)
 
