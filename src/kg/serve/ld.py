@@ -77,11 +77,18 @@ class Pages:
     writer's own layout (``kg.site.pages.Site.path``), so the two cannot disagree."""
 
     def __init__(self, build_dir: str | Path, site_dir: str | Path):
+        from ..continuity import replaced_iris
         from ..site.graph import Graph, load_store
         from ..site.pages import Site
+        from ..vocab import DCT
 
         self.site_dir = Path(site_dir)
-        self.path = Site(Graph.from_store(load_store(build_dir))).path
+        g = Graph.from_store(load_store(build_dir))
+        self.path = Site(g).path
+        # old IRI of a work -> the work's IRI (dct:replaces, kg build --previous): answered with 301
+        self.moved = replaced_iris(
+            q.triple for q in g.store.quads_for_pattern(None, DCT.replaces, None, None)
+        )
 
     def page_for_iri(self, iri: str) -> str | None:
         rel = self.path.get(iri)

@@ -22,6 +22,7 @@ from .hosting import htaccess, nginx_conf
 from .layout import site_root
 from .pages import CSS, Site
 from .queries import load_named_queries
+from .redirects import apache_redirects, nginx_redirects, redirect_page, redirects
 from .search import facet_table, index_site
 
 MARKER = ".kg-site"  # marks a folder written by build_site, so that it may be replaced
@@ -67,6 +68,15 @@ def dump_files(build_dir: str | Path) -> list[tuple[str, str, int]]:
     found = [(f.file_name, f.media_type) for f in RDF_FORMATS.values()]
     found.append(("void.ttl", RDF_FORMATS["turtle"].media_type))
     return [(name, media, (d / name).stat().st_size) for name, media in found if (d / name).is_file()]
+
+
+def _moved(g: Graph, site: Site, base: str) -> dict[str, tuple[str, str]]:
+    """Page path of each old work IRI (``dct:replaces``) -> the new work's page path and IRI."""
+    from ..continuity import replaced_iris
+    from ..vocab import DCT
+
+    found = replaced_iris(q.triple for q in g.store.quads_for_pattern(None, DCT.replaces, None, None))
+    return redirects(found, site.path, base)
 
 
 def build_site(  # noqa: C901 - the site's steps in order, each optional part behind its flag
@@ -115,6 +125,9 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
             rel, text, _doc = site.work_page(w)
             write(rel, text)
             write_rdf(w)
+        moved = _moved(g, site, base)
+        for rel, (target, new) in moved.items():  # old IRIs of works (dct:replaces) lead to the new page
+            write(rel, redirect_page(rel, target, site_url, new))
         for kind in ("person", "project", "tag", "license"):
             for iri in site.entities[kind]:
                 if iri in site.path:
@@ -141,8 +154,8 @@ def build_site(  # noqa: C901 - the site's steps in order, each optional part be
         write("search-facets.json", facet_table(site))
         write("style.css", CSS.lstrip())
         write("sitemap.xml", site.sitemap())
-        write(".htaccess", htaccess(site_url, base))
-        write("nginx-kg.conf", nginx_conf(site_url, base))
+        write(".htaccess", htaccess(site_url, base) + apache_redirects(moved, site_url))
+        write("nginx-kg.conf", nginx_conf(site_url, base) + nginx_redirects(moved, site_url))
         if search:
             index_site(tmp)
         write(MARKER, "written by kg site; the whole folder is replaced on the next run\n")
