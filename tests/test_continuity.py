@@ -330,7 +330,10 @@ def test_sync_sends_the_renames_and_says_so(history):
             assert m and [int(x) for x in m.groups()] == [len(pairs), 2], err
             assert ("full load" in err) == full, err
             if full:
-                assert re.search(r"works 4 renamed .*\) is more than 50% of the graph", err), err
+                m = re.search(
+                    r"the difference \((\d+) triples, (\d+) of them renaming (\d+) works\) is more", err
+                )
+                assert m and int(m.group(3)) == len(pairs) and int(m.group(2)) <= int(m.group(1)), err
 
 
 @pytest.mark.realdata

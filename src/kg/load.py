@@ -757,13 +757,14 @@ def sync(
     deleted, inserted = difference(current, triples, key=server_key)
     changes = len(deleted) + len(inserted)
     expected = len(triples)
-    renamed = renames(deleted, inserted).describe()  # works whose IRI changed (dct:replaces)
+    ren = renames(deleted, inserted)  # works whose IRI changed (dct:replaces)
+    renamed = ren.describe()
     if changes and changes > threshold * max(before, expected, 1):
         rep = load(triples, remote, graph, chunk_size=chunk_size, progress=progress)
         rep.deleted, rep.inserted, rep.before, rep.renamed = len(deleted), len(inserted), before, renamed
         rep.how = (
             f"full load ({rep.how}): the difference ({changes} triples"
-            + (f"; works {renamed}" if renamed else "")
+            + (f", {ren.triples} of them renaming {len(ren)} works" if ren.pairs else "")
             + f") is more than {threshold:.0%} of the graph"
         )
         rep.requests += 2
