@@ -364,3 +364,31 @@ def test_real_catalogue_before_and_after_the_uuids(real_yaml, tmp_path):
     assert len(b.continuity.pairs) == len(raw)
     for n, o in b.continuity.pairs.items():
         assert old_names[o] == new_names[n], (n, o)
+
+
+def test_one_work_matching_two_previous_ones_is_left_unlinked():
+    """The reverse ambiguity (two previous works share the new work's URL and DOI) links neither;
+    a DOI decides where the URLs cannot."""
+    from kg.continuity import PreviousWork, match
+    from kg.model import Work
+
+    prev = {
+        "urn:x:a": PreviousWork("urn:x:a", urls={"https://ex.org/a"}),
+        "urn:x:b": PreviousWork("urn:x:b", urls={"https://ex.org/a/"}),
+        "urn:x:c": PreviousWork("urn:x:c", urls={"https://ex.org/c"}, dois={"https://doi.org/10.1/c"}),
+        "urn:x:d": PreviousWork("urn:x:d", urls={"https://ex.org/d"}, dois={"https://doi.org/10.1/c"}),
+    }
+    both = Work(iri="urn:y:1", uuid=U1, urls=["http://ex.org/a"])  # the loose URL round: a and b
+    by_doi = Work(iri="urn:y:2", uuid=U2, urls=["https://ex.org/moved"], dois=["10.1/c"])  # c and d
+    by_url = Work(iri="urn:y:3", uuid=U8, urls=["https://ex.org/d"], dois=["10.1/c"])  # d by URL
+    c = match([both, by_doi, by_url], prev)
+    assert c.pairs == {"urn:y:3": "urn:x:d", "urn:y:2": "urn:x:c"}  # d taken by URL, c then alone
+    assert c.ambiguous == [("urn:y:1", ["urn:x:a", "urn:x:b"])]
+    assert c.new == [] and c.gone == []
+    assert c.replaces == {"urn:y:3": ["urn:x:d"], "urn:y:2": ["urn:x:c"]}
+
+
+def test_previous_and_stream_do_not_go_together(tmp_path, capsys):
+    yml = write_catalogue(tmp_path / "c.yml", NEW)
+    rc = main(["build", str(yml), "-o", str(tmp_path / "o"), "--stream", "--previous", str(tmp_path)])
+    assert rc == 2 and "--previous" in capsys.readouterr().err
