@@ -11,7 +11,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
 from html.parser import HTMLParser
 
 import pytest
@@ -78,6 +78,12 @@ def work_by_url(triples, url: str) -> str:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
+    return make_history(tmp_path_factory)
+
+
+def make_history(tmp_path_factory):
+    """Both catalogues built, the new one with --previous: (folder, new YAML, old IRIs by work,
+    new IRI -> old IRI of the works whose IRI changed, the build's stderr)."""
     d = tmp_path_factory.mktemp("history")
     old_yml = write_catalogue(d / "old.yml", OLD)
     new_yml = write_catalogue(d / "new.yml", NEW)
@@ -202,91 +208,42 @@ def ld_id(page: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def site(history):
+    return make_site(history[0])
+
+
+def make_site(d):
     from kg.site import build_site
 
-    d = history[0]
     out = d / "site-parent" / "training" / "kg"
     build_site(d / "new", out, search=False)
     return out
 
 
-def test_old_iris_resolve_on_a_plain_static_server(history, site):
-    from .site_helpers import http_get, static_server
+def test_old_iris_have_redirect_pages_and_server_rules(history, site):
+    """The files kg site writes: a redirect page at each old IRI's page path leading to the new work's
+    page, and one 301 per old IRI in nginx-kg.conf and .htaccess."""
+    from kg.site.layout import page_path
 
     _d, _y, old, pairs, _e = history
-    with static_server(site) as url:
-        for new, o in pairs.items():
-            at = o.replace(DEFAULT_BASE, url + "id/")
-            status, final, ctype, body = http_get(at)
-            assert status == 200 and final == at + "/", (o, status)
-            head = _Head()
-            head.feed(body.decode("utf-8"))
-            assert head.canonical == new + "/"  # the new page at the default site URL
-            status, final, _c, page = http_get(urllib.parse.urljoin(final, head.refresh))
-            assert status == 200 and ld_id(page) == new, (o, final)
-        # the ambiguous and the gone work's old IRIs are not redirected
-        for o in (old["seven"], old["five"]):
-            assert http_get(o.replace(DEFAULT_BASE, url + "id/"))[0] == 404
-
-
-@pytest.mark.server
-@pytest.mark.parametrize("server", ["nginx", "apache"])
-def test_shipped_rules_answer_old_iris_with_301(history, site, server):
-    from .site_helpers import APACHE, NGINX, static_server
-
-    binary = NGINX if server == "nginx" else APACHE
-    if not binary.exists():
-        pytest.skip(f"no Debian {server} at {binary}")
-    _d, _y, _old, pairs, _e = history
-    serving = (
-        static_server(site.parent.parent, nginx_include=site / "nginx-kg.conf")
-        if server == "nginx"
-        else static_server(site.parent.parent, apache=True)
+    for new, o in pairs.items():
+        page = site / page_path(o)
+        head = _Head()
+        head.feed(page.read_text(encoding="utf-8"))
+        assert head.canonical == new + "/"  # the new page at the default site URL
+        target = (page.parent / urllib.parse.unquote(head.refresh) / "index.html").resolve()
+        assert ld_id(target.read_bytes()) == new
+    for o in (old["five"], old["seven"]):
+        assert not (site / page_path(o)).exists()
+    want = {
+        o.replace(DEFAULT_BASE, "/training/kg/id/"): n.replace(DEFAULT_BASE, "/training/kg/id/")
+        for n, o in pairs.items()
+    }
+    nginx = re.findall(
+        r"(?m)^location = (\S+?)/? \{ return 301 (\S+); \}$", (site / "nginx-kg.conf").read_text()
     )
-    with serving as url:
-        for new, o in pairs.items():
-            for tail in ("", "/"):
-                status, location = no_follow(o.replace(DEFAULT_BASE, url + "training/kg/id/") + tail)
-                assert status == 301 and location.endswith(new.replace(DEFAULT_BASE, "/training/kg/id/")), (
-                    o,
-                    status,
-                    location,
-                )
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def no_follow(url: str, accept: str = "text/html") -> tuple[int, str | None]:
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(urllib.request.Request(url, headers={"Accept": accept}), timeout=20) as r:
-            return r.status, r.headers.get("Location")
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Location")
-
-
-@pytest.mark.server
-def test_kg_serve_answers_old_iris_with_301(history, site):
-    from .serve_helpers import kg_serve
-
-    d, _y, old, pairs, _e = history
-    with kg_serve(d / "new", "--site", str(site)) as home:
-        for new, o in pairs.items():
-            at = o.replace(DEFAULT_BASE, home + "id/")
-            want = new.replace(DEFAULT_BASE, home + "id/")
-            assert no_follow(at) == (301, want)
-            assert no_follow(at + "/") == (301, want)
-            assert no_follow(at + "?format=turtle", "text/turtle") == (301, want + "?format=turtle")
-            # following it gives the new work's description
-            with urllib.request.urlopen(urllib.request.Request(at, headers={"Accept": "text/turtle"})) as r:
-                got = {q.triple for q in parse(r.read(), format=RdfFormat.TURTLE)}
-            assert Triple(NamedNode(new), DCT.replaces, NamedNode(o)) in got
-        # the gone and the ambiguous work's old IRIs name nothing: no page (406 for HTML), no redirect
-        for o in (old["five"], old["seven"]):
-            assert no_follow(o.replace(DEFAULT_BASE, home + "id/")) == (406, None)
+    assert sorted(nginx) == sorted([*want.items(), *want.items()])  # with and without the final slash
+    apache = re.findall(r"(?m)^RewriteRule \^(\S+)/\?\$ (\S+) \[R=301,L\]$", (site / ".htaccess").read_text())
+    assert {"/training/kg/" + a.replace("\\.", "."): b for a, b in apache} == want
 
 
 def test_diff_tells_renamed_works_apart(history):
@@ -308,32 +265,14 @@ def test_diff_tells_renamed_works_apart(history):
         assert now - was == {(DCT.replaces, NamedNode(old)), (OWL.sameAs, NamedNode(old))}
         assert was <= now and len(was) > 3
     assert len(deleted) + len(inserted) - 2 * len(pairs) >= r.triples >= 2 * 2 * 4
-
-
-@pytest.mark.server
-def test_sync_sends_the_renames_and_says_so(history):
-    from .servers import OxigraphServer
-    from .test_load_servers import G, canon, run, server_graph
-
-    d, _y, _old, pairs, _e = history
-    new = {q.triple for q in parse(path=str(d / "new" / "catalog.nt"), format=RdfFormat.N_TRIPLES)}
-    with OxigraphServer() as ox:
-        for threshold, full in (("10", False), ("0.5", True)):
-            g = f"{G}/continuity-{threshold}"
-            assert run(["load", str(d / "old"), "--endpoint", ox.query_url, "--graph", g, "-q"])[0] == 0
-            rc, _out, err = run(
-                ["sync", str(d / "new"), "--endpoint", ox.query_url, "--graph", g, "--threshold", threshold]
-            )
-            assert rc == 0, err
-            assert canon(server_graph(ox.base + "/store", g)) == canon(new)
-            m = re.search(r"works (\d+) renamed \((\d+) with no other change", err)
-            assert m and [int(x) for x in m.groups()] == [len(pairs), 2], err
-            assert ("full load" in err) == full, err
-            if full:
-                m = re.search(
-                    r"the difference \((\d+) triples, (\d+) of them renaming (\d+) works\) is more", err
-                )
-                assert m and int(m.group(3)) == len(pairs) and int(m.group(2)) <= int(m.group(1)), err
+    # kg diff says so
+    err = io.StringIO()
+    with redirect_stderr(err), redirect_stdout(io.StringIO()):
+        assert main(["diff", str(d / "old"), str(d / "new")]) == 0
+    m = re.search(
+        r"works (\d+) renamed \((\d+) with no other change; (\d+) of the difference", err.getvalue()
+    )
+    assert m and [int(x) for x in m.groups()] == [4, 2, r.triples], err.getvalue()
 
 
 @pytest.mark.realdata
