@@ -7,10 +7,11 @@ from its first URL. When an entry gains a uuid, or its first URL changes, its IR
 
 1. same IRI: the work kept its IRI;
 2. same uuid (the last segment of the previous IRI; this catches a change of ``--base``);
-3. otherwise a shared URL (``schema:url``, compared without the scheme's ``s`` and a final ``/``) or
-   DOI (``schema:identifier``). A pair counts only when each side has the other as its only
-   candidate; one previous work matching two new works (or the reverse) is reported as an
-   ``iri-ambiguous`` problem and linked to neither.
+3. then, in rounds on what the rounds before left: a URL as written (``schema:url``), a DOI
+   (``schema:identifier``), a URL compared without ``http``/``https``, the host's case and a final
+   ``/`` (``url_key``). A pair counts only when each side has the other as its only candidate; one
+   previous work matching two new works (or the reverse) is reported as an ``iri-ambiguous``
+   problem and linked to neither.
 
 For each new work whose IRI changed, rule ``kg.derive.IRI_CONTINUITY`` states ``<new> dct:replaces
 <old>`` and ``<new> owl:sameAs <old>``. The IRIs the previous work itself replaced are carried on
