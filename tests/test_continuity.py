@@ -167,12 +167,13 @@ def test_counts_in_the_summary_and_the_ambiguous_match_reported(history):
 
 
 def test_a_chain_of_builds_keeps_the_oldest_iris(history, tmp_path):
-    """A third version, built against the second: the first version's IRIs are still replaced."""
+    """A third version, built against the second's N-Quads: the first version's IRIs are still
+    replaced."""
     d, new_yml, old, pairs, _err = history
     third = write_catalogue(
         tmp_path / "third.yml", NEW.replace("https://ex.org/one\n", "https://ex.org/one-v3\n")
     )
-    b = kg.build(third, previous=d / "new")
+    b = kg.build(third, previous=d / "new" / "catalog.nq")  # a graph file, with named graphs
     got = set(to_triples(b.derived.nodes(IRI_CONTINUITY.name)))
     one = work_by_url(set(to_triples(b.nodes)), "https://ex.org/one-v3")
     assert one == material(U1)  # kept its uuid IRI
