@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .catalog import Catalog
+from .continuity import Continuity
 from .curation import Resolution, find_curation, load_curation, people_nodes, resolve_people
-from .derive import FUNDING, SAME_PERSON, SOURCE_ORGANIZATION, Derived
+from .derive import FUNDING, IRI_CONTINUITY, SAME_PERSON, SOURCE_ORGANIZATION, Derived
 from .edam import EdamReport, Matcher, add_edam
 from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
@@ -67,6 +68,7 @@ class Build:
     people: Resolution | None = None  # what the people curation file merged (kg.curation)
     # what each stage took, in order: stage -> (wall s, CPU s); build() adds its stages, write() its files
     timings: dict[str, tuple[float, float]] = field(default_factory=dict)
+    continuity: Continuity | None = None  # works matched to a previous build (kg.continuity)
 
     @property
     def works(self):
@@ -125,6 +127,7 @@ class Build:
             "derived": self.derived.counts(),
             "problems": dict(sorted(self.problems.by_kind().items())),
             "problems_by_severity": dict(self.problems.by_severity()),
+            **({"iris": self.continuity.counts()} if self.continuity else {}),
         }
 
     @_output_errors
@@ -241,6 +244,7 @@ def build(
     people: str | Path | bool | None = None,
     merge_people: bool = True,
     stated_only: bool = False,
+    previous: str | Path | None = None,
 ) -> Build:
     """Read the catalogue(s), normalise every entry and map it to triples.
 
@@ -254,7 +258,9 @@ def build(
 
     Problems in the catalogue are collected in ``Build.problems``; a source that cannot be read
     at all is reported there too, as long as another source could be. ``strict`` raises
-    ``StrictFailure`` when any problem of severity warning or error was found.
+    ``StrictFailure`` when any problem of severity warning or error was found. ``previous`` (a build
+    folder or its graph file) matches the works to that build's, stating the IRIs that changed as
+    replaced (``kg.continuity``; ``Build.continuity``).
     """
     t0 = time.perf_counter()
     from .void import now
@@ -293,6 +299,11 @@ def build(
         # tag -> EDAM links and the EDAM terms they use (kg.edam)
         b.edam = add_edam(b.nodes, matcher=matcher, derived=b.derived)
         b.derived.keep_only(b.nodes, [SAME_PERSON])  # kg.curation records names the nodes state already
+    if previous is not None:  # a rule whose statements no work's mapping makes: added to the union here
+        from .continuity import link_previous
+
+        b.continuity = link_previous(catalog.works, previous, b.derived, problems)
+        b.nodes.extend(b.derived.nodes(IRI_CONTINUITY.name))
     lap("map")
     b.timings = lap.laps
     b.seconds = time.perf_counter() - t0

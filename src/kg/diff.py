@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from .errors import KgError
-from .vocab import XSD
+from .vocab import DCT, OWL, XSD
 
 
 def difference(
@@ -139,3 +140,76 @@ def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
     from .vocab import DEFAULT_BASE
 
     return list(dict.fromkeys(build(p, base=base or DEFAULT_BASE).triples))
+
+
+@dataclass
+class Renames:
+    """The works of a difference whose IRI changed (``<new> dct:replaces <old>`` among the inserted
+    triples, ``kg build --previous``): ``pairs`` old IRI -> new IRI; ``only`` the works whose only
+    change is the IRI; ``triples`` how many deleted and inserted triples the renames account for."""
+
+    pairs: dict[str, str] = field(default_factory=dict)
+    only: list[str] = field(default_factory=list)
+    triples: int = 0
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def describe(self) -> str:
+        if not self.pairs:
+            return ""
+        return (
+            f"{len(self.pairs)} renamed ({len(self.only)} with no other change; "
+            f"{self.triples} of the difference's triples)"
+        )
+
+
+def renames(deleted: Sequence[Triple], inserted: Sequence[Triple]) -> Renames:
+    """Find the renamed works of a difference. A renamed work is sent as what it is: its old IRI's
+    triples (and those of the nodes under it, ``<old>#authors``, ...) deleted, the new IRI's inserted.
+    Its triples, with the old IRIs read as the new ones, are compared: equal but for the statements
+    of the rename itself (``dct:replaces``, ``owl:sameAs``), the work has no other change."""
+    olds_deleted = {t.subject.value for t in deleted if isinstance(t.subject, NamedNode)}
+    r = Renames()
+    for t in inserted:
+        if (
+            t.predicate == DCT.replaces
+            and isinstance(t.object, NamedNode)
+            and isinstance(t.subject, NamedNode)
+            and t.object.value in olds_deleted
+            and t.object.value not in r.pairs
+        ):
+            r.pairs[t.object.value] = t.subject.value
+    if not r.pairs:
+        return r
+
+    def owner(term_: object, pairs: dict[str, str]) -> str | None:
+        if not isinstance(term_, NamedNode):
+            return None
+        doc = term_.value.split("#", 1)[0]
+        return doc if doc in pairs else None
+
+    def renamed(term_: object) -> object:
+        old = owner(term_, r.pairs)
+        return NamedNode(r.pairs[old] + term_.value[len(old) :]) if old else term_
+
+    news = {n: o for o, n in r.pairs.items()}
+    before: dict[str, set] = {o: set() for o in r.pairs}  # old work -> its triples, renamed
+    after: dict[str, set] = {o: set() for o in r.pairs}  # the same from the inserted side
+    for t in deleted:
+        o = owner(t.subject, r.pairs) or owner(t.object, r.pairs)
+        if o:
+            before[o].add(Triple(renamed(t.subject), t.predicate, renamed(t.object)))
+    for t in inserted:
+        n = owner(t.subject, news) or owner(t.object, news)
+        if not n:
+            continue
+        if t.predicate in (DCT.replaces, OWL.sameAs) and t.object == NamedNode(news[n]):
+            continue  # the rename's own statements
+        after[news[n]].add(t)
+    for o in r.pairs:
+        common = before[o] & after[o]
+        r.triples += 2 * len(common)
+        if before[o] == after[o]:
+            r.only.append(o)
+    return r

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from .errors import SourceError
 from .formats import BUILD_FILE_ORDER, RDF_FORMATS
 
-__all__ = ["GraphFile", "find_graph", "load_into", "open_graph", "read_triples"]
+__all__ = ["GraphFile", "find_graph", "iter_triples", "load_into", "open_graph", "read_triples"]
 
 _DATASETS = {f.oxigraph for f in RDF_FORMATS.values() if f.dataset}
 
@@ -63,7 +63,8 @@ def find_graph(data: str | Path) -> GraphFile:
     raise SourceError(f"no {files} in it; run `kg build ... --out {p}` first", file=str(p))
 
 
-def _triples(gf: GraphFile) -> Iterator[ox.Triple]:
+def iter_triples(gf: GraphFile) -> Iterator[ox.Triple]:
+    """The triples of a graph file, as read (a dataset's named graphs dropped), one at a time."""
     try:
         for q in ox.parse(path=str(gf.path), format=gf.format):
             yield q.triple
@@ -75,7 +76,7 @@ def load_into(store: ox.Store, gf: GraphFile) -> None:
     """Load the graph into the default graph of ``store`` (a dataset's named graphs merged into it)."""
     try:
         if gf.dataset:
-            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in _triples(gf))
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in iter_triples(gf))
         else:
             store.bulk_load(path=str(gf.path), format=gf.format)
     except SyntaxError as e:
@@ -91,4 +92,4 @@ def open_graph(data: str | Path) -> ox.Store:
 
 def read_triples(data: str | Path) -> list[ox.Triple]:
     """The build's triples, each once, in file order."""
-    return list(dict.fromkeys(_triples(find_graph(data))))
+    return list(dict.fromkeys(iter_triples(find_graph(data))))

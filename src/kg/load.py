@@ -408,6 +408,7 @@ class Report:
     seconds: float = 0.0
     before: int | None = None  # triples in the graph before
     how: str = ""  # what was done, in words (for the summary)
+    renamed: str = ""  # sync: the works whose IRI changed, in words (kg.diff.renames)
     notes: list[str] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)
 
@@ -742,7 +743,7 @@ def sync(
     graph is copied into the temporary graph, the difference applied to the copy in chunks (deletions
     first), the copy counted and swapped in (``safe_swap``). A difference larger than ``threshold``
     of the graph is sent as a full ``load`` instead (``Report.how`` says so)."""
-    from .diff import difference, server_key, update_requests
+    from .diff import difference, renames, server_key, update_requests
 
     _check_iri(graph)
     _check_no_blank(triples, "sync")
@@ -756,17 +757,22 @@ def sync(
     deleted, inserted = difference(current, triples, key=server_key)
     changes = len(deleted) + len(inserted)
     expected = len(triples)
+    ren = renames(deleted, inserted)  # works whose IRI changed (dct:replaces)
+    renamed = ren.describe()
     if changes and changes > threshold * max(before, expected, 1):
         rep = load(triples, remote, graph, chunk_size=chunk_size, progress=progress)
-        rep.deleted, rep.inserted, rep.before = len(deleted), len(inserted), before
+        rep.deleted, rep.inserted, rep.before, rep.renamed = len(deleted), len(inserted), before, renamed
         rep.how = (
-            f"full load ({rep.how}): the difference ({changes} triples) is more than "
-            f"{threshold:.0%} of the graph"
+            f"full load ({rep.how}): the difference ({changes} triples"
+            + (f", {ren.triples} of them renaming {len(ren)} works" if ren.pairs else "")
+            + f") is more than {threshold:.0%} of the graph"
         )
         rep.requests += 2
         rep.seconds = time.monotonic() - t0
         return rep
-    rep = Report(graph, expected, before=before, deleted=len(deleted), inserted=len(inserted))
+    rep = Report(
+        graph, expected, before=before, deleted=len(deleted), inserted=len(inserted), renamed=renamed
+    )
     rep.steps["read server graph"] = time.monotonic() - ts
     rep.requests = 2
     if not changes:

@@ -43,6 +43,8 @@ def _summary(b, paths) -> str:
     if auto or (r is not None and r.curation):
         cur = f"{r.count('curation') + r.count('correction')} by {r.curation.path}, " if r.curation else ""
         lines.append(f"kg: people merged: {cur}{auto} by the same-person rule")
+    if b.continuity is not None:
+        lines.append(_continuity_line(b.continuity))
     sev = s["problems_by_severity"]
     if s["problems"]:
         lines.append(
@@ -57,6 +59,16 @@ def _summary(b, paths) -> str:
     return "\n".join(lines)
 
 
+def _continuity_line(c) -> str:
+    n = c.counts()
+    return (
+        f"kg: work IRIs against the previous build {c.previous}: {n['kept']} kept, {n['changed']} changed "
+        f"(dct:replaces the old IRI), {n['new']} new, {n['gone']} gone, {n['ambiguous']} ambiguous"
+        + (" (see problems.json, iri-ambiguous)" if n["ambiguous"] else "")
+        + f"; {n['replaced_iris']} replaced IRIs stated"
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ..api import build
     from ..vocab import DEFAULT_BASE
@@ -66,6 +78,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             from ..errors import UsageError
 
             raise UsageError("--people applies to a whole build, not with --stream")
+        if args.previous:
+            from ..errors import UsageError
+
+            raise UsageError("--previous needs the whole build in memory: leave out --stream")
         return _cmd_stream(args)
     formats = args.format or None  # default: see Build.write
     b = build(
@@ -73,6 +89,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         base=args.base or DEFAULT_BASE,
         people=False if args.no_people else args.people,
         stated_only=args.stated_only,
+        previous=args.previous,
     )
     paths = b.write(args.out, formats)
     if not args.quiet:
@@ -189,6 +206,12 @@ def register(sub) -> None:
     )
     who.add_argument("--no-people", action="store_true", help="read no people curation file")
     b.add_argument("--strict", action="store_true", help="exit non-zero when problems were found")
+    b.add_argument(
+        "--previous",
+        metavar="OLD_BUILD",
+        help="a previous build (folder, or its catalog.nt/.nq): match the works to it by uuid, URL and DOI "
+        "and state each changed IRI as replaced (dct:replaces, owl:sameAs; docs/iris.md)",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     b.set_defaults(func=cmd_build, batch=True)
 

@@ -117,8 +117,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     _summary(
         args,
         rep,
-        f"synced <{rep.graph}>: deleted {rep.deleted}, inserted {rep.inserted} triples; "
-        f"it now holds {rep.triples}",
+        f"synced <{rep.graph}>: deleted {rep.deleted}, inserted {rep.inserted} triples"
+        + (f"; works {rep.renamed}" if rep.renamed else "")
+        + f"; it now holds {rep.triples}",
     )
     return 0
 
@@ -145,7 +146,7 @@ def apply_commands(folder: str) -> list[str]:
 def cmd_diff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..diff import difference, read_graph, update_requests
+    from ..diff import difference, read_graph, renames, update_requests
     from ..errors import OutputError, UsageError
 
     if args.chunk is not None and args.chunk < 1:
@@ -155,6 +156,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     old = read_graph(args.old, args.base)
     new = read_graph(args.new, args.base)
     deleted, inserted = difference(old, new)
+    renamed = renames(deleted, inserted).describe()
     requests = update_requests(deleted, inserted, args.graph, args.chunk)
     if args.out:
         out = Path(args.out)
@@ -176,6 +178,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"kg: {len(deleted)} triples to delete, {len(inserted)} to insert"
+            + (f"; works {renamed}" if renamed else "")
             + (f"; {len(requests)} update request(s) in {args.out}, deletions first" if args.out else ""),
             file=sys.stderr,
         )

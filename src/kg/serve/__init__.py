@@ -139,7 +139,7 @@ def serve(
 
     from .app import Settings, make_app
     from .guard import host_names
-    from .ld import IriMap, Pages, build_base
+    from .ld import IriMap, Pages, build_base, moved_iris
     from .pool import Pool
 
     limits = limits or Limits()
@@ -165,7 +165,7 @@ def serve(
         sock.close()
         raise
     try:
-        pages = Pages(site)
+        pages = Pages(site, moved=moved_iris(b))
         app = make_app(settings, pool, pages)
         config = uvicorn.Config(
             app,

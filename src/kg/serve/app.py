@@ -239,8 +239,21 @@ class _Handlers:
             return f / "index.html"
         return f if f.is_file() else None
 
+    def moved(self, iri: str, query: str = "") -> Response | None:
+        """301 to the IRI of the work that replaced ``iri`` (``dct:replaces``), if one did."""
+        new = self.pages.moved.get(iri.removesuffix("/")) if self.pages else None
+        url = self.m.url_for_iri(new) if new else None
+        if url is None:
+            return None
+        where = quote(url, safe=URL_SAFE) + (f"?{query}" if query else "")
+        return text(301, f"moved permanently to {new}", {"Location": where})
+
     async def linked_data(self, request: Request) -> Response:
         path = request.scope["path"]  # percent-decoded: IRIs may hold non-ASCII letters
+        iri = self.m.iri_for_path(path)
+        moved = self.moved(iri, request.url.query) if iri else None
+        if moved is not None:  # before the site's files: the old IRI's redirect page is for static hosts
+            return moved
         static = self.static_file(path)
         if static is not None:
             return FileResponse(static)

@@ -80,13 +80,24 @@ class Pages:
 
     ``base`` is the IRI base the site was written with (``kg serve`` writes it with the default)."""
 
-    def __init__(self, site_dir: str | Path, base: str = DEFAULT_BASE):
+    def __init__(self, site_dir: str | Path, base: str = DEFAULT_BASE, moved: dict[str, str] | None = None):
         self.site_dir = Path(site_dir)
         self.base = base
+        # old IRI of a work -> the work's IRI (dct:replaces, kg build --previous): answered with 301
+        self.moved: dict[str, str] = dict(moved or {})
 
     def page_for_iri(self, iri: str) -> str | None:
         rel = page_path(iri, self.base)
         return rel if rel is not None and (self.site_dir / rel).is_file() else None
+
+
+def moved_iris(build_dir: str | Path) -> dict[str, str]:
+    """Old IRI -> new IRI of each work the build states as replacing another (``dct:replaces``,
+    ``kg build --previous``), read from the build's graph file (one pass, nothing kept but these)."""
+    from ..continuity import replaced_iris
+    from ..graphfile import find_graph, iter_triples
+
+    return replaced_iris(iter_triples(find_graph(build_dir)))
 
 
 def build_base(build_dir: str | Path) -> str:

@@ -23,6 +23,7 @@ from .hosting import htaccess, nginx_conf
 from .layout import site_root
 from .pages import CSS, Site
 from .queries import load_named_queries
+from .redirects import apache_redirects, nginx_redirects, redirect_page, redirects
 from .search import facet_table, index_site
 
 MARKER = ".kg-site"  # marks a folder written by build_site, so that it may be replaced
@@ -131,7 +132,9 @@ LIST_PAGES = (
 )
 
 
-def _write_site_files(site: Site, write: _Writer, build_dir: Path, site_url: str, base: str) -> None:
+def _write_site_files(
+    site: Site, write: _Writer, build_dir: Path, site_url: str, base: str, moved: dict[str, tuple[str, str]]
+) -> None:
     """The lists, the whole graph's files, index, query and search pages, sitemap and server rules."""
     for fname, title, kind in LIST_PAGES:
         write(*site.list_page(fname, title, kind))
@@ -143,8 +146,9 @@ def _write_site_files(site: Site, write: _Writer, build_dir: Path, site_url: str
     write("search-facets.json", facet_table(site))
     write("style.css", CSS.lstrip())
     write("sitemap.xml", site.sitemap())
-    write(".htaccess", htaccess(site_url, base))
-    write("nginx-kg.conf", nginx_conf(site_url, base))
+    # the server rules, with a 301 for each old IRI of a work (``moved``, from kg build --previous)
+    write(".htaccess", htaccess(site_url, base) + apache_redirects(moved, site_url))
+    write("nginx-kg.conf", nginx_conf(site_url, base) + nginx_redirects(moved, site_url))
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
@@ -157,6 +161,15 @@ def _swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, out)
+
+
+def _moved(g: Graph, site: Site, base: str) -> dict[str, tuple[str, str]]:
+    """Page path of each old work IRI (``dct:replaces``) -> the new work's page path and IRI."""
+    from ..continuity import replaced_iris
+    from ..vocab import DCT
+
+    found = replaced_iris(q.triple for q in g.store.quads_for_pattern(None, DCT.replaces, None, None))
+    return redirects(found, site.path, base)
 
 
 def build_site(
@@ -185,7 +198,10 @@ def build_site(
     write = _Writer(tmp)
     try:
         _write_node_pages(site, write)
-        _write_site_files(site, write, Path(build_dir), site_url, base)
+        moved = _moved(g, site, base)
+        for rel, (target, new) in moved.items():  # old IRIs of works (dct:replaces) lead to the new page
+            write(rel, redirect_page(rel, target, site_url, new))
+        _write_site_files(site, write, Path(build_dir), site_url, base, moved)
         if search:
             index_site(tmp)
         write(MARKER, "written by kg site; the whole folder is replaced on the next run\n")
