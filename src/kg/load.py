@@ -563,48 +563,40 @@ def _lines_body(triples: Sequence[Triple] | Sequence[bytes] | LineFile) -> tuple
     return nt_bytes(triples), len(triples)  # type: ignore[arg-type]
 
 
-def load(  # noqa: C901 - the load steps in order, each with its own failure message
-    triples: Sequence[Triple] | Sequence[bytes] | LineFile,
-    remote: Remote,
-    graph: str,
-    *,
-    chunk_size: int | None = None,
-    progress: Progress | None = None,
-    parallel: int | None = None,
-) -> Report:
-    """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, the
-    distinct lines of an N-Triples file (``read_lines``), or a ``LineFile`` (``open_lines``).
+class Steps:
+    """Times the steps of one load into ``rep.steps`` and adds to an ``EndpointError`` what the target
+    graph holds when the step failed (``untouched``: it was not changed yet)."""
 
-    ``remote.strategy`` says how: ``put`` replaces the graph with one Graph Store PUT (for servers that
-    run one request as one transaction: Oxigraph), then counts it; ``swap`` sends chunks into a
-    temporary graph (``parallel`` requests in flight, default per server), counts it, and swaps it in
-    (``safe_swap``). Either way a failure leaves the old graph or the new one, and the message says
-    which. A temporary graph left by an earlier load of ``graph`` is dropped first."""
-    _check_iri(graph)
-    streamed = isinstance(triples, LineFile)
-    if triples and not streamed and not isinstance(triples[0], bytes):  # type: ignore[index]
-        _check_no_blank(triples, "load")  # type: ignore[arg-type]
-    tmp = temp_graph(graph)
-    rep = Report(graph, len(triples))
-    t0 = time.monotonic()
-    untouched = f"<{graph}> was not changed"
+    def __init__(self, rep: Report, untouched: str):
+        self.rep = rep
+        self.untouched = untouched
 
-    def step(name: str, fn: Callable[[], object]):
+    def __call__(self, name: str, fn: Callable[[], object]):
         ts = time.monotonic()
         try:
             return fn()
         except EndpointError as e:
-            raise type(e)(f"{e}; {untouched}", status=e.status) from None
+            raise type(e)(f"{e}; {self.untouched}", status=e.status) from None
         finally:
-            rep.steps[name] = rep.steps.get(name, 0.0) + time.monotonic() - ts
+            self.rep.steps[name] = self.rep.steps.get(name, 0.0) + time.monotonic() - ts
 
-    def new() -> list[Triple]:  # the build's triples, to tell the old graph from the new one
+
+def _new_triples(triples: Sequence[Triple] | Sequence[bytes] | LineFile) -> Callable[[], list[Triple]]:
+    """A function giving the build's triples, to tell the old graph from the new one after a failure
+    (parsed only when it is called)."""
+
+    def new() -> list[Triple]:
         if isinstance(triples, LineFile):
             return [q.triple for q in parse(triples.data, format=RdfFormat.N_TRIPLES)]
         if triples and isinstance(triples[0], bytes):
             return [q.triple for q in parse(_lines_body(triples)[0], format=RdfFormat.N_TRIPLES)]
         return list(triples)  # type: ignore[arg-type]
 
+    return new
+
+
+def begin_load(remote: Remote, graph: str, tmp: str, rep: Report, step: Steps) -> None:
+    """Count the target graph (``rep.before``) and drop what an interrupted load left in ``tmp``."""
     rep.before = step("count before", lambda: remote.count(graph))
     leftover = step("look for a leftover temporary graph", lambda: remote.count(tmp))
     rep.requests += 2
@@ -617,44 +609,89 @@ def load(  # noqa: C901 - the load steps in order, each with its own failure mes
         )
         rep.requests += 1
         rep.notes.append(f"dropped {leftover} triples an interrupted load had left in <{tmp}>")
-    if remote.strategy == "put":
-        body, expected = _lines_body(triples)
-        rep.triples = expected
-        ts = time.monotonic()
-        try:
-            remote.put(graph, body, f"replacing <{graph}> ({expected} triples, one Graph Store PUT)")
-        except EndpointError as e:
-            raise type(e)(
-                f"{e}; {state(remote, graph, rep.before, expected, new=new)}", status=e.status
-            ) from None
-        rep.steps["put"] = time.monotonic() - ts
-        rep.requests += 1
-        rep.how = "one Graph Store PUT (one transaction)"
-        if progress:
-            progress.advance(expected)
-            progress.close()
-    else:
-        size = chunk_size or DEFAULT_CHUNK[remote.protocol]
-        workers = max(1, parallel or DEFAULT_PARALLEL.get(remote.ep.server, 1))
-        n_chunks = max(1, -(-len(triples) // size))
-        parts: Iterable[Sequence] = triples.chunks(size) if streamed else chunks(triples, size)  # type: ignore[union-attr,arg-type]
-        sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
-        expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
-        if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
-            raise LoadError(f"kg sent {sent} triples but the build has {expected}; {untouched}")
-        rep.triples = expected
-        rep.requests += n_chunks
-        if progress:
-            progress.close()
-        got = step("count temporary graph", lambda: remote.count(tmp))
-        rep.requests += 1
-        if got != expected:
-            remote.update(f"DROP SILENT GRAPH <{tmp}>", f"dropping the temporary graph <{tmp}>")
-            raise LoadError(f"the temporary graph holds {got} triples, the build {expected}; {untouched}")
-        ts = time.monotonic()
-        safe_swap(remote, tmp, graph, expected, rep.before, rep, new)
-        rep.steps["swap"] = time.monotonic() - ts
-        rep.how = f"{n_chunks} chunk(s) into a temporary graph, counted, then swapped in"
+
+
+def _put(
+    triples: Sequence[Triple] | Sequence[bytes] | LineFile,
+    remote: Remote,
+    graph: str,
+    rep: Report,
+    progress: Progress | None,
+) -> int:
+    """Replace ``graph`` with one Graph Store PUT; return the number of triples sent."""
+    body, expected = _lines_body(triples)
+    rep.triples = expected
+    ts = time.monotonic()
+    try:
+        remote.put(graph, body, f"replacing <{graph}> ({expected} triples, one Graph Store PUT)")
+    except EndpointError as e:
+        new = _new_triples(triples)
+        raise type(e)(
+            f"{e}; {state(remote, graph, rep.before, expected, new=new)}", status=e.status
+        ) from None
+    rep.steps["put"] = time.monotonic() - ts
+    rep.requests += 1
+    rep.how = "one Graph Store PUT (one transaction)"
+    if progress:
+        progress.advance(expected)
+        progress.close()
+    return expected
+
+
+def _swap_in(
+    triples: Sequence[Triple] | Sequence[bytes] | LineFile,
+    remote: Remote,
+    graph: str,
+    tmp: str,
+    rep: Report,
+    step: Steps,
+    *,
+    chunk_size: int | None,
+    parallel: int | None,
+    progress: Progress | None,
+) -> int:
+    """Send ``triples`` in chunks into ``tmp``, count it and swap it in as ``graph``; return the number
+    of triples."""
+    streamed = isinstance(triples, LineFile)
+    size = chunk_size or DEFAULT_CHUNK[remote.protocol]
+    workers = max(1, parallel or DEFAULT_PARALLEL.get(remote.ep.server, 1))
+    n_chunks = max(1, -(-len(triples) // size))
+    parts: Iterable[Sequence] = triples.chunks(size) if streamed else chunks(triples, size)  # type: ignore[union-attr,arg-type]
+    sent = step("send chunks", lambda: _send_chunks(remote, tmp, parts, n_chunks, workers, progress))
+    expected = triples.count if streamed else len(triples)  # type: ignore[union-attr]
+    if expected != sent:  # cannot happen: every distinct line or triple is sent exactly once
+        raise LoadError(f"kg sent {sent} triples but the build has {expected}; {step.untouched}")
+    rep.triples = expected
+    rep.requests += n_chunks
+    if progress:
+        progress.close()
+    count_and_swap(remote, graph, tmp, expected, rep, step, _new_triples(triples))
+    rep.how = f"{n_chunks} chunk(s) into a temporary graph, counted, then swapped in"
+    return expected
+
+
+def count_and_swap(
+    remote: Remote,
+    graph: str,
+    tmp: str,
+    expected: int,
+    rep: Report,
+    step: Steps,
+    new: Callable[[], Iterable[Triple]],
+) -> None:
+    """Count the temporary graph (dropped and an error if it is not ``expected``), then swap it in."""
+    got = step("count temporary graph", lambda: remote.count(tmp))
+    rep.requests += 1
+    if got != expected:
+        remote.update(f"DROP SILENT GRAPH <{tmp}>", f"dropping the temporary graph <{tmp}>")
+        raise LoadError(f"the temporary graph holds {got} triples, the build {expected}; {step.untouched}")
+    ts = time.monotonic()
+    safe_swap(remote, tmp, graph, expected, rep.before, rep, new)
+    rep.steps["swap"] = time.monotonic() - ts
+
+
+def verify_load(remote: Remote, graph: str, expected: int, rep: Report, t0: float) -> Report:
+    """Count ``graph`` after it was replaced; a ``LoadError`` (exit 5) if it does not hold ``expected``."""
     ts = time.monotonic()
     try:
         final = remote.count(graph)
@@ -673,6 +710,48 @@ def load(  # noqa: C901 - the load steps in order, each with its own failure mes
     rep.inserted = expected
     rep.seconds = time.monotonic() - t0
     return rep
+
+
+def load(
+    triples: Sequence[Triple] | Sequence[bytes] | LineFile,
+    remote: Remote,
+    graph: str,
+    *,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    parallel: int | None = None,
+) -> Report:
+    """Replace ``graph`` on the server with ``triples``: distinct triples without blank nodes, the
+    distinct lines of an N-Triples file (``read_lines``), or a ``LineFile`` (``open_lines``).
+
+    ``remote.strategy`` says how: ``put`` replaces the graph with one Graph Store PUT (for servers that
+    run one request as one transaction: Oxigraph), then counts it; ``swap`` sends chunks into a
+    temporary graph (``parallel`` requests in flight, default per server), counts it, and swaps it in
+    (``safe_swap``). Either way a failure leaves the old graph or the new one, and the message says
+    which. A temporary graph left by an earlier load of ``graph`` is dropped first."""
+    _check_iri(graph)
+    if triples and not isinstance(triples, LineFile) and not isinstance(triples[0], bytes):
+        _check_no_blank(triples, "load")  # type: ignore[arg-type]
+    tmp = temp_graph(graph)
+    rep = Report(graph, len(triples))
+    t0 = time.monotonic()
+    step = Steps(rep, f"<{graph}> was not changed")
+    begin_load(remote, graph, tmp, rep, step)
+    if remote.strategy == "put":
+        expected = _put(triples, remote, graph, rep, progress)
+    else:
+        expected = _swap_in(
+            triples,
+            remote,
+            graph,
+            tmp,
+            rep,
+            step,
+            chunk_size=chunk_size,
+            parallel=parallel,
+            progress=progress,
+        )
+    return verify_load(remote, graph, expected, rep, t0)
 
 
 def _send_chunks(
