@@ -310,6 +310,33 @@ class Remote:
             )  # type: ignore[arg-type]
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{block}}} }}", what)
 
+    def fetch_lines(self, graph: str) -> set[bytes] | None:
+        """The lines of ``graph`` as the server writes it in N-Triples (Graph Store GET), checked
+        against COUNT; None when the server answers in another format or the protocol is SPARQL
+        Update only (then ``fetch`` parses the answer)."""
+        if self.protocol != "gsp":
+            return None
+        assert self.ep.store
+        what = f"reading <{graph}>"
+        r = self.client.request(
+            "GET",
+            self.ep.store,
+            what=what,
+            params={"graph": graph},
+            headers={"Accept": "application/n-triples"},
+            ok=(200, 404),
+        )
+        ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if r.status_code == 200 and ctype != "application/n-triples":
+            return None
+        body = b"" if r.status_code == 404 else r.content
+        lines = {ln.strip() for ln in body.splitlines()}
+        lines.discard(b"")
+        n = self.count(graph)
+        if n != len(lines) or any(ln.startswith(b"#") for ln in lines):
+            return None  # not one triple per line: parse it instead
+        return lines
+
     def fetch(self, graph: str) -> set[Triple]:
         """All triples of ``graph``; checked against COUNT so a server that truncates is caught."""
         what = f"reading <{graph}>"
@@ -804,8 +831,36 @@ def _send_chunks(
 SYNC_THRESHOLD = 0.5  # a difference larger than this share of the graph is sent as a full load
 
 
+def server_difference(
+    remote: Remote, graph: str, triples: Sequence[Triple] | LineFile
+) -> tuple[int, int, list[Triple], list[Triple]]:
+    """(triples in ``graph`` now, triples in the build, triples to delete, triples to insert).
+
+    For an N-Triples build (``LineFile``) and a server that answers in N-Triples, the lines are
+    compared first, and only the lines on one side alone are parsed and compared as triples (with
+    ``server_key``, so a literal the server spells another way is no difference): equal lines are
+    equal triples. On 1M triples with 1 % changed this takes 1.4 s of CPU instead of 9.5 s for
+    parsing both sides and comparing triples (benchmarks/bench_stores.py)."""
+    from .diff import difference, server_key
+
+    lines = remote.fetch_lines(graph) if isinstance(triples, LineFile) else None
+    if lines is None:
+        new = _new_triples(triples)() if isinstance(triples, LineFile) else triples
+        current = remote.fetch(graph)
+        deleted, inserted = difference(current, new, key=server_key)
+        return len(current), len(set(new)) if isinstance(triples, LineFile) else len(new), deleted, inserted
+    mine = {ln.strip() for ln in triples.data.splitlines()}
+    mine = {ln for ln in mine if ln and not ln.startswith(b"#")}
+    gone = b"\n".join(sorted(lines - mine)) + b"\n"
+    added = b"\n".join(sorted(mine - lines)) + b"\n"
+    old_t = [q.triple for q in parse(gone, format=RdfFormat.N_TRIPLES)]
+    new_t = [q.triple for q in parse(added, format=RdfFormat.N_TRIPLES)]
+    deleted, inserted = difference(old_t, new_t, key=server_key)
+    return len(lines), len(mine), deleted, inserted
+
+
 def sync(
-    triples: Sequence[Triple],
+    triples: Sequence[Triple] | LineFile,
     remote: Remote,
     graph: str,
     *,
@@ -821,20 +876,19 @@ def sync(
     graph is copied into the temporary graph, the difference applied to the copy in chunks (deletions
     first), the copy counted and swapped in (``safe_swap``). A difference larger than ``threshold``
     of the graph is sent as a full ``load`` instead (``Report.how`` says so)."""
-    from .diff import difference, server_key, update_requests
+    from .diff import update_requests
 
     _check_iri(graph)
-    _check_no_blank(triples, "sync")
+    if not isinstance(triples, LineFile):
+        _check_no_blank(triples, "sync")
     t0 = time.monotonic()
     ts = time.monotonic()
     try:
-        current = remote.fetch(graph)
+        before, expected, deleted, inserted = server_difference(remote, graph, triples)
     except EndpointError as e:
         raise type(e)(f"{e}; <{graph}> was not changed", status=e.status) from None
-    before = len(current)
-    deleted, inserted = difference(current, triples, key=server_key)
     changes = len(deleted) + len(inserted)
-    expected = len(triples)
+    new = _new_triples(triples)
     if changes and changes > threshold * max(before, expected, 1):
         rep = load(triples, remote, graph, chunk_size=chunk_size, progress=progress)
         rep.deleted, rep.inserted, rep.before = len(deleted), len(inserted), before
@@ -856,7 +910,7 @@ def sync(
             remote.update(text, f"sending the difference to <{graph}> (one update request)")
         except EndpointError as e:
             raise type(e)(
-                f"{e}; {state(remote, graph, before, expected, new=lambda: triples)}", status=e.status
+                f"{e}; {state(remote, graph, before, expected, new=new)}", status=e.status
             ) from None
         rep.requests += 1
         rep.how = "the difference in one update request (one transaction)"
@@ -884,14 +938,12 @@ def sync(
         if progress:
             progress.close()
         rep.requests += 3 + len(reqs)
-        safe_swap(remote, tmp, graph, expected, before, rep, lambda: triples)
+        safe_swap(remote, tmp, graph, expected, before, rep, new)
         rep.how = f"the difference applied to a copy in {len(reqs)} request(s), counted, then swapped in"
     try:
         final = remote.count(graph)
     except EndpointError as e:
-        raise type(e)(
-            f"{e}; {state(remote, graph, before, expected, new=lambda: triples)}", status=e.status
-        ) from None
+        raise type(e)(f"{e}; {state(remote, graph, before, expected, new=new)}", status=e.status) from None
     rep.requests += 1
     if final != expected:
         raise LoadError(f"after the sync <{graph}> holds {final} triples, the build {expected}")
