@@ -110,11 +110,12 @@ def kg_load(url: str, build: Path, graph: str, **kw):
 
 
 def kg_sync(url: str, build: Path, graph: str):
-    from kg.load import connect, read_triples, sync
+    from kg.load import LineFile, connect, open_lines, read_triples, sync
 
     remote = connect(url)
     try:
-        return sync(read_triples(build), remote, graph)
+        lines = open_lines(build)  # as kg sync reads a build
+        return sync(lines if isinstance(lines, LineFile) else read_triples(build), remote, graph)
     finally:
         remote.client.close()
 

@@ -19,6 +19,7 @@ same graph left, ``clean`` drops all of them.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -220,6 +221,10 @@ def data_block(triples: Iterable[Triple]) -> str:
     return "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples)
 
 
+# subject and predicate IRIs (no blank nodes in kg graphs) followed by tabs; an IRI holds no tab or '>'
+_TAB_SEPARATED = re.compile(rb"^(<[^>\s]*>)\t+(<[^>\s]*>)\t+")
+
+
 class Remote:
     """One server, one protocol. All requests go through ``Client`` (auth, retries, safe errors)."""
 
@@ -331,6 +336,8 @@ class Remote:
             return None
         body = b"" if r.status_code == 404 else r.content
         lines = {ln.strip() for ln in body.splitlines()}
+        if b"\t" in body:  # Virtuoso separates the terms with tabs: spell the line as kg writes it
+            lines = {_TAB_SEPARATED.sub(rb"\1 \2 ", ln) for ln in lines}
         lines.discard(b"")
         n = self.count(graph)
         if n != len(lines) or any(ln.startswith(b"#") for ln in lines):
