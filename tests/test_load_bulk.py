@@ -85,6 +85,18 @@ def test_bulk_twice_into_an_oxigraph_store_holds_the_real_catalogue_once(builds,
         assert rc == 0 and rows(out) == embedded_rows(d / "v1"), err
 
 
+def test_bulk_of_a_turtle_build_into_an_oxigraph_store(builds, tmp_path):
+    """A build without catalog.nt: kg writes its triples as N-Triples for the loader."""
+    d, _ = builds
+    ttl = tmp_path / "ttl"
+    assert main(["build", str(EXAMPLES), "-o", str(ttl), "-q", "--format", "turtle"]) == 0
+    assert not (ttl / "catalog.nt").exists()
+    rc, out, err = bulk_oxigraph(ttl, tmp_path / "store")
+    assert rc == 0, err
+    with OxigraphServer(location=tmp_path / "store") as srv:
+        assert canon(server_graph(srv.base + "/store", G)) == canon(nt_set(d / "ex/catalog.nt"))
+
+
 def test_bulk_into_a_store_a_server_holds_is_refused_and_changes_nothing(builds, tmp_path):
     d, _ = builds
     db = tmp_path / "store"
