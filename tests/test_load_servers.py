@@ -445,3 +445,27 @@ def test_query_graph_needs_an_endpoint(builds):
     d, _ = builds
     rc, out, err = run(["query", "top-people", "--data", str(d / "ex"), "--graph", G])
     assert rc == 2 and "give --endpoint URL too" in err
+
+
+def test_sync_compares_lines_then_values(oxigraph, tmp_path):
+    """kg sync compares the build's lines with the server's first, then parses only the lines on one
+    side alone: a literal the server spells another way (a date's +00:00 as Z, 1.50 as 1.5) or a line
+    with other spacing is no change; a changed value is."""
+    g = G + "/lines"
+    x = "http://www.w3.org/2001/XMLSchema#"
+    old = (
+        f'<http://example.org/s> <http://example.org/d> "2024-01-02T03:04:05+00:00"^^<{x}dateTime> .\n'
+        f'<http://example.org/s> <http://example.org/n> "1.50"^^<{x}decimal> .\n'
+        '<http://example.org/s>   <http://example.org/t>  "kept" .\n'
+        '<http://example.org/s> <http://example.org/c> "before" .\n'
+    )
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old/catalog.nt").write_text(old)
+    assert run(["load", str(tmp_path / "old"), "--endpoint", oxigraph.query_url, "--graph", g, "-q"])[0] == 0
+    rc, out, err = run(["sync", str(tmp_path / "old"), "--endpoint", oxigraph.query_url, "--graph", g])
+    assert rc == 0 and "deleted 0, inserted 0 triples" in err, err
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new/catalog.nt").write_text(old.replace('"before"', '"after"'))
+    rc, out, err = run(["sync", str(tmp_path / "new"), "--endpoint", oxigraph.query_url, "--graph", g])
+    assert rc == 0 and "deleted 1, inserted 1 triples" in err, err
+    assert canon(server_graph(oxigraph.base + "/store", g)) == canon(nt_set(tmp_path / "new/catalog.nt"))

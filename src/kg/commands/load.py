@@ -63,6 +63,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     from ..load import clean, load, open_lines
 
     if args.clean:
+        if not args.endpoint:
+            raise UsageError("kg load --clean needs --endpoint URL")
         if args.build or args.graph:
             raise UsageError("--clean takes only --endpoint (it drops every kg temporary graph)")
         remote = _remote(args)
@@ -77,6 +79,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         return 0
     if not args.build or not args.graph:
         raise UsageError("kg load needs BUILD and --graph IRI (or --clean)")
+    if args.location or args.bulk:
+        return _bulk(args)
+    if not args.endpoint:
+        raise UsageError("kg load needs --endpoint URL (or --bulk --location DIR for an Oxigraph store)")
     triples = open_lines(args.build)
     remote = _remote(args)
     try:
@@ -98,10 +104,59 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    from ..load import read_triples, sync
+def _bulk(args: argparse.Namespace) -> int:
+    """``kg load --bulk``: the server's own bulk loader (an Oxigraph store folder, or Virtuoso via isql)."""
+    from urllib.parse import urlsplit
 
-    triples = read_triples(args.build)
+    from ..bulk import ISQL_PORT, Isql, bulk_load_oxigraph, bulk_load_virtuoso
+    from ..errors import UsageError
+    from ..http import find_credentials
+    from ..load import endpoints_for, open_lines
+
+    if args.location:
+        if not args.bulk:
+            raise UsageError("--location DIR (an Oxigraph store folder) is loaded with --bulk")
+        if args.endpoint:
+            raise UsageError("--bulk takes either --location DIR (Oxigraph, offline) or --endpoint URL")
+        rep = bulk_load_oxigraph(open_lines(args.build), args.location, args.graph, timeout=args.timeout)
+        if not args.quiet:
+            print(
+                f"kg: loaded {rep.triples} triples into <{rep.graph}> in {args.location} in "
+                f"{rep.seconds:.2f} s: {rep.how}; verified by COUNT",
+                file=sys.stderr,
+            )
+        return 0
+    if not args.endpoint:
+        raise UsageError("kg load --bulk needs --location DIR (Oxigraph store) or --endpoint URL (Virtuoso)")
+    kind = endpoints_for(args.endpoint, args.server).server
+    if kind == "oxigraph":
+        raise UsageError(
+            "--bulk on Oxigraph loads a store folder no server holds: stop the server and give "
+            "--location DIR instead of --endpoint (through a running server, kg load already sends "
+            "the graph in one request)"
+        )
+    if kind != "virtuoso":
+        raise UsageError(f"kg knows no bulk loader for a {kind} server (--bulk: Oxigraph or Virtuoso)")
+    isql = Isql(
+        args.isql or f"{urlsplit(args.endpoint).hostname}:{ISQL_PORT}",
+        find_credentials(args.endpoint),
+        timeout=args.timeout,
+    )
+    triples = open_lines(args.build)
+    remote = _remote(args)
+    try:
+        rep = bulk_load_virtuoso(triples, remote, args.graph, isql=isql, bulk_dir=args.bulk_dir)
+    finally:
+        remote.client.close()
+    _summary(args, rep, f"loaded {rep.triples} triples into <{rep.graph}> (virtuoso, bulk)")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from ..load import LineFile, open_lines, read_triples, sync
+
+    lines = open_lines(args.build)  # an N-Triples build is compared line by line first (faster)
+    triples = lines if isinstance(lines, LineFile) else read_triples(args.build)
     remote = _remote(args)
     try:
         rep = sync(
@@ -200,7 +255,7 @@ def _remote_args(p: argparse.ArgumentParser, what: str, optional: bool = False) 
     )
     p.add_argument(
         "--endpoint",
-        required=True,
+        required=not optional,
         metavar="URL",
         help="the server's SPARQL query endpoint (e.g. http://host:7878/query for Oxigraph, "
         "http://host:8890/sparql-auth for Virtuoso)",
@@ -248,7 +303,9 @@ def register(sub) -> None:
         help="replace a named graph on a SPARQL server with a build",
         description="Replace a named graph so that readers see the old or the new graph, never a mix: "
         "on Oxigraph with one Graph Store PUT (one transaction), elsewhere in chunks into a temporary "
-        "graph, counted, then swapped in; verified by COUNT. Credentials: KG_SPARQL_USER / "
+        "graph, counted, then swapped in; verified by COUNT. --bulk uses the server's own loader "
+        "(oxigraph load on a store folder; Virtuoso's ld_add + rdf_loader_run via isql-vt), verified "
+        "the same way. Credentials: KG_SPARQL_USER / "
         "KG_SPARQL_PASSWORD or netrc; KG_SPARQL_AUTH=basic|digest. Exit codes: 5 the server holds "
         "other counts than the build, 6 the server could not be reached, refused or failed.",
     )
@@ -263,6 +320,25 @@ def register(sub) -> None:
         "--clean",
         action="store_true",
         help="only drop the temporary graphs interrupted loads left on the server (no BUILD, no --graph)",
+    )
+    lo.add_argument(
+        "--bulk",
+        action="store_true",
+        help="use the server's own bulk loader: with --location DIR, `oxigraph load` into an Oxigraph "
+        "store no server holds; with a Virtuoso --endpoint, ld_add + rdf_loader_run() via isql-vt "
+        "into a temporary graph, then the same count and swap",
+    )
+    lo.add_argument("--location", metavar="DIR", help="an Oxigraph store folder (with --bulk, no --endpoint)")
+    lo.add_argument(
+        "--isql",
+        metavar="HOST:PORT",
+        help="Virtuoso's SQL port for --bulk (default: the endpoint's host, port 1111)",
+    )
+    lo.add_argument(
+        "--bulk-dir",
+        metavar="DIR",
+        help="with --bulk on Virtuoso: a folder the server may read (its DirsAllowed) where kg puts a "
+        "link to the build's file for the loader (default: the file where it is)",
     )
     lo.add_argument(
         "--protocol",
