@@ -868,40 +868,39 @@ def server_difference(
     return len(lines), len(mine), deleted, inserted
 
 
-def build_lines(triples: Sequence[Triple] | LineFile) -> set[bytes] | None:
-    """The distinct triple lines of an N-Triples build (``LineFile``), None for a list of triples.
-    Lines are not stripped: a line spelt another way than its twin in the other build only lands
-    among the lines compared as triples."""
-    if not isinstance(triples, LineFile):
-        return None
-    lines = set(triples.data.split(b"\n"))
-    lines.discard(b"")
-    if re.search(rb"(?m)^[ \t]*(#|\r?$)", triples.data[:-1]):  # comments or blank lines: drop them
-        lines = {ln for ln in lines if _is_triple_line(ln)}
-    return lines
-
-
 def since_difference(
     old: Sequence[Triple] | LineFile, new: Sequence[Triple] | LineFile
 ) -> tuple[int, int, list[Triple], list[Triple]]:
     """(triples in OLD, triples in NEW, triples to delete, triples to insert) between two builds,
-    without a server. For two N-Triples builds the lines are compared first and only the lines on one
-    side alone are parsed and compared as triples (``server_key``: a literal spelt another way is no
-    difference), as ``server_difference`` does with the server's lines."""
+    without a server. For two N-Triples builds the lines are compared as they are first (a line spelt
+    another way than its twin only lands among the differing lines), and only the lines on one side
+    alone are parsed and compared as triples (``server_key``: a literal spelt another way is no
+    difference), as ``server_difference`` does with the server's lines.
+
+    Only OLD's lines make a set; NEW's are looked up in it and then taken out of it. NEW's count is
+    OLD's less the triples deleted plus those inserted, so only OLD is searched for comment lines
+    (one ``bytes`` search; a regular expression for comment and blank lines took 2.7 s on 200 MB).
+    On 1M lines with 1 % changed this is ~1.3 s of CPU on a loaded machine."""
     from .diff import difference, server_key
 
-    a, b = build_lines(old), build_lines(new)
-    if a is None or b is None:
+    if not (isinstance(old, LineFile) and isinstance(new, LineFile)):
         old_t = _new_triples(old)() if isinstance(old, LineFile) else list(old)
         new_t = _new_triples(new)() if isinstance(new, LineFile) else list(new)
         deleted, inserted = difference(old_t, new_t, key=server_key)
         return len(set(old_t)), len(set(new_t)), deleted, inserted
-    gone = b"\n".join(sorted(a - b)) + b"\n"
-    added = b"\n".join(sorted(b - a)) + b"\n"
-    old_t = [q.triple for q in parse(gone, format=RdfFormat.N_TRIPLES)]
-    new_t = [q.triple for q in parse(added, format=RdfFormat.N_TRIPLES)]
-    deleted, inserted = difference(old_t, new_t, key=server_key)
-    return len(a), len(b), deleted, inserted
+    a = set(old.data.splitlines())
+    a.discard(b"")
+    if old.data.startswith(b"#") or b"\n#" in old.data or b"\n " in old.data:
+        a = {ln for ln in a if _is_triple_line(ln)}
+    n_old = len(a)
+    b = new.data.splitlines()
+    added = {ln for ln in b if ln not in a}
+    a.difference_update(b)  # now OLD's lines that NEW has not
+    gone_t = {q.triple for q in parse(b"\n".join(sorted(a)) + b"\n", format=RdfFormat.N_TRIPLES)}
+    added_t = {q.triple for q in parse(b"\n".join(sorted(added)) + b"\n", format=RdfFormat.N_TRIPLES)}
+    n_new = n_old - len(gone_t - added_t) + len(added_t - gone_t)
+    deleted, inserted = difference(sorted(gone_t, key=str), sorted(added_t, key=str), key=server_key)
+    return n_old, n_new, deleted, inserted
 
 
 def _count_where(remote: Remote, where: str, what: str) -> int:
