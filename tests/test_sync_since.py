@@ -7,22 +7,23 @@ is read directly (Graph Store GET, not through kg) and compared with the build a
 
 from __future__ import annotations
 
+import random
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse, serialize
 
 from kg.cli import main
-from kg.load import since_graphs, temp_graph
+from kg.load import LineFile, since_difference, since_graphs, temp_graph
 
 from .conftest import EXAMPLES
 from .servers import FaultProxy, OxigraphServer, VirtuosoServer, virtuoso_server  # noqa: F401
 from .test_diff import changed_catalogue
 from .test_load_faults import Target, lose_each_request, nt, run, triples
-
-pytestmark = pytest.mark.server
+from .test_load_servers import canon
 
 G = "http://example.org/graphs/since"
 EX = "http://example.org/since/"
@@ -103,6 +104,7 @@ def staged_left(target, graph: str) -> set:
     return set().union(*(target.read(g) for g in since_graphs(graph)))
 
 
+@pytest.mark.server
 def test_since_gives_the_new_build_without_reading_the_graph(target, data, dba):
     g = f"{G}/plain"
     old, new = triples(data, "old"), triples(data, "new")
@@ -136,6 +138,7 @@ def _edit(target, data, graph: str, remove: bytes | None = None, add: bytes = b"
     target.write(graph, body + add)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(
     "edit,reason",
     [
@@ -165,6 +168,7 @@ def test_a_graph_that_is_not_the_since_build_is_read_instead(target, data, dba, 
     assert staged_left(target, g) == set()
 
 
+@pytest.mark.server
 def test_since_with_a_lost_answer_at_any_request_is_old_or_new(target, data, dba):
     cmd = ["sync", str(data / "new"), "--since", str(data / "old"), "--chunk-size", "4"]
     g = f"{G}/faults"
@@ -177,6 +181,7 @@ def test_since_with_a_lost_answer_at_any_request_is_old_or_new(target, data, dba
     assert staged_left(target, g) == set()
 
 
+@pytest.mark.server
 def test_a_refused_apply_leaves_the_old_graph_and_says_so(target, data, dba):
     g = f"{G}/refused"
     target.write(g, nt(data, "old"))
@@ -192,6 +197,7 @@ def test_a_refused_apply_leaves_the_old_graph_and_says_so(target, data, dba):
     assert target.read(g) == triples(data, "new") and staged_left(target, g) == set()
 
 
+@pytest.mark.server
 def test_readers_see_the_old_or_the_new_graph_during_the_apply(target, data, dba, tmp_path):
     """A reader polls the graph while a larger difference (the example build's triples copied 40 times,
     a tenth of them changed) is applied: every reading is the old graph's or the new one's."""
@@ -238,3 +244,64 @@ def test_readers_see_the_old_or_the_new_graph_during_the_apply(target, data, dba
     assert set(seen) <= states, sorted(set(seen) - states)
     assert len(seen) >= 2
     assert counts(target, probe) == (len(set(big_new)), n_changed)
+
+
+# ------------------------------------------------------------------------------------------------
+# The difference of two builds, without a server
+# ------------------------------------------------------------------------------------------------
+
+
+def _nt(lines: list[str]) -> LineFile:
+    return LineFile(Path("x.nt"), "".join(lines).encode())
+
+
+def _line(k: int, v: str = "") -> str:
+    return f'<http://example.org/s{k % 97}> <http://example.org/p{k}> "value {k}{v}" .\n'
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_since_difference_is_the_set_difference(seed):
+    """Random edits (values changed, runs of lines removed, inserted, moved, a stretch shuffled) of a
+    file of distinct lines: the difference is exactly the two files' set difference."""
+    rnd = random.Random(seed)
+    old = [_line(k) for k in range(rnd.randrange(0, 3000))]
+    new = list(old)
+    for _ in range(rnd.randrange(0, 30)):
+        op = rnd.choice(["change", "remove", "insert", "move", "shuffle"])
+        if not new:
+            op = "insert"
+        at = rnd.randrange(0, len(new) + 1)
+        run_ = rnd.randrange(1, 60)
+        if op == "change" and at < len(new):
+            new[at] = new[at].replace('" .', f' changed{seed}-{at}" .')
+        elif op == "remove":
+            del new[at : at + run_]
+        elif op == "insert":
+            new[at:at] = [_line(100_000 + rnd.randrange(10**6), f"-new{seed}") for _ in range(run_)]
+        elif op == "move":
+            part = new[at : at + run_]
+            del new[at : at + run_]
+            to = rnd.randrange(0, len(new) + 1)
+            new[to:to] = part
+        else:
+            part = new[at : at + run_]
+            rnd.shuffle(part)
+            new[at : at + run_] = part
+    new = list(dict.fromkeys(new))
+    n_old, n_new, deleted, inserted = since_difference(_nt(old), _nt(new))
+    o = {q.triple for q in parse("".join(old).encode(), format=RdfFormat.N_TRIPLES)}
+    n = {q.triple for q in parse("".join(new).encode(), format=RdfFormat.N_TRIPLES)}
+    assert (n_old, n_new) == (len(o), len(n))
+    assert set(deleted) == o - n and len(deleted) == len(o - n)
+    assert set(inserted) == n - o and len(inserted) == len(n - o)
+
+
+def test_since_difference_of_builds_in_another_order(data):
+    """The new build's lines in another order (nothing shared in place): still the exact difference."""
+    old = [ln + b"\n" for ln in nt(data, "old").splitlines()]
+    new = [ln + b"\n" for ln in nt(data, "new").splitlines()]
+    random.Random(1).shuffle(new)
+    got = since_difference(LineFile(Path("o.nt"), b"".join(old)), LineFile(Path("n.nt"), b"".join(new)))
+    o, n = triples(data, "old"), triples(data, "new")
+    assert canon(got[2]) == o - n and canon(got[3]) == n - o
+    assert got[:2] == (len(old), len(new))

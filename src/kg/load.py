@@ -868,19 +868,95 @@ def server_difference(
     return len(lines), len(mine), deleted, inserted
 
 
+def changed_lines(old: bytes, new: bytes, *, near: int = 8, window: int = 1 << 20) -> tuple[list, list]:
+    """(lines of OLD, lines of NEW) outside the stretches the two texts share in the same order: every
+    byte not in the returned lines is in both texts, at matching places. A build written in a stable
+    order differs from the previous one in a few places, so the shared stretches are compared in
+    blocks (``bytes`` equality, C speed) and Python only looks at the lines around each change: on 1M
+    lines with 1 % changed, ~0.3 s instead of ~1.5 s for a set of every line of both (a loaded
+    machine). After a difference, the two texts are realigned at the nearest pair of equal lines
+    among the next ``near`` of each, else where the first of one side's lines is found in the next
+    ``window`` bytes of the other; failing both, the rest of both texts is returned."""
+    gone: list[bytes] = []
+    added: list[bytes] = []
+    i = j = 0
+    n_old, n_new = len(old), len(new)
+    block = 4096
+    while True:
+        while i < n_old and j < n_new:  # skip what both share
+            if old[i : i + block] == new[j : j + block]:
+                i, j = i + block, j + block
+                block = min(block * 2, 1 << 20)
+                continue
+            lo, hi = 0, block - 1  # the length of the shared start of the two blocks
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if old[i : i + mid] == new[j : j + mid]:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            i, j, block = i + lo, j + lo, 4096
+            break
+        i, j = min(i, n_old), min(j, n_new)
+        back = i - (old.rfind(b"\n", 0, i) + 1)  # to the start of the line (shared by both texts)
+        i, j = i - back, j - back
+        if i >= n_old or j >= n_new:
+            gone += old[i:].splitlines()
+            added += new[j:].splitlines()
+            return gone, added
+        so, sn = _line_starts(old, i, near), _line_starts(new, j, near)
+        pairs = sorted(
+            ((a, b) for a in range(len(so) - 1) for b in range(len(sn) - 1) if a or b),
+            key=lambda p: p[0] + p[1],
+        )
+        for a, b in pairs:
+            if old[so[a] : so[a + 1]] == new[sn[b] : sn[b + 1]]:
+                gone += old[i : so[a]].splitlines()
+                added += new[j : sn[b]].splitlines()
+                i, j = so[a], sn[b]
+                break
+        else:
+            first_old, first_new = old[so[0] : so[1]], new[sn[0] : sn[1]]
+            p = new.find(first_old, j, j + window)
+            q = old.find(first_new, i, i + window) if p < 0 else -1
+            if p >= 0 and new[p - 1 : p] == b"\n":
+                added += new[j:p].splitlines()
+                j = p
+            elif q >= 0 and old[q - 1 : q] == b"\n":
+                gone += old[i:q].splitlines()
+                i = q
+            else:
+                gone += old[i:].splitlines()
+                added += new[j:].splitlines()
+                return gone, added
+
+
+def _line_starts(text: bytes, pos: int, n: int) -> list[int]:
+    """``pos`` and the starts of the ``n`` lines after it (the last may be the end of ``text``)."""
+    out = [pos]
+    for _ in range(n):
+        k = text.find(b"\n", pos)
+        if k < 0:
+            if pos < len(text):
+                out.append(len(text))
+            break
+        pos = k + 1
+        out.append(pos)
+    return out
+
+
 def since_difference(
     old: Sequence[Triple] | LineFile, new: Sequence[Triple] | LineFile
 ) -> tuple[int, int, list[Triple], list[Triple]]:
     """(triples in OLD, triples in NEW, triples to delete, triples to insert) between two builds,
-    without a server. For two N-Triples builds the lines are compared as they are first (a line spelt
-    another way than its twin only lands among the differing lines), and only the lines on one side
-    alone are parsed and compared as triples (``server_key``: a literal spelt another way is no
-    difference), as ``server_difference`` does with the server's lines.
+    without a server.
 
-    Only OLD's lines make a set; NEW's are looked up in it and then taken out of it. NEW's count is
-    OLD's less the triples deleted plus those inserted, so only OLD is searched for comment lines
-    (one ``bytes`` search; a regular expression for comment and blank lines took 2.7 s on 200 MB).
-    On 1M lines with 1 % changed this is ~1.3 s of CPU on a loaded machine."""
+    For two N-Triples builds, ``changed_lines`` finds the lines around the places where the texts
+    differ; of those, the lines on one side alone are parsed and compared as triples (``server_key``:
+    a literal spelt another way is no difference). OLD's count is its number of lines: a file with
+    repeated, blank or comment lines gets another count than the server's graph, so the check of
+    ``apply_since`` fails and the server's graph is read instead. Under that check the difference is
+    exact: a line outside the changed places is in both builds."""
     from .diff import difference, server_key
 
     if not (isinstance(old, LineFile) and isinstance(new, LineFile)):
@@ -888,16 +964,11 @@ def since_difference(
         new_t = _new_triples(new)() if isinstance(new, LineFile) else list(new)
         deleted, inserted = difference(old_t, new_t, key=server_key)
         return len(set(old_t)), len(set(new_t)), deleted, inserted
-    a = set(old.data.splitlines())
-    a.discard(b"")
-    if old.data.startswith(b"#") or b"\n#" in old.data or b"\n " in old.data:
-        a = {ln for ln in a if _is_triple_line(ln)}
-    n_old = len(a)
-    b = new.data.splitlines()
-    added = {ln for ln in b if ln not in a}
-    a.difference_update(b)  # now OLD's lines that NEW has not
-    gone_t = {q.triple for q in parse(b"\n".join(sorted(a)) + b"\n", format=RdfFormat.N_TRIPLES)}
-    added_t = {q.triple for q in parse(b"\n".join(sorted(added)) + b"\n", format=RdfFormat.N_TRIPLES)}
+    gone_l, added_l = changed_lines(old.data, new.data)
+    a, b = set(gone_l), set(added_l)
+    gone_t = {q.triple for q in parse(b"\n".join(sorted(a - b)) + b"\n", format=RdfFormat.N_TRIPLES)}
+    added_t = {q.triple for q in parse(b"\n".join(sorted(b - a)) + b"\n", format=RdfFormat.N_TRIPLES)}
+    n_old = len(old)
     n_new = n_old - len(gone_t - added_t) + len(added_t - gone_t)
     deleted, inserted = difference(sorted(gone_t, key=str), sorted(added_t, key=str), key=server_key)
     return n_old, n_new, deleted, inserted
