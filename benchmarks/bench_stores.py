@@ -112,15 +112,12 @@ def kg_load(url: str, build: Path, graph: str, **kw):
 
 
 def kg_sync(url: str, build: Path, graph: str, since: Path | None = None):
-    from kg.load import LineFile, connect, open_lines, read_triples, sync
-
-    def read(path: Path):  # as kg sync reads a build
-        lines = open_lines(path)
-        return lines if isinstance(lines, LineFile) else read_triples(path)
+    from kg.load import connect, read_build, sync
 
     remote = connect(url)
-    try:
-        return sync(read(build), remote, graph, since=read(since) if since else None)
+    try:  # the builds read as kg sync reads them
+        old = read_build(since, refuse_blank=False) if since else None
+        return sync(read_build(build), remote, graph, since=old)
     finally:
         remote.client.close()
 

@@ -172,16 +172,17 @@ class LineFile:
         self.count = total
 
 
-def open_lines(path: str | Path) -> LineFile | list[bytes]:
+def open_lines(path: str | Path, *, refuse_blank: bool = True) -> LineFile | list[bytes]:
     """What ``load`` sends for a build folder or file: a ``LineFile`` for an N-Triples file without
     blank nodes, else the lines of the triples pyoxigraph parsed (Turtle, or maybe blank nodes, which
-    are refused)."""
+    are refused). ``refuse_blank=False`` skips the search for blank nodes (0.2 s on 200 MB): for the
+    ``--since`` build of ``sync``, whose blank nodes could only make its check fail."""
     p = Path(path)
     nt = p / "catalog.nt" if p.is_dir() else p
     if not nt.exists() or nt.suffix != ".nt":
         return [nt_bytes([t]).rstrip(b"\n") for t in read_triples(path)]
     data = nt.read_bytes()
-    if b"_:" in data:  # maybe a blank node: let the parser decide (and refuse it)
+    if refuse_blank and b"_:" in data:  # maybe a blank node: let the parser decide (and refuse it)
         triples = read_triples(path)
         _check_no_blank(triples, str(nt))
         return [nt_bytes([t]).rstrip(b"\n") for t in triples]
@@ -943,6 +944,13 @@ def _line_starts(text: bytes, pos: int, n: int) -> list[int]:
         pos = k + 1
         out.append(pos)
     return out
+
+
+def read_build(path: str | Path, *, refuse_blank: bool = True) -> LineFile | list[Triple]:
+    """A build as ``sync`` reads it: a ``LineFile`` for an N-Triples file (compared line by line
+    first, which is faster), else its triples."""
+    lines = open_lines(path, refuse_blank=refuse_blank)
+    return lines if isinstance(lines, LineFile) else read_triples(path)
 
 
 def since_difference(

@@ -153,14 +153,10 @@ def _bulk(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from ..load import LineFile, open_lines, read_triples, sync
+    from ..load import read_build, sync
 
-    def build(path):  # an N-Triples build is compared line by line first (faster)
-        lines = open_lines(path)
-        return lines if isinstance(lines, LineFile) else read_triples(path)
-
-    triples = build(args.build)
-    since = build(args.since) if args.since else None
+    triples = read_build(args.build)
+    since = read_build(args.since, refuse_blank=False) if args.since else None
     remote = _remote(args)
     try:
         rep = sync(
