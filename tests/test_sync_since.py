@@ -200,7 +200,13 @@ def test_a_refused_apply_leaves_the_old_graph_and_says_so(target, data, dba):
 @pytest.mark.server
 def test_readers_see_the_old_or_the_new_graph_during_the_apply(target, data, dba, tmp_path):
     """A reader polls the graph while a larger difference (the example build's triples copied 40 times,
-    a tenth of them changed) is applied: every reading is the old graph's or the new one's."""
+    a tenth of them changed) is applied: every reading is the old graph's or the new one's. (The same
+    reader catches a change sent as two requests.)"""
+    if target.kind == "virtuoso":
+        pytest.skip(
+            "Virtuoso does not isolate a query from a change in progress: this reader counted part of the "
+            "change with --since and with the copy and MOVE of kg sync alike (docs/stores.md)"
+        )
     g = f"{G}/readers"
     base = [q.triple for q in parse(nt(data, "old"), format=RdfFormat.N_TRIPLES)]
     big_old = [
