@@ -12,6 +12,8 @@ How a graph is replaced depends on what the server guarantees (``default_strateg
 
 ``sync`` sends the difference as one update request where that is one transaction, else applies it
 to a copy in the temporary graph and swaps the copy in; a large difference becomes a full ``load``.
+``sync(..., since=OLD)`` computes the difference between two builds instead of reading the server's
+graph, checks that the server's graph is OLD, and applies it in one update request (``apply_since``).
 Temporary graphs are named ``urn:kg:load-tmp:...``; a load drops the one an interrupted load of the
 same graph left, ``clean`` drops all of them. The servers' own bulk loaders (``kg load --bulk``) are
 driven from ``kg.bulk`` with the same steps for counting, swapping and verifying.
