@@ -153,10 +153,10 @@ def _bulk(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from ..load import LineFile, open_lines, read_triples, sync
+    from ..load import read_build, sync
 
-    lines = open_lines(args.build)  # an N-Triples build is compared line by line first (faster)
-    triples = lines if isinstance(lines, LineFile) else read_triples(args.build)
+    triples = read_build(args.build)
+    since = read_build(args.since, refuse_blank=False) if args.since else None
     remote = _remote(args)
     try:
         rep = sync(
@@ -166,6 +166,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             chunk_size=args.chunk_size,
             progress=_progress(args, 0, "syncing"),
             threshold=args.threshold,
+            since=since,
         )
     finally:
         remote.client.close()
@@ -359,9 +360,19 @@ def register(sub) -> None:
         help="send only the difference between a server's graph and a build",
         description="Apply the difference so that readers see the old or the new graph: on Oxigraph "
         "in one update request (one transaction), elsewhere to a copy that is then swapped in. A "
-        "difference larger than --threshold of the graph is sent as a full load.",
+        "difference larger than --threshold of the graph is sent as a full load. With --since OLD "
+        "(the build last loaded into the graph) the difference is computed between the two builds "
+        "and applied in one update request after checking that the server's graph is OLD (its count, "
+        "every triple to delete present, none to insert); if it is not, the server's graph is read "
+        "and compared as without --since, and the summary says why.",
     )
     _remote_args(sy, "update")
+    sy.add_argument(
+        "--since",
+        metavar="OLD_BUILD",
+        help="the build last loaded into the graph (folder or .nt/.ttl file): compute the difference "
+        "from it instead of reading the server's graph",
+    )
     sy.add_argument(
         "--threshold",
         type=float,
