@@ -338,10 +338,13 @@ def _derive(b: Build, matcher: Matcher) -> list[Node]:
             if key not in topics:
                 topics[key] = matcher.topics(w.tags, spellings.__getitem__)
             w.topics = list(topics[key])
+    by_rule: dict[str, list[Node]] = {}  # recorded per rule at the end: one call per rule, not per node
     for w in catalog.works:
         if w.derived or w.source_orgs or w.topics:
             for rule, node in work_derived(w):
-                derived.add_nodes(rule, [node])
+                by_rule.setdefault(rule, []).append(node)
+    for rule, nodes in by_rule.items():
+        derived.add_nodes(rule, nodes)
     return list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
 
 
