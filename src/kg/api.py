@@ -329,13 +329,22 @@ def _derive(b: Build, matcher: Matcher) -> list[Node]:
     for g in grants:
         derived.add_nodes(FUNDING, grant_nodes(g))
     spellings = {t.iri: [t.label, *sorted(t.alt_labels)] for t in catalog.tags.values()}
+    # Works share whole tag lists, so each list is matched once: the per-tag matching (keys of every
+    # spelling, then EDAM's index) was 4 % of kg.build's CPU on 26,700 DALIA rows (cProfile).
+    topics: dict[tuple[str, ...], list[str]] = {}
     for w in (*catalog.works, *catalog.merger.restated()):
         if w.tags:
-            w.topics = matcher.topics(w.tags, spellings.__getitem__)
+            key = tuple(w.tags)
+            if key not in topics:
+                topics[key] = matcher.topics(w.tags, spellings.__getitem__)
+            w.topics = list(topics[key])
+    by_rule: dict[str, list[Node]] = {}  # recorded per rule at the end: one call per rule, not per node
     for w in catalog.works:
         if w.derived or w.source_orgs or w.topics:
             for rule, node in work_derived(w):
-                derived.add_nodes(rule, [node])
+                by_rule.setdefault(rule, []).append(node)
+    for rule, nodes in by_rule.items():
+        derived.add_nodes(rule, nodes)
     return list(catalog_nodes(catalog.works, catalog.agents.values(), catalog.tags.values(), base, grants))
 
 
