@@ -802,3 +802,51 @@ def test_work_records_are_about_their_tags_edam_terms(which, request):
             assert set(a) == {"@id", "name"} and name in idx[a["@id"]], (w, a)
         with_edam += bool(got)
     assert with_edam > 0
+
+
+class _DerivedMarks(HTMLParser):
+    """(href of the link just before, title) of each ``<sup class="derived">`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.href: str | None = None
+        self.marks: list[tuple[str | None, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a":
+            self.href = a.get("href")
+        elif tag == "sup" and a.get("class") == "derived":
+            self.marks.append((self.href, a.get("title", "")))
+
+
+def test_default_build_gives_the_site_its_derived_marks(example_site):
+    """The quick start (kg build with the default formats, then kg site) writes catalog.nq, and each
+    mark on a work page stands after a link that a rule's graph of catalog.nq holds, titled with that
+    rule's label."""
+    from kg.derive import RULES, graph_iri
+    from kg.site.layout import page_path
+    from kg.vocab import DEFAULT_BASE
+
+    build_dir, site = example_site
+    assert (build_dir / "catalog.nq").is_file()
+    by_label = {r.label: graph_iri(DEFAULT_BASE, r.name) for r in RULES.values()}
+    derived: set[tuple[str, str, str]] = set()  # (graph, work, object's page)
+    for q in ox.parse(path=str(build_dir / "catalog.nq"), format=ox.RdfFormat.N_QUADS):
+        if isinstance(q.object, ox.NamedNode) and q.graph_name.value in by_label.values():
+            rel = page_path(q.object.value, DEFAULT_BASE)
+            if rel is not None:
+                derived.add((q.graph_name.value, q.subject.value, rel))
+    marks = []
+    for w in works_in(build_dir / "catalog.nt"):
+        rel = page_path(w, DEFAULT_BASE)
+        p = _DerivedMarks()
+        p.feed((site / rel).read_text(encoding="utf-8"))
+        for href, title in p.marks:
+            assert href and title.startswith("derived: "), (w, href, title)
+            target = urljoin("http://h/" + rel, href)[len("http://h/") :]
+            target = target + "index.html" if target.endswith("/") else target
+            marks.append((by_label[title.removeprefix("derived: ")], w, target))
+    assert marks, "no derived mark on any work page of the example"
+    assert set(marks) <= derived
+    assert len({g for g, _w, _t in marks}) >= 2  # more than one rule is marked
