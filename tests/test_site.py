@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import urllib.parse
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -850,3 +851,65 @@ def test_default_build_gives_the_site_its_derived_marks(example_site):
     assert marks, "no derived mark on any work page of the example"
     assert set(marks) <= derived
     assert len({g for g, _w, _t in marks}) >= 2  # more than one rule is marked
+
+
+def _merged_people_build(tmp_path):
+    """A catalogue where the same-person rule merges 'Haase Robert' into Robert Haase's ORCID node and
+    the curation file merges 'Mara Harriet Lampert' into 'Mara Lampert': (build folder, away -> kept)."""
+    import kg
+
+    from .test_people import HAASE, catalogue, entry, orcid, person
+
+    people = "same-as:\n  - members: [Mara Lampert, Mara Harriet Lampert]\n    name: Mara Lampert\n"
+    src = catalogue(
+        tmp_path,
+        [
+            entry(1, ["Robert Haase", "Mara Lampert"], [f"Robert Haase https://orcid.org/{HAASE}"]),
+            entry(2, ["Haase Robert", "Mara Harriet Lampert"]),
+        ],
+        people,
+    )
+    out = tmp_path / "build"
+    kg.build(src).write(out)
+    return out, {person("haase-robert"): orcid(HAASE), person("mara-harriet-lampert"): person("mara-lampert")}
+
+
+@pytest.fixture(scope="module")
+def merged_people_site(tmp_path_factory):
+    from kg.site import build_site
+
+    build_dir, merged = _merged_people_build(tmp_path_factory.mktemp("merged"))
+    out = tmp_path_factory.mktemp("merged-site") / "training" / "kg"
+    build_site(build_dir, out, search=False)
+    return build_dir, out, merged
+
+
+def test_a_merged_away_person_iri_redirects_to_the_kept_person(merged_people_site):
+    """The page at a merged-away person's IRI leads to the kept person's page (meta refresh and
+    canonical link), and nginx-kg.conf and .htaccess answer the old IRI with 301 to the kept one."""
+    from kg.serve.ld import moved_iris
+    from kg.site.layout import page_path, page_url
+
+    from .test_continuity import _Head, ld_id
+
+    build_dir, site, merged = merged_people_site
+    assert moved_iris(build_dir) == merged  # what kg serve answers with 301
+    for away, kept in merged.items():
+        head = _Head()
+        page = site / page_path(away)
+        head.feed(page.read_text(encoding="utf-8"))
+        assert head.canonical == "https://nfdi4bioimage.github.io/training/kg/" + page_url(page_path(kept))
+        target = (page.parent / urllib.parse.unquote(head.refresh) / "index.html").resolve()
+        assert ld_id(target.read_bytes()) == kept
+    folder = {a: "/training/kg/" + page_url(page_path(a)).rstrip("/") for a in (*merged, *merged.values())}
+    want = {folder[a]: folder[k] for a, k in merged.items()}
+    nginx = re.findall(
+        r"(?m)^location = (\S+?)/? \{ return 301 (\S+); \}$", (site / "nginx-kg.conf").read_text()
+    )
+    assert sorted(nginx) == sorted([*want.items(), *want.items()])  # with and without the final slash
+    apache = re.findall(r"(?m)^RewriteRule \^(\S+)/\?\$ (\S+) \[R=301,L\]$", (site / ".htaccess").read_text())
+    assert {"/training/kg/" + a.replace("\\.", "."): b for a, b in apache} == want
+    # the kept people have their own pages; the merged-away IRIs are in no list or sitemap
+    locs = set(re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text(encoding="utf-8")))
+    assert "https://nfdi4bioimage.github.io/training/kg/id/person/mara-lampert" in locs
+    assert not any(a in loc for a in merged for loc in locs)

@@ -15,11 +15,12 @@ from urllib.parse import quote, urlsplit
 from pyoxigraph import NamedNode
 
 from ..edam import EDAM
-from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
+from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, OWL, RDF, SCHEMA, SKOS
 from .charts import index_charts
 from .embed import edam_matches, entity_embed, list_embed, script_json, work_embed
 from .graph import Graph
 from .layout import page_path, page_url, rdf_path, root_prefix, site_root
+from .redirects import merged_people
 
 CSS = """
 :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5a5a60;--bg:#fff;--line:#d8d8de;--link:#0b57b0;
@@ -159,6 +160,10 @@ class Site:
         self.linked_from = self._index_links()
         self.docs: dict[str, list[str]] = defaultdict(list)  # page path -> subjects described there
         self.doc_iri: dict[str, str] = {}
+        # merged-away person IRI -> the kept person (kg.curation): a redirect page, not a page of its own
+        self.merged = merged_people(
+            q.triple for p in (OWL.sameAs, RDF.type) for q in g.store.quads_for_pattern(None, p, None, None)
+        )
         self._place_documents()
 
     def _index_entities(self) -> dict[str, list[str]]:
@@ -220,7 +225,7 @@ class Site:
             if not s.startswith(root) or s == root:
                 continue
             p = page_path(s, self.base)
-            if p is None or p in taken:
+            if p is None or p in taken or s in self.merged:
                 continue
             self.docs[p].append(s)
             self.doc_iri.setdefault(p, s.split("#", 1)[0])
