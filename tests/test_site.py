@@ -913,3 +913,29 @@ def test_a_merged_away_person_iri_redirects_to_the_kept_person(merged_people_sit
     locs = set(re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text(encoding="utf-8")))
     assert "https://nfdi4bioimage.github.io/training/kg/id/person/mara-lampert" in locs
     assert not any(a in loc for a in merged for loc in locs)
+
+
+def test_the_derived_mark_is_explained_and_styled(example_site, merged_people_site):
+    """The index says what the mark means when the pages carry marks (not otherwise), and style.css
+    gives the mark the muted colour (dark-mode aware through the colour variables) and a help cursor
+    for its tooltip."""
+    _b, site = example_site
+    p = _DerivedMarks()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    p.feed(index)
+    assert len(p.marks) == 1 and 'id="derived-mark"' in index
+    css = (site / "style.css").read_text(encoding="utf-8")
+    rule = dict(
+        decl.split(":", 1) for decl in re.search(r"sup\.derived\{([^}]*)\}", css).group(1).split(";") if decl
+    )
+    assert rule["color"] == "var(--muted)" and rule["cursor"] == "help"
+    dark = re.search(r"@media \(prefers-color-scheme:dark\)\{\s*:root\{([^}]*)\}", css).group(1)
+    assert "--muted:" in dark
+    # a site whose build has no derived links in its layers: no note
+    build_dir, merged_site, _m = merged_people_site
+    marks = _DerivedMarks()
+    for page in merged_site.rglob("index.html"):
+        marks.feed(page.read_text(encoding="utf-8"))
+    assert bool(marks.marks) == (
+        'id="derived-mark"' in (merged_site / "index.html").read_text(encoding="utf-8")
+    )

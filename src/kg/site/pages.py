@@ -55,6 +55,7 @@ code{overflow-wrap:anywhere}
 .facet label{display:block;font-size:.92rem}
 ol.results li{margin-bottom:.8rem} .excerpt{margin:.2rem 0;color:var(--muted)}
 mark{background:var(--accent);color:inherit;font-weight:600}
+sup.derived{color:var(--muted);font-size:.7em;margin-left:.1em;cursor:help}
 .chart{max-width:100%;height:auto} .chart-box{margin:0;min-width:0} figcaption{font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:.2rem .8rem;padding:0;list-style:none;font-size:.85rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
@@ -704,6 +705,7 @@ class Site:
                 for (f, t, n), k in zip(rows, c, strict=True)
             )
             + "\n</tbody></table>\n"
+            + self.derived_note()
             + index_charts(self)
             + '\n<p><a href="query.html">Query the graph with SPARQL</a> '
             '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>' + self.dumps_list()
@@ -716,6 +718,17 @@ class Site:
             "url": self.page_base,
         }
         return "index.html", self.page("Training materials knowledge graph", body, "", self.ld(site))
+
+    def derived_note(self) -> str:
+        """What the mark after a link means, on the index when the pages carry marks."""
+        if not self.derived:
+            return ""
+        return (
+            '<p class="meta" id="derived-mark"><sup class="derived" title="derived by a rule of kg">'
+            "*</sup> after a link: kg derived it from the catalogue by a rule (the tooltip names the rule) "
+            "rather than the catalogue stating it; <code>catalog.nq</code> keeps each rule's statements "
+            "in a graph of their own.</p>\n"
+        )
 
     def dumps_list(self) -> str:
         """The whole graph's files, linked for download (those ``kg site`` copied from the build)."""
