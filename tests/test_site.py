@@ -939,3 +939,66 @@ def test_the_derived_mark_is_explained_and_styled(example_site, merged_people_si
     assert bool(marks.marks) == (
         'id="derived-mark"' in (merged_site / "index.html").read_text(encoding="utf-8")
     )
+
+
+def _fragments(site: Path) -> dict[str, dict]:
+    """Pagefind's records of the indexed pages, by page path: what a search matches (``content``) and
+    shows (``meta``); each fragment file is gzip'd JSON after Pagefind's signature."""
+    import gzip
+
+    out = {}
+    for f in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(f.read_bytes())
+        rec = json.loads(data[data.index(b"{") :])
+        out[urlsplit(rec["url"]).path] = rec
+    return out
+
+
+def test_any_recorded_spelling_finds_the_person_page(tmp_path):
+    """A person's page is in the search index with the name and every recorded spelling: the
+    alternate names (a merged spelling) and the author strings as the entries wrote them."""
+    import kg
+    from kg.site import build_site
+    from kg.site.layout import page_path, page_url
+
+    from .test_people import GRUENING, HAASE, catalogue, entry
+
+    src = catalogue(
+        tmp_path,
+        [
+            entry(1, ["Robert Haase"], [f"Robert Haase https://orcid.org/{HAASE}"]),
+            entry(2, ["Haase Robert", "Schmidt, Christian"]),
+            entry(3, ["Björn Grüning"], [f"Björn Grüning https://orcid.org/{GRUENING}"]),
+            entry(4, ["Bjoern Gruening", "Christian Schmidt"]),
+        ],
+    )
+    kg.build(src).write(tmp_path / "build")
+    site = tmp_path / "site"
+    build_site(tmp_path / "build", site)
+    st = ox.Store()
+    st.bulk_load(path=str(tmp_path / "build" / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    spellings: dict[str, set[str]] = {}
+    names: dict[str, str] = {}
+    q = (
+        "SELECT ?p ?name ?s WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?name . "
+        "{ ?p <http://schema.org/alternateName> ?s } UNION "
+        "{ ?w <http://purl.org/ontology/bibo/authorList> ?l ; "
+        "<https://nfdi4bioimage.github.io/training/kg/vocab#authorsAsWritten> ?a . ?l ?i ?p . ?a ?i ?s "
+        'FILTER(STRSTARTS(STR(?i), "http://www.w3.org/1999/02/22-rdf-syntax-ns#_")) } }'
+    )
+    for r in st.query(q):
+        names[r["p"].value] = r["name"].value
+        spellings.setdefault(r["p"].value, set()).add(r["s"].value)
+    assert {names[p]: s - {names[p]} for p, s in spellings.items()} == {
+        "Robert Haase": {"Haase Robert"},
+        "Christian Schmidt": {"Schmidt, Christian"},
+        "Björn Grüning": {"Bjoern Gruening"},
+    }
+    index = _fragments(site)
+    for p, spelled in spellings.items():
+        rec = index["/" + page_url(page_path(p))]
+        assert rec["meta"]["title"] == names[p]
+        for s in spelled | {names[p]}:
+            assert s in rec["content"], (s, rec["content"])
+    # the search page lists the people found above the materials
+    assert 'id="speople"' in (site / "search.html").read_text(encoding="utf-8")

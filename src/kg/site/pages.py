@@ -55,6 +55,8 @@ code{overflow-wrap:anywhere}
 .facet label{display:block;font-size:.92rem}
 ol.results li{margin-bottom:.8rem} .excerpt{margin:.2rem 0;color:var(--muted)}
 mark{background:var(--accent);color:inherit;font-weight:600}
+.people-results{list-style:none;padding:0;margin:0 0 .8rem}
+.people-results li::before{content:'Person: ';color:var(--muted)}
 sup.derived{color:var(--muted);font-size:.7em;margin-left:.1em;cursor:help}
 .chart{max-width:100%;height:auto} .chart-box{margin:0;min-width:0} figcaption{font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:.2rem .8rem;padding:0;list-style:none;font-size:.85rem}
@@ -397,7 +399,9 @@ class Site:
     def mark(self, w: str, p: NamedNode, o: str) -> str:
         """A small mark after a link that a rule of kg.derive concluded (``derived``), naming the rule."""
         rule = self.derived.get((w, p.value, o))
-        return f'<sup class="derived" title="derived: {esc(rule)}">*</sup>' if rule else ""
+        return (
+            f'<sup class="derived" title="derived: {esc(rule)}" data-pagefind-ignore>*</sup>' if rule else ""
+        )
 
     def authors(self, w: str) -> list[str]:
         """``Graph.author_order``, once per work (the work and person pages ask for it ~6,700 times on
@@ -406,6 +410,20 @@ class Site:
         if w not in cache:
             cache[w] = self.g.author_order(w)
         return cache[w]
+
+    def spellings(self, person: str, works: list[str]) -> list[str]:
+        """The person's recorded spellings: ``schema:alternateName``, then each author string as the
+        entries wrote it (``kg:authorsAsWritten``, at the person's place in the work's author list)."""
+        out = dict.fromkeys(self.g.texts(person, SCHEMA.alternateName))
+        for w in works:
+            order = self.authors(w)
+            if person not in order:
+                continue
+            member = RDF.iri + f"_{order.index(person) + 1}"
+            for seq in self.g.iris(w, KG.authorsAsWritten):
+                for o in self.g.po.get(seq, {}).get(member, []):
+                    out.setdefault(" ".join(o.value.split()))
+        return list(out)
 
     def person_summary(self, person: str, works: list[str], root: str) -> str:
         """Works per year and co-authors (by number of shared works) of a person."""
@@ -461,10 +479,21 @@ class Site:
         if kind == "license" and name == iri:
             name = iri.rstrip("/").rsplit("/", 1)[-1]
         body = [f"<h1>{esc(name)} ({len(works)})</h1>"]
-        if kind in ("person", "project"):
+        if kind == "person":
+            # name and every recorded spelling, indexed for the search (search.py): any of them finds
+            # the person's page
+            alt = [s for s in self.spellings(iri, works) if s != name]
+            body = [
+                f'<section class="person-names" data-pagefind-body><h1><span data-pagefind-meta="title">'
+                f"{esc(name)}</span> ({len(works)})</h1>"
+                + ('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>" if alt else "")
+                + "</section>"
+            ]
+        elif kind == "project":
             alt = g.texts(iri, SCHEMA.alternateName)
             if alt:
                 body.append('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>")
+        if kind in ("person", "project"):
             if iri.startswith(ORCID.iri):
                 body.append(f'<p class="orcid">ORCID {ext_link(iri)}</p>')
             for u in g.iris(iri, SCHEMA.url):
