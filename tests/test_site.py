@@ -652,10 +652,13 @@ def test_no_search_leaves_out_the_index_only(example_site, tmp_path):
     build_dir, site = example_site
     r = run_kg("site", build_dir, "--out", tmp_path / "s", "--no-search", "-q")
     assert r.returncode == 0 and r.stderr == ""
-    assert not (tmp_path / "s" / "pagefind").exists() and (site / "pagefind" / "pagefind.js").is_file()
+    from kg.site.search import INDEXES
+
+    for index in INDEXES:
+        assert not (tmp_path / "s" / index).exists() and (site / index / "pagefind.js").is_file()
     # everything else is the same
     ours = {p.relative_to(tmp_path / "s") for p in (tmp_path / "s").rglob("*") if p.is_file()}
-    full = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and "pagefind" not in p.parts}
+    full = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and not set(INDEXES) & set(p.parts)}
     assert ours == full
 
 
@@ -942,12 +945,12 @@ def test_the_derived_mark_is_explained_and_styled(example_site, merged_people_si
 
 
 def _fragments(site: Path) -> dict[str, dict]:
-    """Pagefind's records of the indexed pages, by page path: what a search matches (``content``) and
-    shows (``meta``); each fragment file is gzip'd JSON after Pagefind's signature."""
+    """Pagefind's records of the people's pages (their own index), by page path: what a search
+    matches (``content``) and shows (``meta``); each fragment is gzip'd JSON after a signature."""
     import gzip
 
     out = {}
-    for f in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+    for f in (site / "pagefind-people" / "fragment").glob("*.pf_fragment"):
         data = gzip.decompress(f.read_bytes())
         rec = json.loads(data[data.index(b"{") :])
         out[urlsplit(rec["url"]).path] = rec
