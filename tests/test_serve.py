@@ -296,7 +296,7 @@ def test_service_description_links_void_and_dumps(server, built):
     assert rdflib.URIRef("http://www.w3.org/ns/formats/RDF_XML") in formats
     ds = g.value(me, SD.defaultDataset)
     dumps = {str(d) for d in g.objects(ds, VOID.dataDump)}
-    assert dumps == {server + n for n in ("catalog.ttl", "catalog.nt", "catalog.jsonld")}
+    assert dumps == {server + n for n in ("catalog.ttl", "catalog.nt", "catalog.jsonld", "catalog.nq")}
     for url in [*dumps, str(g.value(ds, rdflib.RDFS.seeAlso))]:
         st, _, got = call(url)
         assert st == 200 and got == (built / url.rsplit("/", 1)[1]).read_bytes()
