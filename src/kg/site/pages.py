@@ -399,7 +399,9 @@ class Site:
     def mark(self, w: str, p: NamedNode, o: str) -> str:
         """A small mark after a link that a rule of kg.derive concluded (``derived``), naming the rule."""
         rule = self.derived.get((w, p.value, o))
-        return f'<sup class="derived" title="derived: {esc(rule)}">*</sup>' if rule else ""
+        return (
+            f'<sup class="derived" title="derived: {esc(rule)}" data-pagefind-ignore>*</sup>' if rule else ""
+        )
 
     def authors(self, w: str) -> list[str]:
         """``Graph.author_order``, once per work (the work and person pages ask for it ~6,700 times on
