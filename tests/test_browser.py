@@ -344,3 +344,31 @@ def test_index_chart_bars_open_the_search_they_count(browser, published):
     assert "license=CC-BY-4.0" in page.url
     assert int(page.evaluate("document.body.dataset.searchCount")) == n
     page.close()
+
+
+@pytest.mark.realdata
+def test_a_spelling_of_a_name_lists_the_person_page(browser, published):
+    """'Schmidt, Christian' (the name as some entries write it) lists Christian Schmidt's page above
+    the materials found, and the link opens that page."""
+    from urllib.parse import quote
+
+    from kg.site.layout import page_path, page_url
+
+    build_dir, base = published
+    st = _store(build_dir)
+    q = (
+        f"PREFIX schema: <{S}> SELECT ?p WHERE {{ ?p a schema:Person ; schema:name ?n . "
+        'FILTER(LCASE(STR(?n)) = "christian schmidt") }'
+    )
+    want = {base + page_url(page_path(r["p"].value)) for r in st.query(q)}
+    assert want
+    page = browser.new_page()
+    page.goto(base + "search.html?q=" + quote("Schmidt, Christian"))
+    page.wait_for_function("document.body.dataset.searchDone", timeout=60000)
+    people = page.eval_on_selector_all("#speople a.person-result", "els => els.map(e => e.href)")
+    assert want <= set(people), people
+    link = page.locator("#speople a.person-result", has_text="Christian Schmidt").first
+    link.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("Christian Schmidt (")
+    page.close()

@@ -382,3 +382,90 @@ def test_hostile_entries_build_to_one_strict_graph(fast_tmp, entries, unicode, w
         return {k: v for k, v in row.items() if not (k == "message" and row["kind"] == "duplicate-uuid")}
 
     assert [comparable(x) for x in streamed] == [comparable(x) for x in rows]
+
+
+def _entry(n: int, authors: list[str], with_orcid: list[str] = (), tags: list[str] = ("Python",)) -> dict:
+    e = {
+        "name": f"Work {n}",
+        "url": f"https://example.org/work/{n}",
+        "uuid": f"00000000-0000-4000-8000-{n:012d}",
+        "authors": authors,
+        "tags": list(tags),
+        "license": "CC-BY-4.0",
+    }
+    if with_orcid:
+        e["authors_with_orcid"] = list(with_orcid)
+    return e
+
+
+def test_a_build_does_not_depend_on_an_earlier_build_in_the_process(tmp_path):
+    """Builds that teach kg a person's ORCID, merge spellings, apply a curation file and stream, then a
+    build of a catalogue naming the same people without ORCIDs: its graph and problems are those of the
+    same build in a fresh process (nothing an earlier build learnt is kept)."""
+    import subprocess
+    import sys
+
+    haase = "Robert Haase https://orcid.org/0000-0001-5949-2327"
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    a = earlier / "catalogue.yml"
+    a.write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    _entry(1, ["Robert Haase", "Mara Lampert"], [haase], ["napari"]),
+                    _entry(2, ["Haase Robert", "Mara Harriet Lampert"], tags=["EDAM", "Deep learning"]),
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    (earlier / "people.yml").write_text(
+        "same-as:\n  - members: [Mara Lampert, Mara Harriet Lampert]\n    name: Mara Lampert\n",
+        encoding="utf-8",
+    )
+    kg.build(a).write(tmp_path / "a", ["ntriples", "nquads"])
+    stream_build(a, tmp_path / "a-stream")
+    learnt = _parse(tmp_path / "a" / "catalog.nt", ox.RdfFormat.N_TRIPLES)
+    assert any(o.value == "Haase Robert" for _s, _p, o in learnt)  # merged into the ORCID node there
+    later = tmp_path / "later.yml"
+    later.write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    _entry(3, ["Haase Robert", "Mara Harriet Lampert"], tags=["napari", "deep-learning"]),
+                    _entry(4, ["Lampert, Mara", "Haase, Robert"]),
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    kg.build(later).write(tmp_path / "here", ["ntriples"])
+    stream_build(later, tmp_path / "here-stream")
+    for sub, extra in (("fresh", []), ("fresh-stream", ["--stream"])):
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kg",
+                "build",
+                str(later),
+                "--out",
+                str(tmp_path / sub),
+                "-q",
+                "--format",
+                "ntriples",
+            ]
+            + extra,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert r.returncode == 0, r.stderr
+    for here, fresh in (("here", "fresh"), ("here-stream", "fresh-stream")):
+        got = _parse(tmp_path / here / "catalog.nt", ox.RdfFormat.N_TRIPLES)
+        assert got == _parse(tmp_path / fresh / "catalog.nt", ox.RdfFormat.N_TRIPLES), here
+        assert not any("orcid.org" in t.value for s_p_o in got for t in s_p_o)  # no ORCID learnt before
+        assert json.loads((tmp_path / here / "problems.json").read_text(encoding="utf-8")) == json.loads(
+            (tmp_path / fresh / "problems.json").read_text(encoding="utf-8")
+        )

@@ -43,6 +43,12 @@ def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
+def ex_build_base(build: Path) -> str:
+    from kg.serve.ld import build_base
+
+    return build_base(build)
+
+
 def direct(build: Path, query: str) -> list[dict]:
     """Rows of a query run on a fresh in-memory store of the build's N-Triples (not kg's store)."""
     st = Store()
@@ -196,7 +202,17 @@ def test_library_answers_match_direct_sparql(ex_build):
             by_p.setdefault(r["p"], set()).add(r["o"])
         assert {card["title"]} == by_p["http://schema.org/name"]
         assert {x["iri"] for x in card["authors"]} == by_p["http://schema.org/author"]
-        assert {x["iri"] for x in card["tags"]} == by_p["http://schema.org/about"]
+        # the tags are the schema:about links to kg's tag concepts; the EDAM terms are the topics
+        tag_set = ex_build_base(ex_build) + "tags"
+        in_tags = direct(
+            ex_build,
+            f"SELECT ?t WHERE {{ <{work}> <http://schema.org/about> ?t . "
+            f"?t a <http://schema.org/DefinedTerm> ; <http://schema.org/inDefinedTermSet> <{tag_set}> }}",
+        )
+        assert {x["iri"] for x in card["tags"]} == {r["t"] for r in in_tags} != set()
+        assert {x["iri"] for x in card.get("topics", [])} == by_p["http://schema.org/about"] - {
+            r["t"] for r in in_tags
+        }
         assert {x["iri"] for x in card["licences"]} == by_p["http://schema.org/license"]
         # the EDAM terms of a card are those its tags are linked to
         ml = a.get_material(a.search_materials(topic="topic_3474")["results"][0]["iri"])
@@ -208,6 +224,10 @@ def test_library_answers_match_direct_sparql(ex_build):
             'FILTER(STRSTARTS(STR(?e), "http://edamontology.org/")) }',
         )
         assert {e["iri"] for e in ml["edam"]} == {r["e"] for r in want} != set()
+        # that card's topics are its EDAM terms (with their names), none of them among its tags
+        assert {x["iri"] for x in ml["topics"]} == {r["e"] for r in want}
+        assert all(x["name"] for x in ml["topics"])
+        assert not any(x["iri"].startswith("http://edamontology.org/") for x in ml["tags"])
         # authors in the order of bibo:authorList
         seq = direct(
             ex_build,

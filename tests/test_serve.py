@@ -296,7 +296,7 @@ def test_service_description_links_void_and_dumps(server, built):
     assert rdflib.URIRef("http://www.w3.org/ns/formats/RDF_XML") in formats
     ds = g.value(me, SD.defaultDataset)
     dumps = {str(d) for d in g.objects(ds, VOID.dataDump)}
-    assert dumps == {server + n for n in ("catalog.ttl", "catalog.nt", "catalog.jsonld")}
+    assert dumps == {server + n for n in ("catalog.ttl", "catalog.nt", "catalog.jsonld", "catalog.nq")}
     for url in [*dumps, str(g.value(ds, rdflib.RDFS.seeAlso))]:
         st, _, got = call(url)
         assert st == 200 and got == (built / url.rsplit("/", 1)[1]).read_bytes()
@@ -425,3 +425,32 @@ def test_cli_errors_are_one_line(built, tmp_path):
         check=False,
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_a_merged_away_person_iri_answers_301_with_the_kept_person(tmp_path):
+    """kg serve answers a merged-away person's IRI (owl:sameAs the kept person, kg.curation) with 301
+    to the kept person's IRI, with or without the final slash, for HTML and for RDF."""
+    from kg.site import build_site
+    from kg.vocab import DEFAULT_BASE
+
+    from .test_continuity_servers import no_follow
+    from .test_site import _merged_people_build
+
+    build_dir, merged = _merged_people_build(tmp_path)
+    site = tmp_path / "site"
+    build_site(build_dir, site, search=False)
+    with kg_serve(build_dir, "--site", str(site)) as home:
+
+        def url(i: str) -> str:  # an IRI under the base: its URL here; an ORCID: its page here, under ext/
+            return i.replace(DEFAULT_BASE, home + "id/").replace(
+                "https://orcid.org/", home + "ext/orcid.org/"
+            )
+
+        kept_urls = set()
+        for away, kept in merged.items():
+            want = url(kept) + ("/" if kept.startswith("https://orcid.org/") else "")
+            assert no_follow(url(away)) == (301, want)
+            assert no_follow(url(away) + "/") == (301, want)
+            assert no_follow(url(away), "text/turtle") == (301, want)
+            kept_urls.add(want)
+        assert len(kept_urls) == 2  # one kept node under the base, one ORCID node

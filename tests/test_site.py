@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import urllib.parse
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -651,10 +652,13 @@ def test_no_search_leaves_out_the_index_only(example_site, tmp_path):
     build_dir, site = example_site
     r = run_kg("site", build_dir, "--out", tmp_path / "s", "--no-search", "-q")
     assert r.returncode == 0 and r.stderr == ""
-    assert not (tmp_path / "s" / "pagefind").exists() and (site / "pagefind" / "pagefind.js").is_file()
+    from kg.site.search import INDEXES
+
+    for index in INDEXES:
+        assert not (tmp_path / "s" / index).exists() and (site / index / "pagefind.js").is_file()
     # everything else is the same
     ours = {p.relative_to(tmp_path / "s") for p in (tmp_path / "s").rglob("*") if p.is_file()}
-    full = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and "pagefind" not in p.parts}
+    full = {p.relative_to(site) for p in site.rglob("*") if p.is_file() and not set(INDEXES) & set(p.parts)}
     assert ours == full
 
 
@@ -802,3 +806,202 @@ def test_work_records_are_about_their_tags_edam_terms(which, request):
             assert set(a) == {"@id", "name"} and name in idx[a["@id"]], (w, a)
         with_edam += bool(got)
     assert with_edam > 0
+
+
+class _DerivedMarks(HTMLParser):
+    """(href of the link just before, title) of each ``<sup class="derived">`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.href: str | None = None
+        self.marks: list[tuple[str | None, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a":
+            self.href = a.get("href")
+        elif tag == "sup" and a.get("class") == "derived":
+            self.marks.append((self.href, a.get("title", "")))
+
+
+def test_default_build_gives_the_site_its_derived_marks(example_site):
+    """The quick start (kg build with the default formats, then kg site) writes catalog.nq, and each
+    mark on a work page stands after a link that a rule's graph of catalog.nq holds, titled with that
+    rule's label."""
+    from kg.derive import RULES, graph_iri
+    from kg.site.layout import page_path
+    from kg.vocab import DEFAULT_BASE
+
+    build_dir, site = example_site
+    assert (build_dir / "catalog.nq").is_file()
+    by_label = {r.label: graph_iri(DEFAULT_BASE, r.name) for r in RULES.values()}
+    derived: set[tuple[str, str, str]] = set()  # (graph, work, object's page)
+    for q in ox.parse(path=str(build_dir / "catalog.nq"), format=ox.RdfFormat.N_QUADS):
+        if isinstance(q.object, ox.NamedNode) and q.graph_name.value in by_label.values():
+            rel = page_path(q.object.value, DEFAULT_BASE)
+            if rel is not None:
+                derived.add((q.graph_name.value, q.subject.value, rel))
+    marks = []
+    for w in works_in(build_dir / "catalog.nt"):
+        rel = page_path(w, DEFAULT_BASE)
+        p = _DerivedMarks()
+        p.feed((site / rel).read_text(encoding="utf-8"))
+        for href, title in p.marks:
+            assert href and title.startswith("derived: "), (w, href, title)
+            target = urljoin("http://h/" + rel, href)[len("http://h/") :]
+            target = target + "index.html" if target.endswith("/") else target
+            marks.append((by_label[title.removeprefix("derived: ")], w, target))
+    assert marks, "no derived mark on any work page of the example"
+    assert set(marks) <= derived
+    assert len({g for g, _w, _t in marks}) >= 2  # more than one rule is marked
+
+
+def _merged_people_build(tmp_path):
+    """A catalogue where the same-person rule merges 'Haase Robert' into Robert Haase's ORCID node and
+    the curation file merges 'Mara Harriet Lampert' into 'Mara Lampert': (build folder, away -> kept)."""
+    import kg
+
+    from .test_people import HAASE, catalogue, entry, orcid, person
+
+    people = "same-as:\n  - members: [Mara Lampert, Mara Harriet Lampert]\n    name: Mara Lampert\n"
+    src = catalogue(
+        tmp_path,
+        [
+            entry(1, ["Robert Haase", "Mara Lampert"], [f"Robert Haase https://orcid.org/{HAASE}"]),
+            entry(2, ["Haase Robert", "Mara Harriet Lampert"]),
+        ],
+        people,
+    )
+    out = tmp_path / "build"
+    kg.build(src).write(out)
+    return out, {person("haase-robert"): orcid(HAASE), person("mara-harriet-lampert"): person("mara-lampert")}
+
+
+@pytest.fixture(scope="module")
+def merged_people_site(tmp_path_factory):
+    from kg.site import build_site
+
+    build_dir, merged = _merged_people_build(tmp_path_factory.mktemp("merged"))
+    out = tmp_path_factory.mktemp("merged-site") / "training" / "kg"
+    build_site(build_dir, out, search=False)
+    return build_dir, out, merged
+
+
+def test_a_merged_away_person_iri_redirects_to_the_kept_person(merged_people_site):
+    """The page at a merged-away person's IRI leads to the kept person's page (meta refresh and
+    canonical link), and nginx-kg.conf and .htaccess answer the old IRI with 301 to the kept one."""
+    from kg.serve.ld import moved_iris
+    from kg.site.layout import page_path, page_url
+
+    from .test_continuity import _Head, ld_id
+
+    build_dir, site, merged = merged_people_site
+    assert moved_iris(build_dir) == merged  # what kg serve answers with 301
+    for away, kept in merged.items():
+        head = _Head()
+        page = site / page_path(away)
+        head.feed(page.read_text(encoding="utf-8"))
+        assert head.canonical == "https://nfdi4bioimage.github.io/training/kg/" + page_url(page_path(kept))
+        target = (page.parent / urllib.parse.unquote(head.refresh) / "index.html").resolve()
+        assert ld_id(target.read_bytes()) == kept
+    folder = {a: "/training/kg/" + page_url(page_path(a)).rstrip("/") for a in (*merged, *merged.values())}
+    want = {folder[a]: folder[k] for a, k in merged.items()}
+    nginx = re.findall(
+        r"(?m)^location = (\S+?)/? \{ return 301 (\S+); \}$", (site / "nginx-kg.conf").read_text()
+    )
+    assert sorted(nginx) == sorted([*want.items(), *want.items()])  # with and without the final slash
+    apache = re.findall(r"(?m)^RewriteRule \^(\S+)/\?\$ (\S+) \[R=301,L\]$", (site / ".htaccess").read_text())
+    assert {"/training/kg/" + a.replace("\\.", "."): b for a, b in apache} == want
+    # the kept people have their own pages; the merged-away IRIs are in no list or sitemap
+    locs = set(re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text(encoding="utf-8")))
+    assert "https://nfdi4bioimage.github.io/training/kg/id/person/mara-lampert" in locs
+    assert not any(a in loc for a in merged for loc in locs)
+
+
+def test_the_derived_mark_is_explained_and_styled(example_site, merged_people_site):
+    """The index says what the mark means when the pages carry marks (not otherwise), and style.css
+    gives the mark the muted colour (dark-mode aware through the colour variables) and a help cursor
+    for its tooltip."""
+    _b, site = example_site
+    p = _DerivedMarks()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    p.feed(index)
+    assert len(p.marks) == 1 and 'id="derived-mark"' in index
+    css = (site / "style.css").read_text(encoding="utf-8")
+    rule = dict(
+        decl.split(":", 1) for decl in re.search(r"sup\.derived\{([^}]*)\}", css).group(1).split(";") if decl
+    )
+    assert rule["color"] == "var(--muted)" and rule["cursor"] == "help"
+    dark = re.search(r"@media \(prefers-color-scheme:dark\)\{\s*:root\{([^}]*)\}", css).group(1)
+    assert "--muted:" in dark
+    # a site whose build has no derived links in its layers: no note
+    build_dir, merged_site, _m = merged_people_site
+    marks = _DerivedMarks()
+    for page in merged_site.rglob("index.html"):
+        marks.feed(page.read_text(encoding="utf-8"))
+    assert bool(marks.marks) == (
+        'id="derived-mark"' in (merged_site / "index.html").read_text(encoding="utf-8")
+    )
+
+
+def _fragments(site: Path) -> dict[str, dict]:
+    """Pagefind's records of the people's pages (their own index), by page path: what a search
+    matches (``content``) and shows (``meta``); each fragment is gzip'd JSON after a signature."""
+    import gzip
+
+    out = {}
+    for f in (site / "pagefind-people" / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(f.read_bytes())
+        rec = json.loads(data[data.index(b"{") :])
+        out[urlsplit(rec["url"]).path] = rec
+    return out
+
+
+def test_any_recorded_spelling_finds_the_person_page(tmp_path):
+    """A person's page is in the search index with the name and every recorded spelling: the
+    alternate names (a merged spelling) and the author strings as the entries wrote them."""
+    import kg
+    from kg.site import build_site
+    from kg.site.layout import page_path, page_url
+
+    from .test_people import GRUENING, HAASE, catalogue, entry
+
+    src = catalogue(
+        tmp_path,
+        [
+            entry(1, ["Robert Haase"], [f"Robert Haase https://orcid.org/{HAASE}"]),
+            entry(2, ["Haase Robert", "Schmidt, Christian"]),
+            entry(3, ["Björn Grüning"], [f"Björn Grüning https://orcid.org/{GRUENING}"]),
+            entry(4, ["Bjoern Gruening", "Christian Schmidt"]),
+        ],
+    )
+    kg.build(src).write(tmp_path / "build")
+    site = tmp_path / "site"
+    build_site(tmp_path / "build", site)
+    st = ox.Store()
+    st.bulk_load(path=str(tmp_path / "build" / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    spellings: dict[str, set[str]] = {}
+    names: dict[str, str] = {}
+    q = (
+        "SELECT ?p ?name ?s WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?name . "
+        "{ ?p <http://schema.org/alternateName> ?s } UNION "
+        "{ ?w <http://purl.org/ontology/bibo/authorList> ?l ; "
+        "<https://nfdi4bioimage.github.io/training/kg/vocab#authorsAsWritten> ?a . ?l ?i ?p . ?a ?i ?s "
+        'FILTER(STRSTARTS(STR(?i), "http://www.w3.org/1999/02/22-rdf-syntax-ns#_")) } }'
+    )
+    for r in st.query(q):
+        names[r["p"].value] = r["name"].value
+        spellings.setdefault(r["p"].value, set()).add(r["s"].value)
+    assert {names[p]: s - {names[p]} for p, s in spellings.items()} == {
+        "Robert Haase": {"Haase Robert"},
+        "Christian Schmidt": {"Schmidt, Christian"},
+        "Björn Grüning": {"Bjoern Gruening"},
+    }
+    index = _fragments(site)
+    for p, spelled in spellings.items():
+        rec = index["/" + page_url(page_path(p))]
+        assert rec["meta"]["title"] == names[p]
+        for s in spelled | {names[p]}:
+            assert s in rec["content"], (s, rec["content"])
+    # the search page lists the people found above the materials
+    assert 'id="speople"' in (site / "search.html").read_text(encoding="utf-8")

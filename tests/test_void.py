@@ -19,7 +19,7 @@ PROV = "http://www.w3.org/ns/prov#"
 DCT = "http://purl.org/dc/terms/"
 SPDXT = "http://spdx.org/rdf/terms#"
 TIME = {PROV + "startedAtTime", PROV + "endedAtTime", PROV + "generatedAtTime", DCT + "modified"}
-CATALOGUE_FILES = ("catalog.ttl", "catalog.nt", "catalog.jsonld", "problems.json")
+CATALOGUE_FILES = ("catalog.ttl", "catalog.nt", "catalog.jsonld", "catalog.nq", "problems.json")
 
 
 def graph(path):
@@ -61,6 +61,7 @@ def test_void_describes_the_files_and_the_source(tmp_path):
         "catalog.ttl": "text/turtle",
         "catalog.nt": "application/n-triples",
         "catalog.jsonld": "application/ld+json",
+        "catalog.nq": "application/n-quads",
     }
     dists = {t.object.value for t in g if t.subject.value == d and t.predicate.value == DCAT + "distribution"}
     assert {x.rsplit("/", 1)[1] for x in dists} == set(media)

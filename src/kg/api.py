@@ -135,13 +135,13 @@ class Build:
         """Write the chosen formats (names in ``kg.formats.RDF_FORMATS``), problems.json and
         void.ttl into ``out_dir``; returns the paths.
 
-        By default ``kg.formats.DEFAULT_FORMATS``, plus N-Quads (one named graph per source) when
-        the build merged more than one source; with a single source the provenance is in void.ttl.
+        By default ``kg.formats.DEFAULT_FORMATS`` (N-Quads among them: one named graph per source
+        and one per derivation rule).
         The RDF files are replaced together, after all of them were written (``kg.outputs``)."""
         from .void import write_void  # the dataset description: counts, files, sources, time
 
         if formats is None:
-            formats = [*DEFAULT_FORMATS, *(["nquads"] if len(self.sources) > 1 else [])]
+            formats = list(DEFAULT_FORMATS)
         formats = list(dict.fromkeys(formats))
         unknown = [f for f in formats if f not in RDF_FORMATS]
         if unknown:

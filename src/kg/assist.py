@@ -283,7 +283,8 @@ CARD_FIELDS = {
     "level": (SCHEMA + "educationalLevel", True),
     "resource_type": (SCHEMA + "learningResourceType", True),
     "content_type": (KG_VOCAB + "contentType", True),
-    "tags": (SCHEMA + "about", True),
+    "tags": (SCHEMA + "about", True),  # the tag concepts (in a term set); the others go to topics
+    "topics": (SCHEMA + "about", True),  # the EDAM terms of the tags (rule edam-topic, kg.derive)
     "keywords": (SCHEMA + "keywords", True),
     "authors": (SCHEMA + "author", True),
     "editors": (SCHEMA + "editor", True),
@@ -302,6 +303,7 @@ SUMMARY_KEYS = (
     "level",
     "resource_type",
     "tags",
+    "topics",
     "authors",
     "description",
 )
@@ -431,7 +433,9 @@ class Assistant:
             return rows[0]["work"].value
         raise AssistError(f"no material {work!r} in the graph: give a work IRI, its DOI or its URL")
 
-    def _card_graph(self, work: str) -> tuple[dict[str, list], dict[str, str], list[str]]:
+    def _card_graph(self, work: str) -> tuple[dict[str, list], dict[str, str], list[str], set[str]]:
+        """The work's own values by predicate, the names of what they point to, its authors in order,
+        and the nodes it points to that are tags (in a ``schema:inDefinedTermSet``: only tags are)."""
         q = next(q for q in named_queries() if q.name == "work-card")
         res, truncated = self.run(q.bound({"work": work}), INTERNAL_ROWS)
         if truncated:
@@ -439,17 +443,20 @@ class Assistant:
         props: dict[str, list] = {}
         names: dict[str, str] = {}
         members: dict[int, str] = {}
+        tags: set[str] = set()
         for s, p, o in res.triples:
             if s.value == work:
                 props.setdefault(p.value, []).append(o)
             elif p.value == SCHEMA + "name" and isinstance(o, Literal):
                 names.setdefault(s.value, o.value)
+            elif p.value == SCHEMA + "inDefinedTermSet":
+                tags.add(s.value)
             elif p.value.startswith(RDF + "_") and p.value[len(RDF) + 1 :].isdigit():
                 members[int(p.value[len(RDF) + 1 :])] = o.value
-        return props, names, [members[i] for i in sorted(members)]
+        return props, names, [members[i] for i in sorted(members)], tags
 
     def _card(self, work: str) -> dict:
-        props, names, ordered = self._card_graph(work)
+        props, names, ordered, tags = self._card_graph(work)
         if not props:
             raise AssistError(f"no material {work!r} in the graph")
         card: dict[str, Any] = {"iri": work}
@@ -458,6 +465,8 @@ class Assistant:
         )
         for key, (pred, several) in CARD_FIELDS.items():
             objs = props.get(pred, [])
+            if key in ("tags", "topics"):
+                objs = [o for o in objs if (o.value in tags) == (key == "tags")]
             if key == "authors" and ordered:
                 listed = {o.value for o in objs}
                 objs = [NamedNode(m) for m in ordered if m in listed] + [

@@ -102,8 +102,10 @@ RDF_FORMATS: dict[str, RdfFormatInfo] = {
     )
 }
 
-# What ``kg build`` writes when no --format is given (plus nquads when several sources were merged).
-DEFAULT_FORMATS = ("turtle", "ntriples", "jsonld")
+# What ``kg build`` writes when no --format is given. N-Quads holds the layers (one graph per source and
+# per derivation rule), which ``kg site`` needs to mark derived links and ``kg query --stated-only`` to
+# answer; on the real catalogue (~960 entries) it adds 0.17 s of CPU to ~0.8 s and a 12 MB file.
+DEFAULT_FORMATS = ("turtle", "ntriples", "jsonld", "nquads")
 
 # Where to look for a build's graph, best first: the file the store and site read.
 BUILD_FILE_ORDER = ("ntriples", "nquads", "turtle", "trig", "rdfxml", "jsonld")

@@ -122,8 +122,8 @@ def make_server(assistant: Assistant) -> MCPServer:
         work: Annotated[str, Field(description="the work's IRI (from search results), its DOI or its URL")],
     ) -> dict[str, Any]:
         """Everything the catalogue records about one material: title, description, links (URL, DOI),
-        date, licences, level, types, tags, keywords, authors in order, editors, organisations, funding,
-        language and formats, each linked resource with its IRI and name."""
+        date, licences, level, types, tags, EDAM topics, keywords, authors in order, editors,
+        organisations, funding, language and formats, each linked resource with its IRI and name."""
         return _ask(a.get_material, work)
 
     @server.tool(annotations=READ_ONLY)

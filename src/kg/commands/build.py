@@ -180,8 +180,8 @@ def register(sub) -> None:
         "--format",
         action="append",
         choices=format_list(),
-        help=f"write only these formats (repeatable; default {', '.join(DEFAULT_FORMATS)}, plus nquads "
-        "when several sources are merged; nquads and trig hold one named graph per source (stated "
+        help=f"write only these formats (repeatable; default {', '.join(DEFAULT_FORMATS)}; "
+        "nquads and trig hold one named graph per source (stated "
         "triples) and one per derivation rule; "
         f"with --stream: {' and/or '.join(format_list(streamable=True))}, default ntriples)",
     )

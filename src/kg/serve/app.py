@@ -240,11 +240,17 @@ class _Handlers:
         return f if f.is_file() else None
 
     def moved(self, iri: str, query: str = "") -> Response | None:
-        """301 to the IRI of the work that replaced ``iri`` (``dct:replaces``), if one did."""
+        """301 to the IRI of the node that replaced ``iri`` (a work's ``dct:replaces``, a merged-away
+        person's kept node: ``Pages.moved``), if one did."""
         new = self.pages.moved.get(iri.removesuffix("/")) if self.pages else None
-        url = self.m.url_for_iri(new) if new else None
-        if url is None:
+        if not new or not self.pages:
             return None
+        url = self.m.url_for_iri(new)
+        if url is None:  # a kept node outside the base (an ORCID): its page here, as the static site does
+            page = self.pages.page_for_iri(new)
+            if page is None:
+                return None
+            url = self.m.home_url + page_url(page)
         where = quote(url, safe=URL_SAFE) + (f"?{query}" if query else "")
         return text(301, f"moved permanently to {new}", {"Location": where})
 

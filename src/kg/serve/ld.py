@@ -83,7 +83,8 @@ class Pages:
     def __init__(self, site_dir: str | Path, base: str = DEFAULT_BASE, moved: dict[str, str] | None = None):
         self.site_dir = Path(site_dir)
         self.base = base
-        # old IRI of a work -> the work's IRI (dct:replaces, kg build --previous): answered with 301
+        # old IRI -> the node replacing it (a work's dct:replaces, kg build --previous; a merged-away
+        # person's owl:sameAs the kept person, kg.curation): answered with 301
         self.moved: dict[str, str] = dict(moved or {})
 
     def page_for_iri(self, iri: str) -> str | None:
@@ -92,12 +93,18 @@ class Pages:
 
 
 def moved_iris(build_dir: str | Path) -> dict[str, str]:
-    """Old IRI -> new IRI of each work the build states as replacing another (``dct:replaces``,
-    ``kg build --previous``), read from the build's graph file (one pass, nothing kept but these)."""
+    """Old IRI -> new IRI: of each work the build states as replacing another (``dct:replaces``,
+    ``kg build --previous``), and of each merged-away person (``owl:sameAs`` the kept person,
+    ``kg.site.redirects.merged_people``). Read from the build's graph file in one pass, keeping only
+    the triples these need."""
     from ..continuity import replaced_iris
     from ..graphfile import find_graph, iter_triples
+    from ..site.redirects import merged_people
+    from ..vocab import DCT, OWL, RDF
 
-    return replaced_iris(iter_triples(find_graph(build_dir)))
+    wanted = (DCT.replaces, OWL.sameAs, RDF.type)
+    triples = [t for t in iter_triples(find_graph(build_dir)) if t.predicate in wanted]
+    return {**merged_people(triples), **replaced_iris(triples)}
 
 
 def build_base(build_dir: str | Path) -> str:

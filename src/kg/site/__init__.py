@@ -20,7 +20,7 @@ from ..errors import KgError
 from ..vocab import DEFAULT_BASE
 from .graph import Graph, load_store
 from .hosting import htaccess, nginx_conf
-from .layout import site_root
+from .layout import page_path, site_root
 from .pages import CSS, Site
 from .queries import load_named_queries
 from .redirects import apache_redirects, nginx_redirects, redirect_page, redirects
@@ -164,12 +164,13 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def _moved(g: Graph, site: Site, base: str) -> dict[str, tuple[str, str]]:
-    """Page path of each old work IRI (``dct:replaces``) -> the new work's page path and IRI."""
+    """Page path of each old IRI -> the new node's page path and IRI: old work IRIs (``dct:replaces``)
+    and merged-away person IRIs (``Site.merged``)."""
     from ..continuity import replaced_iris
     from ..vocab import DCT
 
     found = replaced_iris(q.triple for q in g.store.quads_for_pattern(None, DCT.replaces, None, None))
-    return redirects(found, site.path, base)
+    return redirects({**site.merged, **found}, site.path, base)
 
 
 def build_site(
@@ -199,8 +200,14 @@ def build_site(
     try:
         _write_node_pages(site, write)
         moved = _moved(g, site, base)
-        for rel, (target, new) in moved.items():  # old IRIs of works (dct:replaces) lead to the new page
-            write(rel, redirect_page(rel, target, site_url, new))
+        people = {page_path(old, base) for old in site.merged}
+        for rel, (target, new) in moved.items():  # old IRIs (of works, of merged people) lead on
+            note = (
+                "This person is recorded under another IRI"
+                if rel in people
+                else "This material has a new IRI"
+            )
+            write(rel, redirect_page(rel, target, site_url, new, note))
         _write_site_files(site, write, Path(build_dir), site_url, base, moved)
         if search:
             index_site(tmp)

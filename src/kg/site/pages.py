@@ -15,11 +15,12 @@ from urllib.parse import quote, urlsplit
 from pyoxigraph import NamedNode
 
 from ..edam import EDAM
-from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, RDF, SCHEMA, SKOS
+from ..vocab import DEFAULT_BASE, KG, KG_HOME, ORCID, OWL, RDF, SCHEMA, SKOS
 from .charts import index_charts
 from .embed import edam_matches, entity_embed, list_embed, script_json, work_embed
 from .graph import Graph
 from .layout import page_path, page_url, rdf_path, root_prefix, site_root
+from .redirects import merged_people
 
 CSS = """
 :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5a5a60;--bg:#fff;--line:#d8d8de;--link:#0b57b0;
@@ -54,6 +55,9 @@ code{overflow-wrap:anywhere}
 .facet label{display:block;font-size:.92rem}
 ol.results li{margin-bottom:.8rem} .excerpt{margin:.2rem 0;color:var(--muted)}
 mark{background:var(--accent);color:inherit;font-weight:600}
+.people-results{list-style:none;padding:0;margin:0 0 .8rem}
+.people-results li::before{content:'Person: ';color:var(--muted)}
+sup.derived{color:var(--muted);font-size:.7em;margin-left:.1em;cursor:help}
 .chart{max-width:100%;height:auto} .chart-box{margin:0;min-width:0} figcaption{font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:.2rem .8rem;padding:0;list-style:none;font-size:.85rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
@@ -159,6 +163,10 @@ class Site:
         self.linked_from = self._index_links()
         self.docs: dict[str, list[str]] = defaultdict(list)  # page path -> subjects described there
         self.doc_iri: dict[str, str] = {}
+        # merged-away person IRI -> the kept person (kg.curation): a redirect page, not a page of its own
+        self.merged = merged_people(
+            q.triple for p in (OWL.sameAs, RDF.type) for q in g.store.quads_for_pattern(None, p, None, None)
+        )
         self._place_documents()
 
     def _index_entities(self) -> dict[str, list[str]]:
@@ -220,7 +228,7 @@ class Site:
             if not s.startswith(root) or s == root:
                 continue
             p = page_path(s, self.base)
-            if p is None or p in taken:
+            if p is None or p in taken or s in self.merged:
                 continue
             self.docs[p].append(s)
             self.doc_iri.setdefault(p, s.split("#", 1)[0])
@@ -391,7 +399,9 @@ class Site:
     def mark(self, w: str, p: NamedNode, o: str) -> str:
         """A small mark after a link that a rule of kg.derive concluded (``derived``), naming the rule."""
         rule = self.derived.get((w, p.value, o))
-        return f'<sup class="derived" title="derived: {esc(rule)}">*</sup>' if rule else ""
+        return (
+            f'<sup class="derived" title="derived: {esc(rule)}" data-pagefind-ignore>*</sup>' if rule else ""
+        )
 
     def authors(self, w: str) -> list[str]:
         """``Graph.author_order``, once per work (the work and person pages ask for it ~6,700 times on
@@ -400,6 +410,20 @@ class Site:
         if w not in cache:
             cache[w] = self.g.author_order(w)
         return cache[w]
+
+    def spellings(self, person: str, works: list[str]) -> list[str]:
+        """The person's recorded spellings: ``schema:alternateName``, then each author string as the
+        entries wrote it (``kg:authorsAsWritten``, at the person's place in the work's author list)."""
+        out = dict.fromkeys(self.g.texts(person, SCHEMA.alternateName))
+        for w in works:
+            order = self.authors(w)
+            if person not in order:
+                continue
+            member = RDF.iri + f"_{order.index(person) + 1}"
+            for seq in self.g.iris(w, KG.authorsAsWritten):
+                for o in self.g.po.get(seq, {}).get(member, []):
+                    out.setdefault(" ".join(o.value.split()))
+        return list(out)
 
     def person_summary(self, person: str, works: list[str], root: str) -> str:
         """Works per year and co-authors (by number of shared works) of a person."""
@@ -455,10 +479,21 @@ class Site:
         if kind == "license" and name == iri:
             name = iri.rstrip("/").rsplit("/", 1)[-1]
         body = [f"<h1>{esc(name)} ({len(works)})</h1>"]
-        if kind in ("person", "project"):
+        if kind == "person":
+            # name and every recorded spelling, indexed for the search (search.py): any of them finds
+            # the person's page
+            alt = [s for s in self.spellings(iri, works) if s != name]
+            body = [
+                f'<section class="person-names" data-pagefind-body><h1><span data-pagefind-meta="title">'
+                f"{esc(name)}</span> ({len(works)})</h1>"
+                + ('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>" if alt else "")
+                + "</section>"
+            ]
+        elif kind == "project":
             alt = g.texts(iri, SCHEMA.alternateName)
             if alt:
                 body.append('<p class="meta">Also written: ' + esc("; ".join(alt)) + "</p>")
+        if kind in ("person", "project"):
             if iri.startswith(ORCID.iri):
                 body.append(f'<p class="orcid">ORCID {ext_link(iri)}</p>')
             for u in g.iris(iri, SCHEMA.url):
@@ -699,6 +734,7 @@ class Site:
                 for (f, t, n), k in zip(rows, c, strict=True)
             )
             + "\n</tbody></table>\n"
+            + self.derived_note()
             + index_charts(self)
             + '\n<p><a href="query.html">Query the graph with SPARQL</a> '
             '(needs <code>kg serve</code>) · <a href="sitemap.xml">sitemap</a></p>' + self.dumps_list()
@@ -711,6 +747,17 @@ class Site:
             "url": self.page_base,
         }
         return "index.html", self.page("Training materials knowledge graph", body, "", self.ld(site))
+
+    def derived_note(self) -> str:
+        """What the mark after a link means, on the index when the pages carry marks."""
+        if not self.derived:
+            return ""
+        return (
+            '<p class="meta" id="derived-mark"><sup class="derived" title="derived by a rule of kg">'
+            "*</sup> after a link: kg derived it from the catalogue by a rule (the tooltip names the rule) "
+            "rather than the catalogue stating it; <code>catalog.nq</code> keeps each rule's statements "
+            "in a graph of their own.</p>\n"
+        )
 
     def dumps_list(self) -> str:
         """The whole graph's files, linked for download (those ``kg site`` copied from the build)."""

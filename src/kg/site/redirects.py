@@ -1,24 +1,57 @@
 """Old IRIs that still resolve: a work whose IRI changed between catalogue versions states the old
-one with ``dct:replaces`` (``kg build --previous``, ``kg.continuity``). At the old IRI's page path the
-site holds a small page that sends the reader on (meta refresh, ``<link rel=canonical>``; no script),
-and the shipped nginx and Apache rules answer the old IRI with 301 to the new one.
+one with ``dct:replaces`` (``kg build --previous``, ``kg.continuity``), and a person merged into
+another (the same-person rule, the curation file: ``kg.curation``) keeps its IRI as a node that is only
+``owl:sameAs`` the kept person. At the old IRI's page path the site holds a small page that sends the
+reader on (meta refresh, ``<link rel=canonical>``; no script), and the shipped nginx and Apache rules
+answer the old IRI with 301 to the new one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import escape
 from urllib.parse import quote, urlsplit
 
+from pyoxigraph import NamedNode, Triple
+
+from ..vocab import OWL, RDF, SCHEMA
 from .layout import page_path, page_url, root_prefix
 
 _URL_SAFE = "/:@!$&'()*+,;=-._~"
 _PLAIN = re.compile(r"[A-Za-z0-9._~/-]+")  # paths written into server rules as they are
 
 
+def merged_people(triples: Iterable[Triple]) -> dict[str, str]:
+    """Merged-away IRI -> the kept person's IRI: each node without a type that is ``owl:sameAs``
+    exactly one ``schema:Person`` (what ``kg.curation`` leaves of a merged name). A work's
+    ``owl:sameAs`` its old IRI (``kg.continuity``) is not one: the work has a type. One pass.
+
+    >>> s, p = NamedNode("https://h/id/person/haase-robert"), NamedNode("https://orcid.org/0000-0001-5949-2327")
+    >>> merged_people([Triple(s, OWL.sameAs, p), Triple(p, RDF.type, SCHEMA.Person)])
+    {'https://h/id/person/haase-robert': 'https://orcid.org/0000-0001-5949-2327'}
+    """
+    same: dict[str, set[str]] = {}
+    typed: set[str] = set()
+    persons: set[str] = set()
+    for t in triples:
+        if t.predicate == RDF.type:
+            typed.add(t.subject.value)
+            if t.object == SCHEMA.Person:
+                persons.add(t.subject.value)
+        elif t.predicate == OWL.sameAs and isinstance(t.object, NamedNode):
+            same.setdefault(t.subject.value, set()).add(t.object.value)
+    out: dict[str, str] = {}
+    for old, news in sorted(same.items()):
+        kept = news & persons
+        if old not in typed and len(kept) == 1:
+            out[old] = kept.pop()
+    return out
+
+
 def redirects(replaced: dict[str, str], pages: dict[str, str], base: str) -> dict[str, tuple[str, str]]:
-    """Page path of each old IRI -> (page path of the work replacing it, its IRI), for the old IRIs
-    whose page path is free (not a page of the site) and whose new work has a page.
+    """Page path of each old IRI -> (page path of the node replacing it, its IRI), for the old IRIs
+    whose page path is free (not a page of the site) and whose new node has a page.
 
     >>> b = "https://h/kg/id/"
     >>> pages = {b + "material/new": "id/material/new/index.html"}
@@ -34,8 +67,11 @@ def redirects(replaced: dict[str, str], pages: dict[str, str], base: str) -> dic
     return out
 
 
-def redirect_page(rel: str, target: str, site_url: str, new_iri: str) -> str:
-    """The page at ``rel`` sending the reader to the page ``target`` (both relative to the site root)."""
+def redirect_page(
+    rel: str, target: str, site_url: str, new_iri: str, note: str = "This material has a new IRI"
+) -> str:
+    """The page at ``rel`` sending the reader to the page ``target`` (both relative to the site root),
+    saying ``note`` before the new IRI."""
     here = escape(quote(root_prefix(rel) + page_url(target), safe=_URL_SAFE))
     canonical = escape(site_url + quote(page_url(target), safe=_URL_SAFE))
     return (
@@ -45,7 +81,7 @@ def redirect_page(rel: str, target: str, site_url: str, new_iri: str) -> str:
         f'<meta http-equiv="refresh" content="0; url={here}">\n'
         '<meta name="robots" content="noindex">\n'
         "</head>\n<body>\n"
-        f'<p>This material has a new IRI: <a href="{here}">{escape(new_iri)}</a>.</p>\n'
+        f'<p>{escape(note)}: <a href="{here}">{escape(new_iri)}</a>.</p>\n'
         "</body>\n</html>\n"
     )
 
@@ -73,7 +109,7 @@ def nginx_redirects(moved: dict[str, tuple[str, str]], site_url: str) -> str:
     if not moved:
         return ""
     prefix = _prefix(site_url)
-    lines = ["# Works whose IRI changed (dct:replaces): the old IRI answers 301 with the new one."]
+    lines = ["# Old IRIs (a work's dct:replaces, a merged person's owl:sameAs): 301 to the new one."]
     for rel, target in moved.items():
         old, new = prefix + _folder(rel), prefix + _folder(target)
         lines.append(f"location = {old} {{ return 301 {new}; }}")
@@ -88,7 +124,7 @@ def apache_redirects(moved: dict[str, tuple[str, str]], site_url: str) -> str:
         return ""
     prefix = _prefix(site_url)
     lines = [
-        "# Works whose IRI changed (dct:replaces): the old IRI answers 301 with the new one.",
+        "# Old IRIs (a work's dct:replaces, a merged person's owl:sameAs): 301 to the new one.",
         "<IfModule mod_rewrite.c>",
         "RewriteEngine On",
     ]

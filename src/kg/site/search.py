@@ -32,7 +32,14 @@ FACETS = {
     "year": "Year",
     "edam": "EDAM topic / operation",  # the EDAM terms of the work's tags (kg.edam), by label
 }
-WORK_GLOB = "id/material/*/index.html"  # only the work pages are indexed
+# Two indexes: the work pages (pagefind/), and the people's pages (their names and spellings only:
+# data-pagefind-body) apart in pagefind-people/. In one index the people's short pages changed the
+# ranking of the works (on the real catalogue a search for OMERO then listed 43, not 44, of the 44
+# works tagged OMERO first).
+INDEXES = {
+    "pagefind": "id/material/*/index.html",
+    "pagefind-people": "{id/person/*/index.html,ext/orcid.org/*/index.html}",
+}
 
 
 class SearchIndexError(KgError):
@@ -50,15 +57,17 @@ def pagefind_executable() -> Path:
 
 
 def index_site(folder: Path) -> None:
-    """Run Pagefind over the work pages of the site in ``folder`` (writes ``folder/pagefind/``)."""
+    """Run Pagefind over the work pages and over the person pages of the site in ``folder`` (writes
+    ``folder/pagefind/`` and ``folder/pagefind-people/``: ``INDEXES``)."""
     exe = pagefind_executable()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}  # no outside config
-    cmd = [str(exe), "--site", ".", "--output-subdir", "pagefind", "--glob", WORK_GLOB]
-    cmd += ["--force-language", "en", "--silent"]
-    r = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False)
-    if r.returncode != 0:
-        msg = (r.stderr or r.stdout).strip().splitlines()
-        raise SearchIndexError(f"Pagefind failed ({r.returncode}): {msg[-1] if msg else 'no output'}")
+    for subdir, glob in INDEXES.items():
+        cmd = [str(exe), "--site", ".", "--output-subdir", subdir, "--glob", glob]
+        cmd += ["--force-language", "en", "--silent"]
+        r = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False)
+        if r.returncode != 0:
+            msg = (r.stderr or r.stdout).strip().splitlines()
+            raise SearchIndexError(f"Pagefind failed ({r.returncode}): {msg[-1] if msg else 'no output'}")
 
 
 def search_body() -> str:
@@ -72,7 +81,8 @@ or tags</label> <input id="sq" name="q" type="search"> <button type="submit">Sea
 <p id="sstatus" class="meta" aria-live="polite"></p>
 <div class="search-layout"><aside id="facets" aria-label="Filters">{facets}
 <p><a id="sclear" href="search.html">Clear all filters</a></p></aside>
-<section><ol id="sresults" class="results"></ol>
+<section><ul id="speople" class="people-results" aria-label="People" hidden></ul>
+<ol id="sresults" class="results"></ol>
 <p><button id="smore" type="button" hidden>Show more</button></p></section></div>
 <noscript><p>Search needs JavaScript; the <a href="works.html">list of materials</a> works
 without.</p></noscript>
@@ -87,10 +97,10 @@ const FACETS = %FACETS%;
 const here = new URL('.', document.baseURI);
 const table = await (await fetch(new URL('search-facets.json', here))).json();
 const byPath = new Map(table.works.map(w => [new URL(w.url, here).pathname, w]));
-let pagefind = null;
+let pagefind = null, pagefindPeople = null;
 const form = document.getElementById('sform'), input = document.getElementById('sq');
 const list = document.getElementById('sresults'), more = document.getElementById('smore');
-const status = document.getElementById('sstatus');
+const status = document.getElementById('sstatus'), people = document.getElementById('speople');
 const PAGE = 50;
 let results = [], shown = 0, token = 0;
 
@@ -171,6 +181,7 @@ async function run() {
   const mine = ++token, { q, filters } = state();
   input.value = q;
   list.textContent = ''; shown = 0; more.hidden = true;
+  people.textContent = ''; people.hidden = true;
   const asked = Boolean(q) || Object.keys(filters).length > 0;
   status.textContent = 'searching…';
   let found = table.works.map(w => ({ work: w }));  // in title order
@@ -187,6 +198,20 @@ async function run() {
     const data = await Promise.all(s.results.map(r => r.data()));  // in Pagefind's ranking
     found = data.map(d => ({ work: byPath.get(new URL(d.url, here).pathname), excerpt: d.excerpt }))
                 .filter(r => r.work);
+    // the people whose name or a recorded spelling of it matches: listed above the materials
+    if (!pagefindPeople) {
+      pagefindPeople = await import(new URL('pagefind-people/pagefind.js', here).href);
+      await pagefindPeople.options({ baseUrl: here.pathname });
+    }
+    const ps = await pagefindPeople.search(q);
+    const persons = await Promise.all(ps.results.slice(0, 10).map(r => r.data()));
+    if (mine !== token) return;
+    for (const d of persons) {
+      const li = document.createElement('li'), a = document.createElement('a');
+      a.href = new URL(d.url, here).href; a.textContent = d.meta.title; a.className = 'person-result';
+      li.appendChild(a); people.appendChild(li);
+    }
+    people.hidden = persons.length === 0;
   }
   if (mine !== token) return;
   renderFacets(counts(found.map(r => r.work), filters), filters);
