@@ -1160,26 +1160,10 @@ def sync(
     t0 = time.monotonic()
     fell_back = ""
     if since is not None:
-        ts = time.monotonic()
-        old_count, expected, deleted, inserted = since_difference(since, triples)
-        changes = len(deleted) + len(inserted)
-        ren = renames(deleted, inserted)
-        rep = Report(graph, expected, deleted=len(deleted), inserted=len(inserted), renamed=ren.describe())
-        rep.steps["difference of the builds"] = time.monotonic() - ts
-        if changes and changes > threshold * max(old_count, expected, 1):
-            return _full_load(triples, remote, graph, rep, ren, changes, threshold, chunk_size, progress, t0)
-        why = apply_since(remote, graph, old_count, expected, deleted, inserted, rep, chunk_size=chunk_size)
-        if why is None:
-            rep.how = (
-                "the difference between the two builds, checked against the server's graph, in one "
-                "update request"
-                if changes
-                else "nothing to change (the server's graph has the --since build's count)"
-            )
-            rep.retries = remote.client.retried
-            rep.seconds = time.monotonic() - t0
-            return rep
-        fell_back = f"the server's graph is not the --since build ({why}), so kg read it instead: "
+        done = _sync_since(triples, since, remote, graph, threshold, chunk_size, progress, t0)
+        if isinstance(done, Report):
+            return done
+        fell_back = f"the server's graph is not the --since build ({done}), so kg read it instead: "
     ts = time.monotonic()
     try:
         before, expected, deleted, inserted = server_difference(remote, graph, triples)
@@ -1213,31 +1197,7 @@ def sync(
         rep.requests += 1
         rep.how = "the difference in one update request (one transaction)"
     else:
-        tmp = temp_graph(graph)
-        size = chunk_size or DEFAULT_CHUNK["update"]
-        untouched = f"<{graph}> was not changed"
-        try:
-            remote.update(f"COPY SILENT GRAPH <{graph}> TO GRAPH <{tmp}>", f"copying <{graph}> into <{tmp}>")
-            got = remote.count(tmp)
-            if got != before:
-                raise LoadError(f"the copy <{tmp}> holds {got} triples, <{graph}> {before}; {untouched}")
-            reqs = update_requests(deleted, inserted, tmp, size)
-            for i, text in enumerate(reqs, 1):
-                remote.update(text, f"applying change {i}/{len(reqs)} to the copy <{tmp}>")
-                if progress:
-                    progress.advance(min(size, changes - (i - 1) * size))
-            got = remote.count(tmp)
-            if got != expected:
-                raise LoadError(
-                    f"the changed copy <{tmp}> holds {got} triples, the build {expected}; {untouched}"
-                )
-        except EndpointError as e:
-            raise type(e)(f"{e}; {untouched}", status=e.status) from None
-        if progress:
-            progress.close()
-        rep.requests += 3 + len(reqs)
-        safe_swap(remote, tmp, graph, expected, before, rep, new)
-        rep.how = f"the difference applied to a copy in {len(reqs)} request(s), counted, then swapped in"
+        _apply_to_copy(remote, graph, before, expected, deleted, inserted, rep, new, chunk_size, progress)
     try:
         final = remote.count(graph)
     except EndpointError as e:
@@ -1249,6 +1209,67 @@ def sync(
     rep.seconds = time.monotonic() - t0
     rep.how = fell_back + rep.how
     return rep
+
+
+def _sync_since(triples, since, remote, graph, threshold, chunk_size, progress, t0) -> Report | str:
+    """``sync`` with ``since``: the finished report, or why the server's graph is not the ``since``
+    build (nothing was changed then, and ``sync`` reads the server's graph instead)."""
+    from .diff import renames
+
+    ts = time.monotonic()
+    old_count, expected, deleted, inserted = since_difference(since, triples)
+    changes = len(deleted) + len(inserted)
+    ren = renames(deleted, inserted)
+    rep = Report(graph, expected, deleted=len(deleted), inserted=len(inserted), renamed=ren.describe())
+    rep.steps["difference of the builds"] = time.monotonic() - ts
+    if changes and changes > threshold * max(old_count, expected, 1):
+        return _full_load(triples, remote, graph, rep, ren, changes, threshold, chunk_size, progress, t0)
+    why = apply_since(remote, graph, old_count, expected, deleted, inserted, rep, chunk_size=chunk_size)
+    if why is not None:
+        return why
+    rep.how = (
+        "the difference between the two builds, checked against the server's graph, in one update request"
+        if changes
+        else "nothing to change (the server's graph has the --since build's count)"
+    )
+    rep.retries = remote.client.retried
+    rep.seconds = time.monotonic() - t0
+    return rep
+
+
+def _apply_to_copy(
+    remote, graph, before, expected, deleted, inserted, rep, new, chunk_size, progress
+) -> None:
+    """``sync`` where one request is not one transaction: the graph copied into the temporary graph,
+    the difference applied to the copy in chunks (deletions first), the copy counted and swapped in."""
+    from .diff import update_requests
+
+    tmp = temp_graph(graph)
+    size = chunk_size or DEFAULT_CHUNK["update"]
+    changes = len(deleted) + len(inserted)
+    untouched = f"<{graph}> was not changed"
+    try:
+        remote.update(f"COPY SILENT GRAPH <{graph}> TO GRAPH <{tmp}>", f"copying <{graph}> into <{tmp}>")
+        got = remote.count(tmp)
+        if got != before:
+            raise LoadError(f"the copy <{tmp}> holds {got} triples, <{graph}> {before}; {untouched}")
+        reqs = update_requests(deleted, inserted, tmp, size)
+        for i, text in enumerate(reqs, 1):
+            remote.update(text, f"applying change {i}/{len(reqs)} to the copy <{tmp}>")
+            if progress:
+                progress.advance(min(size, changes - (i - 1) * size))
+        got = remote.count(tmp)
+        if got != expected:
+            raise LoadError(
+                f"the changed copy <{tmp}> holds {got} triples, the build {expected}; {untouched}"
+            )
+    except EndpointError as e:
+        raise type(e)(f"{e}; {untouched}", status=e.status) from None
+    if progress:
+        progress.close()
+    rep.requests += 3 + len(reqs)
+    safe_swap(remote, tmp, graph, expected, before, rep, new)
+    rep.how = f"the difference applied to a copy in {len(reqs)} request(s), counted, then swapped in"
 
 
 def _full_load(triples, remote, graph, rep, ren, changes, threshold, chunk_size, progress, t0) -> Report:
