@@ -13,6 +13,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -234,3 +235,19 @@ def http_get(url: str, accept: str = "text/html") -> tuple[int, str, str, bytes]
             return r.status, r.geturl(), r.headers.get("Content-Type", ""), r.read()
     except urllib.error.HTTPError as e:
         return e.code, url, e.headers.get("Content-Type", ""), e.read()
+
+
+class DerivedMarks(HTMLParser):
+    """(href of the link just before, title) of each ``<sup class="derived">`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.href: str | None = None
+        self.marks: list[tuple[str | None, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a":
+            self.href = a.get("href")
+        elif tag == "sup" and a.get("class") == "derived":
+            self.marks.append((self.href, a.get("title", "")))

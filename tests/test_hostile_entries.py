@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 import kg
 from kg.stream import stream_build
 
+from .test_people import entry as people_entry
+
 SCHEMA = "http://schema.org/"
 SCHEMA_URL = ox.NamedNode(SCHEMA + "url")
 SCHEMA_NAME = ox.NamedNode(SCHEMA + "name")
@@ -384,20 +386,6 @@ def test_hostile_entries_build_to_one_strict_graph(fast_tmp, entries, unicode, w
     assert [comparable(x) for x in streamed] == [comparable(x) for x in rows]
 
 
-def _entry(n: int, authors: list[str], with_orcid: list[str] = (), tags: list[str] = ("Python",)) -> dict:
-    e = {
-        "name": f"Work {n}",
-        "url": f"https://example.org/work/{n}",
-        "uuid": f"00000000-0000-4000-8000-{n:012d}",
-        "authors": authors,
-        "tags": list(tags),
-        "license": "CC-BY-4.0",
-    }
-    if with_orcid:
-        e["authors_with_orcid"] = list(with_orcid)
-    return e
-
-
 def test_a_build_does_not_depend_on_an_earlier_build_in_the_process(tmp_path):
     """Builds that teach kg a person's ORCID, merge spellings, apply a curation file and stream, then a
     build of a catalogue naming the same people without ORCIDs: its graph and problems are those of the
@@ -413,8 +401,8 @@ def test_a_build_does_not_depend_on_an_earlier_build_in_the_process(tmp_path):
         yaml.safe_dump(
             {
                 "resources": [
-                    _entry(1, ["Robert Haase", "Mara Lampert"], [haase], ["napari"]),
-                    _entry(2, ["Haase Robert", "Mara Harriet Lampert"], tags=["EDAM", "Deep learning"]),
+                    people_entry(1, ["Robert Haase", "Mara Lampert"], [haase], ["napari"]),
+                    people_entry(2, ["Haase Robert", "Mara Harriet Lampert"], tags=["EDAM", "Deep learning"]),
                 ]
             }
         ),
@@ -433,8 +421,10 @@ def test_a_build_does_not_depend_on_an_earlier_build_in_the_process(tmp_path):
         yaml.safe_dump(
             {
                 "resources": [
-                    _entry(3, ["Haase Robert", "Mara Harriet Lampert"], tags=["napari", "deep-learning"]),
-                    _entry(4, ["Lampert, Mara", "Haase, Robert"]),
+                    people_entry(
+                        3, ["Haase Robert", "Mara Harriet Lampert"], tags=["napari", "deep-learning"]
+                    ),
+                    people_entry(4, ["Lampert, Mara", "Haase, Robert"]),
                 ]
             }
         ),

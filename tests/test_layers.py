@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 from collections import defaultdict
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +18,8 @@ import kg
 from kg.derive import RULES
 from kg.sources import SourceInfo, read_source
 from tests.modes import both_modes, build_in
+
+from .site_helpers import DerivedMarks
 
 BASE = "https://example.org/kg/"
 S, DCT, RDF = "http://schema.org/", "http://purl.org/dc/terms/", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -401,22 +402,6 @@ def _named_in(e: dict, orcid: str) -> bool:
     )
 
 
-class _Marks(HTMLParser):
-    """(href of the link before each mark, the mark's title) of a page's derived marks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.href: str | None = None
-        self.marks: list[tuple[str | None, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a":
-            self.href = a.get("href")
-        elif tag == "sup" and a.get("class") == "derived":
-            self.marks.append((self.href, a.get("title", "")))
-
-
 def test_site_marks_the_links_a_rule_derived(tmp_path):
     from kg.site import build_site
     from kg.site.layout import page_path
@@ -424,12 +409,12 @@ def test_site_marks_the_links_a_rule_derived(tmp_path):
     src = catalogue(tmp_path, *ALL_RULES)
     kg.build(src, base=BASE).write(tmp_path / "out", ["ntriples", "nquads"])
     build_site(tmp_path / "out", tmp_path / "site", base=BASE, search=False)
-    p = _Marks()
+    p = DerivedMarks()
     p.feed((tmp_path / "site" / page_path(work("2"), BASE)).read_text(encoding="utf-8"))
     titles = sorted(title for _href, title in p.marks)
     assert titles == sorted("derived: " + RULES[r].label for r in ("source-organization", "orcid-by-name"))
     assert all(href and ("0000-0002-1825-0097" in href or "nfdi4bioimage" in href) for href, _t in p.marks)
-    p = _Marks()
+    p = DerivedMarks()
     p.feed((tmp_path / "site" / page_path(work("1"), BASE)).read_text(encoding="utf-8"))
     assert [t for _h, t in p.marks] == ["derived: " + RULES["authors-with-orcid"].label]
     # a build without its layers (no catalog.nq): no marks

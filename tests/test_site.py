@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from .conftest import EXAMPLES
-from .site_helpers import RDF_TYPE, S, check_embed, graph_index
+from .site_helpers import RDF_TYPE, DerivedMarks, S, check_embed, graph_index
 
 WORK_NS = "https://nfdi4bioimage.github.io/training/kg/id/material/"
 
@@ -808,22 +808,6 @@ def test_work_records_are_about_their_tags_edam_terms(which, request):
     assert with_edam > 0
 
 
-class _DerivedMarks(HTMLParser):
-    """(href of the link just before, title) of each ``<sup class="derived">`` of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.href: str | None = None
-        self.marks: list[tuple[str | None, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a":
-            self.href = a.get("href")
-        elif tag == "sup" and a.get("class") == "derived":
-            self.marks.append((self.href, a.get("title", "")))
-
-
 def test_default_build_gives_the_site_its_derived_marks(example_site):
     """The quick start (kg build with the default formats, then kg site) writes catalog.nq, and each
     mark on a work page stands after a link that a rule's graph of catalog.nq holds, titled with that
@@ -844,7 +828,7 @@ def test_default_build_gives_the_site_its_derived_marks(example_site):
     marks = []
     for w in works_in(build_dir / "catalog.nt"):
         rel = page_path(w, DEFAULT_BASE)
-        p = _DerivedMarks()
+        p = DerivedMarks()
         p.feed((site / rel).read_text(encoding="utf-8"))
         for href, title in p.marks:
             assert href and title.startswith("derived: "), (w, href, title)
@@ -923,7 +907,7 @@ def test_the_derived_mark_is_explained_and_styled(example_site, merged_people_si
     gives the mark the muted colour (dark-mode aware through the colour variables) and a help cursor
     for its tooltip."""
     _b, site = example_site
-    p = _DerivedMarks()
+    p = DerivedMarks()
     index = (site / "index.html").read_text(encoding="utf-8")
     p.feed(index)
     assert len(p.marks) == 1 and 'id="derived-mark"' in index
@@ -936,7 +920,7 @@ def test_the_derived_mark_is_explained_and_styled(example_site, merged_people_si
     assert "--muted:" in dark
     # a site whose build has no derived links in its layers: no note
     build_dir, merged_site, _m = merged_people_site
-    marks = _DerivedMarks()
+    marks = DerivedMarks()
     for page in merged_site.rglob("index.html"):
         marks.feed(page.read_text(encoding="utf-8"))
     assert bool(marks.marks) == (
