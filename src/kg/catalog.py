@@ -19,7 +19,7 @@ from .normalize.licenses import License, normalize_license
 from .normalize.people import ParsedName, bogus_author, parse_author, slug
 from .normalize.text import clean_text
 from .normalize.types import lookup_type
-from .problems import ERROR, INFO, WARNING, EntryContext, Problems
+from .problems import ERROR, INFO, EntryContext, Problems
 from .sources import RawEntry
 
 KNOWN_KEYS = catalogue_keys()  # the keys some field of kg.model.Work is read from
@@ -527,15 +527,7 @@ class Catalog:
             for n in names:
                 for kind, msg in n.notes:
                     ctx.report(kind, msg, field="authors", severity=INFO, value=v)
-                orcid = n.orcid
-                if orcid and not ids.orcid_checksum_ok(orcid):
-                    ctx.report(
-                        "orcid-invalid",
-                        f"ORCID {orcid} fails its checksum; not used",
-                        field="authors",
-                        value=v,
-                    )
-                    orcid = None
+                orcid = _checked_orcid(n.orcid, "", "authors", v, ctx)
                 written = n.display
                 hit = n.key if n.key in with_orcid else by_tokens.get(_token_key(n.key))
                 if hit is not None:
@@ -830,6 +822,14 @@ def _author_list(authors: object, ctx: EntryContext) -> list:
     return authors or []
 
 
+def _checked_orcid(orcid: str | None, of: str, fld: str, value: object, ctx: EntryContext) -> str | None:
+    """``orcid`` when its check digit is right; otherwise reported (``orcid-invalid``) and None."""
+    if orcid and not ids.orcid_checksum_ok(orcid):
+        ctx.report("orcid-invalid", f"ORCID {orcid}{of} fails its checksum; not used", field=fld, value=value)
+        return None
+    return orcid
+
+
 def _orcids_by_name(value: object, ctx: EntryContext) -> dict[str, tuple[ParsedName, str | None]]:
     """The ORCIDs given in ``authors_with_orcid``, by name key (not by position); an ORCID that fails
     its checksum is reported and not used."""
@@ -838,15 +838,6 @@ def _orcids_by_name(value: object, ctx: EntryContext) -> dict[str, tuple[ParsedN
         if not isinstance(v, str):
             continue
         for n in parse_author(v):
-            orcid = n.orcid
-            if orcid and not ids.orcid_checksum_ok(orcid):
-                ctx.report(
-                    "orcid-invalid",
-                    f"ORCID {orcid} of {n.display!r} fails its checksum; not used",
-                    field="authors_with_orcid",
-                    severity=WARNING,
-                    value=v,
-                )
-                orcid = None
+            orcid = _checked_orcid(n.orcid, f" of {n.display!r}", "authors_with_orcid", v, ctx)
             with_orcid.setdefault(n.key, (n, orcid))
     return with_orcid
