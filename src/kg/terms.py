@@ -75,13 +75,17 @@ def term(node: NamedNode) -> str:
     return str(node)
 
 
-def nt_bytes(nodes: Iterable[Node]) -> bytes:
-    """The nodes as N-Triples, UTF-8. Each node is encoded on its own: joining all the text first
-    would widen the whole of it to the widest character any line has (4 bytes a character once
-    one emoji is in), which made writing twice as slow."""
+def nt_bytes(nodes: Iterable[Node], graph: str | None = None) -> bytes:
+    """The nodes as N-Triples, UTF-8; with ``graph`` (N-Triples text of an IRI) as N-Quads in that
+    graph. Each node is encoded on its own: joining all the text first would widen the whole of it
+    to the widest character any line has (4 bytes a character once one emoji is in), which made
+    writing twice as slow. The graph goes into each line as it is made: replacing every line end
+    afterwards (``in_graph``) cost more than half as much again (100k synthetic entries, the
+    source graph of catalog.nq, ~4 million triples: 6.4 s against 3.7 s CPU, one process)."""
+    end = " .\n" if graph is None else " " + graph + " .\n"
     return b"".join(
         [
-            ("".join([s + " " + p + " " + o + " .\n" for p, objs in props for o in objs])).encode("utf-8")
+            ("".join([s + " " + p + " " + o + end for p, objs in props for o in objs])).encode("utf-8")
             for s, props in nodes
         ]
     )

@@ -17,7 +17,7 @@ from typing import IO
 from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
 from .formats import RDF_FORMATS
-from .terms import Node, in_graph, nt_bytes
+from .terms import Node, nt_bytes
 from .vocab import PREFIXES, RDF, SCHEMA, Converter
 
 _NODES = 5_000  # nodes (~40,000 triples) made into text per chunk: bounds the extra memory
@@ -43,7 +43,7 @@ def quads(graphs: Iterable[tuple[str | None, Iterable[Node]]]) -> Iterator[Quad]
             if graph is None:
                 yield from parse(nt_bytes(chunk), RdfFormat.N_TRIPLES, lenient=True)
             else:
-                yield from parse(in_graph(nt_bytes(chunk), graph), RdfFormat.N_QUADS, lenient=True)
+                yield from parse(nt_bytes(chunk, graph), RdfFormat.N_QUADS, lenient=True)
 
 
 def write_rdf(
@@ -80,8 +80,7 @@ def write_graphs(
         return
     for graph, nodes in graphs:
         for chunk in _chunks(nodes):
-            data = nt_bytes(chunk)
-            out.write(data if graph is None else in_graph(data, graph))
+            out.write(nt_bytes(chunk, graph))
 
 
 # ----------------------------------------------------------------------------------------------
