@@ -20,7 +20,7 @@ from .normalize.identifiers import doi_path
 from .normalize.levels import LEVELS
 from .normalize.licenses import License
 from .normalize.types import ContentType
-from .terms import Node, iri, quoted, tagged, term, typed
+from .terms import Node, fragment, iri, quoted, tagged, term, typed
 from .vocab import (
     BIBO,
     CTYPE,
@@ -261,7 +261,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
                 props.append((p, objs))
     subs: list[Node] = []
     if work.authors:
-        seq = iri(work.iri + "#authors")
+        seq = fragment(s, "authors")
         props.append((_AUTHOR_LIST, [seq]))
         members = _MEMBER
         if len(work.authors) > len(members):
@@ -276,7 +276,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
             )
         )
     if work.downloads is not None:
-        counter = iri(work.iri + "#downloads")
+        counter = fragment(s, "downloads")
         props.append((_INTERACTION, [counter]))
         subs.append(
             (
@@ -289,7 +289,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
             )
         )
     if work.event_date or work.event_location:
-        event = iri(work.iri + "#event")
+        event = fragment(s, "event")
         props.append((_RECORDED_AT, [event]))
         ev: list[tuple[str, list[str]]] = [(_RDF_TYPE, _EVENT_TYPE)]
         if work.event_date:
@@ -344,7 +344,7 @@ def work_derived(work: Work) -> Iterator[tuple[str, Node]]:
         if props:
             yield rule, (s, props)
         if attr == "authors" and value in work.authors:
-            yield rule, (iri(work.iri + "#authors"), [(_member(work.authors.index(value) + 1), [iri(value)])])
+            yield rule, (fragment(s, "authors"), [(_member(work.authors.index(value) + 1), [iri(value)])])
 
 
 _PERSON, _ORGANIZATION = T(SCHEMA.Person), T(SCHEMA.Organization)

@@ -70,6 +70,17 @@ def iri(value: str) -> str:
     return "<" + value + ">"
 
 
+def fragment(subject: str, name: str) -> str:
+    """``<iri#name>`` for ``subject``, the text of an IRI made by ``iri`` (so checked), and a fragment
+    ``name`` of letters and '-' (a constant of kg's). Without a fragment already, the IRI plus
+    '#name' is an IRI too and is not checked again: the works' own nodes (author list, counter,
+    event, the names as written) were ~400,000 of the IRIs checked at 100k synthetic entries. An
+    IRI with a fragment already is given to ``iri``, which refuses it as it refused it before."""
+    if "#" in subject:
+        return iri(subject[1:-1] + "#" + name)
+    return subject[:-1] + "#" + name + ">"
+
+
 def term(node: NamedNode) -> str:
     """The text of a pyoxigraph term (vocabulary constants are ``NamedNode``s)."""
     return str(node)
