@@ -242,14 +242,19 @@ def work_nodes(work: Work) -> Iterator[Node]:
     props: list[tuple[str, list[str]]] = [(_RDF_TYPE, types)]
     for attr, preds, conv, is_type in _ROWS:
         val = getattr(work, attr)
-        if val is None or val == []:
+        if val is None:
             continue
         if isinstance(val, list):
-            # No predicate is in two rows (checked at import), so a repeated triple can only come
-            # from two values of one row giving the same term (two URLs naming one DOI, ...).
-            objs = [o for o in map(conv, val) if o is not None]
-            if len(objs) > 1:
-                objs = list(dict.fromkeys(objs))
+            if not val:
+                continue
+            if len(val) == 1:  # most fields hold one value: no generator, no dict (with fragment above,
+                # 26,700 DALIA rows: work_nodes 0.98-1.07 s -> 0.86-0.90 s CPU, interleaved runs)
+                o = conv(val[0])
+                objs = [o] if o is not None else []
+            else:
+                # No predicate is in two rows (checked at import), so a repeated triple can only come
+                # from two values of one row giving the same term (two URLs naming one DOI, ...).
+                objs = list(dict.fromkeys(o for o in map(conv, val) if o is not None))
         else:
             o = conv(val)
             objs = [o] if o is not None else []
