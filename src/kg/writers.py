@@ -31,18 +31,19 @@ def _chunks(nodes: Iterable[Node]) -> Iterator[list[Node]]:
         yield chunk
 
 
-def quads(graphs: Iterable[tuple[str | None, Iterable[Node]]]) -> Iterator[Quad]:
+def quads(
+    graphs: Iterable[tuple[str | None, Iterable[Node]]],
+    texts: Sequence[IO[bytes]] = (),
+    spent: list[float] | None = None,
+) -> Iterator[Quad]:
     """``(graph, nodes)`` pairs as pyoxigraph quads, parsed from the nodes' N-Triples text a chunk of
     nodes at a time (the memory a write needs stays bounded by the chunk). ``graph`` is the N-Triples
-    text of a graph IRI (``kg.provenance.source_graphs``), or ``None`` for the default graph.
+    text of a graph IRI (``kg.provenance.source_graphs``), or ``None`` for the default graph. Each
+    chunk's text also goes to every file of ``texts`` (``_chunk_texts``).
 
     Parsed ``lenient``ly (pyoxigraph then skips validating IRIs): every IRI in the nodes was checked
     by pyoxigraph when the mapping made it (``kg.terms.iri``), and parsing took half the time
     (real catalogue, Turtle written this way: ~45-65 ms against ~85-100 ms)."""
-    return _parsed(graphs, (), None)
-
-
-def _parsed(graphs, texts: Sequence[IO[bytes]], spent: list[float] | None) -> Iterator[Quad]:
     for data, syntax in _chunk_texts(graphs, texts, spent):
         yield from parse(data, syntax, lenient=True)
 
@@ -108,7 +109,7 @@ def write_graphs(
         for _chunk in _chunk_texts(graphs, [out, *texts], spent):
             pass
     else:
-        write_rdf(fmt, _parsed(graphs, texts, spent), out, prefixes)
+        write_rdf(fmt, quads(graphs, texts, spent), out, prefixes)
 
 
 def passes(formats: Iterable[str]) -> list[tuple[str, tuple[str, ...]]]:
