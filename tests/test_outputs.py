@@ -128,3 +128,31 @@ def test_the_graph_opener_finds_every_registered_format_a_build_writes(tmp_path,
         assert (found.path, found.format) == (paths[name], info.oxigraph), name
         got = set(read_triples(tmp_path / name))
         assert got >= want if info.dataset else got == want, name  # a dataset adds each source's description
+
+
+def test_a_job_may_write_several_files_in_one_pass(tmp_path):
+    out = _old(tmp_path)
+
+    def both(a, b):
+        for i in range(3):
+            a.write(b"a%d" % i)
+            b.write(b"b%d" % i)
+
+    digests = write_files([((out / "a.txt", out / "b.txt"), both), (out / "c.txt", _writer(b"c"))])
+    assert _snapshot(out) == {"a.txt": b"a0a1a2", "b.txt": b"b0b1b2", "c.txt": b"c"}
+    for name in ("a.txt", "b.txt", "c.txt"):
+        data = (out / name).read_bytes()
+        assert digests[out / name] == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_a_failing_pass_of_several_files_leaves_every_old_file(tmp_path):
+    out = _old(tmp_path)
+    before = _snapshot(out)
+
+    def half(a, b):
+        a.write(b"new a")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_files([(out / "c.txt", _writer(b"new c")), ((out / "a.txt", out / "b.txt"), half)])
+    assert _snapshot(out) == before

@@ -217,3 +217,28 @@ def test_real_tag_rule_count_matches_the_yaml(real_raw, real_build):
         if any(re.sub(r"[\W_]+", "", str(t).casefold()) in keys for t in e.get("tags") or [])
     )
     assert real_build.links.works_by_rule["tag"] == expected > 100
+
+
+def _spellings(text: str) -> list[str]:
+    """A name as written, its words run together (the patterns allow no space) and in other case."""
+    return [text, "".join(text.split()), text.upper(), text.lower()]
+
+
+def test_every_registered_name_and_grant_code_is_found_behind_the_word_test():
+    """The substring test before the patterns (``Linker.needles``) never hides a whole-word match."""
+    from kg.model import Work
+    from kg.projects import Linker
+    from kg.registry import registry
+
+    linker = Linker(BASE, registry())
+    cases = [(name, ("mention", o.node_iri(BASE))) for o, _pat in linker.mentions for name in o.names]
+    cases += [
+        (code, ("grant", g.project.node_iri(BASE)))
+        for g in linker.grants
+        for code in (g.info.number, *g.info.also)
+    ]
+    assert cases
+    for name, (rule, org) in cases:
+        for spelled in _spellings(name):
+            w = Work(iri=BASE + "material/x", uuid="x", description=f"Made with ({spelled}), in 2024.")
+            assert org in [iri for iri, _g in linker.links(w)[rule]], (name, spelled)

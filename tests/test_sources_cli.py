@@ -186,7 +186,7 @@ def test_outputs_written_atomically(tmp_path, monkeypatch):
 
     from kg import api
 
-    def boom(fmt, graphs, out, prefixes=None):
+    def boom(fmt, graphs, out, prefixes=None, **_pass):
         out.write(b"@prefix broken")
         raise KeyboardInterrupt
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.terms import as_nodes, count, iri, nt_text, quoted, tagged, to_triples, typed
+from kg.terms import as_nodes, count, fragment, iri, nt_text, quoted, tagged, to_triples, typed
 
 # any text, with the characters N-Triples escapes (and their neighbours) drawn often
 HOSTILE = st.text(
@@ -71,3 +71,34 @@ def test_nodes_triples_and_text_agree():
     assert set(to_triples(nodes)) == set(triples)
     parsed = {q.triple for q in ox.parse(nt_text(nodes).encode(), ox.RdfFormat.N_TRIPLES)}
     assert parsed == set(triples)
+
+
+def _iri_or_error(make):
+    try:
+        return make()
+    except ValueError:
+        return ValueError
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["http://example.org/", "https://x.org/kg#", "urn:x:", "http://h/a?q#f", "http://h/p/"]),
+    HOSTILE,
+    st.sampled_from(["authors", "downloads", "event", "authors-as-written"]),
+)
+def test_fragment_is_iri_of_the_iri_plus_the_fragment(start, rest, name):
+    """An IRI's sub-node made without a second check (kg.terms.fragment) is the term ``iri`` gives
+    for the same text, and whatever ``iri`` refuses (an IRI with a fragment already) is refused."""
+    value = start + rest
+    subject = _iri_or_error(lambda: iri(value))
+    if subject is ValueError:
+        return
+    assert _iri_or_error(lambda: fragment(subject, name)) == _iri_or_error(lambda: iri(value + "#" + name))
+
+
+def test_fragment_of_an_iri_with_a_fragment_is_refused():
+    with pytest.raises(ValueError):
+        fragment(iri("http://example.org/kg#material/1"), "authors")
+    assert (
+        fragment(iri("http://example.org/material/1"), "authors") == "<http://example.org/material/1#authors>"
+    )

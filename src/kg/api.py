@@ -23,7 +23,7 @@ from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
 from .terms import Node, count, nt_bytes, nt_text, to_triples
 from .vocab import DEFAULT_BASE, PREFIXES, instance_prefixes
-from .writers import OWN_WRITERS, write_graphs
+from .writers import OWN_WRITERS, passes, write_graphs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -152,8 +152,8 @@ class Build:
         lap = _Laps(self.timings)
         digests = write_files(
             [
-                (path, lap.after(f"write {f}", functools.partial(self.serialize, f)))
-                for f, path in files.items()
+                ((files[f], *(files[r] for r in riders)), functools.partial(self._write_pass, lap, f, riders))
+                for f, riders in passes(formats)
             ]
         )
         lap.start()
@@ -169,15 +169,34 @@ class Build:
         """Write the graph in format ``fmt`` (a name in ``kg.formats.RDF_FORMATS``) to a binary
         file. Formats with named graphs get one graph per source with its stated triples and one per
         derivation rule (``kg.provenance``)."""
-        info = RDF_FORMATS[fmt]
-        if info.own_writer:
+        if RDF_FORMATS[fmt].own_writer:
             OWN_WRITERS[fmt](self.nodes, out, self.prefixes)
-        elif info.dataset:
+        else:
+            write_graphs(fmt, self._graphs(fmt), out, self.prefixes)
+
+    def _graphs(self, fmt: str):
+        """What format ``fmt`` writes: the named graphs (``kg.provenance``), or the default graph."""
+        if RDF_FORMATS[fmt].dataset:
             from .provenance import source_graphs
 
-            write_graphs(fmt, source_graphs(self), out, self.prefixes)
-        else:
-            write_graphs(fmt, [(None, self.nodes)], out, self.prefixes)
+            return source_graphs(self)
+        return [(None, self.nodes)]
+
+    def _write_pass(self, lap: _Laps, fmt: str, riders: tuple[str, ...], out: IO[bytes], *texts) -> None:
+        """One pass of ``Build.write`` (``kg.writers.passes``): ``fmt`` to ``out``, and the line-based
+        ``riders`` (N-Triples or N-Quads: one at most) to ``texts`` from the text the pass makes.
+        Timed per format: the rider's stage is what making and writing its text took."""
+        lap.start()
+        if not riders:
+            self.serialize(fmt, out)
+            lap(f"write {fmt}")
+            return
+        spent = [0.0, 0.0]
+        write_graphs(fmt, self._graphs(fmt), out, self.prefixes, texts=texts, spent=spent)
+        lap(f"write {fmt}")
+        wall, cpu = self.timings[f"write {fmt}"]
+        self.timings[f"write {fmt}"] = (wall - spent[0], cpu - spent[1])
+        self.timings[f"write {riders[0]}"] = (spent[0], spent[1])
 
 
 class _Laps:
@@ -195,16 +214,6 @@ class _Laps:
         t = (time.perf_counter(), time.process_time())
         self.laps[stage] = (t[0] - self._t[0], t[1] - self._t[1])
         self._t = t
-
-    def after(self, stage: str, write):
-        """``write`` timed as ``stage`` on its own (whatever ran between the writers is not counted)."""
-
-        def timed(*args):
-            self.start()
-            write(*args)
-            self(stage)
-
-        return timed
 
 
 def _read_all(sources: list[str | Path], problems: Problems) -> tuple[list[RawEntry], list[SourceInfo]]:

@@ -39,7 +39,7 @@ from .normalize.people import name_key, slug
 from .people_match import Person, fold, token_key
 from .problems import WARNING, Problem, Problems
 from .sources.yaml_source import load_yaml
-from .terms import Node, iri, quoted, term
+from .terms import Node, fragment, iri, quoted, term
 from .vocab import DCT, KG, OWL, PROV, RDF, SCHEMA
 
 __all__ = [
@@ -640,7 +640,8 @@ def as_written_nodes(works, catalog, own: bool = False) -> list[Node]:
                 (m, [quoted(t)]) for m, a in zip(members, w.authors, strict=False) if (t := written.get(a))
             ]
             if names:
-                seq = iri(w.iri + "#authors-as-written")
+                s = iri(w.iri)
+                seq = fragment(s, "authors-as-written")
                 props.append((link, [seq]))
                 out.append((seq, [(rdf_type, seq_type), *names]))
         lics = licenses_written.get(w.iri)

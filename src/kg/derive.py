@@ -192,16 +192,23 @@ class Derived:
 
 def without(nodes: Iterable[Node], derived: set[tuple[str, str, str]]) -> Iterator[Node]:
     """``nodes`` less the ``derived`` triples (``Derived.triples``): the stated statements. A node
-    whose subject has no derived triple passes as it is."""
-    subjects = {s for s, _p, _o in derived}
+    whose subject has no derived triple passes as it is, and so does each predicate with none.
+    Looked up per (subject, predicate) first, rather than every object of a work as an (s, p, o)
+    tuple (100k synthetic entries, 4.3 million triples: 2.8 s -> 2.2 s CPU; 10k: 0.22 -> 0.16 s)."""
+    by_pair: dict[str, dict[str, set[str]]] = {}
+    for s, p, o in derived:
+        by_pair.setdefault(s, {}).setdefault(p, set()).add(o)
     for s, props in nodes:
-        if s not in subjects:
+        preds = by_pair.get(s)
+        if preds is None:
             yield s, props
             continue
         kept = []
         for p, objs in props:
-            left = [o for o in objs if (s, p, o) not in derived]
-            if left:
+            drop = preds.get(p)
+            if drop is None:
+                kept.append((p, objs))
+            elif left := [o for o in objs if o not in drop]:
                 kept.append((p, left))
         if kept:
             yield s, kept

@@ -20,7 +20,7 @@ from .normalize.identifiers import doi_path
 from .normalize.levels import LEVELS
 from .normalize.licenses import License
 from .normalize.types import ContentType
-from .terms import Node, iri, quoted, tagged, term, typed
+from .terms import Node, fragment, iri, quoted, tagged, term, typed
 from .vocab import (
     BIBO,
     CTYPE,
@@ -242,14 +242,19 @@ def work_nodes(work: Work) -> Iterator[Node]:
     props: list[tuple[str, list[str]]] = [(_RDF_TYPE, types)]
     for attr, preds, conv, is_type in _ROWS:
         val = getattr(work, attr)
-        if val is None or val == []:
+        if val is None:
             continue
         if isinstance(val, list):
-            # No predicate is in two rows (checked at import), so a repeated triple can only come
-            # from two values of one row giving the same term (two URLs naming one DOI, ...).
-            objs = [o for o in map(conv, val) if o is not None]
-            if len(objs) > 1:
-                objs = list(dict.fromkeys(objs))
+            if not val:
+                continue
+            if len(val) == 1:  # most fields hold one value: no generator, no dict (with fragment above,
+                # 26,700 DALIA rows: work_nodes 0.98-1.07 s -> 0.86-0.90 s CPU, interleaved runs)
+                o = conv(val[0])
+                objs = [o] if o is not None else []
+            else:
+                # No predicate is in two rows (checked at import), so a repeated triple can only come
+                # from two values of one row giving the same term (two URLs naming one DOI, ...).
+                objs = list(dict.fromkeys(o for o in map(conv, val) if o is not None))
         else:
             o = conv(val)
             objs = [o] if o is not None else []
@@ -261,7 +266,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
                 props.append((p, objs))
     subs: list[Node] = []
     if work.authors:
-        seq = iri(work.iri + "#authors")
+        seq = fragment(s, "authors")
         props.append((_AUTHOR_LIST, [seq]))
         members = _MEMBER
         if len(work.authors) > len(members):
@@ -276,7 +281,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
             )
         )
     if work.downloads is not None:
-        counter = iri(work.iri + "#downloads")
+        counter = fragment(s, "downloads")
         props.append((_INTERACTION, [counter]))
         subs.append(
             (
@@ -289,7 +294,7 @@ def work_nodes(work: Work) -> Iterator[Node]:
             )
         )
     if work.event_date or work.event_location:
-        event = iri(work.iri + "#event")
+        event = fragment(s, "event")
         props.append((_RECORDED_AT, [event]))
         ev: list[tuple[str, list[str]]] = [(_RDF_TYPE, _EVENT_TYPE)]
         if work.event_date:
@@ -344,7 +349,7 @@ def work_derived(work: Work) -> Iterator[tuple[str, Node]]:
         if props:
             yield rule, (s, props)
         if attr == "authors" and value in work.authors:
-            yield rule, (iri(work.iri + "#authors"), [(_member(work.authors.index(value) + 1), [iri(value)])])
+            yield rule, (fragment(s, "authors"), [(_member(work.authors.index(value) + 1), [iri(value)])])
 
 
 _PERSON, _ORGANIZATION = T(SCHEMA.Person), T(SCHEMA.Organization)

@@ -12,11 +12,11 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
-Writer = Callable[[IO[bytes]], None]
+Writer = Callable[..., None]  # given one binary file per path of its job
 
 
 def temp_beside(path: Path) -> tuple[int, str]:
@@ -72,22 +72,28 @@ class _Hashing:
         return self._h.hexdigest(), self.size
 
 
-def write_files(jobs: list[tuple[Path, Writer]]) -> dict[Path, tuple[str, int]]:
+def write_files(jobs: list[tuple[Path | tuple[Path, ...], Writer]]) -> dict[Path, tuple[str, int]]:
     """Write every ``(path, writer)`` job, then rename all into place in order; returns each file's
-    (SHA-256 hex digest, size in bytes)."""
+    (SHA-256 hex digest, size in bytes). A job may write several files in one pass: ``(paths,
+    writer)``, the writer then given one file per path, in their order."""
     temps: list[tuple[str, Path]] = []
     digests: dict[Path, tuple[str, int]] = {}
     done = False
     try:
-        for path, write in jobs:
-            fd, tmp = temp_beside(path)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "wb") as f:
-                hf = _Hashing(f)
-                write(hf)  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-            digests[path] = hf.digest()
+        for paths, write in jobs:
+            paths = paths if isinstance(paths, tuple) else (paths,)
+            with ExitStack() as stack:
+                files: list[tuple[IO[bytes], _Hashing]] = []
+                for path in paths:
+                    fd, tmp = temp_beside(path)
+                    temps.append((tmp, path))
+                    f = stack.enter_context(os.fdopen(fd, "wb"))
+                    files.append((f, _Hashing(f)))
+                write(*(hf for _f, hf in files))  # type: ignore[arg-type]
+                for path, (f, hf) in zip(paths, files, strict=True):
+                    f.flush()
+                    os.fsync(f.fileno())
+                    digests[path] = hf.digest()
         for tmp, path in temps:
             os.replace(tmp, path)
         done = True

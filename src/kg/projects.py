@@ -54,6 +54,11 @@ def _whole(alternatives: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.IGNORECASE)
 
 
+def _needle(name: str) -> str:
+    """The word of ``name`` looked for before its pattern (``Linker``)."""
+    return max(name.split(), key=lambda w: (len(w), any(c.isdigit() for c in w))).casefold()
+
+
 @dataclass(frozen=True)
 class _Grant:
     iri_slug: str  # '<funder>-<number>'
@@ -72,18 +77,22 @@ class Linker:
         self.by_tag: dict[str, Registered] = {}
         self.mentions: list[tuple[Registered, re.Pattern[str]]] = []
         self.grants: list[_Grant] = []
-        # cheap substring tests before the regular expressions: the first word of each name, lower-cased
+        # cheap substring tests before the regular expressions: a match holds every word of the name
+        # it matches, so the longest word of each name (one with a digit on a tie), lower-cased. The
+        # first word ('members', 'information', 'network', 'nfdi' of 'NFDI 46/1') sent many more
+        # searches to texts that do not name the project (26,700 DALIA rows: 13,442 searches ->
+        # 8,772; link_works 0.55-0.64 s -> 0.38-0.40 s CPU, runs interleaved on a loaded machine).
         self.needles: dict[str, set[str]] = {}
         for o in self.orgs:
             if o.mention:
-                self.needles[o.slug] = {n.split()[0].casefold() for n in o.names}
+                self.needles[o.slug] = {_needle(n) for n in o.names}
                 for n in o.names:
                     self.by_tag.setdefault(tag_key(n), o)
                 self.mentions.append((o, _whole(list(o.names))))
             for g in o.grants:
                 gslug = f"{g.funder}-{tag_key(g.number)}"
                 self.grants.append(_Grant(gslug, o, g, _whole([g.number, *g.also])))
-                self.needles[gslug] = {c.split()[0].casefold() for c in (g.number, *g.also)}
+                self.needles[gslug] = {_needle(c) for c in (g.number, *g.also)}
         self.all_needles = set().union(*self.needles.values())
 
     def links(self, work: Work) -> dict[str, list[tuple[str, str | None]]]:

@@ -70,18 +70,33 @@ def iri(value: str) -> str:
     return "<" + value + ">"
 
 
+def fragment(subject: str, name: str) -> str:
+    """``<iri#name>`` for ``subject``, the text of an IRI made by ``iri`` (so checked), and a fragment
+    ``name`` of letters and '-' (a constant of kg's). Without a fragment already, the IRI plus
+    '#name' is an IRI too and is not checked again: the works' own nodes (author list, counter,
+    event, the names as written) were ~400,000 of the IRIs checked at 100k synthetic entries. An
+    IRI with a fragment already is given to ``iri``, which refuses it as it refused it before."""
+    if "#" in subject:
+        return iri(subject[1:-1] + "#" + name)
+    return subject[:-1] + "#" + name + ">"
+
+
 def term(node: NamedNode) -> str:
     """The text of a pyoxigraph term (vocabulary constants are ``NamedNode``s)."""
     return str(node)
 
 
-def nt_bytes(nodes: Iterable[Node]) -> bytes:
-    """The nodes as N-Triples, UTF-8. Each node is encoded on its own: joining all the text first
-    would widen the whole of it to the widest character any line has (4 bytes a character once
-    one emoji is in), which made writing twice as slow."""
+def nt_bytes(nodes: Iterable[Node], graph: str | None = None) -> bytes:
+    """The nodes as N-Triples, UTF-8; with ``graph`` (N-Triples text of an IRI) as N-Quads in that
+    graph. Each node is encoded on its own: joining all the text first would widen the whole of it
+    to the widest character any line has (4 bytes a character once one emoji is in), which made
+    writing twice as slow. The graph goes into each line as it is made: replacing every line end
+    afterwards (``in_graph``) cost more than half as much again (100k synthetic entries, the
+    source graph of catalog.nq, ~4 million triples: 6.4 s against 3.7 s CPU, one process)."""
+    end = " .\n" if graph is None else " " + graph + " .\n"
     return b"".join(
         [
-            ("".join([s + " " + p + " " + o + " .\n" for p, objs in props for o in objs])).encode("utf-8")
+            ("".join([s + " " + p + " " + o + end for p, objs in props for o in objs])).encode("utf-8")
             for s, props in nodes
         ]
     )
