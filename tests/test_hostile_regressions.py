@@ -123,6 +123,24 @@ def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, c
 
 
 @both_modes
+@pytest.mark.parametrize("base", ["http://x/kg#", "http://x/kg?v=1/"])
+def test_a_base_with_a_fragment_or_query_is_one_clear_error(tmp_path, base, capsys, mode):
+    # was: a ValueError traceback when '#authors' was added to a work IRI that already had a '#'
+    p = write_catalogue(
+        tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  authors: [Ann Lee]\n"
+    )
+    with pytest.raises(UsageError):
+        build_in(mode, p, tmp_path / "lib", base=base)
+    args = ["build", str(p), "-o", str(tmp_path / "out"), "--base", base] + (
+        ["--stream"] if mode == "stream" else []
+    )
+    assert main(args) == UsageError.exit_code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has a '#' or '?'" in err
+    assert not (tmp_path / "out" / "catalog.ttl").exists()
+
+
+@both_modes
 @pytest.mark.parametrize("field", ["tags", "name", "x-extra", "license", "publication_date"])
 def test_deeply_nested_value_skips_its_entry_with_a_problem(tmp_path, field, mode):
     # was: RecursionError from str()/_jsonable() of a value nested 900 levels deep (libyaml allows 1000)

@@ -370,6 +370,9 @@ def _check_base(base: str) -> None:
         ok = False
     if not ok:
         raise UsageError(f"base {base!r} is not an absolute IRI")
+    if "#" in base or "?" in base:
+        # kg mints paths under the base and names a work's parts with fragments (#authors, ...)
+        raise UsageError(f"base {base!r} has a '#' or '?'; kg mints paths under it (end it with '/')")
     scheme = base.split(":", 1)[0]
     if scheme in {**PREFIXES, **instance_prefixes(base)} and not base.startswith(scheme + "://"):
         # JSON-LD would read 'kg:x/material/...' as a compact IRI of the context's 'kg' prefix
