@@ -1,5 +1,7 @@
-"""A real Oxigraph server (on disk) killed during the final swap (`MOVE`) of `kg load`: after a restart
-the target graph is entirely the old one or entirely the new one, and what kg said matches."""
+"""A real server killed during the final swap (`MOVE`) of `kg load`, Oxigraph on disk and Virtuoso: after
+a restart the target graph is entirely the old one or entirely the new one, and what kg said matches.
+On Virtuoso this is what the swap is for: a reader may see part of the `MOVE` while it runs (Virtuoso
+does not isolate queries from it), but a `MOVE` cut short by the server's death is rolled back."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pyoxigraph import RdfFormat, parse
 from kg.http import EndpointError
 from kg.load import LoadError, connect, load, read_lines
 
-from .servers import OxigraphServer
+from .servers import OxigraphServer, VirtuosoServer
 from .test_load_servers import canon, server_graph
 
 pytestmark = pytest.mark.server
@@ -34,14 +36,43 @@ def triples(path) -> set:
     return canon(q.triple for q in parse(path=str(path), format=RdfFormat.N_TRIPLES))
 
 
+def _server(kind: str, folder, monkeypatch):
+    """The server, the endpoint kg loads through and its Graph Store URL (to read the graph back)."""
+    if kind == "oxigraph":
+        srv = OxigraphServer(location=folder)
+        return srv, lambda: srv.query_url, lambda: srv.base + "/store"
+    monkeypatch.setenv("KG_SPARQL_USER", VirtuosoServer.USER)
+    monkeypatch.setenv("KG_SPARQL_PASSWORD", VirtuosoServer.PASSWORD)
+    srv = VirtuosoServer(folder)
+    return srv, lambda: srv.auth_url, lambda: srv.base + "/sparql-graph-crud"
+
+
+LOST_ON_RESTART = pytest.mark.xfail(
+    strict=True,
+    reason="Virtuoso 7.2.5 restarted after a MOVE and before a checkpoint rebuilds the graph without some "
+    "of the triples the old and new graph share (58-200 of 44,571 here); kg asks for a checkpoint right "
+    "after the swap, but a server killed before that request is not covered",
+)
+
+
 # seconds between sending the MOVE and the SIGKILL; None: killed as soon as the MOVE has answered
-@pytest.mark.parametrize("delay", [0.3, None])
-def test_kill_during_final_swap_leaves_old_or_new_graph(tmp_path, old_new, delay):
+# (before kg's next request). Virtuoso's MOVE of the ~44,000 triples takes about 1 s here, Oxigraph's 3-5 s.
+@pytest.mark.parametrize(
+    "kind,delay",
+    [
+        ("oxigraph", 0.3),
+        ("oxigraph", None),
+        ("virtuoso", 0.3),
+        pytest.param("virtuoso", None, marks=LOST_ON_RESTART),
+    ],
+)
+def test_kill_during_final_swap_leaves_old_or_new_graph(tmp_path, old_new, delay, kind, monkeypatch):
     old_nt, new_nt = old_new
     old, new = triples(old_nt), triples(new_nt)
-    with OxigraphServer(location=tmp_path / "db") as srv:
-        assert load(read_lines(old_nt), connect(srv.query_url, strategy="swap"), G).inserted == len(old)
-        remote = connect(srv.query_url, retries=1, backoff=0.01, strategy="swap")
+    srv, url, store = _server(kind, tmp_path / "db", monkeypatch)
+    with srv:
+        assert load(read_lines(old_nt), connect(url(), strategy="swap"), G).inserted == len(old)
+        remote = connect(url(), retries=1, backoff=0.01, strategy="swap")
         update = remote.update
         killer: list[threading.Timer] = []
 
@@ -65,10 +96,10 @@ def test_kill_during_final_swap_leaves_old_or_new_graph(tmp_path, old_new, delay
         assert killer, "the load never reached the swap"
         killer[0].join()
         srv.start()  # same database folder
-        got = canon(server_graph(srv.base + "/store", G))
+        got = canon(server_graph(store(), G))
         assert got in (old, new), (len(got), len(old), len(new))
         state = "new" if got == new else "old"
-        print(f"\nkill {delay} s after sending MOVE: graph is the {state} one; kg said: {outcome}")
+        print(f"\n{kind}: kill {delay} s after sending MOVE: graph is the {state} one; kg said: {outcome}")
         if outcome == "returned":
             assert state == "new"
         elif delay is None:  # the swap was answered: kg must not claim the graph is unchanged
@@ -77,3 +108,22 @@ def test_kill_during_final_swap_leaves_old_or_new_graph(tmp_path, old_new, delay
             )
         else:  # killed during the MOVE: kg cannot read which, and says it is one of the two
             assert "either the old graph or the new one" in outcome, outcome
+
+
+@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
+def test_server_killed_after_the_load_keeps_the_new_graph(tmp_path, old_new, kind, monkeypatch):
+    """A server killed (SIGKILL) right after `kg load` returned holds the whole new graph once restarted.
+    On Virtuoso this needs the checkpoint kg asks for after the swap: without it, 200 triples shared by
+    the old and the new graph were missing after the restart."""
+    old_nt, new_nt = old_new
+    old, new = triples(old_nt), triples(new_nt)
+    srv, url, store = _server(kind, tmp_path / "db", monkeypatch)
+    with srv:
+        assert load(read_lines(old_nt), connect(url(), strategy="swap"), G).inserted == len(old)
+        rep = load(read_lines(new_nt), connect(url(), strategy="swap"), G)
+        assert rep.inserted == len(new)
+        assert ("checkpoint" in rep.steps) == (kind == "virtuoso") and not rep.notes, rep.notes
+        srv.kill()
+        srv.start()  # same database folder
+        got = canon(server_graph(store(), G))
+        assert got == new, (len(got), len(new), len(new - got))
