@@ -106,10 +106,23 @@ def test_tags_differing_in_plus_or_sharp_are_not_merged(tmp_path, mode):
 
 
 @both_modes
-@pytest.mark.parametrize("base", ["http://x y/", "relative/path/", "https://ex.org/<id>/", ""])
-def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, capsys, mode):
+@pytest.mark.parametrize(
+    "base, says",
+    [
+        ("http://x y/", "not an absolute IRI"),
+        ("relative/path/", "not an absolute IRI"),
+        ("https://ex.org/<id>/", "not an absolute IRI"),
+        ("", "not an absolute IRI"),
+        # kg adds '#authors' etc. to work IRIs: a base with a fragment or a query gave a traceback
+        ("http://x/kg#", "has a '#' or '?'"),
+        ("http://x/kg?v=1/", "has a '#' or '?'"),
+    ],
+)
+def test_a_base_kg_cannot_mint_under_is_one_clear_error(tmp_path, base, says, capsys, mode):
     # was: a ValueError traceback from the first minted IRI (in --stream until the fix of issue 16)
-    p = write_catalogue(tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n")
+    p = write_catalogue(
+        tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  authors: [Ann Lee]\n"
+    )
     with pytest.raises(UsageError):
         build_in(mode, p, tmp_path / "lib", base=base)
     if base:
@@ -118,26 +131,8 @@ def test_a_base_that_is_not_an_absolute_iri_is_one_clear_error(tmp_path, base, c
         )
         assert main(args) == UsageError.exit_code
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "not an absolute IRI" in err
+        assert err.count("\n") == 1 and says in err
         assert not (tmp_path / "out" / "catalog.ttl").exists()
-
-
-@both_modes
-@pytest.mark.parametrize("base", ["http://x/kg#", "http://x/kg?v=1/"])
-def test_a_base_with_a_fragment_or_query_is_one_clear_error(tmp_path, base, capsys, mode):
-    # was: a ValueError traceback when '#authors' was added to a work IRI that already had a '#'
-    p = write_catalogue(
-        tmp_path / "c.yml", "resources:\n- name: A\n  url: https://example.org/a\n  authors: [Ann Lee]\n"
-    )
-    with pytest.raises(UsageError):
-        build_in(mode, p, tmp_path / "lib", base=base)
-    args = ["build", str(p), "-o", str(tmp_path / "out"), "--base", base] + (
-        ["--stream"] if mode == "stream" else []
-    )
-    assert main(args) == UsageError.exit_code
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "has a '#' or '?'" in err
-    assert not (tmp_path / "out" / "catalog.ttl").exists()
 
 
 @both_modes
