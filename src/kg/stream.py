@@ -496,21 +496,21 @@ class _Writer:
             if fmt == "ntriples":
                 fh.write(data)
             elif not d.by_rule:
-                fh.write(in_graph(data, self.graph))
+                fh.write(in_graph(data, self.graph))  # the text made above, not made again
             else:
-                fh.write(in_graph(nt_bytes(without(nodes, d.triples())), self.graph))
+                fh.write(nt_bytes(without(nodes, d.triples()), self.graph))
                 for rule in d.rules():
-                    fh.write(in_graph(nt_bytes(d.nodes(rule)), f"<{graph_iri(self.base, rule)}>"))
+                    fh.write(nt_bytes(d.nodes(rule), f"<{graph_iri(self.base, rule)}>"))
 
     def describe_rules(self) -> None:
         """Each rule's graph in catalog.nq gets its description (``kg.derive.rule_nodes``)."""
         from .derive import graph_iri, rule_nodes
-        from .terms import in_graph, nt_bytes
+        from .terms import nt_bytes
 
         if "nquads" in self.handles:
             for rule, n in self.counts.items():
                 g = f"<{graph_iri(self.base, rule)}>"
-                self.handles["nquads"].write(in_graph(nt_bytes(rule_nodes(self.base, rule, n)), g))
+                self.handles["nquads"].write(nt_bytes(rule_nodes(self.base, rule, n), g))
 
 
 class _Rules:
