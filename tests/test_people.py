@@ -520,6 +520,19 @@ def test_kg_build_people_option_and_its_errors(tmp_path, capsys):
     assert got == {orcid(HAASE), person("haase-robert"), person("jane-doe")}
 
 
+def curation_description(f) -> set:
+    """The triples describing the curation graph made from people file ``f``: a PROV entity with a
+    title, the file's path and its SHA-256."""
+    g = curation_graph_iri(BASE)
+    dct = "http://purl.org/dc/terms/"
+    return {
+        T(g, RDF_TYPE, NamedNode("http://www.w3.org/ns/prov#Entity")),
+        T(g, NamedNode(dct + "title"), Literal("people curation")),
+        T(g, NamedNode(dct + "source"), Literal(str(f))),
+        T(g, NamedNode(SCHEMA + "sha256"), Literal(hashlib.sha256(f.read_bytes()).hexdigest())),
+    }
+
+
 def test_curation_graph_is_named_and_described(tmp_path):
     from kg.curation import curation_graph
 
@@ -529,14 +542,7 @@ def test_curation_graph_is_named_and_described(tmp_path):
     assert g == f"<{curation_graph_iri(BASE)}>"
     f = src.parent / "people.yml"
     assert set(to_triples(nodes)) == {
-        T(curation_graph_iri(BASE), RDF_TYPE, NamedNode("http://www.w3.org/ns/prov#Entity")),
-        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/title"), Literal("people curation")),
-        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/source"), Literal(str(f))),
-        T(
-            curation_graph_iri(BASE),
-            NamedNode(SCHEMA + "sha256"),
-            Literal(hashlib.sha256(f.read_bytes()).hexdigest()),
-        ),
+        *curation_description(f),
         T(person("jane-doe"), NAME, Literal("Jane Doe")),
     }
     assert curation_graph(build(src, people=False)) is None
@@ -579,14 +585,7 @@ def test_nquads_hold_the_curation_graph_apart(tmp_path):
     assert in_cur == {
         T(away, OWL_SAME, kept),
         T(kept, NAME, Literal("Mara Lampert")),
-        T(curation_graph_iri(BASE), RDF_TYPE, NamedNode("http://www.w3.org/ns/prov#Entity")),
-        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/title"), Literal("people curation")),
-        T(curation_graph_iri(BASE), NamedNode("http://purl.org/dc/terms/source"), Literal(str(f))),
-        T(
-            curation_graph_iri(BASE),
-            NamedNode(SCHEMA + "sha256"),
-            Literal(hashlib.sha256(f.read_bytes()).hexdigest()),
-        ),
+        *curation_description(f),
     }
     # the source's graph does not state the curator's owl:sameAs; the merged graph (N-Triples) does
     assert not any(q.predicate == OWL_SAME for q in quads if q.graph_name != g)
