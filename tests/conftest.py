@@ -89,3 +89,14 @@ def example_build():
 def write_catalogue(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def dba(monkeypatch):
+    """kg's credentials for the test Virtuoso (``tests/servers.py``, its dba account), given in the
+    environment as a user gives them; the auth scheme left for kg to negotiate."""
+    from .servers import VirtuosoServer
+
+    monkeypatch.setenv("KG_SPARQL_USER", VirtuosoServer.USER)
+    monkeypatch.setenv("KG_SPARQL_PASSWORD", VirtuosoServer.PASSWORD)
+    monkeypatch.delenv("KG_SPARQL_AUTH", raising=False)

@@ -18,7 +18,7 @@ from kg.cli import main
 from kg.load import temp_graph
 
 from .conftest import EXAMPLES
-from .servers import OxigraphServer, VirtuosoServer, free_port, virtuoso_server  # noqa: F401
+from .servers import OxigraphServer, free_port, virtuoso_server  # noqa: F401
 from .test_load_servers import canon, nt_set, run, server_graph
 
 pytestmark = pytest.mark.server
@@ -133,13 +133,6 @@ def virtuoso(virtuoso_server):  # noqa: F811
     if not shutil.which("isql-vt"):
         pytest.skip("isql-vt is absent (Debian package virtuoso-opensource)")
     return virtuoso_server
-
-
-@pytest.fixture
-def dba(monkeypatch):
-    monkeypatch.setenv("KG_SPARQL_USER", VirtuosoServer.USER)
-    monkeypatch.setenv("KG_SPARQL_PASSWORD", VirtuosoServer.PASSWORD)
-    monkeypatch.delenv("KG_SPARQL_AUTH", raising=False)
 
 
 def bulk_virtuoso(virtuoso, build, graph=G, isql=None):

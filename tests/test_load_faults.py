@@ -117,13 +117,6 @@ def target(request, tmp_path_factory):
         yield Target("virtuoso", request.getfixturevalue("virtuoso_server"))
 
 
-@pytest.fixture
-def dba(monkeypatch):
-    monkeypatch.setenv("KG_SPARQL_USER", VirtuosoServer.USER)
-    monkeypatch.setenv("KG_SPARQL_PASSWORD", VirtuosoServer.PASSWORD)
-    monkeypatch.delenv("KG_SPARQL_AUTH", raising=False)
-
-
 def which(got: set, old: set, new: set) -> str:
     assert got in (old, new), f"the graph is neither old nor new: {len(got)} triples ({len(old)}, {len(new)})"
     return "new" if got == new else "old"

@@ -332,13 +332,6 @@ def virtuoso(virtuoso_server):  # noqa: F811
     return virtuoso_server
 
 
-@pytest.fixture
-def dba(monkeypatch):
-    monkeypatch.setenv("KG_SPARQL_USER", VirtuosoServer.USER)
-    monkeypatch.setenv("KG_SPARQL_PASSWORD", VirtuosoServer.PASSWORD)
-    monkeypatch.delenv("KG_SPARQL_AUTH", raising=False)
-
-
 @pytest.mark.parametrize("protocol,scheme", [("gsp", "digest"), ("update", None)])
 def test_load_into_virtuoso_with_digest(virtuoso, builds, dba, monkeypatch, protocol, scheme):
     d, _ = builds

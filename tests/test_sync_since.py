@@ -19,10 +19,11 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse, serialize
 from kg.cli import main
 from kg.load import LineFile, since_difference, since_graphs, temp_graph
 
+from . import test_load_faults
 from .conftest import EXAMPLES
-from .servers import FaultProxy, OxigraphServer, VirtuosoServer, virtuoso_server  # noqa: F401
+from .servers import FaultProxy, virtuoso_server  # noqa: F401
 from .test_diff import changed_catalogue
-from .test_load_faults import Target, lose_each_request, nt, run, triples
+from .test_load_faults import lose_each_request, nt, run, triples
 from .test_load_servers import canon
 
 G = "http://example.org/graphs/since"
@@ -33,20 +34,8 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
-def target(request):
-    if request.param == "oxigraph":
-        with OxigraphServer() as s:
-            yield Target("oxigraph", s)
-    else:
-        yield Target("virtuoso", request.getfixturevalue("virtuoso_server"))
-
-
-@pytest.fixture
-def dba(monkeypatch):
-    monkeypatch.setenv("KG_SPARQL_USER", VirtuosoServer.USER)
-    monkeypatch.setenv("KG_SPARQL_PASSWORD", VirtuosoServer.PASSWORD)
-    monkeypatch.delenv("KG_SPARQL_AUTH", raising=False)
+# the same two servers as test_load_faults (Oxigraph started for this module, the session's Virtuoso)
+target = test_load_faults.target
 
 
 @pytest.fixture(scope="module")
