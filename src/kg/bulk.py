@@ -64,11 +64,6 @@ def _distinct(triples: LineFile | list[bytes]) -> int:
     return len(triples)
 
 
-def _line_file(triples: LineFile | list[bytes], scratch: Path) -> tuple[Path, int]:
-    """``_nt_file`` and ``_distinct`` of the build."""
-    return _nt_file(triples, scratch), _distinct(triples)
-
-
 def _first_error(text: str) -> str:
     """The first line of a tool's output that says what went wrong (without its backtrace)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -163,7 +158,7 @@ def bulk_load_oxigraph(
     store = OxigraphStore(location, timeout=timeout)
     rep = Report(graph, len(triples))
     with tempfile.TemporaryDirectory(prefix="kg-bulk-") as scratch:
-        path, expected = _line_file(triples, Path(scratch))
+        path, expected = _nt_file(triples, Path(scratch)), _distinct(triples)
         rep.triples = expected
         ts = time.monotonic()
         # a write that changes nothing: opens (or creates) the store, and fails at once if it is locked
