@@ -640,8 +640,7 @@ def as_written_nodes(works, catalog, own: bool = False) -> list[Node]:
                 (m, [quoted(t)]) for m, a in zip(members, w.authors, strict=False) if (t := written.get(a))
             ]
             if names:
-                s = iri(w.iri)
-                seq = fragment(s, "authors-as-written")
+                seq = fragment(iri(w.iri), "authors-as-written")
                 props.append((link, [seq]))
                 out.append((seq, [(rdf_type, seq_type), *names]))
         lics = licenses_written.get(w.iri)
