@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from .errors import KgError
+from .formats import RDF_FORMATS
 from .vocab import DCT, OWL, XSD
 
 
@@ -127,14 +128,18 @@ def update_requests(
 
 
 def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
-    """A graph from a build folder (``catalog.nt``), an N-Triples/Turtle file, or catalogue YAML
-    (file or folder), which is built in memory."""
+    """A graph from a build folder (any graph file of ``kg.formats``), a graph file (by its suffix),
+    or catalogue sources (file or folder), which are built in memory."""
     from .load import read_triples
 
     p = Path(path)
     if not p.exists():
         raise KgError(f"{path}: no such file or folder")
-    if (p.is_dir() and (p / "catalog.nt").exists()) or p.suffix in (".nt", ".ttl", ".turtle"):
+    if p.is_dir():
+        graph = any((p / f.file_name).is_file() for f in RDF_FORMATS.values())
+    else:
+        graph = RdfFormat.from_extension(p.suffix.lstrip(".").lower()) is not None
+    if graph:
         return read_triples(p)
     from .api import build
     from .vocab import DEFAULT_BASE

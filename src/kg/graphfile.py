@@ -1,6 +1,6 @@
 """Find and open a build's graph: the one place that knows which file of a build folder to read.
 
-A build folder's graph is its first file in :data:`kg.formats.BUILD_FILE_ORDER` (``catalog.nt``
+A build folder's graph is its first file in :func:`kg.formats.build_file_order` (``catalog.nt``
 first); a graph file given directly is read in the syntax its suffix names. Every command that reads
 a build (query, site, serve, render, export, validate, load, diff) goes through :func:`find_graph`.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import SourceError
-from .formats import BUILD_FILE_ORDER, RDF_FORMATS
+from .formats import RDF_FORMATS, build_file_order
 
 __all__ = ["GraphFile", "find_graph", "iter_triples", "load_into", "open_graph", "read_triples"]
 
@@ -50,16 +50,17 @@ def find_graph(data: str | Path) -> GraphFile:
     if p.is_file():
         fmt = ox.RdfFormat.from_extension(p.suffix.lstrip(".").lower())
         if fmt is None:
-            known = ", ".join(RDF_FORMATS[n].file_name.rsplit(".", 1)[1] for n in BUILD_FILE_ORDER)
+            known = ", ".join(RDF_FORMATS[n].file_name.rsplit(".", 1)[1] for n in build_file_order())
             raise SourceError(f"not a graph file (a suffix of {known})", file=str(p))
         return GraphFile(p, fmt)
     if not p.is_dir():
         raise SourceError(f"no such build folder; run `kg build ... --out {p}` first", file=str(p))
-    for name in BUILD_FILE_ORDER:
+    order = build_file_order()
+    for name in order:
         info = RDF_FORMATS[name]
         if (p / info.file_name).is_file():
             return GraphFile(p / info.file_name, info.oxigraph)
-    files = ", ".join(RDF_FORMATS[n].file_name for n in BUILD_FILE_ORDER)
+    files = ", ".join(RDF_FORMATS[n].file_name for n in order)
     raise SourceError(f"no {files} in it; run `kg build ... --out {p}` first", file=str(p))
 
 

@@ -16,12 +16,12 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..formats import RDF_FORMATS, RESULT_FORMATS
+from ..formats import RDF_FORMATS, RESULT_FORMATS, serve_order
 from ..query_guard import QueryProblem
 from ..site.layout import page_url
 from .guard import allowed_host
 from .ld import IriMap, Pages
-from .negotiate import GRAPH_ORDER, choose, content_type, rdf_format
+from .negotiate import choose, content_type, rdf_format
 from .pool import Pool
 
 MAX_BODY = 1_000_000  # bytes of a POSTed query
@@ -188,12 +188,12 @@ class _Handlers:
             return text(e.status, str(e))
 
     def service_description(self, request: Request) -> Response:
-        fmt = rdf_format(request.headers.get("accept"), ("turtle", "ntriples", "rdfxml", "jsonld"))
+        graphs = serve_order(dataset=False)
+        fmt = rdf_format(request.headers.get("accept"), graphs)
         if fmt is None:
             return text(
                 406,
-                "the service description is given as "
-                + ", ".join(RDF_FORMATS[n].media_type for n in ("turtle", "ntriples", "rdfxml", "jsonld")),
+                "the service description is given as " + ", ".join(RDF_FORMATS[n].media_type for n in graphs),
             )
         if fmt.name not in self.sd_cache:
             self.sd_cache[fmt.name] = describe_service(
@@ -208,11 +208,10 @@ class _Handlers:
     def alternates(self, iri: str, url: str, page: str | None) -> str:
         page_link = self.m.home_url + quote(page_url(page), safe=URL_SAFE) if page else None
         links = [f'<{page_link}>; rel="alternate"; type="text/html"'] if page_link else []
-        for n in GRAPH_ORDER:
-            if not RDF_FORMATS[n].dataset:
-                links.append(
-                    f'<{url}?{urlencode({"format": n})}>; rel="alternate"; type="{RDF_FORMATS[n].media_type}"'
-                )
+        for n in serve_order(dataset=False):
+            links.append(
+                f'<{url}?{urlencode({"format": n})}>; rel="alternate"; type="{RDF_FORMATS[n].media_type}"'
+            )
         return ", ".join(links)
 
     async def describe(self, request: Request, iri: str, fmt_name: str, headers: dict) -> Response:
@@ -272,15 +271,11 @@ class _Handlers:
         fmt_name = request.query_params.get("format")
         if fmt_name is not None:
             if fmt_name not in RDF_FORMATS or RDF_FORMATS[fmt_name].dataset:
-                return text(
-                    400, "format is one of " + ", ".join(n for n in GRAPH_ORDER if not RDF_FORMATS[n].dataset)
-                )
+                return text(400, "format is one of " + ", ".join(serve_order(dataset=False)))
             return await self.describe(request, iri, fmt_name, {"Link": headers["Link"]})
         offers = [("html", ("text/html", "application/xhtml+xml"))] if page else []
         offers += [
-            (n, (RDF_FORMATS[n].media_type, *RDF_FORMATS[n].aliases))
-            for n in GRAPH_ORDER
-            if not RDF_FORMATS[n].dataset
+            (n, (RDF_FORMATS[n].media_type, *RDF_FORMATS[n].aliases)) for n in serve_order(dataset=False)
         ]
         choice = choose(request.headers.get("accept"), offers)
         if choice is None:
@@ -371,12 +366,11 @@ def describe_service(
     ]
     if allow_service:
         t.append(Triple(me, sd("feature"), sd("BasicFederatedQuery")))
-    for f in [*RESULT_FORMATS.values(), *(RDF_FORMATS[n] for n in GRAPH_ORDER)]:
+    for f in [*RESULT_FORMATS.values(), *(RDF_FORMATS[n] for n in serve_order())]:
         t.append(Triple(me, sd("resultFormat"), NamedNode(f.w3c)))
     for f in RDF_FORMATS.values():
         if (settings.build_dir / f.file_name).is_file():
             t.append(Triple(ds, VOID.dataDump, NamedNode(home + f.file_name)))
     prefixes = {**PREFIXES, "sd": SD, "void": VOID.iri}
     fmt = RDF_FORMATS[fmt_name]
-    kw = {"prefixes": prefixes} if fmt_name == "turtle" else {}
-    return serialize(t, format=fmt.oxigraph, **kw)
+    return serialize(t, format=fmt.oxigraph, prefixes=prefixes)  # syntaxes without prefixes ignore them

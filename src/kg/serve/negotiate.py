@@ -1,14 +1,16 @@
 """Content negotiation over the format registry (``kg.formats``): which result format or RDF syntax
 answers an ``Accept`` header. No format table of its own: the offers are the registry's media types
-and aliases, in the order below (the first is the default for ``*/*``)."""
+and aliases, in the server's order (the first is the default for ``*/*``): ``RESULT_ORDER`` below,
+``kg.formats.serve_order`` for RDF syntaxes."""
 
 from __future__ import annotations
 
-from ..formats import RDF_FORMATS, RESULT_FORMATS, RdfFormatInfo, ResultFormatInfo
+from collections.abc import Sequence
 
-# Server preference among the registry's entries (first = default).
+from ..formats import RDF_FORMATS, RESULT_FORMATS, RdfFormatInfo, ResultFormatInfo, serve_order
+
+# Server preference among the registry's result formats (first = default).
 RESULT_ORDER = ("json", "xml", "csv", "tsv")
-GRAPH_ORDER = ("turtle", "ntriples", "rdfxml", "jsonld", "nquads", "trig")
 
 
 def parse_accept(accept: str | None) -> list[tuple[str, float, int]]:
@@ -83,7 +85,9 @@ def result_format(accept: str | None) -> ResultFormatInfo | None:
     )
 
 
-def rdf_format(accept: str | None, order: tuple[str, ...] = GRAPH_ORDER) -> RdfFormatInfo | None:
+def rdf_format(accept: str | None, order: Sequence[str] | None = None) -> RdfFormatInfo | None:
+    """The RDF syntax among ``order`` (names; default every one, ``serve_order``) ``accept`` prefers."""
+    order = serve_order() if order is None else order
     return choose(
         accept, [(RDF_FORMATS[n], (RDF_FORMATS[n].media_type, *RDF_FORMATS[n].aliases)) for n in order]
     )

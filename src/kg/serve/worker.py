@@ -207,8 +207,7 @@ def run_describe(stores, iri: str, fmt_name: str, max_bytes: int) -> tuple[int, 
             return _text(404, f"nothing is known about <{iri}>")
         fmt = RDF_FORMATS[fmt_name]
         out = _Capped(max_bytes)
-        kw = {"prefixes": PREFIXES} if fmt_name in ("turtle", "trig") else {}
-        serialize(triples, out, fmt.oxigraph, **kw)
+        serialize(triples, out, fmt.oxigraph, prefixes=PREFIXES)  # syntaxes without prefixes ignore them
         return 200, content_type(fmt.media_type), out.value()
     except _Full:
         return _text(422, "description too large")
