@@ -221,3 +221,12 @@ def test_the_markdown_table_is_the_table():
     for code, _meaning, types in rows:
         named = set(re.findall(r"`(\w+)`", types))
         assert named == {e.__name__ for e in ERRORS if e.exit_code == int(code)}
+
+
+@pytest.mark.parametrize("error", [errors.EndpointError, errors.AuthError])
+def test_an_endpoint_error_saying_what_became_of_the_data_keeps_its_type_status_and_detail(error):
+    e = error("the server answered 401", status=401, detail="Unauthorized")
+    told = e.saying("<http://g> was not changed")
+    assert type(told) is error and told.exit_code == e.exit_code == 6
+    assert (told.status, told.detail) == (401, "Unauthorized")
+    assert str(told) == "the server answered 401; <http://g> was not changed"

@@ -184,7 +184,7 @@ def bulk_load_oxigraph(
             store.load(path, graph, f"oxigraph load of {expected} triples into <{graph}>")
         except EndpointError as e:
             lost = f"<{graph}> is empty (its {rep.before} triples were dropped before the load)"
-            raise type(e)(f"{e}; " + (lost if rep.before else f"<{graph}> was not changed")) from None
+            raise e.saying(lost if rep.before else f"<{graph}> was not changed") from None
         rep.steps["oxigraph load"] = time.monotonic() - ts
     ts = time.monotonic()
     final = store.count(graph)

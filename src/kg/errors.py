@@ -96,6 +96,11 @@ class EndpointError(KgError):
         self.status = status
         self.detail = detail
 
+    def saying(self, state: str) -> EndpointError:
+        """The same error (type, status, detail) with ``state``, what became of the data, added to its
+        message: how `kg load` and `kg sync` report a failure part-way."""
+        return type(self)(f"{self}; {state}", status=self.status, detail=self.detail)
+
 
 class AuthError(EndpointError):
     """Credentials for a server are missing, malformed or refused."""

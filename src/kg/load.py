@@ -640,7 +640,7 @@ class Steps:
         try:
             return fn()
         except EndpointError as e:
-            raise type(e)(f"{e}; {self.untouched}", status=e.status) from None
+            raise e.saying(self.untouched) from None
         finally:
             self.rep.steps[name] = self.rep.steps.get(name, 0.0) + time.monotonic() - ts
 
@@ -690,9 +690,7 @@ def _put(
         remote.put(graph, body, f"replacing <{graph}> ({expected} triples, one Graph Store PUT)")
     except EndpointError as e:
         new = _new_triples(triples)
-        raise type(e)(
-            f"{e}; {state(remote, graph, rep.before, expected, new=new)}", status=e.status
-        ) from None
+        raise e.saying(state(remote, graph, rep.before, expected, new=new)) from None
     rep.steps["put"] = time.monotonic() - ts
     rep.requests += 1
     rep.how = "one Graph Store PUT (one transaction)"
@@ -761,10 +759,8 @@ def verify_load(remote: Remote, graph: str, expected: int, rep: Report, t0: floa
     try:
         final = remote.count(graph)
     except EndpointError as e:
-        raise type(e)(
-            f"{e}; the graph was replaced, so <{graph}> holds the new data, but it could not be counted "
-            "afterwards",
-            status=e.status,
+        raise e.saying(
+            f"the graph was replaced, so <{graph}> holds the new data, but it could not be counted afterwards"
         ) from None
     finally:
         rep.steps["verify"] = time.monotonic() - ts
@@ -1107,9 +1103,7 @@ def apply_since(
     try:
         remote.update(apply, f"applying the difference to <{graph}> (one update request)")
     except EndpointError as e:
-        raise type(e)(
-            f"{e}; {_since_state(remote, graph, td, ti, deleted, inserted)}", status=e.status
-        ) from None
+        raise e.saying(_since_state(remote, graph, td, ti, deleted, inserted)) from None
     rep.steps["apply"] = time.monotonic() - ts
     rep.requests += 1
     ts = time.monotonic()
@@ -1117,10 +1111,9 @@ def apply_since(
         final = remote.count(graph)
         after = (_in_graph(remote, td, graph), _in_graph(remote, ti, graph))
     except EndpointError as e:
-        raise type(e)(
-            f"{e}; the difference was applied in one transaction, so <{graph}> holds the new graph, "
-            "but it could not be checked afterwards",
-            status=e.status,
+        raise e.saying(
+            f"the difference was applied in one transaction, so <{graph}> holds the new graph, "
+            "but it could not be checked afterwards"
         ) from None
     rep.steps["verify"] = time.monotonic() - ts
     rep.requests += 3
@@ -1194,7 +1187,7 @@ def sync(
     try:
         before, expected, deleted, inserted = server_difference(remote, graph, triples)
     except EndpointError as e:
-        raise type(e)(f"{e}; <{graph}> was not changed", status=e.status) from None
+        raise e.saying(f"<{graph}> was not changed") from None
     changes = len(deleted) + len(inserted)
     ren = renames(deleted, inserted)  # works whose IRI changed (dct:replaces)
     renamed = ren.describe()
@@ -1217,9 +1210,7 @@ def sync(
         try:
             remote.update(text, f"sending the difference to <{graph}> (one update request)")
         except EndpointError as e:
-            raise type(e)(
-                f"{e}; {state(remote, graph, before, expected, new=new)}", status=e.status
-            ) from None
+            raise e.saying(state(remote, graph, before, expected, new=new)) from None
         rep.requests += 1
         rep.how = "the difference in one update request (one transaction)"
     else:
@@ -1227,7 +1218,7 @@ def sync(
     try:
         final = remote.count(graph)
     except EndpointError as e:
-        raise type(e)(f"{e}; {state(remote, graph, before, expected, new=new)}", status=e.status) from None
+        raise e.saying(state(remote, graph, before, expected, new=new)) from None
     rep.requests += 1
     if final != expected:
         raise LoadError(f"after the sync <{graph}> holds {final} triples, the build {expected}")
@@ -1290,7 +1281,7 @@ def _apply_to_copy(
                 f"the changed copy <{tmp}> holds {got} triples, the build {expected}; {untouched}"
             )
     except EndpointError as e:
-        raise type(e)(f"{e}; {untouched}", status=e.status) from None
+        raise e.saying(untouched) from None
     if progress:
         progress.close()
     rep.requests += 3 + len(reqs)
