@@ -225,3 +225,43 @@ def test_problems_json_is_the_documented_array(tmp_path):
     # "each on its own line": one object per line between the brackets
     lines = (tmp_path / "problems.json").read_text("utf-8").splitlines()
     assert lines[0] == "[" and lines[-1] == "]" and len(lines) == len(problems) + 2
+
+
+# -- figures of the real catalogue in docs/build.md and docs/validation.md ------------------------
+
+
+@pytest.mark.realdata
+def test_validation_md_table_is_what_validating_the_real_catalogue_finds(real_out):
+    from kg.validate import validate
+
+    found = {(g.severity, g.shape.rsplit("#", 1)[1]): len(g.focus_nodes) for g in validate(real_out).groups()}
+    stated = {}
+    md = text(DOCS / "validation.md")
+    table = md[md.index("the profile finds:") : md.index("Tests compute each")]
+    for severity, counts, missing in first_table(table):
+        names = [n.removeprefix("schema:") for n in re.findall(r"`([\w:]+)`", missing)]
+        numbers = [int(n) for n in counts.split(" / ")]
+        assert len(names) == len(numbers), (counts, missing)
+        stated.update({(severity, f"bs-{n}"): k for n, k in zip(names, numbers, strict=True)})
+    # the table is the whole finding: the profile's groups, and none of kg's own rules
+    assert stated == found
+
+
+@pytest.mark.realdata
+def test_build_md_figures_of_the_layers_on_the_real_catalogue(real_yaml, real_build):
+    md = " ".join(text(DOCS / "build.md").split())
+    measured = re.search(
+        r"Measured on the real catalogue \(960 entries\): (.*?)\. A `--stated-only`", md
+    ).group(1)
+    stated = {
+        rule: int(n.replace(",", ""))
+        for rule, n in re.findall(r"([a-z-]+) ([\d,]+)(?: triples)? \(", measured)
+    }
+    assert stated == real_build.summary()["derived"]
+    n = r"([\d,]+)"
+    said = re.search(
+        rf"A `--stated-only` build has {n} triples and {n} people, where the full one has {n} and {n}", md
+    )
+    figures = [int(x.replace(",", "")) for x in said.groups()]
+    s, full = kg.build(real_yaml, stated_only=True).summary(), real_build.summary()
+    assert figures == [s["triples"], s["people"], full["triples"], full["people"]]
