@@ -265,3 +265,21 @@ def test_build_md_figures_of_the_layers_on_the_real_catalogue(real_yaml, real_bu
     figures = [int(x.replace(",", "")) for x in said.groups()]
     s, full = kg.build(real_yaml, stated_only=True).summary(), real_build.summary()
     assert figures == [s["triples"], s["people"], full["triples"], full["people"]]
+
+
+def test_every_kg_term_the_layers_and_void_use_is_in_kg_ttl(tmp_path):
+    """docs/build.md describes each rule's graph with kg:byRule, kg:reads and kg:concludes, and
+    docs/mapping.md says ontologies/kg.ttl holds kg's own terms: every kg: term of a build's
+    catalog.nq and void.ttl is defined there."""
+    ns = "https://nfdi4bioimage.github.io/training/kg/vocab#"
+    vocab = ox.Store()
+    vocab.load(path=str(ROOT / "ontologies" / "kg.ttl"), format=ox.RdfFormat.TURTLE)
+    defined = {q.subject.value for q in vocab if q.subject.value.startswith(ns)}
+    kg.build(EXAMPLES).write(tmp_path, formats=["nquads"])
+    used = set()
+    for name, fmt in (("catalog.nq", ox.RdfFormat.N_QUADS), ("void.ttl", ox.RdfFormat.TURTLE)):
+        for q in ox.parse(path=str(tmp_path / name), format=fmt):
+            used |= {t.value for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)}
+    used = {t for t in used if t.startswith(ns) and t != ns}  # void:vocabulary names the namespace
+    assert {ns + "byRule", ns + "reads", ns + "concludes"} <= used
+    assert used <= defined, sorted(used - defined)
