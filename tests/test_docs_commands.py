@@ -135,6 +135,44 @@ def test_each_shown_command_parses_with_kgs_parser(where, line, argv):
             )
 
 
+def inline_commands() -> list[tuple[str, str]]:
+    """(page, text) of every inline code span of the prose that starts with `kg `: mostly fragments
+    (`kg build --stated-only`), so they are checked for their command and options, not parsed whole."""
+    found = []
+    for page in PAGES:
+        prose = re.sub(r"^```.*?^```", "", page.read_text("utf-8"), flags=re.M | re.S)
+        for m in re.finditer(r"`(kg [^`]+)`", " ".join(prose.split())):
+            found.append((page.name, m.group(1)))
+    return found
+
+
+def _command_head(tokens: list[str], where: str) -> list[str]:
+    """The command of a fragment, with its sub-command when it has one (`export dalia`). A word after
+    the command must be accepted there (a sub-command, a choice such as `render tag`, or a value)."""
+    if len(tokens) > 1 and re.fullmatch(r"[a-z]+", tokens[1]):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e:
+            make_parser().parse_args([*tokens[:2], "--help"])
+        assert e.value.code == 0, f"{where}: {err.getvalue().strip().splitlines()[-1]}"
+        if out.getvalue().startswith(f"usage: kg {tokens[0]} {tokens[1]} "):
+            return tokens[:2]
+    return tokens[:1]
+
+
+def test_each_command_named_in_the_prose_has_the_options_shown_with_it():
+    spans = inline_commands()
+    assert len(spans) > 50
+    for page, span in spans:
+        tokens = [tok.strip("[]{}") for tok in span.split()[1:]]
+        assert tokens[0] in COMMANDS, f"{page}: `{span}`: kg has no command {tokens[0]!r}"
+        head = _command_head(tokens, f"{page}: `{span}`")
+        options = _options_of(head)
+        for tok in tokens[len(head) :]:
+            if re.match(r"--?[a-zA-Z]", tok):
+                name = tok.split("=", 1)[0]
+                assert name in options, f"{page}: `{span}`: {name} is not an option of `kg {' '.join(head)}`"
+
+
 def test_the_readme_table_lists_every_command():
     md = (ROOT / "README.md").read_text("utf-8")
     table = md[md.index("## Commands") : md.index("## Documentation")]
