@@ -283,3 +283,44 @@ def test_every_kg_term_the_layers_and_void_use_is_in_kg_ttl(tmp_path):
     used = {t for t in used if t.startswith(ns) and t != ns}  # void:vocabulary names the namespace
     assert {ns + "byRule", ns + "reads", ns + "concludes"} <= used
     assert used <= defined, sorted(used - defined)
+
+
+@pytest.mark.realdata
+def test_curation_md_candidate_figures_are_what_kg_people_finds(real_yaml, capsys):
+    md = " ".join(text(DOCS / "curation.md").split())
+    said = re.search(
+        r"On the real catalogue \(960 entries, ([\d,]+) person nodes\): "
+        r"(\d+) groups of (\d+) nodes; (.*?) \(a group",
+        md,
+    )
+    assert main(["people", str(real_yaml)]) == 0
+    err = capsys.readouterr().err
+    got = re.search(
+        r"kg: (\d+) candidate groups \((\d+) of (\d+) person nodes\); groups by evidence: (.*)", err
+    )
+    assert [int(said.group(i).replace(",", "")) for i in (2, 3, 1)] == [int(got.group(i)) for i in (1, 2, 3)]
+    counts = {k: int(n) for k, n in re.findall(r"([a-z-]+) (\d+)", got.group(4))}
+    names = {"with one ORCID": "one-orcid", "with two ORCIDs": "two-orcids"}
+    stated = {
+        names.get(k, k): int(n) for n, k in re.findall(r"(\d+) (with \w+ ORCIDs?|[a-z-]+)", said.group(4))
+    }
+    assert stated and stated.items() <= counts.items(), (stated, counts)
+
+
+@pytest.mark.realdata
+def test_validation_md_edam_figures_are_what_the_edam_profile_finds(real_out, capsys):
+    md = " ".join(text(DOCS / "validation.md").split())
+    said = re.search(
+        r"On the real catalogue: (\d+) tags are mapped by reviewed rows, (\d+) are reviewed with no fitting "
+        r"term, (\d+) have no mapping",
+        md,
+    )
+    assert main(["validate", "--profile", "edam", str(real_out)]) == 0
+    err = capsys.readouterr().err
+    got = re.search(
+        r"(\d+) mapped by reviewed rows, \d+ automatically, "
+        r"(\d+) reviewed with no term that fits, (\d+) without",
+        err,
+    )
+    assert said.groups() == got.groups()
+    assert re.search(rf"the unmapped tags \({got.group(3)} of the real catalogue's \d+\)", md)
