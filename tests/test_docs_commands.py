@@ -180,6 +180,39 @@ def test_the_readme_table_lists_every_command():
     assert listed == set(COMMANDS)
 
 
+# -- the Python names the pages give ----------------------------------------------------------------
+
+NOT_NAMES = {"kg.ttl"}  # a file of ontologies/, not a Python name
+
+
+def python_names() -> list[tuple[str, str]]:
+    """(page, name) of every dotted name under kg in backticks (`kg.site.layout.page_path`)."""
+    found = set()
+    for page in PAGES:
+        for m in re.finditer(r"`(kg(?:\.[A-Za-z_]\w*)+)(?:\([^`]*\))?`", page.read_text("utf-8")):
+            if m.group(1) not in NOT_NAMES:
+                found.add((page.name, m.group(1)))
+    return sorted(found)
+
+
+def test_every_python_name_the_pages_give_exists():
+    import importlib
+
+    names = python_names()
+    assert len(names) > 20
+    for page, name in names:
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):  # the longest importable module, then attributes
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for attr in parts[i:]:
+                assert hasattr(obj, attr), f"{page}: `{name}`: {obj!r} has no {attr!r}"
+                obj = getattr(obj, attr)
+            break
+
+
 # -- defaults the pages state ---------------------------------------------------------------------
 
 # (page, pattern whose group is the value the page states, the command line whose defaults hold it,
