@@ -173,6 +173,30 @@ def test_each_command_named_in_the_prose_has_the_options_shown_with_it():
                 assert name in options, f"{page}: `{span}`: {name} is not an option of `kg {' '.join(head)}`"
 
 
+# Options of other programs that the prose names in code spans, each with the program.
+OTHER_PROGRAMS_OPTIONS = {
+    "--user": "pip install",
+    "--target": "pip install",
+    "--union-default-graph": "oxigraph serve",
+}
+
+
+def test_every_option_in_the_prose_is_an_option_of_kg():
+    """An option the prose names alone (`--site-url URL`, `--rebuild-store`) is one that some kg
+    command has; spans that quote another program (`oxigraph load ...`) are left out."""
+    known = set()
+    for command in COMMANDS:
+        known |= _options_of([command])
+    known |= _options_of(["export", "dalia"]) | _options_of(["export", "tess"])
+    for page in PAGES:
+        prose = re.sub(r"^```.*?^```", "", page.read_text("utf-8"), flags=re.M | re.S)
+        for span in re.findall(r"`([^`]*)`", prose):
+            if span.startswith(("oxigraph ", "pip ", "curl ")):
+                continue
+            for option in re.findall(r"(?<![\w-])(--[a-zA-Z][\w-]*)", span):
+                assert option in known or option in OTHER_PROGRAMS_OPTIONS, f"{page.name}: `{span}`"
+
+
 def test_the_readme_table_lists_every_command():
     md = (ROOT / "README.md").read_text("utf-8")
     table = md[md.index("## Commands") : md.index("## Documentation")]
