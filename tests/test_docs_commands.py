@@ -480,3 +480,25 @@ def test_python_examples_of_the_readme_and_api_md_run(example_folder, monkeypatc
     assert isinstance(api["report"], EmbedReport) and api["report"].count("work") == 1  # omero.html
     assert (example_folder / "site" / "index.html").is_file()  # build_site wrote the site
     assert isinstance(api["deleted"], list) and isinstance(api["inserted"], list)
+
+
+def test_the_sphinx_configuration_shown_uses_the_extensions_values():
+    """docs/web.md's conf.py: the kg_* values it sets are those kg.sphinx_ext declares, with the
+    default it states for kg_embed_links."""
+    import kg.sphinx_ext
+
+    conf = next(code for _, code in python_blocks(ROOT / "docs" / "web.md") if "kg.sphinx_ext" in code)
+    shown = dict(re.findall(r"^(kg_\w+) = (.+?)\s+#", conf, re.M))
+
+    declared = {}
+
+    class App:  # what setup() is handed: records the values it declares
+        def add_config_value(self, name, default, rebuild):
+            declared[name] = default
+
+        def connect(self, event, handler):
+            pass
+
+    kg.sphinx_ext.setup(App())
+    assert set(shown) == set(declared)
+    assert "(the default)" in conf and shown["kg_embed_links"] == repr(declared["kg_embed_links"])
