@@ -502,3 +502,29 @@ def test_the_sphinx_configuration_shown_uses_the_extensions_values():
     kg.sphinx_ext.setup(App())
     assert set(shown) == set(declared)
     assert "(the default)" in conf and shown["kg_embed_links"] == repr(declared["kg_embed_links"])
+
+
+def test_the_layers_example_of_build_md_gives_the_rows_shown(tmp_path, monkeypatch, capsys):
+    """docs/build.md: its two command lines, run as written with its query as layers.rq, print the
+    rows it shows (the shown ones are the first of the table)."""
+    md = _page("build.md")
+    part = md[md.index("What does our YAML say") :]
+    commands = re.search(r"```sh\n(.*?)```", part, re.S).group(1)
+    (tmp_path / "layers.rq").write_text(re.search(r"```sparql\n(.*?)```", part, re.S).group(1), "utf-8")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "catalogue.yml").write_bytes(EXAMPLES.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    lines = command_lines(commands)
+    assert len(lines) == 2
+    for line in lines:
+        (argv,) = kg_commands(line)
+        assert main(argv) == 0, line
+    printed = capsys.readouterr().out.splitlines()
+    shown = re.search(r"```\n(title .*?)```", part, re.S).group(1).splitlines()
+
+    def cells(row: str) -> list[str]:
+        return re.split(r"\s{2,}", row.strip())
+
+    shown = [cells(r) for r in shown if r != "..."]
+    got = [cells(r) for r in printed if not set(r.strip()) <= {"-", " "}]
+    assert got[: len(shown)] == shown
