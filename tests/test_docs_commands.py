@@ -528,3 +528,12 @@ def test_the_layers_example_of_build_md_gives_the_rows_shown(tmp_path, monkeypat
     shown = [cells(r) for r in shown if r != "..."]
     got = [cells(r) for r in printed if not set(r.strip()) <= {"-", " "}]
     assert got[: len(shown)] == shown
+
+
+def test_the_readme_states_pythons_version_and_the_licence_of_pyproject():
+    readme = " ".join(_page("README.md").split())
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    python = re.search(r"^requires-python = \">=(\d+\.\d+)\"", pyproject, re.M).group(1)
+    licence = re.search(r"^license = \"([^\"]+)\"", pyproject, re.M).group(1)
+    assert f"Python {python} or newer" in readme
+    assert f"kg is released under the {licence} licence" in readme
