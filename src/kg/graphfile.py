@@ -54,7 +54,7 @@ def find_graph(data: str | Path) -> GraphFile:
             raise SourceError(f"not a graph file (a suffix of {known})", file=str(p))
         return GraphFile(p, fmt)
     if not p.is_dir():
-        raise SourceError(f"no such build folder; run `kg build ... --out {p}` first", file=str(p))
+        raise SourceError(f"no such build folder; run `kg build ... --out {data}` first", file=str(data))
     order = build_file_order()
     for name in order:
         info = RDF_FORMATS[name]
