@@ -22,6 +22,14 @@ REFUSED = [
     "SELECT * WHERE { SERVICE <http://a.example.org/> { ?s ?p ?o } }",  # not exactly the allowed host
     "SELECT * WHERE { ?s ?p ?o # service\n SERVICE <http://x/> {} }",
     "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } ",  # unparsable but mentions SERVICE: refused
+    # read by rdflib as a comment up to the line feed, by pyoxigraph as one ending at the carriage return
+    "SELECT * WHERE { ?s ?p ?o # x\r SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } \n }",
+    # rdflib expands \u005c to a backslash that escapes the quote after it, so the SERVICE is in its
+    # string; pyoxigraph reads a one-character string, then the SERVICE, then a comment
+    'SELECT * WHERE { BIND("a\\u005c" AS ?q) SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } # " AS ?r) . \n }',
+    # the same behind an allowed SERVICE, which rdflib sees alone
+    'SELECT * WHERE { SERVICE <http://example.org/s> { ?x ?y ?z } BIND("a\\u005c" AS ?q) '
+    'SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } # " AS ?r) . \n }',
 ]
 ALLOWED = [
     'SELECT * WHERE { ?s ?p "SERVICE <http://127.0.0.1:9/> { ?s ?p ?o }" }',
