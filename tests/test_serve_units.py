@@ -178,3 +178,24 @@ def test_a_worker_answers_a_memory_error_as_over_memory():
         kind, name, message = _answer(job, (Exhausted(), None), 1_000_000, 300, frozenset())
         assert (kind, PROBLEMS[name], message) == ("problem", OverMemory, str(over_memory(300)))
     assert OverMemory.status == 503
+
+
+def test_a_description_holds_the_hash_iris_of_its_document(example_build, tmp_path):
+    """A client dereferencing ``<work>#authors`` asks for ``<work>`` (the fragment stays with the
+    client), so the work's description must hold what the graph says about each of its ``#`` IRIs
+    (the author list, the as-written list, the download counter), besides the work's own triples."""
+    from pyoxigraph import NamedNode
+
+    from kg.graphfile import open_graph
+    from kg.serve.worker import description, load_vocab_store
+
+    example_build.write(tmp_path)
+    stores = (open_graph(tmp_path), load_vocab_store(tmp_path))
+    every = {(q.subject, q.predicate, q.object) for q in stores[0]}
+    works = {s.value for s, p, o in every if isinstance(s, NamedNode) and "/material/" in s.value}
+    hashed = {w for w in works if "#" in w}
+    assert hashed  # the example has author lists
+    for work in {w.split("#")[0] for w in hashed}:
+        got = {(t.subject, t.predicate, t.object) for t in description(stores, work)}
+        own = {t for t in every if t[0].value == work or t[0].value.startswith(work + "#")}
+        assert own <= got, work

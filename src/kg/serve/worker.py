@@ -161,9 +161,10 @@ MAX_INCOMING = 5000
 
 
 def description(stores, iri: str) -> list:
-    """The triples that describe ``iri``: those with it as subject (and, for a document IRI such as
-    the vocabulary's, those of its ``#`` terms), those pointing at it, and the labels of every other
-    IRI these mention. Empty when the graph says nothing about it."""
+    """The triples that describe ``iri``: those with it as subject, and those of its ``#`` IRIs (a
+    client asks for the document of ``<work>#authors`` without the fragment: the work's author list
+    and counters, the vocabulary's terms), those pointing at it, and the labels of every other IRI
+    these mention. Empty when the graph says nothing about it."""
     from pyoxigraph import NamedNode, Triple
 
     node = NamedNode(iri)
@@ -177,7 +178,8 @@ def description(stores, iri: str) -> list:
             triples[Triple(q.subject, q.predicate, q.object)] = None
     if not iri.endswith(("#", "/")) and "#" not in iri:  # a document of hash IRIs: its terms too
         prefix = iri + "#"
-        for st in stores[1:]:  # only the vocabulary store is scanned (small)
+        _add_linked_hash_terms(stores, prefix, triples)
+        for st in stores[1:]:  # the vocabulary store is scanned whole (small)
             for q in st.quads_for_pattern(None, None, None, None):
                 if isinstance(q.subject, NamedNode) and q.subject.value.startswith(prefix):
                     triples[Triple(q.subject, q.predicate, q.object)] = None
@@ -193,6 +195,25 @@ def description(stores, iri: str) -> list:
                 for q in st.quads_for_pattern(other, p, None, None):
                     triples[Triple(q.subject, q.predicate, q.object)] = None
     return list(triples)
+
+
+def _add_linked_hash_terms(stores, prefix: str, triples: dict) -> None:
+    """Add to ``triples`` those of every IRI starting with ``prefix`` (a document's ``#`` IRIs) that
+    they link to, or that another such IRI links to."""
+    from pyoxigraph import NamedNode, Triple
+
+    todo = [t.object for t in triples if isinstance(t.object, NamedNode)]
+    seen = set()
+    while todo:
+        term = todo.pop()
+        if term in seen or not term.value.startswith(prefix):
+            continue
+        seen.add(term)
+        for st in stores:
+            for q in st.quads_for_pattern(term, None, None, None):
+                triples[Triple(q.subject, q.predicate, q.object)] = None
+                if isinstance(q.object, NamedNode):
+                    todo.append(q.object)
 
 
 def run_describe(stores, iri: str, fmt_name: str, max_bytes: int) -> tuple[int, str, bytes]:
