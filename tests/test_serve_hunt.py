@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import socket
 import time
@@ -72,3 +73,56 @@ def test_the_rest_of_a_refused_body_is_no_request_head(server):
         r = _answer(s)
     statuses = [int(m) for m in re.findall(rb"(?m)^HTTP/1\.1 (\d{3}) ", r)]
     assert statuses == [413, 200], r[:300]
+
+
+def _get(base: str, path: str, accept: str | None = None) -> tuple[int, dict, bytes]:
+    """One GET, redirects not followed: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port_of(base), timeout=30)
+    try:
+        conn.request("GET", path, headers={"Accept": accept} if accept else {})
+        r = conn.getresponse()
+        return r.status, dict(r.headers), r.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/material/no-such-node",
+        "/id/material/no-such-node/",
+        "/id/person/no-one",
+        "/scheme/level/no-such-level",
+        "/id/material/%C3",  # not UTF-8
+        "/id/a%20b",  # no IRI: a space
+        "/id/a%3Cb%3E",
+        "/id/%2e%2e/%2e%2e/etc/passwd",
+    ],
+)
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle", "*/*", None])
+def test_an_iri_the_graph_does_not_know_is_404(server, path, accept):
+    """Unknown IRI: 404 with a body, whatever the Accept header (not a 303 to a description that is
+    then 404, nor a 406 because such a node has no page, nor a 500 for a path that is no IRI)."""
+    st, _, body = _get(server, path, accept)
+    assert st == 404 and body.strip(), (st, body[:200])
+    st, _, body = _get(server, path.rstrip("/") + "?format=turtle", accept)
+    assert st == 404 and body.strip(), (st, body[:200])
+
+
+def test_a_known_iri_still_redirects(server, built):
+    """The check for unknown IRIs leaves known ones as they were: a work without its page folder's
+    slash answers 303 to the page (HTML) or to a description (RDF)."""
+    from pyoxigraph import NamedNode
+
+    from kg.graphfile import find_graph, iter_triples
+
+    work = next(
+        t.subject.value
+        for t in iter_triples(find_graph(built))
+        if isinstance(t.subject, NamedNode) and "/material/" in t.subject.value and "#" not in t.subject.value
+    )
+    path = "/id/" + work.split("/id/", 1)[1]
+    st, h, _ = _get(server, path, "text/html")
+    assert st == 303 and h["location"].endswith(path + "/")
+    st, h, _ = _get(server, path, "text/turtle")
+    assert st == 303 and h["location"].endswith(path + "?format=turtle")

@@ -267,6 +267,13 @@ class _Handlers:
             return text(404, "not found")
         url = self.m.origin + quote(path, safe=URL_SAFE)  # headers carry URLs, ASCII only
         page = self.pages.page_for_iri(iri) if self.pages else None
+        if page is None:  # every node of the graph has a page: an IRI without one may be unknown
+            try:
+                known = await self.pool.submit(self.client_key(request), ("known", iri, None))
+            except QueryProblem as e:
+                return problem(e)
+            if not known:
+                return text(404, f"nothing is known about <{iri}>")
         headers = {"Vary": "Accept", "Link": self.alternates(iri, url, page)}
         fmt_name = request.query_params.get("format")
         if fmt_name is not None:

@@ -10,7 +10,9 @@ message)``, ``name`` one of ``kg.query_guard.PROBLEMS`` (the pool raises that ty
   ``ResultTooLarge`` asking for a LIMIT;
 - ``rows``: a SPARQL text and a row limit -> ``(kg.sparql.Result, truncated)`` with at most that many
   rows or triples, for callers that read terms rather than bytes (``kg mcp``);
-- ``describe``: an IRI and a format name -> ``(status, content type, body)``.
+- ``describe``: an IRI and a format name -> ``(status, content type, body)``;
+- ``known``: an IRI -> whether the graph (or the vocabulary) has a triple with it as subject or
+  object; False for text that is no IRI.
 """
 
 from __future__ import annotations
@@ -216,12 +218,29 @@ def _add_linked_hash_terms(stores, prefix: str, triples: dict) -> None:
                     todo.append(q.object)
 
 
+def is_known(stores, iri: str) -> bool:
+    """Whether a triple of ``stores`` has ``iri`` as subject or object (False for no IRI)."""
+    from pyoxigraph import NamedNode
+
+    try:
+        node = NamedNode(iri)
+    except ValueError:
+        return False
+    for st in stores:
+        for pattern in ((node, None, None, None), (None, None, node, None)):
+            if next(iter(st.quads_for_pattern(*pattern)), None) is not None:
+                return True
+    return False
+
+
 def run_describe(stores, iri: str, fmt_name: str, max_bytes: int) -> tuple[int, str, bytes]:
     from pyoxigraph import serialize
 
     from ..formats import RDF_FORMATS
     from ..vocab import PREFIXES
 
+    if not is_known(stores, iri):  # a path that names no IRI among them
+        return _text(404, f"nothing is known about <{iri}>")
     try:
         triples = description(stores, iri)
         if not triples:
@@ -300,6 +319,8 @@ def _answer(job, stores, max_bytes: int, memory_mb: int, allow_service: frozense
             return answer
         if kind == "describe":
             return ("ok", run_describe(stores, arg, extra, max_bytes))
+        if kind == "known":
+            return ("ok", is_known(stores, arg))
         return ("problem", "QueryProblem", f"unknown job {kind!r}")
     except MemoryError:  # over the cap of limit_memory, raised by Python rather than aborting
         e = over_memory(memory_mb)
