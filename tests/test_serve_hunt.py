@@ -126,3 +126,24 @@ def test_a_known_iri_still_redirects(server, built):
     assert st == 303 and h["location"].endswith(path + "/")
     st, h, _ = _get(server, path, "text/turtle")
     assert st == 303 and h["location"].endswith(path + "?format=turtle")
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE"])
+def test_405_names_the_methods_of_the_resource(server, method):
+    """A 405 lists the methods the resource has (RFC 9110, 15.5.6): the SPARQL endpoint takes POST
+    and OPTIONS too, the Linked Data, dumps and site files GET and HEAD."""
+    for path, allowed in (
+        ("/sparql", {"GET", "HEAD", "POST", "OPTIONS"}),
+        ("/vocab", {"GET", "HEAD"}),
+        ("/catalog.ttl", {"GET", "HEAD"}),
+        ("/index.html", {"GET", "HEAD"}),
+    ):
+        conn = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=30)
+        try:
+            conn.request(method, path)
+            r = conn.getresponse()
+            body = r.read()
+        finally:
+            conn.close()
+        assert r.status == 405 and body.strip(), (path, r.status)
+        assert {m.strip() for m in r.headers["Allow"].split(",")} == allowed, path

@@ -26,6 +26,7 @@ from .pool import Pool
 
 MAX_BODY = 1_000_000  # bytes of a POSTed query
 BODY_TIMEOUT = 10.0  # seconds to receive a request body
+SPARQL_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 URL_SAFE = "/:@!$&'()*+,;=-._~"  # characters left as they are when a path is written into a URL
 
 # Files the site and the build folder hold, by suffix, with the registry's media types.
@@ -81,6 +82,19 @@ class Gate:
             await send(message)
 
         await self.app(scope, receive, send_nosniff)
+
+
+class AnyMethod:
+    """A handler as an ASGI app, which a Starlette route gives requests of every method (a function
+    gets GET and HEAD only, and the site's mount would answer the rest with its own 405); the
+    handler answers 405 itself."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send):
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 class HttpError(Exception):
@@ -151,12 +165,14 @@ class _Handlers:
         return Response(body, status, headers={"Content-Type": ctype, "Vary": "Accept"})
 
     async def sparql(self, request: Request) -> Response:
+        if request.method not in SPARQL_METHODS:
+            return text(405, "Method Not Allowed", {"Allow": ", ".join(SPARQL_METHODS)})
         try:
             if request.method in ("GET", "HEAD"):
                 params = parse_qs(request.url.query, keep_blank_values=True, errors="strict")
                 return await self.run(request, params)
             if request.method == "OPTIONS":
-                return Response(status_code=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+                return Response(status_code=204, headers={"Allow": ", ".join(SPARQL_METHODS)})
             ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype not in (
                 "application/x-www-form-urlencoded",
@@ -317,7 +333,7 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
     dumps.append(dump_route("void.ttl", RDF_FORMATS["turtle"].media_type))
 
     routes = [
-        Route(home + "sparql", h.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+        Route(home + "sparql", AnyMethod(h.sparql)),
         *dumps,
         Route(m.base_path + "{rest:path}", h.linked_data, methods=["GET", "HEAD"]),
         Route(home + "vocab", h.linked_data, methods=["GET", "HEAD"]),
