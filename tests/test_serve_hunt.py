@@ -97,6 +97,8 @@ def _get(base: str, path: str, accept: str | None = None) -> tuple[int, dict, by
         "/id/a%20b",  # no IRI: a space
         "/id/a%3Cb%3E",
         "/id/%2e%2e/%2e%2e/etc/passwd",
+        "/id/material/" + "a" * 300,  # longer than a file name may be
+        "/scheme/" + "a" * 300 + "/x",
     ],
 )
 @pytest.mark.parametrize("accept", ["text/html", "text/turtle", "*/*", None])

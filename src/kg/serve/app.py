@@ -250,9 +250,12 @@ class _Handlers:
         f = (site / path[len(home) :]).resolve()
         if f != site and site not in f.parents:
             return None
-        if path.endswith("/") and (f / "index.html").is_file():
-            return f / "index.html"
-        return f if f.is_file() else None
+        try:  # a name too long for the file system is no file of the site
+            if path.endswith("/") and (f / "index.html").is_file():
+                return f / "index.html"
+            return f if f.is_file() else None
+        except OSError:
+            return None
 
     def moved(self, iri: str, query: str = "") -> Response | None:
         """301 to the IRI of the node that replaced ``iri`` (a work's ``dct:replaces``, a merged-away
