@@ -27,6 +27,10 @@ REFUSED = [
     # rdflib expands \u005c to a backslash that escapes the quote after it, so the SERVICE is in its
     # string; pyoxigraph reads a one-character string, then the SERVICE, then a comment
     'SELECT * WHERE { BIND("a\\u005c" AS ?q) SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } # " AS ?r) . \n }',
+    # a relative IRI or a prefixed name under BASE: resolved by rdflib and pyoxigraph in their ways
+    "BASE <http://example.org/> SELECT * WHERE { SERVICE <http:127.0.0.1:9/> { ?s ?p ?o } }",
+    "BASE <http://example.org/> PREFIX e: <a/> SELECT * WHERE { SERVICE e:b { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE u:x { ?s ?p ?o } }",  # a prefix never declared
     # the same behind an allowed SERVICE, which rdflib sees alone
     'SELECT * WHERE { SERVICE <http://example.org/s> { ?x ?y ?z } BIND("a\\u005c" AS ?q) '
     'SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } # " AS ?r) . \n }',
@@ -37,6 +41,7 @@ ALLOWED = [
     "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://127.0.0.1:9/>",
     "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
     "SELECT * WHERE { SERVICE <https://EXAMPLE.org:8443/q> { ?s ?p ?o } }",
+    "PREFIX e: <http://example.org/> SELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }",  # a prefixed name
 ]
 
 

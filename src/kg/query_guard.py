@@ -163,16 +163,32 @@ def _service_terms(tree) -> list:
     return found
 
 
+def _with_prefixes_resolved(tree):
+    """rdflib's parse tree with each prefixed name made the IRI it stands for (the prefix's IRI and
+    the local name, the last declaration of the prefix winning, as in pyoxigraph). Not under a
+    ``BASE``: rdflib resolves relative IRIs by other rules than pyoxigraph (``<http:x>``), so there
+    the names stay unresolved, which refuses such a SERVICE."""
+    import functools
+
+    from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
+
+    prologue = tree[0]
+    if any(getattr(d, "name", None) == "Base" for d in prologue):
+        return tree
+    resolved = translatePrologue(prologue, None)
+    return [prologue, traverse(tree[1], visitPost=functools.partial(translatePName, prologue=resolved))]
+
+
 def _check_service(query: str, allow_service: frozenset[str]) -> None:
     """Raise ``QueryRefused`` unless ``query`` is free of SERVICE patterns (or, with
     ``allow_service``, calls only those hosts by a constant IRI)."""
     if "service" not in unescape(query).casefold():
         return
-    from rdflib import URIRef
+    from rdflib import URIRef, Variable
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        tree = parseQuery(query)
+        tree = _with_prefixes_resolved(parseQuery(query))
     except Exception:  # noqa: BLE001 - any parse failure: the query cannot be shown to be safe
         raise QueryRefused(
             "the query mentions SERVICE and could not be checked; "
@@ -180,9 +196,14 @@ def _check_service(query: str, allow_service: frozenset[str]) -> None:
         ) from None
     terms = _service_terms(tree)
     for term in terms:
-        if not isinstance(term, URIRef):
+        if isinstance(term, Variable):
             raise QueryRefused(
                 "SERVICE with a variable is not allowed: this endpoint makes no outbound requests"
+            )
+        if not isinstance(term, URIRef):
+            raise QueryRefused(
+                "SERVICE by a prefixed name under BASE is not allowed: write the service's full IRI; "
+                "this endpoint makes no outbound requests"
             )
         host = (urlsplit(str(term)).hostname or "").lower()
         if host not in allow_service:
