@@ -329,8 +329,18 @@ def _answer(job, stores, max_bytes: int, memory_mb: int, allow_service: frozense
         return ("problem", type(e).__name__, str(e))
 
 
+# Stack of the thread that runs the jobs. pyoxigraph parses and evaluates by recursion, a level or
+# more for each nested group, each BIND, each operand of a chain (``1+1+...``, ``!!...``): with the
+# main thread's 8 MiB a query of about 3,000 BINDs or 10,000 operands overflows it and the process
+# dies by SIGSEGV. This stack takes about 30 times as many; it is mapped before the memory cap is
+# measured (``limit_memory``), so it is not taken from a query's allowance, and only the part a
+# query uses is ever in memory. A query that overflows it still ends its worker (``pool``: 400).
+STACK_MB = 256
+
+
 def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
     import signal
+    import threading
 
     from ..graphfile import open_graph
 
@@ -340,6 +350,19 @@ def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_serv
     except Exception as e:  # noqa: BLE001 - reported to the server, which stops with the message
         send_msg(sock, ("error", str(e)))
         return
+    threading.stack_size(STACK_MB * 1024 * 1024)
+    runner = threading.Thread(
+        target=_serve_jobs,
+        args=(sock, stores, max_bytes, memory_mb, allow_service),
+        name="kg-queries",
+    )
+    runner.start()
+    runner.join()
+
+
+def _serve_jobs(sock, stores, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
+    """The worker's loop, in the thread with the large stack: the cap set, ready said, then one job
+    after another until the server closes the socket or sends None."""
     if memory_mb:
         limit_memory(memory_mb)
     send_msg(sock, ("ready", None))
