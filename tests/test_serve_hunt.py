@@ -8,6 +8,7 @@ import json
 import re
 import socket
 import time
+import urllib.parse
 
 import pytest
 
@@ -190,3 +191,27 @@ def test_a_query_deeper_than_the_engine_takes_gets_400_and_the_server_lives(serv
             break
         time.sleep(0.2)
     assert st == 200 and json.loads(body)["boolean"] is True
+
+
+def test_a_client_that_stops_reading_its_answer_is_cut_off(server):
+    """A large answer to a client that reads nothing of it stayed in the server's memory as long as
+    the client kept the connection open; after SEND_STALL seconds without progress the connection
+    is closed and the answer dropped (the client gets less than Content-Length)."""
+    from kg.serve import SEND_STALL
+
+    query = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 50000"  # about 20 MB as JSON
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port_of(server)))
+    s.sendall(
+        f"GET /sparql?{urllib.parse.urlencode({'query': query})} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: application/sparql-results+json\r\n\r\n".encode()
+    )
+    time.sleep(SEND_STALL + 5)
+    got = _answer(s)
+    s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
+    assert status_of(got) == 200 and length > 10_000_000 and len(body) < length, (length, len(body))
+    st, _, _ = _get(server, "/index.html")
+    assert st == 200
