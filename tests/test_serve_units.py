@@ -42,6 +42,8 @@ ALLOWED = [
     "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
     "SELECT * WHERE { SERVICE <https://EXAMPLE.org:8443/q> { ?s ?p ?o } }",
     "PREFIX e: <http://example.org/> SELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }",  # a prefixed name
+    # the word in a language tag, a variable, a prefix, an IRI: no keyword for either parser
+    'PREFIX service: <http://x/> SELECT ?service WHERE { ?service service:p "x"@en-service }',
 ]
 
 
