@@ -215,3 +215,35 @@ def test_a_client_that_stops_reading_its_answer_is_cut_off(server):
     assert status_of(got) == 200 and length > 10_000_000 and len(body) < length, (length, len(body))
     st, _, _ = _get(server, "/index.html")
     assert st == 200
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_an_endless_head_pipelined_behind_a_slow_query_is_not_kept(server):
+    """A second request's head sent while the first is still being answered was not counted: for as
+    long as the first query ran, the head grew in the server's memory without limit. It is cut at
+    the limit (what more comes is dropped), the first answer is sent, then 431."""
+    from .test_serve_flood import HEAVIER, server_pid
+
+    port = port_of(server)
+    pid = server_pid(port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    first = f"GET /sparql?{urllib.parse.urlencode({'query': HEAVIER})} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    s.sendall(first.encode() + b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ")
+    before = peak = _rss_kb(pid)
+    sent, t0 = 0, time.monotonic()
+    try:
+        while sent < 100 and time.monotonic() - t0 < 30:  # up to 100 MB while the query runs
+            s.sendall(b"a" * (1 << 20))
+            sent += 1
+            peak = max(peak, _rss_kb(pid))
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    r = _answer(s)
+    s.close()
+    statuses = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", r)]  # the JSON ends with no newline
+    assert statuses == [200, 431], (statuses, sent)
+    assert (peak - before) // 1024 < 32, (peak - before, sent)

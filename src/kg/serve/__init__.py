@@ -90,29 +90,41 @@ class _Deadlines:
         super().connection_made(transport)
         self.head_seen = None
         self.head_bytes = 0
+        self.head_over = False  # past MAX_HEAD while an answer was still due: 431 after it
         self.send_timer = None
         self.head_timer = self.loop.call_later(self.head_timeout, self.head_too_slow)
 
     def data_received(self, data):
-        # waiting for a head: none yet, or the last request answered and its body all received
-        # (the rest of a body that got an early answer, a 413 say, is no head)
-        in_head = self.head_timer is not None and (self.cycle is None or not self.cycle.more_body)
+        if self.head_over:  # the head is refused already: what more comes is not kept
+            return
+        # bytes of a head: none yet, or the last request's body all received (the rest of a body
+        # that got an early answer, a 413 say, is no head); a pipelined head may come while the
+        # last request is still being answered
+        in_head = self.cycle is None or not self.cycle.more_body
         super().data_received(data)
         if self.cycle is not None and self.cycle is not self.head_seen:  # a new request's head is in
             self.head_seen = self.cycle
+            self.head_bytes = 0
             if self.head_timer is not None:
                 self.head_timer.cancel()
                 self.head_timer = None
         elif in_head and not self.transport.is_closing():  # a head still coming
             self.head_bytes += len(data)
             if self.head_bytes > MAX_HEAD:
-                self.transport.write(_ANSWER_431)
-                self.transport.close()
+                if self.cycle is None or self.cycle.response_complete:
+                    self.refuse_head()
+                else:  # answers go in order: the one in progress first
+                    self.head_over = True
+
+    def refuse_head(self):
+        self.transport.write(_ANSWER_431)
+        self.transport.close()
 
     def on_response_complete(self):
         super().on_response_complete()
-        if self.head_timer is None and not self.transport.is_closing():
-            self.head_bytes = 0
+        if self.head_over and not self.transport.is_closing():
+            self.refuse_head()
+        elif self.head_timer is None and not self.transport.is_closing():
             self.head_timer = self.loop.call_later(self.head_timeout, self.head_too_slow)
 
     def pause_writing(self):  # the transport's buffer is full: the client is not reading
