@@ -101,9 +101,9 @@ def test_kg_serve_answers_old_iris_with_301(history, site):
             with urllib.request.urlopen(urllib.request.Request(at, headers={"Accept": "text/turtle"})) as r:
                 got = {q.triple for q in parse(r.read(), format=RdfFormat.TURTLE)}
             assert Triple(NamedNode(new), DCT.replaces, NamedNode(o)) in got
-        # the gone and the ambiguous work's old IRIs name nothing: no page (406 for HTML), no redirect
+        # the gone and the ambiguous work's old IRIs name nothing: 404, no redirect
         for o in (old["five"], old["seven"]):
-            assert no_follow(o.replace(DEFAULT_BASE, home + "id/")) == (406, None)
+            assert no_follow(o.replace(DEFAULT_BASE, home + "id/")) == (404, None)
 
 
 def test_sync_sends_the_renames_and_says_so(history):

@@ -13,6 +13,8 @@ import urllib.request
 
 import pytest
 
+from kg.graphfile import find_graph, iter_triples
+
 from .serve_helpers import kg_serve, port_of, raw_request, status_of
 
 pytestmark = pytest.mark.server
@@ -99,6 +101,9 @@ def test_no_query_makes_an_outbound_connection(server):
         f"LOAD <{t}>",
         f"LOAD SILENT <{t}> INTO GRAPH <http://g/>",
         f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{lis.port}> {{ ?s ?p ?o }} }}",
+        # texts that rdflib (the check's parser) and pyoxigraph (the engine) split differently
+        f"SELECT * WHERE {{ ?s ?p ?o # x\r SERVICE <{t}> {{ ?s ?p ?o }} \n }}",
+        f'SELECT * WHERE {{ BIND("a\\u005c" AS ?q) SERVICE <{t}> {{ ?s ?p ?o }} # " AS ?r) . \n }}',
     ]
     try:
         for query in attempts:
@@ -170,13 +175,18 @@ def test_host_header_is_checked(server, built):
             )
             assert status_of(r) == want, host
         # the public URL maps the base: Linked Data redirects to URLs on the public origin
+        work = next(
+            t.subject.value.split("/id/", 1)[1]
+            for t in iter_triples(find_graph(built))
+            if "/id/material/" in t.subject.value and "#" not in t.subject.value
+        ).encode()
         r = raw_request(
             p,
-            b"GET /id/vocab HTTP/1.1\r\nHost: kg.example.org\r\nAccept: text/turtle\r\n"
+            b"GET /id/" + work + b" HTTP/1.1\r\nHost: kg.example.org\r\nAccept: text/turtle\r\n"
             b"Connection: close\r\n\r\n",
         )
         assert status_of(r) == 303  # Linked Data answers with URLs on the public origin
-        assert b"\r\nlocation: https://kg.example.org/id/vocab?format=turtle\r\n" in r.lower()
+        assert b"\r\nlocation: https://kg.example.org/id/" + work + b"?format=turtle\r\n" in r.lower()
         r = raw_request(
             p,
             b"GET /sparql HTTP/1.1\r\nHost: kg.example.org\r\nAccept: text/turtle\r\n"

@@ -8,7 +8,17 @@ query is checked *before* it runs. SPARQL allows ``\\uXXXX`` escapes anywhere in
 looks for ``service``. Only when it is there does the full parse (rdflib's SPARQL parser, which
 follows the grammar) decide whether it is a ``SERVICE`` pattern or just a word in a string or an
 IRI; a query the parser cannot read while it mentions ``service`` is refused too. The ~4 ms parse is
-paid only by such queries. Updates (``LOAD`` among them) are refused by their keywords, found among
+paid only by such queries.
+
+rdflib and pyoxigraph do not split every text alike (rdflib expands ``\\u`` escapes before it
+reads the query, pyoxigraph only inside strings and IRIs; rdflib ends a comment at a line feed
+only, pyoxigraph at a carriage return too), so a ``SERVICE`` that rdflib reads as part of a string
+or a comment may be one that pyoxigraph runs. pyoxigraph itself is asked as well: with each
+``service`` in the text made into ``servicex`` (a word still valid in a string, an IRI, a comment,
+a name, a variable or a language tag, but no keyword), the query still parses unless one of them
+was the ``SERVICE`` keyword. A ``SERVICE`` pyoxigraph reads where rdflib found none is refused; with
+``--allow-service``, so is one in a text with escapes or a carriage return, where the two may
+disagree on its target. Updates (``LOAD`` among them) are refused by their keywords, found among
 the query's SPARQL tokens (never inside a string, an IRI or a comment), before ``Store.query`` would
 refuse them as malformed.
 
@@ -153,25 +163,47 @@ def _service_terms(tree) -> list:
     return found
 
 
+def _with_prefixes_resolved(tree):
+    """rdflib's parse tree with each prefixed name made the IRI it stands for (the prefix's IRI and
+    the local name, the last declaration of the prefix winning, as in pyoxigraph). Not under a
+    ``BASE``: rdflib resolves relative IRIs by other rules than pyoxigraph (``<http:x>``), so there
+    the names stay unresolved, which refuses such a SERVICE."""
+    import functools
+
+    from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
+
+    prologue = tree[0]
+    if any(getattr(d, "name", None) == "Base" for d in prologue):
+        return tree
+    resolved = translatePrologue(prologue, None)
+    return [prologue, traverse(tree[1], visitPost=functools.partial(translatePName, prologue=resolved))]
+
+
 def _check_service(query: str, allow_service: frozenset[str]) -> None:
     """Raise ``QueryRefused`` unless ``query`` is free of SERVICE patterns (or, with
     ``allow_service``, calls only those hosts by a constant IRI)."""
     if "service" not in unescape(query).casefold():
         return
-    from rdflib import URIRef
+    from rdflib import URIRef, Variable
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        tree = parseQuery(query)
+        tree = _with_prefixes_resolved(parseQuery(query))
     except Exception:  # noqa: BLE001 - any parse failure: the query cannot be shown to be safe
         raise QueryRefused(
             "the query mentions SERVICE and could not be checked; "
             "this endpoint makes no outbound requests (SERVICE is not allowed)"
         ) from None
-    for term in _service_terms(tree):
-        if not isinstance(term, URIRef):
+    terms = _service_terms(tree)
+    for term in terms:
+        if isinstance(term, Variable):
             raise QueryRefused(
                 "SERVICE with a variable is not allowed: this endpoint makes no outbound requests"
+            )
+        if not isinstance(term, URIRef):
+            raise QueryRefused(
+                "SERVICE by a prefixed name under BASE is not allowed: write the service's full IRI; "
+                "this endpoint makes no outbound requests"
             )
         host = (urlsplit(str(term)).hostname or "").lower()
         if host not in allow_service:
@@ -183,6 +215,28 @@ def _check_service(query: str, allow_service: frozenset[str]) -> None:
                     else " (start kg serve with --allow-service HOST to allow federation)"
                 )
             )
+    if _evaluator_reads_service(query) and (not terms or "\r" in query or _ESCAPE.search(query)):
+        raise QueryRefused(
+            "the query mentions SERVICE where the check and the query engine read it differently "
+            "(escapes, a carriage return in a comment); this endpoint makes no outbound requests"
+        )
+
+
+_SERVICE_WORD = re.compile("service", re.IGNORECASE)
+
+
+def _evaluator_reads_service(query: str) -> bool:
+    """Whether pyoxigraph reads the ``SERVICE`` keyword in ``query`` (or cannot parse it at all):
+    the text with every ``service`` made into a word that is no keyword is parsed (on an empty store,
+    where it finds nothing; with no keyword left it cannot call out)."""
+    from pyoxigraph import Store
+
+    mutated = _SERVICE_WORD.sub(lambda m: m.group(0) + "x", query)
+    try:
+        Store().query(mutated)
+    except SyntaxError:
+        return True
+    return False
 
 
 _UPDATE_WORDS = re.compile(

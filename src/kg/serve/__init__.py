@@ -66,44 +66,106 @@ def ensure_site(build_dir: Path, site_dir: Path | None, queries_dir, rewrite: bo
     return site
 
 
-def _protocol_class(head_timeout: float):
-    """uvicorn's HTTP protocol (httptools when installed, else h11) with a deadline for each request
-    head. uvicorn arms its keep-alive timeout only after a response, so a client that connects and
-    sends nothing, or a request head a byte at a time, would hold its connection for ever; this
-    closes it after ``head_timeout`` s."""
-    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+MAX_HEAD = 256 * 1024  # bytes of one request head (the URL is at most 64 KiB with httptools)
+# seconds an answer may wait on a client that reads none of it (the send buffer stays full); then
+# the connection is closed, and the answer (up to --max-result-mb) leaves memory
+SEND_STALL = 30.0
 
-    class HeadDeadline(AutoHTTPProtocol):
-        def connection_made(self, transport):
-            super().connection_made(transport)
-            self.head_seen = None
-            self.head_timer = self.loop.call_later(head_timeout, self.head_too_slow)
 
-        def data_received(self, data):
-            super().data_received(data)
-            if self.cycle is not None and self.cycle is not self.head_seen:  # a new request's head is in
-                self.head_seen = self.cycle
-                if self.head_timer is not None:
-                    self.head_timer.cancel()
-                    self.head_timer = None
+_TOO_LARGE = f"request head over {MAX_HEAD} bytes\n".encode()
+_ANSWER_431 = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    + f"content-length: {len(_TOO_LARGE)}\r\nconnection: close\r\n\r\n".encode()
+    + _TOO_LARGE
+)
 
-        def on_response_complete(self):
-            super().on_response_complete()
-            if self.head_timer is None and not self.transport.is_closing():
-                self.head_timer = self.loop.call_later(head_timeout, self.head_too_slow)
 
-        def connection_lost(self, exc):
+class _Deadlines:
+    """Mixed into uvicorn's HTTP protocol (``_protocol_class``): a deadline and a size limit for each
+    request head, and a limit on how long an answer may wait for a client that does not read it."""
+
+    head_timeout = 10.0
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self.head_seen = None
+        self.head_bytes = 0
+        self.head_over = False  # past MAX_HEAD while an answer was still due: 431 after it
+        self.send_timer = None
+        self.head_timer = self.loop.call_later(self.head_timeout, self.head_too_slow)
+
+    def data_received(self, data):
+        if self.head_over:  # the head is refused already: what more comes is not kept
+            return
+        # bytes of a head: none yet, or the last request's body all received (the rest of a body
+        # that got an early answer, a 413 say, is no head); a pipelined head may come while the
+        # last request is still being answered
+        in_head = self.cycle is None or not self.cycle.more_body
+        super().data_received(data)
+        if self.cycle is not None and self.cycle is not self.head_seen:  # a new request's head is in
+            self.head_seen = self.cycle
+            self.head_bytes = 0
             if self.head_timer is not None:
                 self.head_timer.cancel()
                 self.head_timer = None
-            super().connection_lost(exc)
+        elif in_head and not self.transport.is_closing():  # a head still coming
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD:
+                if self.cycle is None or self.cycle.response_complete:
+                    self.refuse_head()
+                else:  # answers go in order: the one in progress first
+                    self.head_over = True
 
-        def head_too_slow(self):
-            self.head_timer = None
-            if self.cycle is self.head_seen:  # no new request head arrived
-                self.transport.close()
+    def refuse_head(self):
+        self.transport.write(_ANSWER_431)
+        self.transport.close()
 
-    return HeadDeadline
+    def on_response_complete(self):
+        super().on_response_complete()
+        if self.head_over and not self.transport.is_closing():
+            self.refuse_head()
+        elif self.head_timer is None and not self.transport.is_closing():
+            self.head_timer = self.loop.call_later(self.head_timeout, self.head_too_slow)
+
+    def pause_writing(self):  # the transport's buffer is full: the client is not reading
+        super().pause_writing()
+        if self.send_timer is None:
+            self.send_timer = self.loop.call_later(SEND_STALL, self.send_stalled)
+
+    def resume_writing(self):
+        super().resume_writing()
+        if self.send_timer is not None:
+            self.send_timer.cancel()
+            self.send_timer = None
+
+    def send_stalled(self):
+        self.send_timer = None
+        self.transport.abort()  # close() would wait for the buffer to drain
+
+    def connection_lost(self, exc):
+        for timer in (self.head_timer, self.send_timer):
+            if timer is not None:
+                timer.cancel()
+        self.head_timer = self.send_timer = None
+        super().connection_lost(exc)
+
+    def head_too_slow(self):
+        self.head_timer = None
+        if self.cycle is self.head_seen:  # no new request head arrived
+            self.transport.close()
+
+
+def _protocol_class(head_timeout: float):
+    """uvicorn's HTTP protocol (httptools when installed, else h11) with ``_Deadlines``. uvicorn arms
+    its keep-alive timeout only after a response, so a client that connects and sends nothing, or a
+    request head a byte at a time, would hold its connection for ever; this closes it after
+    ``head_timeout`` s. httptools' parser keeps every header line whole however long it grows (h11
+    stops at 16 KiB), so a head still incomplete after ``MAX_HEAD`` bytes gets 431 and the connection
+    is closed. uvicorn waits without end for a client to read an answer; one whose send buffer stays
+    full for ``SEND_STALL`` s is closed."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    return type("HeadDeadline", (_Deadlines, AutoHTTPProtocol), {"head_timeout": head_timeout})
 
 
 def _exit_on_sigterm(signum, frame):

@@ -26,6 +26,7 @@ from .pool import Pool
 
 MAX_BODY = 1_000_000  # bytes of a POSTed query
 BODY_TIMEOUT = 10.0  # seconds to receive a request body
+SPARQL_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 URL_SAFE = "/:@!$&'()*+,;=-._~"  # characters left as they are when a path is written into a URL
 
 # Files the site and the build folder hold, by suffix, with the registry's media types.
@@ -81,6 +82,19 @@ class Gate:
             await send(message)
 
         await self.app(scope, receive, send_nosniff)
+
+
+class AnyMethod:
+    """A handler as an ASGI app, which a Starlette route gives requests of every method (a function
+    gets GET and HEAD only, and the site's mount would answer the rest with its own 405); the
+    handler answers 405 itself."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send):
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 class HttpError(Exception):
@@ -151,12 +165,14 @@ class _Handlers:
         return Response(body, status, headers={"Content-Type": ctype, "Vary": "Accept"})
 
     async def sparql(self, request: Request) -> Response:
+        if request.method not in SPARQL_METHODS:
+            return text(405, "Method Not Allowed", {"Allow": ", ".join(SPARQL_METHODS)})
         try:
             if request.method in ("GET", "HEAD"):
                 params = parse_qs(request.url.query, keep_blank_values=True, errors="strict")
                 return await self.run(request, params)
             if request.method == "OPTIONS":
-                return Response(status_code=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+                return Response(status_code=204, headers={"Allow": ", ".join(SPARQL_METHODS)})
             ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype not in (
                 "application/x-www-form-urlencoded",
@@ -234,9 +250,12 @@ class _Handlers:
         f = (site / path[len(home) :]).resolve()
         if f != site and site not in f.parents:
             return None
-        if path.endswith("/") and (f / "index.html").is_file():
-            return f / "index.html"
-        return f if f.is_file() else None
+        try:  # a name too long for the file system is no file of the site
+            if path.endswith("/") and (f / "index.html").is_file():
+                return f / "index.html"
+            return f if f.is_file() else None
+        except OSError:
+            return None
 
     def moved(self, iri: str, query: str = "") -> Response | None:
         """301 to the IRI of the node that replaced ``iri`` (a work's ``dct:replaces``, a merged-away
@@ -267,6 +286,13 @@ class _Handlers:
             return text(404, "not found")
         url = self.m.origin + quote(path, safe=URL_SAFE)  # headers carry URLs, ASCII only
         page = self.pages.page_for_iri(iri) if self.pages else None
+        if page is None:  # every node of the graph has a page: an IRI without one may be unknown
+            try:
+                known = await self.pool.submit(self.client_key(request), ("known", iri, None))
+            except QueryProblem as e:
+                return problem(e)
+            if not known:
+                return text(404, f"nothing is known about <{iri}>")
         headers = {"Vary": "Accept", "Link": self.alternates(iri, url, page)}
         fmt_name = request.query_params.get("format")
         if fmt_name is not None:
@@ -310,7 +336,7 @@ def make_app(settings: Settings, pool: Pool, pages: Pages | None, quiet: bool = 
     dumps.append(dump_route("void.ttl", RDF_FORMATS["turtle"].media_type))
 
     routes = [
-        Route(home + "sparql", h.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+        Route(home + "sparql", AnyMethod(h.sparql)),
         *dumps,
         Route(m.base_path + "{rest:path}", h.linked_data, methods=["GET", "HEAD"]),
         Route(home + "vocab", h.linked_data, methods=["GET", "HEAD"]),

@@ -89,7 +89,10 @@ class Pages:
 
     def page_for_iri(self, iri: str) -> str | None:
         rel = page_path(iri, self.base)
-        return rel if rel is not None and (self.site_dir / rel).is_file() else None
+        try:
+            return rel if rel is not None and (self.site_dir / rel).is_file() else None
+        except OSError:  # a name too long for the file system: no page
+            return None
 
 
 def moved_iris(build_dir: str | Path) -> dict[str, str]:

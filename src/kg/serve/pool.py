@@ -25,6 +25,7 @@ import contextlib
 import itertools
 import multiprocessing
 import pickle
+import signal
 import socket
 import struct
 import threading
@@ -33,7 +34,15 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..query_guard import PROBLEMS, Busy, QueryProblem, QueryTimeout, WorkerFailed, over_memory
+from ..query_guard import (
+    PROBLEMS,
+    Busy,
+    QueryFailed,
+    QueryProblem,
+    QueryTimeout,
+    WorkerFailed,
+    over_memory,
+)
 from .worker import HEADER, recv_msg, send_msg, worker_main
 
 USAGE_HALF_LIFE = 10.0  # seconds
@@ -272,7 +281,12 @@ class Pool:
         except _Lost:
             await loop.run_in_executor(self.executor, worker.proc.join, 2)
             code = worker.proc.exitcode
-            if code is not None and code < 0 and self.limits.memory_mb:
+            if code == -signal.SIGSEGV:  # the stack overflowed (``worker.STACK_MB``)
+                result = QueryFailed(
+                    "query failed: it nests or chains more parts than the query engine can take "
+                    "(groups, BINDs, operators); split it up"
+                )
+            elif code is not None and code < 0 and self.limits.memory_mb:
                 result = over_memory(self.limits.memory_mb)
             else:
                 result = WorkerFailed("the query worker failed")

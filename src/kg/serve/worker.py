@@ -10,7 +10,9 @@ message)``, ``name`` one of ``kg.query_guard.PROBLEMS`` (the pool raises that ty
   ``ResultTooLarge`` asking for a LIMIT;
 - ``rows``: a SPARQL text and a row limit -> ``(kg.sparql.Result, truncated)`` with at most that many
   rows or triples, for callers that read terms rather than bytes (``kg mcp``);
-- ``describe``: an IRI and a format name -> ``(status, content type, body)``.
+- ``describe``: an IRI and a format name -> ``(status, content type, body)``;
+- ``known``: an IRI -> whether the graph (or the vocabulary) has a triple with it as subject or
+  object; False for text that is no IRI.
 """
 
 from __future__ import annotations
@@ -161,9 +163,10 @@ MAX_INCOMING = 5000
 
 
 def description(stores, iri: str) -> list:
-    """The triples that describe ``iri``: those with it as subject (and, for a document IRI such as
-    the vocabulary's, those of its ``#`` terms), those pointing at it, and the labels of every other
-    IRI these mention. Empty when the graph says nothing about it."""
+    """The triples that describe ``iri``: those with it as subject, and those of its ``#`` IRIs (a
+    client asks for the document of ``<work>#authors`` without the fragment: the work's author list
+    and counters, the vocabulary's terms), those pointing at it, and the labels of every other IRI
+    these mention. Empty when the graph says nothing about it."""
     from pyoxigraph import NamedNode, Triple
 
     node = NamedNode(iri)
@@ -177,7 +180,8 @@ def description(stores, iri: str) -> list:
             triples[Triple(q.subject, q.predicate, q.object)] = None
     if not iri.endswith(("#", "/")) and "#" not in iri:  # a document of hash IRIs: its terms too
         prefix = iri + "#"
-        for st in stores[1:]:  # only the vocabulary store is scanned (small)
+        _add_linked_hash_terms(stores, prefix, triples)
+        for st in stores[1:]:  # the vocabulary store is scanned whole (small)
             for q in st.quads_for_pattern(None, None, None, None):
                 if isinstance(q.subject, NamedNode) and q.subject.value.startswith(prefix):
                     triples[Triple(q.subject, q.predicate, q.object)] = None
@@ -195,12 +199,48 @@ def description(stores, iri: str) -> list:
     return list(triples)
 
 
+def _add_linked_hash_terms(stores, prefix: str, triples: dict) -> None:
+    """Add to ``triples`` those of every IRI starting with ``prefix`` (a document's ``#`` IRIs) that
+    they link to, or that another such IRI links to."""
+    from pyoxigraph import NamedNode, Triple
+
+    todo = [t.object for t in triples if isinstance(t.object, NamedNode)]
+    seen = set()
+    while todo:
+        term = todo.pop()
+        if term in seen or not term.value.startswith(prefix):
+            continue
+        seen.add(term)
+        for st in stores:
+            for q in st.quads_for_pattern(term, None, None, None):
+                triples[Triple(q.subject, q.predicate, q.object)] = None
+                if isinstance(q.object, NamedNode):
+                    todo.append(q.object)
+
+
+def is_known(stores, iri: str) -> bool:
+    """Whether a triple of ``stores`` has ``iri`` as subject or object (False for no IRI)."""
+    from pyoxigraph import NamedNode
+
+    try:
+        node = NamedNode(iri)
+    except ValueError:
+        return False
+    for st in stores:
+        for pattern in ((node, None, None, None), (None, None, node, None)):
+            if next(iter(st.quads_for_pattern(*pattern)), None) is not None:
+                return True
+    return False
+
+
 def run_describe(stores, iri: str, fmt_name: str, max_bytes: int) -> tuple[int, str, bytes]:
     from pyoxigraph import serialize
 
     from ..formats import RDF_FORMATS
     from ..vocab import PREFIXES
 
+    if not is_known(stores, iri):  # a path that names no IRI among them
+        return _text(404, f"nothing is known about <{iri}>")
     try:
         triples = description(stores, iri)
         if not triples:
@@ -279,6 +319,8 @@ def _answer(job, stores, max_bytes: int, memory_mb: int, allow_service: frozense
             return answer
         if kind == "describe":
             return ("ok", run_describe(stores, arg, extra, max_bytes))
+        if kind == "known":
+            return ("ok", is_known(stores, arg))
         return ("problem", "QueryProblem", f"unknown job {kind!r}")
     except MemoryError:  # over the cap of limit_memory, raised by Python rather than aborting
         e = over_memory(memory_mb)
@@ -287,8 +329,18 @@ def _answer(job, stores, max_bytes: int, memory_mb: int, allow_service: frozense
         return ("problem", type(e).__name__, str(e))
 
 
+# Stack of the thread that runs the jobs. pyoxigraph parses and evaluates by recursion, a level or
+# more for each nested group, each BIND, each operand of a chain (``1+1+...``, ``!!...``): with the
+# main thread's 8 MiB a query of about 3,000 BINDs or 10,000 operands overflows it and the process
+# dies by SIGSEGV. This stack takes about 30 times as many; it is mapped before the memory cap is
+# measured (``limit_memory``), so it is not taken from a query's allowance, and only the part a
+# query uses is ever in memory. A query that overflows it still ends its worker (``pool``: 400).
+STACK_MB = 256
+
+
 def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
     import signal
+    import threading
 
     from ..graphfile import open_graph
 
@@ -298,6 +350,19 @@ def worker_main(sock, build_dir: str, max_bytes: int, memory_mb: int, allow_serv
     except Exception as e:  # noqa: BLE001 - reported to the server, which stops with the message
         send_msg(sock, ("error", str(e)))
         return
+    threading.stack_size(STACK_MB * 1024 * 1024)
+    runner = threading.Thread(
+        target=_serve_jobs,
+        args=(sock, stores, max_bytes, memory_mb, allow_service),
+        name="kg-queries",
+    )
+    runner.start()
+    runner.join()
+
+
+def _serve_jobs(sock, stores, max_bytes: int, memory_mb: int, allow_service: frozenset[str]) -> None:
+    """The worker's loop, in the thread with the large stack: the cap set, ready said, then one job
+    after another until the server closes the socket or sends None."""
     if memory_mb:
         limit_memory(memory_mb)
     send_msg(sock, ("ready", None))
