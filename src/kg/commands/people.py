@@ -48,17 +48,16 @@ def skeleton(r) -> str:
 
 
 def cmd_people(args: argparse.Namespace) -> int:
-    from ..outputs import atomic_file
     from ..people_match import review
     from ..vocab import DEFAULT_BASE
+    from . import write_output
 
     r = review(
         args.sources, args.base or DEFAULT_BASE, False if args.no_people else args.people, args.min_score
     )
     text = skeleton(r) if args.format == "yaml" else table(r)
     if args.output and args.output != "-":
-        with atomic_file(args.output, "w") as f:
-            f.write(text)
+        write_output(args.output, text)
         print(f"kg: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

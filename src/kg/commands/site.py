@@ -11,16 +11,18 @@ from ..vocab import DEFAULT_BASE
 def cmd_site(args: argparse.Namespace) -> int:
     from ..resources import queries_dir
     from ..site import build_site
+    from . import output_errors
 
     qdir = args.queries if args.queries is not None else queries_dir()
-    s = build_site(
-        args.build,
-        args.out,
-        queries_dir=qdir,
-        site_url=args.site_url,
-        base=args.base,
-        search=not args.no_search,
-    )
+    with output_errors(args.out):
+        s = build_site(
+            args.build,
+            args.out,
+            queries_dir=qdir,
+            site_url=args.site_url,
+            base=args.base,
+            search=not args.no_search,
+        )
     if not args.quiet:
         c = s.counts
         print(
