@@ -5,6 +5,7 @@ an interrupt while the query store is being built."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -382,3 +383,23 @@ def test_a_shapes_file_that_cannot_be_read_is_a_source_error(build, tmp_path, ca
     argv = ["validate", str(build), "--shapes", str(path), "--report", str(tmp_path / "r"), "-q"]
     assert_one_error(argv, CODE["source"], capsys, str(path))
     assert not (tmp_path / "r").exists()
+
+
+# --- a build written in one format only is read by every command ---------------------------------
+
+
+def test_site_and_tess_read_a_build_written_as_n_quads_only(build, tmp_path):
+    nq = tmp_path / "nq"
+    assert main(["build", str(EXAMPLES), "-o", str(nq), "--format", "nquads", "-q"]) == 0
+    assert sorted(p.name for p in nq.iterdir()) == ["catalog.nq", "problems.json", "void.ttl"]
+    for b, name in ((build, "all"), (nq, "nq")):
+        assert main(["site", str(b), "-o", str(tmp_path / f"site-{name}"), "--no-search", "-q"]) == 0
+        assert main(["export", "tess", str(b), "-o", str(tmp_path / f"tess-{name}"), "-q"]) == 0
+    tess = [json.loads((tmp_path / f"tess-{n}" / "tess.jsonld").read_text("utf-8")) for n in ("all", "nq")]
+    assert tess[0] == tess[1] and len(tess[0]["@graph"]) > 0
+    for kind in ("material", "person", "org", "tag"):
+        pages = [
+            {p.relative_to(d): p.read_bytes() for p in (d / "id" / kind).rglob("*") if p.is_file()}
+            for d in (tmp_path / "site-all", tmp_path / "site-nq")
+        ]
+        assert pages[0] == pages[1] and pages[0], kind
