@@ -403,3 +403,61 @@ def test_site_and_tess_read_a_build_written_as_n_quads_only(build, tmp_path):
             for d in (tmp_path / "site-all", tmp_path / "site-nq")
         ]
         assert pages[0] == pages[1] and pages[0], kind
+
+
+# --- kg load / sync: bad options refused before any server is contacted ---------------------------
+
+UNREACHABLE = "http://127.0.0.1:9/query"  # the discard port: nothing listens, nothing leaves the host
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["load", "{b}", "--endpoint", "http://[::1", "--graph", "http://example.org/g"],
+        ["load", "{b}", "--endpoint", "http://user:secret@[::1/q", "--graph", "http://example.org/g"],
+        ["load", "--clean", "--endpoint", "http://127.0.0.1:x/q"],
+        ["load", "{b}", "--bulk", "--endpoint", "http://[::1", "--graph", "http://example.org/g"],
+        ["load", "{b}", "--endpoint", UNREACHABLE, "--update-endpoint", "http://[::1", "--graph", "http://g"],
+        ["sync", "{b}", "--endpoint", "http://127.0.0.1:99999/q", "--graph", "http://example.org/g"],
+    ],
+    ids=["load", "load with credentials", "clean", "bulk", "update endpoint", "sync"],
+)
+def test_a_malformed_server_url_is_a_usage_error_that_does_not_repeat_it(build, capsys, argv):
+    argv = [a.replace("{b}", str(build)) for a in argv]
+    line = assert_one_error([*argv, "-q", "--retries", "0"], CODE["usage"], capsys, "--")
+    assert "not a valid URL" in line and "secret" not in line
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--timeout", "-1"],
+        ["--timeout", "nan"],
+        ["--chunk-size", "0"],
+        ["--retries", "-1"],
+        ["--backoff", "-0.5"],
+        ["--parallel", "0"],
+    ],
+    ids=" ".join,
+)
+def test_kg_load_refuses_bad_numbers(build, extra):
+    r = run(["load", str(build), "--endpoint", UNREACHABLE, "--graph", "http://example.org/g", "-q", *extra])
+    assert r.returncode == CODE["usage"], r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in r.stderr and last.startswith(f"kg load: error: argument {extra[0]}"), r.stderr
+
+
+def test_kg_sync_refuses_a_negative_threshold(build):
+    r = run(
+        [
+            "sync",
+            str(build),
+            "--endpoint",
+            UNREACHABLE,
+            "--graph",
+            "http://example.org/g",
+            "--threshold",
+            "-1",
+        ]
+    )
+    assert r.returncode == CODE["usage"] and "argument --threshold" in r.stderr.splitlines()[-1], r.stderr

@@ -3,7 +3,8 @@ the command functions so that `kg --help` starts fast."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import argparse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,3 +35,47 @@ def write_output(path: str | Path, text: str) -> None:
             f.write(text)
     except OSError as e:
         raise OutputError(f"cannot write the file: {e.strerror or e}", file=str(path)) from None
+
+
+def _number(kind: type, text: str) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a{'n integer' if kind is int else ' number'}"
+        ) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive(kind: type = float) -> Callable[[str], int | float]:
+    """An argparse type: a finite number above 0 (``int`` or ``float``)."""
+
+    def check(text: str) -> int | float:
+        value = _number(kind, text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be above 0")
+        return value
+
+    return check
+
+
+def at_least_zero(kind: type = float) -> Callable[[str], int | float]:
+    """An argparse type: a finite number of 0 or more."""
+
+    def check(text: str) -> int | float:
+        value = _number(kind, text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+        return value
+
+    return check
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    value = _number(int, text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: a port is 0 to 65535")
+    return value

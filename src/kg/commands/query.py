@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import positive
+
 
 def cmd_query(args: argparse.Namespace) -> int:
     from ..errors import UsageError
@@ -195,7 +197,11 @@ def register(sub) -> None:
         "graph `kg load --graph IRI` wrote",
     )
     q.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="endpoint timeout (default 30)"
+        "--timeout",
+        type=positive(float),
+        default=30.0,
+        metavar="SECONDS",
+        help="endpoint timeout (default 30)",
     )
     q.add_argument(
         "--stated-only",
