@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -461,3 +462,59 @@ def test_kg_sync_refuses_a_negative_threshold(build):
         ]
     )
     assert r.returncode == CODE["usage"] and "argument --threshold" in r.stderr.splitlines()[-1], r.stderr
+
+
+# --- kg embed: a page that cannot be read or written is a problem of that page alone --------------
+
+_PAGE = '<html><head><title>{n}</title></head><body><a href="https://example.org/{n}">x</a></body></html>'
+_LD = re.compile(r'<script type="application/ld\+json" data-kg-embed>\s*(.*?)\s*</script>', re.S)
+
+
+def _embed(build: Path, folder: Path, rules: Path):
+    return run(
+        ["embed", str(folder), "-d", str(build), "--rules", str(rules), "--site-url", "https://example.org/"],
+        prefix=_unprivileged(),
+    )
+
+
+@pytest.fixture
+def pages(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for n in ("a", "b"):
+        (folder / f"{n}.html").write_text(_PAGE.format(n=n), encoding="utf-8")
+    rules = tmp_path / "rules.yml"
+    rules.write_text('- path: "*.html"\n  tag: Python\n', encoding="utf-8")
+    return folder, rules
+
+
+def test_an_unreadable_page_does_not_stop_the_others(build, pages):
+    folder, rules = pages
+    (folder / "a.html").chmod(0)
+    try:
+        r = _embed(build, folder, rules)
+    finally:
+        (folder / "a.html").chmod(0o644)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert [ln for ln in r.stderr.splitlines() if "a.html" in ln] == [
+        "kg: a.html: cannot read: Permission denied"
+    ]
+    assert (folder / "a.html").read_text("utf-8") == _PAGE.format(n="a")
+    block = json.loads(_LD.search((folder / "b.html").read_text("utf-8")).group(1))
+    assert block["@type"] == "ItemList" and block["@id"] == "https://example.org/b.html"
+    assert block["numberOfItems"] == len(block["itemListElement"]) > 0
+
+
+def test_pages_in_a_read_only_folder_are_problems_and_stay_as_they_were(build, pages):
+    folder, rules = pages
+    folder.chmod(0o555)
+    try:
+        r = _embed(build, folder, rules)
+    finally:
+        folder.chmod(0o755)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    problems = sorted(ln for ln in r.stderr.splitlines() if "cannot write" in ln)
+    assert problems == [f"kg: {n}.html: cannot write: Permission denied" for n in ("a", "b")]
+    assert {p.name: p.read_text("utf-8") for p in folder.iterdir()} == {
+        f"{n}.html": _PAGE.format(n=n) for n in ("a", "b")
+    }
