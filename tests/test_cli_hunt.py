@@ -518,3 +518,16 @@ def test_pages_in_a_read_only_folder_are_problems_and_stay_as_they_were(build, p
     assert {p.name: p.read_text("utf-8") for p in folder.iterdir()} == {
         f"{n}.html": _PAGE.format(n=n) for n in ("a", "b")
     }
+
+
+def test_kg_serve_on_a_read_only_build_folder_says_the_site_cannot_be_written(build, tmp_path):
+    b = tmp_path / "build"
+    shutil.copytree(build, b, ignore=shutil.ignore_patterns("store", "site", ".*"))
+    b.chmod(0o555)
+    try:
+        r = run(["serve", str(b), "--port", "0", "-q"], prefix=_unprivileged(), timeout=60)
+    finally:
+        b.chmod(0o755)
+    assert r.returncode == CODE["output"], r.stderr
+    line = one_error_line(r.stderr, str(b), "Permission denied")
+    assert "listen" not in line

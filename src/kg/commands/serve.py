@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from . import at_least_zero, port, positive
+from . import at_least_zero, output_errors, port, positive
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -12,7 +13,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from ..errors import KgError, UsageError
     from ..resources import queries_dir
-    from ..serve import Limits, ServeOptions, serve
+    from ..serve import Limits, ServeOptions, ensure_site, serve
     from ..sparql import named_queries
 
     if args.public_url is not None:
@@ -48,15 +49,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     qdir = args.queries if args.queries is not None else (None if args.site else queries_dir())
+    # the site is (re)written into the build folder before anything listens: a folder that cannot
+    # be written is an OutputError naming it, not a failure to listen
+    with output_errors(Path(args.build) / "site"):
+        ensure_site(Path(args.build), Path(args.site) if args.site else None, qdir, args.queries is not None)
     try:
-        serve(
-            args.build,
-            site_dir=args.site,
-            queries_dir=qdir,
-            rewrite_site=args.queries is not None,
-            limits=limits,
-            opts=opts,
-        )
+        serve(args.build, site_dir=args.site, queries_dir=qdir, limits=limits, opts=opts)
     except OSError as e:
         raise KgError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     except RuntimeError as e:
