@@ -531,3 +531,40 @@ def test_kg_serve_on_a_read_only_build_folder_says_the_site_cannot_be_written(bu
     assert r.returncode == CODE["output"], r.stderr
     line = one_error_line(r.stderr, str(b), "Permission denied")
     assert "listen" not in line
+
+
+# --- kg diff --out: the sequence of update requests is written whole or not at all ----------------
+
+
+def test_ctrl_c_while_kg_diff_writes_its_requests_leaves_none_or_all(tmp_path):
+    old = tmp_path / "old.nt"
+    old.write_text("", encoding="utf-8")
+    new = _big_build(tmp_path / "new", 60_000) / "catalog.nt"
+    argv = [sys.executable, "-m", "kg", "diff", str(old), str(new), "--chunk", "30", "-q"]
+    full = tmp_path / "full"
+    subprocess.run([*argv, "--out", str(full)], check=True, env=_env(), timeout=300)
+    expected = {p.name: p.read_bytes() for p in full.iterdir()}
+    assert len(expected) == 2000
+
+    out = tmp_path / "out"
+    p = subprocess.Popen([*argv, "--out", str(out)], stderr=subprocess.PIPE, env=_env())
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and p.poll() is None:
+            if out.is_dir() and any(n.startswith(("0001.ru", ".0001.ru")) for n in os.listdir(out)):
+                p.send_signal(signal.SIGINT)  # the first request is (being) written
+                break
+            time.sleep(0.005)
+        else:
+            pytest.fail("kg diff never started writing")
+        err = p.communicate(timeout=120)[1].decode()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    written = {q.name: q.read_bytes() for q in out.iterdir()}
+    if p.returncode == 0:  # the interrupt came after the last rename
+        assert written == expected
+    else:
+        assert p.returncode == 130 and err.strip().splitlines() == ["kg: interrupted"], err
+        assert written == {} or written == expected, sorted(written)[:5]

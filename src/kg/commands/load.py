@@ -230,6 +230,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     from ..diff import difference, read_graph, renames, update_requests
     from ..errors import OutputError, UsageError
+    from ..outputs import write_files
 
     if args.chunk is not None and args.chunk < 1:
         raise UsageError("--chunk must be at least 1")
@@ -250,8 +251,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
                     f"{out}: already holds .ru files ({stale[0].name}, ...); give an empty folder"
                 )
             width = max(4, len(str(len(requests))))
-            for i, text in enumerate(requests, 1):
-                (out / f"{i:0{width}d}.ru").write_text(text, encoding="utf-8")
+            # all files or none: each is written to a temporary file first, and they are renamed
+            # into place only when every one is complete (an interrupt or a full disk part-way
+            # would otherwise leave the first requests of a sequence, ready to be applied alone)
+            write_files(
+                [
+                    (out / f"{i:0{width}d}.ru", lambda f, text=text: f.write(text.encode("utf-8")))
+                    for i, text in enumerate(requests, 1)
+                ]
+            )
         except OSError as e:
             raise OutputError(f"{out}: cannot write the update files: {e.strerror or e}") from None
     else:
