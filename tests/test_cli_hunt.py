@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.cli import main
@@ -568,3 +569,28 @@ def test_ctrl_c_while_kg_diff_writes_its_requests_leaves_none_or_all(tmp_path):
     else:
         assert p.returncode == 130 and err.strip().splitlines() == ["kg: interrupted"], err
         assert written == {} or written == expected, sorted(written)[:5]
+
+
+def test_kg_site_reads_the_base_the_build_was_made_with(tmp_path):
+    base = "https://x.example/kg/id/"
+    b = tmp_path / "build"
+    assert main(["build", str(EXAMPLES), "-o", str(b), "--base", base, "-q"]) == 0
+    works = {
+        q.subject.value
+        for q in ox.parse(path=str(b / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+        if q.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        and q.object.value == "http://schema.org/LearningResource"
+    }
+    assert len(works) > 5 and all(w.startswith(base + "material/") for w in works)
+    sites = {}
+    for name, extra in (("default", []), ("given", ["--base", base])):
+        out = tmp_path / name
+        assert main(["site", str(b), "-o", str(out), "--no-search", "-q", *extra]) == 0
+        sites[name] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert sites["default"] == sites["given"]
+    pages = {
+        str(p.parent)
+        for p in sites["default"]
+        if p.parts[:2] == ("id", "material") and p.name == "index.html"
+    }
+    assert pages == {"id/" + w[len(base) :].rstrip("/") for w in works}
