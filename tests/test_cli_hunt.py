@@ -594,3 +594,26 @@ def test_kg_site_reads_the_base_the_build_was_made_with(tmp_path):
         if p.parts[:2] == ("id", "material") and p.name == "index.html"
     }
     assert pages == {"id/" + w[len(base) :].rstrip("/") for w in works}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["build", str(EXAMPLES), "-o", "{out}", "-q"],
+        ["build", str(EXAMPLES), "-o", "{out}", "-q", "--stream"],
+        ["people", str(EXAMPLES), "-o", "{out}"],
+        ["diff", str(EXAMPLES), str(EXAMPLES), "-o", "{out}", "-q"],
+    ],
+    ids=["build", "build --stream", "people", "diff"],
+)
+def test_an_empty_base_is_refused_not_replaced_by_the_default(tmp_path, capsys, argv):
+    out = tmp_path / "out"
+    argv = [a.replace("{out}", str(out)) for a in argv]
+    assert_one_error([*argv, "--base="], CODE["usage"], capsys, "base", "not an absolute IRI")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("score", ["nan", "-1", "inf"])
+def test_kg_people_refuses_a_min_score_that_is_no_score(score):
+    r = run(["people", str(EXAMPLES), "--min-score", score])
+    assert r.returncode == CODE["usage"] and "argument --min-score" in r.stderr.splitlines()[-1], r.stderr

@@ -147,7 +147,7 @@ def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
     from .api import build
     from .vocab import DEFAULT_BASE
 
-    return list(dict.fromkeys(build(p, base=base or DEFAULT_BASE).triples))
+    return list(dict.fromkeys(build(p, base=DEFAULT_BASE if base is None else base).triples))
 
 
 @dataclass
