@@ -617,3 +617,16 @@ def test_an_empty_base_is_refused_not_replaced_by_the_default(tmp_path, capsys, 
 def test_kg_people_refuses_a_min_score_that_is_no_score(score):
     r = run(["people", str(EXAMPLES), "--min-score", score])
     assert r.returncode == CODE["usage"] and "argument --min-score" in r.stderr.splitlines()[-1], r.stderr
+
+
+def test_a_malformed_query_is_the_only_line_even_when_the_store_was_just_built(build, tmp_path, capsys):
+    b = tmp_path / "build"
+    shutil.copytree(build, b, ignore=shutil.ignore_patterns("store", ".*"))
+    bad = tmp_path / "bad.rq"
+    bad.write_text("SELECT ?x WHERE {\n", encoding="utf-8")
+    assert_one_error(["query", str(bad), "-d", str(b)], QueryError.exit_code, capsys, str(bad))
+    assert (b / "store").is_dir()  # the store was built on the way, and said nothing of it
+    assert main(["query", "-d", str(b), "-t", "ASK { ?s ?p ?o }", "--rebuild-store"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "true\n" and err.splitlines()[-1].startswith(f"kg: answered from {b}")
+    assert any(line.startswith("kg: loaded ") for line in err.splitlines())
