@@ -630,3 +630,9 @@ def test_a_malformed_query_is_the_only_line_even_when_the_store_was_just_built(b
     out, err = capsys.readouterr()
     assert out == "true\n" and err.splitlines()[-1].startswith(f"kg: answered from {b}")
     assert any(line.startswith("kg: loaded ") for line in err.splitlines())
+
+
+def test_kg_mcp_over_stdio_with_standard_input_closed_says_so(build):
+    r = run(["mcp", str(build), "-q"], prefix=("sh", "-c", 'exec "$@" <&-', "sh"), timeout=60)
+    assert r.returncode == CODE["source"], r.stderr
+    one_error_line(r.stderr, "standard input is closed")

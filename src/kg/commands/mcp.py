@@ -30,6 +30,12 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
     if args.host is not None and not args.http:
         raise UsageError("--host applies only with --http")
+    if not args.http and sys.stdin is None:
+        from ..errors import SourceError
+
+        raise SourceError(
+            "standard input is closed: the stdio server reads its requests there (or give --http)"
+        )
     host = args.host or "127.0.0.1"
     if args.http and not is_loopback(host) and not args.allow_remote:
         raise UsageError(
