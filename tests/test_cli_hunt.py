@@ -636,3 +636,18 @@ def test_kg_mcp_over_stdio_with_standard_input_closed_says_so(build):
     r = run(["mcp", str(build), "-q"], prefix=("sh", "-c", 'exec "$@" <&-', "sh"), timeout=60)
     assert r.returncode == CODE["source"], r.stderr
     one_error_line(r.stderr, "standard input is closed")
+
+
+@pytest.mark.parametrize("name", ["void.ttl", "catalog.ttl"])
+def test_kg_site_with_an_unreadable_file_of_the_build_names_it_as_an_input(build, tmp_path, name):
+    """void.ttl names the build's base; catalog.ttl is copied to the site as a download."""
+    b = tmp_path / "build"
+    shutil.copytree(build, b, ignore=shutil.ignore_patterns("store", "site", ".*"))
+    (b / name).chmod(0)
+    try:
+        r = run(["site", str(b), "-o", str(tmp_path / "site"), "--no-search", "-q"], prefix=_unprivileged())
+    finally:
+        (b / name).chmod(0o644)
+    assert r.returncode == CODE["source"], r.stderr
+    one_error_line(r.stderr, str(b / name), "cannot read", "Permission denied")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
