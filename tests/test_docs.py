@@ -225,3 +225,102 @@ def test_problems_json_is_the_documented_array(tmp_path):
     # "each on its own line": one object per line between the brackets
     lines = (tmp_path / "problems.json").read_text("utf-8").splitlines()
     assert lines[0] == "[" and lines[-1] == "]" and len(lines) == len(problems) + 2
+
+
+# -- figures of the real catalogue in docs/build.md and docs/validation.md ------------------------
+
+
+@pytest.mark.realdata
+def test_validation_md_table_is_what_validating_the_real_catalogue_finds(real_out):
+    from kg.validate import validate
+
+    found = {(g.severity, g.shape.rsplit("#", 1)[1]): len(g.focus_nodes) for g in validate(real_out).groups()}
+    stated = {}
+    md = text(DOCS / "validation.md")
+    table = md[md.index("the profile finds:") : md.index("Tests compute each")]
+    for severity, counts, missing in first_table(table):
+        names = [n.removeprefix("schema:") for n in re.findall(r"`([\w:]+)`", missing)]
+        numbers = [int(n) for n in counts.split(" / ")]
+        assert len(names) == len(numbers), (counts, missing)
+        stated.update({(severity, f"bs-{n}"): k for n, k in zip(names, numbers, strict=True)})
+    # the table is the whole finding: the profile's groups, and none of kg's own rules
+    assert stated == found
+
+
+@pytest.mark.realdata
+def test_build_md_figures_of_the_layers_on_the_real_catalogue(real_yaml, real_build):
+    md = " ".join(text(DOCS / "build.md").split())
+    measured = re.search(
+        r"Measured on the real catalogue \(960 entries\): (.*?)\. A `--stated-only`", md
+    ).group(1)
+    stated = {
+        rule: int(n.replace(",", ""))
+        for rule, n in re.findall(r"([a-z-]+) ([\d,]+)(?: triples)? \(", measured)
+    }
+    assert stated == real_build.summary()["derived"]
+    n = r"([\d,]+)"
+    said = re.search(
+        rf"A `--stated-only` build has {n} triples and {n} people, where the full one has {n} and {n}", md
+    )
+    figures = [int(x.replace(",", "")) for x in said.groups()]
+    s, full = kg.build(real_yaml, stated_only=True).summary(), real_build.summary()
+    assert figures == [s["triples"], s["people"], full["triples"], full["people"]]
+
+
+def test_every_kg_term_the_layers_and_void_use_is_in_kg_ttl(tmp_path):
+    """docs/build.md describes each rule's graph with kg:byRule, kg:reads and kg:concludes, and
+    docs/mapping.md says ontologies/kg.ttl holds kg's own terms: every kg: term of a build's
+    catalog.nq and void.ttl is defined there."""
+    ns = "https://nfdi4bioimage.github.io/training/kg/vocab#"
+    vocab = ox.Store()
+    vocab.load(path=str(ROOT / "ontologies" / "kg.ttl"), format=ox.RdfFormat.TURTLE)
+    defined = {q.subject.value for q in vocab if q.subject.value.startswith(ns)}
+    kg.build(EXAMPLES).write(tmp_path, formats=["nquads"])
+    used = set()
+    for name, fmt in (("catalog.nq", ox.RdfFormat.N_QUADS), ("void.ttl", ox.RdfFormat.TURTLE)):
+        for q in ox.parse(path=str(tmp_path / name), format=fmt):
+            used |= {t.value for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)}
+    used = {t for t in used if t.startswith(ns) and t != ns}  # void:vocabulary names the namespace
+    assert {ns + "byRule", ns + "reads", ns + "concludes"} <= used
+    assert used <= defined, sorted(used - defined)
+
+
+@pytest.mark.realdata
+def test_curation_md_candidate_figures_are_what_kg_people_finds(real_yaml, capsys):
+    md = " ".join(text(DOCS / "curation.md").split())
+    said = re.search(
+        r"On the real catalogue \(960 entries, ([\d,]+) person nodes\): "
+        r"(\d+) groups of (\d+) nodes; (.*?) \(a group",
+        md,
+    )
+    assert main(["people", str(real_yaml)]) == 0
+    err = capsys.readouterr().err
+    got = re.search(
+        r"kg: (\d+) candidate groups \((\d+) of (\d+) person nodes\); groups by evidence: (.*)", err
+    )
+    assert [int(said.group(i).replace(",", "")) for i in (2, 3, 1)] == [int(got.group(i)) for i in (1, 2, 3)]
+    counts = {k: int(n) for k, n in re.findall(r"([a-z-]+) (\d+)", got.group(4))}
+    names = {"with one ORCID": "one-orcid", "with two ORCIDs": "two-orcids"}
+    stated = {
+        names.get(k, k): int(n) for n, k in re.findall(r"(\d+) (with \w+ ORCIDs?|[a-z-]+)", said.group(4))
+    }
+    assert stated and stated.items() <= counts.items(), (stated, counts)
+
+
+@pytest.mark.realdata
+def test_validation_md_edam_figures_are_what_the_edam_profile_finds(real_out, capsys):
+    md = " ".join(text(DOCS / "validation.md").split())
+    said = re.search(
+        r"On the real catalogue: (\d+) tags are mapped by reviewed rows, (\d+) are reviewed with no fitting "
+        r"term, (\d+) have no mapping",
+        md,
+    )
+    assert main(["validate", "--profile", "edam", str(real_out)]) == 0
+    err = capsys.readouterr().err
+    got = re.search(
+        r"(\d+) mapped by reviewed rows, \d+ automatically, "
+        r"(\d+) reviewed with no term that fits, (\d+) without",
+        err,
+    )
+    assert said.groups() == got.groups()
+    assert re.search(rf"the unmapped tags \({got.group(3)} of the real catalogue's \d+\)", md)

@@ -429,3 +429,9 @@ def test_real_catalogue_schmidt_found_by_every_spelling(capsys, real_out, real_r
         assert len(set(by_value.values())) == 1, name  # the same rows in the same order
     titles = {one_line(r["title"]) for r in _rows(outs["works-by-person"]["Schmidt, Christian"])}
     assert titles == expected and {one_line(e["name"]) for e in spelt} <= titles
+
+
+def test_a_build_named_by_a_url_is_named_as_given(capsys):
+    # --data takes a folder or a graph file; a URL is neither, and the error quotes it unchanged
+    code, _, err = kg(capsys, "query", "top-people", "-d", "http://127.0.0.1:9/build")
+    assert code == 2 and err.startswith("kg: error: http://127.0.0.1:9/build: no such build folder"), err

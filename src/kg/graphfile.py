@@ -46,17 +46,17 @@ def find_graph(data: str | Path) -> GraphFile:
     >>> find_graph(d / "catalog.ttl").format.name
     'Turtle'
     """
-    p = Path(data)
     try:
-        gf = _find(p)
+        gf = _find(data)
         with open(gf.path, "rb"):  # a file that cannot be opened fails here, naming it, not in a parser
             pass
     except OSError as e:
-        raise SourceError(f"cannot read: {e.strerror or e}", file=str(e.filename or p)) from None
+        raise SourceError(f"cannot read: {e.strerror or e}", file=str(e.filename or data)) from None
     return gf
 
 
-def _find(p: Path) -> GraphFile:
+def _find(data: str | Path) -> GraphFile:
+    p = Path(data)
     if p.is_file():
         fmt = ox.RdfFormat.from_extension(p.suffix.lstrip(".").lower())
         if fmt is None:
@@ -64,7 +64,7 @@ def _find(p: Path) -> GraphFile:
             raise SourceError(f"not a graph file (a suffix of {known})", file=str(p))
         return GraphFile(p, fmt)
     if not p.is_dir():
-        raise SourceError(f"no such build folder; run `kg build ... --out {p}` first", file=str(p))
+        raise SourceError(f"no such build folder; run `kg build ... --out {data}` first", file=str(data))
     order = build_file_order()
     for name in order:
         info = RDF_FORMATS[name]
