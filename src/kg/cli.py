@@ -4,12 +4,13 @@ with a ``register(subparsers)`` function; heavy imports happen inside the comman
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import KgError, UsageError
+from .errors import KgError, OutputError, UsageError
 
 # Command -> the module (kg.commands.<module>) whose register() adds it, so that running one command
 # imports only its module (a test checks this against what the modules register). `kg --help`
@@ -45,6 +46,45 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+class _Stdout:
+    """Standard output as the commands write to it: a closed or failing one (a full disk, a device
+    error) is an ``OutputError``, one line and exit code 73, instead of a traceback at the first
+    write or at exit. A closed pipe stays a ``BrokenPipeError`` (exit 141). Anything else, such as
+    the binary ``buffer`` the MCP server talks through, is the stream's own."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def _failed(self, e: OSError | None) -> OutputError:
+        why = "it is closed" if e is None else (e.strerror or str(e))
+        return OutputError(f"cannot write to standard output: {why}")
+
+    def write(self, text: str) -> int:
+        if self._stream is None:
+            raise self._failed(None)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as e:  # ValueError: the stream was closed
+            raise self._failed(e if isinstance(e, OSError) else None) from None
+
+    def flush(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as e:
+            raise self._failed(e if isinstance(e, OSError) else None) from None
+
+    def __getattr__(self, name: str):
+        if self._stream is None:
+            raise self._failed(None)
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None, *, program: bool = False) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(COMMANDS.get(args_list[0]) if args_list else None)
@@ -61,7 +101,10 @@ def main(argv: Sequence[str] | None = None, *, program: bool = False) -> int:
 
         gc.disable()
     try:
-        return args.func(args)
+        with contextlib.redirect_stdout(_Stdout(sys.stdout)):
+            code = args.func(args)
+            sys.stdout.flush()  # a failure to write the last of the output is reported here too
+        return code
     except KgError as e:
         print(f"kg: error: {e}", file=sys.stderr)
         return e.exit_code

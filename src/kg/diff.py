@@ -134,9 +134,12 @@ def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
 
     p = Path(path)
     if not p.exists():
-        raise SourceError(f"{path}: no such file or folder")
+        raise SourceError("no such file or folder", file=str(path))
     if p.is_dir():
-        graph = any((p / f.file_name).is_file() for f in RDF_FORMATS.values())
+        try:
+            graph = any((p / f.file_name).is_file() for f in RDF_FORMATS.values())
+        except OSError as e:  # a folder that cannot be searched
+            raise SourceError(f"cannot read the folder: {e.strerror or e}", file=str(path)) from None
     else:
         graph = RdfFormat.from_extension(p.suffix.lstrip(".").lower()) is not None
     if graph:
@@ -144,7 +147,7 @@ def read_graph(path: str | Path, base: str | None = None) -> list[Triple]:
     from .api import build
     from .vocab import DEFAULT_BASE
 
-    return list(dict.fromkeys(build(p, base=base or DEFAULT_BASE).triples))
+    return list(dict.fromkeys(build(p, base=DEFAULT_BASE if base is None else base).triples))
 
 
 @dataclass

@@ -359,6 +359,9 @@ def embed_folder(
         except UnicodeDecodeError as e:
             res.problem, res.kind = f"{rel}: not UTF-8 ({e.reason})", None
             continue
+        except OSError as e:
+            res.problem, res.kind = f"{rel}: cannot read: {e.strerror or e}", None
+            continue
         except UsageError as e:
             msg = str(e)
             res.problem, res.kind = (msg if msg.startswith(rel) else f"{rel}: {msg}"), None
@@ -366,8 +369,12 @@ def embed_folder(
         if new != text:
             res.changed = True
             if write:
-                mode = f.stat().st_mode & 0o777
-                with atomic_file(f, "wb") as out:
-                    out.write(new.encode("utf-8"))
-                f.chmod(mode)
+                try:
+                    mode = f.stat().st_mode & 0o777
+                    with atomic_file(f, "wb") as out:
+                        out.write(new.encode("utf-8"))
+                    f.chmod(mode)
+                except OSError as e:  # a read-only folder, a full disk: this page stays as it was
+                    res.changed = False
+                    res.problem = f"{rel}: cannot write: {e.strerror or e}"
     return report

@@ -45,7 +45,11 @@ def safe_url(url: str) -> str:
 
 
 def check_url(url: str) -> str:
-    p = urllib.parse.urlsplit(url)
+    try:
+        p = urllib.parse.urlsplit(url)
+        p.port  # noqa: B018 - a port that is not a number from 0 to 65535 raises ValueError here
+    except ValueError as e:  # the URL is not repeated: it may hold a password
+        raise UsageError(f"--endpoint: not a valid URL ({e})") from None
     if p.scheme not in ("http", "https") or not p.hostname:
         raise UsageError(f"--endpoint {safe_url(url) or url!r}: not an http(s) URL")
     if p.username or p.password:

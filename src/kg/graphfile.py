@@ -46,6 +46,16 @@ def find_graph(data: str | Path) -> GraphFile:
     >>> find_graph(d / "catalog.ttl").format.name
     'Turtle'
     """
+    try:
+        gf = _find(data)
+        with open(gf.path, "rb"):  # a file that cannot be opened fails here, naming it, not in a parser
+            pass
+    except OSError as e:
+        raise SourceError(f"cannot read: {e.strerror or e}", file=str(e.filename or data)) from None
+    return gf
+
+
+def _find(data: str | Path) -> GraphFile:
     p = Path(data)
     if p.is_file():
         fmt = ox.RdfFormat.from_extension(p.suffix.lstrip(".").lower())
@@ -71,6 +81,8 @@ def iter_triples(gf: GraphFile) -> Iterator[ox.Triple]:
             yield q.triple
     except SyntaxError as e:
         raise SourceError(f"not valid {gf.format.name}: {e}", file=str(gf.path)) from None
+    except OSError as e:  # a read error part-way (the file was opened by find_graph)
+        raise SourceError(f"cannot read: {e.strerror or e}", file=str(gf.path)) from None
 
 
 def load_into(store: ox.Store, gf: GraphFile) -> None:

@@ -743,9 +743,6 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
             if target.exists():
                 os.replace(target, old)
             os.replace(tmp, target)
-        except SourceError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         except OSError as e:  # a read-only folder or file system
             shutil.rmtree(tmp, ignore_errors=True)
             if log:
@@ -753,6 +750,9 @@ def open_store(data: str | Path, *, rebuild: bool = False, log=None) -> pyoxigra
             mem = Store()
             load_into(mem, gf)
             return mem
+        except BaseException:  # a SourceError, an interrupt: no half-built store is left behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         shutil.rmtree(old, ignore_errors=True)
         if log:
             log(f"kg: loaded {src} into the store {target}")
@@ -845,18 +845,18 @@ def run_local(store: pyoxigraph.Store, text: str, *, where: str | None = None) -
 
     try:
         res = store.query(text)
+        if isinstance(res, QueryBoolean):
+            return Result(form="ASK", boolean=bool(res))
+        if isinstance(res, QuerySolutions):
+            variables = [v.value for v in res.variables]
+            # tuple(solution) gives the values in the order of res.variables (None where unbound) and
+            # costs a third of looking each variable up by name (solution[name]).
+            return Result(form="SELECT", variables=variables, rows=[tuple(s) for s in res])
+        return Result(form=query_form(text) or "CONSTRUCT", triples=list(res))
     except SyntaxError as e:
         raise QueryError(f"malformed query: {' '.join(str(e).split())}", file=where) from None
-    except OSError as e:
+    except OSError as e:  # also while the solutions are read: a SERVICE that cannot be reached
         raise QueryError(f"the query failed: {' '.join(str(e).split())}", file=where) from None
-    if isinstance(res, QueryBoolean):
-        return Result(form="ASK", boolean=bool(res))
-    if isinstance(res, QuerySolutions):
-        variables = [v.value for v in res.variables]
-        # tuple(solution) gives the values in the order of res.variables (None where unbound) and
-        # costs a third of looking each variable up by name (solution[name]).
-        return Result(form="SELECT", variables=variables, rows=[tuple(s) for s in res])
-    return Result(form=query_form(text) or "CONSTRUCT", triples=list(res))
 
 
 def parse_params(items: Sequence[str] | None) -> dict[str, str]:

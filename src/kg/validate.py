@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import graphfile
+from .errors import SourceError
 from .graphfile import find_graph
 from .vocab import CURIES, KGSH, RDF, SH
 
@@ -169,11 +170,22 @@ def _md(text: str) -> str:
 
 
 def shapes_graph(path: str | Path | None = None) -> rdflib.Graph:
+    """kg's shapes, or the Turtle file ``path`` (``--shapes``): one that cannot be read or parsed is a
+    SourceError naming it."""
     import rdflib
 
     from .resources import ontology_file
 
-    return rdflib.Graph().parse(str(path or ontology_file("shapes.ttl")), format="turtle")
+    if path is None:
+        return rdflib.Graph().parse(str(ontology_file("shapes.ttl")), format="turtle")
+    try:
+        return rdflib.Graph().parse(str(path), format="turtle")
+    except OSError as e:
+        raise SourceError(f"cannot read the shapes: {e.strerror or e}", file=str(path)) from None
+    except (SyntaxError, ValueError) as e:  # rdflib's BadSyntax is a SyntaxError
+        raise SourceError(
+            f"the shapes are not valid Turtle: {' '.join(str(e).split())}", file=str(path)
+        ) from None
 
 
 def _split_sparql(shapes: rdflib.Graph) -> tuple[rdflib.Graph, list[dict]]:

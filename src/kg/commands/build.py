@@ -86,7 +86,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     formats = args.format or None  # default: see Build.write
     b = build(
         args.sources,
-        base=args.base or DEFAULT_BASE,
+        base=DEFAULT_BASE if args.base is None else args.base,
         people=False if args.no_people else args.people,
         stated_only=args.stated_only,
         previous=args.previous,
@@ -119,7 +119,7 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     r = stream_build(
         args.sources,
         args.out,
-        base=args.base or DEFAULT_BASE,
+        base=DEFAULT_BASE if args.base is None else args.base,
         formats=formats,
         strict=args.strict,
         stated_only=args.stated_only,

@@ -9,13 +9,12 @@ import sys
 def cmd_export_dalia(args: argparse.Namespace) -> int:
     from ..export_dalia import export_dalia
     from ..graphfile import open_graph
-    from ..outputs import atomic_file
+    from . import write_output
 
     ex = export_dalia(open_graph(args.data), include_excluded=args.all, only_flagged=args.flagged)
     text = ex.csv_text()
     if args.output and args.output != "-":
-        with atomic_file(args.output, "w") as f:
-            f.write(text)
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     if not args.quiet:
@@ -31,10 +30,12 @@ def cmd_export_dalia(args: argparse.Namespace) -> int:
 def cmd_export_tess(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..export_tess import write_tess
+    from . import output_errors
 
     if args.page_size < 1:
         raise UsageError("--page-size must be at least 1")
-    ex = write_tess(args.data, args.out, page_size=args.page_size)
+    with output_errors(args.out):
+        ex = write_tess(args.data, args.out, page_size=args.page_size)
     if not args.quiet:
         print(
             f"kg: wrote {len(ex.records)} TrainingMaterial records ({ex.with_edam} with EDAM terms) to "

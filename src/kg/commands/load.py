@@ -5,9 +5,34 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import at_least_zero, positive
+
+
+def check_urls(args: argparse.Namespace) -> None:
+    """Each server URL given is an http(s) URL with a host (and a port that is a number), else a
+    UsageError naming the option. The URL itself is not repeated: it may hold a password."""
+    from urllib.parse import urlsplit
+
+    from ..errors import UsageError
+
+    for option in ("endpoint", "update_endpoint", "store_endpoint"):
+        url = getattr(args, option, None)
+        if url is None:
+            continue
+        try:
+            u = urlsplit(url)
+            ok = u.scheme in ("http", "https") and bool(u.hostname) and (u.port or 0) >= 0
+            why = "" if ok else "not an http(s) URL with a host"
+        except ValueError as e:  # an unclosed [IPv6 address], a port that is not a number
+            ok, why = False, f"not a valid URL ({e})"
+        if not ok:
+            raise UsageError(f"--{option.replace('_', '-')}: {why}")
+
 
 def _remote(args: argparse.Namespace):
     from ..load import connect
+
+    check_urls(args)
 
     def on_retry(msg: str) -> None:
         if not args.quiet:
@@ -128,6 +153,7 @@ def _bulk(args: argparse.Namespace) -> int:
         return 0
     if not args.endpoint:
         raise UsageError("kg load --bulk needs --location DIR (Oxigraph store) or --endpoint URL (Virtuoso)")
+    check_urls(args)
     kind = endpoints_for(args.endpoint, args.server).server
     if kind == "oxigraph":
         raise UsageError(
@@ -204,6 +230,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     from ..diff import difference, read_graph, renames, update_requests
     from ..errors import OutputError, UsageError
+    from ..outputs import write_files
 
     if args.chunk is not None and args.chunk < 1:
         raise UsageError("--chunk must be at least 1")
@@ -224,8 +251,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
                     f"{out}: already holds .ru files ({stale[0].name}, ...); give an empty folder"
                 )
             width = max(4, len(str(len(requests))))
-            for i, text in enumerate(requests, 1):
-                (out / f"{i:0{width}d}.ru").write_text(text, encoding="utf-8")
+            # all files or none: each is written to a temporary file first, and they are renamed
+            # into place only when every one is complete (an interrupt or a full disk part-way
+            # would otherwise leave the first requests of a sequence, ready to be applied alone)
+            write_files(
+                [
+                    (out / f"{i:0{width}d}.ru", lambda f, text=text: f.write(text.encode("utf-8")))
+                    for i, text in enumerate(requests, 1)
+                ]
+            )
         except OSError as e:
             raise OutputError(f"{out}: cannot write the update files: {e.strerror or e}") from None
     else:
@@ -274,26 +308,30 @@ def _remote_args(p: argparse.ArgumentParser, what: str, optional: bool = False) 
     )
     p.add_argument(
         "--chunk-size",
-        type=int,
+        type=positive(int),
         metavar="N",
         help="triples per request (default 100000 with gsp, 1000 with update)",
     )
     p.add_argument(
         "--retries",
-        type=int,
+        type=at_least_zero(int),
         default=4,
         metavar="N",
         help="retries of a request after a 5xx answer or a dropped connection (default 4)",
     )
     p.add_argument(
         "--backoff",
-        type=float,
+        type=at_least_zero(float),
         default=0.5,
         metavar="SECONDS",
         help="first retry delay, doubled each time (default 0.5)",
     )
     p.add_argument(
-        "--timeout", type=float, default=600.0, metavar="SECONDS", help="per-request timeout (default 600)"
+        "--timeout",
+        type=positive(float),
+        default=600.0,
+        metavar="SECONDS",
+        help="per-request timeout (default 600)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
 
@@ -349,7 +387,7 @@ def register(sub) -> None:
     )
     lo.add_argument(
         "--parallel",
-        type=int,
+        type=positive(int),
         metavar="N",
         help="chunk requests in flight at once (default 2 on Virtuoso, 1 elsewhere)",
     )
@@ -375,7 +413,7 @@ def register(sub) -> None:
     )
     sy.add_argument(
         "--threshold",
-        type=float,
+        type=at_least_zero(float),
         default=0.5,
         metavar="SHARE",
         help="a difference larger than this share of the graph is sent as a full load (default 0.5)",

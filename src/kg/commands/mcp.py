@@ -7,6 +7,7 @@ import ipaddress
 import sys
 
 from ..errors import PackageDataError
+from . import at_least_zero, port, positive
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -27,10 +28,14 @@ def is_loopback(host: str) -> bool:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from ..errors import UsageError
 
-    if min(args.timeout, args.workers, args.max_result_mb) <= 0 or args.max_memory < 0:
-        raise UsageError("--timeout, --workers and --max-result-mb must be positive, --max-memory 0 or more")
     if args.host is not None and not args.http:
         raise UsageError("--host applies only with --http")
+    if not args.http and sys.stdin is None:
+        from ..errors import SourceError
+
+        raise SourceError(
+            "standard input is closed: the stdio server reads its requests there (or give --http)"
+        )
     host = args.host or "127.0.0.1"
     if args.http and not is_loopback(host) and not args.allow_remote:
         raise UsageError(
@@ -84,29 +89,36 @@ def register(sub) -> None:
     m.add_argument("data", metavar="BUILD", help="build folder (catalog.nt or catalog.ttl) or a graph file")
     m.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
     m.add_argument("--host", help="address to bind with --http (default 127.0.0.1; loopback only)")
-    m.add_argument("--port", type=int, default=8765, help="port with --http (default 8765)")
+    m.add_argument("--port", type=port, default=8765, help="port with --http (default 8765)")
     m.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a --host that is not a loopback address (the server has no authentication)",
     )
     m.add_argument(
-        "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit of each query (default 10)"
+        "--timeout",
+        type=positive(float),
+        default=10.0,
+        metavar="SECONDS",
+        help="time limit of each query (default 10)",
     )
     m.add_argument(
         "--max-memory",
-        type=int,
+        type=at_least_zero(int),
         default=1024,
         metavar="MB",
         help="memory a query worker may add to its loaded graph; a query needing more is stopped "
         "(default 1024; 0: no limit)",
     )
     m.add_argument(
-        "--max-result-mb", type=int, default=50, help="MB of one query's result (default 50; an error beyond)"
+        "--max-result-mb",
+        type=positive(int),
+        default=50,
+        help="MB of one query's result (default 50; an error beyond)",
     )
     m.add_argument(
         "--workers",
-        type=int,
+        type=positive(int),
         default=1,
         help="query worker processes, each holding the graph in memory (default 1)",
     )

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import at_least_zero
+
 
 def _member(p) -> str:
     return f"https://orcid.org/{p.orcid}" if p.orcid else p.name
@@ -48,17 +50,19 @@ def skeleton(r) -> str:
 
 
 def cmd_people(args: argparse.Namespace) -> int:
-    from ..outputs import atomic_file
     from ..people_match import review
     from ..vocab import DEFAULT_BASE
+    from . import write_output
 
     r = review(
-        args.sources, args.base or DEFAULT_BASE, False if args.no_people else args.people, args.min_score
+        args.sources,
+        DEFAULT_BASE if args.base is None else args.base,
+        False if args.no_people else args.people,
+        args.min_score,
     )
     text = skeleton(r) if args.format == "yaml" else table(r)
     if args.output and args.output != "-":
-        with atomic_file(args.output, "w") as f:
-            f.write(text)
+        write_output(args.output, text)
         print(f"kg: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -87,7 +91,13 @@ def register(sub) -> None:
     p.add_argument("--base", metavar="IRI", help="base IRI for minted IRIs (as for kg build)")
     p.add_argument("--format", choices=["table", "yaml"], default="table", help="table (default) or yaml")
     p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
-    p.add_argument("--min-score", type=float, default=0.0, metavar="S", help="list groups scoring at least S")
+    p.add_argument(
+        "--min-score",
+        type=at_least_zero(float),
+        default=0.0,
+        metavar="S",
+        help="list groups scoring at least S",
+    )
     who = p.add_mutually_exclusive_group()
     who.add_argument(
         "--people",

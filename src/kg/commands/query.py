@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import positive
+
 
 def cmd_query(args: argparse.Namespace) -> int:
     from ..errors import UsageError
@@ -38,7 +40,9 @@ def cmd_query(args: argparse.Namespace) -> int:
             "--stated-only reads a build's catalog.nq/.trig; on an endpoint, name the source graphs "
             "in the query (FROM <...source/...>) instead"
         )
-    log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
+    # notes are printed after the query ran, so that an error stays the only line on stderr
+    notes: list[str] = []
+    log = None if args.quiet else notes.append
     if args.endpoint:
         from ..endpoint import query_endpoint
 
@@ -54,8 +58,9 @@ def cmd_query(args: argparse.Namespace) -> int:
             store = open_store(data, rebuild=args.rebuild_store, log=log)
             source = info.describe()
         result = run_local(store, text, where=where)
-    if log:  # after the query ran, so that an error stays the only line on stderr
+    if log:
         log(f"kg: answered from {source}")
+        print("\n".join(notes), file=sys.stderr)
     sys.stdout.write(format_result(result, args.format))
     if result.form == "ASK":
         return 0 if result.boolean else 1
@@ -195,7 +200,11 @@ def register(sub) -> None:
         "graph `kg load --graph IRI` wrote",
     )
     q.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="endpoint timeout (default 30)"
+        "--timeout",
+        type=positive(float),
+        default=30.0,
+        metavar="SECONDS",
+        help="endpoint timeout (default 30)",
     )
     q.add_argument(
         "--stated-only",

@@ -8,13 +8,12 @@ import sys
 
 def cmd_render(args: argparse.Namespace) -> int:
     from ..graphfile import open_graph
-    from ..outputs import atomic_file
     from ..render import render_page
+    from . import write_output
 
     page = render_page(open_graph(args.data), args.kind, args.name)
     if args.output and args.output != "-":
-        with atomic_file(args.output, "w") as f:
-            f.write(page)
+        write_output(args.output, page)
         print(f"kg: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(page)

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from . import at_least_zero, output_errors, port, positive
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
     from ..errors import KgError, UsageError
     from ..resources import queries_dir
-    from ..serve import Limits, ServeOptions, serve
+    from ..serve import Limits, ServeOptions, ensure_site, serve
+    from ..sparql import named_queries
 
-    if (
-        min(args.timeout, args.max_result_mb, args.workers, args.max_connections, args.max_queue) <= 0
-        or min(args.queue_wait, args.max_memory, args.client_queue) < 0
-    ):
-        raise UsageError(
-            "--timeout, --max-result-mb, --workers, --max-connections and --max-queue must be positive"
-        )
+    if args.public_url is not None:
+        try:
+            u = urlsplit(args.public_url)
+            ok = u.scheme in ("http", "https") and bool(u.hostname) and (u.port or 0) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise UsageError(f"--public-url {args.public_url!r}: not an http(s) URL with a host")
+    if args.queries is not None:
+        named_queries(args.queries)  # a missing folder or a malformed query fails now, naming it
     limits = Limits(
         timeout=args.timeout,
         workers=args.workers,
@@ -40,15 +49,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     qdir = args.queries if args.queries is not None else (None if args.site else queries_dir())
+    # the site is (re)written into the build folder before anything listens: a folder that cannot
+    # be written is an OutputError naming it, not a failure to listen
+    with output_errors(Path(args.build) / "site"):
+        ensure_site(Path(args.build), Path(args.site) if args.site else None, qdir, args.queries is not None)
     try:
-        serve(
-            args.build,
-            site_dir=args.site,
-            queries_dir=qdir,
-            rewrite_site=args.queries is not None,
-            limits=limits,
-            opts=opts,
-        )
+        serve(args.build, site_dir=args.site, queries_dir=qdir, limits=limits, opts=opts)
     except OSError as e:
         raise KgError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     except RuntimeError as e:
@@ -62,7 +68,7 @@ def register(sub) -> None:
     )
     p.add_argument("build", metavar="BUILD_DIR", help="folder written by `kg build` (reads catalog.nt)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=port, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument(
         "--public-url",
         metavar="URL",
@@ -98,35 +104,43 @@ def register(sub) -> None:
         "or refreshed from the graph when missing or older than it)",
     )
     p.add_argument("--queries", metavar="DIR", help="named queries for the query page (default ./queries)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per query (default 10; 504 beyond)")
     p.add_argument(
-        "--max-result-mb", type=int, default=50, help="MB of one result (default 50; 422 beyond, add a LIMIT)"
+        "--timeout", type=positive(float), default=10.0, help="seconds per query (default 10; 504 beyond)"
     )
-    p.add_argument("--workers", type=int, default=4, help="query worker processes (default 4)")
+    p.add_argument(
+        "--max-result-mb",
+        type=positive(int),
+        default=50,
+        help="MB of one result (default 50; 422 beyond, add a LIMIT)",
+    )
+    p.add_argument("--workers", type=positive(int), default=4, help="query worker processes (default 4)")
     p.add_argument(
         "--queue-wait",
-        type=float,
+        type=at_least_zero(float),
         default=5.0,
         help="seconds a query waits for a free worker before 503 (default 5)",
     )
     p.add_argument(
-        "--max-queue", type=int, default=256, help="queries waiting, all clients (default 256; 503 beyond)"
+        "--max-queue",
+        type=positive(int),
+        default=256,
+        help="queries waiting, all clients (default 256; 503 beyond)",
     )
     p.add_argument(
         "--client-queue",
-        type=int,
+        type=at_least_zero(int),
         default=64,
         help="queries waiting from one client address (default 64; 503 beyond)",
     )
     p.add_argument(
         "--max-connections",
-        type=int,
+        type=positive(int),
         default=512,
         help="open connections; requests beyond get 503 (default 512)",
     )
     p.add_argument(
         "--max-memory",
-        type=int,
+        type=at_least_zero(int),
         default=1024,
         metavar="MB",
         help="memory a query worker may add to its loaded graph; a query needing more gets "
@@ -134,14 +148,14 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--keep-alive",
-        type=int,
+        type=at_least_zero(int),
         default=5,
         metavar="SECONDS",
         help="an idle kept-alive connection is closed after this long (default 5)",
     )
     p.add_argument(
         "--head-timeout",
-        type=float,
+        type=positive(float),
         default=10.0,
         metavar="SECONDS",
         help="a connection that has not sent a complete request head within this long is closed (default 10)",

@@ -10,17 +10,21 @@ from ..vocab import DEFAULT_BASE
 
 def cmd_site(args: argparse.Namespace) -> int:
     from ..resources import queries_dir
+    from ..serve.ld import build_base
     from ..site import build_site
+    from . import output_errors
 
     qdir = args.queries if args.queries is not None else queries_dir()
-    s = build_site(
-        args.build,
-        args.out,
-        queries_dir=qdir,
-        site_url=args.site_url,
-        base=args.base,
-        search=not args.no_search,
-    )
+    base = args.base if args.base is not None else build_base(args.build)
+    with output_errors(args.out):
+        s = build_site(
+            args.build,
+            args.out,
+            queries_dir=qdir,
+            site_url=args.site_url,
+            base=base,
+            search=not args.no_search,
+        )
     if not args.quiet:
         c = s.counts
         print(
@@ -54,8 +58,8 @@ def register(sub) -> None:
     p.add_argument(
         "--base",
         metavar="IRI",
-        default=DEFAULT_BASE,
-        help=f"IRI base the graph was built with (default {DEFAULT_BASE})",
+        help="IRI base the graph was built with (default: the one its void.ttl names, as for kg serve; "
+        f"else {DEFAULT_BASE})",
     )
     p.add_argument(
         "--no-search",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..validate import validate
+    from . import output_errors
 
     if args.profile == "edam":
         return cmd_edam(args)
@@ -17,7 +18,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     v = validate(args.target, shapes=args.shapes)
     target = Path(args.target)
     out = Path(args.report) if args.report else (target if target.is_dir() else Path("."))
-    paths = v.write(out)
+    with output_errors(out):
+        paths = v.write(out)
     if not args.quiet:
         print("\n".join(v.summary_lines()), file=sys.stderr)
         print(f"kg: wrote {paths['turtle']}, {paths['markdown']}", file=sys.stderr)
@@ -74,7 +76,11 @@ def cmd_ontologies(args: argparse.Namespace) -> int:
     from ..resources import ontologies_dir
 
     if args.write:
-        for p in write_generated(args.write):
+        from . import output_errors
+
+        with output_errors(args.write):
+            written = write_generated(args.write)
+        for p in written:
             print(f"kg: wrote {p}", file=sys.stderr)
         return 0
     folder = ontologies_dir()

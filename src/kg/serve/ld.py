@@ -125,4 +125,8 @@ def build_base(build_dir: str | Path) -> str:
                         return t.object.value
         except SyntaxError:
             pass
+        except OSError as e:  # the base cannot be guessed: the pages would not match the IRIs
+            from ..errors import SourceError
+
+            raise SourceError(f"cannot read: {e.strerror or e}", file=str(f)) from None
     return DEFAULT_BASE

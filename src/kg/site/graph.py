@@ -10,37 +10,26 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Store
+from pyoxigraph import Literal, NamedNode, Store
 
 from ..errors import SourceError
+from ..graphfile import find_graph, open_graph
 from ..vocab import RDF, SCHEMA
-
-GRAPH_FILES = ("catalog.nt", "catalog.ttl")  # read the first one present
 
 
 def graph_file(build_dir: str | Path) -> Path:
+    """The graph file of the build folder ``build_dir``, the one every command reads
+    (kg.graphfile.find_graph: catalog.nt first)."""
     d = Path(build_dir)
     if not d.is_dir():
         raise SourceError("not a build folder (run `kg build ... --out DIR` first)", file=str(d))
-    for name in GRAPH_FILES:
-        if (d / name).is_file():
-            return d / name
-    raise SourceError(
-        f"no {' or '.join(GRAPH_FILES)} in the build folder (run `kg build` first)", file=str(d)
-    )
+    return find_graph(d).path
 
 
 def load_store(build_dir: str | Path) -> Store:
     """An in-memory store with the build's graph (default graph)."""
-    path = graph_file(build_dir)
-    fmt = RdfFormat.N_TRIPLES if path.suffix == ".nt" else RdfFormat.TURTLE
-    st = Store()
-    try:
-        with open(path, "rb") as f:
-            st.bulk_load(f, fmt)
-    except SyntaxError as e:
-        raise SourceError(f"cannot parse the graph: {e}", file=str(path)) from None
-    return st
+    graph_file(build_dir)  # a folder, not a graph file
+    return open_graph(build_dir)
 
 
 @dataclass

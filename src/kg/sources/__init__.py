@@ -54,7 +54,10 @@ def expand_sources(sources: list[str | Path]) -> list[Path | str]:
             continue
         p = Path(s)
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in YAML_SUFFIXES)
+            try:
+                found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in YAML_SUFFIXES)
+            except OSError as e:
+                raise SourceError(f"cannot read the folder: {e.strerror or e}", file=str(p)) from None
             if not found:
                 raise SourceError("folder holds no *.yml or *.yaml catalogue files", file=str(p))
             out.extend(found)
