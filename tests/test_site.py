@@ -450,17 +450,20 @@ def test_page_path_maps_iris_to_folders_under_the_site_root():
 
 
 def minted_iris(build_dir: Path) -> dict[str, list[str]]:
-    """Every IRI under the site root in the graph and in kg's vocabulary files, by kind (the IRI
-    without its last segment and fragment)."""
+    """Every IRI under the site root in the build's files (the graph, the named graphs of catalog.nq
+    and their names, void.ttl) and in kg's vocabulary files, by kind (the IRI without its last segment
+    and fragment)."""
     from kg.resources import ontology_file
 
     st = ox.Store()
     st.bulk_load(path=str(build_dir / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    st.bulk_load(path=str(build_dir / "catalog.nq"), format=ox.RdfFormat.N_QUADS)
+    st.bulk_load(path=str(build_dir / "void.ttl"), format=ox.RdfFormat.TURTLE)
     for name in ("kg.ttl", "content-types.ttl", "levels.ttl", "licenses.ttl"):
         st.bulk_load(path=str(ontology_file(name)), format=ox.RdfFormat.TURTLE)
     iris = set()
     for q in st.quads_for_pattern(None, None, None, None):
-        for t in (q.subject, q.object):
+        for t in (q.subject, q.object, q.graph_name):
             if isinstance(t, ox.NamedNode) and t.value.startswith(HOME):
                 iris.add(t.value)
     kinds: dict[str, list[str]] = {}
@@ -477,11 +480,20 @@ def _iris_resolve(build_dir: Path, site: Path, per_kind: int) -> int:  # -> numb
     Turtle alternate holds the graph's triples about it."""
     import random
 
-    from .site_helpers import graph_index, http_get, static_server
+    from .site_helpers import _t, graph_index, http_get, static_server
 
     idx = graph_index(build_dir / "catalog.nt")
+    for t in ox.parse(path=str(build_dir / "void.ttl"), format=ox.RdfFormat.TURTLE):
+        idx.setdefault(t.subject.value, set()).add(_t(t.subject, t.predicate, t.object))
     kinds = minted_iris(build_dir)
     assert {HOME + "id/material", HOME + "id/person", HOME + "id/tag", HOME[:-1] + "#"} <= set(kinds)
+    # the build's description and the named graphs of catalog.nq: one per source, one per rule
+    assert {
+        HOME + "id/dataset",
+        HOME + "id/dataset/class",
+        HOME + "id/source",
+        HOME + "id/graph/derived",
+    } <= set(kinds)
     rnd = random.Random(18)
     # and IRIs with characters beyond ASCII (the page's folder has the same name)
     kinds["non-ASCII"] = sorted({i for v in kinds.values() for i in v if not i.isascii()})[:per_kind]
@@ -498,7 +510,7 @@ def _iris_resolve(build_dir: Path, site: Path, per_kind: int) -> int:  # -> numb
                 # the page shows the IRI it is the page of (a work's sub-nodes are on the work's page;
                 # the vocabulary's terms have their own section)
                 assert iri.split("#", 1)[0] in p.text, iri
-                if kind == HOME[:-1] + "#":
+                if kind == HOME[:-1] + "#" and not iri.endswith("#"):  # a term (not the namespace)
                     assert iri in p.text, iri
                     assert any(dict(a).get("id") == iri.split("#", 1)[1] for _t, a in p.starts), iri
                 alt = {

@@ -49,7 +49,8 @@ def source_graph_iris(b: Build) -> dict[str, NamedNode]:
     return out
 
 
-def _describe(g: NamedNode, info) -> Iterator[Node]:
+def describe_source(g: NamedNode, info) -> Iterator[Node]:
+    """The description of the graph ``g`` of source ``info`` (``kg.sources.SourceInfo``)."""
     props = [(term(RDF.type), [term(SCHEMA.Dataset)]), (term(SCHEMA.name), [quoted(info.path)])]
     if is_url(info.path):
         props.append((term(SCHEMA.url), [iri(info.path)]))
@@ -108,6 +109,6 @@ def stated_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
                 as_written_nodes(works, b.catalog, own=True),
             )
             nodes = without(nodes, _view_derived(works))
-        yield term(g), chain(_describe(g, info), nodes)
+        yield term(g), chain(describe_source(g, info), nodes)
     if curation is not None:
         yield curation

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from . import __version__
-from .derive import RULES, graph_iri, rule_iri
+from .curation import curation_graph
+from .derive import graph_iri, rule_nodes
 from .formats import RDF_FORMATS
-from .terms import Node
+from .provenance import describe_source, source_graph_iris
+from .terms import Node, to_triples
 from .vocab import (
     CURIES,
     DCAT,
@@ -164,14 +166,25 @@ def void_triples(
     for cls in sorted(classes):
         yield Triple(d, VOID.classPartition, NamedNode(dv + "/class/" + _slug(cls)))
 
-    # the statements each derivation rule made (kg.derive): a subset per rule, its graph in catalog.nq
+    # the named graphs of catalog.nq (kg.provenance), each a subset described as catalog.nq describes
+    # it, so that its IRI has a description wherever void.ttl is read (kg serve, kg site): what each
+    # source states, what the people curation file states, what each derivation rule concluded
+    graphs = source_graph_iris(b)
+    for src in b.sources:
+        yield Triple(d, VOID.subset, graphs[src.path])
+        yield Triple(graphs[src.path], RDF.type, VOID.Dataset)
+        yield from to_triples(describe_source(graphs[src.path], src))
+    curation = curation_graph(b)
+    if curation is not None:
+        g = NamedNode(curation[0][1:-1])
+        yield Triple(d, VOID.subset, g)
+        yield Triple(g, RDF.type, VOID.Dataset)
+        yield from to_triples(n for n in curation[1] if n[0] == curation[0])
     for rule, n in b.derived.counts().items():
         g = NamedNode(graph_iri(b.base, rule))
         yield Triple(d, VOID.subset, g)
         yield Triple(g, RDF.type, VOID.Dataset)
-        yield Triple(g, DCT.title, Literal(f"statements kg derived: {RULES[rule].label}"))
-        yield Triple(g, KG.byRule, NamedNode(rule_iri(b.base, rule)))
-        yield Triple(g, VOID.triples, _int(n))
+        yield from to_triples(rule_nodes(b.base, rule, n))
 
     for cls in sorted(classes):
         part = NamedNode(dv + "/class/" + _slug(cls))

@@ -31,19 +31,21 @@ DEFAULT_SITE_URL = site_root(DEFAULT_BASE)
 VOCABULARY_FILES = ("kg.ttl", "content-types.ttl", "levels.ttl", "licenses.ttl")
 
 
-def vocabulary_graph() -> Graph:
-    """kg's vocabulary and concept schemes (the ``ontologies/`` files), for their pages."""
-    from pyoxigraph import RdfFormat, Store
+def vocabulary_graph(build_dir: str | Path | None = None) -> Graph:
+    """kg's vocabulary and concept schemes (the ``ontologies/`` files) and, with ``build_dir``, the
+    build's description (its ``void.ttl``: the dataset, its files and class partitions, the named
+    graphs of catalog.nq), for their pages: every IRI they mint under the base has one."""
+    from pyoxigraph import RdfFormat, Store, parse
 
     from ..resources import ontology_file
 
+    paths = [ontology_file(name) for name in VOCABULARY_FILES]
+    if build_dir is not None:
+        paths.append(Path(build_dir) / "void.ttl")
+    quads = [q for p in paths if p.is_file() for q in parse(path=str(p), format=RdfFormat.TURTLE)]
     st = Store()
-    for name in VOCABULARY_FILES:
-        path = ontology_file(name)
-        if path.is_file():
-            with open(path, "rb") as f:
-                st.bulk_load(f, RdfFormat.TURTLE)
-    return Graph.from_store(st)
+    st.bulk_extend(quads)
+    return Graph.of(st, [q.triple for q in quads])
 
 
 class SiteError(KgError):
@@ -189,7 +191,7 @@ def build_site(
     if site_url is None:
         site_url = site_root(base)
     g = Graph.from_store(load_store(build_dir))
-    site = Site(g, load_named_queries(queries_dir), site_url, base, vocabulary_graph())
+    site = Site(g, load_named_queries(queries_dir), site_url, base, vocabulary_graph(build_dir))
     site.dumps = dump_files(build_dir)
     site.derived = derived_links(
         build_dir

@@ -7,10 +7,11 @@ never the catalogue YAML.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import Literal, NamedNode, Store, Triple
 
 from ..errors import SourceError
 from ..graphfile import find_graph, open_graph
@@ -41,10 +42,17 @@ class Graph:
 
     @classmethod
     def from_store(cls, store: Store) -> Graph:
+        return cls.of(store, (q.triple for q in store.quads_for_pattern(None, None, None, None)))
+
+    @classmethod
+    def of(cls, store: Store, triples: Iterable[Triple]) -> Graph:
+        """``store`` indexed by subject from ``triples``, its triples. A file's exact terms come from
+        parsing it: pyoxigraph's store gives every integer-derived datatype (void.ttl's
+        ``"5"^^xsd:nonNegativeInteger``) back as ``xsd:integer``."""
         po: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        for q in store.quads_for_pattern(None, None, None, None):
-            if isinstance(q.subject, NamedNode):
-                po[q.subject.value][q.predicate.value].append(q.object)
+        for t in triples:
+            if isinstance(t.subject, NamedNode):
+                po[t.subject.value][t.predicate.value].append(t.object)
         g = cls(store)
         g.po = {s: dict(d) for s, d in po.items()}
         return g
