@@ -34,7 +34,7 @@ import re
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -527,6 +527,7 @@ class _Rules:
         self.linked: set[str] = set()  # organisations some work is linked to
         self.registered = {o.node_iri(base) for o in registry()}
         self.matcher = None if stated_only else Matcher()
+        self._folded: dict[str, set[str]] | None = None  # person IRI -> names the same-person rule folded in
 
     def _spellings(self, tag: str) -> list[str]:
         """The tag's spellings met so far (the ordinary build matches EDAM on all of them)."""
@@ -559,6 +560,28 @@ class _Rules:
             if a.iri in self.registered and a.iri not in named
             for node in agent_nodes(a)
         ]
+
+    def folded_names(self, nodes) -> list:
+        """The alternate names among the people's ``nodes`` that the same-person rule added (a spelling
+        it folded into another person's node): the rule's statements, as in the ordinary build."""
+        from .derive import SAME_PERSON
+        from .terms import term
+        from .vocab import SCHEMA
+
+        alt = term(SCHEMA.alternateName)
+        if self._folded is None:
+            self._folded = defaultdict(set)
+            for s, props in self.cat.derived.nodes(SAME_PERSON.name):
+                for p, objs in props:
+                    if p == alt:
+                        self._folded[s].update(objs)
+        out = []
+        for s, props in nodes:
+            names = self._folded.get(s)
+            kept = [o for p, objs in props if p == alt for o in objs if o in names] if names else None
+            if kept:
+                out.append((SAME_PERSON, (s, [(alt, kept)])))
+        return out
 
     def shared(self, tags, licenses, levels) -> tuple[list, list]:
         """The last nodes (grants, tags, licences, levels) with the tags' EDAM links and terms, as
@@ -656,7 +679,8 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=Fal
                 done = [cat.agents.pop(iri) for iri in part]
                 n_people += sum(1 for a in done if a.kind == "Person")
                 n_orgs += sum(1 for a in done if a.kind != "Person")
-                emit(shared_nodes(done, (), {}, set(), base, ()), rules.agents(done, spellings_of))
+                nodes = list(shared_nodes(done, (), {}, set(), base, ()))
+                emit(nodes, rules.agents(done, spellings_of) + rules.folded_names(nodes))
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
             emit(*rules.shared(cat.tags.values(), licenses, levels))
