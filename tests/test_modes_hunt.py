@@ -8,10 +8,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 import kg
 from kg.derive import graph_iri as rule_graph
 
+from .conftest import EXAMPLES
 from .modes import MODES, build_in, triples
 
 BASE = kg.DEFAULT_BASE
@@ -67,3 +69,51 @@ def test_names_the_same_person_rule_folds_are_in_its_graph_in_both_modes(tmp_pat
                 assert not any(folded in ts for iri, ts in g.items() if iri != rule), mode
         assert graphs(out["build"])[rule] == graphs(out["stream"])[rule]
         assert triples(out["build"]) == triples(out["stream"])
+
+
+def outputs(out: Path) -> tuple[set, set, bytes]:
+    return triples(out), triples(out, "catalog.nq"), (out / "problems.json").read_bytes()
+
+
+def _several(tmp: Path) -> list[Path]:
+    """Three sources that share no work, but people and tags; one is a listing page."""
+    one = write(
+        tmp / "one.yml",
+        "resources:\n"
+        f"- name: One\n  url: https://example.org/one\n  authors: [Robert Haase {HAASE}, Ann Lee]\n"
+        "  tags: [napari, Python]\n  license: MIT\n  proficiency_level: Beginner\n"
+        "- name: Two\n  url: https://example.org/two\n  authors: [Haase Robert]\n  tags: [python]\n",
+    )
+    page = write(
+        tmp / "page.md",
+        "# Listing\n\n## Three\n\nAnn Lee, Bo Chan\n\nPublished 2024-01-02\n\nLicensed CC-BY-4.0\n\n"
+        "Tags: Napari, Fiji\n\nContent type: Slides\n\n[https://example.org/three](https://example.org/three)\n\n---\n",
+    )
+    return [EXAMPLES, one, page]
+
+
+@pytest.mark.parametrize(
+    "which",
+    [
+        "examples",
+        "several",
+        pytest.param("real_yaml", marks=pytest.mark.realdata),
+        pytest.param("real_csv", marks=pytest.mark.realdata),
+        pytest.param("seed_page", marks=pytest.mark.realdata),
+    ],
+)
+def test_both_modes_write_the_same_quads(which, tmp_path, request):
+    # catalog.nq of --stream: each source's graph as kg build names it (kg.provenance), with the source's
+    # description, and with several sources the people, tags, licences and levels of its own works
+    src = {"examples": EXAMPLES, "several": _several(tmp_path)}.get(which) or request.getfixturevalue(which)
+    out = both(src, tmp_path)
+    built, streamed = outputs(out["build"]), outputs(out["stream"])
+    assert streamed[0] == built[0]
+    assert streamed[1] == built[1]
+    assert streamed[2] == built[2]
+    g = graphs(out["build"])
+    sources = {name for name in g if name.startswith(BASE + "source/")}
+    assert len(sources) == (3 if which == "several" else 1)
+    # what a rule concluded is in the rule's graph only, never in a source's as stated too
+    concluded = set().union(*(ts for name, ts in g.items() if name.startswith(BASE + "graph/derived/")))
+    assert not any(g[name] & concluded for name in sources)

@@ -10,7 +10,9 @@ kept across entries is only what the graph needs to be the same as the ordinary 
 - people, organisations and tags (one node each, written at the end, when their most used
   spelling is known) and the ORCID index of the first pass;
 - the uuids and urls already seen, as 64-bit hashes (to report duplicates);
-- the licences and levels used (a few dozen nodes).
+- the licences and levels used (a few dozen nodes);
+- with several sources, which sources use each person and tag (a bit per source), for each
+  source's graph in catalog.nq.
 
 Works are not merged across sources (see ``_NoMerger``): each source's entry is its own node, so
 the graph equals the ordinary build's for one source, or for sources that share no work.
@@ -29,6 +31,7 @@ blocks), and the file must be a mapping with ``resources:`` as a block sequence.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -40,6 +43,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import IO
+
+from pyoxigraph import NamedNode
 
 from .errors import NothingBuilt, OutputError, SourceError, StrictFailure
 from .formats import RDF_FORMATS, format_list
@@ -190,8 +195,10 @@ def _lines(path: Path, info: SourceInfo) -> Iterator[str]:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the error handling
     except OSError as e:
         raise SourceError(f"cannot read: {e.strerror}", file=str(path)) from None
+    digest = hashlib.sha256()  # of the bytes read, as kg build's whole-file read records it
     with f:
         for lineno, raw in enumerate(f, 1):
+            digest.update(raw)
             try:
                 ln = raw.decode("utf-8")
             except UnicodeDecodeError as e:
@@ -207,6 +214,7 @@ def _lines(path: Path, info: SourceInfo) -> Iterator[str]:
                 yield from _LONE_CR.split(ln)
             else:
                 yield ln
+    info.sha256 = digest.hexdigest()
 
 
 def _no_second_resources(ln: str, path: Path, lineno: int) -> None:
@@ -408,11 +416,6 @@ class StreamResult:
     derived: dict[str, int] = field(default_factory=dict)  # triples per derivation rule (kg.derive)
 
 
-def graph_iri(base: str) -> str:
-    """The named graph of the N-Quads output."""
-    return base + "graph/catalog"
-
-
 def stream_build(
     sources: Iterable[str | Path] | str | Path,
     out_dir: str | Path,
@@ -424,9 +427,9 @@ def stream_build(
 ) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (the files of ``formats``, those of
     ``kg.formats.RDF_FORMATS`` marked streamable: catalog.nt and/or catalog.nq; plus
-    ``problems.json``). catalog.nq holds the stated triples in ``graph_iri(base)`` and what each
-    derivation rule concluded in its own graph (``kg.derive``), as ``kg build``'s does;
-    ``stated_only`` applies no rule."""
+    ``problems.json``). catalog.nq holds, as ``kg build``'s does, each source's stated triples and
+    description in the source's graph (``kg.provenance``) and what each derivation rule concluded in
+    its own graph (``kg.derive``); ``stated_only`` applies no rule."""
     from .api import _check_base
 
     t0 = time.perf_counter()
@@ -443,10 +446,9 @@ def stream_build(
     paths = expand_sources(list(sources))
     out = Path(out_dir)
     infos = [SourceInfo(str(p)) for p in paths]
-    graph = f"<{graph_iri(base)}>"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        return _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only)
+        return _stream(paths, infos, out, base, formats, strict, t0, stated_only)
     except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
         raise NothingBuilt(str(e.args[0]), file=e.file, line=e.line) from None
     except OSError as e:  # (the sources' read errors are SourceErrors) the words of kg build's
@@ -472,15 +474,17 @@ def _trim(caches: tuple) -> None:
 
 class _Writer:
     """Writes nodes to the open files: all of them to catalog.nt; in catalog.nq the stated ones to the
-    catalogue's graph and what each rule concluded to that rule's graph (``kg.derive``)."""
+    graph of the source they come from (``graph``, as ``kg.provenance`` names it) and what each rule
+    concluded to that rule's graph (``kg.derive``)."""
 
     def __init__(self, handles: dict, graph: str, base: str) -> None:
         self.handles, self.graph, self.base = handles, graph, base
         self.counts: Counter[str] = Counter()  # triples per derivation rule
         self.n_triples = 0
 
-    def emit(self, nodes, derived=()) -> None:
-        """Write ``nodes`` (the merged graph's); ``derived``: (rule, node) pairs among them."""
+    def emit(self, nodes, derived=(), graphs: list[str] | None = None) -> None:
+        """Write ``nodes`` (the merged graph's); ``derived``: (rule, node) pairs among them; ``graphs``:
+        the graphs of the stated ones in catalog.nq (by default the current source's, ``graph``)."""
         from .derive import Derived, graph_iri, without
         from .terms import in_graph, nt_bytes
 
@@ -495,12 +499,20 @@ class _Writer:
         for fmt, fh in self.handles.items():
             if fmt == "ntriples":
                 fh.write(data)
-            elif not d.by_rule:
-                fh.write(in_graph(data, self.graph))  # the text made above, not made again
-            else:
-                fh.write(nt_bytes(without(nodes, d.triples()), self.graph))
-                for rule in d.rules():
-                    fh.write(nt_bytes(d.nodes(rule), f"<{graph_iri(self.base, rule)}>"))
+                continue
+            stated = nt_bytes(without(nodes, d.triples())) if d.by_rule else data
+            for g in [self.graph] if graphs is None else graphs:
+                fh.write(in_graph(stated, g))  # the text made above, not made again
+            for rule in d.rules():
+                fh.write(nt_bytes(d.nodes(rule), f"<{graph_iri(self.base, rule)}>"))
+
+    def quads(self, nodes, graph: str) -> None:
+        """Write ``nodes`` to catalog.nq only, in ``graph``: a statement of one source's graph that is
+        in catalog.nt already, or a graph's description."""
+        from .terms import nt_bytes
+
+        if "nquads" in self.handles:
+            self.handles["nquads"].write(nt_bytes(nodes, graph))
 
     def describe_rules(self) -> None:
         """Each rule's graph in catalog.nq gets its description (``kg.derive.rule_nodes``)."""
@@ -601,12 +613,14 @@ class _Rules:
         return last, by_rule
 
 
-def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=False) -> StreamResult:
+def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> StreamResult:
     from .catalog import Catalog, Tally
     from .curation import as_written_nodes, parent_nodes, same_person_nodes
     from .derive import RULES, SAME_PERSON
     from .mapping import shared_nodes, works_nodes
     from .outputs import atomic_file
+    from .provenance import describe_source, source_graph_iri
+    from .terms import iri
 
     with atomic_file(out / "problems.json", "w") as pf:
         problems = StreamedProblems(pf)
@@ -627,25 +641,43 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=Fal
         caches = _caches()
         files = {fmt: atomic_file(out / RDF_FORMATS[fmt].file_name) for fmt in formats}
         handles = {fmt: cm.__enter__() for fmt, cm in files.items()}
-        licenses: dict = {}
-        levels: set[str] = set()
+        # catalog.nq: one graph per source, as kg build names and fills them (kg.provenance). With
+        # several sources, a source's graph holds the people, tags, licences and levels its own works
+        # use: which sources use each is noted (a bit per source) as the works are written.
+        graph_iris = [source_graph_iri(base, n, info.path) for n, info in enumerate(infos, 1)]
+        graphs = [iri(g) for g in graph_iris]
+        several = len(graphs) > 1
+        used: defaultdict[str, int] = defaultdict(int)  # agent or tag IRI -> bits of the sources using it
+        licenses_of: list[dict] = [{} for _ in graphs]  # per source, as works_nodes notes them
+        levels_of: list[set[str]] = [set() for _ in graphs]
         n_works = 0
         n_people = n_orgs = 0
 
-        writer = _Writer(handles, graph, base)
+        writer = _Writer(handles, graphs[0], base)
         emit = writer.emit
         rules = _Rules(cat, base, stated_only)
 
-        def as_written(works) -> list:
-            """The block's names and licences as written (kg.curation), then forgotten."""
-            nodes = as_written_nodes(works, cat)
+        def write_works(works, k: int) -> None:
+            """The works of source ``k`` with what the rules concluded from them, and their names and
+            licences as written (kg.curation), then forgotten."""
+            if several:
+                for w in works:
+                    for x in (*w.authors, *w.editors, *w.tags):
+                        used[x] |= 1 << k
+            derived = rules.works(works)
+            emit(works_nodes(works, licenses_of[k], levels_of[k]), derived)
+            emit(as_written_nodes(works, cat))
             cat.authors_written.clear()
             cat.licenses_written.clear()
-            return nodes
+
+        def stated_in(x: str) -> list[str] | None:
+            """The graphs of the sources using agent or tag ``x`` (None: the one source's)."""
+            return [g for k, g in enumerate(graphs) if used[x] >> k & 1] if several else None
 
         try:
             # pass two: every entry, its triples written as soon as it is normalised
-            for p, info in zip(paths, infos, strict=True):
+            for k, (p, info) in enumerate(zip(paths, infos, strict=True)):
+                writer.graph = graphs[k]
                 pending = []
                 for e in _entries(p, info):
                     w = cat.add(e)
@@ -653,19 +685,22 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=Fal
                         pending.append(w)
                     if len(pending) >= BLOCK:
                         n_works += len(pending)
-                        derived = rules.works(pending)
-                        emit(works_nodes(pending, licenses, levels), derived)
-                        emit(as_written(pending))
+                        write_works(pending, k)
                         pending.clear()
                         cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
-                derived = rules.works(pending)
-                emit(works_nodes(pending, licenses, levels), derived)
-                emit(as_written(pending))
+                write_works(pending, k)
                 cat.works.clear()
+            writer.graph = graphs[0]
             same = same_person_nodes(cat.derived)  # kg.curation; the sameAs links in the rule's graph
-            emit(same + parent_nodes(cat.agents, base), [(SAME_PERSON, n) for n in same])
+            # kg build's graph of one source is its merged graph less the rules' statements; with
+            # several, each source's graph holds its works' records only (kg.provenance)
+            emit(
+                same + parent_nodes(cat.agents, base),
+                [(SAME_PERSON, n) for n in same],
+                [] if several else None,
+            )
             # People and organisations, settled (Catalog.finish) and written 5,000 at a time, each
             # dropped once written: settling gives every agent written several ways a fresh set of
             # alternate names, which for all of them at once would raise the peak.
@@ -679,11 +714,25 @@ def _stream(paths, infos, out, base, formats, graph, strict, t0, stated_only=Fal
                 done = [cat.agents.pop(iri) for iri in part]
                 n_people += sum(1 for a in done if a.kind == "Person")
                 n_orgs += sum(1 for a in done if a.kind != "Person")
-                nodes = list(shared_nodes(done, (), {}, set(), base, ()))
-                emit(nodes, rules.agents(done, spellings_of) + rules.folded_names(nodes))
+                by_graphs: dict[int, list] = defaultdict(list)  # the agents by the sources using them
+                for a in done:
+                    by_graphs[used[a.iri] if several else 0].append(a)
+                for group in by_graphs.values():
+                    nodes = list(shared_nodes(group, (), {}, set(), base, ()))
+                    derived = rules.agents(group, spellings_of) + rules.folded_names(nodes)
+                    emit(nodes, derived, stated_in(group[0].iri))
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
-            emit(*rules.shared(cat.tags.values(), licenses, levels))
+            licenses = {k: v for lics in licenses_of for k, v in lics.items()}
+            levels = set().union(*levels_of)
+            last, derived = rules.shared(cat.tags.values(), licenses, levels)
+            emit(last, derived, [] if several else None)
+            if several:  # each source's graph: the tags, licences and levels its works use
+                for k, g in enumerate(graphs):
+                    tags = [t for t in cat.tags.values() if used[t.iri] >> k & 1]
+                    writer.quads(shared_nodes((), tags, licenses_of[k], levels_of[k], base), g)
+            for g, info in zip(graph_iris, infos, strict=True):
+                writer.quads(describe_source(NamedNode(g), info), iri(g))
             writer.describe_rules()
         except BaseException as exc:
             for cm in files.values():
