@@ -117,3 +117,34 @@ def test_both_modes_write_the_same_quads(which, tmp_path, request):
     # what a rule concluded is in the rule's graph only, never in a source's as stated too
     concluded = set().union(*(ts for name, ts in g.items() if name.startswith(BASE + "graph/derived/")))
     assert not any(g[name] & concluded for name in sources)
+
+
+def test_stream_does_not_leave_out_a_curation_file_kg_build_applies(tmp_path, capsys):
+    # kg build applies a people.yml found beside the sources; --stream reads none, so it would write
+    # another graph without a word: it refuses (exit 2), and with --no-people both modes agree
+    from kg.cli import main
+    from kg.errors import UsageError
+    from kg.stream import stream_build
+
+    src = write(
+        tmp_path / "c.yml",
+        "resources:\n- name: A\n  url: https://example.org/a\n  authors: [Mara Lampert]\n"
+        "- name: B\n  url: https://example.org/b\n  authors: [Mara Harriet Lampert]\n",
+    )
+    write(tmp_path / "people.yml", "same-as:\n  - members: [Mara Lampert, Mara Harriet Lampert]\n")
+    assert main(["build", str(src), "-o", str(tmp_path / "b"), "-q", "--format", "ntriples"]) == 0
+    curated = triples(tmp_path / "b")
+    with_file = ["build", "--stream", str(src), "-o", str(tmp_path / "s"), "-q"]
+    capsys.readouterr()
+    assert main(with_file) == UsageError.exit_code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / "people.yml") in err and "--no-people" in err
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(UsageError):
+        stream_build(src, tmp_path / "api")
+    assert main([*with_file, "--no-people"]) == 0
+    assert (
+        main(["build", str(src), "-o", str(tmp_path / "n"), "-q", "--format", "ntriples", "--no-people"]) == 0
+    )
+    assert triples(tmp_path / "s") == triples(tmp_path / "n") != curated
+    assert (tmp_path / "s" / "problems.json").read_bytes() == (tmp_path / "n" / "problems.json").read_bytes()

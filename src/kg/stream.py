@@ -46,7 +46,7 @@ from typing import IO
 
 from pyoxigraph import NamedNode
 
-from .errors import NothingBuilt, OutputError, SourceError, StrictFailure
+from .errors import NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import RDF_FORMATS, format_list
 from .problems import Problem, Problems, array_end, array_item
 from .sources import YAML_SUFFIXES, RawEntry, SourceInfo, expand_sources, is_url
@@ -424,12 +424,15 @@ def stream_build(
     *,
     strict: bool = False,
     stated_only: bool = False,
+    people: bool | None = None,
 ) -> StreamResult:
     """Build the graph entry by entry into ``out_dir`` (the files of ``formats``, those of
     ``kg.formats.RDF_FORMATS`` marked streamable: catalog.nt and/or catalog.nq; plus
     ``problems.json``). catalog.nq holds, as ``kg build``'s does, each source's stated triples and
     description in the source's graph (``kg.provenance``) and what each derivation rule concluded in
-    its own graph (``kg.derive``); ``stated_only`` applies no rule."""
+    its own graph (``kg.derive``); ``stated_only`` applies no rule. No people curation file is read:
+    one beside the sources, which ``kg build`` would apply, is a ``UsageError`` unless ``people`` is
+    False (read none, as ``kg build --no-people``)."""
     from .api import _check_base
 
     t0 = time.perf_counter()
@@ -447,6 +450,15 @@ def stream_build(
     out = Path(out_dir)
     infos = [SourceInfo(str(p)) for p in paths]
     try:
+        if people is not False:
+            from .curation import find_curation
+
+            found = find_curation(paths)
+            if found is not None:
+                raise UsageError(
+                    f"{found}: kg build applies this people curation file and --stream reads none, so"
+                    " the graphs would differ; build without it (--no-people) or leave out --stream"
+                )
         out.mkdir(parents=True, exist_ok=True)
         return _stream(paths, infos, out, base, formats, strict, t0, stated_only)
     except SourceError as e:  # outputs are replaced only by a whole build: nothing was written
