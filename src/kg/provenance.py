@@ -79,7 +79,8 @@ def derived_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
         )
 
 
-def _view_derived(works) -> set[tuple[str, str, str]]:
+def view_derived(works) -> set[tuple[str, str, str]]:
+    """What the rules concluded in these records (``works``: one source's, ``Merger.views``)."""
     d = Derived()
     for w in works:
         for rule, node in work_derived(w):
@@ -118,7 +119,7 @@ def stated_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
                 catalog_nodes(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base),
                 as_written_nodes(works, b.catalog, own=True),
             )
-            nodes = without(nodes, _view_derived(works) | folded)
+            nodes = without(nodes, view_derived(works) | folded)
         yield term(g), chain(describe_source(g, info), nodes)
     if curation is not None:
         yield curation

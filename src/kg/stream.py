@@ -14,8 +14,10 @@ kept across entries is only what the graph needs to be the same as the ordinary 
 - with several sources, which sources use each person and tag (a bit per source), for each
   source's graph in catalog.nq.
 
-Works are not merged across sources (see ``_NoMerger``): each source's entry is its own node, so
-the graph equals the ordinary build's for one source, or for sources that share no work.
+With several sources, a work two of them give is merged as the ordinary build merges it: a first
+pass notes the keys of each source's entries (``_LaterKeys``), and a work that a source read later
+may give too is held in memory (``_HeldMerger``) and written at the end; the others are written at
+once. Memory then grows with the overlap between the sources.
 
 Two passes over each file: the first loads only the entries whose text mentions an ORCID (to learn
 which ORCID goes with which name), the second does the rest. Problems go to ``problems.json`` as
@@ -48,7 +50,8 @@ from pyoxigraph import NamedNode
 
 from .errors import NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
 from .formats import RDF_FORMATS, format_list
-from .problems import Problem, Problems, array_end, array_item
+from .merge import Merger, match_keys, work_keys
+from .problems import EntryContext, Problem, Problems, array_end, array_item
 from .sources import YAML_SUFFIXES, RawEntry, SourceInfo, expand_sources, is_url
 from .vocab import DEFAULT_BASE
 
@@ -155,10 +158,9 @@ class _Seen:
 
 
 class _NoMerger:
-    """Stands in for ``kg.merge.Merger``: --stream does not merge one work read from several sources
-    (the first source's node is already written when the second is read), so no work record, key
-    or per-source view has to be kept. Each source's entry is its own node, as in a build of one
-    source; a uuid or url used again is reported as a duplicate."""
+    """Stands in for ``kg.merge.Merger`` with one source, where no work is merged (works of one source
+    never are), so no work record, key or per-source view has to be kept; a uuid or url used again
+    is reported as a duplicate."""
 
     views: tuple = ()
 
@@ -174,6 +176,85 @@ class _Forget(dict):
 
     def __setitem__(self, key: object, value: object) -> None:
         pass
+
+
+class _LaterKeys:
+    """With several sources: the keys under which each source's entries may be merged with a work
+    (``kg.merge.match_keys``), as sorted 64-bit hashes (8 bytes a key), one array per source."""
+
+    def __init__(self) -> None:
+        self.per_source: list[array] = []
+
+    def add_source(self, hashes: Iterable[int]) -> None:
+        self.per_source.append(array("q", sorted(set(hashes))))
+
+    def after(self, keys: list[str], k: int) -> bool:
+        """Whether a source read after the ``k``-th (0-based) gives an entry one of ``keys``."""
+        hashes = [hash(key) for key in keys]
+        for a in self.per_source[k + 1 :]:
+            for h in hashes:
+                i = bisect_left(a, h)
+                if i < len(a) and a[i] == h:
+                    return True
+        return False
+
+
+class _HeldMerger(Merger):
+    """Stands in for ``kg.merge.Merger`` with several sources: a work is registered, and so kept in
+    memory and written at the end, only when a source read later may give the same work (a key of
+    it among ``_LaterKeys``); any other work is written at once, as with one source. Finding and
+    merging are Merger's, so the merged works and the problems are the ordinary build's."""
+
+    def __init__(self, later: _LaterKeys) -> None:
+        super().__init__()
+        self.later = later
+        self.source = 0  # the source being read (0-based)
+
+    def register(self, work, index: bool = True) -> None:
+        if self.later.after(work_keys(work), self.source):
+            super().register(work, index=True)
+
+
+class _Works:
+    """The catalogue's list of works with several sources: the positions of a list, but the works
+    already written are dropped (``forget``); what stays are the works held by ``_HeldMerger``."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.items: dict[int, object] = {}
+
+    def append(self, work) -> None:
+        self.items[self.n] = work
+        self.n += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        return self.items[i]
+
+    def __setitem__(self, i: int, work) -> None:
+        self.items[i] = work
+
+    def held(self) -> list:
+        return [self.items[i] for i in sorted(self.items)]
+
+
+class _Discard(Problems):
+    """Problems that are not kept (the keys pass reads each entry a second time)."""
+
+    def add(self, problem: Problem) -> None:
+        pass
+
+
+def _entry_keys(cat, raw: RawEntry) -> list[str]:
+    """The keys under which ``Catalog.add`` looks ``raw`` up among the works of other sources."""
+    if not isinstance(raw.data, dict):
+        return []
+    ctx = EntryContext(_Discard())
+    data = dict(raw.data)
+    cat._read_keys(data, ctx)
+    return match_keys(data.get("uuid"), cat._urls_of(data.get("url"), ctx))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -642,13 +723,29 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
         cat._urls = _Seen()  # type: ignore[assignment]
         cat.merger = _NoMerger()  # type: ignore[assignment]
         cat._index = _Forget()
-        # pass one: the ORCID index, from the entries that mention an ORCID
-        # one learn() over all sources, as the ordinary build does (per source, each call would
-        # report the ORCID conflicts found so far again)
-        cat.learn(
-            chain.from_iterable(_entries(p, SourceInfo(str(p)), keep=_MENTIONS_ORCID.search) for p in paths)
-        )
-        cat.several_sources = False  # see _NoMerger
+        # pass one: the ORCID index, from the entries that mention an ORCID; with several sources
+        # from every entry (as the ordinary build), noting the keys under which each source's entries
+        # may be merged. One learn() over all sources, as the ordinary build does (per source, each
+        # call would report the ORCID conflicts found so far again).
+        several = len(paths) > 1
+        later = _LaterKeys()
+
+        def keys_noted(p) -> Iterator[RawEntry]:
+            keys = array("q")
+            for e in _entries(p, SourceInfo(str(p))):
+                keys.extend(hash(x) for x in _entry_keys(cat, e))
+                yield e
+            later.add_source(keys)
+
+        if several:
+            cat.learn(chain.from_iterable(keys_noted(p) for p in paths))
+        else:
+            cat.learn(_entries(paths[0], SourceInfo(str(paths[0])), keep=_MENTIONS_ORCID.search))
+        cat.several_sources = several  # see _NoMerger, _HeldMerger
+        if several:  # the works a later source may give too are held back, to be merged (kg.merge)
+            cat.merger = _HeldMerger(later)  # type: ignore[assignment]
+            cat.works = _Works()  # type: ignore[assignment]
+            cat._index = {}
         cat._people.KEEP = STREAM_CACHE  # type: ignore[union-attr]  # its remembered answers, likewise
         caches = _caches()
         files = {fmt: atomic_file(out / RDF_FORMATS[fmt].file_name) for fmt in formats}
@@ -658,7 +755,6 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
         # use: which sources use each is noted (a bit per source) as the works are written.
         graph_iris = [source_graph_iri(base, n, info.path) for n, info in enumerate(infos, 1)]
         graphs = [iri(g) for g in graph_iris]
-        several = len(graphs) > 1
         used: defaultdict[str, int] = defaultdict(int)  # agent or tag IRI -> bits of the sources using it
         licenses_of: list[dict] = [{} for _ in graphs]  # per source, as works_nodes notes them
         levels_of: list[set[str]] = [set() for _ in graphs]
@@ -672,15 +768,48 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
         def write_works(works, k: int) -> None:
             """The works of source ``k`` with what the rules concluded from them, and their names and
             licences as written (kg.curation), then forgotten."""
+            note_use(works, k)
+            derived = rules.works(works)
+            emit(works_nodes(works, licenses_of[k], levels_of[k]), derived)
+            emit(as_written_nodes(works, cat))
+            if not several:
+                cat.works.clear()
+                cat.authors_written.clear()
+                cat.licenses_written.clear()
+                return
+            for w in works:
+                del cat.works.items[cat._index.pop(w.iri)]
+                cat.authors_written.pop(w.iri, None)
+                cat.licenses_written.pop(w.iri, None)
+
+        def note_use(works, k: int) -> None:
             if several:
                 for w in works:
                     for x in (*w.authors, *w.editors, *w.tags):
                         used[x] |= 1 << k
-            derived = rules.works(works)
-            emit(works_nodes(works, licenses_of[k], levels_of[k]), derived)
-            emit(as_written_nodes(works, cat))
-            cat.authors_written.clear()
-            cat.licenses_written.clear()
+
+        def write_held() -> int:
+            """The works held for merging (``_HeldMerger``), merged: their triples in catalog.nt and
+            the rules' graphs, and each source's record of them in that source's graph."""
+            from .derive import without
+            from .provenance import view_derived
+
+            held = cat.works.held()
+            emit(works_nodes(held, {}, set()), rules.works(held), [])
+            emit(as_written_nodes(held, cat), (), [])
+            views = defaultdict(list)
+            for v in cat.merger.views:
+                views[v.file].append(v)
+            for k, info in enumerate(infos):  # a source's records by its path, as kg.provenance finds them
+                mine = views.get(info.path)
+                if not mine:
+                    continue
+                note_use(mine, k)
+                nodes = chain(
+                    works_nodes(mine, licenses_of[k], levels_of[k]), as_written_nodes(mine, cat, own=True)
+                )
+                writer.quads(without(nodes, view_derived(mine)), graphs[k])
+            return len(held)
 
         def stated_in(x: str) -> list[str] | None:
             """The graphs of the sources using agent or tag ``x`` (None: the one source's)."""
@@ -690,21 +819,23 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
             # pass two: every entry, its triples written as soon as it is normalised
             for k, (p, info) in enumerate(zip(paths, infos, strict=True)):
                 writer.graph = graphs[k]
+                if several:
+                    cat.merger.source = k
                 pending = []
                 for e in _entries(p, info):
                     w = cat.add(e)
-                    if w is not None:
+                    if w is not None and not (several and w.iri in cat.merger.files):  # not held
                         pending.append(w)
                     if len(pending) >= BLOCK:
                         n_works += len(pending)
                         write_works(pending, k)
                         pending.clear()
-                        cat.works.clear()
                         _trim(caches)
                 n_works += len(pending)
                 write_works(pending, k)
-                cat.works.clear()
             writer.graph = graphs[0]
+            if several:
+                n_works += write_held()
             same = same_person_nodes(cat.derived)  # kg.curation; the sameAs links in the rule's graph
             # kg build's graph of one source is its merged graph less the rules' statements; with
             # several, each source's graph holds its works' records only (kg.provenance)
