@@ -231,3 +231,94 @@ def test_the_catalogue_and_its_dalia_export_merge_alike(real_yaml, real_csv, tmp
     assert streamed[1] == built[1]
     assert streamed[2] == built[2]
     assert any(p["kind"] == "merge-union" for p in json.loads(built[2]))
+
+
+ANCHORED = f"""defaults: &d
+  license: CC-BY-4.0
+  type: [Slides]
+resources:
+- name: Local anchors only
+  url: https://example.org/local
+  authors: &own [Ann Lee]
+  editors: *own
+- &first
+  name: First
+  url: https://example.org/first
+  authors: &people [Robert Haase {HAASE}, Bo Chan]
+  tags: &tags [napari]
+- name: Plain
+  url: https://example.org/plain
+  description: some *emphasis* & more
+- <<: *d
+  name: Second
+  url: https://example.org/second
+  authors: *people
+  tags: *tags
+- <<: *first
+  name: Third
+  url: https://example.org/third
+- name: After
+  url: https://example.org/after
+  authors: [Haase Robert]
+"""
+
+
+@pytest.mark.parametrize("block", [1, 2, 500])
+def test_entries_that_share_anchors_build_alike(tmp_path, block, monkeypatch):
+    # an alias into another entry, or to an anchor before resources:, is read as kg build reads it
+    # (the file whole), whatever the blocks --stream cuts; the entries keep their lines
+    import kg.stream as ks
+    from kg.sources import SourceInfo
+
+    monkeypatch.setattr(ks, "BLOCK", block)
+    src = write(tmp_path / "c.yml", ANCHORED)
+    out = both(src, tmp_path)
+    assert outputs(out["stream"]) == outputs(out["build"])
+    items = [i + 1 for i, ln in enumerate(ANCHORED.split("\n")) if ln.startswith("- ")]
+    assert [e.line for e in ks.iter_entries(src, SourceInfo(str(src)))] == items
+    assert len({t.subject for t in triples(out["stream"]) if t.predicate.value == SCHEMA + "url"}) == 6
+
+
+ENTRY = "resources:\n- name: X\n  url: https://example.org/x\n"
+AROUND = {  # what lies around the entries -> whether the file builds
+    "nested mapping before": ("meta:\n  k: v\n  list: [1, 2]\n  deeper:\n    - a\n" + ENTRY, True),
+    "quoted key before": ('"title": a catalogue\n' + ENTRY, True),
+    "mapping after": (ENTRY + "meta:\n  k: [1, 2]\n", True),
+    "malformed before": ("title: [unclosed\n" + ENTRY, False),
+    "malformed after": (ENTRY + "other: [unclosed\n", False),
+    "bad tag after": (ENTRY + "other: !!python/object:os.system x\n", False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AROUND))
+def test_what_lies_around_the_entries_is_read_alike(tmp_path, case):
+    # --stream cuts the entries out of the file; the rest is YAML as much as for the whole-file read:
+    # the same graph, or the same error with the same line
+    from kg.errors import NothingBuilt
+
+    text, builds = AROUND[case]
+    src = write(tmp_path / "c.yml", text)
+    if builds:
+        out = both(src, tmp_path)
+        assert outputs(out["stream"]) == outputs(out["build"])
+        return
+    errors = []
+    for mode in MODES:
+        with pytest.raises(NothingBuilt) as ei:
+            build_in(mode, src, tmp_path / mode)
+        errors.append((str(ei.value), ei.value.line))
+    assert errors[0] == errors[1]
+    assert 1 <= errors[0][1] <= text.count("\n")
+
+
+@pytest.mark.parametrize("tail", ["\n", ""], ids=["line break", "none"])
+@pytest.mark.parametrize("value", ["[unclosed", '"unclosed'])
+def test_an_error_at_the_end_of_the_file_names_its_last_line(tmp_path, tail, value):
+    # libyaml notices the end of the input on the line after the last line break: no line of the file
+    from kg.errors import NothingBuilt
+
+    src = write(tmp_path / "c.yml", f"resources:\n- name: x\n  url: {value}{tail}")
+    for mode in MODES:
+        with pytest.raises(NothingBuilt) as ei:
+            build_in(mode, src, tmp_path / mode)
+        assert ei.value.line == 3, mode

@@ -27,8 +27,9 @@ The graph written is the same set of triples as ``kg build`` writes for the same
 problems.json the same bytes, with two differences: a duplicate uuid is reported as "already used by
 an earlier entry" (the earlier entry's name is not kept in memory), and a source that cannot be read
 stops the build (``NothingBuilt``, nothing written), where ``kg build`` skips it with a problem when
-another source could be read. An alias cannot point into another entry (entries are loaded in
-blocks), and the file must be a mapping with ``resources:`` as a block sequence.
+another source could be read. The file must be a mapping with ``resources:`` as a block sequence;
+the lines around that sequence are loaded as YAML on their own (``_check_outside``), and a file
+whose entries share anchors is read whole from the first entry that uses one (``iter_entries``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ BLOCK = 500  # entries loaded per YAML call: amortises the loader's set-up, keep
 STREAM_CACHE = 16_384
 _MENTIONS_ORCID = re.compile(r"orcid|\d{4}-\d{4}-\d{4}-\d{3}[\dXx]", re.I)
 _ITEM = re.compile(r"^( *)-(?: |$)")
+_TOP_KEY = re.compile(r"""^(?:[A-Za-z_][\w -]*|"[^"]*"|'[^']*')\s*:""")  # a top-level key, plain or quoted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,15 +313,21 @@ def _no_second_resources(ln: str, path: Path, lineno: int) -> None:
 
 def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
     """(1-based line, text) of each item of the top-level ``resources:`` block sequence, its
-    indentation removed. The file is read line by line; nothing else is kept."""
+    indentation removed. The file is read line by line; only the lines outside the sequence are kept
+    (and checked as YAML at the end, ``_check_outside``)."""
     lines = enumerate(_lines(path, info), 1)
     text = content = False  # any text met; anything but blank lines and comments met
+    head: list[tuple[int, str]] = []  # the lines before 'resources:'
     for lineno, ln in lines:
         text = text or bool(ln.strip())
+        keyed = content  # a top-level key came before: an indented line is part of its value
         content = content or bool(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")))
-        if _starts_resources(ln, path, lineno):
-            yield from _sequence_items(lines, path)
+        if _starts_resources(ln, path, lineno, keyed):
+            rest: list[tuple[int, str]] = []
+            yield from _sequence_items(lines, path, rest)
+            _check_outside(path, head, lineno, rest)
             return
+        head.append((lineno, ln))
     if not content:  # the same words as the whole-file read
         raise SourceError(
             "no catalogue in it: the file holds only comments or blank YAML"
@@ -330,9 +338,10 @@ def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
     raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
 
 
-def _starts_resources(ln: str, path: Path, lineno: int) -> bool:
+def _starts_resources(ln: str, path: Path, lineno: int, keyed: bool) -> bool:
     """Whether a line before the entries is the ``resources:`` key that starts them; a line that
-    shows the file cannot be streamed is an error."""
+    shows the file cannot be streamed is an error (``keyed``: a top-level key came before, so an
+    indented line is part of its value)."""
     if re.match(r"^resources\s*:\s*(#.*)?$", ln):
         return True
     if re.match(r"^resources\s*:", ln):
@@ -341,7 +350,9 @@ def _starts_resources(ln: str, path: Path, lineno: int) -> bool:
             file=str(path),
             line=lineno,
         )
-    if ln.strip() and not ln.startswith(("#", "---")) and not re.match(r"^[A-Za-z_][\w -]*:", ln):
+    if keyed and ln.startswith((" ", "\t")):
+        return False
+    if ln.strip() and not ln.startswith(("#", "---")) and not _TOP_KEY.match(ln):
         raise SourceError(
             "streaming reads a catalogue whose top level is a mapping with 'resources:' as a block sequence",
             file=str(path),
@@ -350,9 +361,11 @@ def _starts_resources(ln: str, path: Path, lineno: int) -> bool:
     return False
 
 
-def _sequence_items(lines: Iterator[tuple[int, str]], path: Path) -> Iterator[tuple[int, str]]:
+def _sequence_items(
+    lines: Iterator[tuple[int, str]], path: Path, rest: list[tuple[int, str]]
+) -> Iterator[tuple[int, str]]:
     """The items of the block sequence that the remaining ``lines`` start with; the lines after it
-    are only checked for a second ``resources:`` key."""
+    are checked for a second ``resources:`` key and kept in ``rest``."""
     indent: str | None = None
     cur: list[str] = []
     start = 0
@@ -375,13 +388,27 @@ def _sequence_items(lines: Iterator[tuple[int, str]], path: Path) -> Iterator[tu
             cur, start = [_dedent(ln, indent)], lineno
         elif ln[:1] not in (" ", "#", "\n", "\r", "", *_EXTRA_BREAKS) and not ln.startswith(indent + " "):
             # the next top-level key (or a document end '...') ends the sequence
-            for n, rest in chain([(lineno, ln)], lines):
-                _no_second_resources(rest, path, n)
+            for n, after in chain([(lineno, ln)], lines):
+                _no_second_resources(after, path, n)
+                rest.append((n, after))
             break
         else:
             cur.append(_dedent(ln, indent))
     if cur:
         yield start, "".join(cur)
+
+
+def _check_outside(path: Path, head: list[tuple[int, str]], at: int, rest: list[tuple[int, str]]) -> None:
+    """The lines around the entries (before ``resources:`` at line ``at``, and after the sequence),
+    loaded as YAML with the entries left out: what the whole-file read refuses there (malformed YAML,
+    an alias bomb) is refused here too, with its line."""
+    if not any(ln.strip() and not ln.lstrip().startswith("#") for _, ln in chain(head, rest)):
+        return  # comments and blank lines only (most catalogues)
+    from .sources.yaml_source import load_yaml
+
+    parts = [*head, (at, "resources: []\n"), *rest]
+    text = "".join(ln if ln.endswith(("\n", "\r")) else ln + "\n" for _, ln in parts)
+    load_yaml(text, path, lambda i: parts[min(i, len(parts) - 1)][0])
 
 
 def _dedent(ln: str, indent: str) -> str:
@@ -427,11 +454,7 @@ def _load_block(items: list[tuple[int, str]], path: Path, first: int) -> list[Ra
     except SourceError as e:
         if "undefined alias" not in e.args[0]:
             raise
-        raise SourceError(
-            e.args[0] + " (--stream loads entries block by block: an alias cannot point into another entry)",
-            file=e.file,
-            line=e.line,
-        ) from None
+        raise _NeedsWhole from None  # its anchor is in another entry, or before the entries
     if not isinstance(loaded.data, list) or len(loaded.data) != len(items):
         raise SourceError(
             "could not cut the catalogue into entries for streaming",
@@ -441,26 +464,49 @@ def _load_block(items: list[tuple[int, str]], path: Path, first: int) -> list[Ra
     return list(entries_of(loaded, loaded.node, loaded.data, path, first))
 
 
-def _blocks(path: Path, info: SourceInfo, keep=None) -> Iterator[list[tuple[int, str]]]:
+class _NeedsWhole(Exception):
+    """An alias of an entry points outside it: the file is a YAML document only as a whole."""
+
+
+def _blocks(path: Path, info: SourceInfo, keep=None) -> Iterator[tuple[list[tuple[int, str]], list[int]]]:
+    """Blocks of items (line, text), each with the items' positions among the file's entries."""
     block: list[tuple[int, str]] = []
-    for item in _yaml_items(path, info):
+    at: list[int] = []
+    for i, item in enumerate(_yaml_items(path, info)):
         if keep is not None and not keep(item[1]):
             continue
         block.append(item)
+        at.append(i)
         if len(block) >= BLOCK:
-            yield block
-            block = []
+            yield block, at
+            block, at = [], []
     if block:
-        yield block
+        yield block, at
 
 
 def iter_entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
-    """The entries of one YAML catalogue, block by block (``keep`` filters items by their text)."""
+    """The entries of one YAML catalogue, block by block (``keep`` filters items by their text).
+
+    A file whose entries share anchors (an alias in one entry, its anchor in another or before
+    ``resources:``) is read whole from the entry where that shows, by the ordinary build's reader
+    (``read_yaml``), its memory then that of the ordinary build; the entries before it are not given
+    again (with ``keep``, those after it are all given: what ``keep`` leaves out does not matter)."""
     index = 0
-    for block in _blocks(path, info, keep):
-        entries = _load_block(block, path, index)
-        index += len(entries)
-        yield from entries
+    last = -1  # position of the last entry given
+    try:
+        for block, at in _blocks(path, info, keep):
+            entries = _load_block(block, path, index)
+            index += len(entries)
+            for position, e in zip(at, entries, strict=True):
+                yield e
+                last = position
+    except _NeedsWhole:
+        from .sources.yaml_source import read_yaml
+
+        whole = SourceInfo(info.path)
+        entries = list(read_yaml(Path(path), whole))
+        info.size, info.sha256, index = whole.size, whole.sha256, len(entries)
+        yield from (e for e in entries if e.index > last)
     info.entries = index
 
 
