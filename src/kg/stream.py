@@ -783,10 +783,12 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
                 yield e
             later.add_source(keys)
 
-        if several:
-            cat.learn(chain.from_iterable(keys_noted(p) for p in paths))
-        else:
-            cat.learn(_entries(paths[0], SourceInfo(str(paths[0])), keep=_MENTIONS_ORCID.search))
+        # the first source's keys are never asked for (no source comes before it), so its entries
+        # are loaded in full only once, as with one source; learn() reads only the authors that
+        # mention an ORCID, so the entries the filter leaves out teach it nothing
+        first = _entries(paths[0], SourceInfo(str(paths[0])), keep=_MENTIONS_ORCID.search)
+        later.add_source(())
+        cat.learn(chain(first, *(keys_noted(p) for p in paths[1:])))
         cat.several_sources = several  # see _NoMerger, _HeldMerger
         if several:  # the works a later source may give too are held back, to be merged (kg.merge)
             cat.merger = _HeldMerger(later)  # type: ignore[assignment]
@@ -841,20 +843,22 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
             from .provenance import view_derived
 
             held = cat.works.held()
-            emit(works_nodes(held, {}, set()), rules.works(held), [])
-            emit(as_written_nodes(held, cat), (), [])
+            for i in range(0, len(held), BLOCK):
+                part = held[i : i + BLOCK]
+                emit(works_nodes(part, {}, set()), rules.works(part), [])
+                emit(as_written_nodes(part, cat), (), [])
             views = defaultdict(list)
             for v in cat.merger.views:
                 views[v.file].append(v)
             for k, info in enumerate(infos):  # a source's records by its path, as kg.provenance finds them
-                mine = views.get(info.path)
-                if not mine:
-                    continue
+                mine = views.get(info.path, [])
                 note_use(mine, k)
-                nodes = chain(
-                    works_nodes(mine, licenses_of[k], levels_of[k]), as_written_nodes(mine, cat, own=True)
-                )
-                writer.quads(without(nodes, view_derived(mine)), graphs[k])
+                for i in range(0, len(mine), BLOCK):
+                    part = mine[i : i + BLOCK]
+                    nodes = chain(
+                        works_nodes(part, licenses_of[k], levels_of[k]), as_written_nodes(part, cat, own=True)
+                    )
+                    writer.quads(without(nodes, view_derived(part)), graphs[k])
             return len(held)
 
         def stated_in(x: str) -> list[str] | None:
