@@ -158,6 +158,7 @@ SHARED_A = """resources:
   authors: [Ann Lee, Bo Chan]
   tags: [napari, Deep Learning]
   license: CC-BY-4.0
+  proficiency_level: expert
   description: from A
 - name: Only in A
   url: https://example.org/onlya
@@ -173,6 +174,7 @@ SHARED_B = """resources:
   authors: [Carl Diaz]
   tags: [Fiji]
   license: MIT
+  proficiency_level: Beginner
   description: from B
 - name: Only in B
   url: https://example.org/onlyb
@@ -193,8 +195,9 @@ SHARED_C = """resources:
 def test_a_work_several_sources_give_is_one_merged_node_in_both_modes(tmp_path, order, monkeypatch):
     # the same work by uuid (different values: merge conflicts) and by DOI (a Zenodo record URL in one,
     # the DOI in another); --stream holds such works back and merges them as kg build does, with the
-    # same problems, and each source's graph keeps its own record. Blocks of one entry, so that a held
-    # work outlives the blocks it was read in.
+    # same problems, and each source's graph keeps its own record (a level the merge sets aside is
+    # described there, not in the merged graph). Blocks of one entry, so that a held work outlives the
+    # blocks it was read in.
     import kg.stream as ks
 
     monkeypatch.setattr(ks, "BLOCK", 1)

@@ -836,16 +836,21 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
                     for x in (*w.authors, *w.editors, *w.tags):
                         used[x] |= 1 << k
 
-        def write_held() -> int:
+        def write_held() -> tuple[int, dict, set[str]]:
             """The works held for merging (``_HeldMerger``), merged: their triples in catalog.nt and
-            the rules' graphs, and each source's record of them in that source's graph."""
+            the rules' graphs, and each source's record of them in that source's graph. Returns how
+            many, and the licences and levels of the merged graph (those of the works written so far
+            and of the merged ones; a value a source gives that the merge set aside is only in the
+            source's graph)."""
             from .derive import without
             from .provenance import view_derived
 
+            licenses = {key: lic for lics in licenses_of for key, lic in lics.items()}
+            levels = set().union(*levels_of)
             held = cat.works.held()
             for i in range(0, len(held), BLOCK):
                 part = held[i : i + BLOCK]
-                emit(works_nodes(part, {}, set()), rules.works(part), [])
+                emit(works_nodes(part, licenses, levels), rules.works(part), [])
                 emit(as_written_nodes(part, cat), (), [])
             views = defaultdict(list)
             for v in cat.merger.views:
@@ -859,7 +864,7 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
                         works_nodes(part, licenses_of[k], levels_of[k]), as_written_nodes(part, cat, own=True)
                     )
                     writer.quads(without(nodes, view_derived(part)), graphs[k])
-            return len(held)
+            return len(held), licenses, levels
 
         def stated_in(x: str) -> list[str] | None:
             """The graphs of the sources using agent or tag ``x`` (None: the one source's)."""
@@ -885,7 +890,10 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
                 write_works(pending, k)
             writer.graph = graphs[0]
             if several:
-                n_works += write_held()
+                n, licenses, levels = write_held()
+                n_works += n
+            else:
+                licenses, levels = licenses_of[0], levels_of[0]
             same = same_person_nodes(cat.derived)  # kg.curation; the sameAs links in the rule's graph
             # kg build's graph of one source is its merged graph less the rules' statements; with
             # several, each source's graph holds its works' records only (kg.provenance)
@@ -916,8 +924,6 @@ def _stream(paths, infos, out, base, formats, strict, t0, stated_only=False) -> 
                     emit(nodes, derived, stated_in(group[0].iri))
             cat._agent_names, cat._tag_labels = Tally(), tag_labels
             cat.finish()  # the tags
-            licenses = {k: v for lics in licenses_of for k, v in lics.items()}
-            levels = set().union(*levels_of)
             last, derived = rules.shared(cat.tags.values(), licenses, levels)
             emit(last, derived, [] if several else None)
             if several:  # each source's graph: the tags, licences and levels its works use
