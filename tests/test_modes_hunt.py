@@ -325,3 +325,20 @@ def test_an_error_at_the_end_of_the_file_names_its_last_line(tmp_path, tail, val
         with pytest.raises(NothingBuilt) as ei:
             build_in(mode, src, tmp_path / mode)
         assert ei.value.line == 3, mode
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'resources: [{name: X, url: "https://example.org/x"}, {name: Y, url: "https://example.org/y"}]\n',
+        'resources:\n  [{name: X, url: "https://example.org/x"},\n   just text]\n',
+        "resources:\ntitle: no entries\n",
+    ],
+    ids=["flow sequence", "flow sequence on its own lines", "no entries, then a key"],
+)
+def test_a_catalogue_in_another_yaml_shape_builds_alike(tmp_path, text):
+    # --stream cuts a block sequence by its lines; a catalogue whose entries are written otherwise is
+    # read whole, as kg build reads it (it was refused)
+    src = write(tmp_path / "c.yml", text)
+    out = both(src, tmp_path)
+    assert outputs(out["stream"]) == outputs(out["build"])

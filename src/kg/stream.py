@@ -27,9 +27,10 @@ The graph written is the same set of triples as ``kg build`` writes for the same
 problems.json the same bytes, with two differences: a duplicate uuid is reported as "already used by
 an earlier entry" (the earlier entry's name is not kept in memory), and a source that cannot be read
 stops the build (``NothingBuilt``, nothing written), where ``kg build`` skips it with a problem when
-another source could be read. The file must be a mapping with ``resources:`` as a block sequence;
-the lines around that sequence are loaded as YAML on their own (``_check_outside``), and a file
-whose entries share anchors is read whole from the first entry that uses one (``iter_entries``).
+another source could be read. The lines around the ``resources:`` block sequence are loaded as
+YAML on their own (``_check_outside``); a file whose entries share anchors, or that is not a
+mapping with ``resources:`` as a block sequence, is read whole from the first entry where that
+shows (``iter_entries``), as the ordinary build reads it.
 """
 
 from __future__ import annotations
@@ -335,29 +336,21 @@ def _yaml_items(path: Path, info: SourceInfo) -> Iterator[tuple[int, str]]:
             else "empty file: no catalogue in it",
             file=str(path),
         )
-    raise SourceError("not a catalogue: no top-level 'resources:' list", file=str(path))
+    raise _NeedsWhole  # not a catalogue, in the whole-file read's words
 
 
 def _starts_resources(ln: str, path: Path, lineno: int, keyed: bool) -> bool:
     """Whether a line before the entries is the ``resources:`` key that starts them; a line that
-    shows the file cannot be streamed is an error (``keyed``: a top-level key came before, so an
-    indented line is part of its value)."""
+    shows the entries cannot be cut by their lines raises ``_NeedsWhole`` (``keyed``: a top-level key
+    came before, so an indented line is part of its value)."""
     if re.match(r"^resources\s*:\s*(#.*)?$", ln):
         return True
     if re.match(r"^resources\s*:", ln):
-        raise SourceError(
-            "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
-            file=str(path),
-            line=lineno,
-        )
+        raise _NeedsWhole  # a value on the key's line: a flow sequence, or no list
     if keyed and ln.startswith((" ", "\t")):
         return False
     if ln.strip() and not ln.startswith(("#", "---")) and not _TOP_KEY.match(ln):
-        raise SourceError(
-            "streaming reads a catalogue whose top level is a mapping with 'resources:' as a block sequence",
-            file=str(path),
-            line=lineno,
-        )
+        raise _NeedsWhole  # the top level may not be a mapping, or not one whose keys can be told by line
     return False
 
 
@@ -375,11 +368,7 @@ def _sequence_items(
                 continue
             m = _ITEM.match(ln)
             if not m:
-                raise SourceError(
-                    "streaming needs 'resources:' followed by a block sequence ('- name: ...' items)",
-                    file=str(path),
-                    line=lineno,
-                )
+                raise _NeedsWhole  # not a block sequence
             indent = m.group(1)
         m = _ITEM.match(ln)
         if m and len(m.group(1)) == len(indent):
@@ -465,7 +454,8 @@ def _load_block(items: list[tuple[int, str]], path: Path, first: int) -> list[Ra
 
 
 class _NeedsWhole(Exception):
-    """An alias of an entry points outside it: the file is a YAML document only as a whole."""
+    """The file is read whole, as the ordinary build reads it: an alias of an entry points outside it,
+    or the entries are not a block sequence under a top-level ``resources:`` that lines can cut."""
 
 
 def _blocks(path: Path, info: SourceInfo, keep=None) -> Iterator[tuple[list[tuple[int, str]], list[int]]]:
@@ -488,9 +478,11 @@ def iter_entries(path: Path, info: SourceInfo, keep=None) -> Iterator[RawEntry]:
     """The entries of one YAML catalogue, block by block (``keep`` filters items by their text).
 
     A file whose entries share anchors (an alias in one entry, its anchor in another or before
-    ``resources:``) is read whole from the entry where that shows, by the ordinary build's reader
-    (``read_yaml``), its memory then that of the ordinary build; the entries before it are not given
-    again (with ``keep``, those after it are all given: what ``keep`` leaves out does not matter)."""
+    ``resources:``), or whose entries are not a block sequence under ``resources:`` (a flow sequence,
+    another shape), is read whole from the entry where that shows, by the ordinary build's reader
+    (``read_yaml``, with its errors), its memory then that of the ordinary build; the entries before
+    it are not given again (with ``keep``, those after it are all given: what ``keep`` leaves out does
+    not matter)."""
     index = 0
     last = -1  # position of the last entry given
     try:
