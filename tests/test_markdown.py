@@ -200,6 +200,25 @@ def test_page_shapes_with_missing_lines(tmp_path):
     assert len(count) == 1 and "5" in count[0].message and "4" in count[0].message
 
 
+@pytest.mark.parametrize("eol", ["\r\n", "\r"], ids=["CRLF", "CR"])
+def test_a_page_with_other_line_ends_is_the_same_page(tmp_path, eol):
+    # a line ends at \n, \r\n or \r, as the YAML and CSV readers count them: the same works, each
+    # with the line of its heading
+    lf = tmp_path / "lf.md"
+    lf.write_text(PAGE, encoding="utf-8")
+    other = tmp_path / "other.md"
+    other.write_bytes(PAGE.replace("\n", eol).encode("utf-8"))
+    a, b = kg.build(lf), kg.build(other)
+    assert {(t.subject, t.predicate, t.object) for t in b.triples} == {
+        (t.subject, t.predicate, t.object) for t in a.triples
+    }
+    headings = [i + 1 for i, ln in enumerate(PAGE.split("\n")) if ln.startswith("## ")]
+    assert [w.line for w in b.works] == [w.line for w in a.works] == headings
+    assert [(p.kind, p.line, p.message) for p in b.problems] == [
+        (p.kind, p.line, p.message) for p in a.problems
+    ]
+
+
 def test_not_a_page_is_a_source_error(tmp_path):
     p = tmp_path / "x.md"
     p.write_text("# Just a readme\n\nNo entries here.\n", encoding="utf-8")

@@ -268,7 +268,7 @@ def test_two_orcids_need_a_choice_and_a_correction_folds_one_into_the_other(tmp_
             "not a valid ORCID",
         ),
         ("same-as:\n  - members: [A B]\n    colour: red\n", 2, "unknown key(s) colour"),
-        ("same-as: [\n", 2, "malformed YAML"),
+        ("same-as: [\n", 1, "malformed YAML"),  # the end of the input: the file's last line
     ],
 )
 def test_bad_rows_name_file_line_and_row(tmp_path, text, line, words):

@@ -169,7 +169,7 @@ def test_cli_error_is_one_line_without_traceback(tmp_path):
     assert r.returncode == 3
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
-    assert f"{bad}:4" in lines[0]
+    assert f"{bad}:3" in lines[0]  # the unclosed list runs to the end of the file: its last line
     r = subprocess.run(
         [sys.executable, "-m", "kg", "build", str(tmp_path / "missing.yml"), "--out", str(tmp_path / "o")],
         capture_output=True,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import NamedNode
 
 from .curation import as_written_nodes, curation_graph, without_curation
-from .derive import Derived, graph_iri, rule_nodes, without
+from .derive import SAME_PERSON, Derived, graph_iri, rule_nodes, without
 from .mapping import catalog_nodes, work_derived
 from .sources import is_url
 from .terms import Node, iri, quoted, term, typed
@@ -40,17 +40,19 @@ if TYPE_CHECKING:  # pragma: no cover
 def source_graph_iris(b: Build) -> dict[str, NamedNode]:
     """Source path/URL (as given) -> its graph IRI. Numbered in reading order, so two files with
     the same name in different folders get different graphs; stable for the same command line."""
-    out: dict[str, NamedNode] = {}
-    for n, info in enumerate(b.sources, 1):
-        name = (
-            re.sub(r"[^A-Za-z0-9._-]+", "-", info.path.rstrip("/").rsplit("/", 1)[-1]).strip("-") or "source"
-        )
-        out[info.path] = NamedNode(f"{b.base}source/{n}-{name}")
-    return out
+    return {
+        info.path: NamedNode(source_graph_iri(b.base, n, info.path)) for n, info in enumerate(b.sources, 1)
+    }
+
+
+def source_graph_iri(base: str, n: int, path: str) -> str:
+    """The graph of the ``n``-th source (1-based), read from ``path`` (as given)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.rstrip("/").rsplit("/", 1)[-1]).strip("-") or "source"
+    return f"{base}source/{n}-{name}"
 
 
 def describe_source(g: NamedNode, info) -> Iterator[Node]:
-    """The description of the graph ``g`` of source ``info`` (``kg.sources.SourceInfo``)."""
+    """The source ``info`` as the subject ``g`` (its graph): what was read, its size and checksum."""
     props = [(term(RDF.type), [term(SCHEMA.Dataset)]), (term(SCHEMA.name), [quoted(info.path)])]
     if is_url(info.path):
         props.append((term(SCHEMA.url), [iri(info.path)]))
@@ -77,7 +79,8 @@ def derived_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
         )
 
 
-def _view_derived(works) -> set[tuple[str, str, str]]:
+def view_derived(works) -> set[tuple[str, str, str]]:
+    """What the rules concluded in these records (``works``: one source's, ``Merger.views``)."""
     d = Derived()
     for w in works:
         for rule, node in work_derived(w):
@@ -93,6 +96,14 @@ def stated_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
         views[w.file].append(w)
     agents, tags = b.catalog.agents, b.catalog.tags
     curation = curation_graph(b)  # the people curation file's statements: a graph of their own
+    alt = term(SCHEMA.alternateName)  # the names the same-person rule folded into a person's node
+    folded = {
+        (s, p, o)
+        for s, props in b.derived.nodes(SAME_PERSON.name)
+        for p, objs in props
+        if p == alt
+        for o in objs
+    }
     for info in b.sources:
         g = graphs[info.path]
         works = views.get(info.path, [])
@@ -108,7 +119,7 @@ def stated_graphs(b: Build) -> Iterator[tuple[str, Iterator[Node]]]:
                 catalog_nodes(works, [agents[a] for a in used_a], [tags[t] for t in used_t], b.base),
                 as_written_nodes(works, b.catalog, own=True),
             )
-            nodes = without(nodes, _view_derived(works))
+            nodes = without(nodes, view_derived(works) | folded)
         yield term(g), chain(describe_source(g, info), nodes)
     if curation is not None:
         yield curation

@@ -123,6 +123,7 @@ def _cmd_stream(args: argparse.Namespace) -> int:
         formats=formats,
         strict=args.strict,
         stated_only=args.stated_only,
+        people=False if args.no_people else None,
     )
     if not args.quiet:
         sev = r.problems_by_severity

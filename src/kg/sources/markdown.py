@@ -151,11 +151,14 @@ def _read_head(head: list[str], data: dict) -> None:
         data["authors"] = _split(ln)
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")  # a line ends at any of these, as in the YAML and CSV readers
+
+
 def read_markdown(path: Path, info: SourceInfo) -> Iterator[RawEntry]:
     text = read_text(path, info)
     repaired = repair_mojibake(text)
-    lines = repaired.split("\n")
-    changed = {i for i, (a, b) in enumerate(zip(text.split("\n"), lines, strict=False)) if a != b}
+    lines = _BREAK.split(repaired)
+    changed = {i for i, (a, b) in enumerate(zip(_BREAK.split(text), lines, strict=False)) if a != b}
     title_count: int | None = None
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:

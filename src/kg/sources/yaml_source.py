@@ -60,6 +60,17 @@ def _next_line(n: int) -> int:
     return n + 1
 
 
+def _same_line(n: int) -> int:
+    return n
+
+
+def _last_at_most(text: str, line: int) -> int:
+    """``line`` (0-based, of ``text``), or the text's last line if it is past it: libyaml marks the
+    end of the input on the line after the last line break, which no file has."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return min(line, breaks - 1 if text.endswith(("\n", "\r")) else breaks)
+
+
 @dataclass
 class Loaded:
     """A loaded YAML document: its Python value, its composed nodes (for their marks) and the keys
@@ -87,7 +98,7 @@ def load_yaml(text: str, path: Path, line_of: Callable[[int], int | None] = _nex
         return Loaded(data, node, loader.duplicates, line_of)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = line_of(mark.line) if mark else None
+        line = of_text(_last_at_most(text, _mark_lines(text, _same_line)(mark.line))) if mark else None
         raise SourceError(f"malformed YAML: {e.problem or e}", file=str(path), line=line) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, other controls)
         raise SourceError(
