@@ -303,6 +303,26 @@ def _big_build(folder: Path, triples: int) -> Path:
     return folder
 
 
+def _interrupt_when(p: subprocess.Popen, ready, delay: float, never: str) -> str:
+    """Ctrl-C (SIGINT) to ``p`` ``delay`` seconds after ``ready()`` first holds (the test fails with
+    ``never`` if it does not within 120 s); ``p``'s standard error once it ended."""
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and p.poll() is None:
+            if ready():
+                time.sleep(delay)
+                p.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.005)
+        else:
+            pytest.fail(never)
+        return p.communicate(timeout=120)[1].decode()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_ctrl_c_while_the_query_store_is_built_leaves_no_temporary_store(tmp_path):
     b = _big_build(tmp_path / "big", 1_500_000)
     p = subprocess.Popen(
@@ -311,21 +331,10 @@ def test_ctrl_c_while_the_query_store_is_built_leaves_no_temporary_store(tmp_pat
         stderr=subprocess.PIPE,
         env=_env(),
     )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and p.poll() is None:
-            if any(n.endswith(".tmp") for n in os.listdir(b)):
-                time.sleep(0.3)  # inside the load
-                p.send_signal(signal.SIGINT)
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("the store was never being built")
-        err = p.communicate(timeout=120)[1].decode()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    # 0.3 s after the temporary store appears: inside the load
+    err = _interrupt_when(
+        p, lambda: any(n.endswith(".tmp") for n in os.listdir(b)), 0.3, "no store was built"
+    )
     assert p.returncode == 130 and err.strip().splitlines()[-1] == "kg: interrupted", err
     assert sorted(n for n in os.listdir(b) if not n.endswith(".lock")) == ["catalog.nt"]
 
@@ -549,20 +558,13 @@ def test_ctrl_c_while_kg_diff_writes_its_requests_leaves_none_or_all(tmp_path):
 
     out = tmp_path / "out"
     p = subprocess.Popen([*argv, "--out", str(out)], stderr=subprocess.PIPE, env=_env())
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and p.poll() is None:
-            if out.is_dir() and any(n.startswith(("0001.ru", ".0001.ru")) for n in os.listdir(out)):
-                p.send_signal(signal.SIGINT)  # the first request is (being) written
-                break
-            time.sleep(0.005)
-        else:
-            pytest.fail("kg diff never started writing")
-        err = p.communicate(timeout=120)[1].decode()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    # as soon as the first request is (being) written
+    err = _interrupt_when(
+        p,
+        lambda: out.is_dir() and any(n.startswith(("0001.ru", ".0001.ru")) for n in os.listdir(out)),
+        0.0,
+        "kg diff never started writing",
+    )
     written = {q.name: q.read_bytes() for q in out.iterdir()}
     if p.returncode == 0:  # the interrupt came after the last rename
         assert written == expected
