@@ -14,10 +14,10 @@ from .continuity import Continuity
 from .curation import Resolution, find_curation, load_curation, people_nodes, resolve_people
 from .derive import FUNDING, IRI_CONTINUITY, SAME_PERSON, SOURCE_ORGANIZATION, Derived
 from .edam import EdamReport, Matcher, add_edam
-from .errors import KgError, NothingBuilt, OutputError, SourceError, StrictFailure, UsageError
+from .errors import KgError, NothingBuilt, SourceError, StrictFailure, UsageError
 from .formats import DEFAULT_FORMATS, RDF_FORMATS, format_list
 from .mapping import agent_nodes, catalog_nodes, grant_nodes, work_derived
-from .outputs import atomic_file, write_files
+from .outputs import atomic_file, output_errors, write_files
 from .problems import ERROR, Problem, Problems
 from .projects import LinkReport, link_works
 from .sources import RawEntry, SourceInfo, expand_sources, read_source
@@ -37,13 +37,8 @@ def _output_errors(write):
 
     @functools.wraps(write)
     def wrapper(self, out_dir, *args, **kwargs):
-        try:
+        with output_errors(out_dir):
             return write(self, out_dir, *args, **kwargs)
-        except OSError as e:
-            where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
-            raise OutputError(
-                f"cannot write the outputs: {e.strerror or e}", file=str(where or out_dir)
-            ) from None
 
     return wrapper
 

@@ -102,3 +102,30 @@ def write_files(jobs: list[tuple[Path | tuple[Path, ...], Writer]]) -> dict[Path
             for tmp, _path in temps:
                 _unlink(tmp)
     return digests
+
+
+def _is_output(name: str, out: Path) -> bool:
+    """Whether the path ``name`` is the output folder ``out``, a folder above it, a file in it, or in
+    a temporary sibling ``.<out>.*`` that is renamed into its place."""
+    p, o = Path(name).resolve(), out.resolve()
+    if p in o.parents:
+        return True
+    return any(a == o or (a.parent == o.parent and a.name.startswith(f".{o.name}.")) for a in (p, *p.parents))
+
+
+@contextmanager
+def output_errors(out: str | Path) -> Iterator[None]:
+    """Inside, an ``OSError`` on the output folder ``out`` (a file where a folder goes or the reverse,
+    a folder without write permission, a full disk) is an ``OutputError`` naming the path, as
+    ``Build.write`` and every command report their outputs; one on another path is an input that
+    cannot be read, a ``SourceError``. Either way one line from the CLI and the code of its type, no
+    traceback."""
+    from .errors import OutputError, SourceError
+
+    try:
+        yield
+    except OSError as e:
+        where = e.filename2 if isinstance(e, IsADirectoryError) and e.filename2 else e.filename
+        if where is not None and not _is_output(str(where), Path(out)):
+            raise SourceError(f"cannot read: {e.strerror or e}", file=str(where)) from None
+        raise OutputError(f"cannot write the outputs: {e.strerror or e}", file=str(where or out)) from None
